@@ -1,0 +1,92 @@
+import Foundation  // log, exp, sqrt, cos: deterministic on one platform
+
+/// SplitMix64: seeds the other generators and derives child seeds.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    @inlinable
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// xoshiro256**: the simulation's only source of randomness.
+/// Never `SystemRandomNumberGenerator`, which would make runs unrepeatable.
+public struct SimRandom: RandomNumberGenerator, Sendable {
+    @usableFromInline var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+
+    public init(seed: UInt64) {
+        var sm = SplitMix64(seed: seed)
+        s0 = sm.next(); s1 = sm.next(); s2 = sm.next(); s3 = sm.next()
+    }
+
+    @inlinable
+    public mutating func next() -> UInt64 {
+        let result = rotl(s1 &* 5, 7) &* 9
+        let t = s1 << 17
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= t
+        s3 = rotl(s3, 45)
+        return result
+    }
+
+    @inlinable @inline(__always)
+    func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+
+    /// Uniform in [0, 1) with 53 random bits.
+    @inlinable
+    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// True with probability `p`.
+    @inlinable
+    public mutating func chance(_ p: Double) -> Bool { p > 0 && unit() < p }
+
+    /// Uniform integer in `0..<n`, without modulo bias.
+    public mutating func below(_ n: Int) -> Int {
+        precondition(n > 0)
+        return Int(next(upperBound: UInt64(n)))
+    }
+
+    /// Exponential with the given mean.
+    @inlinable
+    public mutating func exponential(mean: Double) -> Double { -mean * log(1.0 - unit()) }
+
+    /// Standard normal by Box-Muller (one value per call; simple and deterministic).
+    public mutating func normal() -> Double {
+        let u1 = 1.0 - unit()  // (0, 1]
+        let u2 = unit()
+        return sqrt(-2.0 * log(u1)) * cos(2.0 * Double.pi * u2)
+    }
+
+    /// Log-normal with the given median and shape `sigma`.
+    public mutating func logNormal(median: Double, sigma: Double) -> Double {
+        median * exp(sigma * normal())
+    }
+}
+
+/// Derives independent, named random streams from one run seed, so that adding a
+/// client does not reshuffle fault times: a stream depends only on (seed, name).
+public struct SeedTree: Sendable {
+    public let seed: UInt64
+    public init(seed: UInt64) { self.seed = seed }
+
+    public func stream(_ name: String) -> SimRandom {
+        SimRandom(seed: childSeed(name))
+    }
+
+    public func childSeed(_ name: String) -> UInt64 {
+        // FNV-1a over the UTF-8 name: stable across processes, unlike `Hasher`.
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in name.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01B3
+        }
+        var sm = SplitMix64(seed: seed ^ h)
+        _ = sm.next()
+        return sm.next()
+    }
+}

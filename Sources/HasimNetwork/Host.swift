@@ -1,0 +1,64 @@
+import HasimKernel
+
+public struct HostID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let raw: Int
+    public init(_ raw: Int) { self.raw = raw }
+    public static func < (a: HostID, b: HostID) -> Bool { a.raw < b.raw }
+    public var description: String { "host#\(raw)" }
+}
+
+/// An IP address as the scenario names it (a host's own address, a VIP, ...).
+public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public init(stringLiteral value: String) { self.value = value }
+    public static func < (a: IPAddress, b: IPAddress) -> Bool { a.value < b.value }
+    public var description: String { value }
+}
+
+/// A machine in a site (one L2 broadcast domain). Its processes live and die with it.
+public final class Host {
+    public let id: HostID
+    public let name: String
+    public let site: String
+    public let address: IPAddress
+    public internal(set) var isUp = true
+    /// Bumped on every crash, so that events meant for an earlier life are dropped.
+    public internal(set) var incarnation: UInt32 = 0
+    var processes: [NetProcess] = []
+
+    init(id: HostID, name: String, site: String, address: IPAddress) {
+        self.id = id
+        self.name = name
+        self.site = site
+        self.address = address
+    }
+}
+
+/// What a process does when its host goes down or comes back.
+public protocol HostLifecycleObserver: AnyObject {
+    func hostDidCrash()
+    func hostDidRestart()
+}
+
+/// A program on a host (mysqld, an agent, an application). The network uses it to
+/// know which listeners and connection ends die when the program dies.
+public final class NetProcess {
+    public let name: String
+    public unowned let host: Host
+    public internal(set) var isRunning = true
+    public internal(set) var incarnation: UInt32 = 0
+    public weak var observer: HostLifecycleObserver?
+    var listeners: [Int: Listener] = [:]
+    var connections: [Connection] = []
+
+    init(name: String, host: Host) {
+        self.name = name
+        self.host = host
+    }
+
+    public var label: String { "\(name)@\(host.name)" }
+
+    /// Alive as far as the network is concerned: the program runs on a live host.
+    public var isAlive: Bool { isRunning && host.isUp }
+}

@@ -1,0 +1,419 @@
+import HasimKernel
+
+extension TraceKind {
+    public static let hostCrash = TraceKind("host_crash")
+    public static let hostRestart = TraceKind("host_restart")
+    public static let processCrash = TraceKind("process_crash")
+    public static let processStart = TraceKind("process_start")
+    public static let partition = TraceKind("partition")
+    public static let heal = TraceKind("heal")
+    public static let latencySpike = TraceKind("latency_spike")
+}
+
+/// Owns delivery: every byte between processes goes through here, so partitions,
+/// crashes and latency act on it. Hosts never sleep or read a clock of their own.
+public final class Network: EventHandler {
+    public let sim: Simulation
+    public private(set) var hosts: [Host] = []
+    private var hostByName: [String: HostID] = [:]
+    private var addressOwner: [IPAddress: HostID] = [:]
+    private var handler: HandlerID!
+    private var rng: SimRandom
+
+    // Directed path state, indexed [from * n + to]; rebuilt when hosts are added.
+    private var blocked: [Bool] = []
+    private var extraDelay: [SimTime] = []
+    private var linkSpecs: [String: LinkSpec] = [:]
+    public var sameSite: LinkSpec = .sameSite
+    public var crossSite: LinkSpec = .crossSite
+    /// Minimum TCP retransmission timeout (Linux TCP_RTO_MIN, 200 ms).
+    public var retransmitTimeout: SimTime = Time.ms(200)
+
+    /// Resolves an address to the host that answers for it, as seen from a host.
+    /// The default knows only hosts' own addresses; VIP/ARP layers replace it.
+    public var resolver: ((IPAddress, Host) -> HostID?)?
+
+    private var inFlight: [InFlight?] = []
+    private var freeSlots: [Int] = []
+    private var nextConnectionID = 0
+
+    private enum Packet {
+        case data(WireMessage)
+        case fin
+        case rst
+        case syn(pending: Int)
+        case synAck(pending: Int)
+        case refuse(pending: Int)
+        case ping(pending: Int)
+        case pong(pending: Int)
+    }
+
+    private struct InFlight {
+        var from: HostID
+        var to: HostID
+        var fromIncarnation: UInt32
+        var connection: Connection?
+        var side: Connection.Side  // the side that sent it
+        var packet: Packet
+    }
+
+    private struct PendingConnect {
+        var process: NetProcess
+        var dialled: IPAddress
+        var port: Int
+        var delegate: ConnectionDelegate
+        var completion: (Result<Connection, ConnectError>) -> Void
+        var timer: EventID?
+        var done = false
+    }
+    private var pendingConnects: [Int: PendingConnect] = [:]
+    private var pendingPings: [Int: (done: Bool, completion: (Bool) -> Void)] = [:]
+    private var nextPending = 0
+
+    public init(sim: Simulation) {
+        self.sim = sim
+        rng = sim.random("network")
+        handler = sim.register(self)
+    }
+
+    // MARK: topology
+
+    @discardableResult
+    public func addHost(_ name: String, site: String, address: IPAddress? = nil) -> Host {
+        precondition(hostByName[name] == nil, "duplicate host \(name)")
+        let id = HostID(hosts.count)
+        let host = Host(id: id, name: name, site: site, address: address ?? IPAddress(name))
+        hosts.append(host)
+        hostByName[name] = id
+        addressOwner[host.address] = id
+        let n = hosts.count
+        var newBlocked = [Bool](repeating: false, count: n * n)
+        var newExtra = [SimTime](repeating: 0, count: n * n)
+        for a in 0..<(n - 1) {
+            for b in 0..<(n - 1) {
+                newBlocked[a * n + b] = blocked[a * (n - 1) + b]
+                newExtra[a * n + b] = extraDelay[a * (n - 1) + b]
+            }
+        }
+        blocked = newBlocked
+        extraDelay = newExtra
+        return host
+    }
+
+    public func host(named name: String) -> Host? { hostByName[name].map { hosts[$0.raw] } }
+    public func host(_ id: HostID) -> Host { hosts[id.raw] }
+
+    /// Sets the link between two sites (order does not matter).
+    public func setLink(_ a: String, _ b: String, _ spec: LinkSpec) {
+        linkSpecs[linkKey(a, b)] = spec
+    }
+
+    private func linkKey(_ a: String, _ b: String) -> String { a < b ? a + "|" + b : b + "|" + a }
+
+    public func link(_ from: Host, _ to: Host) -> LinkSpec {
+        if let s = linkSpecs[linkKey(from.site, to.site)] { return s }
+        return from.site == to.site ? sameSite : crossSite
+    }
+
+    public func spawn(_ name: String, on host: Host) -> NetProcess {
+        let p = NetProcess(name: name, host: host)
+        host.processes.append(p)
+        return p
+    }
+
+    public func resolve(_ address: IPAddress, from host: Host) -> HostID? {
+        if let r = resolver { return r(address, host) }
+        return addressOwner[address]
+    }
+
+    public func ownerOfAddress(_ address: IPAddress) -> HostID? { addressOwner[address] }
+
+    // MARK: path state
+
+    public func canReach(_ from: HostID, _ to: HostID) -> Bool {
+        from == to || !blocked[from.raw * hosts.count + to.raw]
+    }
+
+    /// Blocks traffic from every host of `a` to every host of `b` (and back unless `oneWay`).
+    public func partition(_ a: [HostID], _ b: [HostID], oneWay: Bool = false) {
+        setBlocked(a, b, oneWay: oneWay, to: true)
+        sim.record(describe(a), .partition, "\(oneWay ? "one-way " : "")from \(describe(a)) to \(describe(b))")
+    }
+
+    public func heal(_ a: [HostID], _ b: [HostID], oneWay: Bool = false) {
+        setBlocked(a, b, oneWay: oneWay, to: false)
+        sim.record(describe(a), .heal, "\(describe(a)) <-> \(describe(b))")
+    }
+
+    private func setBlocked(_ a: [HostID], _ b: [HostID], oneWay: Bool, to value: Bool) {
+        let n = hosts.count
+        for x in a {
+            for y in b where x != y {
+                blocked[x.raw * n + y.raw] = value
+                if !oneWay { blocked[y.raw * n + x.raw] = value }
+            }
+        }
+    }
+
+    /// Adds `delay` to every packet between the two sets (both ways) until removed.
+    public func addLatency(_ a: [HostID], _ b: [HostID], _ delay: SimTime) {
+        let n = hosts.count
+        for x in a {
+            for y in b where x != y {
+                extraDelay[x.raw * n + y.raw] += delay
+                extraDelay[y.raw * n + x.raw] += delay
+            }
+        }
+    }
+
+    private func describe(_ ids: [HostID]) -> String {
+        ids.map { hosts[$0.raw].name }.joined(separator: ",")
+    }
+
+    private func oneWayDelay(_ from: Host, _ to: Host, reliable: Bool) -> SimTime? {
+        if from.id == to.id { return Time.us(20) }  // loopback
+        let spec = link(from, to)
+        var d = spec.latency.sample(&rng) + extraDelay[from.id.raw * hosts.count + to.id.raw]
+        if spec.loss > 0 {
+            if !reliable { if rng.chance(spec.loss) { return nil } } else {
+                var rto = retransmitTimeout
+                while rng.chance(spec.loss) { d += rto; rto = min(rto * 2, Time.s(120)) }
+            }
+        }
+        return d
+    }
+
+    // MARK: faults on hosts and processes
+
+    /// The host loses power: every process dies without a word, packets in flight
+    /// to or from it are lost, peers learn only through their own timeouts.
+    public func crashHost(_ host: Host) {
+        guard host.isUp else { return }
+        host.isUp = false
+        host.incarnation &+= 1
+        sim.record(host.name, .hostCrash)
+        for p in host.processes {
+            p.listeners.removeAll()
+            for c in p.connections { c.isOpen = false }
+            p.connections.removeAll()
+            if p.isRunning {
+                p.isRunning = false
+                p.incarnation &+= 1
+            }
+            p.observer?.hostDidCrash()
+        }
+    }
+
+    /// The host boots again; its processes start only if their owners start them.
+    public func restartHost(_ host: Host) {
+        guard !host.isUp else { return }
+        host.isUp = true
+        sim.record(host.name, .hostRestart)
+        for p in host.processes { p.observer?.hostDidRestart() }
+    }
+
+    /// The program dies but its host lives: the kernel resets every connection
+    /// (peers hear RST after one trip) and refuses new connects at once.
+    public func processDied(_ p: NetProcess) {
+        guard p.isRunning else { return }
+        p.isRunning = false
+        p.incarnation &+= 1
+        p.listeners.removeAll()
+        let conns = p.connections
+        p.connections.removeAll()
+        for c in conns where c.isOpen {
+            c.isOpen = false
+            let side: Connection.Side = c.client === p ? .client : .server
+            if p.host.isUp { sendPacket(.rst, on: c, from: side) }
+        }
+    }
+
+    /// The program starts (again); it must listen anew.
+    public func processStarted(_ p: NetProcess) {
+        guard p.host.isUp, !p.isRunning else { return }
+        p.isRunning = true
+    }
+
+    // MARK: listening and connecting
+
+    public func listen(_ p: NetProcess, port: Int, _ listener: Listener) {
+        p.listeners[port] = listener
+    }
+
+    public func stopListening(_ p: NetProcess, port: Int) {
+        p.listeners[port] = nil
+    }
+
+    /// Opens a connection. Calls back once: connected, refused (after one round
+    /// trip, when the host lives but nothing listens), or timed out.
+    public func connect(from p: NetProcess, to address: IPAddress, port: Int, timeout: SimTime,
+                        delegate: ConnectionDelegate,
+                        completion: @escaping (Result<Connection, ConnectError>) -> Void) {
+        guard p.isAlive else { return }
+        let id = nextPending
+        nextPending += 1
+        pendingConnects[id] = PendingConnect(process: p, dialled: address, port: port,
+                                             delegate: delegate, completion: completion)
+        let inc = p.incarnation
+        pendingConnects[id]!.timer = sim.after(timeout) { [weak self] in
+            guard let self, var pc = self.pendingConnects[id], !pc.done else { return }
+            pc.done = true
+            self.pendingConnects[id] = nil
+            if pc.process.incarnation == inc { pc.completion(.failure(.timedOut)) }
+        }
+        guard let target = resolve(address, from: p.host) else {
+            // No ARP answer: behaves like a dead host (the connect times out).
+            return
+        }
+        send(.syn(pending: id), from: p.host, to: hosts[target.raw], connection: nil, side: .client)
+    }
+
+    /// ICMP echo: true if the host answered within the timeout.
+    public func ping(from p: NetProcess, to address: IPAddress, timeout: SimTime,
+                     completion: @escaping (Bool) -> Void) {
+        let id = nextPending
+        nextPending += 1
+        pendingPings[id] = (false, completion)
+        sim.after(timeout) { [weak self] in
+            guard let self, let pp = self.pendingPings[id], !pp.done else { return }
+            self.pendingPings[id] = nil
+            pp.completion(false)
+        }
+        guard let target = resolve(address, from: p.host) else { return }
+        send(.ping(pending: id), from: p.host, to: hosts[target.raw], connection: nil, side: .client, reliable: false)
+    }
+
+    // MARK: sending
+
+    /// Sends a message on a connection. Returns false if this end already knows
+    /// the connection is gone (the caller gets error 2013/2006 at once).
+    @discardableResult
+    public func send(_ message: WireMessage, on c: Connection, from side: Connection.Side) -> Bool {
+        guard c.isOpen, c.endAlive(side) else { return false }
+        sendPacket(.data(message), on: c, from: side)
+        return true
+    }
+
+    /// Closes cleanly: the peer hears FIN after one trip.
+    public func close(_ c: Connection, from side: Connection.Side) {
+        guard c.isOpen else { return }
+        c.isOpen = false
+        detach(c)
+        if c.endAlive(side) { sendPacket(.fin, on: c, from: side) }
+    }
+
+    private func detach(_ c: Connection) {
+        c.client.connections.removeAll { $0 === c }
+        c.server.connections.removeAll { $0 === c }
+    }
+
+    private func sendPacket(_ packet: Packet, on c: Connection, from side: Connection.Side) {
+        let fromHost = c.process(side).host
+        let toHost = c.process(side.other).host
+        send(packet, from: fromHost, to: toHost, connection: c, side: side)
+    }
+
+    private func send(_ packet: Packet, from: Host, to: Host, connection: Connection?, side: Connection.Side,
+                      reliable: Bool = true) {
+        guard from.isUp else { return }
+        if !canReach(from.id, to.id) {
+            // Lost on the dead path; a connection that loses a packet is broken for good.
+            if let c = connection, !c.isBroken { c.isOpen = false; c.isBroken = true; detach(c) }
+            return
+        }
+        guard let delay = oneWayDelay(from, to, reliable: reliable) else { return }
+        var at = sim.now + delay
+        if let c = connection {
+            let d = side.rawValue
+            at = max(at, c.lastDelivery[d])
+            c.lastDelivery[d] = at
+        }
+        let slot: Int
+        let item = InFlight(from: from.id, to: to.id, fromIncarnation: from.incarnation,
+                            connection: connection, side: side, packet: packet)
+        if let s = freeSlots.popLast() { inFlight[s] = item; slot = s } else { inFlight.append(item); slot = inFlight.count - 1 }
+        sim.schedule(at: at, handler, tag: 0, arg: Int64(slot))
+    }
+
+    public func handle(_ event: Event, in sim: Simulation) {
+        let slot = Int(event.arg)
+        guard let item = inFlight[slot] else { return }
+        inFlight[slot] = nil
+        freeSlots.append(slot)
+        deliver(item)
+    }
+
+    private func deliver(_ item: InFlight) {
+        let from = hosts[item.from.raw], to = hosts[item.to.raw]
+        // Lost if the sender's host died meanwhile (what was in flight is gone),
+        // the receiver is down, or a partition started while it travelled.
+        guard from.incarnation == item.fromIncarnation, to.isUp else { return }
+        if !canReach(from.id, to.id) {
+            if let c = item.connection, !c.isBroken { c.isOpen = false; c.isBroken = true; detach(c) }
+            return
+        }
+        switch item.packet {
+        case .syn(let id):
+            guard let pc = pendingConnects[id], !pc.done else { return }
+            if let proc = to.processes.first(where: { $0.isAlive && $0.listeners[pc.port] != nil }),
+               let listener = proc.listeners[pc.port] {
+                nextConnectionID += 1
+                let c = Connection(id: nextConnectionID, client: pc.process, server: proc,
+                                   dialled: pc.dialled, port: pc.port)
+                guard let serverDelegate = listener.accept(c) else {
+                    send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
+                    return
+                }
+                c.setDelegate(serverDelegate, for: .server)
+                proc.connections.append(c)
+                pendingConnects[id]!.delegate = pc.delegate
+                pendingSynAcks[id] = c
+                send(.synAck(pending: id), from: to, to: from, connection: nil, side: .server)
+            } else {
+                send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
+            }
+        case .synAck(let id):
+            let c = pendingSynAcks.removeValue(forKey: id)
+            guard var pc = pendingConnects[id], !pc.done, let c else { return }
+            pc.done = true
+            pendingConnects[id] = nil
+            if let t = pc.timer { sim.cancel(t) }
+            guard pc.process.isAlive, c.isOpen else { return }
+            c.setDelegate(pc.delegate, for: .client)
+            pc.process.connections.append(c)
+            pc.completion(.success(c))
+        case .refuse(let id):
+            guard var pc = pendingConnects[id], !pc.done else { return }
+            pc.done = true
+            pendingConnects[id] = nil
+            if let t = pc.timer { sim.cancel(t) }
+            if pc.process.isAlive { pc.completion(.failure(.refused)) }
+        case .ping(let id):
+            send(.pong(pending: id), from: to, to: from, connection: nil, side: .server, reliable: false)
+        case .pong(let id):
+            guard let pp = pendingPings[id], !pp.done else { return }
+            pendingPings[id] = nil
+            pp.completion(true)
+        case .data(let message):
+            // Bytes already sent by a process that has since died are still
+            // delivered by its host's kernel; only a broken path or a dead receiver drops them.
+            guard let c = item.connection, !c.isBroken else { return }
+            let rx = item.side.other
+            guard c.endAlive(rx) else { return }
+            c.delegates[rx.rawValue]?.received(message, on: c)
+        case .fin, .rst:
+            guard let c = item.connection, !c.isBroken else { return }
+            let rx = item.side.other
+            c.isOpen = false
+            detach(c)
+            guard c.endAlive(rx) else { return }
+            if case .rst = item.packet {
+                c.delegates[rx.rawValue]?.closed(c, reason: .reset)
+            } else {
+                c.delegates[rx.rawValue]?.closed(c, reason: .closedByPeer)
+            }
+        }
+    }
+
+    private var pendingSynAcks: [Int: Connection] = [:]
+}

@@ -1,0 +1,169 @@
+import HasimKernel
+import HasimNetwork
+import HasimStrategies
+
+/// A position in a scenario file, for error messages.
+public struct SourceMark: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// A whole scenario: topology + architecture + workload + faults + run settings
+/// (+ optional expectations that make it a regression test).
+public struct Scenario: Sendable {
+    public var name: String
+    public var description: String
+    public var file: String
+    /// How long the workload runs.
+    public var duration: SimTime
+    /// Extra time after the workload stops, before divergence is measured, so
+    /// replicas can drain their relay logs (the "quiescence" of DESIGN.md).
+    public var quiesce: SimTime
+    public var seeds: [UInt64]
+    public var topology: Topology
+    public var mysql: MySQLSettings
+    public var architecture: Architecture
+    public var workload: WorkloadSpec
+    public var faults: [FaultSpec]
+    public var expectations: [Expectation]
+}
+
+public struct Site: Sendable, Equatable {
+    public var name: String
+    public var hosts: [String]
+}
+
+public struct LinkOverride: Sendable, Equatable {
+    public var siteA: String
+    public var siteB: String
+    public var spec: LinkSpec
+}
+
+public enum DatabaseRole: String, Sendable, Equatable {
+    case primary, replica
+}
+
+public struct DatabaseSpec: Sendable, Equatable {
+    public var host: String
+    public var role: DatabaseRole
+    /// The host this replica replicates from (replicas only).
+    public var source: String?
+}
+
+public struct Topology: Sendable {
+    public var sites: [Site]
+    /// Latency inside every site unless overridden.
+    public var sameSite: LinkSpec
+    /// Latency between sites unless overridden per pair.
+    public var crossSite: LinkSpec
+    public var links: [LinkOverride]
+    /// In file order.
+    public var databases: [DatabaseSpec]
+
+    public func site(of host: String) -> String? {
+        sites.first { $0.hosts.contains(host) }?.name
+    }
+    public var allHosts: [String] { sites.flatMap(\.hosts) }
+}
+
+/// Server-wide MySQL settings shared by every database node of the scenario.
+public struct MySQLSettings: Sendable, Equatable {
+    /// Events per second one replica SQL thread can apply (single-threaded apply).
+    public var sqlThreadRate: Double = 2_000
+    /// Time the primary spends on one write transaction (execution + group commit fsync).
+    public var commitLatency: SimTime = Time.us(800)
+    /// mysqld start-up before crash recovery begins.
+    public var startupTime: SimTime = Time.s(3)
+    /// Redo replay cost per transaction written since the last checkpoint.
+    public var redoApplyPerTransaction: SimTime = Time.us(200)
+    /// How often InnoDB's checkpoint catches up (bounds the redo to replay).
+    public var checkpointInterval: SimTime = Time.s(60)
+    /// Start mysqld when its host boots (systemd unit enabled).
+    public var autostart: Bool = true
+    public var slaveNetTimeout: SimTime = Time.s(60)
+    public var connectRetry: SimTime = Time.s(60)
+    public var heartbeatPeriod: SimTime = Time.s(30)
+    public init() {}
+}
+
+public struct Architecture: Sendable {
+    public var strategy: String
+    public var options: OptionValues
+}
+
+public struct WorkloadSpec: Sendable, Equatable {
+    /// Host the application runs on.
+    public var client: String
+    /// Address the application is configured with at start (a host name or VIP).
+    /// Nil: the strategy's front door decides (the initial primary for fixed-IP designs).
+    public var address: String?
+    public var writesPerSecond: Double = 100
+    /// Fraction of writes that update a hot row; the rest insert new rows.
+    public var updateFraction: Double = 0.2
+    public var hotRows: Int = 100
+    public var poolSize: Int = 20
+    public var connectTimeout: SimTime = Time.s(5)
+    public var queryTimeout: SimTime = Time.s(10)
+    /// Attempts after the first failure of one write before the application gives up.
+    public var retries: Int = 2
+    public var retryBackoff: SimTime = Time.ms(200)
+    /// Interval of probe writes that measure write downtime.
+    public var probeInterval: SimTime = Time.ms(100)
+    public var start: SimTime = 0
+}
+
+public enum FaultKind: Sendable, Equatable {
+    /// The host loses power (or the kernel panics): everything on it stops silently.
+    case hostCrash(host: String)
+    /// mysqld dies (OOM kill, segfault); the host and its TCP stack live on.
+    case processCrash(host: String)
+    /// Packets between the two sets are dropped (both ways unless `oneWay`).
+    case partition(a: [String], b: [String], oneWay: Bool)
+    /// Extra one-way delay between the two sets.
+    case latencySpike(a: [String], b: [String], add: SimTime)
+}
+
+public struct FaultSpec: Sendable, Equatable {
+    public var at: SimTime
+    public var kind: FaultKind
+    /// When given, the fault is undone this long after it started (host/process
+    /// restart, partition heal, spike end).
+    public var recoverAfter: SimTime?
+}
+
+/// What a metric must be, for `hasim check`.
+public struct Expectation: Sendable, Equatable {
+    public enum Bound: Sendable, Equatable {
+        case equal(Double)
+        case range(min: Double?, max: Double?)
+    }
+    /// Metric name as in the results database (e.g. "lost_transactions").
+    public var metric: String
+    public var bound: Bound
+    public var mark: SourceMark?
+
+    public func holds(_ value: Double) -> Bool {
+        switch bound {
+        case .equal(let v): return abs(value - v) <= 1e-9 * max(1, abs(v))
+        case .range(let lo, let hi):
+            if let lo, value < lo - 1e-12 { return false }
+            if let hi, value > hi + 1e-12 { return false }
+            return true
+        }
+    }
+
+    public var boundDescription: String {
+        switch bound {
+        case .equal(let v): return "= \(v)"
+        case .range(let lo, let hi):
+            return [lo.map { ">= \($0)" }, hi.map { "<= \($0)" }].compactMap { $0 }.joined(separator: " and ")
+        }
+    }
+}

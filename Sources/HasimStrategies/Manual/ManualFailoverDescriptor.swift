@@ -1,0 +1,35 @@
+import HasimKernel
+
+/// Async replication; a monitoring system alerts, a DBA promotes the replica and the
+/// developers change the application's DB address and redeploy (seed note 000).
+public enum ManualFailover {
+    public static let descriptor = StrategyDescriptor(
+        name: "manual",
+        summary: "Async replica; monitoring alerts, a DBA promotes the replica, the team changes the JDBC URL and redeploys.",
+        options: [
+            OptionSpec("check_interval", .duration, default: .duration(Time.s(60)),
+                       help: "How often the monitoring system (Nagios/Zabbix-style) checks the primary's mysqld.",
+                       source: "Zabbix/Nagios MySQL templates poll every 60 s by default"),
+            OptionSpec("alert_after", .int, default: .int(3),
+                       help: "Consecutive failed checks before an alert is raised.",
+                       source: "Nagios max_check_attempts is commonly 3; Zabbix triggers on 3 failures"),
+            OptionSpec("check_timeout", .duration, default: .duration(Time.s(10)),
+                       help: "Timeout of one monitoring check (connect + SELECT 1).",
+                       source: "Nagios check_mysql default timeout 10 s"),
+            OptionSpec("detection_delay", .duration, default: .duration(Time.minute * 5),
+                       help: "From the alert to a DBA who has understood the failure (paged, acknowledged, looked).",
+                       source: "on-call acknowledgement targets of ~5 minutes (seed 000: SE/DBA recognise and assess)"),
+            OptionSpec("promote_time", .duration, default: .duration(Time.minute * 2),
+                       help: "The DBA's own work on the replica before it takes writes (check status, stop replication, read_only=OFF).",
+                       source: "hand-typed commands; judgement, not a tool default"),
+            OptionSpec("response_delay", .duration, default: .duration(Time.minute * 10),
+                       help: "From the promoted replica to the application using it: tell the developers, change the JDBC URL, redeploy.",
+                       source: "seed 000: the failure is shared with the dev team, who change the DB connection and deploy"),
+        ],
+        validate: { t in
+            var problems: [String] = []
+            if t.primaries.count != 1 { problems.append("the manual strategy needs exactly one database with role: primary (found \(t.primaries.count))") }
+            if t.replicas.isEmpty { problems.append("the manual strategy needs at least one replica to fail over to (role: replica, source: <primary>)") }
+            return problems
+        })
+}
