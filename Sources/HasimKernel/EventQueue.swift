@@ -27,51 +27,101 @@ public struct Event: Sendable {
     }
 }
 
-/// Array-backed binary min-heap of events. Sift with a moving hole rather than
-/// swaps: half the writes of a swap-based heap on both push and pop.
-public struct EventQueue: Sendable {
-    @usableFromInline var items: ContiguousArray<Event> = []
+/// Binary min-heap of events on (time, seq), in a buffer of its own.
+///
+/// Layout: the root is at slot 1 and the children of slot i are slots 2i and
+/// 2i + 1. Events are 32 bytes and the buffer is 64-byte aligned, so the two
+/// children of any node share one cache line: a sift-down touches one line per
+/// level (with the root at slot 0, every pair would straddle two lines).
+///
+/// Sift with a moving hole rather than swaps: half the writes of a swap-based
+/// heap. Noncopyable: the queue owns its buffer, so there is no copy-on-write
+/// check on push and pop, and no array bounds checks (every index is guarded
+/// by the sift loops themselves).
+public struct EventQueue: ~Copyable, @unchecked Sendable {
+    /// Slot 0 is unused; events live in slots 1...count.
+    @usableFromInline var slots: UnsafeMutablePointer<Event>
+    @usableFromInline var _count: Int
+    /// Events the buffer can hold (it has `capacity + 1` slots).
+    @usableFromInline var capacity: Int
+
+    @usableFromInline static let alignment = 64
 
     public init(capacity: Int = 0) {
-        items.reserveCapacity(capacity)
+        let c = Swift.max(capacity, 15)
+        slots = Self.allocate(c)
+        _count = 0
+        self.capacity = c
     }
 
-    @inlinable public var count: Int { items.count }
-    @inlinable public var isEmpty: Bool { items.isEmpty }
-    @inlinable public var first: Event? { items.first }
+    deinit { UnsafeMutableRawPointer(slots).deallocate() }
+
+    @usableFromInline
+    static func allocate(_ capacity: Int) -> UnsafeMutablePointer<Event> {
+        UnsafeMutableRawPointer.allocate(byteCount: (capacity + 1) * MemoryLayout<Event>.stride,
+                                         alignment: alignment)
+            .bindMemory(to: Event.self, capacity: capacity + 1)
+    }
+
+    /// Doubles the buffer (rare: call sites are out of the hot path).
+    @usableFromInline @inline(never)
+    mutating func grow() {
+        let c = capacity * 2 + 1
+        let new = Self.allocate(c)
+        new.advanced(by: 1).update(from: slots.advanced(by: 1), count: _count)
+        UnsafeMutableRawPointer(slots).deallocate()
+        slots = new
+        capacity = c
+    }
+
+    @inlinable public var count: Int { _count }
+    @inlinable public var isEmpty: Bool { _count == 0 }
+    @inlinable public var first: Event? { _count > 0 ? slots[1] : nil }
+
+    /// Time of the earliest event, or nil if the queue is empty.
+    @inlinable public var minTime: SimTime? { _count > 0 ? slots[1].time : nil }
 
     @inlinable
     public mutating func push(_ event: Event) {
-        items.append(event)
-        var hole = items.count - 1
-        while hole > 0 {
-            let parent = (hole - 1) >> 1
-            let p = items[parent]
+        if _count == capacity { grow() }
+        _count &+= 1
+        let a = slots
+        var hole = _count
+        while hole > 1 {
+            let parent = hole >> 1
+            let p = a[parent]
             if !event.precedes(p) { break }
-            items[hole] = p
+            a[hole] = p
             hole = parent
         }
-        items[hole] = event
+        a[hole] = event
     }
 
     @inlinable
     public mutating func pop() -> Event? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        let n = items.count
-        if n > 0 {
-            var hole = 0
-            while true {
-                var child = 2 * hole + 1
-                if child >= n { break }
-                if child + 1 < n && items[child + 1].precedes(items[child]) { child += 1 }
-                let c = items[child]
-                if !c.precedes(last) { break }
-                items[hole] = c
-                hole = child
-            }
-            items[hole] = last
+        _count == 0 ? nil : popMin()
+    }
+
+    /// Removes and returns the earliest event; the queue must not be empty.
+    @inlinable
+    public mutating func popMin() -> Event {
+        precondition(_count > 0, "popMin on an empty EventQueue")
+        let a = slots
+        let top = a[1]
+        let last = a[_count]
+        _count &-= 1
+        let n = _count
+        var hole = 1
+        while true {
+            var child = hole &<< 1
+            if child > n { break }
+            if child < n && a[child &+ 1].precedes(a[child]) { child &+= 1 }
+            let c = a[child]
+            if !c.precedes(last) { break }
+            a[hole] = c
+            hole = child
         }
+        a[hole] = last
         return top
     }
 }

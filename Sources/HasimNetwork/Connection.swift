@@ -48,10 +48,18 @@ public final class Connection {
     let incarnations: (client: UInt32, server: UInt32)
     let hostIncarnations: (client: UInt32, server: UInt32)
     var delegates: [ConnectionDelegate?] = [nil, nil]
-    /// False once either end closed or died, or the path broke: nothing more is sent.
-    public internal(set) var isOpen = true
-    /// A packet was lost to a partition: nothing more is delivered either way.
+    /// Per end: that end knows the connection is over (it closed it, its process
+    /// died, or FIN/RST reached it). An end is never told of a silent death.
+    var knownClosed: [Bool] = [false, false]
+    /// A packet was lost to a partition: nothing more is delivered either way,
+    /// though neither end knows it.
     public internal(set) var isBroken = false
+
+    /// Whether the given end believes the connection is usable.
+    public func isOpen(for side: Side) -> Bool { !knownClosed[side.rawValue] }
+
+    /// Usable as far as the simulator knows: no end closed it and the path holds.
+    public var isOpen: Bool { !isBroken && !knownClosed[0] && !knownClosed[1] }
     var lastDelivery: [SimTime] = [0, 0]
 
     init(id: Int, client: NetProcess, server: NetProcess, dialled: IPAddress, port: Int) {

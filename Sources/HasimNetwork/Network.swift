@@ -194,7 +194,7 @@ public final class Network: EventHandler {
         sim.record(host.name, .hostCrash)
         for p in host.processes {
             p.listeners.removeAll()
-            for c in p.connections { c.isOpen = false }
+            // No FIN, no RST: the peers keep believing in these connections.
             p.connections.removeAll()
             if p.isRunning {
                 p.isRunning = false
@@ -221,9 +221,10 @@ public final class Network: EventHandler {
         p.listeners.removeAll()
         let conns = p.connections
         p.connections.removeAll()
-        for c in conns where c.isOpen {
-            c.isOpen = false
+        for c in conns {
             let side: Connection.Side = c.client === p ? .client : .server
+            guard !c.knownClosed[side.rawValue] else { continue }
+            c.knownClosed[side.rawValue] = true
             if p.host.isUp { sendPacket(.rst, on: c, from: side) }
         }
     }
@@ -289,22 +290,17 @@ public final class Network: EventHandler {
     /// the connection is gone (the caller gets error 2013/2006 at once).
     @discardableResult
     public func send(_ message: WireMessage, on c: Connection, from side: Connection.Side) -> Bool {
-        guard c.isOpen, c.endAlive(side) else { return false }
-        sendPacket(.data(message), on: c, from: side)
+        guard !c.knownClosed[side.rawValue], c.endAlive(side) else { return false }
+        if !c.isBroken { sendPacket(.data(message), on: c, from: side) }
         return true
     }
 
     /// Closes cleanly: the peer hears FIN after one trip.
     public func close(_ c: Connection, from side: Connection.Side) {
-        guard c.isOpen else { return }
-        c.isOpen = false
-        detach(c)
-        if c.endAlive(side) { sendPacket(.fin, on: c, from: side) }
-    }
-
-    private func detach(_ c: Connection) {
-        c.client.connections.removeAll { $0 === c }
-        c.server.connections.removeAll { $0 === c }
+        guard !c.knownClosed[side.rawValue] else { return }
+        c.knownClosed[side.rawValue] = true
+        c.process(side).connections.removeAll { $0 === c }
+        if c.endAlive(side) && !c.isBroken { sendPacket(.fin, on: c, from: side) }
     }
 
     private func sendPacket(_ packet: Packet, on c: Connection, from side: Connection.Side) {
@@ -318,7 +314,7 @@ public final class Network: EventHandler {
         guard from.isUp else { return }
         if !canReach(from.id, to.id) {
             // Lost on the dead path; a connection that loses a packet is broken for good.
-            if let c = connection, !c.isBroken { c.isOpen = false; c.isBroken = true; detach(c) }
+            if let c = connection { c.isBroken = true }
             return
         }
         guard let delay = oneWayDelay(from, to, reliable: reliable) else { return }
@@ -349,7 +345,7 @@ public final class Network: EventHandler {
         // the receiver is down, or a partition started while it travelled.
         guard from.incarnation == item.fromIncarnation, to.isUp else { return }
         if !canReach(from.id, to.id) {
-            if let c = item.connection, !c.isBroken { c.isOpen = false; c.isBroken = true; detach(c) }
+            if let c = item.connection { c.isBroken = true }
             return
         }
         switch item.packet {
@@ -378,7 +374,7 @@ public final class Network: EventHandler {
             pc.done = true
             pendingConnects[id] = nil
             if let t = pc.timer { sim.cancel(t) }
-            guard pc.process.isAlive, c.isOpen else { return }
+            guard pc.process.isAlive, !c.knownClosed[1] else { return }
             c.setDelegate(pc.delegate, for: .client)
             pc.process.connections.append(c)
             pc.completion(.success(c))
@@ -399,13 +395,14 @@ public final class Network: EventHandler {
             // delivered by its host's kernel; only a broken path or a dead receiver drops them.
             guard let c = item.connection, !c.isBroken else { return }
             let rx = item.side.other
-            guard c.endAlive(rx) else { return }
+            guard c.endAlive(rx), !c.knownClosed[rx.rawValue] else { return }
             c.delegates[rx.rawValue]?.received(message, on: c)
         case .fin, .rst:
             guard let c = item.connection, !c.isBroken else { return }
             let rx = item.side.other
-            c.isOpen = false
-            detach(c)
+            guard !c.knownClosed[rx.rawValue] else { return }
+            c.knownClosed[rx.rawValue] = true
+            c.process(rx).connections.removeAll { $0 === c }
             guard c.endAlive(rx) else { return }
             if case .rst = item.packet {
                 c.delegates[rx.rawValue]?.closed(c, reason: .reset)

@@ -116,6 +116,8 @@ public struct WorkloadSpec: Sendable, Equatable {
     public var retryBackoff: SimTime = Time.ms(200)
     /// Interval of probe writes that measure write downtime.
     public var probeInterval: SimTime = Time.ms(100)
+    /// A probe not acknowledged within this time counts as a failed write.
+    public var probeTimeout: SimTime = Time.s(1)
     public var start: SimTime = 0
 }
 

@@ -1,1 +1,3 @@
-print("hasim")
+import HasimCLI
+
+Hasim.main()

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import HasimKernel
+
+/// `hasim bench`: the kernel's speed on the hold model (N pending timers, each
+/// re-armed at now + Exp(1 s) when it fires), and later a full scenario's speed.
+///
+/// The table is read by `scripts/bench` (which puts it next to the Swift heap
+/// floor and SimPy): keep the `# hold` header and the four numeric columns, or
+/// use `--json`.
+public struct Bench: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure kernel events/s (hold model) and full-scenario speed; build with -c release",
+        discussion: """
+        Hold model: N timers are pending in the event heap; each, when it fires, is
+        re-armed at now + Exp(mean 1 s) through the ordinary Simulation API (register,
+        schedule(after:), run). Reported: the median wall time of --repetitions runs
+        (seeds seed, seed+1, ...), setup excluded. Compare with scripts/bench, which
+        runs the Swift heap floor and SimPy side by side on the same machine.
+        """)
+
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Pending timer counts N (space- or comma-separated), e.g. --pending 10 1000 100000.")
+    var pending: [String] = ["10", "1000", "100000"]
+
+    @Option(name: .long, help: "Events handled per run.")
+    var events: Int = 2_000_000
+
+    @Option(name: .long, help: "Runs per N; the median is reported.")
+    var repetitions: Int = 3
+
+    @Option(name: .long, help: "Seed of the first run.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Scenario file for the full-scenario benchmark.")
+    var scenario: String?
+
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+
+    public init() {}
+
+    /// `pending` with commas split and parsed.
+    var pendingSizes: [Int] {
+        get throws {
+            try pending.flatMap { $0.split(separator: ",") }.map { s in
+                let t = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
+                guard let n = Int(t), n > 0 else {
+                    throw ValidationError("--pending: '\(s)' is not a positive integer")
+                }
+                return n
+            }
+        }
+    }
+
+    public func validate() throws {
+        if try pendingSizes.isEmpty { throw ValidationError("--pending: give at least one N") }
+        guard events > 0 else { throw ValidationError("--events must be positive") }
+        guard repetitions > 0 else { throw ValidationError("--repetitions must be positive") }
+    }
+
+    public mutating func run() throws {
+        let sizes = try pendingSizes
+        #if DEBUG
+        Self.note("warning: debug build; figures are meaningless. Build with: swift build -c release --product hasim")
+        #endif
+
+        if !json {
+            print("# hold model: N timers re-armed at now + Exp(1 s); median of \(repetitions) run(s), \(events) events each")
+            print(Self.row("pending", "events", "seconds", "events/s"))
+        }
+        var results: [HoldResult] = []
+        for n in sizes {
+            let r = HoldBenchmark.run(pending: n, events: events, seed: seed, repetitions: repetitions)
+            results.append(r)
+            if !json {
+                print(Self.row(String(r.pending), String(r.events), Self.fixed(r.seconds, 4),
+                               String(Int64(r.eventsPerSecond.rounded()))))
+            }
+        }
+
+        // ---------------------------------------------------------------------
+        // HOOK(lead): full-scenario benchmark.
+        // When `scenario` is set, call `ScenarioBench.run(path:)` here and print
+        // its figures (and add them to the JSON below under "scenario").
+        // Not implemented in this file on purpose.
+        // ---------------------------------------------------------------------
+        let scenarioNote: String
+        if let path = scenario {
+            scenarioNote = "scenario benchmark: not wired yet (\(path) ignored)"
+        } else {
+            scenarioNote = "scenario benchmark: pass --scenario"
+        }
+
+        if json {
+            print(Self.json(results, repetitions: repetitions, seed: seed, scenarioNote: scenarioNote))
+        } else {
+            print(scenarioNote)
+        }
+    }
+
+    // MARK: - Output
+
+    static func row(_ a: String, _ b: String, _ c: String, _ d: String) -> String {
+        pad(a, 8) + pad(b, 12) + pad(c, 10) + pad(d, 13)
+    }
+
+    private static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s
+    }
+
+    /// Fixed-point formatting that does not depend on the locale.
+    static func fixed(_ x: Double, _ digits: Int) -> String {
+        Time.formatFixed(x, digits)
+    }
+
+    static func json(_ results: [HoldResult], repetitions: Int, seed: UInt64, scenarioNote: String) -> String {
+        func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
+        var build = "release"
+        #if DEBUG
+        build = "debug"
+        #endif
+        let rows = results.map { r in
+            """
+                {"pending": \(r.pending), "events": \(r.events), "seconds": \(number(r.seconds)), \
+            "events_per_second": \(Int64(r.eventsPerSecond.rounded())), \
+            "runs_seconds": [\(r.allSeconds.map(number).joined(separator: ", "))], "final_time_ns": \(r.finalTime)}
+            """
+        }
+        return """
+        {
+          "model": "hold", "build": "\(build)", "repetitions": \(repetitions), "seed": \(seed),
+          "hold": [
+        \(rows.joined(separator: ",\n"))
+          ],
+          "scenario": null,
+          "note": "\(scenarioNote.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))"
+        }
+        """
+    }
+
+    private static func note(_ s: String) {
+        FileHandle.standardError.write(Data((s + "\n").utf8))
+    }
+}

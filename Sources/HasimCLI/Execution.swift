@@ -1,0 +1,135 @@
+import Foundation
+import HasimKernel
+import HasimScenario
+import HasimResults
+
+/// Finds scenario files: files as given, folders searched recursively for
+/// .yaml/.yml, in sorted order so every invocation runs them alike.
+public enum ScenarioFiles {
+    public static func expand(_ paths: [String]) throws -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: p, isDirectory: &isDir) else {
+                throw CLIError("\(p): no such file or folder")
+            }
+            if isDir.boolValue {
+                let found = (fm.enumerator(atPath: p)?.compactMap { $0 as? String } ?? [])
+                    .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+                    .sorted()
+                    .map { (p as NSString).appendingPathComponent($0) }
+                out += found
+            } else {
+                out.append(p)
+            }
+        }
+        return out
+    }
+}
+
+public struct CLIError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
+
+/// One scenario x one seed.
+public struct RunJob: Sendable {
+    public let scenario: Scenario
+    public let seed: UInt64
+}
+
+/// Runs jobs, in parallel across runs (never inside one), and returns reports in
+/// job order whatever order they finish in.
+public enum Runner {
+    public static func run(_ jobs: [RunJob], parallel: Bool = true) throws -> [RunReport] {
+        final class Box: @unchecked Sendable {
+            var reports: [RunReport?]
+            var errors: [String] = []
+            let lock = NSLock()
+            init(_ n: Int) { reports = Array(repeating: nil, count: n) }
+        }
+        let box = Box(jobs.count)
+        let work: @Sendable (Int) -> Void = { i in
+            let job = jobs[i]
+            do {
+                let outcome = try ScenarioRunner.run(job.scenario, seed: job.seed)
+                let report = MetricsCalculator.report(outcome)
+                box.lock.lock(); box.reports[i] = report; box.lock.unlock()
+            } catch {
+                box.lock.lock(); box.errors.append("\(job.scenario.file) seed \(job.seed): \(error)"); box.lock.unlock()
+            }
+        }
+        if parallel && jobs.count > 1 {
+            DispatchQueue.concurrentPerform(iterations: jobs.count, execute: work)
+        } else {
+            for i in jobs.indices { work(i) }
+        }
+        if !box.errors.isEmpty { throw CLIError(box.errors.sorted().joined(separator: "\n")) }
+        return box.reports.map { $0! }
+    }
+
+    /// Loads every file; collects all errors before failing.
+    public static func load(_ files: [String]) throws -> [Scenario] {
+        var scenarios: [Scenario] = []
+        var problems: [String] = []
+        for f in files {
+            do { scenarios.append(try ScenarioLoader.load(path: f)) } catch { problems.append("\(error)") }
+        }
+        if !problems.isEmpty { throw CLIError(problems.joined(separator: "\n")) }
+        return scenarios
+    }
+
+    public static func jobs(_ scenarios: [Scenario], seeds: [UInt64]?) -> [RunJob] {
+        scenarios.flatMap { s in (seeds ?? s.seeds).map { RunJob(scenario: s, seed: $0) } }
+    }
+
+    /// Default results path: results/hasim-<UTC date-time>.sqlite (the wall clock
+    /// names the file; it never enters a simulation).
+    public static func defaultResultsPath(command: String) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return "results/\(command)-\(f.string(from: Date())).sqlite"
+    }
+
+    public static func write(_ reports: [RunReport], to path: String, command: String, arguments: [String]) throws {
+        let store = try ResultsStore(path: path)
+        let inv = try store.beginInvocation(command: command, arguments: arguments, hasimVersion: HasimVersion.string)
+        for r in reports { _ = try store.write(r, invocation: inv) }
+    }
+}
+
+/// What `hasim check` found for one scenario.
+public struct CheckMiss: Sendable, CustomStringConvertible {
+    public let file: String
+    public let seed: UInt64
+    public let expectation: Expectation
+    public let actual: Double?
+    public var description: String {
+        let place = expectation.mark.map { "\($0)" } ?? file
+        let got = actual.map { Time.formatFixed($0, 3) } ?? "no value (metric not measured in this run)"
+        return "\(place): expect \(expectation.metric) \(expectation.boundDescription), got \(got) (seed \(seed))"
+    }
+}
+
+public enum Checker {
+    /// Runs every scenario that has expectations, for each of its seeds.
+    public static func check(_ scenarios: [Scenario], seeds: [UInt64]?) throws -> (reports: [RunReport], misses: [CheckMiss], skipped: [String]) {
+        let withExpect = scenarios.filter { !$0.expectations.isEmpty }
+        let skipped = scenarios.filter { $0.expectations.isEmpty }.map(\.file)
+        let jobs = Runner.jobs(withExpect, seeds: seeds)
+        let reports = try Runner.run(jobs)
+        var misses: [CheckMiss] = []
+        for (job, report) in zip(jobs, reports) {
+            for e in job.scenario.expectations {
+                let v = report.metric(e.metric)
+                if v == nil || !e.holds(v!) {
+                    misses.append(CheckMiss(file: job.scenario.file, seed: job.seed, expectation: e, actual: v))
+                }
+            }
+        }
+        return (reports, misses, skipped)
+    }
+}

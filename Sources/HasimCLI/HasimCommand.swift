@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import HasimKernel
+import HasimScenario
+import HasimResults
+import HasimReport
+import HasimStrategies
+
+public struct Hasim: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "hasim",
+        abstract: "Deterministic simulator of MySQL/MariaDB redundancy architectures.",
+        discussion: """
+        Describe a topology, an HA architecture, a workload and faults in a YAML scenario;
+        hasim runs it on simulated hosts and networks and measures write downtime, RTO,
+        lost transactions (against a ledger of what clients saw acknowledged), replication
+        crashes and divergence. Same scenario + same seed = the same results, bit for bit.
+
+        Examples:
+          hasim run scenarios/manual-failover.yaml            # summary table + results/*.sqlite
+          hasim run scenarios/ --seed 7 --out results/a.sqlite
+          hasim check scenarios/                              # regression scenarios (expect:)
+          hasim validate my-scenario.yaml                     # errors with file:line:column
+          hasim list                                          # strategies, options, defaults
+        """,
+        version: HasimVersion.string,
+        subcommands: [RunCommand.self, CheckCommand.self, ValidateCommand.self, ListCommand.self, Bench.self]
+    )
+    public init() {}
+}
+
+struct CommonRunOptions: ParsableArguments {
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Seeds to run (overrides the scenario's `seeds:`), e.g. --seed 1 2 3.")
+    var seed: [UInt64] = []
+
+    @Option(name: .long, help: "Results database to write (default: results/<command>-<UTC time>.sqlite).")
+    var out: String?
+
+    @Flag(name: .long, help: "Print nothing but errors.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Run one simulation at a time instead of one per core.")
+    var serial = false
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run scenarios and print a summary table; write every run to a SQLite database.",
+        discussion: "FILE may be a scenario file or a folder (searched for *.yaml). Each scenario runs once per seed.")
+
+    @Argument(help: "Scenario files or folders.")
+    var files: [String]
+
+    @OptionGroup var common: CommonRunOptions
+
+    mutating func run() throws {
+        do {
+            let scenarios = try Runner.load(try ScenarioFiles.expand(files))
+            let reports = try Runner.run(Runner.jobs(scenarios, seeds: common.seed.isEmpty ? nil : common.seed),
+                                         parallel: !common.serial)
+            let path = common.out ?? Runner.defaultResultsPath(command: "run")
+            try Runner.write(reports, to: path, command: "run", arguments: CommandLine.arguments.dropFirst().map { $0 })
+            if !common.quiet {
+                print(SummaryTable.render(reports))
+                print("\nresults: \(path)")
+            }
+        } catch let e as CLIError {
+            throw ValidationFailure(e.description)
+        }
+    }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Run scenarios that have `expect:` blocks; exit non-zero if any expectation is missed.",
+        discussion: "Each miss is printed as file:line:column: expect <metric> <bound>, got <value> (seed N).")
+
+    @Argument(help: "Scenario files or folders.")
+    var paths: [String]
+
+    @OptionGroup var common: CommonRunOptions
+
+    mutating func run() throws {
+        let result: (reports: [RunReport], misses: [CheckMiss], skipped: [String])
+        do {
+            let scenarios = try Runner.load(try ScenarioFiles.expand(paths))
+            result = try Checker.check(scenarios, seeds: common.seed.isEmpty ? nil : common.seed)
+        } catch let e as CLIError {
+            throw ValidationFailure(e.description)
+        }
+        if let out = common.out {
+            try Runner.write(result.reports, to: out, command: "check", arguments: CommandLine.arguments.dropFirst().map { $0 })
+        }
+        let scenariosRun = Set(result.reports.map(\.scenarioFile)).count
+        for m in result.misses { printError("MISS \(m)") }
+        if !common.quiet {
+            for f in result.skipped { print("skipped (no expect:): \(f)") }
+            let checks = result.reports.count
+            print("\(scenariosRun) scenarios, \(checks) runs: \(result.misses.isEmpty ? "all expectations hold" : "\(result.misses.count) expectations missed")")
+        }
+        if !result.misses.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check scenario files without running them.")
+
+    @Argument(help: "Scenario files or folders.")
+    var files: [String]
+
+    mutating func run() throws {
+        var bad = 0
+        let all: [String]
+        do { all = try ScenarioFiles.expand(files) } catch let e as CLIError { throw ValidationFailure(e.description) }
+        for f in all {
+            do {
+                let s = try ScenarioLoader.load(path: f)
+                print("\(f): ok (\(s.architecture.strategy), \(s.seeds.count) seed\(s.seeds.count == 1 ? "" : "s"), \(s.faults.count) fault\(s.faults.count == 1 ? "" : "s"))")
+            } catch {
+                bad += 1
+                printError("\(error)")
+            }
+        }
+        if bad > 0 { throw ExitCode(1) }
+    }
+}
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the strategies with their options, defaults and where the defaults come from.")
+
+    mutating func run() throws {
+        for d in StrategyCatalog.all {
+            print("\(d.name)\n  \(d.summary)")
+            if d.options.isEmpty { print("  (no options)") }
+            for o in d.options {
+                print("  \(o.name): \(o.kind.rawValue) = \(o.defaultValue)")
+                print("      \(o.help)")
+                print("      default: \(o.source)")
+            }
+            print("")
+        }
+    }
+}
+
+/// A user error printed without a stack of "Error:" prefixes.
+struct ValidationFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+func printError(_ s: String) {
+    FileHandle.standardError.write((s + "\n").data(using: .utf8)!)
+}

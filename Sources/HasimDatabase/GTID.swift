@@ -1,0 +1,126 @@
+/// A global transaction identifier: the originating server and its sequence number.
+public struct GTID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var origin: UInt32
+    public var seq: Int64
+    public init(origin: UInt32, seq: Int64) {
+        self.origin = origin
+        self.seq = seq
+    }
+    public static func < (a: GTID, b: GTID) -> Bool { (a.origin, a.seq) < (b.origin, b.seq) }
+    public var description: String { "\(origin):\(seq)" }
+}
+
+/// A set of GTIDs as MySQL keeps it: per origin, sorted disjoint intervals.
+/// Kept as sorted arrays, never iterated in hash order.
+public struct GTIDSet: Equatable, Sendable, CustomStringConvertible {
+    /// origin -> sorted, disjoint, non-adjacent closed ranges
+    private var ranges: [(origin: UInt32, spans: [ClosedRange<Int64>])] = []
+
+    public init() {}
+
+    public static func == (a: GTIDSet, b: GTIDSet) -> Bool {
+        a.ranges.count == b.ranges.count && zip(a.ranges, b.ranges).allSatisfy { $0.origin == $1.origin && $0.spans == $1.spans }
+    }
+
+    public var isEmpty: Bool { ranges.isEmpty }
+
+    public var count: Int64 {
+        ranges.reduce(0) { acc, r in acc + r.spans.reduce(0) { $0 + ($1.upperBound - $1.lowerBound + 1) } }
+    }
+
+    private func index(of origin: UInt32) -> (found: Bool, at: Int) {
+        var lo = 0, hi = ranges.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ranges[mid].origin < origin { lo = mid + 1 } else { hi = mid }
+        }
+        return (lo < ranges.count && ranges[lo].origin == origin, lo)
+    }
+
+    public func contains(_ g: GTID) -> Bool {
+        let (found, i) = index(of: g.origin)
+        guard found else { return false }
+        let spans = ranges[i].spans
+        // Fast path: most lookups hit the last span.
+        if let last = spans.last, last.contains(g.seq) { return true }
+        var lo = 0, hi = spans.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if spans[mid].upperBound < g.seq { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < spans.count && spans[lo].contains(g.seq)
+    }
+
+    public mutating func insert(_ g: GTID) {
+        let (found, i) = index(of: g.origin)
+        if !found {
+            ranges.insert((g.origin, [g.seq...g.seq]), at: i)
+            return
+        }
+        var spans = ranges[i].spans
+        // Fast path: appending the next number of the newest span.
+        if let last = spans.last {
+            if last.contains(g.seq) { return }
+            if g.seq == last.upperBound + 1 {
+                spans[spans.count - 1] = last.lowerBound...g.seq
+                ranges[i].spans = spans
+                return
+            }
+        }
+        var lo = 0, hi = spans.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if spans[mid].upperBound < g.seq { lo = mid + 1 } else { hi = mid }
+        }
+        if lo < spans.count && spans[lo].contains(g.seq) { return }
+        var newSpan = g.seq...g.seq
+        var removeFrom = lo, removeTo = lo
+        if lo > 0 && spans[lo - 1].upperBound + 1 == g.seq {
+            newSpan = spans[lo - 1].lowerBound...newSpan.upperBound
+            removeFrom = lo - 1
+        }
+        if lo < spans.count && spans[lo].lowerBound == g.seq + 1 {
+            newSpan = newSpan.lowerBound...spans[lo].upperBound
+            removeTo = lo + 1
+        }
+        spans.replaceSubrange(removeFrom..<removeTo, with: [newSpan])
+        ranges[i].spans = spans
+    }
+
+    public mutating func formUnion(_ other: GTIDSet) {
+        for r in other.ranges {
+            for s in r.spans {
+                for n in s { insert(GTID(origin: r.origin, seq: n)) }
+            }
+        }
+    }
+
+    public func union(_ other: GTIDSet) -> GTIDSet {
+        var u = self
+        u.formUnion(other)
+        return u
+    }
+
+    /// True if every GTID of self is in other.
+    public func isSubset(of other: GTIDSet) -> Bool {
+        for r in ranges {
+            for s in r.spans {
+                for n in s where !other.contains(GTID(origin: r.origin, seq: n)) { return false }
+            }
+        }
+        return true
+    }
+
+    /// Highest sequence number seen for an origin (0 if none).
+    public func highest(of origin: UInt32) -> Int64 {
+        let (found, i) = index(of: origin)
+        return found ? ranges[i].spans.last!.upperBound : 0
+    }
+
+    /// MySQL's text form, e.g. "1:1-100,2:1-5" (origins are server ids here).
+    public var description: String {
+        ranges.map { r in
+            "\(r.origin):" + r.spans.map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ":")
+        }.joined(separator: ",")
+    }
+}

@@ -1,0 +1,107 @@
+import HasimKernel
+import HasimNetwork
+
+/// A MySQL error as a DBA would recognise it: the real code and wording.
+public struct MySQLError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var code: Int
+    public var message: String
+    public init(code: Int, message: String) {
+        self.code = code
+        self.message = message
+    }
+    public var description: String { "ERROR \(code): \(message)" }
+
+    public static func duplicateKey(_ key: Int64) -> MySQLError {
+        MySQLError(code: 1062, message: "Duplicate entry '\(key)' for key 'PRIMARY'")
+    }
+    public static func rowNotFound(_ table: Table) -> MySQLError {
+        MySQLError(code: 1032, message: "Can't find record in '\(table)'")
+    }
+    public static let readOnly = MySQLError(code: 1290, message: "The MySQL server is running with the --read-only option so it cannot execute this statement")
+    public static func cannotConnect(_ host: String, timedOut: Bool) -> MySQLError {
+        MySQLError(code: 2003, message: "Can't connect to MySQL server on '\(host)' (\(timedOut ? 110 : 111))")
+    }
+    public static let lostConnection = MySQLError(code: 2013, message: "Lost connection to MySQL server during query")
+    public static let goneAway = MySQLError(code: 2006, message: "MySQL server has gone away")
+    public static let notReplica = MySQLError(code: 1200, message: "The server is not configured as slave; fix in config file or with CHANGE MASTER TO")
+    public static let replicaRunning = MySQLError(code: 1198, message: "This operation cannot be performed with a running slave; run STOP SLAVE first")
+}
+
+/// What a client (application, DBA, HA tool) asks a server.
+public enum Query: Sendable, Equatable {
+    /// INSERT INTO <table> (value) VALUES (<txid>): auto-increment key.
+    case insert(table: Table, txid: Int64)
+    /// UPDATE <table> SET value = value + 1 WHERE id = <key>.
+    case update(table: Table, key: Int64, txid: Int64)
+    /// SELECT 1.
+    case ping
+    case setReadOnly(Bool)
+    case stopReplica
+    case startReplica
+    /// RESET SLAVE ALL: forget the source.
+    case resetReplicaAll
+    /// CHANGE MASTER TO MASTER_HOST=..., MASTER_AUTO_POSITION=1.
+    case changeSource(IPAddress)
+    case showReplicaStatus
+    /// SELECT @@GLOBAL.gtid_executed, @@read_only.
+    case showMasterStatus
+
+    public var isWrite: Bool {
+        switch self {
+        case .insert, .update: return true
+        default: return false
+        }
+    }
+}
+
+public struct ReplicaStatus: Sendable, Equatable {
+    /// "Yes", "Connecting" or "No", as SHOW SLAVE STATUS prints it.
+    public var ioRunning: String
+    public var sqlRunning: Bool
+    public var source: IPAddress?
+    public var lastIOError: MySQLError?
+    public var lastSQLError: MySQLError?
+    public var retrieved: GTIDSet
+    public var executed: GTIDSet
+    /// Transactions received but not applied yet.
+    public var relayLogPending: Int
+    /// Seconds_Behind_Master (nil = NULL: SQL thread stopped or IO not connected).
+    public var secondsBehind: SimTime?
+}
+
+public enum QueryResult: Sendable, Equatable {
+    case ok(affected: Int, insertID: Int64?)
+    case error(MySQLError)
+    case replicaStatus(ReplicaStatus?)
+    case masterStatus(executed: GTIDSet, readOnly: Bool)
+}
+
+/// Client protocol messages.
+public struct QueryMessage: WireMessage {
+    public var id: Int64
+    public var query: Query
+    public init(id: Int64, query: Query) {
+        self.id = id
+        self.query = query
+    }
+}
+
+public struct ResultMessage: WireMessage {
+    public var id: Int64
+    public var result: QueryResult
+    /// The server that executed the query (ground truth for the ledger, not
+    /// something a real client would see through a VIP).
+    public var server: String
+}
+
+/// Replication protocol messages.
+struct BinlogDumpRequest: WireMessage {
+    var replicaServerID: UInt32
+    var gtids: GTIDSet
+}
+
+struct BinlogEventMessage: WireMessage {
+    var event: BinlogEvent
+}
+
+struct HeartbeatMessage: WireMessage {}

@@ -1,0 +1,75 @@
+import HasimKernel
+
+/// What survives a crash of mysqld or its host: InnoDB data and the binary log,
+/// with sync_binlog=1 and innodb_flush_log_at_trx_commit=1 (durable commits).
+public struct Storage: Sendable {
+    public private(set) var tables: [[Int64: Row]] = Array(repeating: [:], count: Table.allCases.count)
+    /// Next auto-increment value per table (InnoDB's counter).
+    public private(set) var autoIncrement: [Int64] = Array(repeating: 1, count: Table.allCases.count)
+    public private(set) var binlog: [BinlogEvent] = []
+    public private(set) var gtidExecuted = GTIDSet()
+    /// Ids of the client transactions whose effects are in this server's data.
+    public private(set) var appliedTxids = Set<Int64>()
+
+    public init() {}
+
+    public func row(_ table: Table, _ key: Int64) -> Row? { tables[Int(table.rawValue)][key] }
+    public func rowCount(_ table: Table) -> Int { tables[Int(table.rawValue)].count }
+    public func keys(_ table: Table) -> [Int64] { tables[Int(table.rawValue)].keys.sorted() }
+
+    /// Reserves the next auto-increment key (auto_increment_increment/offset).
+    mutating func nextKey(_ table: Table, increment: Int64, offset: Int64) -> Int64 {
+        let t = Int(table.rawValue)
+        var k = autoIncrement[t]
+        // Smallest value >= counter that is congruent to offset modulo increment.
+        if increment > 1 {
+            let r = ((k - offset) % increment + increment) % increment
+            if r != 0 { k += increment - r }
+        }
+        autoIncrement[t] = k + increment
+        return k
+    }
+
+    /// The error MySQL would raise applying this change, if any.
+    public func conflict(_ change: RowChange) -> MySQLError? {
+        switch change {
+        case .insert(let table, let key, _):
+            if row(table, key) != nil {
+                return .duplicateKey(key)
+            }
+        case .update(let table, _, _):
+            if row(table, change.key) == nil {
+                return .rowNotFound(table)
+            }
+        }
+        return nil
+    }
+
+    /// Applies a change already checked with `conflict`.
+    mutating func apply(_ change: RowChange, txid: Int64) {
+        switch change {
+        case .insert(let table, let key, let row):
+            let t = Int(table.rawValue)
+            tables[t][key] = row
+            // InnoDB moves the counter past explicitly inserted keys (replicated rows too).
+            if key >= autoIncrement[t] { autoIncrement[t] = key + 1 }
+        case .update(let table, let key, let after):
+            tables[Int(table.rawValue)][key] = after
+        }
+        appliedTxids.insert(txid)
+    }
+
+    mutating func appendBinlog(_ e: BinlogEvent) {
+        binlog.append(e)
+    }
+
+    mutating func markExecuted(_ g: GTID) { gtidExecuted.insert(g) }
+
+    /// Seeds identical starting data on every server (the hot rows exist everywhere).
+    public mutating func seedRows(_ table: Table, count: Int) {
+        for k in 1...Int64(max(1, count)) {
+            tables[Int(table.rawValue)][k] = Row(value: 0, txid: 0)
+        }
+        autoIncrement[Int(table.rawValue)] = Int64(count) + 1
+    }
+}

@@ -1,0 +1,48 @@
+import HasimKernel
+import HasimResults
+
+/// The table `hasim run` prints: one row per run, the metrics a DBA compares.
+public enum SummaryTable {
+    public static let columns: [(title: String, metric: String?)] = [
+        ("scenario", nil), ("strategy", nil), ("seed", nil),
+        ("downtime", "write_downtime"), ("RTO", "rto"), ("lost tx", "lost_transactions"),
+        ("repl. crashes", "replication_crashes"), ("divergent rows", "divergence"),
+        ("failovers", "failovers"), ("false f/o", "false_failovers"),
+        ("acked", "acknowledged_writes"), ("failed", "failed_writes"),
+    ]
+
+    public static func render(_ reports: [RunReport]) -> String {
+        var rows: [[String]] = [columns.map(\.title)]
+        for r in reports {
+            var row = [r.scenarioName, r.strategy, String(r.seed)]
+            for c in columns.dropFirst(3) {
+                guard let name = c.metric, let m = r.metrics.first(where: { $0.name == name }) else { row.append("-"); continue }
+                row.append(format(m))
+            }
+            rows.append(row)
+        }
+        return table(rows)
+    }
+
+    public static func format(_ m: MetricValue) -> String {
+        if m.unit == "s" { return Time.format(Time.fromSeconds(m.value)) }
+        if m.value == m.value.rounded() { return String(Int64(m.value)) }
+        return Time.formatFixed(m.value, 2)
+    }
+
+    /// Plain aligned text: readable in a terminal and pasteable into a ticket.
+    public static func table(_ rows: [[String]]) -> String {
+        guard let header = rows.first else { return "" }
+        var widths = header.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        func line(_ r: [String]) -> String {
+            r.enumerated().map { i, c in
+                let pad = String(repeating: " ", count: widths[i] - c.count)
+                return i < 3 ? c + pad : pad + c
+            }.joined(separator: "  ")
+        }
+        var out = [line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
+        out += rows.dropFirst().map(line)
+        return out.joined(separator: "\n")
+    }
+}

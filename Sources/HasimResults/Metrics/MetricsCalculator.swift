@@ -1,0 +1,122 @@
+import HasimKernel
+import HasimNetwork
+import HasimDatabase
+import HasimWorkload
+import HasimScenario
+
+/// Computes the metrics of DESIGN.md from a run's outcome: the client-side
+/// ledger and probes, the servers' final data and the trace. Strategies report
+/// nothing; everything here is measured.
+public enum MetricsCalculator {
+    public static func report(_ o: RunOutcome) -> RunReport {
+        let s = o.scenario
+        var metrics: [MetricValue] = []
+        func add(_ name: String, _ value: Double, _ unit: String) { metrics.append(MetricValue(name: name, value: value, unit: unit)) }
+
+        // Write downtime: failed probe writes x probe interval.
+        let failedProbes = o.probes.filter { !$0.ok }.count
+        add("write_downtime", Time.seconds(SimTime(failedProbes) * s.workload.probeInterval), "s")
+
+        // Incidents and RTO.
+        let incidents = incidentRows(o)
+        if let first = incidents.first, let rto = first.rto { add("rto", Time.seconds(rto), "s") }
+        let rtos = incidents.compactMap(\.rto)
+        if let m = rtos.max() { add("max_rto", Time.seconds(m), "s") }
+
+        // Lost transactions: acknowledged commits whose effect is absent from the
+        // final primary's data.
+        let lost = lostTransactions(o)
+        add("lost_transactions", Double(lost.count), "count")
+        if let lo = lost.map(\.ackedAt).min(), let hi = lost.map(\.ackedAt).max() {
+            add("lost_span", Time.seconds(hi - lo), "s")
+        } else {
+            add("lost_span", 0, "s")
+        }
+
+        // Replication crashes: threads stopped by an error.
+        let crashes = o.servers.flatMap { srv in srv.replicationFailures.map { (srv.name, $0) } }
+            .sorted { ($0.1.time, $0.0) < ($1.1.time, $1.0) }
+        add("replication_crashes", Double(crashes.count), "count")
+
+        add("divergence", Double(divergentRows(o)), "rows")
+        add("acknowledged_writes", Double(o.ledger.count), "count")
+        add("failed_writes", Double(o.abandonedWrites), "count")
+
+        let starts = o.trace.filter { $0.kind == .failoverStart }
+        add("failovers", Double(starts.count), "count")
+        add("false_failovers", Double(starts.filter { mysqldRunning(o, node: $0.node, at: $0.time) }.count), "count")
+
+        let timeline = o.trace.map { TimelineRow(time: $0.time, node: $0.node, kind: $0.kind.name, detail: $0.detail) }
+        let errors = crashes.map { name, f in
+            ReplicationErrorRow(time: f.time, node: name, thread: f.thread, code: f.error.code, message: f.error.message)
+        }
+        let probes = o.probes.map { ProbeRow(time: $0.issuedAt, ok: $0.ok, latency: $0.latency, error: $0.error) }
+        return RunReport(scenarioName: s.name, scenarioFile: s.file, strategy: s.architecture.strategy, seed: o.seed,
+                         duration: s.duration, parametersJSON: ScenarioParameters.json(s), hasimVersion: HasimVersion.string,
+                         metrics: metrics, incidents: incidents, timeline: timeline, lostTransactions: lost,
+                         replicationErrors: errors, probes: probes)
+    }
+
+    /// The final primary: where the application's address leads at the end. If it
+    /// leads nowhere, the server that acknowledged the last write.
+    static func finalPrimary(_ o: RunOutcome) -> ServerSnapshot? {
+        if let name = o.finalPrimary, let srv = o.server(name) { return srv }
+        return o.ledger.last.flatMap { o.server($0.ackedBy) }
+    }
+
+    static func lostTransactions(_ o: RunOutcome) -> [LostTransactionRow] {
+        guard let primary = finalPrimary(o) else { return [] }
+        let applied = primary.storage.appliedTxids
+        return o.ledger.filter { !applied.contains($0.txid) }.map {
+            LostTransactionRow(txid: $0.txid, kind: $0.isInsert ? "insert" : "update", table: $0.table.description,
+                               key: $0.key, ackedAt: $0.ackedAt, ackedBy: $0.ackedBy)
+        }
+    }
+
+    /// Rows that differ between the final primary and each server replicating
+    /// from it (directly or down a chain), after quiescence.
+    static func divergentRows(_ o: RunOutcome) -> Int {
+        guard let primary = finalPrimary(o) else { return 0 }
+        var total = 0
+        for srv in o.servers where srv.name != primary.name && replicatesFrom(o, srv, primary.name) {
+            for table in Table.allCases {
+                let keys = Set(primary.storage.keys(table)).union(srv.storage.keys(table)).sorted()
+                for k in keys where primary.storage.row(table, k) != srv.storage.row(table, k) { total += 1 }
+            }
+        }
+        return total
+    }
+
+    private static func replicatesFrom(_ o: RunOutcome, _ srv: ServerSnapshot, _ root: String) -> Bool {
+        var seen: Set<String> = [srv.name]
+        var cur = srv
+        while let src = cur.source, let next = o.server(src) {
+            if src == root { return true }
+            if !seen.insert(src).inserted { return false }
+            cur = next
+        }
+        return false
+    }
+
+    /// Whether mysqld on `node` was running at time t, from the trace.
+    static func mysqldRunning(_ o: RunOutcome, node: String, at t: SimTime) -> Bool {
+        var up = true
+        for r in o.trace where r.node == node && r.time <= t {
+            switch r.kind {
+            case .hostCrash, .processCrash: up = false
+            case .mysqlReady: up = true
+            default: break
+            }
+        }
+        return up
+    }
+
+    static func incidentRows(_ o: RunOutcome) -> [IncidentRow] {
+        o.faults.map { f in
+            let firstFailure = o.failures.first { $0.failedAt >= f.at }?.failedAt
+            let recovered = o.ledger.filter { $0.issuedAt >= f.at }.map(\.ackedAt).min()
+            return IncidentRow(faultIndex: f.index, kind: f.kind, target: f.target, start: f.at,
+                               firstFailure: firstFailure, recovered: recovered, rto: recovered.map { $0 - f.at })
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import HasimKernel
+import HasimNetwork
+import HasimScenario
+
+/// The scenario's parameters as JSON text with sorted keys: stored with each run
+/// so any figure can be traced back and re-run.
+public enum ScenarioParameters {
+    public static func json(_ s: Scenario) -> String {
+        var o: [(String, String)] = []
+        o.append(("name", str(s.name)))
+        o.append(("file", str(s.file)))
+        o.append(("duration_ns", String(s.duration)))
+        o.append(("quiesce_ns", String(s.quiesce)))
+        o.append(("strategy", str(s.architecture.strategy)))
+        o.append(("options", obj(s.architecture.options.sortedPairs.map { ($0.0, str($0.1)) })))
+        let w = s.workload
+        o.append(("workload", obj([
+            ("client", str(w.client)), ("address", w.address.map(str) ?? "null"),
+            ("writes_per_second", num(w.writesPerSecond)), ("update_fraction", num(w.updateFraction)),
+            ("hot_rows", String(w.hotRows)), ("pool_size", String(w.poolSize)),
+            ("connect_timeout_ns", String(w.connectTimeout)), ("query_timeout_ns", String(w.queryTimeout)),
+            ("retries", String(w.retries)), ("retry_backoff_ns", String(w.retryBackoff)),
+            ("probe_interval_ns", String(w.probeInterval)), ("probe_timeout_ns", String(w.probeTimeout)),
+            ("start_ns", String(w.start)),
+        ])))
+        let m = s.mysql
+        o.append(("mysql", obj([
+            ("sql_thread_rate", num(m.sqlThreadRate)), ("commit_latency_ns", String(m.commitLatency)),
+            ("startup_time_ns", String(m.startupTime)), ("redo_apply_per_transaction_ns", String(m.redoApplyPerTransaction)),
+            ("checkpoint_interval_ns", String(m.checkpointInterval)), ("autostart", String(m.autostart)),
+            ("slave_net_timeout_ns", String(m.slaveNetTimeout)), ("connect_retry_ns", String(m.connectRetry)),
+            ("heartbeat_period_ns", String(m.heartbeatPeriod)),
+        ])))
+        o.append(("topology", obj([
+            ("sites", "[" + s.topology.sites.map { obj([("name", str($0.name)), ("hosts", "[" + $0.hosts.map(str).joined(separator: ",") + "]")]) }.joined(separator: ",") + "]"),
+            ("databases", "[" + s.topology.databases.map { obj([("host", str($0.host)), ("role", str($0.role.rawValue)), ("source", $0.source.map(str) ?? "null")]) }.joined(separator: ",") + "]"),
+        ])))
+        o.append(("faults", "[" + s.faults.map(fault).joined(separator: ",") + "]"))
+        return obj(o)
+    }
+
+    private static func fault(_ f: FaultSpec) -> String {
+        var p: [(String, String)] = [("at_ns", String(f.at)), ("recover_after_ns", f.recoverAfter.map { String($0) } ?? "null")]
+        switch f.kind {
+        case .hostCrash(let h): p.append(("host_crash", str(h)))
+        case .processCrash(let h): p.append(("process_crash", str(h)))
+        case .partition(let a, let b, let one):
+            p.append(("partition", obj([("between", list(a)), ("and", list(b)), ("one_way", String(one))])))
+        case .latencySpike(let a, let b, let add):
+            p.append(("latency_spike", obj([("between", list(a)), ("and", list(b)), ("add_ns", String(add))])))
+        }
+        return obj(p)
+    }
+
+    private static func list(_ xs: [String]) -> String { "[" + xs.map(str).joined(separator: ",") + "]" }
+
+    private static func obj(_ pairs: [(String, String)]) -> String {
+        "{" + pairs.sorted { $0.0 < $1.0 }.map { str($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+    }
+
+    private static func num(_ d: Double) -> String {
+        d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+    }
+
+    static func str(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if c.value < 0x20 { out += "\\u" + String(format4(c.value)) } else { out.unicodeScalars.append(c) }
+            }
+        }
+        return out + "\""
+    }
+
+    private static func format4(_ v: UInt32) -> String {
+        let h = String(v, radix: 16)
+        return String(repeating: "0", count: max(0, 4 - h.count)) + h
+    }
+}

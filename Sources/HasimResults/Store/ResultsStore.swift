@@ -1,0 +1,270 @@
+import Foundation
+import GRDB
+
+/// A run as listed by `ResultsStore.runs()`, without its child rows.
+public struct StoredRun: Sendable, Equatable {
+    public var id: Int64
+    public var scenarioName: String
+    public var scenarioFile: String
+    public var strategy: String
+    public var seed: UInt64
+    /// "complete" for runs written by `ResultsStore.write`; a streaming writer may
+    /// leave "running" behind if it is interrupted.
+    public var status: String
+    /// The `invocations` row of the command that wrote the run.
+    public var invocation: Int64
+
+    public init(id: Int64, scenarioName: String, scenarioFile: String, strategy: String,
+                seed: UInt64, status: String, invocation: Int64) {
+        self.id = id
+        self.scenarioName = scenarioName
+        self.scenarioFile = scenarioFile
+        self.strategy = strategy
+        self.seed = seed
+        self.status = status
+        self.invocation = invocation
+    }
+}
+
+public enum ResultsStoreError: Error, Equatable, CustomStringConvertible {
+    /// The database was written by a newer hasim (higher schema version, or
+    /// migrations this build does not know).
+    case newerSchema(path: String, found: Int, supported: Int)
+    /// No run with this id.
+    case noSuchRun(Int64)
+
+    public var description: String {
+        switch self {
+        case let .newerSchema(path, found, supported):
+            return "results database \(path) has schema version \(found), newer than the version this "
+                + "hasim supports (\(supported)); use a newer hasim or write to another database"
+        case let .noSuchRun(id):
+            return "no run with id \(id) in the results database"
+        }
+    }
+}
+
+/// The results database (SQLite through GRDB). See `Schema` for the tables.
+///
+/// All writes of one run happen in one transaction: a failed or interrupted
+/// `write` leaves no trace of that run.
+public final class ResultsStore: Sendable {
+    public static let schemaVersion: Int = Schema.version
+
+    public let path: String
+    private let dbQueue: DatabaseQueue
+
+    /// Opens the database at `path`, creating it and its parent folder if needed,
+    /// and migrates it to `schemaVersion`. Throws `ResultsStoreError.newerSchema`
+    /// (without touching the file) if it was written by a newer hasim.
+    public init(path: String) throws {
+        self.path = path
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.label = "hasim.results"
+        let queue = try DatabaseQueue(path: path, configuration: config)
+
+        let migrator = Schema.migrator
+        let (found, superseded) = try queue.read { db -> (Int?, Bool) in
+            var found: Int?
+            if try db.tableExists("schema_info") {
+                found = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM schema_info")
+            }
+            return (found, try migrator.hasBeenSuperseded(db))
+        }
+        if let found, found > Schema.version {
+            try? queue.close()
+            throw ResultsStoreError.newerSchema(path: path, found: found, supported: Schema.version)
+        }
+        if superseded {
+            try? queue.close()
+            throw ResultsStoreError.newerSchema(path: path, found: found ?? Schema.version + 1,
+                                                supported: Schema.version)
+        }
+        try migrator.migrate(queue)
+        self.dbQueue = queue
+    }
+
+    /// Closes the database (also done on deinit). The store is unusable afterwards.
+    public func close() throws {
+        try dbQueue.close()
+    }
+
+    // MARK: - Writing
+
+    /// Records one hasim command; runs it writes point at the returned id.
+    public func beginInvocation(command: String, arguments: [String], hasimVersion: String) throws -> Int64 {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = String(decoding: try encoder.encode(arguments), as: UTF8.self)
+        return try dbQueue.write { db in
+            try db.execute(
+                sql: "INSERT INTO invocations (command, arguments_json, hasim_version) VALUES (?, ?, ?)",
+                arguments: [command, json, hasimVersion])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Writes the run with status 'complete' and all its child rows in one
+    /// transaction, and returns the run id.
+    public func write(_ run: RunReport, invocation: Int64) throws -> Int64 {
+        try write(run, invocation: invocation, afterTable: { _ in })
+    }
+
+    /// `afterTable` is called inside the transaction after the rows of each table
+    /// are inserted (with the table name); tests throw from it to interrupt a write.
+    func write(_ run: RunReport, invocation: Int64,
+               afterTable: (String) throws -> Void) throws -> Int64 {
+        try dbQueue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO runs (invocation_id, scenario_name, scenario_file, strategy, seed,
+                                      duration_ns, parameters_json, hasim_version, status)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete')
+                    """,
+                arguments: [invocation, run.scenarioName, run.scenarioFile, run.strategy,
+                            Int64(bitPattern: run.seed), run.duration, run.parametersJSON,
+                            run.hasimVersion])
+            let id = db.lastInsertedRowID
+            try afterTable("runs")
+
+            let metric = try db.makeStatement(
+                sql: "INSERT INTO metrics (run_id, name, value, unit) VALUES (?, ?, ?, ?)")
+            for m in run.metrics {
+                try metric.execute(arguments: [id, m.name, m.value.isNaN ? nil : m.value, m.unit])
+            }
+            try afterTable("metrics")
+
+            let incident = try db.makeStatement(sql: """
+                INSERT INTO incidents (run_id, fault_index, kind, target, start_ns,
+                                       first_failure_ns, recovered_ns, rto_ns)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for i in run.incidents {
+                try incident.execute(arguments: [id, i.faultIndex, i.kind, i.target, i.start,
+                                                 i.firstFailure, i.recovered, i.rto])
+            }
+            try afterTable("incidents")
+
+            let event = try db.makeStatement(
+                sql: "INSERT INTO timeline (run_id, seq, t_ns, node, kind, detail) VALUES (?, ?, ?, ?, ?, ?)")
+            for (seq, e) in run.timeline.enumerated() {
+                try event.execute(arguments: [id, seq, e.time, e.node, e.kind, e.detail])
+            }
+            try afterTable("timeline")
+
+            let lost = try db.makeStatement(sql: """
+                INSERT INTO lost_transactions (run_id, txid, kind, table_name, row_key, acked_at_ns, acked_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            for l in run.lostTransactions {
+                try lost.execute(arguments: [id, l.txid, l.kind, l.table, l.key, l.ackedAt, l.ackedBy])
+            }
+            try afterTable("lost_transactions")
+
+            let replError = try db.makeStatement(sql: """
+                INSERT INTO replication_errors (run_id, t_ns, node, thread, code, message)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            for e in run.replicationErrors {
+                try replError.execute(arguments: [id, e.time, e.node, e.thread, e.code, e.message])
+            }
+            try afterTable("replication_errors")
+
+            let probe = try db.makeStatement(
+                sql: "INSERT INTO probes (run_id, t_ns, ok, latency_ns, error) VALUES (?, ?, ?, ?, ?)")
+            for p in run.probes {
+                try probe.execute(arguments: [id, p.time, p.ok, p.latency, p.error])
+            }
+            try afterTable("probes")
+            return id
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Runs in id order; only complete runs unless `includeIncomplete`.
+    public func runs(includeIncomplete: Bool = false) throws -> [StoredRun] {
+        try dbQueue.read { db in
+            let filter = includeIncomplete ? "" : "WHERE status = 'complete'"
+            return try Row.fetchAll(db, sql: """
+                SELECT id, scenario_name, scenario_file, strategy, seed, status, invocation_id
+                FROM runs \(filter) ORDER BY id
+                """).map { row in
+                StoredRun(id: row[0], scenarioName: row[1], scenarioFile: row[2], strategy: row[3],
+                          seed: UInt64(bitPattern: row[4] as Int64), status: row[5], invocation: row[6])
+            }
+        }
+    }
+
+    /// The run and all its child rows, in the order they were written.
+    public func report(run id: Int64) throws -> RunReport {
+        try dbQueue.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT scenario_name, scenario_file, strategy, seed, duration_ns, parameters_json, hasim_version
+                FROM runs WHERE id = ?
+                """, arguments: [id])
+            else { throw ResultsStoreError.noSuchRun(id) }
+
+            var report = RunReport(
+                scenarioName: row[0], scenarioFile: row[1], strategy: row[2],
+                seed: UInt64(bitPattern: row[3] as Int64), duration: row[4],
+                parametersJSON: row[5], hasimVersion: row[6])
+            report.metrics = try Self.metrics(db, run: id)
+            report.incidents = try Row.fetchCursor(db, sql: """
+                SELECT fault_index, kind, target, start_ns, first_failure_ns, recovered_ns, rto_ns
+                FROM incidents WHERE run_id = ? ORDER BY rowid
+                """, arguments: [id]).map { r in
+                IncidentRow(faultIndex: r[0], kind: r[1], target: r[2], start: r[3],
+                            firstFailure: r[4], recovered: r[5], rto: r[6])
+            }.toArray()
+            report.timeline = try Row.fetchCursor(db, sql: """
+                SELECT t_ns, node, kind, detail FROM timeline WHERE run_id = ? ORDER BY seq
+                """, arguments: [id]).map { r in
+                TimelineRow(time: r[0], node: r[1], kind: r[2], detail: r[3])
+            }.toArray()
+            report.lostTransactions = try Row.fetchCursor(db, sql: """
+                SELECT txid, kind, table_name, row_key, acked_at_ns, acked_by
+                FROM lost_transactions WHERE run_id = ? ORDER BY rowid
+                """, arguments: [id]).map { r in
+                LostTransactionRow(txid: r[0], kind: r[1], table: r[2], key: r[3], ackedAt: r[4], ackedBy: r[5])
+            }.toArray()
+            report.replicationErrors = try Row.fetchCursor(db, sql: """
+                SELECT t_ns, node, thread, code, message
+                FROM replication_errors WHERE run_id = ? ORDER BY rowid
+                """, arguments: [id]).map { r in
+                ReplicationErrorRow(time: r[0], node: r[1], thread: r[2], code: r[3], message: r[4])
+            }.toArray()
+            report.probes = try Row.fetchCursor(db, sql: """
+                SELECT t_ns, ok, latency_ns, error FROM probes WHERE run_id = ? ORDER BY rowid
+                """, arguments: [id]).map { r in
+                ProbeRow(time: r[0], ok: r[1], latency: r[2], error: r[3])
+            }.toArray()
+            return report
+        }
+    }
+
+    /// The run's metrics in the order they were written. A NaN metric reads back as NaN.
+    public func metrics(run id: Int64) throws -> [MetricValue] {
+        try dbQueue.read { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [id]) != nil
+            else { throw ResultsStoreError.noSuchRun(id) }
+            return try Self.metrics(db, run: id)
+        }
+    }
+
+    private static func metrics(_ db: Database, run id: Int64) throws -> [MetricValue] {
+        try Row.fetchCursor(db, sql: """
+            SELECT name, value, unit FROM metrics WHERE run_id = ? ORDER BY rowid
+            """, arguments: [id]).map { r in
+            MetricValue(name: r[0], value: (r[1] as Double?) ?? .nan, unit: r[2])
+        }.toArray()
+    }
+}
+
+private extension Cursor {
+    func toArray() throws -> [Element] { try Array(self) }
+}

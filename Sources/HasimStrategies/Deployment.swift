@@ -1,0 +1,61 @@
+import HasimKernel
+import HasimNetwork
+import HasimDatabase
+import HasimWorkload
+
+extension TraceKind {
+    /// A monitoring system or HA tool decided the primary has failed.
+    public static let alert = TraceKind("alert")
+    /// A failover begins; node = the old primary, detail names the target.
+    public static let failoverStart = TraceKind("failover_start")
+    /// One step of a failover (node = where it acted).
+    public static let failoverStep = TraceKind("failover_step")
+    /// A failover step that could not be carried out.
+    public static let failoverStepFailed = TraceKind("failover_step_failed")
+    /// Clients can write to the new primary.
+    public static let failoverComplete = TraceKind("failover_complete")
+}
+
+/// What a strategy acts on: the simulated hosts, servers and the application.
+/// A strategy talks to servers only through the network (SQL, agents, VIP/DNS calls).
+public final class Deployment {
+    public let sim: Simulation
+    public let network: Network
+    /// In scenario order.
+    public let servers: [MySQLServer]
+    public let initialPrimary: MySQLServer
+    /// (replica, its source) in scenario order.
+    public let replicas: [(replica: MySQLServer, source: MySQLServer)]
+    /// Set once the strategy has said which address the application uses.
+    public var app: ApplicationClient!
+
+    public init(sim: Simulation, network: Network, servers: [MySQLServer], initialPrimary: MySQLServer,
+                replicas: [(replica: MySQLServer, source: MySQLServer)]) {
+        self.sim = sim
+        self.network = network
+        self.servers = servers
+        self.initialPrimary = initialPrimary
+        self.replicas = replicas
+    }
+
+    public func server(named name: String) -> MySQLServer? { servers.first { $0.name == name } }
+}
+
+/// A running strategy: the tools, agents and people of one architecture.
+public protocol StrategyRuntime: AnyObject {
+    /// The address the application is configured with at start.
+    var applicationAddress: IPAddress { get }
+    /// Starts monitors, agents and managers (after the application exists).
+    func start()
+}
+
+public enum StrategyFactory {
+    /// Builds the runtime of a strategy named in the catalog.
+    public static func make(_ name: String, options: OptionValues, deployment: Deployment) -> StrategyRuntime? {
+        switch name {
+        case SingleServer.descriptor.name: return SingleServerRuntime(deployment: deployment)
+        case ManualFailover.descriptor.name: return ManualFailoverRuntime(options: options, deployment: deployment)
+        default: return nil
+        }
+    }
+}

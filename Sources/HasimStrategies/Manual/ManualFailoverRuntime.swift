@@ -1,0 +1,108 @@
+import HasimKernel
+import HasimNetwork
+import HasimDatabase
+import HasimWorkload
+
+/// The seed's manual failover: monitoring checks the primary; after enough failed
+/// checks it alerts; a DBA understands (detection delay), waits for the replica
+/// to apply its relay log, stops replication and clears read_only; then the
+/// developers change the application's DB address and redeploy (response delay).
+final class ManualFailoverRuntime: StrategyRuntime {
+    private let d: Deployment
+    private let checkInterval: SimTime
+    private let alertAfter: Int
+    private let checkTimeout: SimTime
+    private let detectionDelay: SimTime
+    private let promoteTime: SimTime
+    private let responseDelay: SimTime
+    private var monitor: AdminClient!
+    private var dba: AdminClient!
+    private var failedChecks = 0
+    private var alerted = false
+    private let target: MySQLServer
+    private let oldPrimary: MySQLServer
+
+    init(options: OptionValues, deployment: Deployment) {
+        d = deployment
+        checkInterval = options.duration("check_interval")
+        alertAfter = max(1, options.int("alert_after"))
+        checkTimeout = options.duration("check_timeout")
+        detectionDelay = options.duration("detection_delay")
+        promoteTime = options.duration("promote_time")
+        responseDelay = options.duration("response_delay")
+        oldPrimary = deployment.initialPrimary
+        // The DBA fails over to the replica of the primary named first.
+        target = deployment.replicas.first { $0.source === deployment.initialPrimary }?.replica
+            ?? deployment.replicas[0].replica
+    }
+
+    var applicationAddress: IPAddress { oldPrimary.host.address }
+
+    func start() {
+        // Monitoring and the DBA's terminal sit where the application runs.
+        let host = d.app.process.host
+        monitor = AdminClient(name: "monitoring", host: host, network: d.network)
+        dba = AdminClient(name: "dba", host: host, network: d.network)
+        d.sim.after(checkInterval) { [weak self] in self?.check() }
+    }
+
+    private func check() {
+        guard !alerted else { return }
+        monitor.execute(.ping, on: oldPrimary.host.address, connectTimeout: checkTimeout, timeout: checkTimeout) { [weak self] r in
+            guard let self, !self.alerted else { return }
+            if case .success(.ok) = r {
+                self.failedChecks = 0
+            } else {
+                self.failedChecks += 1
+                if self.failedChecks >= self.alertAfter {
+                    self.alerted = true
+                    self.d.sim.record("monitoring", .alert, "\(self.oldPrimary.name) failed \(self.failedChecks) checks")
+                    self.d.sim.after(self.detectionDelay) { [weak self] in self?.beginFailover() }
+                }
+            }
+        }
+        d.sim.after(checkInterval) { [weak self] in self?.check() }
+    }
+
+    private func beginFailover() {
+        d.sim.record(oldPrimary.name, .failoverStart, "DBA promotes \(target.name)")
+        d.sim.after(promoteTime) { [weak self] in self?.waitForRelayLog(deadline: (self?.d.sim.now ?? 0) + Time.minute * 10) }
+    }
+
+    /// Like a DBA watching SHOW SLAVE STATUS until the SQL thread has caught up
+    /// with what the IO thread received (or gave up: the SQL thread stopped).
+    private func waitForRelayLog(deadline: SimTime) {
+        dba.execute(.showReplicaStatus, on: target.host.address) { [weak self] r in
+            guard let self else { return }
+            switch r {
+            case .success(.replicaStatus(let st?)) where st.sqlRunning && st.relayLogPending > 0 && self.d.sim.now < deadline:
+                self.d.sim.after(Time.s(1)) { [weak self] in self?.waitForRelayLog(deadline: deadline) }
+            case .success:
+                self.d.sim.record(self.target.name, .failoverStep, "relay log applied; promoting")
+                self.promote()
+            case .failure(let e):
+                self.d.sim.record(self.target.name, .failoverStepFailed, "SHOW SLAVE STATUS: \(e)")
+                self.d.sim.after(Time.s(30)) { [weak self] in self?.waitForRelayLog(deadline: deadline) }
+            }
+        }
+    }
+
+    private func promote() {
+        dba.executeAll([.stopReplica, .resetReplicaAll, .setReadOnly(false)], on: target.host.address) { [weak self] r in
+            guard let self else { return }
+            switch r {
+            case .success:
+                self.d.sim.record(self.target.name, .failoverStep, "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=OFF")
+                self.d.sim.after(self.responseDelay) { [weak self] in self?.redeployApplication() }
+            case .failure(let e):
+                self.d.sim.record(self.target.name, .failoverStepFailed, "promotion: \(e)")
+                self.d.sim.after(Time.s(30)) { [weak self] in self?.promote() }
+            }
+        }
+    }
+
+    private func redeployApplication() {
+        d.app.redeploy(address: target.host.address)
+        d.sim.record(target.name, .failoverComplete, "application uses \(target.host.address)")
+    }
+}

@@ -1,0 +1,378 @@
+import HasimKernel
+import HasimNetwork
+import HasimDatabase
+
+extension TraceKind {
+    public static let appRedeploy = TraceKind("app_redeploy")
+}
+
+/// How the application's MySQL driver and connection pool behave.
+public struct ClientConfig: Sendable, Equatable {
+    public var port = 3306
+    /// Maximum connections in the pool (HikariCP maximumPoolSize default 10).
+    public var poolSize = 20
+    /// connectTimeout of the driver.
+    public var connectTimeout: SimTime = Time.s(5)
+    /// socketTimeout: how long a query may wait for its answer.
+    public var queryTimeout: SimTime = Time.s(10)
+    /// How long a request waits for a pooled connection (HikariCP connectionTimeout, 30 s).
+    public var poolWaitTimeout: SimTime = Time.s(30)
+    /// Attempts after the first failure.
+    public var retries = 2
+    public var retryBackoff: SimTime = Time.ms(200)
+    /// A probe counts as a failed write if not acknowledged within this time.
+    public var probeTimeout: SimTime = Time.s(1)
+    public init() {}
+}
+
+/// The application: a connection pool on a client host, writing through the
+/// address it is configured with (a host IP, a VIP, a DNS name's answer).
+public final class ApplicationClient: EventHandler {
+    public let process: NetProcess
+    public private(set) var address: IPAddress
+    public private(set) var config: ClientConfig
+    public private(set) var ledger: [LedgerEntry] = []
+    public private(set) var probes: [ProbeOutcome] = []
+    public private(set) var failures: [FailedAttempt] = []
+    public private(set) var abandonedWrites = 0
+
+    private let sim: Simulation
+    private let network: Network
+    private var handler: HandlerID!
+    private var rng: SimRandom
+
+    private var pool: [Pooled] = []
+    // Op slots waiting for a connection, FIFO. Entries of ops that stopped waiting
+    // (timed out) stay until they reach the head: O(1) per operation.
+    private var waiting: [Int] = []
+    private var waitingHead = 0
+    private var waitingCount = 0
+    private var connectingCount = 0
+    private var ops: [Op?] = []
+    private var freeOps: [Int] = []
+    private var inflight: [Int64: Int] = [:] // query id -> op slot
+    private var nextQueryID: Int64 = 0
+    private var nextTxid: Int64 = 0
+    private let txidBase: Int64
+
+    // Workload generation.
+    private var writeRate = 0.0
+    private var updateFraction = 0.0
+    private var hotRows = 1
+    private var stopAt: SimTime = 0
+    private var probeInterval: SimTime = 0
+
+    private enum Tag: UInt32 { case arrival = 1, probe, queryTimeout, retry, poolTimeout, probeDeadline }
+
+    final class Pooled: ConnectionDelegate {
+        unowned let client: ApplicationClient
+        var connection: Connection?
+        var busyOp: Int?
+        var connecting = true
+        init(client: ApplicationClient) { self.client = client }
+        func received(_ message: WireMessage, on connection: Connection) {
+            client.received(message, on: self)
+        }
+        func closed(_ connection: Connection, reason: CloseReason) {
+            client.connectionLost(self)
+        }
+    }
+
+    struct Op {
+        var query: Query
+        var txid: Int64
+        var attemptsLeft: Int
+        var isProbe: Bool
+        var probeIndex: Int
+        var issuedAt: SimTime
+        var queryID: Int64 = -1
+        var waitingSince: SimTime = 0
+        var isWaiting = false
+    }
+
+    public init(name: String, host: Host, network: Network, address: IPAddress, config: ClientConfig, clientIndex: Int = 0) {
+        self.network = network
+        self.sim = network.sim
+        self.address = address
+        self.config = config
+        self.process = network.spawn(name, on: host)
+        self.rng = network.sim.random("client/\(name)")
+        // Transaction ids are unique across clients of one run.
+        self.txidBase = Int64(clientIndex) << 40
+        handler = sim.register(self)
+    }
+
+    // MARK: workload
+
+    /// Starts an open-loop (Poisson) stream of writes and a probe write every
+    /// `probeInterval`, from `start` until `stop`.
+    public func startWorkload(writesPerSecond: Double, updateFraction: Double, hotRows: Int,
+                              probeInterval: SimTime, start: SimTime, stop: SimTime) {
+        writeRate = writesPerSecond
+        self.updateFraction = updateFraction
+        self.hotRows = max(1, hotRows)
+        self.stopAt = stop
+        self.probeInterval = probeInterval
+        if writeRate > 0 { sim.schedule(at: start + nextGap(), handler, tag: Tag.arrival.rawValue) }
+        if probeInterval > 0 { sim.schedule(at: start, handler, tag: Tag.probe.rawValue) }
+    }
+
+    private func nextGap() -> SimTime {
+        max(1, Time.fromSeconds(rng.exponential(mean: 1.0 / writeRate)))
+    }
+
+    public func handle(_ event: Event, in sim: Simulation) {
+        switch Tag(rawValue: event.tag) {
+        case .arrival:
+            guard sim.now < stopAt else { return }
+            let query: Query
+            if rng.unit() < updateFraction {
+                query = .update(table: .counters, key: Int64(rng.below(hotRows)) + 1, txid: 0)
+            } else {
+                query = .insert(table: .orders, txid: 0)
+            }
+            submit(query, isProbe: false)
+            sim.schedule(after: nextGap(), handler, tag: Tag.arrival.rawValue)
+        case .probe:
+            guard sim.now < stopAt else { return }
+            submit(.insert(table: .probes, txid: 0), isProbe: true)
+            sim.schedule(after: probeInterval, handler, tag: Tag.probe.rawValue)
+        case .queryTimeout:
+            queryTimedOut(event.arg)
+        case .retry:
+            attempt(Int(event.arg))
+        case .poolTimeout:
+            poolWaitExpired(Int(event.arg))
+        case .probeDeadline:
+            let i = Int(event.arg)
+            if probes[i].latency == nil && probes[i].error == nil { probes[i].ok = false }
+        case nil:
+            break
+        }
+    }
+
+    // MARK: requests
+
+    /// Submits one write with the driver's retry policy.
+    public func submit(_ query: Query, isProbe: Bool) {
+        var probeIndex = -1
+        if isProbe {
+            probeIndex = probes.count
+            // Optimistic until the deadline or a failure says otherwise.
+            probes.append(ProbeOutcome(issuedAt: sim.now, ok: true, latency: nil, error: nil))
+            sim.schedule(after: config.probeTimeout, handler, tag: Tag.probeDeadline.rawValue, arg: Int64(probeIndex))
+        }
+        let op = Op(query: query, txid: 0, attemptsLeft: isProbe ? 0 : config.retries,
+                    isProbe: isProbe, probeIndex: probeIndex, issuedAt: sim.now)
+        let slot: Int
+        if let f = freeOps.popLast() { ops[f] = op; slot = f } else { ops.append(op); slot = ops.count - 1 }
+        attempt(slot)
+    }
+
+    private func attempt(_ slot: Int) {
+        guard var op = ops[slot] else { return }
+        // Every attempt is a new transaction: an earlier one may have committed unseen.
+        nextTxid += 1
+        op.txid = txidBase | nextTxid
+        switch op.query {
+        case .insert(let t, _): op.query = .insert(table: t, txid: op.txid)
+        case .update(let t, let k, _): op.query = .update(table: t, key: k, txid: op.txid)
+        default: break
+        }
+        op.issuedAt = op.isProbe ? op.issuedAt : sim.now
+        op.waitingSince = sim.now
+        ops[slot] = op
+        if let idle = pool.last(where: { !$0.connecting && $0.busyOp == nil && $0.connection != nil }) {
+            send(slot, on: idle)
+        } else {
+            ops[slot]!.isWaiting = true
+            waiting.append(slot)
+            waitingCount += 1
+            sim.schedule(after: config.poolWaitTimeout, handler, tag: Tag.poolTimeout.rawValue, arg: Int64(slot))
+            growPoolIfNeeded()
+        }
+    }
+
+    /// Takes the oldest op still waiting for a connection.
+    private func popWaiting() -> Int? {
+        while waitingHead < waiting.count {
+            let slot = waiting[waitingHead]
+            waitingHead += 1
+            if waitingHead > 1024 && waitingHead * 2 > waiting.count {
+                waiting.removeFirst(waitingHead)
+                waitingHead = 0
+            }
+            if ops[slot]?.isWaiting == true {
+                ops[slot]!.isWaiting = false
+                waitingCount -= 1
+                return slot
+            }
+        }
+        return nil
+    }
+
+    private func growPoolIfNeeded() {
+        guard waitingCount > connectingCount, pool.count < config.poolSize else { return }
+        let p = Pooled(client: self)
+        pool.append(p)
+        connectingCount += 1
+        let dialled = address
+        network.connect(from: process, to: dialled, port: config.port, timeout: config.connectTimeout,
+                        delegate: p) { [weak self, weak p] result in
+            guard let self, let p else { return }
+            guard self.pool.contains(where: { $0 === p }) else {
+                // The pool was rebuilt (redeploy) while this connect was under way.
+                if case .success(let c) = result { self.network.close(c, from: .client) }
+                return
+            }
+            p.connecting = false
+            self.connectingCount -= 1
+            switch result {
+            case .success(let c):
+                p.connection = c
+                self.serveWaiting(p)
+            case .failure(let e):
+                self.pool.removeAll { $0 === p }
+                // The request that asked for this connection gets the driver's error.
+                if let slot = self.popWaiting() {
+                    let code = MySQLError.cannotConnect(dialled.value, timedOut: e != .refused).code
+                    self.failed(slot, code: code)
+                }
+                self.growPoolIfNeeded()
+            }
+        }
+    }
+
+    private func serveWaiting(_ p: Pooled) {
+        guard p.busyOp == nil, p.connection != nil else { return }
+        if let slot = popWaiting() { send(slot, on: p) }
+    }
+
+    private func send(_ slot: Int, on p: Pooled) {
+        guard var op = ops[slot], let c = p.connection else { return }
+        nextQueryID += 1
+        op.queryID = nextQueryID
+        ops[slot] = op
+        p.busyOp = slot
+        inflight[op.queryID] = slot
+        if !network.send(QueryMessage(id: op.queryID, query: op.query), on: c, from: .client) {
+            // The driver already knows the socket is dead: "server has gone away".
+            inflight[op.queryID] = nil
+            discard(p)
+            failed(slot, code: MySQLError.goneAway.code)
+            return
+        }
+        sim.schedule(after: config.queryTimeout, handler, tag: Tag.queryTimeout.rawValue, arg: op.queryID)
+    }
+
+    private func received(_ message: WireMessage, on p: Pooled) {
+        guard let r = message as? ResultMessage, let slot = inflight.removeValue(forKey: r.id),
+              let op = ops[slot] else { return }
+        p.busyOp = nil
+        switch r.result {
+        case .ok(let affected, let insertID):
+            succeeded(slot, op: op, affected: affected, insertID: insertID, server: r.server)
+        case .error(let e):
+            failed(slot, code: e.code)
+        default:
+            failed(slot, code: 0)
+        }
+        serveWaiting(p)
+    }
+
+    private func queryTimedOut(_ queryID: Int64) {
+        guard let slot = inflight.removeValue(forKey: queryID) else { return }
+        // socketTimeout: the driver closes the socket and reports a communications failure.
+        if let p = pool.first(where: { $0.busyOp == slot }) { discard(p) }
+        failed(slot, code: MySQLError.lostConnection.code)
+    }
+
+    private func connectionLost(_ p: Pooled) {
+        let busy = p.busyOp
+        pool.removeAll { $0 === p }
+        p.connection = nil
+        if let slot = busy, let op = ops[slot] {
+            inflight[op.queryID] = nil
+            failed(slot, code: MySQLError.lostConnection.code)
+        }
+    }
+
+    private func discard(_ p: Pooled) {
+        pool.removeAll { $0 === p }
+        if let c = p.connection { network.close(c, from: .client) }
+        p.connection = nil
+        p.busyOp = nil
+    }
+
+    private func poolWaitExpired(_ slot: Int) {
+        guard let op = ops[slot], op.isWaiting, sim.now - op.waitingSince >= config.poolWaitTimeout else { return }
+        ops[slot]!.isWaiting = false
+        waitingCount -= 1
+        failed(slot, code: 2003)
+    }
+
+    private func succeeded(_ slot: Int, op: Op, affected: Int, insertID: Int64?, server: String) {
+        if affected > 0 {
+            let table: Table, key: Int64, isInsert: Bool
+            switch op.query {
+            case .insert(let t, _): table = t; key = insertID ?? 0; isInsert = true
+            case .update(let t, let k, _): table = t; key = k; isInsert = false
+            default: table = .orders; key = 0; isInsert = true
+            }
+            ledger.append(LedgerEntry(txid: op.txid, table: table, isInsert: isInsert, key: key,
+                                      issuedAt: op.issuedAt, ackedAt: sim.now, ackedBy: server, isProbe: op.isProbe))
+        }
+        if op.isProbe {
+            let latency = sim.now - op.issuedAt
+            probes[op.probeIndex].latency = latency
+            probes[op.probeIndex].ok = latency <= config.probeTimeout
+        }
+        release(slot)
+    }
+
+    private func failed(_ slot: Int, code: Int) {
+        guard var op = ops[slot] else { return }
+        failures.append(FailedAttempt(issuedAt: op.issuedAt, failedAt: sim.now, code: code, isProbe: op.isProbe))
+        if op.isProbe {
+            probes[op.probeIndex].ok = false
+            probes[op.probeIndex].error = code
+        }
+        if op.attemptsLeft > 0 {
+            op.attemptsLeft -= 1
+            ops[slot] = op
+            sim.schedule(after: config.retryBackoff, handler, tag: Tag.retry.rawValue, arg: Int64(slot))
+        } else {
+            if !op.isProbe { abandonedWrites += 1 }
+            release(slot)
+        }
+    }
+
+    private func release(_ slot: Int) {
+        ops[slot] = nil
+        freeOps.append(slot)
+    }
+
+    // MARK: operations on the application
+
+    /// The developers change the DB address and redeploy: the pool is rebuilt and
+    /// requests in flight on the old connections fail.
+    public func redeploy(address newAddress: IPAddress) {
+        sim.record(process.host.name, .appRedeploy, "DB address \(address) -> \(newAddress)")
+        address = newAddress
+        for p in pool {
+            let busy = p.busyOp
+            if let c = p.connection { network.close(c, from: .client) }
+            p.connection = nil
+            p.busyOp = nil
+            if let slot = busy, let op = ops[slot] {
+                inflight[op.queryID] = nil
+                failed(slot, code: MySQLError.lostConnection.code)
+            }
+        }
+        pool.removeAll()
+        connectingCount = 0
+        growPoolIfNeeded()
+    }
+
+    public var poolConnections: Int { pool.count }
+}

@@ -1,0 +1,36 @@
+import HasimKernel
+import HasimDatabase
+
+/// One commit the application saw acknowledged: the ground truth that loss is
+/// measured against.
+public struct LedgerEntry: Sendable, Equatable {
+    public var txid: Int64
+    public var table: Table
+    public var isInsert: Bool
+    /// The row's key: the insert id the server returned, or the updated row.
+    public var key: Int64
+    public var issuedAt: SimTime
+    public var ackedAt: SimTime
+    /// The mysqld that acknowledged it (ground truth, whatever address was dialled).
+    public var ackedBy: String
+    public var isProbe: Bool
+}
+
+/// One probe write: the downtime measurement.
+public struct ProbeOutcome: Sendable, Equatable {
+    public var issuedAt: SimTime
+    /// Acknowledged within the probe timeout.
+    public var ok: Bool
+    /// Time to the acknowledgement, if there was one (even a late one).
+    public var latency: SimTime?
+    /// MySQL error code of the failure; nil if it succeeded or was just too slow.
+    public var error: Int?
+}
+
+/// One write attempt that failed, as the application saw it.
+public struct FailedAttempt: Sendable, Equatable {
+    public var issuedAt: SimTime
+    public var failedAt: SimTime
+    public var code: Int
+    public var isProbe: Bool
+}
