@@ -66,14 +66,16 @@ public final class Simulation {
     @usableFromInline let core: UnsafeMutablePointer<SimulationCore>
     /// Keeps the registered handlers alive (`core.targets` does not retain them).
     private var handlers: [HandlerBox] = []
-    private let closures = ClosureHandler()
-    private var closureTarget = HandlerID(raw: 0)
+    let closures = ClosureHandler()
+    /// The closure handler is registered first, in `init`.
+    private static let closureTarget = HandlerID(raw: 0)
 
     public init(seed: UInt64, expectedPending: Int = 1024) {
         seeds = SeedTree(seed: seed)
         core = .allocate(capacity: 1)
         core.initialize(to: SimulationCore(capacity: expectedPending))
-        closureTarget = register(closures)
+        let id = register(closures)
+        assert(id == Self.closureTarget)
     }
 
     deinit {
@@ -112,13 +114,13 @@ public final class Simulation {
     @discardableResult
     public func after(_ delay: SimTime, _ action: @escaping () -> Void) -> EventID {
         let slot = closures.store(action)
-        return schedule(after: delay, closureTarget, tag: 0, arg: Int64(slot))
+        return schedule(after: delay, Self.closureTarget, tag: 0, arg: Int64(slot))
     }
 
     @discardableResult
     public func at(_ time: SimTime, _ action: @escaping () -> Void) -> EventID {
         let slot = closures.store(action)
-        return schedule(at: max(time, now), closureTarget, tag: 0, arg: Int64(slot))
+        return schedule(at: max(time, now), Self.closureTarget, tag: 0, arg: Int64(slot))
     }
 
     /// Cancels by tombstone: the event stays in the heap and is skipped when popped.
@@ -147,7 +149,11 @@ public final class Simulation {
         let start = c.pointee.eventsProcessed
         while let time = c.pointee.queue.minTime, time <= limit {
             let event = c.pointee.queue.popMin()
-            if !c.pointee.cancelled.isEmpty, c.pointee.cancelled.remove(event.seq) != nil { continue }
+            if !c.pointee.cancelled.isEmpty, c.pointee.cancelled.remove(event.seq) != nil {
+                // A cancelled closure is released here and its slot reused.
+                if event.target == Self.closureTarget.raw { closures.discard(Int(event.arg)) }
+                continue
+            }
             c.pointee.now = event.time
             c.pointee.currentSeq = event.seq
             c.pointee.eventsProcessed &+= 1
@@ -191,8 +197,16 @@ final class ClosureHandler: EventHandler {
     func handle(_ event: Event, in sim: Simulation) {
         let i = Int(event.arg)
         let action = slots[i]
-        slots[i] = nil
-        free.append(i)
+        discard(i)
         action?()
     }
+
+    /// Frees a slot whose event fired or was cancelled.
+    func discard(_ i: Int) {
+        slots[i] = nil
+        free.append(i)
+    }
+
+    /// Closures waiting for their event (for tests).
+    var liveCount: Int { slots.count - free.count }
 }

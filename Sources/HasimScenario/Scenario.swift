@@ -109,6 +109,9 @@ public struct WorkloadSpec: Sendable, Equatable {
     public var updateFraction: Double = 0.2
     public var hotRows: Int = 100
     public var poolSize: Int = 20
+    /// Requests the application works on at once (Tomcat's maxThreads default, 200);
+    /// a write arriving when all are busy is rejected, so backlogs stay bounded.
+    public var appThreads: Int = 200
     public var connectTimeout: SimTime = Time.s(5)
     public var queryTimeout: SimTime = Time.s(10)
     /// Attempts after the first failure of one write before the application gives up.

@@ -11,6 +11,9 @@ public struct ClientConfig: Sendable, Equatable {
     public var port = 3306
     /// Maximum connections in the pool (HikariCP maximumPoolSize default 10).
     public var poolSize = 20
+    /// Requests in progress at once (Tomcat maxThreads, 200). A write that finds
+    /// every thread busy is rejected at once instead of queueing without bound.
+    public var appThreads = 200
     /// connectTimeout of the driver.
     public var connectTimeout: SimTime = Time.s(5)
     /// socketTimeout: how long a query may wait for its answer.
@@ -35,6 +38,9 @@ public final class ApplicationClient: EventHandler {
     public private(set) var probes: [ProbeOutcome] = []
     public private(set) var failures: [FailedAttempt] = []
     public private(set) var abandonedWrites = 0
+    /// Writes refused because every application thread was busy.
+    public private(set) var rejectedWrites = 0
+    private var activeOps = 0
 
     private let sim: Simulation
     private let network: Network
@@ -155,6 +161,18 @@ public final class ApplicationClient: EventHandler {
 
     /// Submits one write with the driver's retry policy.
     public func submit(_ query: Query, isProbe: Bool) {
+        if activeOps >= config.appThreads {
+            // No thread to run the request: the caller gets an error at once (HTTP 503).
+            failures.append(FailedAttempt(issuedAt: sim.now, failedAt: sim.now, code: FailedAttempt.rejectedCode, isProbe: isProbe))
+            if isProbe {
+                probes.append(ProbeOutcome(issuedAt: sim.now, ok: false, latency: nil, error: FailedAttempt.rejectedCode))
+            } else {
+                rejectedWrites += 1
+                abandonedWrites += 1
+            }
+            return
+        }
+        activeOps += 1
         var probeIndex = -1
         if isProbe {
             probeIndex = probes.count
@@ -348,6 +366,7 @@ public final class ApplicationClient: EventHandler {
     }
 
     private func release(_ slot: Int) {
+        activeOps -= 1
         ops[slot] = nil
         freeOps.append(slot)
     }

@@ -29,6 +29,8 @@ public struct ProbeOutcome: Sendable, Equatable {
 
 /// One write attempt that failed, as the application saw it.
 public struct FailedAttempt: Sendable, Equatable {
+    /// Not a MySQL error: the application had no free thread for the request.
+    public static let rejectedCode = 0
     public var issuedAt: SimTime
     public var failedAt: SimTime
     public var code: Int

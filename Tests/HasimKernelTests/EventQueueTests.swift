@@ -1,6 +1,9 @@
 import Testing
 @testable import HasimKernel
 
+// EventQueue is noncopyable: `#expect` cannot capture it, so the tests read its
+// properties into locals first.
+
 @Suite("EventQueue")
 struct EventQueueTests {
     private func event(_ time: SimTime, _ seq: UInt64) -> Event {
@@ -9,11 +12,13 @@ struct EventQueueTests {
 
     @Test func emptyQueue() {
         var q = EventQueue()
-        #expect(q.isEmpty)
-        #expect(q.count == 0)
-        #expect(q.first == nil)
-        #expect(q.minTime == nil)
-        #expect(q.pop() == nil)
+        let (empty, count, first, minTime) = (q.isEmpty, q.count, q.first, q.minTime)
+        #expect(empty)
+        #expect(count == 0)
+        #expect(first == nil)
+        #expect(minTime == nil)
+        let popped = q.pop()
+        #expect(popped == nil)
     }
 
     @Test func popsInTimeThenSeqOrder() {
@@ -27,7 +32,8 @@ struct EventQueueTests {
         var shuffled = keys
         shuffled.shuffle(using: &rng)
         for (t, s) in shuffled { q.push(event(t, s)) }
-        #expect(q.count == keys.count)
+        let count = q.count
+        #expect(count == keys.count)
 
         var popped: [(SimTime, UInt64)] = []
         while let e = q.pop() { popped.append((e.time, e.seq)) }
@@ -35,7 +41,8 @@ struct EventQueueTests {
         #expect(popped.count == expected.count)
         #expect(popped.map(\.0) == expected.map(\.0))
         #expect(popped.map(\.1) == expected.map(\.1))
-        #expect(q.isEmpty)
+        let empty = q.isEmpty
+        #expect(empty)
     }
 
     @Test func fifoAmongEqualTimes() {
@@ -59,10 +66,12 @@ struct EventQueueTests {
             let e = q.popMin()
             #expect(e.time > last.0 || (e.time == last.0 && e.seq > last.1))
             last = (e.time, e.seq)
-            #expect(q.minTime.map { $0 >= e.time } ?? true)
+            let next = q.minTime
+            #expect(next.map { $0 >= e.time } ?? true)
             q.push(event(e.time + SimTime(rng.below(1_000)), seq)); seq += 1
         }
-        #expect(q.count == 100)
+        let count = q.count
+        #expect(count == 100)
     }
 
     @Test func firstAndMinTimeAgree() {
@@ -70,10 +79,21 @@ struct EventQueueTests {
         q.push(event(30, 0))
         q.push(event(10, 1))
         q.push(event(10, 2))
-        #expect(q.minTime == 10)
-        #expect(q.first?.seq == 1)
-        #expect(q.popMin().seq == 1)
-        #expect(q.first?.seq == 2)
+        let (minTime, first) = (q.minTime, q.first)
+        #expect(minTime == 10)
+        #expect(first?.seq == 1)
+        let popped = q.popMin()
+        #expect(popped.seq == 1)
+        let second = q.first
+        #expect(second?.seq == 2)
+    }
+
+    @Test func growsPastItsInitialCapacity() {
+        var q = EventQueue(capacity: 1)
+        for seq in 0..<10_000 { q.push(event(SimTime(10_000 - seq), UInt64(seq))) }
+        var times: [SimTime] = []
+        while let e = q.pop() { times.append(e.time) }
+        #expect(times == Array(1...10_000).map(SimTime.init))
     }
 
     @Test func eventIsThirtyTwoBytes() {

@@ -163,6 +163,25 @@ struct SimulationTests {
         #expect(sim.now == Time.ms(999))
     }
 
+    @Test func cancelledClosuresAreReleased() {
+        final class Token {}
+        let sim = Simulation(seed: 1)
+        weak var weakToken: Token?
+        do {
+            let token = Token()
+            weakToken = token
+            let id = sim.after(Time.s(1)) { _ = token; Issue.record("cancelled closure ran") }
+            sim.cancel(id)
+        }
+        sim.after(Time.s(2)) {}
+        #expect(weakToken != nil)  // held until its event is popped
+        sim.run(until: Time.s(1))
+        #expect(weakToken == nil)
+        sim.run()
+        #expect(sim.closures.liveCount == 0)
+        #expect(sim.core.pointee.cancelled.isEmpty)
+    }
+
     @Test func recordStampsTheTrace() {
         let sim = Simulation(seed: 1)
         let kind = TraceKind("test")

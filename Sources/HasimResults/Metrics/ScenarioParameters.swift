@@ -17,7 +17,7 @@ public enum ScenarioParameters {
         o.append(("workload", obj([
             ("client", str(w.client)), ("address", w.address.map(str) ?? "null"),
             ("writes_per_second", num(w.writesPerSecond)), ("update_fraction", num(w.updateFraction)),
-            ("hot_rows", String(w.hotRows)), ("pool_size", String(w.poolSize)),
+            ("hot_rows", String(w.hotRows)), ("pool_size", String(w.poolSize)), ("app_threads", String(w.appThreads)),
             ("connect_timeout_ns", String(w.connectTimeout)), ("query_timeout_ns", String(w.queryTimeout)),
             ("retries", String(w.retries)), ("retry_backoff_ns", String(w.retryBackoff)),
             ("probe_interval_ns", String(w.probeInterval)), ("probe_timeout_ns", String(w.probeTimeout)),

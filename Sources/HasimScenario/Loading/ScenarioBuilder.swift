@@ -510,7 +510,7 @@ final class ScenarioBuilder {
 
     // MARK: - Workload
 
-    static let workloadKeys = ["client", "address", "writes_per_second", "update_fraction", "hot_rows", "pool_size",
+    static let workloadKeys = ["client", "address", "writes_per_second", "update_fraction", "hot_rows", "pool_size", "app_threads",
                                "connect_timeout", "query_timeout", "retries", "retry_backoff", "probe_interval", "probe_timeout", "start"]
 
     func readWorkload(_ node: Node) -> WorkloadSpec? {
@@ -534,6 +534,7 @@ final class ScenarioBuilder {
         set("update_fraction", r.probability) { w.updateFraction = $0 }
         set("hot_rows", { self.intAtLeast(1, $0, path: $1) }) { w.hotRows = $0 }
         set("pool_size", { self.intAtLeast(1, $0, path: $1) }) { w.poolSize = $0 }
+        set("app_threads", { self.intAtLeast(1, $0, path: $1) }) { w.appThreads = $0 }
         set("connect_timeout", positiveDuration) { w.connectTimeout = $0 }
         set("query_timeout", positiveDuration) { w.queryTimeout = $0 }
         set("retries", { self.intAtLeast(0, $0, path: $1) }) { w.retries = $0 }

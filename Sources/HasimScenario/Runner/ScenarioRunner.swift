@@ -70,6 +70,7 @@ public enum ScenarioRunner {
         let w = scenario.workload
         var cc = ClientConfig()
         cc.poolSize = w.poolSize
+        cc.appThreads = w.appThreads
         cc.connectTimeout = w.connectTimeout
         cc.queryTimeout = w.queryTimeout
         cc.retries = w.retries

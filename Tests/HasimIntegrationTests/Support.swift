@@ -1,0 +1,30 @@
+import Foundation
+import GRDB
+
+/// The repository root, found from this file's path.
+let repoRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+func temporaryPath(_ name: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hasim-tests-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent(name).path
+}
+
+/// Every row of every user table, as text, in a stable order: what "identical
+/// results databases row for row" compares.
+func allRows(of path: String) throws -> [String: [String]] {
+    let db = try DatabaseQueue(path: path)
+    return try db.read { db in
+        let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        var out: [String: [String]] = [:]
+        for t in tables {
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM \"\(t)\" ORDER BY rowid")
+            out[t] = rows.map { $0.description }
+        }
+        return out
+    }
+}
