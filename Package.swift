@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "HasimKernelTests", dependencies: ["HasimKernel"]),
         .testTarget(name: "HasimNetworkTests", dependencies: ["HasimKernel", "HasimNetwork"]),
         .testTarget(name: "HasimDatabaseTests", dependencies: ["HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload"]),
-        .testTarget(name: "HasimScenarioTests", dependencies: ["HasimScenario", "HasimStrategies"]),
+        .testTarget(name: "HasimScenarioTests", dependencies: ["HasimScenario", "HasimStrategies"], exclude: ["Fixtures"]),
         .testTarget(name: "HasimResultsTests", dependencies: ["HasimResults", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HasimIntegrationTests", dependencies: ["HasimCLI", "HasimScenario", "HasimResults", "HasimStrategies", "HasimWorkload", "HasimDatabase", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
