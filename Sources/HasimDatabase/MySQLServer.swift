@@ -11,6 +11,9 @@ extension TraceKind {
     public static let replicaStopped = TraceKind("replica_stopped")
     public static let readOnly = TraceKind("read_only")
     public static let sourceChanged = TraceKind("source_changed")
+    /// Rpl_semi_sync_master_status went OFF (timeout) or back ON (a replica caught up).
+    public static let semiSyncOff = TraceKind("semi_sync_off")
+    public static let semiSyncOn = TraceKind("semi_sync_on")
 }
 
 /// A replication thread stopped by an error: a "replication crash".
@@ -66,7 +69,27 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     private var sqlGeneration: Int64 = 0
     private var lastSQLError: MySQLError?
 
-    private enum Tag: UInt32 { case commit = 1, applied = 2, ready = 3 }
+    // Semi-sync, source side.
+    public private(set) var semiSyncOn = false
+    private var ackedIndex: [UInt32: Int] = [:]
+    private var semiSyncWaits: [SemiSyncWait] = []
+    private var semiSyncHead = 0
+    /// Rows locked by transactions waiting (AFTER_SYNC) for their ACK, and writes queued behind them.
+    private var lockedRows = Set<Int64>()
+    private var rowWaiters: [Int64: [Int]] = [:]
+    // File/position replication: the next source binlog index to ask for.
+    private var sourcePosition: Int?
+
+    struct SemiSyncWait {
+        var session: Session
+        var queryID: Int64
+        var index: Int
+        var insertID: Int64?
+        var lockedRow: Int64?
+        var released = false
+    }
+
+    private enum Tag: UInt32 { case commit = 1, applied = 2, ready = 3, semiSyncTimeout = 4 }
 
     struct PendingWrite {
         var session: Session
@@ -115,6 +138,8 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
 
     private func becomeReady() {
         state = .running
+        storage.recoverPrepared()
+        semiSyncOn = config.semiSync.sourceEnabled
         commitsSinceCheckpoint = 0
         nextCheckpoint = sim.now + config.checkpointInterval
         readOnly = config.readOnlyAtStartup
@@ -150,6 +175,12 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
         ioState = "No"
         sqlRunning = false
         sqlBusy = false
+        semiSyncOn = false
+        ackedIndex.removeAll()
+        semiSyncWaits.removeAll()
+        semiSyncHead = 0
+        lockedRows.removeAll()
+        rowWaiters.removeAll()
         // relay_log_recovery=ON (the crash-safe setting): the relay log is discarded
         // and the IO thread fetches again from what was executed.
         relayLog.removeAll()
@@ -166,6 +197,8 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
             if event.arg == sqlGeneration { sqlApplyNext() }
         case .ready:
             if event.arg == life, state == .starting { becomeReady() }
+        case .semiSyncTimeout:
+            if event.arg >> 32 == life & 0x7FFF_FFFF { semiSyncTimedOut(index: Int(event.arg & 0xFFFF_FFFF)) }
         case nil:
             break
         }
@@ -235,53 +268,104 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
             if sqlRunning || ioState != "No" { reply(s, id, .error(.replicaRunning)); return }
             if source != nil { sim.record(name, .sourceChanged, "RESET SLAVE ALL") }
             source = nil
+            sourcePosition = nil
             clearRelayLog()
             reply(s, id, .ok(affected: 0, insertID: nil))
         case .changeSource(let address):
             if sqlRunning || ioState != "No" { reply(s, id, .error(.replicaRunning)); return }
             source = address
             clearRelayLog()
+            sourcePosition = nil
             sim.record(name, .sourceChanged, "CHANGE MASTER TO \(address)")
             reply(s, id, .ok(affected: 0, insertID: nil))
         case .showReplicaStatus:
             reply(s, id, .replicaStatus(replicaStatus))
+        case .changeSourceToPosition(let address, let position):
+            if sqlRunning || ioState != "No" { reply(s, id, .error(.replicaRunning)); return }
+            source = address
+            clearRelayLog()
+            sourcePosition = position
+            sim.record(name, .sourceChanged, "CHANGE MASTER TO \(address) position \(position)")
+            reply(s, id, .ok(affected: 0, insertID: nil))
         case .showMasterStatus:
-            reply(s, id, .masterStatus(executed: storage.gtidExecuted, readOnly: readOnly))
+            reply(s, id, .masterStatus(executed: storage.gtidExecuted, readOnly: readOnly, binlogPosition: storage.binlog.count))
+        case .selectLatest(let table):
+            if let (key, row) = storage.latest(table) {
+                reply(s, id, .row(key: key, txid: row.txid))
+            } else {
+                reply(s, id, .empty)
+            }
         }
     }
 
     private func finishWrite(_ slot: Int) {
         guard let w = pending[slot] else { return }
-        pending[slot] = nil
-        freePending.append(slot)
         let change: RowChange
+        let txid: Int64
+        var lockKey: Int64?
         switch w.query {
-        case .insert(let table, let txid):
-            change = .insert(table: table, key: w.key, row: Row(value: txid, txid: txid))
+        case .insert(let table, let t):
+            txid = t
+            change = .insert(table: table, key: w.key, row: Row(value: t, txid: t))
             if let err = storage.conflict(change) {
+                releasePending(slot)
                 reply(w.session, w.queryID, .error(err))
                 return
             }
-        case .update(let table, let key, let txid):
+        case .update(let table, let key, let t):
+            txid = t
+            let rk = Int64(table.rawValue) << 56 | key
+            if lockedRows.contains(rk) {
+                // InnoDB row lock held by a transaction waiting for its semi-sync ACK.
+                rowWaiters[rk, default: []].append(slot)
+                return
+            }
             guard let row = storage.row(table, key) else {
                 // A no-op UPDATE is not logged in row format.
+                releasePending(slot)
                 reply(w.session, w.queryID, .ok(affected: 0, insertID: nil))
                 return
             }
-            change = .update(table: table, key: key, after: Row(value: row.value + 1, txid: txid))
+            change = .update(table: table, key: key, after: Row(value: row.value + 1, txid: t))
+            lockKey = rk
         default:
+            releasePending(slot)
             return
         }
-        let txid: Int64
-        switch w.query {
-        case .insert(_, let t), .update(_, _, let t): txid = t
-        default: txid = 0
-        }
+        releasePending(slot)
         let gtid = GTID(origin: config.serverID, seq: storage.gtidExecuted.highest(of: config.serverID) + 1)
         let event = BinlogEvent(gtid: gtid, txid: txid, change: change, originalCommit: sim.now)
-        commit(event)
         let insertID: Int64? = { if case .insert = change { return change.key } else { return nil } }()
-        reply(w.session, w.queryID, .ok(affected: 1, insertID: insertID))
+        let mustWait = semiSyncOn && (config.semiSync.waitNoReplica || connectedSemiSyncReplicas > 0)
+        if semiSyncOn && !mustWait { switchSemiSyncOff("no semi-sync replica connected (rpl_semi_sync_master_wait_no_slave=OFF)") }
+        guard mustWait else {
+            commit(event)
+            reply(w.session, w.queryID, .ok(affected: 1, insertID: insertID))
+            return
+        }
+        let index = storage.binlog.count
+        if config.semiSync.waitPoint == .afterSync {
+            // Binlog written and synced; the engine commit (visibility) waits for the ACK.
+            storage.markExecuted(event.gtid)
+            storage.appendBinlog(event)
+            storage.markPrepared(index)
+            countCommit()
+            if let rk = lockKey { lockedRows.insert(rk) }
+            for s in sessions where s.isDump { s.pump() }
+        } else {
+            commit(event)
+            lockKey = nil
+        }
+        semiSyncWaits.append(SemiSyncWait(session: w.session, queryID: w.queryID, index: index,
+                                          insertID: insertID, lockedRow: lockKey))
+        sim.schedule(after: config.semiSync.timeout, handler, tag: Tag.semiSyncTimeout.rawValue,
+                     arg: ((life & 0x7FFF_FFFF) << 32) | Int64(index))
+        releaseAcknowledged()
+    }
+
+    private func releasePending(_ slot: Int) {
+        pending[slot] = nil
+        freePending.append(slot)
     }
 
     /// Binlog, engine and GTID state move together (sync_binlog=1, XA with InnoDB).
@@ -289,12 +373,84 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
         storage.apply(event.change, txid: event.txid)
         storage.markExecuted(event.gtid)
         storage.appendBinlog(event)
+        countCommit()
+        for s in sessions where s.isDump { s.pump() }
+    }
+
+    private func countCommit() {
         if sim.now >= nextCheckpoint {
             commitsSinceCheckpoint = 0
             nextCheckpoint = sim.now + config.checkpointInterval
         }
         commitsSinceCheckpoint += 1
-        for s in sessions where s.isDump { s.pump() }
+    }
+
+    // MARK: semi-sync (source side)
+
+    private var connectedSemiSyncReplicas: Int { sessions.filter { $0.isDump && $0.isSemiSync }.count }
+
+    /// Whether events sent now should be acknowledged.
+    var wantsAcks: Bool { semiSyncOn }
+
+    func semiSyncAck(replica: UInt32, index: Int) {
+        if index > ackedIndex[replica, default: -1] { ackedIndex[replica] = index }
+        // "When at least one semisynchronous slave catches up, semisynchronous replication is resumed."
+        if !semiSyncOn && config.semiSync.sourceEnabled && state == .running && index >= storage.binlog.count - 1 {
+            semiSyncOn = true
+            sim.record(name, .semiSyncOn, "replica server_id \(replica) caught up")
+        }
+        releaseAcknowledged()
+    }
+
+    /// Releases, in commit order, the waits that enough replicas have acknowledged.
+    private func releaseAcknowledged() {
+        let need = max(1, config.semiSync.waitForReplicaCount)
+        while semiSyncHead < semiSyncWaits.count {
+            let w = semiSyncWaits[semiSyncHead]
+            var acks = 0
+            for (_, acked) in ackedIndex where acked >= w.index { acks += 1 }
+            guard acks >= need else { break }
+            releaseWait(semiSyncHead)
+        }
+        compactWaits()
+    }
+
+    private func releaseWait(_ i: Int) {
+        let w = semiSyncWaits[i]
+        semiSyncHead = i + 1
+        if w.released { return }
+        semiSyncWaits[i].released = true
+        if storage.preparedInBinlog.contains(w.index) { storage.commitPrepared(w.index) }
+        reply(w.session, w.queryID, .ok(affected: 1, insertID: w.insertID))
+        if let rk = w.lockedRow {
+            lockedRows.remove(rk)
+            if let waiters = rowWaiters.removeValue(forKey: rk) {
+                for slot in waiters { finishWrite(slot) }
+            }
+        }
+    }
+
+    private func compactWaits() {
+        if semiSyncHead > 1024 && semiSyncHead * 2 > semiSyncWaits.count {
+            semiSyncWaits.removeFirst(semiSyncHead)
+            semiSyncHead = 0
+        } else if semiSyncHead == semiSyncWaits.count {
+            semiSyncWaits.removeAll(keepingCapacity: true)
+            semiSyncHead = 0
+        }
+    }
+
+    private func semiSyncTimedOut(index: Int) {
+        guard semiSyncHead < semiSyncWaits.count, semiSyncWaits[semiSyncHead].index <= index else { return }
+        switchSemiSyncOff("Timeout waiting for reply of binlog position \(index), semi-sync up to \(ackedIndex.values.max() ?? -1)")
+    }
+
+    private func switchSemiSyncOff(_ why: String) {
+        if semiSyncOn { sim.record(name, .semiSyncOff, why) }
+        semiSyncOn = false
+        // Every waiting commit returns: the source now runs asynchronously.
+        while semiSyncHead < semiSyncWaits.count { releaseWait(semiSyncHead) }
+        compactWaits()
     }
 
     // MARK: replica threads
@@ -369,7 +525,9 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
                 self.ioLastReceive = self.sim.now
                 self.sim.record(self.name, .replicationConnected, "to \(source)")
                 self.network.send(BinlogDumpRequest(replicaServerID: self.config.serverID,
-                                                    gtids: self.storage.gtidExecuted.union(self.retrieved)),
+                                                    gtids: self.storage.gtidExecuted.union(self.retrieved),
+                                                    position: self.sourcePosition,
+                                                    semiSync: self.config.semiSync.replicaEnabled),
                                   on: c, from: .client)
                 self.armReadTimeout(gen)
             case .failure(let e):
@@ -414,10 +572,15 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
         ioLastReceive = sim.now
         if let m = message as? BinlogEventMessage {
             let g = m.event.gtid
+            if sourcePosition != nil { sourcePosition = m.index + 1 }
             if !retrieved.contains(g) && !storage.gtidExecuted.contains(g) {
                 relayLog.append(m.event)
                 retrieved.insert(g)
                 sqlWake()
+            }
+            // Semi-sync: ACK once the event is in the relay log (written and flushed).
+            if m.needsAck && config.semiSync.replicaEnabled, let c = ioConnection {
+                network.send(SemiSyncAck(replicaServerID: config.serverID, index: m.index), on: c, from: .client)
             }
         }
     }
@@ -499,6 +662,8 @@ final class Session: ConnectionDelegate {
     unowned let server: MySQLServer
     let connection: Connection
     private(set) var isDump = false
+    private(set) var isSemiSync = false
+    private var replicaID: UInt32 = 0
     private var dumpPosition = 0
     private var replicaHas = GTIDSet()
     private var lastSent: SimTime = 0
@@ -512,10 +677,15 @@ final class Session: ConnectionDelegate {
     func received(_ message: WireMessage, on connection: Connection) {
         if let q = message as? QueryMessage {
             server.execute(q.query, id: q.id, from: self)
+        } else if let ack = message as? SemiSyncAck {
+            server.semiSyncAck(replica: ack.replicaServerID, index: ack.index)
         } else if let d = message as? BinlogDumpRequest {
             isDump = true
-            replicaHas = d.gtids
-            dumpPosition = 0
+            isSemiSync = d.semiSync
+            replicaID = d.replicaServerID
+            // GTID auto-position sends what the replica lacks; file/position starts at the position.
+            replicaHas = d.position == nil ? d.gtids : GTIDSet()
+            dumpPosition = d.position ?? 0
             lastSent = server.sim.now
             pump()
             armHeartbeat()
@@ -530,9 +700,11 @@ final class Session: ConnectionDelegate {
     func pump() {
         guard connection.isOpen else { return }
         while let e = server.binlogEvent(at: dumpPosition) {
+            let index = dumpPosition
             dumpPosition += 1
             if replicaHas.contains(e.gtid) { continue }
-            server.network.send(BinlogEventMessage(event: e), on: connection, from: .server)
+            server.network.send(BinlogEventMessage(event: e, index: index, needsAck: isSemiSync && server.wantsAcks),
+                                on: connection, from: .server)
             lastSent = server.sim.now
         }
     }

@@ -42,6 +42,11 @@ public enum Query: Sendable, Equatable {
     case resetReplicaAll
     /// CHANGE MASTER TO MASTER_HOST=..., MASTER_AUTO_POSITION=1.
     case changeSource(IPAddress)
+    /// CHANGE MASTER TO MASTER_HOST=..., MASTER_LOG_FILE/POS: start at a binlog
+    /// position of the new source (here: an index into its binary log), no GTID filtering.
+    case changeSourceToPosition(IPAddress, position: Int)
+    /// SELECT id, value FROM <table> ORDER BY id DESC LIMIT 1: what other sessions can see.
+    case selectLatest(table: Table)
     case showReplicaStatus
     /// SELECT @@GLOBAL.gtid_executed, @@read_only.
     case showMasterStatus
@@ -73,7 +78,10 @@ public enum QueryResult: Sendable, Equatable {
     case ok(affected: Int, insertID: Int64?)
     case error(MySQLError)
     case replicaStatus(ReplicaStatus?)
-    case masterStatus(executed: GTIDSet, readOnly: Bool)
+    case masterStatus(executed: GTIDSet, readOnly: Bool, binlogPosition: Int)
+    /// A row as read: its key and the transaction that last wrote it.
+    case row(key: Int64, txid: Int64)
+    case empty
 }
 
 /// Client protocol messages.
@@ -98,10 +106,24 @@ public struct ResultMessage: WireMessage {
 struct BinlogDumpRequest: WireMessage {
     var replicaServerID: UInt32
     var gtids: GTIDSet
+    /// Start at this binlog index instead of filtering by GTID (file/position replication).
+    var position: Int?
+    /// The replica is a semi-sync replica and will ACK.
+    var semiSync: Bool
 }
 
 struct BinlogEventMessage: WireMessage {
     var event: BinlogEvent
+    /// Index of the event in the source's binary log (its "position").
+    var index: Int
+    /// The source wants an ACK for this event (semi-sync is ON).
+    var needsAck: Bool
+}
+
+/// Semi-sync reply: the replica has written (and flushed) events up to `index`.
+struct SemiSyncAck: WireMessage {
+    var replicaServerID: UInt32
+    var index: Int
 }
 
 struct HeartbeatMessage: WireMessage {}

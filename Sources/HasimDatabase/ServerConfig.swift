@@ -1,5 +1,31 @@
 import HasimKernel
 
+/// Where the source waits for the replica's ACK (rpl_semi_sync_master_wait_point).
+public enum SemiSyncWaitPoint: String, Sendable, Equatable, CaseIterable {
+    /// 5.7.2+ default ("lossless"): wait after the binlog sync, before the engine
+    /// commit, so no other session sees the change until a replica has it.
+    case afterSync = "after_sync"
+    /// 5.5/5.6 behaviour (MariaDB's default): the engine commit comes first, so
+    /// other sessions can read a change that is then lost on failover.
+    case afterCommit = "after_commit"
+}
+
+/// Semi-synchronous replication (semisync_master/semisync_slave plugins, MySQL 5.7 defaults).
+public struct SemiSyncConfig: Sendable, Equatable {
+    /// rpl_semi_sync_master_enabled (default OFF).
+    public var sourceEnabled = false
+    /// rpl_semi_sync_slave_enabled: this server ACKs what it receives as a replica.
+    public var replicaEnabled = false
+    public var waitPoint: SemiSyncWaitPoint = .afterSync
+    /// rpl_semi_sync_master_timeout: 10000 ms.
+    public var timeout: SimTime = Time.s(10)
+    /// rpl_semi_sync_master_wait_for_slave_count: 1.
+    public var waitForReplicaCount = 1
+    /// rpl_semi_sync_master_wait_no_slave: ON (keep waiting even with no replica connected).
+    public var waitNoReplica = true
+    public init() {}
+}
+
 /// Settings of one mysqld (my.cnf plus the model's costs).
 public struct ServerConfig: Sendable, Equatable {
     /// server_id; also the origin of the GTIDs this server generates.
@@ -26,6 +52,7 @@ public struct ServerConfig: Sendable, Equatable {
     public var connectRetry: SimTime = Time.s(60)
     /// MASTER_HEARTBEAT_PERIOD: slave_net_timeout / 2.
     public var heartbeatPeriod: SimTime = Time.s(30)
+    public var semiSync = SemiSyncConfig()
 
     public init(serverID: UInt32) { self.serverID = serverID }
 }

@@ -10,6 +10,10 @@ public struct Storage: Sendable {
     public private(set) var gtidExecuted = GTIDSet()
     /// Ids of the client transactions whose effects are in this server's data.
     public private(set) var appliedTxids = Set<Int64>()
+    /// Binlog indexes written and synced but not yet committed in the engine (the
+    /// AFTER_SYNC wait). Crash recovery commits them: the binlog is the XA coordinator.
+    public private(set) var preparedInBinlog: [Int] = []
+    private var maxKey: [Int64] = Array(repeating: 0, count: Table.allCases.count)
 
     public init() {}
 
@@ -51,6 +55,7 @@ public struct Storage: Sendable {
         case .insert(let table, let key, let row):
             let t = Int(table.rawValue)
             tables[t][key] = row
+            if key > maxKey[t] { maxKey[t] = key }
             // InnoDB moves the counter past explicitly inserted keys (replicated rows too).
             if key >= autoIncrement[t] { autoIncrement[t] = key + 1 }
         case .update(let table, let key, let after):
@@ -63,6 +68,29 @@ public struct Storage: Sendable {
         binlog.append(e)
     }
 
+    mutating func markPrepared(_ index: Int) { preparedInBinlog.append(index) }
+
+    /// Engine commit of a transaction already in the binlog.
+    mutating func commitPrepared(_ index: Int) {
+        guard let i = preparedInBinlog.firstIndex(of: index) else { return }
+        preparedInBinlog.remove(at: i)
+        apply(binlog[index].change, txid: binlog[index].txid)
+    }
+
+    /// InnoDB crash recovery with the binlog as coordinator: prepared transactions
+    /// that reached the binlog are committed.
+    mutating func recoverPrepared() {
+        for index in preparedInBinlog { apply(binlog[index].change, txid: binlog[index].txid) }
+        preparedInBinlog.removeAll()
+    }
+
+    /// The row with the highest key (what `ORDER BY id DESC LIMIT 1` reads).
+    public func latest(_ table: Table) -> (key: Int64, row: Row)? {
+        let t = Int(table.rawValue)
+        guard let row = tables[t][maxKey[t]] else { return nil }
+        return (maxKey[t], row)
+    }
+
     mutating func markExecuted(_ g: GTID) { gtidExecuted.insert(g) }
 
     /// Seeds identical starting data on every server (the hot rows exist everywhere).
@@ -70,6 +98,7 @@ public struct Storage: Sendable {
         for k in 1...Int64(max(1, count)) {
             tables[Int(table.rawValue)][k] = Row(value: 0, txid: 0)
         }
+        maxKey[Int(table.rawValue)] = Int64(max(1, count))
         autoIncrement[Int(table.rawValue)] = Int64(count) + 1
     }
 }

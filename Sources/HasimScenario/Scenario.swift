@@ -53,8 +53,33 @@ public enum DatabaseRole: String, Sendable, Equatable {
 public struct DatabaseSpec: Sendable, Equatable {
     public var host: String
     public var role: DatabaseRole
-    /// The host this replica replicates from (replicas only).
+    /// The host this server replicates from: a replica's source, or the peer of
+    /// an active master in a dual-master pair.
     public var source: String?
+    /// auto_increment_increment / auto_increment_offset (dual-master: 2 and 1/2).
+    public var autoIncrementIncrement: Int = 1
+    public var autoIncrementOffset: Int = 1
+    /// read_only in my.cnf; nil = ON for replicas, OFF for primaries.
+    public var readOnly: Bool?
+    /// Whether this server takes part in semi-sync (when mysql.semi_sync is enabled).
+    public var semiSync: Bool = true
+
+    public init(host: String, role: DatabaseRole, source: String?) {
+        self.host = host
+        self.role = role
+        self.source = source
+    }
+}
+
+/// mysql.semi_sync in a scenario file.
+public struct SemiSyncSettings: Sendable, Equatable {
+    public var enabled = false
+    /// "after_sync" (5.7.2+ default) or "after_commit" (5.5/5.6, MariaDB default).
+    public var waitPoint = "after_sync"
+    public var timeout: SimTime = Time.s(10)
+    public var waitForReplicaCount = 1
+    public var waitNoReplica = true
+    public init() {}
 }
 
 public struct Topology: Sendable {
@@ -90,6 +115,9 @@ public struct MySQLSettings: Sendable, Equatable {
     public var slaveNetTimeout: SimTime = Time.s(60)
     public var connectRetry: SimTime = Time.s(60)
     public var heartbeatPeriod: SimTime = Time.s(30)
+    /// MySQL 8.0 default ON (5.7: OFF).
+    public var logSlaveUpdates: Bool = true
+    public var semiSync = SemiSyncSettings()
     public init() {}
 }
 
@@ -105,6 +133,8 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// Nil: the strategy's front door decides (the initial primary for fixed-IP designs).
     public var address: String?
     public var writesPerSecond: Double = 100
+    /// Reads of the newest row by other sessions (what they saw is checked against loss).
+    public var readsPerSecond: Double = 0
     /// Fraction of writes that update a hot row; the rest insert new rows.
     public var updateFraction: Double = 0.2
     public var hotRows: Int = 100

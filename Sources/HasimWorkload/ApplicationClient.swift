@@ -40,6 +40,9 @@ public final class ApplicationClient: EventHandler {
     public private(set) var abandonedWrites = 0
     /// Writes refused because every application thread was busy.
     public private(set) var rejectedWrites = 0
+    /// What other sessions saw: the transaction behind each row read.
+    public private(set) var reads: [ReadObservation] = []
+    private var readRate = 0.0
     private var activeOps = 0
 
     private let sim: Simulation
@@ -68,7 +71,7 @@ public final class ApplicationClient: EventHandler {
     private var stopAt: SimTime = 0
     private var probeInterval: SimTime = 0
 
-    private enum Tag: UInt32 { case arrival = 1, probe, queryTimeout, retry, poolTimeout, probeDeadline }
+    private enum Tag: UInt32 { case arrival = 1, probe, queryTimeout, retry, poolTimeout, probeDeadline, read }
 
     final class Pooled: ConnectionDelegate {
         unowned let client: ApplicationClient
@@ -120,7 +123,16 @@ public final class ApplicationClient: EventHandler {
         self.stopAt = stop
         self.probeInterval = probeInterval
         if writeRate > 0 { sim.schedule(at: start + nextGap(), handler, tag: Tag.arrival.rawValue) }
+        if readRate > 0 { sim.schedule(at: start + readGap(), handler, tag: Tag.read.rawValue) }
         if probeInterval > 0 { sim.schedule(at: start, handler, tag: Tag.probe.rawValue) }
+    }
+
+    /// Sessions that read the newest order at this rate (Poisson), through the same
+    /// pool and address as the writes; no retries.
+    public func setReads(perSecond: Double) { readRate = perSecond }
+
+    private func readGap() -> SimTime {
+        max(1, Time.fromSeconds(rng.exponential(mean: 1.0 / readRate)))
     }
 
     private func nextGap() -> SimTime {
@@ -139,6 +151,10 @@ public final class ApplicationClient: EventHandler {
             }
             submit(query, isProbe: false)
             sim.schedule(after: nextGap(), handler, tag: Tag.arrival.rawValue)
+        case .read:
+            guard sim.now < stopAt else { return }
+            submit(.selectLatest(table: .orders), isProbe: false)
+            sim.schedule(after: readGap(), handler, tag: Tag.read.rawValue)
         case .probe:
             guard sim.now < stopAt else { return }
             submit(.insert(table: .probes, txid: 0), isProbe: true)
@@ -163,6 +179,7 @@ public final class ApplicationClient: EventHandler {
     public func submit(_ query: Query, isProbe: Bool) {
         if activeOps >= config.appThreads {
             // No thread to run the request: the caller gets an error at once (HTTP 503).
+            guard query.isWrite else { return }
             failures.append(FailedAttempt(issuedAt: sim.now, failedAt: sim.now, code: FailedAttempt.rejectedCode, isProbe: isProbe))
             if isProbe {
                 probes.append(ProbeOutcome(issuedAt: sim.now, ok: false, latency: nil, error: FailedAttempt.rejectedCode))
@@ -180,7 +197,7 @@ public final class ApplicationClient: EventHandler {
             probes.append(ProbeOutcome(issuedAt: sim.now, ok: true, latency: nil, error: nil))
             sim.schedule(after: config.probeTimeout, handler, tag: Tag.probeDeadline.rawValue, arg: Int64(probeIndex))
         }
-        let op = Op(query: query, txid: 0, attemptsLeft: isProbe ? 0 : config.retries,
+        let op = Op(query: query, txid: 0, attemptsLeft: isProbe || !query.isWrite ? 0 : config.retries,
                     isProbe: isProbe, probeIndex: probeIndex, issuedAt: sim.now)
         let slot: Int
         if let f = freeOps.popLast() { ops[f] = op; slot = f } else { ops.append(op); slot = ops.count - 1 }
@@ -292,6 +309,11 @@ public final class ApplicationClient: EventHandler {
             succeeded(slot, op: op, affected: affected, insertID: insertID, server: r.server)
         case .error(let e):
             failed(slot, code: e.code)
+        case .row(_, let txid):
+            if txid != 0 { reads.append(ReadObservation(txid: txid, at: sim.now, server: r.server)) }
+            release(slot)
+        case .empty:
+            release(slot)
         default:
             failed(slot, code: 0)
         }
@@ -350,7 +372,9 @@ public final class ApplicationClient: EventHandler {
 
     private func failed(_ slot: Int, code: Int) {
         guard var op = ops[slot] else { return }
-        failures.append(FailedAttempt(issuedAt: op.issuedAt, failedAt: sim.now, code: code, isProbe: op.isProbe))
+        if op.query.isWrite {
+            failures.append(FailedAttempt(issuedAt: op.issuedAt, failedAt: sim.now, code: code, isProbe: op.isProbe))
+        }
         if op.isProbe {
             probes[op.probeIndex].ok = false
             probes[op.probeIndex].error = code
@@ -360,7 +384,7 @@ public final class ApplicationClient: EventHandler {
             ops[slot] = op
             sim.schedule(after: config.retryBackoff, handler, tag: Tag.retry.rawValue, arg: Int64(slot))
         } else {
-            if !op.isProbe { abandonedWrites += 1 }
+            if !op.isProbe && op.query.isWrite { abandonedWrites += 1 }
             release(slot)
         }
     }

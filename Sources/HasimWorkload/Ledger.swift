@@ -36,3 +36,10 @@ public struct FailedAttempt: Sendable, Equatable {
     public var code: Int
     public var isProbe: Bool
 }
+
+/// A row another session read: the transaction that wrote it was visible then.
+public struct ReadObservation: Sendable, Equatable {
+    public var txid: Int64
+    public var at: SimTime
+    public var server: String
+}

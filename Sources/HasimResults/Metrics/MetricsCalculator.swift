@@ -38,6 +38,17 @@ public enum MetricsCalculator {
             .sorted { ($0.1.time, $0.0) < ($1.1.time, $1.0) }
         add("replication_crashes", Double(crashes.count), "count")
 
+        // Reads other sessions made of commits that the final primary does not have
+        // (AFTER_COMMIT semi-sync, async replication): visible, then lost.
+        if let primary = finalPrimary(o) {
+            let seenLost = Set(o.reads.map(\.txid)).filter { !primary.storage.appliedTxids.contains($0) }
+            add("lost_reads", Double(seenLost.count), "count")
+        }
+
+        let brain = splitBrain(o)
+        add("split_brain_time", Time.seconds(brain.time), "s")
+        add("split_brain_writes", Double(brain.losingWrites), "count")
+
         add("divergence", Double(divergentRows(o)), "rows")
         add("acknowledged_writes", Double(o.ledger.count), "count")
         add("failed_writes", Double(o.abandonedWrites), "count")
@@ -109,6 +120,44 @@ public enum MetricsCalculator {
             }
         }
         return up
+    }
+
+    /// Two acknowledgements by one server less than this apart belong to one period
+    /// in which it accepted writes as primary.
+    static let writingGap: SimTime = Time.s(1)
+
+    /// Split brain: time during which two or more servers accepted client writes
+    /// as primary, and the writes accepted then by servers other than the final primary.
+    static func splitBrain(_ o: RunOutcome) -> (time: SimTime, losingWrites: Int) {
+        var byServer: [String: [SimTime]] = [:]
+        for e in o.ledger { byServer[e.ackedBy, default: []].append(e.ackedAt) }
+        // Periods of acceptance per server, as (start, +1) / (end, -1) edges.
+        var edges: [(SimTime, Int)] = []
+        for name in byServer.keys.sorted() {
+            let times = byServer[name]!.sorted()
+            var start = times[0], last = times[0]
+            for t in times.dropFirst() {
+                if t - last > writingGap { edges.append((start, 1)); edges.append((last, -1)); start = t }
+                last = t
+            }
+            edges.append((start, 1)); edges.append((last, -1))
+        }
+        edges.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 > $1.1) }
+        var intervals: [(SimTime, SimTime)] = []
+        var active = 0
+        var openedAt: SimTime = 0
+        for (t, d) in edges {
+            let before = active
+            active += d
+            if before < 2 && active >= 2 { openedAt = t }
+            if before >= 2 && active < 2 && t > openedAt { intervals.append((openedAt, t)) }
+        }
+        let time = intervals.reduce(0) { $0 + ($1.1 - $1.0) }
+        let primary = finalPrimary(o)?.name
+        let losing = o.ledger.filter { e in
+            e.ackedBy != primary && intervals.contains { e.ackedAt >= $0.0 && e.ackedAt <= $0.1 }
+        }.count
+        return (time, losing)
     }
 
     static func incidentRows(_ o: RunOutcome) -> [IncidentRow] {

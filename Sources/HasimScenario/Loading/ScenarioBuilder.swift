@@ -96,6 +96,15 @@ final class ScenarioBuilder {
         return t
     }
 
+    func nonNegativeNumber(_ node: Node, path: String) -> Double? {
+        guard let v = r.number(node, path: path) else { return nil }
+        guard v >= 0 else {
+            r.error(node, "\(path) must not be negative, found \(v.plainDescription)", hint: "use 0 or a positive number")
+            return nil
+        }
+        return v
+    }
+
     func positiveNumber(_ node: Node, path: String) -> Double? {
         guard let v = r.number(node, path: path) else { return nil }
         guard v > 0 else {
@@ -341,8 +350,10 @@ final class ScenarioBuilder {
             let host = entry.key
             let path = "topology.databases.\(host)"
             if !checkHost(host, entry.keyNode, path: "topology.databases") { ok = false }
-            guard let dm = r.mapping(entry.value, path: path, allowed: ["role", "source"], required: ["role"],
-                                     examples: ["role": "role: primary"])
+            guard let dm = r.mapping(entry.value, path: path,
+                                     allowed: ["role", "source", "auto_increment_increment", "auto_increment_offset",
+                                               "read_only", "semi_sync"],
+                                     required: ["role"], examples: ["role": "role: primary"])
             else { ok = false; continue }
             guard let roleNode = dm.value("role"), let roleText = r.string(roleNode, path: dm.path("role")) else {
                 ok = false
@@ -356,13 +367,8 @@ final class ScenarioBuilder {
             }
             var source: String?
             if let sourceNode = dm.value("source") {
+                // A primary with a source is the active side of a dual-master pair.
                 guard let s = r.string(sourceNode, path: dm.path("source")) else { ok = false; continue }
-                if role == .primary {
-                    r.error(dm.keyNode("source"), "\(host) is a primary and cannot have a source",
-                            hint: "remove 'source' or make it 'role: replica'")
-                    ok = false
-                    continue
-                }
                 source = s
                 sourceNodes[host] = sourceNode
             } else if role == .replica {
@@ -371,7 +377,25 @@ final class ScenarioBuilder {
                 ok = false
                 continue
             }
-            specs.append(DatabaseSpec(host: host, role: role, source: source))
+            var spec = DatabaseSpec(host: host, role: role, source: source)
+            if let n = dm.value("auto_increment_increment") {
+                if let v = intAtLeast(1, n, path: dm.path("auto_increment_increment")) { spec.autoIncrementIncrement = v } else { ok = false }
+            }
+            if let n = dm.value("auto_increment_offset") {
+                if let v = intAtLeast(1, n, path: dm.path("auto_increment_offset")) { spec.autoIncrementOffset = v } else { ok = false }
+            }
+            if spec.autoIncrementOffset > spec.autoIncrementIncrement, let n = dm.value("auto_increment_offset") {
+                r.error(n, "auto_increment_offset \(spec.autoIncrementOffset) is larger than auto_increment_increment \(spec.autoIncrementIncrement)",
+                        hint: "MySQL ignores such an offset; for a dual-master pair use increment 2 with offsets 1 and 2")
+                ok = false
+            }
+            if let n = dm.value("read_only") {
+                if let v = r.bool(n, path: dm.path("read_only")) { spec.readOnly = v } else { ok = false }
+            }
+            if let n = dm.value("semi_sync") {
+                if let v = r.bool(n, path: dm.path("semi_sync")) { spec.semiSync = v } else { ok = false }
+            }
+            specs.append(spec)
         }
         let names = m.entries.map(\.key)
         for spec in specs {
@@ -393,14 +417,16 @@ final class ScenarioBuilder {
     }
 
     /// Every chain of sources must end at a primary: db2 <- db3 <- db2 is a loop.
+    /// (A primary may itself replicate from its peer: that is dual-master, not a loop.)
     func checkReplicationLoops(_ specs: [DatabaseSpec], sourceNodes: [String: Node]) -> Bool {
+        let primaries = Set(specs.filter { $0.role == .primary }.map(\.host))
         let sourceOf = Dictionary(specs.compactMap { d in d.source.map { (d.host, $0) } }, uniquingKeysWith: { a, _ in a })
         var reported: Set<String> = []
         var ok = true
         for spec in specs where spec.role == .replica && !reported.contains(spec.host) {
             var chain = [spec.host]
             var current = spec.host
-            while let next = sourceOf[current], chain.count <= specs.count {
+            while !primaries.contains(current), let next = sourceOf[current], chain.count <= specs.count {
                 if let start = chain.firstIndex(of: next) {
                     let loop = Array(chain[start...]) + [next]
                     r.error(sourceNodes[spec.host], "replication loop: " + loop.joined(separator: " -> "),
@@ -420,7 +446,7 @@ final class ScenarioBuilder {
 
     static let mysqlKeys = ["sql_thread_rate", "commit_latency", "startup_time", "redo_apply_per_transaction",
                             "checkpoint_interval", "autostart", "slave_net_timeout", "connect_retry",
-                            "heartbeat_period"]
+                            "heartbeat_period", "log_slave_updates", "semi_sync"]
 
     func readMySQL(_ node: Node) -> MySQLSettings? {
         guard let m = r.mapping(node, path: "mysql", allowed: Self.mysqlKeys) else { return nil }
@@ -439,6 +465,37 @@ final class ScenarioBuilder {
         set("slave_net_timeout", positiveDuration) { s.slaveNetTimeout = $0 }
         set("connect_retry", positiveDuration) { s.connectRetry = $0 }
         set("heartbeat_period", r.duration) { s.heartbeatPeriod = $0 }
+        set("log_slave_updates", r.bool) { s.logSlaveUpdates = $0 }
+        if let n = m.value("semi_sync") {
+            if let ss = readSemiSync(n) { s.semiSync = ss } else { ok = false }
+        }
+        return ok ? s : nil
+    }
+
+    func readSemiSync(_ node: Node) -> SemiSyncSettings? {
+        guard let m = r.mapping(node, path: "mysql.semi_sync",
+                                allowed: ["enabled", "wait_point", "timeout", "wait_for_slave_count", "wait_no_slave"])
+        else { return nil }
+        var s = SemiSyncSettings()
+        s.enabled = true  // a semi_sync section turns it on unless it says enabled: false
+        var ok = true
+        func set<T>(_ key: String, _ read: (Node, String) -> T?, _ assign: (T) -> Void) {
+            guard let n = m.value(key) else { return }
+            if let v = read(n, m.path(key)) { assign(v) } else { ok = false }
+        }
+        set("enabled", r.bool) { s.enabled = $0 }
+        set("timeout", positiveDuration) { s.timeout = $0 }
+        set("wait_for_slave_count", { self.intAtLeast(1, $0, path: $1) }) { s.waitForReplicaCount = $0 }
+        set("wait_no_slave", r.bool) { s.waitNoReplica = $0 }
+        if let n = m.value("wait_point"), let v = r.string(n, path: m.path("wait_point")) {
+            let choices = ["after_sync", "after_commit"]
+            if choices.contains(v.lowercased()) {
+                s.waitPoint = v.lowercased()
+            } else {
+                r.error(n, "unknown wait_point '\(v)'", hint: Suggestions.hint(for: v, in: choices, listing: "wait points"))
+                ok = false
+            }
+        }
         return ok ? s : nil
     }
 
@@ -510,7 +567,7 @@ final class ScenarioBuilder {
 
     // MARK: - Workload
 
-    static let workloadKeys = ["client", "address", "writes_per_second", "update_fraction", "hot_rows", "pool_size", "app_threads",
+    static let workloadKeys = ["client", "address", "writes_per_second", "reads_per_second", "update_fraction", "hot_rows", "pool_size", "app_threads",
                                "connect_timeout", "query_timeout", "retries", "retry_backoff", "probe_interval", "probe_timeout", "start"]
 
     func readWorkload(_ node: Node) -> WorkloadSpec? {
@@ -531,6 +588,7 @@ final class ScenarioBuilder {
         }
         set("address", r.string) { w.address = $0 }
         set("writes_per_second", positiveNumber) { w.writesPerSecond = $0 }
+        set("reads_per_second", nonNegativeNumber) { w.readsPerSecond = $0 }
         set("update_fraction", r.probability) { w.updateFraction = $0 }
         set("hot_rows", { self.intAtLeast(1, $0, path: $1) }) { w.hotRows = $0 }
         set("pool_size", { self.intAtLeast(1, $0, path: $1) }) { w.poolSize = $0 }

@@ -28,6 +28,8 @@ public struct RunOutcome: Sendable {
     public var scenario: Scenario
     public var seed: UInt64
     public var ledger: [LedgerEntry]
+    /// Rows other sessions read (transaction ids they saw).
+    public var reads: [ReadObservation]
     public var probes: [ProbeOutcome]
     public var failures: [FailedAttempt]
     public var abandonedWrites: Int

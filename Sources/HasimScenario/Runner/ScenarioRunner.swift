@@ -45,18 +45,29 @@ public enum ScenarioRunner {
             cfg.slaveNetTimeout = m.slaveNetTimeout
             cfg.connectRetry = m.connectRetry
             cfg.heartbeatPeriod = m.heartbeatPeriod
+            cfg.logSlaveUpdates = m.logSlaveUpdates
+            cfg.autoIncrementIncrement = Int64(spec.autoIncrementIncrement)
+            cfg.autoIncrementOffset = Int64(spec.autoIncrementOffset)
             // Replicas run with read_only=ON in my.cnf, as every HA guide sets them up.
-            cfg.readOnlyAtStartup = spec.role == .replica
+            cfg.readOnlyAtStartup = spec.readOnly ?? (spec.role == .replica)
+            var ss = SemiSyncConfig()
+            ss.sourceEnabled = m.semiSync.enabled && spec.semiSync
+            ss.replicaEnabled = m.semiSync.enabled && spec.semiSync
+            ss.waitPoint = SemiSyncWaitPoint(rawValue: m.semiSync.waitPoint) ?? .afterSync
+            ss.timeout = m.semiSync.timeout
+            ss.waitForReplicaCount = m.semiSync.waitForReplicaCount
+            ss.waitNoReplica = m.semiSync.waitNoReplica
+            cfg.semiSync = ss
             let server = MySQLServer(name: spec.host, host: network.host(named: spec.host)!, network: network, config: cfg)
             server.seed(hotRows: scenario.workload.hotRows)
             servers.append(server)
         }
         func server(_ name: String) -> MySQLServer? { servers.first { $0.name == name } }
         var replicas: [(replica: MySQLServer, source: MySQLServer)] = []
-        for spec in scenario.topology.databases where spec.role == .replica {
+        for spec in scenario.topology.databases {
             if let src = spec.source.flatMap(server), let r = server(spec.host) {
                 r.configureReplica(of: src.host.address)
-                replicas.append((r, src))
+                if spec.role == .replica { replicas.append((r, src)) }
             }
         }
         let primary = scenario.topology.databases.first { $0.role == .primary }.flatMap { server($0.host) } ?? servers[0]
@@ -80,6 +91,7 @@ public enum ScenarioRunner {
         let app = ApplicationClient(name: "app", host: network.host(named: w.client)!, network: network,
                                     address: address, config: cc)
         deployment.app = app
+        app.setReads(perSecond: w.readsPerSecond)
         strategy.start()
         app.startWorkload(writesPerSecond: w.writesPerSecond, updateFraction: w.updateFraction, hotRows: w.hotRows,
                           probeInterval: w.probeInterval, start: w.start, stop: scenario.duration)
@@ -105,7 +117,7 @@ public enum ScenarioRunner {
                            sqlRunning: s.replicaStatus?.sqlRunning ?? false,
                            replicationFailures: s.replicationFailures)
         }
-        return RunOutcome(scenario: scenario, seed: seed, ledger: app.ledger, probes: app.probes,
+        return RunOutcome(scenario: scenario, seed: seed, ledger: app.ledger, reads: app.reads, probes: app.probes,
                           failures: app.failures, abandonedWrites: app.abandonedWrites,
                           trace: sim.trace.records, servers: snapshots, finalPrimary: finalPrimary?.name,
                           faults: applied, eventsProcessed: sim.eventsProcessed, endTime: sim.now)
