@@ -389,8 +389,13 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
 
     private var connectedSemiSyncReplicas: Int { sessions.filter { $0.isDump && $0.isSemiSync }.count }
 
-    /// Whether events sent now should be acknowledged.
-    var wantsAcks: Bool { semiSyncOn }
+    /// Whether the event at `index` should be acknowledged: always while semi-sync
+    /// is ON; while OFF, only the event at the end of the binlog, so that a replica
+    /// that has caught up answers and semi-sync can switch on again (the plugin's
+    /// updateSyncHeader / try_switch_on).
+    func wantsAck(index: Int) -> Bool {
+        semiSyncOn || (config.semiSync.sourceEnabled && index >= storage.binlog.count - 1)
+    }
 
     func semiSyncAck(replica: UInt32, index: Int) {
         if index > ackedIndex[replica, default: -1] { ackedIndex[replica] = index }
@@ -703,7 +708,7 @@ final class Session: ConnectionDelegate {
             let index = dumpPosition
             dumpPosition += 1
             if replicaHas.contains(e.gtid) { continue }
-            server.network.send(BinlogEventMessage(event: e, index: index, needsAck: isSemiSync && server.wantsAcks),
+            server.network.send(BinlogEventMessage(event: e, index: index, needsAck: isSemiSync && server.wantsAck(index: index)),
                                 on: connection, from: .server)
             lastSent = server.sim.now
         }
