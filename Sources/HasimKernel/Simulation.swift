@@ -157,7 +157,7 @@ public final class Simulation {
             c.pointee.now = event.time
             c.pointee.currentSeq = event.seq
             c.pointee.eventsProcessed &+= 1
-            c.pointee.targets[unchecked: Int(event.target)]._withUnsafeGuaranteedRef {
+            c.pointee.targets[Int(event.target)]._withUnsafeGuaranteedRef {
                 $0.handler.handle(event, in: self)
             }
             if c.pointee.stopRequested { break }
@@ -169,14 +169,6 @@ public final class Simulation {
     /// Appends to the trace at the current time.
     public func record(_ node: String, _ kind: TraceKind, _ detail: String = "") {
         trace.append(TraceRecord(time: now, node: node, kind: kind, detail: detail))
-    }
-}
-
-extension ContiguousArray {
-    /// Element access without the bounds check, for indices the kernel made itself.
-    @inlinable @inline(__always)
-    subscript(unchecked i: Int) -> Element {
-        withUnsafeBufferPointer { $0[i] }
     }
 }
 

@@ -8,13 +8,17 @@ public struct StrategyDescriptor: Sendable {
     public let options: [OptionSpec]
     /// Checks the topology; returns problems in words a DBA understands.
     public let validate: @Sendable (StrategyTopology) -> [String]
+    /// Checks option values against the topology (e.g. a named target is a replica).
+    public let validateOptions: @Sendable (StrategyTopology, OptionValues) -> [String]
 
     public init(name: String, summary: String, options: [OptionSpec],
-                validate: @escaping @Sendable (StrategyTopology) -> [String]) {
+                validate: @escaping @Sendable (StrategyTopology) -> [String],
+                validateOptions: @escaping @Sendable (StrategyTopology, OptionValues) -> [String] = { _, _ in [] }) {
         self.name = name
         self.summary = summary
         self.options = options
         self.validate = validate
+        self.validateOptions = validateOptions
     }
 
     public func option(_ name: String) -> OptionSpec? { options.first { $0.name == name } }

@@ -226,13 +226,28 @@ private func appending(_ text: String) -> String { base + "\n" + text }
         #expect(issue.hint == "did you mean 'db1'?")
     }
 
-    @Test func replicaWithoutSourceAndPrimaryWithSource() {
+    @Test func replicaWithoutSource() {
         let all = issues(replacing(8, with: "    db1: {role: primary, source: db2}")
             .replacingOccurrences(of: "{role: replica, source: db1}", with: "{role: replica}"))
-        #expect(all.map(\.message) == ["db1 is a primary and cannot have a source",
-                                        "missing required key 'source' in topology.databases.db2"])
-        #expect(all.map(\.line) == [8, 9])
-        #expect(all.map(\.column) == [26, 10])
+        // A primary with a source is the active side of a dual-master pair: allowed.
+        #expect(all.map(\.message) == ["missing required key 'source' in topology.databases.db2"])
+        #expect(all.map(\.line) == [9])
+        #expect(all.map(\.column) == [10])
+    }
+
+    @Test func dualMasterIsNotALoop() throws {
+        let text = replacing(8, with: "    db1: {role: primary, source: db2, auto_increment_increment: 2, auto_increment_offset: 1}")
+            .replacingOccurrences(of: "{role: replica, source: db1}",
+                                  with: "{role: replica, source: db1, auto_increment_increment: 2, auto_increment_offset: 2}")
+        let s = try ScenarioLoader.load(text: text, file: "dual.yaml")
+        #expect(s.topology.databases.map(\.source) == ["db2", "db1"])
+        #expect(s.topology.databases.map(\.autoIncrementOffset) == [1, 2])
+    }
+
+    @Test func offsetLargerThanIncrementIsRefused() throws {
+        let issue = try #require(onlyIssue(replacing(8, with: "    db1: {role: primary, auto_increment_increment: 2, auto_increment_offset: 3}")))
+        #expect(issue.message == "auto_increment_offset 3 is larger than auto_increment_increment 2")
+        #expect(issue.line == 8)
     }
 
     @Test func replicationLoop() throws {

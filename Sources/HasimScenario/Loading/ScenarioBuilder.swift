@@ -719,7 +719,7 @@ final class ScenarioBuilder {
     // MARK: - Expectations
 
     static let metrics = ["write_downtime", "rto", "max_rto", "lost_transactions", "lost_span",
-                          "replication_crashes", "divergence", "divergent_rows", "acknowledged_writes",
+                          "replication_crashes", "divergence", "lost_reads", "acknowledged_writes",
                           "failed_writes", "split_brain_time", "split_brain_writes", "false_failovers", "failovers"]
 
     func readExpectations(_ node: Node) -> [Expectation]? {
@@ -782,10 +782,14 @@ final class ScenarioBuilder {
         else { return }
         let topology = StrategyTopology(
             primaries: databases.filter { $0.role == .primary }.map(\.host),
-            replicas: databases.compactMap { d in d.source.map { StrategyTopology.Replica(host: d.host, source: $0) } },
+            replicas: databases.filter { $0.role == .replica }
+                .compactMap { d in d.source.map { StrategyTopology.Replica(host: d.host, source: $0) } },
             siteOf: siteOf)
         for problem in descriptor.validate(topology) {
             r.error(architectureNode, problem, hint: "the databases and their roles are under topology.databases")
+        }
+        for problem in descriptor.validateOptions(topology, architecture.options) {
+            r.error(architectureNode, problem, hint: "see `hasim list` for the strategy's options")
         }
     }
 }

@@ -22,6 +22,9 @@ public enum ManualFailover {
             OptionSpec("promote_time", .duration, default: .duration(Time.minute * 2),
                        help: "The DBA's own work on the replica before it takes writes (check status, stop replication, read_only=OFF).",
                        source: "hand-typed commands; judgement, not a tool default"),
+            OptionSpec("target", .string, default: .string(""),
+                       help: "The replica the DBA promotes; empty = the first replica of the primary in the scenario's order.",
+                       source: "the runbook's designated standby; not chosen by how far each replica got"),
             OptionSpec("response_delay", .duration, default: .duration(Time.minute * 10),
                        help: "From the promoted replica to the application using it: tell the developers, change the JDBC URL, redeploy.",
                        source: "seed 000: the failure is shared with the dev team, who change the DB connection and deploy"),
@@ -31,5 +34,12 @@ public enum ManualFailover {
             if t.primaries.count != 1 { problems.append("the manual strategy needs exactly one database with role: primary (found \(t.primaries.count))") }
             if t.replicas.isEmpty { problems.append("the manual strategy needs at least one replica to fail over to (role: replica, source: <primary>)") }
             return problems
+        },
+        validateOptions: { t, options in
+            guard case .string(let target)? = options["target"], !target.isEmpty else { return [] }
+            if !t.replicas.contains(where: { $0.host == target }) {
+                return ["target '\(target)' is not a replica (replicas: \(t.replicas.map(\.host).joined(separator: ", ")))"]
+            }
+            return []
         })
 }

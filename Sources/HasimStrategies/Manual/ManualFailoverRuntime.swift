@@ -31,8 +31,10 @@ final class ManualFailoverRuntime: StrategyRuntime {
         promoteTime = options.duration("promote_time")
         responseDelay = options.duration("response_delay")
         oldPrimary = deployment.initialPrimary
-        // The DBA fails over to the replica of the primary named first.
-        target = deployment.replicas.first { $0.source === deployment.initialPrimary }?.replica
+        // The DBA fails over to the designated replica, or the first replica of the primary.
+        let named = options.string("target")
+        target = deployment.replicas.first { $0.replica.name == named }?.replica
+            ?? deployment.replicas.first { $0.source === deployment.initialPrimary }?.replica
             ?? deployment.replicas[0].replica
     }
 
@@ -93,10 +95,31 @@ final class ManualFailoverRuntime: StrategyRuntime {
             switch r {
             case .success:
                 self.d.sim.record(self.target.name, .failoverStep, "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=OFF")
+                self.repointOtherReplicas()
                 self.d.sim.after(self.responseDelay) { [weak self] in self?.redeployApplication() }
             case .failure(let e):
                 self.d.sim.record(self.target.name, .failoverStepFailed, "promotion: \(e)")
                 self.d.sim.after(Time.s(30)) { [weak self] in self?.promote() }
+            }
+        }
+    }
+
+    /// The other replicas of the old primary follow the new one (GTID auto-position).
+    private func repointOtherReplicas() {
+        for (replica, source) in d.replicas where source === oldPrimary && replica !== target {
+            repoint(replica)
+        }
+    }
+
+    private func repoint(_ replica: MySQLServer) {
+        dba.executeAll([.stopReplica, .changeSource(target.host.address), .startReplica], on: replica.host.address) { [weak self] r in
+            guard let self else { return }
+            switch r {
+            case .success:
+                self.d.sim.record(replica.name, .failoverStep, "CHANGE MASTER TO \(self.target.name), MASTER_AUTO_POSITION=1; START SLAVE")
+            case .failure(let e):
+                self.d.sim.record(replica.name, .failoverStepFailed, "re-pointing to \(self.target.name): \(e)")
+                self.d.sim.after(Time.s(30)) { [weak self] in self?.repoint(replica) }
             }
         }
     }
