@@ -80,21 +80,19 @@ public struct Bench: ParsableCommand {
             }
         }
 
-        // ---------------------------------------------------------------------
-        // HOOK(lead): full-scenario benchmark.
-        // When `scenario` is set, call `ScenarioBench.run(path:)` here and print
-        // its figures (and add them to the JSON below under "scenario").
-        // Not implemented in this file on purpose.
-        // ---------------------------------------------------------------------
-        let scenarioNote: String
+        var scenarioNote = "scenario benchmark: pass --scenario"
+        var scenarioJSON = "null"
         if let path = scenario {
-            scenarioNote = "scenario benchmark: not wired yet (\(path) ignored)"
-        } else {
-            scenarioNote = "scenario benchmark: pass --scenario"
+            let r = try ScenarioBench.run(path: path)
+            scenarioNote = "scenario \(r.file): \(r.runs) runs, \(r.events) events in \(Self.fixed(r.wallSeconds, 3)) s = "
+                + "\(Int64(r.eventsPerSecond.rounded())) events/s, \(Self.fixed(r.speedup, 0)) simulated s per wall s"
+            scenarioJSON = "{\"file\": \"\(r.file)\", \"runs\": \(r.runs), \"events\": \(r.events), "
+                + "\"wall_seconds\": \(r.wallSeconds), \"events_per_second\": \(Int64(r.eventsPerSecond.rounded())), "
+                + "\"simulated_seconds\": \(r.simulatedSeconds), \"simulated_per_wall_second\": \(r.speedup)}"
         }
 
         if json {
-            print(Self.json(results, repetitions: repetitions, seed: seed, scenarioNote: scenarioNote))
+            print(Self.json(results, repetitions: repetitions, seed: seed, scenarioNote: scenarioNote, scenarioJSON: scenarioJSON))
         } else {
             print(scenarioNote)
         }
@@ -115,7 +113,8 @@ public struct Bench: ParsableCommand {
         Time.formatFixed(x, digits)
     }
 
-    static func json(_ results: [HoldResult], repetitions: Int, seed: UInt64, scenarioNote: String) -> String {
+    static func json(_ results: [HoldResult], repetitions: Int, seed: UInt64, scenarioNote: String,
+                     scenarioJSON: String = "null") -> String {
         func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
         var build = "release"
         #if DEBUG
@@ -134,7 +133,7 @@ public struct Bench: ParsableCommand {
           "hold": [
         \(rows.joined(separator: ",\n"))
           ],
-          "scenario": null,
+          "scenario": \(scenarioJSON),
           "note": "\(scenarioNote.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))"
         }
         """
