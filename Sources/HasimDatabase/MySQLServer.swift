@@ -289,6 +289,20 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
             reply(s, id, .ok(affected: 0, insertID: nil))
         case .showMasterStatus:
             reply(s, id, .masterStatus(executed: storage.gtidExecuted, readOnly: readOnly, binlogPosition: storage.binlog.count))
+        case .applyEvents(let events):
+            var applied = 0
+            for e in events where !storage.gtidExecuted.contains(e.gtid) {
+                if let err = storage.conflict(e.change) {
+                    reply(s, id, .error(err))
+                    return
+                }
+                commit(e)
+                applied += 1
+            }
+            reply(s, id, .ok(affected: applied, insertID: nil))
+        case .killClientSessions:
+            reply(s, id, .ok(affected: 0, insertID: nil))
+            killClientSessions()
         case .selectLatest(let table):
             if let (key, row) = storage.latest(table) {
                 reply(s, id, .row(key: key, txid: row.txid))
@@ -635,6 +649,28 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
         }
         sqlWake()
     }
+
+    /// What the files on this host hold that `set` lacks, in order: the binary log
+    /// (readable even when mysqld is dead, as MHA's save_binary_logs reads it over
+    /// SSH) and, while mysqld runs, the relay log's received but unapplied events.
+    public func eventsOnDisk(notIn set: GTIDSet) -> [BinlogEvent] {
+        var seen = set
+        var out: [BinlogEvent] = []
+        for e in storage.binlog where !seen.contains(e.gtid) {
+            out.append(e)
+            seen.insert(e.gtid)
+        }
+        if relayPos < relayLog.count {
+            for e in relayLog[relayPos...] where !seen.contains(e.gtid) {
+                out.append(e)
+                seen.insert(e.gtid)
+            }
+        }
+        return out
+    }
+
+    /// GTIDs this server has executed or received (Executed_Gtid_Set ∪ Retrieved_Gtid_Set).
+    public var knownGTIDs: GTIDSet { storage.gtidExecuted.union(retrieved) }
 
     // MARK: dump threads (source side)
 

@@ -47,11 +47,17 @@ public enum Query: Sendable, Equatable {
     case changeSourceToPosition(IPAddress, position: Int)
     /// SELECT id, value FROM <table> ORDER BY id DESC LIMIT 1: what other sessions can see.
     case selectLatest(table: Table)
+    /// `mysqlbinlog events | mysql`: applies transactions with their original GTIDs
+    /// (SET GTID_NEXT), skipping those already executed; stops at the first error.
+    case applyEvents([BinlogEvent])
+    /// KILL every client connection (not replication threads).
+    case killClientSessions
     case showReplicaStatus
     /// SELECT @@GLOBAL.gtid_executed, @@read_only.
     case showMasterStatus
 
     public var isWrite: Bool {
+        if case .applyEvents = self { return false }
         switch self {
         case .insert, .update: return true
         default: return false

@@ -1,0 +1,178 @@
+import HasimKernel
+import HasimNetwork
+import HasimDatabase
+import HasimWorkload
+
+/// What a manager asks a database host to do: MMM's agent protocol (port 9989) or
+/// the commands MHA runs over SSH (port 22). Everything is done *on* that host.
+public enum AgentCommand: Sendable {
+    /// `ip addr add VIP dev eth0; arping -U VIP`
+    case addVIP(IPAddress)
+    /// `ip addr del VIP dev eth0`
+    case deleteVIP(IPAddress)
+    /// A statement through the local mysqld socket.
+    case sql(Query)
+    /// save_binary_logs / apply_diff_relay_logs --command=generate: the binlog and
+    /// relay-log events on this host's disk that `set` lacks (mysqld may be dead).
+    case eventsOnDisk(notIn: GTIDSet)
+    /// Secondary check: can this host open a TCP connection to address:port?
+    case canConnect(IPAddress, port: Int, timeout: SimTime)
+}
+
+public enum AgentReply: Sendable {
+    case done
+    case result(QueryResult)
+    case events([BinlogEvent])
+    case reachable(Bool)
+    case failed(String)
+}
+
+public enum AgentError: Error, Sendable, Equatable, CustomStringConvertible {
+    case cannotConnect(host: String, timedOut: Bool)
+    case noAnswer(host: String)
+    public var description: String {
+        switch self {
+        case .cannotConnect(let h, let t): return "cannot reach the agent on \(h) (\(t ? "timed out" : "refused"))"
+        case .noAnswer(let h): return "agent on \(h) did not answer"
+        }
+    }
+}
+
+struct AgentRequest: WireMessage { let id: Int64; let command: AgentCommand }
+struct AgentResponse: WireMessage { let id: Int64; let reply: AgentReply }
+
+/// A daemon on a database host that runs manager commands locally. It lives and
+/// dies with its host; a command to a dead or unreachable host times out.
+public final class HostAgent: Listener, HostLifecycleObserver {
+    public let process: NetProcess
+    public let port: Int
+    let network: Network
+    let localServer: MySQLServer?
+    private let mysql: AdminClient
+
+    public init(name: String, host: Host, port: Int, network: Network, localServer: MySQLServer?) {
+        self.network = network
+        self.port = port
+        self.localServer = localServer
+        process = network.spawn(name, on: host)
+        mysql = AdminClient(name: name + "-mysql", host: host, network: network)
+        process.observer = self
+        network.listen(process, port: port, self)
+    }
+
+    public func accept(_ connection: Connection) -> ConnectionDelegate? { AgentSession(agent: self) }
+
+    public func hostDidCrash() {}
+
+    public func hostDidRestart() {
+        network.processStarted(process)
+        network.listen(process, port: port, self)
+    }
+
+    func execute(_ command: AgentCommand, completion: @escaping (AgentReply) -> Void) {
+        let host = process.host
+        switch command {
+        case .addVIP(let vip):
+            guard let vips = network.vips else { completion(.failed("no VIPs configured")); return }
+            switch vips.acquire(vip, on: host) {
+            case .success: completion(.done)
+            case .failure(let e): completion(.failed("\(e)"))
+            }
+        case .deleteVIP(let vip):
+            network.vips?.release(vip, on: host)
+            completion(.done)
+        case .sql(let q):
+            // Through the local socket: a refused connection if mysqld is down.
+            mysql.execute(q, on: host.address, connectTimeout: Time.s(2), timeout: Time.s(30)) { r in
+                switch r {
+                case .success(let v): completion(.result(v))
+                case .failure(let e): completion(.failed("\(e)"))
+                }
+            }
+        case .eventsOnDisk(let set):
+            guard let server = localServer else { completion(.failed("no mysqld on \(host.name)")); return }
+            completion(.events(server.eventsOnDisk(notIn: set)))
+        case .canConnect(let address, let port, let timeout):
+            let probe = Probe()
+            network.connect(from: process, to: address, port: port, timeout: timeout, delegate: probe) { [network] r in
+                if case .success(let c) = r { network.close(c, from: .client) }
+                if case .success = r { completion(.reachable(true)) } else { completion(.reachable(false)) }
+            }
+        }
+    }
+
+    final class Probe: ConnectionDelegate {
+        func received(_ message: WireMessage, on connection: Connection) {}
+        func closed(_ connection: Connection, reason: CloseReason) {}
+    }
+
+    final class AgentSession: ConnectionDelegate {
+        let agent: HostAgent
+        init(agent: HostAgent) { self.agent = agent }
+        func received(_ message: WireMessage, on connection: Connection) {
+            guard let req = message as? AgentRequest else { return }
+            agent.execute(req.command) { [agent] reply in
+                agent.network.send(AgentResponse(id: req.id, reply: reply), on: connection, from: .server)
+            }
+        }
+        func closed(_ connection: Connection, reason: CloseReason) {}
+    }
+}
+
+/// The manager's side: one connection per command, with connect and answer timeouts.
+public final class AgentClient {
+    public let process: NetProcess
+    private let network: Network
+    private var nextID: Int64 = 0
+
+    public init(name: String, host: Host, network: Network) {
+        self.network = network
+        process = network.spawn(name, on: host)
+    }
+
+    public func run(_ command: AgentCommand, on host: Host, port: Int,
+                    connectTimeout: SimTime = Time.s(5), timeout: SimTime = Time.s(30),
+                    completion: @escaping (Result<AgentReply, AgentError>) -> Void) {
+        nextID += 1
+        let call = Call(id: nextID, network: network, completion: completion, host: host.name)
+        network.connect(from: process, to: host.address, port: port, timeout: connectTimeout, delegate: call) { [network] r in
+            switch r {
+            case .success(let c):
+                call.connection = c
+                guard network.send(AgentRequest(id: call.id, command: command), on: c, from: .client) else {
+                    call.finish(.failure(.noAnswer(host: host.name)))
+                    return
+                }
+                network.sim.after(timeout) { call.finish(.failure(.noAnswer(host: host.name))) }
+            case .failure(let e):
+                call.finish(.failure(.cannotConnect(host: host.name, timedOut: e != .refused)))
+            }
+        }
+    }
+
+    final class Call: ConnectionDelegate {
+        let id: Int64
+        let network: Network
+        let host: String
+        var connection: Connection?
+        var completion: ((Result<AgentReply, AgentError>) -> Void)?
+        init(id: Int64, network: Network, completion: @escaping (Result<AgentReply, AgentError>) -> Void, host: String) {
+            self.id = id
+            self.network = network
+            self.completion = completion
+            self.host = host
+        }
+        func finish(_ r: Result<AgentReply, AgentError>) {
+            guard let c = completion else { return }
+            completion = nil
+            if let conn = connection { network.close(conn, from: .client) }
+            c(r)
+        }
+        func received(_ message: WireMessage, on connection: Connection) {
+            if let m = message as? AgentResponse, m.id == id { finish(.success(m.reply)) }
+        }
+        func closed(_ connection: Connection, reason: CloseReason) {
+            finish(.failure(.noAnswer(host: host)))
+        }
+    }
+}
