@@ -55,6 +55,8 @@ public enum StrategyFactory {
         switch name {
         case SingleServer.descriptor.name: return SingleServerRuntime(deployment: deployment)
         case ManualFailover.descriptor.name: return ManualFailoverRuntime(options: options, deployment: deployment)
+        case MHA.descriptor.name: return MHARuntime(options: options, deployment: deployment)
+        case MMM.descriptor.name: return MMMRuntime(options: options, deployment: deployment)
         default: return nil
         }
     }
