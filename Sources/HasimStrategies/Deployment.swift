@@ -57,6 +57,7 @@ public enum StrategyFactory {
         case ManualFailover.descriptor.name: return ManualFailoverRuntime(options: options, deployment: deployment)
         case MHA.descriptor.name: return MHARuntime(options: options, deployment: deployment)
         case MMM.descriptor.name: return MMMRuntime(options: options, deployment: deployment)
+        case HeartbeatMon.descriptor.name: return HeartbeatMonRuntime(options: options, deployment: deployment)
         default: return nil
         }
     }

@@ -1,0 +1,35 @@
+import HasimKernel
+
+/// Linux-HA Heartbeat (R1 style, haresources) moving a VIP between the two servers of
+/// a dual-master pair, with Mon watching mysqld and asking Heartbeat to hand over.
+public enum HeartbeatMon {
+    public static let descriptor = StrategyDescriptor(
+        name: "heartbeat-mon",
+        summary: "Heartbeat between two dual-master servers (keepalive 1 s, deadtime 30 s) moves the VIP; Mon checks mysqld and calls hb_standby; auto_failback.",
+        options: [
+            OptionSpec("keepalive", .duration, default: .duration(Time.s(1)),
+                       help: "Interval between heartbeats.",
+                       source: "heartbeat 2.1.3 heartbeat/config.c (keepalive 1000ms)"),
+            OptionSpec("deadtime", .duration, default: .duration(Time.s(30)),
+                       help: "Silence after which the peer is declared dead and its resources taken over.",
+                       source: "heartbeat/config.c (deadtime 30000ms)"),
+            OptionSpec("warntime", .duration, default: .duration(Time.s(15)),
+                       help: "Silence after which a late heartbeat is logged.",
+                       source: "heartbeat/config.c (warntime = deadtime/2)"),
+            OptionSpec("auto_failback", .bool, default: .bool(true),
+                       help: "Whether the resources return to the preferred node when it is back.",
+                       source: "heartbeat/config.c: default 'legacy', i.e. the resources fail back"),
+            OptionSpec("mon_interval", .duration, default: .duration(Time.s(10)),
+                       help: "How often Mon runs mysql.monitor against the local mysqld.",
+                       source: "mon.cf per-service interval; no upstream default (examples use 10s)"),
+            OptionSpec("mon_timeout", .duration, default: .duration(Time.s(5)),
+                       help: "Timeout of one mysql.monitor run.",
+                       source: "our choice (mysql.monitor connect timeout)"),
+        ],
+        validate: { t in
+            var problems: [String] = []
+            if t.primaries.count != 1 { problems.append("heartbeat-mon needs one active server (role: primary), found \(t.primaries.count)") }
+            if t.replicas.count != 1 { problems.append("heartbeat-mon manages exactly two servers: the primary and one peer (role: replica, source: <primary>)") }
+            return problems
+        })
+}

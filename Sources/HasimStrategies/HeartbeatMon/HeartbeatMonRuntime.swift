@@ -1,0 +1,160 @@
+import HasimKernel
+import HasimNetwork
+import HasimDatabase
+import HasimWorkload
+
+/// One heartbeat daemon per node. Each sends heartbeats to its peer every
+/// `keepalive` (here an ICMP-like exchange over the same network, so a broken link
+/// stops them); a node that has not heard its peer for `deadtime` takes the
+/// resources: the VIP (IPaddr: ip addr add + gratuitous ARP) and a writable mysqld.
+/// Nothing fences the peer: if both live and cannot hear each other, both hold the VIP.
+final class HeartbeatMonRuntime: StrategyRuntime {
+    private let d: Deployment
+    private let keepalive: SimTime
+    private let deadtime: SimTime
+    private let warntime: SimTime
+    private let autoFailback: Bool
+    private let monInterval: SimTime
+    private let monTimeout: SimTime
+    private let preferred: MySQLServer
+    private let peer: MySQLServer
+    private var nodes: [Node] = []
+
+    final class Node {
+        let server: MySQLServer
+        let process: NetProcess
+        let mysql: AdminClient
+        var lastHeard: SimTime = 0
+        var warned = false
+        var holdsResources = false
+        var peerDead = false
+        init(server: MySQLServer, process: NetProcess, mysql: AdminClient) {
+            self.server = server
+            self.process = process
+            self.mysql = mysql
+        }
+    }
+
+    init(options: OptionValues, deployment: Deployment) {
+        d = deployment
+        keepalive = options.duration("keepalive")
+        deadtime = options.duration("deadtime")
+        warntime = options.duration("warntime")
+        autoFailback = options.bool("auto_failback")
+        monInterval = options.duration("mon_interval")
+        monTimeout = options.duration("mon_timeout")
+        preferred = deployment.initialPrimary
+        peer = deployment.replicas[0].replica
+    }
+
+    var applicationAddress: IPAddress { preferred.host.address }
+
+    private var vip: IPAddress? {
+        let a = d.app.address
+        return (d.network.vips?.isVIP(a) ?? false) ? a : nil
+    }
+
+    func start() {
+        for s in [preferred, peer] {
+            let n = Node(server: s, process: d.network.spawn("heartbeat", on: s.host),
+                         mysql: AdminClient(name: "heartbeat-rsc", host: s.host, network: d.network))
+            n.holdsResources = s === preferred
+            nodes.append(n)
+        }
+        for (i, n) in nodes.enumerated() {
+            let other = nodes[1 - i]
+            d.sim.after(keepalive) { [weak self] in self?.beat(n, to: other) }
+            if n.server === preferred { d.sim.after(monInterval) { [weak self] in self?.mon(n, peer: other) } }
+        }
+    }
+
+    private func record(_ node: String, _ kind: TraceKind, _ detail: String) { d.sim.record(node, kind, detail) }
+
+    private func alive(_ n: Node) -> Bool { n.server.host.isUp }
+
+    // MARK: heartbeats
+
+    private func beat(_ n: Node, to other: Node) {
+        d.sim.after(keepalive) { [weak self] in self?.beat(n, to: other) }
+        guard alive(n) else { n.lastHeard = d.sim.now; n.peerDead = false; return }
+        d.network.ping(from: n.process, to: other.server.host.address, timeout: keepalive) { [weak self] heard in
+            guard let self else { return }
+            if heard { self.heard(other, by: n) } else { self.silence(other, by: n) }
+        }
+    }
+
+    private func heard(_ other: Node, by n: Node) {
+        n.lastHeard = d.sim.now
+        n.warned = false
+        if n.peerDead {
+            n.peerDead = false
+            record(n.server.name, .failoverStep, "heartbeat: node \(other.server.name) is back")
+            // auto_failback: the preferred node takes its resources back.
+            if autoFailback && other.server === preferred && n.holdsResources {
+                release(n)
+                d.sim.after(keepalive) { [weak self] in self?.takeOver(other, reason: "auto_failback") }
+            }
+        }
+    }
+
+    private func silence(_ other: Node, by n: Node) {
+        let quiet = d.sim.now - n.lastHeard
+        if quiet >= warntime && !n.warned {
+            n.warned = true
+            record(n.server.name, .failoverStep, "heartbeat: WARN: late heartbeat from \(other.server.name) (\(Time.format(quiet)))")
+        }
+        guard quiet >= deadtime, !n.peerDead else { return }
+        n.peerDead = true
+        record(n.server.name, .alert, "heartbeat: node \(other.server.name): status dead")
+        if !n.holdsResources { takeOver(n, reason: "peer dead") }
+    }
+
+    // MARK: resources (haresources: IPaddr::VIP mysqld)
+
+    private func takeOver(_ n: Node, reason: String) {
+        guard alive(n), !n.holdsResources else { return }
+        let other = nodes.first { $0 !== n }!
+        record(other.server.name, .failoverStart, "heartbeat on \(n.server.name) takes the resources (\(reason))")
+        n.holdsResources = true
+        n.mysql.execute(.setReadOnly(false), on: n.server.host.address) { [weak self] r in
+            guard let self else { return }
+            if case .success(.ok) = r {
+                self.record(n.server.name, .failoverStep, "resource mysqld: read_only=0")
+            } else {
+                self.record(n.server.name, .failoverStepFailed, "resource mysqld: \(r)")
+            }
+            guard let vip = self.vip, let vips = self.d.network.vips else {
+                self.record(n.server.name, .failoverComplete, "resources on \(n.server.name)")
+                return
+            }
+            switch vips.acquire(vip, on: n.server.host) {
+            case .success: self.record(n.server.name, .failoverComplete, "IPaddr: \(vip) up, gratuitous ARP")
+            case .failure(let e): self.record(n.server.name, .failoverStepFailed, "IPaddr: \(e)")
+            }
+        }
+    }
+
+    private func release(_ n: Node) {
+        guard n.holdsResources else { return }
+        n.holdsResources = false
+        if let vip, let vips = d.network.vips { vips.release(vip, on: n.server.host) }
+        record(n.server.name, .failoverStep, "resources released")
+    }
+
+    // MARK: Mon (mysql.monitor -> bring-ha-down.alert -> hb_standby)
+
+    private func mon(_ n: Node, peer other: Node) {
+        d.sim.after(monInterval) { [weak self] in self?.mon(n, peer: other) }
+        guard alive(n), n.holdsResources else { return }
+        n.mysql.execute(.ping, on: n.server.host.address, connectTimeout: monTimeout, timeout: monTimeout) { [weak self] r in
+            guard let self, n.holdsResources else { return }
+            if case .success(.ok) = r { return }
+            self.record(n.server.name, .alert, "mon: mysql.monitor failed; bring-ha-down.alert -> hb_standby")
+            // hb_standby: give the resources to the peer over the heartbeat link.
+            self.release(n)
+            self.d.network.ping(from: n.process, to: other.server.host.address, timeout: self.keepalive) { [weak self] heard in
+                if heard { self?.takeOver(other, reason: "hb_standby from \(n.server.name)") }
+            }
+        }
+    }
+}
