@@ -32,6 +32,10 @@ public final class Network: EventHandler {
     /// Resolves an address to the host that answers for it, as seen from a host.
     /// The default knows only hosts' own addresses; VIP/ARP layers replace it.
     public var resolver: ((IPAddress, Host) -> HostID?)?
+    /// The VIPs and the hosts' ARP caches (FrontDoors/VIPTable.swift), when the world has a VIP.
+    public internal(set) var vips: VIPTable?
+    /// The authoritative DNS and the hosts' resolver caches (FrontDoors/DNSService.swift).
+    public internal(set) var dns: DNSService?
 
     private var inFlight: [InFlight?] = []
     private var freeSlots: [Int] = []
@@ -46,6 +50,8 @@ public final class Network: EventHandler {
         case refuse(pending: Int)
         case ping(pending: Int)
         case pong(pending: Int)
+        /// A segment of a connection that reached a host without that connection (the VIP moved).
+        case stray
     }
 
     private struct InFlight {
@@ -65,6 +71,8 @@ public final class Network: EventHandler {
         var completion: (Result<Connection, ConnectError>) -> Void
         var timer: EventID?
         var done = false
+        /// The host the last SYN went to (nil: none yet, the address did not resolve).
+        var sentTo: HostID?
     }
     private var pendingConnects: [Int: PendingConnect] = [:]
     private var pendingPings: [Int: (done: Bool, completion: (Bool) -> Void)] = [:]
@@ -262,11 +270,39 @@ public final class Network: EventHandler {
             self.pendingConnects[id] = nil
             if pc.process.incarnation == inc { pc.completion(.failure(.timedOut)) }
         }
-        guard let target = resolve(address, from: p.host) else {
-            // No ARP answer: behaves like a dead host (the connect times out).
-            return
+        // No ARP answer: behaves like a dead host (the connect times out).
+        retrySYN(id)
+        if resolver != nil && addressOwner[address] == nil {
+            // An address that can move (a VIP): the SYN is retransmitted (Linux TCP_TIMEOUT_INIT
+            // 1 s, doubling) and each retransmission goes wherever the ARP cache points then.
+            resendSYN(id, after: Time.s(1))
         }
-        send(.syn(pending: id), from: p.host, to: hosts[target.raw], connection: nil, side: .client)
+    }
+
+    private func resendSYN(_ id: Int, after rto: SimTime) {
+        sim.after(rto) { [weak self] in
+            guard let self, let pc = self.pendingConnects[id], !pc.done else { return }
+            self.retrySYN(id)
+            self.resendSYN(id, after: rto * 2)
+        }
+    }
+
+    /// Sends a pending connect's SYN where its address resolves now, unless it already went
+    /// there (a retransmission to the same dead or silent host would change nothing).
+    private func retrySYN(_ id: Int) {
+        guard let pc = pendingConnects[id], !pc.done, pc.process.isAlive,
+              let t = resolve(pc.dialled, from: pc.process.host), t != pc.sentTo else { return }
+        pendingConnects[id]!.sentTo = t
+        send(.syn(pending: id), from: pc.process.host, to: hosts[t.raw], connection: nil, side: .client)
+    }
+
+    /// The ARP layer learned where `address` is, for the hosts `affected` selects: a SYN
+    /// waiting for that resolution (Linux queues it on the INCOMPLETE neighbour) goes now.
+    func neighbourUpdated(_ address: IPAddress, on affected: (Host) -> Bool) {
+        for id in pendingConnects.keys.sorted() {
+            guard let pc = pendingConnects[id], pc.dialled == address, affected(pc.process.host) else { continue }
+            retrySYN(id)
+        }
     }
 
     /// ICMP echo: true if the host answered within the timeout.
@@ -306,6 +342,19 @@ public final class Network: EventHandler {
     private func sendPacket(_ packet: Packet, on c: Connection, from side: Connection.Side) {
         let fromHost = c.process(side).host
         let toHost = c.process(side.other).host
+        if side == .client, resolver != nil, c.dialled != toHost.address {
+            // The client's kernel sends to whichever host its ARP cache says holds the
+            // dialled address (a VIP) now, not to the host that accepted the connection.
+            guard let target = resolve(c.dialled, from: fromHost) else {
+                c.isBroken = true  // no one answers for the address: the packet is dropped
+                return
+            }
+            if target != toHost.id {
+                // Another host holds the VIP now: its kernel knows no such connection.
+                send(.stray, from: fromHost, to: hosts[target.raw], connection: c, side: side)
+                return
+            }
+        }
         send(packet, from: fromHost, to: toHost, connection: c, side: side)
     }
 
@@ -350,7 +399,8 @@ public final class Network: EventHandler {
         }
         switch item.packet {
         case .syn(let id):
-            guard let pc = pendingConnects[id], !pc.done else { return }
+            // A retransmitted SYN that another host already answered is ignored.
+            guard let pc = pendingConnects[id], !pc.done, pendingSynAcks[id] == nil else { return }
             if let proc = to.processes.first(where: { $0.isAlive && $0.listeners[pc.port] != nil }),
                let listener = proc.listeners[pc.port] {
                 nextConnectionID += 1
@@ -364,7 +414,9 @@ public final class Network: EventHandler {
                 proc.connections.append(c)
                 pendingConnects[id]!.delegate = pc.delegate
                 pendingSynAcks[id] = c
-                send(.synAck(pending: id), from: to, to: from, connection: nil, side: .server)
+                // On the connection's server-to-client path, so a FIN or RST sent right after
+                // the accept (a proxy with no server to use) cannot overtake it.
+                send(.synAck(pending: id), from: to, to: from, connection: c, side: .server)
             } else {
                 send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
             }
@@ -374,7 +426,8 @@ public final class Network: EventHandler {
             pc.done = true
             pendingConnects[id] = nil
             if let t = pc.timer { sim.cancel(t) }
-            guard pc.process.isAlive, !c.knownClosed[1] else { return }
+            // Even if the server end closed meanwhile: the client learns it from the FIN/RST that follows.
+            guard pc.process.isAlive else { return }
             c.setDelegate(pc.delegate, for: .client)
             pc.process.connections.append(c)
             pc.completion(.success(c))
@@ -390,6 +443,9 @@ public final class Network: EventHandler {
             guard let pp = pendingPings[id], !pp.done else { return }
             pendingPings[id] = nil
             pp.completion(true)
+        case .stray:
+            // The kernel answers a segment of an unknown connection with RST.
+            if let c = item.connection { send(.rst, from: to, to: from, connection: c, side: .server) }
         case .data(let message):
             // Bytes already sent by a process that has since died are still
             // delivered by its host's kernel; only a broken path or a dead receiver drops them.
