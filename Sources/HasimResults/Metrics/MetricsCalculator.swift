@@ -50,6 +50,7 @@ public enum MetricsCalculator {
         add("split_brain_writes", Double(brain.losingWrites), "count")
 
         add("divergence", Double(divergentRows(o)), "rows")
+        add("duplicate_vip_time", Time.seconds(duplicateVIPTime(o)), "s")
         add("acknowledged_writes", Double(o.ledger.count), "count")
         add("failed_writes", Double(o.abandonedWrites), "count")
 
@@ -89,7 +90,8 @@ public enum MetricsCalculator {
     static func divergentRows(_ o: RunOutcome) -> Int {
         guard let primary = finalPrimary(o) else { return 0 }
         var total = 0
-        for srv in o.servers where srv.name != primary.name && replicatesFrom(o, srv, primary.name) {
+        // A server that is down at the end cannot be compared after quiescence.
+        for srv in o.servers where srv.name != primary.name && srv.isUp && replicatesFrom(o, srv, primary.name) {
             for table in Table.allCases {
                 let keys = Set(primary.storage.keys(table)).union(srv.storage.keys(table)).sorted()
                 for k in keys where primary.storage.row(table, k) != srv.storage.row(table, k) { total += 1 }
@@ -158,6 +160,29 @@ public enum MetricsCalculator {
             e.ackedBy != primary && intervals.contains { e.ackedAt >= $0.0 && e.ackedAt <= $0.1 }
         }.count
         return (time, losing)
+    }
+
+    /// Time during which some VIP was up on two or more live hosts at once, from the
+    /// trace: vip_acquire / vip_release per host, and a host crash drops its addresses.
+    static func duplicateVIPTime(_ o: RunOutcome) -> SimTime {
+        var holders: [String: Set<String>] = [:]  // vip -> hosts
+        var total: SimTime = 0
+        var since: SimTime?
+        func duplicated() -> Bool { holders.values.contains { $0.count >= 2 } }
+        for r in o.trace {
+            let before = duplicated()
+            switch r.kind {
+            case .vipAcquire: holders[r.detail, default: []].insert(r.node)
+            case .vipRelease: holders[r.detail]?.remove(r.node)
+            case .hostCrash: for k in holders.keys.sorted() { holders[k]?.remove(r.node) }
+            default: continue
+            }
+            let after = duplicated()
+            if !before && after { since = r.time }
+            if before && !after, let s = since { total += r.time - s; since = nil }
+        }
+        if let s = since { total += o.endTime - s }
+        return total
     }
 
     static func incidentRows(_ o: RunOutcome) -> [IncidentRow] {

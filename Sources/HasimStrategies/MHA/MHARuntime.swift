@@ -27,7 +27,8 @@ final class MHARuntime: StrategyRuntime {
     private var ssh: AgentClient!
     private var agents: [String: HostAgent] = [:]
     private var errors = 0
-    private var checking = false
+    /// Bumped when monitoring restarts, so answers to older checks are ignored.
+    private var checkGeneration = 0
     private var monitoring = true
     private var lastFailover: SimTime?
 
@@ -64,14 +65,15 @@ final class MHARuntime: StrategyRuntime {
 
     // MARK: health check (HealthCheck.pm)
 
+    /// A check starts every ping_interval whether or not the previous one has come
+    /// back, so detection takes at most ping_failures x ping_interval (the wiki's
+    /// "four times the ping interval").
     private func healthCheck() {
         guard monitoring else { return }
         d.sim.after(pingInterval) { [weak self] in self?.healthCheck() }
-        guard !checking else { return }
-        checking = true
+        let generation = checkGeneration
         sql.execute(.ping, on: master.host.address, connectTimeout: pingInterval, timeout: pingInterval) { [weak self] r in
-            guard let self, self.monitoring else { return }
-            self.checking = false
+            guard let self, self.monitoring, generation == self.checkGeneration else { return }
             if case .success(.ok) = r {
                 self.errors = 0
                 return
@@ -105,6 +107,7 @@ final class MHARuntime: StrategyRuntime {
                                 "secondary check: \(self.master.name) reachable from \(reachableFrom.sorted().joined(separator: ", ")); not failing over")
                     self.errors = 0
                     self.monitoring = true
+                    self.checkGeneration += 1
                     self.d.sim.after(self.pingInterval) { [weak self] in self?.healthCheck() }
                 }
             }
@@ -266,6 +269,7 @@ final class MHARuntime: StrategyRuntime {
         // 8-hour rule then protects against a second automatic failover.
         monitoring = true
         errors = 0
+        checkGeneration += 1
         d.sim.after(pingInterval) { [weak self] in self?.healthCheck() }
     }
 
