@@ -6,10 +6,13 @@ import HasimResults
 /// Each replication regression, with the option that causes its outcome flipped:
 /// the outcome must change, because it comes from the mechanism, not the file.
 @Suite struct ReplicationRegressionTests {
-    func scenario(_ name: String, _ edit: (String) -> String = { $0 }) throws -> Scenario {
+    /// Loads a regression scenario; an edit that does not change the file fails the test.
+    func scenario(_ name: String, _ edit: ((String) -> String)? = nil) throws -> Scenario {
         let path = repoRoot + "/scenarios/regressions/replication/" + name
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        return try ScenarioLoader.load(text: edit(text), file: name)
+        let edited = edit?(text) ?? text
+        if edit != nil { #expect(edited != text, "the edit did not apply to \(name)") }
+        return try ScenarioLoader.load(text: edited, file: name)
     }
 
     func metric(_ s: Scenario, _ name: String, seed: UInt64 = 1) throws -> Double {
