@@ -32,6 +32,8 @@ public struct Scenario: Sendable {
     public var architecture: Architecture
     public var workload: WorkloadSpec
     public var faults: [FaultSpec]
+    /// How the application reaches the primary (VIP, DNS name, proxy); nil: the primary's host address.
+    public var frontDoor: FrontDoorSpec? = nil
     public var expectations: [Expectation]
 }
 

@@ -38,6 +38,9 @@ public final class ApplicationClient: EventHandler {
     public private(set) var probes: [ProbeOutcome] = []
     public private(set) var failures: [FailedAttempt] = []
     public private(set) var abandonedWrites = 0
+    /// How a DNS name in `address` becomes an IP (the runtime's own cache over the host's
+    /// resolver); nil: the address is dialled as it is.
+    public var nameResolution: NameResolution?
     /// Writes refused because every application thread was busy.
     public private(set) var rejectedWrites = 0
     /// What other sessions saw: the transaction behind each row read.
@@ -252,7 +255,16 @@ public final class ApplicationClient: EventHandler {
         pool.append(p)
         connectingCount += 1
         let dialled = address
-        network.connect(from: process, to: dialled, port: config.port, timeout: config.connectTimeout,
+        guard let names = nameResolution else { dial(dialled, as: dialled, for: p); return }
+        names.resolve(dialled) { [weak self, weak p] ip in
+            guard let self, let p else { return }
+            self.dial(ip, as: dialled, for: p)
+        }
+    }
+
+    /// Opens one pooled connection to `ip` (what `dialled` resolved to).
+    private func dial(_ ip: IPAddress, as dialled: IPAddress, for p: Pooled) {
+        network.connect(from: process, to: ip, port: config.port, timeout: config.connectTimeout,
                         delegate: p) { [weak self, weak p] result in
             guard let self, let p else { return }
             guard self.pool.contains(where: { $0 === p }) else {
@@ -402,6 +414,7 @@ public final class ApplicationClient: EventHandler {
     public func redeploy(address newAddress: IPAddress) {
         sim.record(process.host.name, .appRedeploy, "DB address \(address) -> \(newAddress)")
         address = newAddress
+        nameResolution?.flush()  // a new JVM: nothing cached
         for p in pool {
             let busy = p.busyOp
             if let c = p.connection { network.close(c, from: .client) }

@@ -36,7 +36,27 @@ public enum ScenarioParameters {
             ("databases", "[" + s.topology.databases.map { obj([("host", str($0.host)), ("role", str($0.role.rawValue)), ("source", $0.source.map(str) ?? "null")]) }.joined(separator: ",") + "]"),
         ])))
         o.append(("faults", "[" + s.faults.map(fault).joined(separator: ",") + "]"))
+        if let door = s.frontDoor { o.append(("front_door", frontDoor(door))) }
         return obj(o)
+    }
+
+    private static func frontDoor(_ door: FrontDoorSpec) -> String {
+        switch door {
+        case .vip(let v):
+            return obj([("vip", obj([("address", str(v.address)), ("site", str(v.site)), ("holder", str(v.holder))]))])
+        case .dns(let d):
+            return obj([("dns", obj([("name", str(d.name)), ("ttl_ns", String(d.ttl)), ("api_delay_min_ns", String(d.apiDelayMin)),
+                                     ("api_delay_max_ns", String(d.apiDelayMax)), ("client_cache_ns", d.clientCache.map { String($0) } ?? "null"),
+                                     ("target", str(d.target))]))])
+        case .proxy(let p):
+            let s = p.settings
+            return obj([("proxy", obj([
+                ("host", str(p.host)), ("port", String(s.port)), ("backends", list(p.backends)), ("backup", list(p.backup)),
+                ("balance", str(s.balance.rawValue)), ("inter_ns", String(s.inter)), ("rise", String(s.rise)), ("fall", String(s.fall)),
+                ("timeout_check_ns", s.timeoutCheck.map { String($0) } ?? "null"), ("timeout_connect_ns", String(s.timeoutConnect)),
+                ("retries", String(s.retries)), ("shutdown_sessions", String(s.shutdownSessions)),
+            ]))])
+        }
     }
 
     private static func fault(_ f: FaultSpec) -> String {

@@ -29,7 +29,7 @@ final class ScenarioBuilder {
     // MARK: - Root
 
     func build(_ root: Node) -> Scenario? {
-        guard let m = r.mapping(root, path: "", allowed: Self.rootKeys,
+        guard let m = r.mapping(root, path: "", allowed: Self.rootKeys + [FrontDoorBuilder.key],
                                 required: ["name", "duration", "topology", "architecture", "workload"],
                                 examples: ["name": "name: primary crash under load",
                                            "duration": "duration: 10m",
@@ -56,12 +56,15 @@ final class ScenarioBuilder {
         let workload = m.value("workload").flatMap { readWorkload($0) }
         let faults: [FaultSpec]? = m.value("faults").map { readFaults($0) } ?? []
         let expectations: [Expectation]? = m.value("expect").map { readExpectations($0) } ?? []
+        // Read after topology and architecture: it checks hosts, sites and the strategy's options.
+        let frontDoor = FrontDoorBuilder(self).read(m.value(FrontDoorBuilder.key), architecture: architecture)
+        guard frontDoor.ok else { return nil }
 
         guard let name, let duration, let quiesce, let seeds, let topology, let mysql, let architecture,
               let workload, let faults, let expectations else { return nil }
         return Scenario(name: name, description: description, file: r.file, duration: duration,
                         quiesce: quiesce, seeds: seeds, topology: topology, mysql: mysql,
-                        architecture: architecture, workload: workload, faults: faults,
+                        architecture: architecture, workload: workload, faults: faults, frontDoor: frontDoor.spec,
                         expectations: expectations)
     }
 

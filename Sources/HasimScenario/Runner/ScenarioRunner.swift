@@ -87,9 +87,12 @@ public enum ScenarioRunner {
         cc.retries = w.retries
         cc.retryBackoff = w.retryBackoff
         cc.probeTimeout = w.probeTimeout
-        let address = w.address.map { IPAddress($0) } ?? strategy.applicationAddress
+        let frontDoor = scenario.frontDoor.map { FrontDoorRuntime($0, network: network) }
+        if let port = frontDoor?.port { cc.port = port }
+        let address = w.address.map { IPAddress($0) } ?? frontDoor?.applicationAddress ?? strategy.applicationAddress
         let app = ApplicationClient(name: "app", host: network.host(named: w.client)!, network: network,
                                     address: address, config: cc)
+        frontDoor?.start(app: app)
         deployment.app = app
         app.setReads(perSecond: w.readsPerSecond)
         strategy.start()
@@ -108,7 +111,9 @@ public enum ScenarioRunner {
         for i in applied.indices {
             if let r = scenario.faults[i].recoverAfter, applied[i].at + r <= end { applied[i].recoveredAt = applied[i].at + r }
         }
-        let finalPrimary = network.resolve(app.address, from: app.process.host)
+        // Where the front door leads, unless the application was pointed elsewhere (redeployed).
+        let finalPrimary = (frontDoor.flatMap { app.address == $0.applicationAddress ? $0.finalTarget(from: app.process.host) : nil }
+                            ?? network.resolve(app.address, from: app.process.host))
             .flatMap { id in servers.first { $0.host.id == id } }
         let snapshots = servers.map { s in
             ServerSnapshot(name: s.name, storage: s.storage, isUp: s.state == .running,

@@ -26,8 +26,15 @@ public enum ManualFailover {
                        help: "The replica the DBA promotes; empty = the first replica of the primary in the scenario's order.",
                        source: "the runbook's designated standby; not chosen by how far each replica got"),
             OptionSpec("response_delay", .duration, default: .duration(Time.minute * 10),
-                       help: "From the promoted replica to the application using it: tell the developers, change the JDBC URL, redeploy.",
+                       help: "From the promoted replica to the application using it: tell the developers, change the JDBC URL, redeploy (front_door ip only).",
                        source: "seed 000: the failure is shared with the dev team, who change the DB connection and deploy"),
+            OptionSpec("front_door", .string, default: .string("auto"),
+                       help: "How the DBA points the application at the promoted replica. ip: the developers change the JDBC URL and redeploy, after response_delay; "
+                           + "vip: first `ip addr del` on the old primary over ssh (when it answers), after the promotion `ip addr add` + gratuitous ARP on the new one; "
+                           + "dns: a call to the DNS provider's API; auto: whatever the scenario's front_door is (ip without one; nothing to do behind a proxy). "
+                           + "One of ip, vip, dns, auto.",
+                       source: "seed 000: VIP + replication (move the VIP to the slave), DNS + MHA (change API 4-6 s); a VIP moves only inside one L2 domain",
+                       choices: ["ip", "vip", "dns", "auto"]),
         ],
         validate: { t in
             var problems: [String] = []

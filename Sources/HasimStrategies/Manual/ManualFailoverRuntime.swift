@@ -15,6 +15,11 @@ final class ManualFailoverRuntime: StrategyRuntime {
     private let detectionDelay: SimTime
     private let promoteTime: SimTime
     private let responseDelay: SimTime
+    /// ip, vip, dns or auto (the option front_door).
+    private let frontDoor: String
+    /// The DBA's ssh, and sshd on every database host (for `ip addr`).
+    private var ssh: AgentClient!
+    private var sshd: [HostAgent] = []
     private var monitor: AdminClient!
     private var dba: AdminClient!
     private var failedChecks = 0
@@ -30,6 +35,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
         detectionDelay = options.duration("detection_delay")
         promoteTime = options.duration("promote_time")
         responseDelay = options.duration("response_delay")
+        frontDoor = options.string("front_door")
         oldPrimary = deployment.initialPrimary
         // The DBA fails over to the designated replica, or the first replica of the primary.
         let named = options.string("target")
@@ -45,6 +51,10 @@ final class ManualFailoverRuntime: StrategyRuntime {
         let host = d.app.process.host
         monitor = AdminClient(name: "monitoring", host: host, network: d.network)
         dba = AdminClient(name: "dba", host: host, network: d.network)
+        if d.network.vips != nil {
+            ssh = AgentClient(name: "dba-ssh", host: host, network: d.network)
+            sshd = d.servers.map { HostAgent(name: "sshd", host: $0.host, port: 22, network: d.network, localServer: $0) }
+        }
         d.sim.after(checkInterval) { [weak self] in self?.check() }
     }
 
@@ -68,6 +78,13 @@ final class ManualFailoverRuntime: StrategyRuntime {
 
     private func beginFailover() {
         d.sim.record(oldPrimary.name, .failoverStart, "DBA promotes \(target.name)")
+        // With a VIP, first take it from the failed primary so nothing reaches it (seed 000's
+        // order: read-only, kill sessions, revoke the VIP, then promote and assign the VIP).
+        guard case .vip(let vip) = door else { return startPromotion() }
+        removeVIP(vip) { [weak self] in self?.startPromotion() }
+    }
+
+    private func startPromotion() {
         d.sim.after(promoteTime) { [weak self] in self?.waitForRelayLog(deadline: (self?.d.sim.now ?? 0) + Time.minute * 10) }
     }
 
@@ -96,7 +113,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
             case .success:
                 self.d.sim.record(self.target.name, .failoverStep, "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=OFF")
                 self.repointOtherReplicas()
-                self.d.sim.after(self.responseDelay) { [weak self] in self?.redeployApplication() }
+                self.pointApplicationAtTarget()
             case .failure(let e):
                 self.d.sim.record(self.target.name, .failoverStepFailed, "promotion: \(e)")
                 self.d.sim.after(Time.s(30)) { [weak self] in self?.promote() }
@@ -120,6 +137,84 @@ final class ManualFailoverRuntime: StrategyRuntime {
             case .failure(let e):
                 self.d.sim.record(replica.name, .failoverStepFailed, "re-pointing to \(self.target.name): \(e)")
                 self.d.sim.after(Time.s(30)) { [weak self] in self?.repoint(replica) }
+            }
+        }
+    }
+
+    // MARK: - the front door
+
+    private enum Door { case ip, vip(IPAddress), dns(String), proxy }
+
+    /// What the DBA has to change, from the option and from what the application dials.
+    private var door: Door {
+        let address = d.app.address
+        let isVIP = d.network.vips?.isVIP(address) ?? false
+        let isName = d.network.dns?.isName(address) ?? false
+        switch frontDoor {
+        case "vip" where isVIP: return .vip(address)
+        case "dns" where isName: return .dns(address.value)
+        case "auto":
+            if isVIP { return .vip(address) }
+            if isName { return .dns(address.value) }
+            // An address that leads to no database is a proxy's: its health checks route.
+            let leadsToDatabase = d.network.ownerOfAddress(address).map { id in d.servers.contains { $0.host.id == id } } ?? true
+            return leadsToDatabase ? .ip : .proxy
+        default: return .ip
+        }
+    }
+
+    private func pointApplicationAtTarget() {
+        switch door {
+        case .ip:
+            d.sim.after(responseDelay) { [weak self] in self?.redeployApplication() }
+        case .vip(let vip):
+            addVIP(vip)
+        case .dns(let name):
+            d.sim.record(target.name, .failoverStep, "DNS API: \(name) -> \(target.host.address)")
+            d.network.dns?.update(name, to: target.host.address, by: "dba") { [weak self] _ in
+                guard let self else { return }
+                self.d.sim.record(self.target.name, .failoverComplete, "\(name) answers \(self.target.host.address)")
+            }
+        case .proxy:
+            d.sim.record(target.name, .failoverComplete, "the proxy routes by its health checks; nothing to repoint")
+        }
+    }
+
+    /// `ssh -o ConnectTimeout=10`: a DBA's habit (OpenSSH's own default is the TCP connect
+    /// timeout, minutes); the command itself gets 10 s.
+    private static let sshTimeout = Time.s(10)
+
+    /// `ip addr del` on the old primary, so it stops answering for the VIP; a dead or
+    /// unreachable host cannot be asked, and the DBA goes on (it may still hold the VIP).
+    private func removeVIP(_ vip: IPAddress, then next: @escaping () -> Void) {
+        let command = "ip addr del \(vip) dev eth0"
+        ssh.run(.deleteVIP(vip), on: oldPrimary.host, port: 22, connectTimeout: Self.sshTimeout, timeout: Self.sshTimeout) { [weak self] r in
+            guard let self else { return }
+            switch r {
+            case .success(.failed(let why)):
+                self.d.sim.record(self.oldPrimary.name, .failoverStepFailed, "\(command): \(why)")
+            case .success:
+                self.d.sim.record(self.oldPrimary.name, .failoverStep, command)
+            case .failure(let e):
+                self.d.sim.record(self.oldPrimary.name, .failoverStepFailed, "ssh \(self.oldPrimary.name) \(command): \(e)")
+            }
+            next()
+        }
+    }
+
+    private func addVIP(_ vip: IPAddress) {
+        let command = "ip addr add \(vip) dev eth0; arping -U \(vip)"
+        ssh.run(.addVIP(vip), on: target.host, port: 22, connectTimeout: Self.sshTimeout, timeout: Self.sshTimeout) { [weak self] r in
+            guard let self else { return }
+            switch r {
+            case .success(.failed(let why)):
+                // Refused (e.g. outside the VIP's site): trying again changes nothing.
+                self.d.sim.record(self.target.name, .failoverStepFailed, "\(command): \(why)")
+            case .success:
+                self.d.sim.record(self.target.name, .failoverComplete, "VIP \(vip) on \(self.target.name)")
+            case .failure(let e):
+                self.d.sim.record(self.target.name, .failoverStepFailed, "ssh \(self.target.name) \(command): \(e)")
+                self.d.sim.after(Time.s(30)) { [weak self] in self?.addVIP(vip) }
             }
         }
     }
