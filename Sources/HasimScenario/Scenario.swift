@@ -35,6 +35,9 @@ public struct Scenario: Sendable {
     /// How the application reaches the primary (VIP, DNS name, proxy); nil: the primary's host address.
     public var frontDoor: FrontDoorSpec? = nil
     public var expectations: [Expectation]
+    /// Scenarios of one group face the same faults and are compared side by side
+    /// (`hasim compare`, `hasim report`); nil: the file's folder names the group.
+    public var group: String? = nil
 }
 
 public struct Site: Sendable, Equatable {

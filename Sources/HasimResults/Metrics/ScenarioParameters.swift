@@ -8,6 +8,7 @@ public enum ScenarioParameters {
     public static func json(_ s: Scenario) -> String {
         var o: [(String, String)] = []
         o.append(("name", str(s.name)))
+        if let g = s.group { o.append(("group", str(g))) }
         o.append(("file", str(s.file)))
         o.append(("duration_ns", String(s.duration)))
         o.append(("quiesce_ns", String(s.quiesce)))

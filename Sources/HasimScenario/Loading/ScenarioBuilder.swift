@@ -24,7 +24,7 @@ final class ScenarioBuilder {
     init(reader: YAMLNodeReader) { self.r = reader }
 
     static let rootKeys = ["name", "description", "duration", "quiesce", "seeds", "topology",
-                           "mysql", "architecture", "workload", "faults", "expect"]
+                           "mysql", "architecture", "workload", "faults", "expect", "group"]
 
     // MARK: - Root
 
@@ -65,7 +65,7 @@ final class ScenarioBuilder {
         return Scenario(name: name, description: description, file: r.file, duration: duration,
                         quiesce: quiesce, seeds: seeds, topology: topology, mysql: mysql,
                         architecture: architecture, workload: workload, faults: faults, frontDoor: frontDoor.spec,
-                        expectations: expectations)
+                        expectations: expectations, group: m.value("group").flatMap { r.string($0, path: "group") })
     }
 
     func readSeeds(_ node: Node) -> [UInt64]? {
@@ -723,7 +723,8 @@ final class ScenarioBuilder {
 
     static let metrics = ["write_downtime", "rto", "max_rto", "lost_transactions", "lost_span",
                           "replication_crashes", "divergence", "lost_reads", "acknowledged_writes",
-                          "failed_writes", "split_brain_time", "split_brain_writes", "false_failovers", "failovers"]
+                          "failed_writes", "split_brain_time", "split_brain_writes", "false_failovers", "failovers",
+                          "duplicate_vip_time"]
 
     func readExpectations(_ node: Node) -> [Expectation]? {
         guard let m = r.mapping(node, path: "expect", allowed: nil) else { return nil }
