@@ -30,7 +30,13 @@ public struct Scenario: Sendable {
     public var topology: Topology
     public var mysql: MySQLSettings
     public var architecture: Architecture
-    public var workload: WorkloadSpec
+    /// The application groups, in file order (`workload:` as one mapping or a list).
+    public var workloads: [WorkloadSpec]
+    /// The first application group: the one whose address defines the final primary.
+    public var workload: WorkloadSpec {
+        get { workloads[0] }
+        set { workloads[0] = newValue }
+    }
     public var faults: [FaultSpec]
     /// How the application reaches the primary (VIP, DNS name, proxy); nil: the primary's host address.
     public var frontDoor: FrontDoorSpec? = nil

@@ -80,4 +80,26 @@ import HasimResults
         // Still at least MHA's detection + recovery + the DNS API call.
         #expect(b > 15)
     }
+
+    @Test func dualMasterWritesOnBothDivergeButNotWithOneWriter() throws {
+        let both = try report(scenario("dual-master-concurrent-update.yaml"))
+        #expect(both.metric("divergence")! >= 1)
+        #expect(both.metric("replication_crashes") == 0, "row images replace each other without an error")
+        let oneWriter = try report(scenario("dual-master-concurrent-update.yaml") {
+            $0.replacingOccurrences(of: "{client: app2, address: db2,", with: "{client: app2, address: db1,")
+        })
+        #expect(oneWriter.metric("divergence") == 0)
+    }
+
+    @Test func heartbeatSplitBrainNeedsTheLinkDownLongerThanDeadtime() throws {
+        let long = try report(scenario("heartbeat-link-split-brain.yaml"))
+        #expect(long.metric("split_brain_time")! > 40)
+        #expect(long.metric("split_brain_writes")! >= 1)
+        let short = try report(scenario("heartbeat-link-split-brain.yaml") {
+            $0.replacingOccurrences(of: "recover_after: 90s", with: "recover_after: 20s")
+        })
+        #expect(short.metric("failovers") == 0)
+        #expect(short.metric("split_brain_time") == 0)
+        #expect(short.metric("duplicate_vip_time") == 0)
+    }
 }

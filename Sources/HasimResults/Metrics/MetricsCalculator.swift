@@ -13,9 +13,9 @@ public enum MetricsCalculator {
         var metrics: [MetricValue] = []
         func add(_ name: String, _ value: Double, _ unit: String) { metrics.append(MetricValue(name: name, value: value, unit: unit)) }
 
-        // Write downtime: failed probe writes x probe interval.
-        let failedProbes = o.probes.filter { !$0.ok }.count
-        add("write_downtime", Time.seconds(SimTime(failedProbes) * s.workload.probeInterval), "s")
+        // Write downtime: the time covered by failed probe writes (each stands for its
+        // interval), united over the application groups: down while any group is.
+        add("write_downtime", Time.seconds(writeDowntime(o)), "s")
 
         // Incidents and RTO.
         let incidents = incidentRows(o)
@@ -122,6 +122,26 @@ public enum MetricsCalculator {
             }
         }
         return up
+    }
+
+    static func writeDowntime(_ o: RunOutcome) -> SimTime {
+        var spans: [(SimTime, SimTime)] = []
+        for (w, probes) in zip(o.scenario.workloads, o.probeGroups) {
+            for p in probes where !p.ok { spans.append((p.issuedAt, p.issuedAt + w.probeInterval)) }
+        }
+        spans.sort { $0 < $1 }
+        var total: SimTime = 0
+        var current: (SimTime, SimTime)?
+        for sp in spans {
+            if let c = current, sp.0 <= c.1 {
+                current = (c.0, max(c.1, sp.1))
+            } else {
+                if let c = current { total += c.1 - c.0 }
+                current = sp
+            }
+        }
+        if let c = current { total += c.1 - c.0 }
+        return total
     }
 
     /// Two acknowledgements by one server less than this apart belong to one period

@@ -14,16 +14,8 @@ public enum ScenarioParameters {
         o.append(("quiesce_ns", String(s.quiesce)))
         o.append(("strategy", str(s.architecture.strategy)))
         o.append(("options", obj(s.architecture.options.sortedPairs.map { ($0.0, str($0.1)) })))
-        let w = s.workload
-        o.append(("workload", obj([
-            ("client", str(w.client)), ("address", w.address.map(str) ?? "null"),
-            ("writes_per_second", num(w.writesPerSecond)), ("update_fraction", num(w.updateFraction)),
-            ("hot_rows", String(w.hotRows)), ("pool_size", String(w.poolSize)), ("app_threads", String(w.appThreads)),
-            ("connect_timeout_ns", String(w.connectTimeout)), ("query_timeout_ns", String(w.queryTimeout)),
-            ("retries", String(w.retries)), ("retry_backoff_ns", String(w.retryBackoff)),
-            ("probe_interval_ns", String(w.probeInterval)), ("probe_timeout_ns", String(w.probeTimeout)),
-            ("start_ns", String(w.start)),
-        ])))
+        o.append(("workload", workload(s.workload)))
+        if s.workloads.count > 1 { o.append(("workloads", "[" + s.workloads.map(workload).joined(separator: ",") + "]")) }
         let m = s.mysql
         o.append(("mysql", obj([
             ("sql_thread_rate", num(m.sqlThreadRate)), ("commit_latency_ns", String(m.commitLatency)),
@@ -58,6 +50,19 @@ public enum ScenarioParameters {
                 ("retries", String(s.retries)), ("shutdown_sessions", String(s.shutdownSessions)),
             ]))])
         }
+    }
+
+    private static func workload(_ w: WorkloadSpec) -> String {
+        obj([
+            ("client", str(w.client)), ("address", w.address.map(str) ?? "null"),
+            ("writes_per_second", num(w.writesPerSecond)), ("reads_per_second", num(w.readsPerSecond)),
+            ("update_fraction", num(w.updateFraction)),
+            ("hot_rows", String(w.hotRows)), ("pool_size", String(w.poolSize)), ("app_threads", String(w.appThreads)),
+            ("connect_timeout_ns", String(w.connectTimeout)), ("query_timeout_ns", String(w.queryTimeout)),
+            ("retries", String(w.retries)), ("retry_backoff_ns", String(w.retryBackoff)),
+            ("probe_interval_ns", String(w.probeInterval)), ("probe_timeout_ns", String(w.probeTimeout)),
+            ("start_ns", String(w.start)),
+        ])
     }
 
     private static func fault(_ f: FaultSpec) -> String {

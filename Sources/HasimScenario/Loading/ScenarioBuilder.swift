@@ -53,7 +53,7 @@ final class ScenarioBuilder {
         let mysql: MySQLSettings? = m.value("mysql").map { readMySQL($0) } ?? MySQLSettings()
         let architecture = m.value("architecture").flatMap { readArchitecture($0) }
         if let architecture { validateStrategy(architecture) }
-        let workload = m.value("workload").flatMap { readWorkload($0) }
+        let workloads = m.value("workload").flatMap { readWorkloads($0) }
         let faults: [FaultSpec]? = m.value("faults").map { readFaults($0) } ?? []
         let expectations: [Expectation]? = m.value("expect").map { readExpectations($0) } ?? []
         // Read after topology and architecture: it checks hosts, sites and the strategy's options.
@@ -61,10 +61,10 @@ final class ScenarioBuilder {
         guard frontDoor.ok else { return nil }
 
         guard let name, let duration, let quiesce, let seeds, let topology, let mysql, let architecture,
-              let workload, let faults, let expectations else { return nil }
+              let workloads, let faults, let expectations else { return nil }
         return Scenario(name: name, description: description, file: r.file, duration: duration,
                         quiesce: quiesce, seeds: seeds, topology: topology, mysql: mysql,
-                        architecture: architecture, workload: workload, faults: faults, frontDoor: frontDoor.spec,
+                        architecture: architecture, workloads: workloads, faults: faults, frontDoor: frontDoor.spec,
                         expectations: expectations, group: m.value("group").flatMap { r.string($0, path: "group") })
     }
 
@@ -572,6 +572,22 @@ final class ScenarioBuilder {
 
     static let workloadKeys = ["client", "address", "writes_per_second", "reads_per_second", "update_fraction", "hot_rows", "pool_size", "app_threads",
                                "connect_timeout", "query_timeout", "retries", "retry_backoff", "probe_interval", "probe_timeout", "start"]
+
+    /// One application group (a mapping) or several (a list of mappings), e.g. two
+    /// application servers writing to two masters.
+    func readWorkloads(_ node: Node) -> [WorkloadSpec]? {
+        guard case .sequence(let seq) = node else { return readWorkload(node).map { [$0] } }
+        if seq.isEmpty {
+            r.error(node, "workload has no application group", hint: "e.g. workload: [{client: app1}, {client: app2, address: db2}]")
+            return nil
+        }
+        var out: [WorkloadSpec] = []
+        var ok = true
+        for item in seq {
+            if let w = readWorkload(item) { out.append(w) } else { ok = false }
+        }
+        return ok ? out : nil
+    }
 
     func readWorkload(_ node: Node) -> WorkloadSpec? {
         guard let m = r.mapping(node, path: "workload", allowed: Self.workloadKeys, required: ["client"],

@@ -30,7 +30,10 @@ public struct RunOutcome: Sendable {
     public var ledger: [LedgerEntry]
     /// Rows other sessions read (transaction ids they saw).
     public var reads: [ReadObservation]
+    /// The first application group's probes (what the report draws).
     public var probes: [ProbeOutcome]
+    /// Every application group's probes, in workload order.
+    public var probeGroups: [[ProbeOutcome]]
     public var failures: [FailedAttempt]
     public var abandonedWrites: Int
     public var trace: [TraceRecord]

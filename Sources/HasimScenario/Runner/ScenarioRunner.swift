@@ -78,26 +78,32 @@ public enum ScenarioRunner {
                                                   deployment: deployment) else {
             throw RunError.unknownStrategy(scenario.architecture.strategy)
         }
-        let w = scenario.workload
-        var cc = ClientConfig()
-        cc.poolSize = w.poolSize
-        cc.appThreads = w.appThreads
-        cc.connectTimeout = w.connectTimeout
-        cc.queryTimeout = w.queryTimeout
-        cc.retries = w.retries
-        cc.retryBackoff = w.retryBackoff
-        cc.probeTimeout = w.probeTimeout
         let frontDoor = scenario.frontDoor.map { FrontDoorRuntime($0, network: network) }
-        if let port = frontDoor?.port { cc.port = port }
-        let address = w.address.map { IPAddress($0) } ?? frontDoor?.applicationAddress ?? strategy.applicationAddress
-        let app = ApplicationClient(name: "app", host: network.host(named: w.client)!, network: network,
-                                    address: address, config: cc)
-        frontDoor?.start(app: app)
+        var apps: [ApplicationClient] = []
+        for (i, w) in scenario.workloads.enumerated() {
+            var cc = ClientConfig()
+            cc.poolSize = w.poolSize
+            cc.appThreads = w.appThreads
+            cc.connectTimeout = w.connectTimeout
+            cc.queryTimeout = w.queryTimeout
+            cc.retries = w.retries
+            cc.retryBackoff = w.retryBackoff
+            cc.probeTimeout = w.probeTimeout
+            if let port = frontDoor?.port { cc.port = port }
+            let address = w.address.map { IPAddress($0) } ?? frontDoor?.applicationAddress ?? strategy.applicationAddress
+            let app = ApplicationClient(name: i == 0 ? "app" : "app\(i + 1)", host: network.host(named: w.client)!,
+                                        network: network, address: address, config: cc, clientIndex: i)
+            frontDoor?.start(app: app)
+            app.setReads(perSecond: w.readsPerSecond)
+            apps.append(app)
+        }
+        let app = apps[0]
         deployment.app = app
-        app.setReads(perSecond: w.readsPerSecond)
         strategy.start()
-        app.startWorkload(writesPerSecond: w.writesPerSecond, updateFraction: w.updateFraction, hotRows: w.hotRows,
-                          probeInterval: w.probeInterval, start: w.start, stop: scenario.duration)
+        for (w, a) in zip(scenario.workloads, apps) {
+            a.startWorkload(writesPerSecond: w.writesPerSecond, updateFraction: w.updateFraction, hotRows: w.hotRows,
+                            probeInterval: w.probeInterval, start: w.start, stop: scenario.duration)
+        }
 
         var applied: [AppliedFault] = []
         for (i, f) in scenario.faults.enumerated() {
@@ -122,8 +128,12 @@ public enum ScenarioRunner {
                            sqlRunning: s.replicaStatus?.sqlRunning ?? false,
                            replicationFailures: s.replicationFailures)
         }
-        return RunOutcome(scenario: scenario, seed: seed, ledger: app.ledger, reads: app.reads, probes: app.probes,
-                          failures: app.failures, abandonedWrites: app.abandonedWrites,
+        // One ledger for all application groups, in acknowledgement order.
+        let ledger = apps.flatMap(\.ledger).sorted { ($0.ackedAt, $0.txid) < ($1.ackedAt, $1.txid) }
+        return RunOutcome(scenario: scenario, seed: seed, ledger: ledger, reads: apps.flatMap(\.reads),
+                          probes: apps[0].probes, probeGroups: apps.map(\.probes),
+                          failures: apps.flatMap(\.failures).sorted { ($0.failedAt, $0.issuedAt) < ($1.failedAt, $1.issuedAt) },
+                          abandonedWrites: apps.reduce(0) { $0 + $1.abandonedWrites },
                           trace: sim.trace.records, servers: snapshots, finalPrimary: finalPrimary?.name,
                           faults: applied, eventsProcessed: sim.eventsProcessed, endTime: sim.now)
     }

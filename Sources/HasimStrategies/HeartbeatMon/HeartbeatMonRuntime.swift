@@ -92,7 +92,19 @@ final class HeartbeatMonRuntime: StrategyRuntime {
             // auto_failback: the preferred node takes its resources back.
             if autoFailback && other.server === preferred && n.holdsResources {
                 release(n)
-                d.sim.after(keepalive) { [weak self] in self?.takeOver(other, reason: "auto_failback") }
+                d.sim.after(keepalive) { [weak self] in
+                    guard let self else { return }
+                    if other.holdsResources {
+                        // Both held the resources (split brain): the preferred node
+                        // keeps them and announces the VIP again (gratuitous ARP).
+                        if let vip = self.vip, self.alive(other) {
+                            _ = self.d.network.vips?.acquire(vip, on: other.server.host)
+                            self.record(other.server.name, .failoverStep, "auto_failback: \(vip) announced again")
+                        }
+                    } else {
+                        self.takeOver(other, reason: "auto_failback")
+                    }
+                }
             }
         }
     }
