@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import HasimScenario
+import HasimResults
 
 /// The front_door section is checked like the rest of a scenario: file:line:column, a hint.
 @Suite struct FrontDoorValidationTests {
@@ -83,6 +84,15 @@ import HasimScenario
         #expect(issues(scenario(option: "ip", door: "vip: {address: 10.0.0.100, site: idc1}")) == nil)
         #expect(issues(scenario(option: "vpi", door: "vip: {address: 10.0.0.100, site: idc1}"))?
             .contains("'vpi' is not a valid value for architecture.options.front_door") == true)
+    }
+
+    @Test func theFrontDoorIsRecordedWithTheRunsParameters() throws {
+        let s = try ScenarioLoader.load(text: scenario(door: "proxy: {host: lb1, backends: [db1, db2], backup: [db2], inter: 1s}"), file: "fd.yaml")
+        let json = ScenarioParameters.json(s)
+        #expect(json.contains(#""front_door":{"proxy":{"backends":["db1","db2"],"backup":["db2"],"balance":"roundrobin","fall":3,"host":"lb1","inter_ns":1000000000,"port":3306,"retries":3,"rise":2,"shutdown_sessions":false,"timeout_check_ns":null,"timeout_connect_ns":5000000000}}"#))
+        let none = try ScenarioLoader.load(text: base.replacingOccurrences(of: "OPTION", with: "auto")
+            .replacingOccurrences(of: "front_door:\n  DOOR", with: ""), file: "fd.yaml")
+        #expect(none.frontDoor == nil && !ScenarioParameters.json(none).contains(#""front_door":{"#))
     }
 
     @Test func proxyAndDNSMistakesAreReportedWithTheirPlaces() {
