@@ -93,12 +93,18 @@ final class FrontDoorRuntime {
         }
     }
 
-    /// Wires the application to the front door (its name cache for a DNS name) and starts the proxy.
+    private var proxyStarted = false
+
+    /// Wires an application to the front door (its own name cache for a DNS name); the
+    /// first call also starts the proxy.
     func start(app: ApplicationClient) {
         if case .dns(let d) = spec, let dns = network.dns {
             app.nameResolution = NameResolution(dns: dns, host: app.process.host, cacheTTL: d.clientCache)
         }
-        proxy?.start()
+        if !proxyStarted {
+            proxyStarted = true
+            proxy?.start()
+        }
     }
 
     /// The host the front door leads to at the end of the run: the authoritative DNS answer,

@@ -154,6 +154,19 @@ import HasimStrategies
         #expect(kept > cut + 8, "sessions kept: \(kept) s, cut: \(cut) s")
     }
 
+    @Test func twoApplicationGroupsShareOneProxy() throws {
+        let s = try scenario("haproxy-backup.yaml", [
+            ("idc1: [lb1, app1, db1, db2]", "idc1: [lb1, app1, app2, db1, db2]"),
+            ("workload:\n  client: app1\n  writes_per_second: 100",
+             "workload:\n  - {client: app1, writes_per_second: 100}\n  - {client: app2, writes_per_second: 50}"),
+        ])
+        let o = try ScenarioRunner.run(s, seed: 1)
+        // One proxy, one set of checks: db1 is marked DOWN once.
+        #expect(o.trace.filter { $0.kind == .proxyServerDown }.count == 1)
+        let rto = try #require(MetricsCalculator.report(o).metric("rto"))
+        #expect(rto > 9.5 && rto < 12.5)
+    }
+
     @Test func riseDecidesWhenARecoveredServerTakesNewConnectionsAgain() throws {
         func upAfterRestart(rise: Int) throws -> SimTime {
             let s = try scenario("haproxy-backup.yaml", [
