@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(name: "HasimDatabaseTests", dependencies: ["HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload"]),
         .testTarget(name: "HasimScenarioTests", dependencies: ["HasimScenario", "HasimStrategies"], exclude: ["Fixtures"]),
         .testTarget(name: "HasimResultsTests", dependencies: ["HasimResults", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "HasimReportTests", dependencies: ["HasimReport", "HasimResults", "HasimCLI", "HasimScenario", "HasimKernel", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
         .testTarget(name: "HasimIntegrationTests", dependencies: ["HasimCLI", "HasimScenario", "HasimResults", "HasimStrategies", "HasimWorkload", "HasimDatabase", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -20,11 +20,14 @@ public struct Hasim: ParsableCommand {
           hasim run scenarios/manual-failover.yaml            # summary table + results/*.sqlite
           hasim run scenarios/ --seed 7 --out results/a.sqlite
           hasim check scenarios/                              # regression scenarios (expect:)
+          hasim compare scenarios/architectures/ --report results/report   # side by side + report
+          hasim report results/main.sqlite --out results/report          # report.html, report.md
           hasim validate my-scenario.yaml                     # errors with file:line:column
           hasim list                                          # strategies, options, defaults
         """,
         version: HasimVersion.string,
-        subcommands: [RunCommand.self, CheckCommand.self, ValidateCommand.self, ListCommand.self, Bench.self]
+        subcommands: [RunCommand.self, CheckCommand.self, CompareCommand.self, ReportCommand.self,
+                      ValidateCommand.self, ListCommand.self, Bench.self]
     )
     public init() {}
 }
@@ -58,8 +61,9 @@ struct RunCommand: ParsableCommand {
     mutating func run() throws {
         do {
             let scenarios = try Runner.load(try ScenarioFiles.expand(files))
-            let reports = try Runner.run(Runner.jobs(scenarios, seeds: common.seed.isEmpty ? nil : common.seed),
-                                         parallel: !common.serial)
+            let jobs = Runner.jobs(scenarios, seeds: common.seed.isEmpty ? nil : common.seed)
+            let reports = try ProgressRunner.run(jobs, parallel: !common.serial,
+                                                 progress: ProgressLine.make(label: "hasim run", total: jobs.count, quiet: common.quiet))
             let path = common.out ?? Runner.defaultResultsPath(command: "run")
             try Runner.write(reports, to: path, command: "run", arguments: CommandLine.arguments.dropFirst().map { $0 })
             if !common.quiet {
@@ -87,7 +91,9 @@ struct CheckCommand: ParsableCommand {
         let result: (reports: [RunReport], misses: [CheckMiss], skipped: [String])
         do {
             let scenarios = try Runner.load(try ScenarioFiles.expand(paths))
-            result = try Checker.check(scenarios, seeds: common.seed.isEmpty ? nil : common.seed)
+            let seeds = common.seed.isEmpty ? nil : common.seed
+            result = try ProgressRunner.check(scenarios, seeds: seeds, progress: ProgressLine.make(
+                label: "hasim check", total: ProgressRunner.checkRuns(scenarios, seeds: seeds), quiet: common.quiet))
         } catch let e as CLIError {
             throw ValidationFailure(e.description)
         }

@@ -268,3 +268,111 @@ public final class ResultsStore: Sendable {
 private extension Cursor {
     func toArray() throws -> [Element] { try Array(self) }
 }
+
+// MARK: - Reading for reports
+
+/// A complete run with what a report needs to describe and re-run it, without its
+/// child rows.
+public struct RunDescription: Sendable, Equatable {
+    public var id: Int64
+    public var invocation: Int64
+    public var scenarioName: String
+    public var scenarioFile: String
+    public var strategy: String
+    public var seed: UInt64
+    /// The scenario's duration (workload time), in ns.
+    public var duration: Int64
+    public var parametersJSON: String
+    public var hasimVersion: String
+}
+
+/// Probe writes issued in [start, start + width): how many committed, how many failed.
+public struct ProbeBucket: Sendable, Equatable {
+    public var start: Int64
+    public var ok: Int
+    public var failed: Int
+}
+
+/// A row of `invocations`.
+public struct StoredInvocation: Sendable, Equatable {
+    public var id: Int64
+    public var command: String
+    public var argumentsJSON: String
+    public var hasimVersion: String
+}
+
+extension ResultsStore {
+    /// Complete runs in id order, with parameters and version.
+    public func runDescriptions() throws -> [RunDescription] {
+        try dbQueue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, invocation_id, scenario_name, scenario_file, strategy, seed, duration_ns,
+                       parameters_json, hasim_version
+                FROM runs WHERE status = 'complete' ORDER BY id
+                """).map { r in
+                RunDescription(id: r[0], invocation: r[1], scenarioName: r[2], scenarioFile: r[3], strategy: r[4],
+                               seed: UInt64(bitPattern: r[5] as Int64), duration: r[6], parametersJSON: r[7],
+                               hasimVersion: r[8])
+            }
+        }
+    }
+
+    /// The metrics of every complete run, by run id, each run's in written order.
+    /// A metric stored as NULL (NaN) reads back as NaN.
+    public func allMetrics() throws -> [Int64: [MetricValue]] {
+        try dbQueue.read { db in
+            var out: [Int64: [MetricValue]] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT m.run_id, m.name, m.value, m.unit FROM metrics m JOIN runs r ON r.id = m.run_id
+                WHERE r.status = 'complete' ORDER BY m.run_id, m.rowid
+                """)
+            while let r = try rows.next() {
+                out[r[0], default: []].append(MetricValue(name: r[1], value: (r[2] as Double?) ?? .nan, unit: r[3]))
+            }
+            return out
+        }
+    }
+
+    /// The run's timeline in recorded order.
+    public func timeline(run id: Int64) throws -> [TimelineRow] {
+        try dbQueue.read { db in
+            try Row.fetchAll(db, sql: "SELECT t_ns, node, kind, detail FROM timeline WHERE run_id = ? ORDER BY seq",
+                             arguments: [id]).map { r in TimelineRow(time: r[0], node: r[1], kind: r[2], detail: r[3]) }
+        }
+    }
+
+    /// The run's incidents in written order.
+    public func incidents(run id: Int64) throws -> [IncidentRow] {
+        try dbQueue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT fault_index, kind, target, start_ns, first_failure_ns, recovered_ns, rto_ns
+                FROM incidents WHERE run_id = ? ORDER BY rowid
+                """, arguments: [id]).map { r in
+                IncidentRow(faultIndex: r[0], kind: r[1], target: r[2], start: r[3],
+                            firstFailure: r[4], recovered: r[5], rto: r[6])
+            }
+        }
+    }
+
+    /// The run's probes counted per bucket of `width` ns (by issue time), buckets
+    /// without probes left out, in time order.
+    public func probeBuckets(run id: Int64, width: Int64) throws -> [ProbeBucket] {
+        precondition(width > 0, "bucket width must be positive")
+        return try dbQueue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT t_ns / ? AS b, SUM(ok), COUNT(*) FROM probes WHERE run_id = ? GROUP BY b ORDER BY b
+                """, arguments: [width, id]).map { r in
+                let ok: Int = r[1], n: Int = r[2]
+                return ProbeBucket(start: (r[0] as Int64) * width, ok: ok, failed: n - ok)
+            }
+        }
+    }
+
+    /// Every invocation in id order.
+    public func invocations() throws -> [StoredInvocation] {
+        try dbQueue.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, command, arguments_json, hasim_version FROM invocations ORDER BY id")
+                .map { r in StoredInvocation(id: r[0], command: r[1], argumentsJSON: r[2], hasimVersion: r[3]) }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import HasimScenario
+import HasimResults
+import HasimReport
+
+/// `hasim compare`: the architectures of a scenario group, side by side, over
+/// several seeds, into one results database (and the report with --report).
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Run scenarios that differ in architecture over several seeds; write one database and the comparison.",
+        discussion: """
+        Scenarios are grouped by their `group:` key, or else by the folder they are in: the
+        scenarios of a group should face the same faults and differ in architecture. Every
+        scenario runs once per seed (--seed, or each scenario's `seeds:`); all runs go into one
+        results database, and the comparison (mean and min–max over seeds) is printed.
+        With --report DIR, report.html and report.md are written into DIR as well.
+
+        Example:
+          hasim compare scenarios/architectures/ --seed 1 2 3 --out results/main.sqlite --report results/report
+        """)
+
+    @Argument(help: "Scenario files or folders.")
+    var paths: [String]
+
+    @OptionGroup var common: CommonRunOptions
+
+    @Option(name: .long, help: "Also write report.html and report.md into this folder.")
+    var report: String?
+
+    mutating func run() throws {
+        let path = common.out ?? Runner.defaultResultsPath(command: "compare")
+        do {
+            let scenarios = try Runner.load(try ScenarioFiles.expand(paths))
+            guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(paths.joined(separator: " "))") }
+            let jobs = Runner.jobs(scenarios, seeds: common.seed.isEmpty ? nil : common.seed)
+            let progress = ProgressLine.make(label: "hasim compare", total: jobs.count, quiet: common.quiet)
+            let reports = try ProgressRunner.run(jobs, parallel: !common.serial, progress: progress)
+            try Runner.write(reports, to: path, command: "compare", arguments: CommandLine.arguments.dropFirst().map { $0 })
+        } catch let e as CLIError {
+            throw ValidationFailure(e.description)
+        }
+        let store = try ResultsStore(path: path)
+        let data = try ComparisonData.load(store, databasePath: path)
+        try store.close()
+        for g in data.groups where !g.faultsAreShared {
+            printError("warning: the scenarios of group '\(g.name)' do not face the same faults; their figures are not directly comparable")
+        }
+        if !common.quiet {
+            print(ComparisonText.render(data))
+            print("\nresults: \(path)")
+        }
+        if let folder = report {
+            let written = try ReportWriter.write(database: path, to: folder)
+            if !common.quiet { print("report:  \(written.html)\n         \(written.markdown)") }
+        }
+    }
+}

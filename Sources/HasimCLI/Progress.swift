@@ -1,0 +1,145 @@
+import Foundation
+import HasimKernel
+import HasimScenario
+import HasimResults
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A live "runs done / total, elapsed" line on stderr for commands that take more
+/// than a moment. Shown only when stderr is a terminal and --quiet is off; it
+/// starts drawing after `delay`, redraws itself in place, and is erased when the
+/// work ends. It only watches: runs, their order and their results are the same
+/// with or without it. (The wall clock here times the command, never a simulation.)
+public final class ProgressLine: @unchecked Sendable {
+    public let total: Int
+    public let label: String
+    private let lock = NSLock()
+    private var done = 0
+    private var drawn = false
+    private var finished = false
+    private let started = DispatchTime.now()
+    private var timer: DispatchSourceTimer?
+    private let delay: Double
+    private let write: (String) -> Void
+
+    /// nil when no line should be drawn (quiet, stderr not a terminal, nothing to run).
+    public static func make(label: String, total: Int, quiet: Bool) -> ProgressLine? {
+        guard !quiet, total > 0, isatty(STDERR_FILENO) != 0 else { return nil }
+        let p = ProgressLine(label: label, total: total, delay: 0.4) { s in
+            FileHandle.standardError.write(Data(s.utf8))
+        }
+        p.start()
+        return p
+    }
+
+    init(label: String, total: Int, delay: Double, write: @escaping (String) -> Void) {
+        self.label = label
+        self.total = total
+        self.delay = delay
+        self.write = write
+    }
+
+    func start() {
+        let t = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
+        t.schedule(deadline: .now() + delay, repeating: 0.25)
+        t.setEventHandler { [weak self] in self?.redraw(force: true) }
+        t.resume()
+        timer = t
+    }
+
+    /// One run finished.
+    public func tick() {
+        lock.lock(); done += 1; lock.unlock()
+        redraw(force: false)
+    }
+
+    /// Erases the line; later ticks draw nothing.
+    public func finish() {
+        timer?.cancel()
+        lock.lock(); defer { lock.unlock() }
+        if drawn { write("\r\u{1B}[2K") }
+        finished = true
+    }
+
+    var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
+
+    /// "hasim compare: 3/10 runs done · 12.4 s elapsed".
+    public func text(done: Int, elapsed: Double) -> String {
+        let e: String
+        if elapsed < 60 { e = Time.formatFixed(elapsed, 1) + " s" }
+        else { e = "\(Int(elapsed) / 60) min \(Int(elapsed) % 60 < 10 ? "0" : "")\(Int(elapsed) % 60) s" }
+        return "\(label): \(done)/\(total) runs done · \(e) elapsed"
+    }
+
+    private func redraw(force: Bool) {
+        let el = elapsed
+        lock.lock(); defer { lock.unlock() }
+        guard !finished, el >= delay, force || drawn else { return }
+        write("\r\u{1B}[2K" + text(done: done, elapsed: el))
+        drawn = true
+    }
+}
+
+/// `Runner.run` and `Checker.check` with a progress line. Without one they are
+/// called as they are; with one, every run is handed to them on its own (in
+/// parallel as they do it) so each finished run can tick the line. Reports,
+/// misses and errors come back in the same order either way.
+public enum ProgressRunner {
+    public static func run(_ jobs: [RunJob], parallel: Bool, progress: ProgressLine?) throws -> [RunReport] {
+        guard let progress else { return try Runner.run(jobs, parallel: parallel) }
+        defer { progress.finish() }
+        return try each(jobs.count, parallel: parallel, progress: progress) { i in
+            try Runner.run([jobs[i]], parallel: false)[0]
+        }
+    }
+
+    public static func check(_ scenarios: [Scenario], seeds: [UInt64]?, progress: ProgressLine?) throws
+        -> (reports: [RunReport], misses: [CheckMiss], skipped: [String]) {
+        guard let progress else { return try Checker.check(scenarios, seeds: seeds) }
+        defer { progress.finish() }
+        let jobs = Runner.jobs(scenarios.filter { !$0.expectations.isEmpty }, seeds: seeds)
+        let results = try each(jobs.count, parallel: true, progress: progress) { i in
+            try Checker.check([jobs[i].scenario], seeds: [jobs[i].seed])
+        }
+        return (results.flatMap(\.reports), results.flatMap(\.misses),
+                scenarios.filter { $0.expectations.isEmpty }.map(\.file))
+    }
+
+    /// Number of runs a check of these scenarios makes (for the progress total).
+    public static func checkRuns(_ scenarios: [Scenario], seeds: [UInt64]?) -> Int {
+        Runner.jobs(scenarios.filter { !$0.expectations.isEmpty }, seeds: seeds).count
+    }
+
+    /// body(0..<n), in parallel unless told otherwise, results in index order;
+    /// errors of all items are collected and thrown together, sorted, as Runner does.
+    static func each<T>(_ n: Int, parallel: Bool, progress: ProgressLine, _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+        let box = ResultsBox<T>(n)
+        let work: @Sendable (Int) -> Void = { i in
+            do {
+                let r = try body(i)
+                box.lock.lock(); box.results[i] = r; box.lock.unlock()
+            } catch {
+                box.lock.lock(); box.errors.append("\(error)"); box.lock.unlock()
+            }
+            progress.tick()
+        }
+        if parallel && n > 1 {
+            DispatchQueue.concurrentPerform(iterations: n, execute: work)
+        } else {
+            for i in 0..<n { work(i) }
+        }
+        if !box.errors.isEmpty { throw CLIError(box.errors.sorted().joined(separator: "\n")) }
+        return box.results.map { $0! }
+    }
+}
+
+/// Results of parallel work, filled in under a lock.
+private final class ResultsBox<T>: @unchecked Sendable {
+    var results: [T?]
+    var errors: [String] = []
+    let lock = NSLock()
+    init(_ n: Int) { results = Array(repeating: nil, count: n) }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import HasimResults
+
+/// Writes `report.html` and `report.md` for a results database.
+public enum ReportWriter {
+    public struct Written: Sendable {
+        public var html: String
+        public var markdown: String
+        public var data: ComparisonData
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case noDatabase(String)
+        public var description: String {
+            switch self {
+            case .noDatabase(let p): return "\(p): no such results database"
+            }
+        }
+    }
+
+    /// Reads `database` (which must exist: a report never creates one) and writes
+    /// both files into `folder`, creating it if needed.
+    public static func write(database: String, to folder: String) throws -> Written {
+        guard FileManager.default.fileExists(atPath: database) else { throw Failure.noDatabase(database) }
+        let store = try ResultsStore(path: database)
+        defer { try? store.close() }
+        let (html, md, data) = try render(store, databasePath: database)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let htmlPath = (folder as NSString).appendingPathComponent("report.html")
+        let mdPath = (folder as NSString).appendingPathComponent("report.md")
+        try Data(html.utf8).write(to: URL(fileURLWithPath: htmlPath), options: .atomic)
+        try Data(md.utf8).write(to: URL(fileURLWithPath: mdPath), options: .atomic)
+        return Written(html: htmlPath, markdown: mdPath, data: data)
+    }
+
+    /// Both documents as text.
+    public static func render(_ store: ResultsStore, databasePath: String) throws -> (html: String, markdown: String, data: ComparisonData) {
+        let data = try ComparisonData.load(store, databasePath: databasePath)
+        var details: [Int64: RunDetails] = [:]
+        for r in data.runs { details[r.id] = try RunDetails.load(r, from: store) }
+        return (HTMLReport.render(data, details: details), MarkdownReport.render(data, details: details), data)
+    }
+}

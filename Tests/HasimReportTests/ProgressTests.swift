@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+import HasimResults
+import HasimScenario
+@testable import HasimCLI
+
+@Suite struct ProgressTests {
+    final class Captured: @unchecked Sendable {
+        var text = ""
+        let lock = NSLock()
+        func add(_ s: String) { lock.lock(); text += s; lock.unlock() }
+    }
+
+    @Test func progressLineText() {
+        let p = ProgressLine(label: "hasim compare", total: 10, delay: 0) { _ in }
+        #expect(p.text(done: 3, elapsed: 12.43) == "hasim compare: 3/10 runs done · 12.4 s elapsed")
+        #expect(p.text(done: 10, elapsed: 64.2) == "hasim compare: 10/10 runs done · 1 min 04 s elapsed")
+    }
+
+    @Test func noProgressLineWhenQuietOrNotATerminal() {
+        #expect(ProgressLine.make(label: "x", total: 3, quiet: true) == nil)
+        // Under `swift test` stderr is a pipe or a file, never drawn on.
+        if isatty(STDERR_FILENO) == 0 { #expect(ProgressLine.make(label: "x", total: 3, quiet: false) == nil) }
+    }
+
+    /// The line only watches: the same reports, in the same order, as without it;
+    /// it is drawn while runs go and erased at the end.
+    @Test func progressNeverChangesResults() throws {
+        let scenarios = try Runner.load(try ScenarioFiles.expand([fixtures]))
+        let jobs = Runner.jobs(scenarios, seeds: [1, 2])
+        let plain = try Runner.run(jobs)
+        let out = Captured()
+        let line = ProgressLine(label: "hasim run", total: jobs.count, delay: 0) { out.add($0) }
+        line.start()
+        let watched = try ProgressRunner.run(jobs, parallel: true, progress: line)
+        #expect(watched == plain)
+        #expect(out.text.contains("/4 runs done"))
+        #expect(out.text.hasSuffix("\r\u{1B}[2K"))
+
+        let checked = try ProgressRunner.check(scenarios, seeds: nil,
+                                               progress: ProgressLine(label: "c", total: 0, delay: 0) { _ in })
+        let reference = try Checker.check(scenarios, seeds: nil)
+        #expect(checked.reports == reference.reports)
+        #expect(checked.skipped == reference.skipped)
+        #expect(checked.misses.map(\.description) == reference.misses.map(\.description))
+    }
+}
