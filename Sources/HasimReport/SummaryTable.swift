@@ -5,9 +5,9 @@ import HasimResults
 public enum SummaryTable {
     public static let columns: [(title: String, metric: String?)] = [
         ("scenario", nil), ("strategy", nil), ("seed", nil),
-        ("downtime", "write_downtime"), ("RTO", "rto"), ("lost tx", "lost_transactions"),
-        ("repl. crashes", "replication_crashes"), ("divergent rows", "divergence"),
-        ("failovers", "failovers"), ("false f/o", "false_failovers"),
+        ("downtime", "write_downtime"), ("RTO (max)", "max_rto"), ("lost tx", "lost_transactions"),
+        ("repl. crashes", "replication_crashes"), ("split brain", "split_brain_time"),
+        ("divergent rows", "divergence"), ("failovers", "failovers"), ("false f/o", "false_failovers"),
         ("acked", "acknowledged_writes"), ("failed", "failed_writes"),
     ]
 

@@ -54,7 +54,8 @@ public enum StrategyFactory {
     public static func make(_ name: String, options: OptionValues, deployment: Deployment) -> StrategyRuntime? {
         switch name {
         case SingleServer.descriptor.name: return SingleServerRuntime(deployment: deployment)
-        case ManualFailover.descriptor.name: return ManualFailoverRuntime(options: options, deployment: deployment)
+        case ManualFailover.descriptor.name, VIPManual.descriptor.name:
+            return ManualFailoverRuntime(options: options, deployment: deployment)
         case MHA.descriptor.name: return MHARuntime(options: options, deployment: deployment)
         case MMM.descriptor.name: return MMMRuntime(options: options, deployment: deployment)
         case HeartbeatMon.descriptor.name: return HeartbeatMonRuntime(options: options, deployment: deployment)

@@ -1,6 +1,7 @@
 import Foundation
 import HasimScenario
 import Testing
+import HasimStrategies
 
 /// A valid scenario; tests replace or append lines to break it in one place.
 private let base = """
@@ -325,7 +326,8 @@ private func appending(_ text: String) -> String { base + "\n" + text }
         #expect(issue.line == 11)
         #expect(issue.column == 13)
         #expect(issue.message == "unknown strategy 'manul'")
-        #expect(issue.hint == "did you mean 'manual'? known strategies: single, manual")
+        #expect(issue.hint == "did you mean 'manual'? known strategies: " + StrategyCatalog.names.joined(separator: ", "))
+        #expect(StrategyCatalog.names.contains("mha"))
     }
 
     @Test func unknownAndMistypedStrategyOptions() {
