@@ -99,7 +99,7 @@ public enum HTMLReport {
         let best = Dictionary(uniqueKeysWithValues: ReportMetric.comparison.map { ($0.name, g.best($0.name)) })
         for (i, a) in g.architectures.enumerated() {
             s += "<tr><td><span class=\"dot c\(i % 8)\"></span>\(e(a.scenarioName))<br><span class=\"small muted\">\(e(a.scenarioFile))</span></td>"
-            s += "<td>\(e(a.strategy))</td><td class=\"num\">\(a.runs.count)</td>"
+            s += "<td class=\"nowrap\">\(e(a.strategy))</td><td class=\"num\">\(a.runs.count)</td>"
             for m in ReportMetric.comparison {
                 s += cell(a.stats(m.name), m, unit: g.unit(m), best: best[m.name] == i, never: a.never(m.name))
             }
@@ -268,7 +268,7 @@ public enum HTMLReport {
         code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f2f4f8;padding:1px 4px;border-radius:3px}
         table{border-collapse:collapse;margin:6px 0}th,td{padding:5px 9px;border-bottom:1px solid #e3e7ee;vertical-align:top;text-align:left}
         th{background:#f4f6fa;font-weight:600;font-size:13px}td.num,th.num{text-align:right}
-        table.cmp td{font-variant-numeric:tabular-nums}.mean{font-size:15px;white-space:nowrap}.spread{display:block;color:#6b7385;font-size:11.5px;white-space:nowrap}
+        table.cmp td{font-variant-numeric:tabular-nums}.mean{font-size:15px;white-space:nowrap}.nowrap{white-space:nowrap}.spread{display:block;color:#6b7385;font-size:11.5px;white-space:nowrap}
         td.best .mean{font-weight:700;color:#1b7a34}b.best{color:#1b7a34}.na{color:#9aa1ad}td.never,b.never{color:#c0392b;font-weight:600}
         table.runs{width:100%}table.runs td{font-size:13px}table.runs td.num{white-space:nowrap}
         .note{color:#5a6275;font-size:12.5px;margin:4px 0 10px}.warn{background:#fff4e5;border-left:4px solid #f08c00;padding:6px 10px}

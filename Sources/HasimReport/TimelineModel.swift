@@ -122,9 +122,10 @@ public struct TimelineModel: Sendable {
         self.failovers = failovers
 
         var key: [KeyEvent] = []
-        // Set-up at time 0 (the initial VIP, ...) is not an event worth a number.
+        // Set-up in the first second (the initial VIP and its gratuitous ARP, ...)
+        // is not an event worth a number; a fault always is.
         for (i, r) in timeline.enumerated() {
-            if let c = Self.category(r.kind), r.time > 0 || c == "fault" {
+            if let c = Self.category(r.kind), r.time >= Time.second || c == "fault" {
                 key.append(KeyEvent(number: key.count + 1, index: i, row: r, category: c))
             }
         }

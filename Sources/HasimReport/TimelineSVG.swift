@@ -17,10 +17,13 @@ public enum TimelineSVG {
         var y = 4.0
 
         // Numbered badges of key events. Events closer than a badge's width merge
-        // into one badge "6–10"; badges that would still overlap stack in rows.
+        // into one badge "6–10" (faults excepted); badges that would still overlap
+        // stack in rows.
         var clusters: [[TimelineModel.KeyEvent]] = []
         for e in m.keyEvents {
-            if let first = clusters.last?.first, x(e.row.time) - x(first.row.time) < 16 {
+            // A fault keeps a badge of its own.
+            if let first = clusters.last?.first, x(e.row.time) - x(first.row.time) < 16,
+               first.category != "fault", e.category != "fault" {
                 clusters[clusters.count - 1].append(e)
             } else {
                 clusters.append([e])
@@ -46,7 +49,6 @@ public enum TimelineSVG {
         body.append(text(8, badgeTop + 12, "key events", cls: "tl-label muted"))
 
         // Failover span(s).
-        let failoverY = y
         if !m.failovers.isEmpty {
             body.append(text(8, y + 10, "failover", cls: "tl-label"))
             for f in m.failovers {
@@ -97,7 +99,7 @@ public enum TimelineSVG {
         for seg in probeSegments(m) {
             body.append(rect(x(seg.start), y + 6, w(x(seg.start), x(seg.end)), 16, cls: seg.state, title: seg.label + span(seg)))
             if seg.state == "pr-fail" {
-                body.append(inside(x(seg.start), x(seg.end), y + 18, "writes fail · " + Units.duration(seconds: Time.seconds(seg.end - seg.start))))
+                body.append(inside(x(seg.start), x(seg.end), y + 18, "writes fail"))
             }
         }
         y += 32
