@@ -58,6 +58,9 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var common: CommonRunOptions
 
+    @Flag(name: .long, help: "Also print each run's timeline: faults, detection, every failover step, VIP/DNS moves, replication errors.")
+    var timeline = false
+
     mutating func run() throws {
         do {
             let scenarios = try Runner.load(try ScenarioFiles.expand(files))
@@ -68,6 +71,9 @@ struct RunCommand: ParsableCommand {
             try Runner.write(reports, to: path, command: "run", arguments: CommandLine.arguments.dropFirst().map { $0 })
             if !common.quiet {
                 print(SummaryTable.render(reports))
+                if timeline {
+                    for r in reports { print("\n" + TimelineTable.render(r)) }
+                }
                 print("\nresults: \(path)")
             }
         } catch let e as CLIError {

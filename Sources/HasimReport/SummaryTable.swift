@@ -30,19 +30,28 @@ public enum SummaryTable {
         return Time.formatFixed(m.value, 2)
     }
 
-    /// Plain aligned text: readable in a terminal and pasteable into a ticket.
-    public static func table(_ rows: [[String]]) -> String {
+    /// Plain aligned text: readable in a terminal and pasteable into a ticket. Columns
+    /// from `numericFrom` on are right-aligned (numbers), the others left-aligned.
+    public static func table(_ rows: [[String]], numericFrom: Int = 3) -> String {
         guard let header = rows.first else { return "" }
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func line(_ r: [String]) -> String {
             r.enumerated().map { i, c in
                 let pad = String(repeating: " ", count: widths[i] - c.count)
-                return i < 3 ? c + pad : pad + c
-            }.joined(separator: "  ")
+                return i < numericFrom ? c + pad : pad + c
+            }.joined(separator: "  ").trimmingTrailingSpaces()
         }
         var out = [line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
         out += rows.dropFirst().map(line)
         return out.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = Substring(self)
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
     }
 }
