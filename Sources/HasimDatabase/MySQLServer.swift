@@ -38,6 +38,7 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     public private(set) var storage = Storage()
     public private(set) var state: State = .down
     public private(set) var readOnly = false
+    public private(set) var superReadOnly = false
     /// CHANGE MASTER TO target, kept in mysql.slave_master_info (durable).
     public private(set) var source: IPAddress?
     public private(set) var replicationFailures: [ReplicationFailure] = []
@@ -143,6 +144,7 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
         commitsSinceCheckpoint = 0
         nextCheckpoint = sim.now + config.checkpointInterval
         readOnly = config.readOnlyAtStartup
+        superReadOnly = false
         network.listen(process, port: config.port, self)
         sim.record(name, .mysqlReady, readOnly ? "read_only=ON" : "read_only=OFF")
         // skip_slave_start=OFF: a configured replica starts its threads on boot.
@@ -256,6 +258,13 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
         case .setReadOnly(let ro):
             if readOnly != ro { sim.record(name, .readOnly, ro ? "ON" : "OFF") }
             readOnly = ro
+            // MySQL: read_only=OFF also turns super_read_only off.
+            if !ro { superReadOnly = false }
+            reply(s, id, .ok(affected: 0, insertID: nil))
+        case .setSuperReadOnly(let sro):
+            if superReadOnly != sro { sim.record(name, .readOnly, sro ? "super_read_only=ON" : "super_read_only=OFF") }
+            superReadOnly = sro
+            if sro { readOnly = true }
             reply(s, id, .ok(affected: 0, insertID: nil))
         case .stopReplica:
             stopReplicaThreads()
@@ -290,6 +299,8 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
         case .showMasterStatus:
             reply(s, id, .masterStatus(executed: storage.gtidExecuted, readOnly: readOnly, binlogPosition: storage.binlog.count))
         case .applyEvents(let events):
+            // Run by a SUPER user (the failover tool): only super_read_only stops it.
+            if superReadOnly { reply(s, id, .error(.superReadOnly)); return }
             var applied = 0
             for e in events where !storage.gtidExecuted.contains(e.gtid) {
                 if let err = storage.conflict(e.change) {

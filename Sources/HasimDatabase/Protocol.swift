@@ -18,6 +18,7 @@ public struct MySQLError: Error, Sendable, Equatable, CustomStringConvertible {
         MySQLError(code: 1032, message: "Can't find record in '\(table)'")
     }
     public static let readOnly = MySQLError(code: 1290, message: "The MySQL server is running with the --read-only option so it cannot execute this statement")
+    public static let superReadOnly = MySQLError(code: 1290, message: "The MySQL server is running with the --super-read-only option so it cannot execute this statement")
     public static func cannotConnect(_ host: String, timedOut: Bool) -> MySQLError {
         MySQLError(code: 2003, message: "Can't connect to MySQL server on '\(host)' (\(timedOut ? 110 : 111))")
     }
@@ -36,6 +37,9 @@ public enum Query: Sendable, Equatable {
     /// SELECT 1.
     case ping
     case setReadOnly(Bool)
+    /// SET GLOBAL super_read_only: also refuses writes from SUPER sessions (the tools'
+    /// own statements); ON implies read_only ON. Replication threads still apply.
+    case setSuperReadOnly(Bool)
     case stopReplica
     case startReplica
     /// RESET SLAVE ALL: forget the source.

@@ -178,3 +178,69 @@ final class Lab {
         #expect(!s.isSubset(of: t))
     }
 }
+
+@Suite struct TopologyTests {
+    @Test func chainedReplicaReceivesThroughTheIntermediateWithLogSlaveUpdates() throws {
+        let lab = Lab()
+        let h3 = lab.net.addHost("db3", site: "lan")
+        var c3 = ServerConfig(serverID: 3)
+        c3.readOnlyAtStartup = true
+        let leaf = MySQLServer(name: "db3", host: h3, network: lab.net, config: c3)
+        leaf.seed(hotRows: 10)
+        leaf.configureReplica(of: "db2")  // db1 -> db2 -> db3
+        leaf.start(immediately: true)
+        let app = lab.app()
+        app.startWorkload(writesPerSecond: 200, updateFraction: 0.3, hotRows: 10, probeInterval: 0, start: 0, stop: Time.s(5))
+        lab.sim.run(until: Time.s(7))
+        #expect(app.ledger.count > 800)
+        #expect(leaf.storage.gtidExecuted == lab.primary.storage.gtidExecuted)
+        for e in app.ledger { #expect(leaf.storage.appliedTxids.contains(e.txid)) }
+    }
+
+    @Test func withoutLogSlaveUpdatesTheChainStopsAtTheIntermediate() throws {
+        let sim = Simulation(seed: 2)
+        let net = Network(sim: sim)
+        let hs = ["db1", "db2", "db3", "app"].map { net.addHost($0, site: "lan") }
+        var c2 = ServerConfig(serverID: 2)
+        c2.logSlaveUpdates = false
+        let s1 = MySQLServer(name: "db1", host: hs[0], network: net, config: ServerConfig(serverID: 1))
+        let s2 = MySQLServer(name: "db2", host: hs[1], network: net, config: c2)
+        let s3 = MySQLServer(name: "db3", host: hs[2], network: net, config: ServerConfig(serverID: 3))
+        s2.configureReplica(of: "db1")
+        s3.configureReplica(of: "db2")
+        for s in [s1, s2, s3] { s.seed(hotRows: 1); s.start(immediately: true) }
+        let app = ApplicationClient(name: "app", host: hs[3], network: net, address: "db1", config: ClientConfig())
+        for _ in 0..<5 { app.submit(.insert(table: .orders, txid: 0), isProbe: false) }
+        sim.run(until: Time.s(2))
+        #expect(s2.storage.rowCount(.orders) == 5)
+        #expect(s3.storage.rowCount(.orders) == 0, "MySQL 5.7's default: a replica does not log what it applies")
+    }
+
+    @Test func superReadOnlyStopsTheToolsOwnWritesButNotReplication() throws {
+        let lab = Lab()
+        let admin = AdminClient(name: "tool", host: lab.appHost, network: lab.net)
+        var results: [QueryResult] = []
+        admin.execute(.setSuperReadOnly(true), on: "db2") { if case .success(let r) = $0 { results.append(r) } }
+        lab.sim.run(until: Time.ms(10))
+        #expect(lab.replica.readOnly && lab.replica.superReadOnly)
+        let event = BinlogEvent(gtid: GTID(origin: 9, seq: 1), txid: 77,
+                                change: .insert(table: .orders, key: 500, row: Row(value: 77, txid: 77)), originalCommit: 0)
+        admin.execute(.applyEvents([event]), on: "db2") { if case .success(let r) = $0 { results.append(r) } }
+        lab.sim.run(until: Time.ms(20))
+        #expect(results.last == .error(.superReadOnly))
+        // read_only alone lets the SUPER tool write.
+        admin.execute(.setReadOnly(false), on: "db2") { _ in }
+        admin.execute(.setReadOnly(true), on: "db2") { _ in }
+        lab.sim.run(until: Time.ms(30))
+        #expect(!lab.replica.superReadOnly)
+        admin.execute(.applyEvents([event]), on: "db2") { if case .success(let r) = $0 { results.append(r) } }
+        lab.sim.run(until: Time.ms(40))
+        #expect(results.last == .ok(affected: 1, insertID: nil))
+        // Replication applies under super_read_only.
+        admin.execute(.setSuperReadOnly(true), on: "db2") { _ in }
+        let app = lab.app()
+        app.submit(.insert(table: .orders, txid: 0), isProbe: false)
+        lab.sim.run(until: Time.ms(200))
+        #expect(lab.replica.storage.rowCount(.orders) == 2)
+    }
+}
