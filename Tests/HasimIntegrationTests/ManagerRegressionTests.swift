@@ -102,4 +102,17 @@ import HasimResults
         #expect(short.metric("split_brain_time") == 0)
         #expect(short.metric("duplicate_vip_time") == 0)
     }
+
+    @Test func mhaRefusesASecondFailoverWithinLastFailoverMinute() throws {
+        let guarded = try report(scenario("mha-second-failure-within-8h.yaml"))
+        #expect(guarded.metric("failovers") == 1)
+        #expect(guarded.timeline.contains { $0.kind == "failover_step_failed" && $0.detail.contains("last failover") })
+        // Flip the guard: with last_failover_minute 1, the second failure fails over to db3.
+        let unguarded = try report(scenario("mha-second-failure-within-8h.yaml") {
+            $0.replacingOccurrences(of: "options: {manager_host: mha1, candidate_master: db2}",
+                                    with: "options: {manager_host: mha1, candidate_master: db2, last_failover_minute: 1}")
+        })
+        #expect(unguarded.metric("failovers") == 2)
+        #expect(unguarded.metric("write_downtime")! < guarded.metric("write_downtime")! - 60)
+    }
 }

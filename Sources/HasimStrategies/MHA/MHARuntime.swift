@@ -116,8 +116,10 @@ final class MHARuntime: StrategyRuntime {
 
     // MARK: failover (MasterFailover.pm)
 
+    /// The master's slaves as configured now (CHANGE MASTER TO), not as at the start:
+    /// after a failover they follow the new master.
     private var slaves: [MySQLServer] {
-        d.replicas.filter { $0.source === master }.map(\.replica)
+        d.servers.filter { $0 !== master && $0.source == master.host.address }
     }
 
     private func failover() {

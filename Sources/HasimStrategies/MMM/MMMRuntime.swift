@@ -78,38 +78,84 @@ final class MMMRuntime: StrategyRuntime {
         d.sim.after(checkPeriod) { [weak self] in self?.checkRound() }
     }
 
-    /// ping (fping, 500 ms) and mysql (connect + SELECT NOW(), timeout 2 s).
+    /// ping (fping, 500 ms) and mysql (connect + SELECT NOW(), timeout 2 s); for
+    /// replicating hosts also rep_threads (Slave_IO/SQL_Running) and rep_backlog
+    /// (Seconds_Behind_Master <= max_backlog) from SHOW SLAVE STATUS.
     private func check(_ s: MySQLServer) {
         d.network.ping(from: monitorProcess, to: s.host.address, timeout: Time.ms(500)) { [weak self] pingOK in
             guard let self else { return }
             self.mysql.execute(.ping, on: s.host.address, connectTimeout: self.checkTimeout, timeout: self.checkTimeout) { [weak self] r in
                 guard let self else { return }
-                var ok = pingOK
-                if case .success(.ok) = r {} else { ok = false }
-                self.checked(s, ok: ok)
+                var alive = pingOK
+                if case .success(.ok) = r {} else { alive = false }
+                guard alive, s.source != nil, s !== self.activeMaster else {
+                    self.checked(s, alive: alive, threads: true, backlog: true)
+                    return
+                }
+                self.mysql.execute(.showReplicaStatus, on: s.host.address, connectTimeout: self.checkTimeout,
+                                   timeout: self.checkTimeout) { [weak self] r in
+                    guard let self else { return }
+                    var threads = false, backlog = false
+                    if case .success(.replicaStatus(let st?)) = r {
+                        threads = st.ioRunning == "Yes" && st.sqlRunning
+                        backlog = (st.secondsBehind ?? 0) <= self.maxBacklog
+                    }
+                    self.checked(s, alive: true, threads: threads, backlog: backlog)
+                }
             }
         }
     }
 
-    private func checked(_ s: MySQLServer, ok: Bool) {
-        if ok {
-            failingSince[s.name] = nil
+    /// When a check has been failing for at least trap_period (lib/Monitor/Checker.pm).
+    private func failedLongEnough(_ key: String, ok: Bool) -> Bool {
+        if ok { failingSince[key] = nil; return false }
+        let since = failingSince[key] ?? d.sim.now
+        failingSince[key] = since
+        return d.sim.now - since >= trapPeriod
+    }
+
+    private func setState(_ s: MySQLServer, _ new: String, _ why: String) {
+        guard state[s.name] != new else { return }
+        record("mmm_mond", .alert, "\(s.name): \(state[s.name] ?? "?") -> \(new) (\(why))")
+        state[s.name] = new
+    }
+
+    /// The host state machine of lib/Monitor/Monitor.pm (simplified to the states that
+    /// decide the writer role).
+    private func checked(_ s: MySQLServer, alive: Bool, threads: Bool, backlog: Bool) {
+        let down = failedLongEnough(s.name + "/mysql", ok: alive)
+        let repFail = failedLongEnough(s.name + "/rep_threads", ok: threads)
+        let repDelay = failedLongEnough(s.name + "/rep_backlog", ok: backlog)
+        let current = state[s.name] ?? "ONLINE"
+        if down {
+            guard current != "HARD_OFFLINE" && current != "AWAITING_RECOVERY" else { return }
+            setState(s, "HARD_OFFLINE", "ping/mysql checks failing for trap_period")
+            if s === activeMaster && !failedOver { moveWriterRole(from: s) }
             return
         }
-        let since = failingSince[s.name] ?? d.sim.now
-        failingSince[s.name] = since
-        // Reported only once it has failed for at least trap_period.
-        guard d.sim.now - since >= trapPeriod, state[s.name] == "ONLINE" else { return }
-        state[s.name] = "HARD_OFFLINE"
-        record("mmm_mond", .alert, "\(s.name): ONLINE -> HARD_OFFLINE (checks failing since \(Time.format(since)))")
-        if s === activeMaster && !failedOver { moveWriterRole(from: s) }
+        if current == "HARD_OFFLINE" {
+            // auto_set_online = 0: a recovered host waits for an operator.
+            if alive { setState(s, "AWAITING_RECOVERY", "checks pass again") }
+            return
+        }
+        guard current != "AWAITING_RECOVERY" else { return }
+        // Replication failures count only while the host's source is ONLINE; the active
+        // master is never put into REPLICATION_FAIL/DELAY.
+        let sourceOnline = s.source.flatMap { a in d.servers.first { $0.host.address == a } }.map { state[$0.name] == "ONLINE" } ?? false
+        if s !== activeMaster && sourceOnline && repFail {
+            setState(s, "REPLICATION_FAIL", "rep_threads failing for trap_period")
+        } else if s !== activeMaster && sourceOnline && repDelay {
+            setState(s, "REPLICATION_DELAY", "Seconds_Behind_Master above max_backlog \(Time.format(maxBacklog))")
+        } else if alive && threads && backlog {
+            setState(s, "ONLINE", "checks pass")
+        }
     }
 
     // MARK: role transition (doc/mmm_monitor.texi "Role transition")
 
     private func moveWriterRole(from old: MySQLServer) {
         guard state[standby.name] == "ONLINE" else {
-            record("mmm_mond", .failoverStepFailed, "no ONLINE master for the writer role")
+            record("mmm_mond", .failoverStepFailed, "no ONLINE master for the writer role (\(standby.name) is \(state[standby.name] ?? "?"))")
             return
         }
         failedOver = true
