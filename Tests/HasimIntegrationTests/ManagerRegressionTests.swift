@@ -115,4 +115,15 @@ import HasimResults
         #expect(unguarded.metric("failovers") == 2)
         #expect(unguarded.metric("write_downtime")! < guarded.metric("write_downtime")! - 60)
     }
+
+    @Test func mmmWillNotPromoteAStandbyThatLagsBeyondMaxBacklog() throws {
+        let lagging = try report(scenario("mmm-lagging-standby.yaml"))
+        #expect(lagging.metric("failovers") == 0)
+        #expect(lagging.timeline.contains { $0.detail.contains("REPLICATION_DELAY") })
+        let tolerant = try report(scenario("mmm-lagging-standby.yaml") {
+            $0.replacingOccurrences(of: "options: {monitor_host: mon1}", with: "options: {monitor_host: mon1, max_backlog: 10m}")
+        })
+        #expect(tolerant.metric("failovers") == 1)
+        #expect(tolerant.metric("write_downtime")! < lagging.metric("write_downtime")!)
+    }
 }
