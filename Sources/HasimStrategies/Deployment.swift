@@ -14,6 +14,8 @@ extension TraceKind {
     public static let failoverStepFailed = TraceKind("failover_step_failed")
     /// Clients can write to the new primary.
     public static let failoverComplete = TraceKind("failover_complete")
+    /// A role (e.g. an MMM reader VIP) moved from one host to another.
+    public static let roleChange = TraceKind("role_change")
 }
 
 /// What a strategy acts on: the simulated hosts, servers and the application.
@@ -59,6 +61,9 @@ public enum StrategyFactory {
         case MHA.descriptor.name: return MHARuntime(options: options, deployment: deployment)
         case MMM.descriptor.name: return MMMRuntime(options: options, deployment: deployment)
         case HeartbeatMon.descriptor.name: return HeartbeatMonRuntime(options: options, deployment: deployment)
+        case DRBD.descriptor.name: return DRBDRuntime(options: options, deployment: deployment)
+        case SharedDisk.descriptor.name: return SharedDiskRuntime(options: options, deployment: deployment)
+        case Galera.descriptor.name: return GaleraRuntime(options: options, deployment: deployment)
         default: return nil
         }
     }

@@ -126,4 +126,43 @@ import HasimResults
         #expect(tolerant.metric("failovers") == 1)
         #expect(tolerant.metric("write_downtime")! < lagging.metric("write_downtime")!)
     }
+
+    @Test func mmmReaderRolesLeaveAFailedSlave() throws {
+        let text = """
+        name: MMM reader roles
+        duration: 2m
+        quiesce: 10s
+        topology:
+          sites:
+            idc1: [db1, db2, s1, s2, mon1, app1, app2]
+          databases:
+            db1: {role: primary, source: db2}
+            db2: {role: replica, source: db1}
+            s1: {role: replica, source: db1}
+            s2: {role: replica, source: db1}
+        front_door:
+          vip: {address: 10.0.0.100, site: idc1, holder: db1}
+        architecture:
+          strategy: mmm
+          options: {monitor_host: mon1, reader_vips: "10.0.0.101, 10.0.0.102, 10.0.0.103, 10.0.0.104"}
+        workload:
+          - {client: app1, writes_per_second: 100}
+          - {client: app2, address: 10.0.0.103, writes_per_second: 0, reads_per_second: 50}
+        faults:
+          - {at: 40s, host_crash: s1}
+        """
+        let s = try ScenarioLoader.load(text: text, file: "readers.yaml")
+        let outcome = try ScenarioRunner.run(s, seed: 1)
+        let moves = outcome.trace.filter { $0.kind.name == "role_change" }
+        // One reader VIP per host at the start (balanced), then s1's moves away.
+        #expect(moves.filter { $0.time == 0 }.count == 4)
+        let moved = try #require(moves.first { $0.time > 0 })
+        #expect(moved.detail.hasPrefix("reader(10.0.0.103): s1 -> "))
+        // Reads through the reader VIP went to s1, then continue on its new holder.
+        #expect(outcome.reads.contains { $0.server == "s1" && $0.at < 40 * 1_000_000_000 })
+        #expect(outcome.reads.contains { $0.server != "s1" && $0.at > moved.time })
+        // The read-only group sent no probe writes; the writer was never disturbed.
+        #expect(outcome.probeGroups[1].isEmpty)
+        #expect(MetricsCalculator.report(outcome).metric("write_downtime") == 0)
+    }
 }

@@ -606,7 +606,8 @@ final class ScenarioBuilder {
             if let v = read(n, m.path(key)) { assign(v) } else { ok = false }
         }
         set("address", r.string) { w.address = $0 }
-        set("writes_per_second", positiveNumber) { w.writesPerSecond = $0 }
+        // 0: a read-only application group (e.g. behind MMM's reader VIPs): no writes, no probes.
+        set("writes_per_second", nonNegativeNumber) { w.writesPerSecond = $0 }
         set("reads_per_second", nonNegativeNumber) { w.readsPerSecond = $0 }
         set("update_fraction", r.probability) { w.updateFraction = $0 }
         set("hot_rows", { self.intAtLeast(1, $0, path: $1) }) { w.hotRows = $0 }

@@ -71,13 +71,16 @@ public enum ScenarioRunner {
             }
         }
         let primary = scenario.topology.databases.first { $0.role == .primary }.flatMap { server($0.host) } ?? servers[0]
-        for s in servers { s.start(immediately: true) }
+        // A strategy with its own node kind (galera) starts its nodes itself; the MySQLServers stay down.
+        let ownNodes = StrategyFactory.ownsDatabaseNodes(scenario.architecture.strategy)
+        if !ownNodes { for s in servers { s.start(immediately: true) } }
 
         let deployment = Deployment(sim: sim, network: network, servers: servers, initialPrimary: primary, replicas: replicas)
         guard let strategy = StrategyFactory.make(scenario.architecture.strategy, options: scenario.architecture.options,
                                                   deployment: deployment) else {
             throw RunError.unknownStrategy(scenario.architecture.strategy)
         }
+        let nodes = strategy as? DatabaseNodeProvider
         let frontDoor = scenario.frontDoor.map { FrontDoorRuntime($0, network: network) }
         var apps: [ApplicationClient] = []
         for (i, w) in scenario.workloads.enumerated() {
@@ -101,13 +104,14 @@ public enum ScenarioRunner {
         deployment.app = app
         strategy.start()
         for (w, a) in zip(scenario.workloads, apps) {
+            // A read-only group measures no write downtime: it sends no probe writes.
             a.startWorkload(writesPerSecond: w.writesPerSecond, updateFraction: w.updateFraction, hotRows: w.hotRows,
-                            probeInterval: w.probeInterval, start: w.start, stop: scenario.duration)
+                            probeInterval: w.writesPerSecond > 0 ? w.probeInterval : 0, start: w.start, stop: scenario.duration)
         }
 
         var applied: [AppliedFault] = []
         for (i, f) in scenario.faults.enumerated() {
-            applied.append(schedule(f, index: i, sim: sim, network: network, server: server))
+            applied.append(schedule(f, index: i, sim: sim, network: network, server: server, nodes: nodes))
         }
         observe?(sim)
         let end = scenario.duration + scenario.quiesce
@@ -122,7 +126,8 @@ public enum ScenarioRunner {
                             ?? network.resolve(app.address, from: app.process.host))
             .flatMap { id in servers.first { $0.host.id == id } }
         let snapshots = servers.map { s in
-            ServerSnapshot(name: s.name, storage: s.storage, isUp: s.state == .running,
+            ServerSnapshot(name: s.name, storage: nodes?.storage(of: s.name) ?? s.storage,
+                           isUp: nodes.map { $0.isUp(s.name) } ?? (s.state == .running),
                            source: s.source.flatMap { addr in network.resolve(addr, from: s.host) }
                                .flatMap { id in servers.first { $0.host.id == id }?.name },
                            sqlRunning: s.replicaStatus?.sqlRunning ?? false,
@@ -139,7 +144,8 @@ public enum ScenarioRunner {
     }
 
     private static func schedule(_ f: FaultSpec, index: Int, sim: Simulation, network: Network,
-                                 server: @escaping (String) -> MySQLServer?) -> AppliedFault {
+                                 server: @escaping (String) -> MySQLServer?,
+                                 nodes: DatabaseNodeProvider? = nil) -> AppliedFault {
         func ids(_ names: [String]) -> [HostID] { names.compactMap { network.host(named: $0)?.id } }
         let kind: String, target: String
         switch f.kind {
@@ -160,11 +166,13 @@ public enum ScenarioRunner {
             sim.at(f.at) {
                 sim.record(h, .fault, "mysqld killed")
                 server(h)?.crash()
+                nodes?.crashProcess(h)
             }
             if let r = f.recoverAfter {
                 sim.at(f.at + r) {
                     sim.record(h, .faultEnd, "mysqld started")
                     server(h)?.start()
+                    nodes?.startProcess(h)
                 }
             }
         case .partition(let a, let b, let oneWay):

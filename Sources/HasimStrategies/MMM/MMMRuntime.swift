@@ -20,6 +20,9 @@ final class MMMRuntime: StrategyRuntime {
     private let maxBacklog: SimTime
     private let agentTimeout: SimTime
     private let monitorHostName: String
+    private let readerVIPs: [IPAddress]
+    /// Reader VIP -> the host that holds the role, as the monitor assigned it.
+    private var readerHolder: [IPAddress: String] = [:]
 
     private var activeMaster: MySQLServer
     private let standby: MySQLServer
@@ -40,6 +43,7 @@ final class MMMRuntime: StrategyRuntime {
         maxBacklog = options.duration("max_backlog")
         agentTimeout = options.duration("agent_timeout")
         monitorHostName = options.string("monitor_host")
+        readerVIPs = hostList(options.string("reader_vips")).map { IPAddress($0) }
         activeMaster = deployment.initialPrimary
         let named = options.string("standby_master")
         let primary = deployment.initialPrimary
@@ -66,7 +70,43 @@ final class MMMRuntime: StrategyRuntime {
             agents[s.name] = HostAgent(name: "mmm_agentd", host: s.host, port: Self.agentPort, network: d.network, localServer: s)
             state[s.name] = "ONLINE"
         }
+        if !readerVIPs.isEmpty {
+            let vips = d.network.vips ?? VIPTable(network: d.network)
+            for v in readerVIPs { vips.addVIP(v, site: activeMaster.host.site) }
+            balanceReaders()
+        }
         d.sim.after(checkPeriod) { [weak self] in self?.checkRound() }
+    }
+
+    // MARK: reader roles (mode balanced)
+
+    /// Reader VIPs sit on ONLINE hosts only, spread evenly; a host that leaves ONLINE
+    /// loses them to the host with the fewest, and one coming back gets its share.
+    private func balanceReaders() {
+        let online = d.servers.filter { state[$0.name] == "ONLINE" }
+        guard !online.isEmpty else { return }
+        func count(_ s: MySQLServer) -> Int { readerVIPs.filter { readerHolder[$0] == s.name }.count }
+        func fewest() -> MySQLServer { online.min { count($0) < count($1) }! }
+        for v in readerVIPs where !online.contains(where: { $0.name == readerHolder[v] }) {
+            moveReader(v, to: fewest())
+        }
+        while let most = online.max(by: { count($0) < count($1) }), count(most) - count(fewest()) > 1,
+              let v = readerVIPs.first(where: { readerHolder[$0] == most.name }) {
+            moveReader(v, to: fewest())
+        }
+    }
+
+    private func moveReader(_ v: IPAddress, to new: MySQLServer) {
+        let old = readerHolder[v].flatMap { n in d.servers.first { $0.name == n } }
+        readerHolder[v] = new.name
+        record("mmm_mond", .roleChange, "reader(\(v)): \(old?.name ?? "-") -> \(new.name)")
+        if let old {
+            // The old holder's agent drops the address if it can be reached at all.
+            agentRun(.deleteVIP(v), on: old) { _ in }
+        }
+        agentRun(.addVIP(v), on: new) { [weak self] ok in
+            if !ok { self?.record(new.name, .failoverStepFailed, "agent: ip addr add \(v) (reader role)") }
+        }
     }
 
     private func record(_ node: String, _ kind: TraceKind, _ detail: String) { d.sim.record(node, kind, detail) }
@@ -118,6 +158,7 @@ final class MMMRuntime: StrategyRuntime {
         guard state[s.name] != new else { return }
         record("mmm_mond", .alert, "\(s.name): \(state[s.name] ?? "?") -> \(new) (\(why))")
         state[s.name] = new
+        if !readerVIPs.isEmpty { balanceReaders() }
     }
 
     /// The host state machine of lib/Monitor/Monitor.pm (simplified to the states that

@@ -1,0 +1,154 @@
+import HasimKernel
+import HasimNetwork
+import HasimDatabase
+
+/// Galera Cluster (MariaDB Galera / PXC): every node takes writes; write-sets are replicated in
+/// total order and certified; the nodes keep the group themselves (evs.*, pc.*). The only human
+/// is the operator who bootstraps a non-Primary survivor (pc.bootstrap=YES).
+public enum Galera {
+    public static let descriptor = StrategyDescriptor(
+        name: "galera",
+        summary: "Galera cluster: total-order write-set replication, certification (1213), quorum by weight (non-Primary refuses with 1047), flow control, IST/SST; operator bootstraps after quorum loss.",
+        options: [
+            OptionSpec("evs_keepalive_period", .duration, default: .duration(Time.s(1)),
+                       help: "evs.keepalive_period: keepalive when silent.", source: "galera gcomm/src/evs_proto.cpp (PT1S)"),
+            OptionSpec("evs_suspect_timeout", .duration, default: .duration(Time.s(5)),
+                       help: "evs.suspect_timeout: silence after which a member is dropped from the view (all survivors agree at once here).",
+                       source: "galera gcomm/src/defaults.cpp (PT5S)"),
+            OptionSpec("evs_inactive_timeout", .duration, default: .duration(Time.s(15)),
+                       help: "evs.inactive_timeout: hard limit regardless of consensus (not reached in this model: the survivors always agree at suspect_timeout).",
+                       source: "galera gcomm/src/defaults.cpp (PT15S)"),
+            OptionSpec("pc_weights", .string, default: .string(""),
+                       help: "pc.weight per node, comma-separated in topology order; empty = 1 each.",
+                       source: "galera gcomm/src/defaults.cpp (pc.weight = 1); documentation/weighted-quorum.rst"),
+            OptionSpec("gcs_fc_limit", .int, default: .int(16),
+                       help: "gcs.fc_limit: receive-queue length that triggers FC_PAUSE (scaled by sqrt(N) in multi-master).",
+                       source: "galera gcs/src/gcs_params.cpp (16)"),
+            OptionSpec("gcs_fc_factor", .double, default: .double(1.0),
+                       help: "gcs.fc_factor: resume when the queue falls to upper limit x factor.",
+                       source: "galera gcs/src/gcs_params.cpp (1.0)"),
+            OptionSpec("gcs_fc_master_slave", .bool, default: .bool(false),
+                       help: "gcs.fc_master_slave: no sqrt(N) scaling of the limit.", source: "galera gcs/src/gcs_params.cpp (no)"),
+            OptionSpec("apply_time", .duration, default: .duration(Time.us(200)),
+                       help: "Time an applier needs per remote write-set (5000 write-sets/s per node).",
+                       source: "our estimate: one small row change with wsrep_slave_threads=1 on SSD"),
+            OptionSpec("slow_node", .string, default: .string(""),
+                       help: "A node whose appliers are slow (disk saturated); empty = none.", source: "scenario choice (FC-23)"),
+            OptionSpec("slow_apply_time", .duration, default: .duration(Time.us(1250)),
+                       help: "apply_time of slow_node (800 write-sets/s as in FC-23).", source: "failure-cases.md FC-23"),
+            OptionSpec("local_commit", .duration, default: .duration(Time.us(500)),
+                       help: "Local execution and InnoDB commit on the node the client talks to.",
+                       source: "our estimate; same as mysql.commit_latency"),
+            OptionSpec("gcache_size_mb", .int, default: .int(128),
+                       help: "gcache.size in MB: write-sets a donor can send by IST.", source: "galera gcache/src/gcache_params.cpp (128M)"),
+            OptionSpec("writeset_bytes", .int, default: .int(1024),
+                       help: "Average write-set size, to convert gcache.size into write-sets.", source: "our estimate (a 1 KB row insert, FC-24)"),
+            OptionSpec("ist_per_writeset", .duration, default: .duration(Time.us(20)),
+                       help: "IST cost per write-set from the donor's gcache.", source: "our estimate (~50k write-sets/s)"),
+            OptionSpec("sst_duration", .duration, default: .duration(Time.s(60)),
+                       help: "Full state snapshot transfer (xtrabackup-v2) from the donor.", source: "our estimate for a few GB on a LAN"),
+            OptionSpec("startup_time", .duration, default: .duration(Time.s(5)),
+                       help: "mysqld start-up before the node contacts the group.", source: "our estimate"),
+            OptionSpec("bootstrap_delay", .duration, default: .duration(Time.s(300)),
+                       help: "How long the operator takes, once every node they can see is non-Primary, to run pc.bootstrap=YES on the most advanced one; 0 = never.",
+                       source: "our estimate of a paged DBA; percona/pxc-docs docs/crash-recovery.md describes the action"),
+            OptionSpec("operator_check_interval", .duration, default: .duration(Time.s(10)),
+                       help: "How often monitoring polls wsrep_cluster_status.", source: "our estimate (a Nagios-style check)"),
+        ],
+        validate: { t in
+            var problems: [String] = []
+            if t.primaries.count < 2 { problems.append("a galera cluster needs at least 2 databases with role: primary (every node is writable); found \(t.primaries.count)") }
+            if !t.replicas.isEmpty { problems.append("galera nodes do not replicate with CHANGE MASTER; give every database role: primary") }
+            return problems
+        })
+}
+
+extension StrategyFactory {
+    /// Strategies whose database hosts run their own node kind instead of plain MySQLServers.
+    public static func ownsDatabaseNodes(_ name: String) -> Bool { name == Galera.descriptor.name }
+}
+
+/// What the scenario runner needs from a strategy that runs its own database nodes.
+public protocol DatabaseNodeProvider: AnyObject {
+    func storage(of host: String) -> Storage?
+    func isUp(_ host: String) -> Bool
+    func crashProcess(_ host: String)
+    func startProcess(_ host: String)
+}
+
+public final class GaleraRuntime: StrategyRuntime, DatabaseNodeProvider {
+    let deployment: Deployment
+    let options: OptionValues
+    public let nodes: [GaleraNode]
+    private var bootstrapPending = false
+
+    init(options: OptionValues, deployment: Deployment) {
+        let hotRows = deployment.servers.first?.storage.rowCount(.counters) ?? 1
+        self.options = options
+        self.deployment = deployment
+        let n = deployment.servers.count
+        let weights = options.string("pc_weights").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let gcacheWS = max(1, options.int("gcache_size_mb") * 1_048_576 / max(1, options.int("writeset_bytes")))
+        var nodes: [GaleraNode] = []
+        for (i, s) in deployment.servers.enumerated() {
+            var c = GaleraConfig()
+            c.keepalivePeriod = options.duration("evs_keepalive_period")
+            c.suspectTimeout = options.duration("evs_suspect_timeout")
+            c.inactiveTimeout = options.duration("evs_inactive_timeout")
+            c.weight = i < weights.count ? weights[i] : 1
+            c.fcLimit = options.int("gcs_fc_limit")
+            c.fcFactor = options.double("gcs_fc_factor")
+            c.fcMasterSlave = options.bool("gcs_fc_master_slave")
+            c.applyTime = s.name == options.string("slow_node") ? options.duration("slow_apply_time") : options.duration("apply_time")
+            c.localCommit = options.duration("local_commit")
+            c.gcacheWriteSets = gcacheWS
+            c.istPerWriteSet = options.duration("ist_per_writeset")
+            c.sstDuration = options.duration("sst_duration")
+            c.startupTime = options.duration("startup_time")
+            // wsrep_auto_increment_control=ON.
+            c.autoIncrementIncrement = Int64(n)
+            c.autoIncrementOffset = Int64(i + 1)
+            let node = GaleraNode(name: s.name, index: i, host: s.host, network: deployment.network, config: c)
+            node.seed(hotRows: hotRows)
+            nodes.append(node)
+        }
+        for node in nodes { node.join(cluster: nodes) }
+        self.nodes = nodes
+        for node in nodes { node.startBootstrapped() }
+    }
+
+    public var applicationAddress: IPAddress { nodes[0].host.address }
+
+    public func start() {
+        let interval = options.duration("operator_check_interval")
+        if options.duration("bootstrap_delay") > 0 { watch(interval) }
+    }
+
+    /// Monitoring polls wsrep_cluster_status; when no running node is Primary, the operator is
+    /// paged and, bootstrap_delay later, bootstraps the most advanced node still non-Primary.
+    private func watch(_ interval: SimTime) {
+        let sim = deployment.sim
+        sim.after(interval) { [weak self] in
+            guard let self else { return }
+            let running = self.nodes.filter { $0.state != .down }
+            if !self.bootstrapPending, !running.isEmpty, running.allSatisfy({ !$0.isPrimary }) {
+                self.bootstrapPending = true
+                sim.record("operator", .alert, "no Primary Component: \(running.map { "\($0.name)=\($0.clusterStatus)" }.joined(separator: " "))")
+                sim.after(self.options.duration("bootstrap_delay")) {
+                    self.bootstrapPending = false
+                    let candidates = self.nodes.filter { $0.state != .down && !$0.isPrimary }
+                    // grastate.dat: the highest seqno is safe to bootstrap.
+                    guard let best = candidates.max(by: { ($0.lastSeqno, -$0.index) < ($1.lastSeqno, -$1.index) }) else { return }
+                    best.bootstrap()
+                }
+            }
+            self.watch(interval)
+        }
+    }
+
+    private func node(_ host: String) -> GaleraNode? { nodes.first { $0.name == host } }
+    public func storage(of host: String) -> Storage? { node(host)?.storage }
+    public func isUp(_ host: String) -> Bool { node(host).map { $0.state != .down } ?? false }
+    public func crashProcess(_ host: String) { node(host)?.crash() }
+    public func startProcess(_ host: String) { node(host)?.start() }
+}

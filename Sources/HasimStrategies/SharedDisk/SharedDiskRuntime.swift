@@ -1,0 +1,53 @@
+import HasimKernel
+import HasimNetwork
+import HasimDatabase
+import HasimWorkload
+
+/// RHCS-style active/standby on one shared LUN. The disk holds what the active mysqld
+/// wrote (sync_binlog=1, innodb_flush_log_at_trx_commit=1): after the old owner is
+/// fenced, the standby mounts that very disk, adds the VIP and starts mysqld, whose
+/// crash recovery replays the redo the old owner left. Nothing is mounted before the
+/// fence succeeds: a failing fence blocks the service.
+final class SharedDiskRuntime: StrategyRuntime {
+    private let d: Deployment
+    private let cluster: PacemakerCluster
+    private let mountTime: SimTime
+    private let primary: MySQLServer
+    private let standby: MySQLServer
+
+    init(options: OptionValues, deployment: Deployment) {
+        d = deployment
+        primary = deployment.initialPrimary
+        standby = deployment.replicas[0].replica
+        mountTime = options.duration("mount_time")
+        cluster = PacemakerCluster(deployment: deployment, settings: .init(
+            token: options.duration("token"), stonith: true,
+            fenceTime: options.duration("post_fail_delay") + options.duration("fence_time"),
+            stonithTimeout: options.duration("stonith_timeout"),
+            priorityFencingDelay: options.duration("priority_fencing_delay"),
+            monitorInterval: options.duration("monitor_interval"), monitorTimeout: options.duration("monitor_timeout")),
+            active: primary, standby: standby)
+    }
+
+    var applicationAddress: IPAddress { primary.host.address }
+
+    func start() {
+        // Cluster-managed mysqld, one my.cnf for both nodes (no read_only).
+        for s in [primary, standby] { s.setAutostart(false); s.setReadOnlyAtStartup(false) }
+        standby.stop()
+        cluster.recover = { [weak self] survivor, lost in self?.failover(survivor, from: lost) }
+        cluster.start()
+    }
+
+    private func failover(_ n: PacemakerCluster.Node, from old: PacemakerCluster.Node) {
+        d.sim.after(mountTime) { [weak self] in
+            guard let self, n.server.host.isUp, !old.server.host.isUp else { return }
+            // The LUN's blocks are what the fenced owner's mysqld last wrote.
+            n.server.mount(old.server.storage, redoPending: old.server.redoPending)
+            self.d.sim.record(n.server.name, .failoverStep, "fs: shared LUN mounted on /var/lib/mysql (journal replayed)")
+            self.cluster.addVIP(on: n)
+            self.cluster.becameActive(n)
+            self.cluster.startMySQL(on: n)
+        }
+    }
+}
