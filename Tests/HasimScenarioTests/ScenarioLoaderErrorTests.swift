@@ -173,8 +173,9 @@ private func appending(_ text: String) -> String { base + "\n" + text }
         // writes_per_second appears twice: a YAML duplicate-key error comes first.
         #expect(all.count == 1)
         #expect(all.first?.message == "duplicate key 'writes_per_second' in the same mapping")
-        let ranged = issues(replacing(14, with: "  writes_per_second: 0\n  pool_size: 0\n  retries: -1"))
-        #expect(ranged.map(\.message) == ["workload.writes_per_second must be greater than 0, found 0",
+        // writes_per_second 0 is a read-only application group; a negative rate is not.
+        let ranged = issues(replacing(14, with: "  writes_per_second: -5\n  pool_size: 0\n  retries: -1"))
+        #expect(ranged.map(\.message) == ["workload.writes_per_second must not be negative, found -5",
                                            "workload.pool_size must be at least 1, found 0",
                                            "workload.retries must be at least 0, found -1"])
         #expect(ranged.map(\.line) == [14, 15, 16])
