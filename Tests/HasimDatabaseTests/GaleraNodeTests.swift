@@ -1,0 +1,144 @@
+import Testing
+import HasimKernel
+import HasimNetwork
+@testable import HasimDatabase
+import HasimWorkload
+
+/// N Galera nodes and an application host; `sites` puts node i in sites[i] (one-way latency per pair of sites).
+final class GaleraLab {
+    let sim: Simulation
+    let net: Network
+    let nodes: [GaleraNode]
+    let appHost: Host
+
+    init(n: Int = 3, oneWay: SimTime = Time.us(200), crossSite: SimTime = Time.ms(5), sites: [String]? = nil,
+         configure: (Int, inout GaleraConfig) -> Void = { _, _ in }) {
+        sim = Simulation(seed: 1)
+        net = Network(sim: sim)
+        net.sameSite = LinkSpec(latency: .constant(oneWay))
+        net.crossSite = LinkSpec(latency: .constant(crossSite))
+        appHost = net.addHost("app", site: sites?.first ?? "lan")
+        var nodes: [GaleraNode] = []
+        for i in 0..<n {
+            let h = net.addHost("db\(i + 1)", site: sites?[i] ?? "lan")
+            var c = GaleraConfig()
+            c.autoIncrementIncrement = Int64(n)
+            c.autoIncrementOffset = Int64(i + 1)
+            configure(i, &c)
+            let node = GaleraNode(name: "db\(i + 1)", index: i, host: h, network: net, config: c)
+            node.seed(hotRows: 10)
+            nodes.append(node)
+        }
+        for node in nodes { node.join(cluster: nodes) }
+        for node in nodes { node.startBootstrapped() }
+        self.nodes = nodes
+    }
+
+    func app(_ node: Int, index: Int = 0) -> ApplicationClient {
+        ApplicationClient(name: "app\(index)", host: appHost, network: net, address: nodes[node].host.address,
+                          config: ClientConfig(), clientIndex: index)
+    }
+
+    func medianLatency(_ a: ApplicationClient) -> SimTime {
+        let l = a.ledger.filter { !$0.isProbe }.map { $0.ackedAt - $0.issuedAt }.sorted()
+        return l.isEmpty ? 0 : l[l.count / 2]
+    }
+}
+
+@Suite struct GaleraNodeTests {
+    @Test func writesReachEveryNodeInTheSameOrder() {
+        let lab = GaleraLab()
+        let a = lab.app(0)
+        a.startWorkload(writesPerSecond: 200, updateFraction: 0.3, hotRows: 10, probeInterval: 0, start: 0, stop: Time.s(10))
+        lab.sim.run(until: Time.s(12))
+        #expect(a.ledger.count > 1500)
+        #expect(a.failures.isEmpty)
+        for n in lab.nodes.dropFirst() {
+            #expect(n.storage.appliedTxids.count == lab.nodes[0].storage.appliedTxids.count)
+            #expect(n.storage.row(.counters, 3) == lab.nodes[0].storage.row(.counters, 3))
+        }
+    }
+
+    @Test func concurrentUpdatesOfTheSameRowOnTwoNodesFailCertification() {
+        func run(sameNode: Bool) -> (ApplicationClient, ApplicationClient, GaleraLab) {
+            let lab = GaleraLab()
+            let a = lab.app(0, index: 0), b = lab.app(sameNode ? 0 : 1, index: 1)
+            for x in [a, b] {
+                x.startWorkload(writesPerSecond: 200, updateFraction: 1.0, hotRows: 1, probeInterval: 0, start: 0, stop: Time.s(5))
+            }
+            lab.sim.run(until: Time.s(7))
+            return (a, b, lab)
+        }
+        let (a, b, lab) = run(sameNode: false)
+        let deadlocks = (a.failures + b.failures).filter { $0.code == 1213 }.count
+        #expect(deadlocks > 0)
+        #expect(lab.nodes.map(\.certificationFailures).reduce(0, +) > 0)
+        // Every node ends with the same counter: certification is deterministic.
+        #expect(Set(lab.nodes.map { $0.storage.row(.counters, 1)!.value }).count == 1)
+        // Flip: both writers on one node never conflict with each other.
+        let (c, d, _) = run(sameNode: true)
+        #expect((c.failures + d.failures).filter { $0.code == 1213 }.isEmpty)
+    }
+
+    @Test func commitLatencyFollowsTheWorstRoundTrip() {
+        func latency(_ n: Int, oneWay: SimTime) -> SimTime {
+            let lab = GaleraLab(n: n, oneWay: oneWay)
+            let a = lab.app(0)
+            a.startWorkload(writesPerSecond: 50, updateFraction: 0, hotRows: 10, probeInterval: 0, start: 0, stop: Time.s(5))
+            lab.sim.run(until: Time.s(6))
+            return lab.medianLatency(a)
+        }
+        let lan = latency(3, oneWay: Time.us(200))
+        let wan = latency(3, oneWay: Time.ms(5))
+        // The client is on the same LAN: 10 ms more for its own round trip, 10 ms more for the group's.
+        #expect(wan - lan >= Time.ms(19) && wan - lan <= Time.ms(21))
+        // More nodes: the commit waits for the slowest of more acks (constant latency here: equal).
+        #expect(latency(7, oneWay: Time.us(200)) >= lan)
+        // Two sites: one node 30 ms away (one way) sets the commit time for everyone.
+        let twoSites = GaleraLab(n: 3, oneWay: Time.us(200), crossSite: Time.ms(30), sites: ["a", "a", "b"])
+        let a = twoSites.app(0)
+        a.startWorkload(writesPerSecond: 20, updateFraction: 0, hotRows: 10, probeInterval: 0, start: 0, stop: Time.s(5))
+        twoSites.sim.run(until: Time.s(6))
+        #expect(twoSites.medianLatency(a) >= Time.ms(60))
+        #expect(twoSites.medianLatency(a) <= Time.ms(65))
+    }
+
+    @Test func oneSlowNodeThrottlesEveryWriterThroughFlowControl() {
+        func run(slow: Bool) -> (Int, GaleraLab) {
+            let lab = GaleraLab { i, c in if slow && i == 2 { c.applyTime = Time.ms(5) } }
+            let a = lab.app(0)
+            // 300 writes/s offered; the slow node applies 200/s.
+            a.startWorkload(writesPerSecond: 300, updateFraction: 0, hotRows: 10, probeInterval: 0, start: 0, stop: Time.s(20))
+            lab.sim.run(until: Time.s(20))
+            return (a.ledger.filter { $0.issuedAt >= Time.s(5) && $0.ackedAt < Time.s(20) }.count, lab)
+        }
+        let (fast, _) = run(slow: false)
+        let (slowCount, lab) = run(slow: true)
+        #expect(fast > 4300)
+        // Throughput falls to what the slowest node can apply (~200/s over 15 s).
+        #expect(slowCount < 3300)
+        #expect(lab.nodes[2].effectiveFCLimit == 28)
+        #expect(lab.nodes[0].flowControlPaused > Time.s(3))
+    }
+
+    @Test func rejoinUsesISTWhenTheGapFitsTheGcacheAndSSTOtherwise() {
+        func rejoin(gcache: Int) -> (ist: Bool, at: SimTime)? {
+            let lab = GaleraLab { _, c in c.gcacheWriteSets = gcache; c.sstDuration = Time.s(60) }
+            let a = lab.app(0)
+            a.startWorkload(writesPerSecond: 100, updateFraction: 0, hotRows: 10, probeInterval: 0, start: 0, stop: Time.s(120))
+            lab.sim.at(Time.s(10)) { lab.nodes[2].crash() }
+            lab.sim.at(Time.s(30)) { lab.nodes[2].start() }
+            lab.sim.run(until: Time.s(130))
+            #expect(lab.nodes[2].storage.appliedTxids.count == lab.nodes[0].storage.appliedTxids.count)
+            #expect(lab.nodes[2].storage.appliedTxids.subtracting(lab.nodes[0].storage.appliedTxids).isEmpty)
+            return lab.nodes[2].transfers.first.map { ($0.ist, $0.at) }
+        }
+        // ~2000 write-sets missed: a 100k gcache holds them, a 500 one does not.
+        let ist = rejoin(gcache: 100_000)
+        #expect(ist?.ist == true)
+        #expect(ist.map { $0.at < Time.s(40) } == true)
+        let sst = rejoin(gcache: 500)
+        #expect(sst?.ist == false)
+        #expect(sst.map { $0.at >= Time.s(95) } == true)
+    }
+}
