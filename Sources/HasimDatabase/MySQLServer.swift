@@ -4,6 +4,7 @@ import HasimNetwork
 extension TraceKind {
     public static let mysqlReady = TraceKind("mysql_ready")
     public static let mysqlStarting = TraceKind("mysql_starting")
+    public static let mysqlStopped = TraceKind("mysql_stopped")
     public static let replicationError = TraceKind("replication_error")
     public static let replicationIOError = TraceKind("replication_io_error")
     public static let replicationConnected = TraceKind("replication_connected")
@@ -122,6 +123,31 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     public func configureReplica(of address: IPAddress) { source = address }
 
     public func setReadOnlyAtStartup(_ ro: Bool) { config.readOnlyAtStartup = ro }
+
+    // MARK: block devices (DRBD, shared disk)
+
+    /// Optional: called with each client commit after the local write; the commit is
+    /// acknowledged when it calls back (DRBD protocol A/B/C). nil: acknowledged at once.
+    public var commitGate: ((BinlogEvent, @escaping () -> Void) -> Void)?
+    /// Commits since the last checkpoint: the redo crash recovery replays.
+    public var redoPending: Int { commitsSinceCheckpoint }
+    /// A cluster manager, not the init system, starts a cluster-managed mysqld.
+    public func setAutostart(_ on: Bool) { config.autostart = on }
+    /// Clean stop (a standby's mysqld that the cluster manager keeps stopped).
+    public func stop() {
+        guard state != .down else { return }
+        sim.record(name, .mysqlStopped, "")
+        network.processDied(process)
+        loseVolatileState()
+    }
+    /// Mounts a filesystem holding `storage` as the datadir (mysqld must be down);
+    /// the next start replays `redoPending` transactions. Not a replica any more.
+    public func mount(_ storage: Storage, redoPending: Int) {
+        guard state == .down else { return }
+        self.storage = storage
+        commitsSinceCheckpoint = redoPending
+        source = nil
+    }
 
     // MARK: lifecycle
 
@@ -365,7 +391,16 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
         if semiSyncOn && !mustWait { switchSemiSyncOff("no semi-sync replica connected (rpl_semi_sync_master_wait_no_slave=OFF)") }
         guard mustWait else {
             commit(event)
-            reply(w.session, w.queryID, .ok(affected: 1, insertID: insertID))
+            if let gate = commitGate {
+                // A replicated block device (DRBD) decides when the write is "written".
+                let l = life, session = w.session, queryID = w.queryID
+                gate(event) { [weak self] in
+                    guard let self, self.life == l, self.state == .running else { return }
+                    self.reply(session, queryID, .ok(affected: 1, insertID: insertID))
+                }
+            } else {
+                reply(w.session, w.queryID, .ok(affected: 1, insertID: insertID))
+            }
             return
         }
         let index = storage.binlog.count
