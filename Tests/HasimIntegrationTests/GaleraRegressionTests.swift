@@ -66,4 +66,52 @@ import HasimDatabase
         let dh = heavy.metric("write_downtime")!
         #expect(dh >= 4 && dh <= 6.5)
     }
+
+    @Test func oneSlowNodeThrottlesTheWholeCluster() throws {
+        let slow = try ScenarioRunner.run(scenario("galera-slow-node-flow-control.yaml"), seed: 1)
+        let acked = MetricsCalculator.report(slow).metric("acknowledged_writes")!
+        #expect(acked >= 11000 && acked <= 13500)
+        #expect(slow.trace.contains { $0.kind == .galeraFlowControl && $0.node == "db3" })
+        // Flip: db3 applies as fast as the others; nobody pauses the cluster.
+        let fast = try ScenarioRunner.run(scenario("galera-slow-node-flow-control.yaml") {
+            $0.replacingOccurrences(of: "options: {slow_node: db3, slow_apply_time: 5ms}", with: "options: {}")
+        }, seed: 1)
+        let ackedFast = MetricsCalculator.report(fast).metric("acknowledged_writes")!
+        #expect(ackedFast >= 16000)
+        #expect(!fast.trace.contains { $0.kind == .galeraFlowControl })
+        #expect(medianLatency(slow) > 5 * medianLatency(fast))
+    }
+
+    @Test func aRemoteNodeAddsItsRoundTripToEveryCommit() throws {
+        let two = try ScenarioRunner.run(scenario("galera-two-sites-latency.yaml"), seed: 1)
+        // Flip: db3 in the same site.
+        let one = try ScenarioRunner.run(scenario("galera-two-sites-latency.yaml") {
+            $0.replacingOccurrences(of: "idc1: [lb1, app1, db1, db2]\n    idc2: [db3]", with: "idc1: [lb1, app1, db1, db2, db3]")
+        }, seed: 1)
+        let extra = medianLatency(two) - medianLatency(one)
+        // One cross-site round trip (2 x 5 ms median).
+        #expect(extra >= Time.ms(9) && extra <= Time.ms(12))
+        // Adding nodes on the LAN raises the worst of the acks only a little.
+        let five = try ScenarioRunner.run(scenario("galera-two-sites-latency.yaml") {
+            $0.replacingOccurrences(of: "idc1: [lb1, app1, db1, db2]\n    idc2: [db3]", with: "idc1: [lb1, app1, db1, db2, db3, db4, db5]")
+              .replacingOccurrences(of: "db3: {role: primary}", with: "db3: {role: primary}\n    db4: {role: primary}\n    db5: {role: primary}")
+        }, seed: 1)
+        #expect(medianLatency(five) >= medianLatency(one))
+        #expect(medianLatency(five) < medianLatency(two))
+    }
+
+    @Test func rejoinByISTOrBySSTDependsOnTheGcache() throws {
+        let ist = try ScenarioRunner.run(scenario("galera-rejoin-ist.yaml"), seed: 1)
+        let istRecord = ist.trace.first { $0.kind == .galeraStateTransfer && $0.node == "db3" }
+        #expect(istRecord?.detail.hasPrefix("IST") == true)
+        #expect(istRecord.map { $0.time < Time.s(60) } == true)
+        #expect(MetricsCalculator.report(ist).metric("divergence") == 0)
+        // Flip: a 4 MB gcache cannot hold the ~6000 write-sets db3 missed.
+        let sst = try ScenarioRunner.run(scenario("galera-rejoin-ist.yaml") {
+            $0.replacingOccurrences(of: "gcache_size_mb: 128", with: "gcache_size_mb: 4")
+        }, seed: 1)
+        let sstRecord = sst.trace.first { $0.kind == .galeraStateTransfer && $0.node == "db3" }
+        #expect(sstRecord?.detail.hasPrefix("SST") == true)
+        #expect(sstRecord.map { $0.time >= Time.s(110) } == true)
+    }
 }
