@@ -297,19 +297,15 @@ public final class DRBDResource: EventHandler {
             return
         }
         n.cstate = .connected
-        if n.role == .secondary && !peerPrimary && n.newData == false && peerNewData == false {
-            sim.record(n.server.name, .drbdState, "Secondary/Secondary: Connected")
-            return
+        // Resync: the Secondary (no new data of its own) becomes SyncTarget and takes the
+        // Primary's blocks, its own unreplicated writes discarded. Done, instantaneously,
+        // when the Primary's end is connected: every later write is shipped.
+        if n.role == .primary && !peerNewData {
+            if n.newData { sim.record(p.server.name, .drbdState, "SyncTarget: resync from \(n.server.name) done; UpToDate") }
+            p.disk = n.server.storage
+            p.diskRedo = 0
+            n.newData = false
         }
-        // Resync: the node without new data becomes SyncTarget and takes the source's blocks
-        // (its own unreplicated writes are discarded). Modelled as instantaneous.
-        if n.role == .secondary && (peerNewData || peerPrimary) && !n.newData {
-            n.disk = p.role == .primary ? p.server.storage : p.disk
-            n.diskRedo = 0
-            sim.record(n.server.name, .drbdState, "SyncTarget: resync from \(p.server.name) done; UpToDate")
-        }
-        if n.role == .primary { n.newData = false }
-        n.newData = false
     }
 
     // MARK: writes
