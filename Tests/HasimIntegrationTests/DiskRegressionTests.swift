@@ -85,4 +85,14 @@ import HasimResults
         #expect(slowRedo.metric("write_downtime")! > drbd.metric("write_downtime")! + 10)
         #expect(slowRedo.metric("lost_transactions") == 0)
     }
+
+    @Test func aSharedDiskIsNotMountedUntilTheFenceSucceeds() throws {
+        // FC-19 variant A: the fence device does not answer within stonith-timeout.
+        let blocked = MetricsCalculator.report(try ScenarioRunner.run(scenario("shared-disk-vs-primary-crash.yaml") {
+            $0.replacingOccurrences(of: "  strategy: shared-disk", with: "  strategy: shared-disk\n  options: {fence_time: 90s}")
+        }, seed: 1))
+        #expect(blocked.timeline.contains { $0.kind == "failover_step_failed" && $0.detail.contains("stonith-timeout") })
+        #expect(!blocked.timeline.contains { $0.kind == "failover_complete" })
+        #expect(blocked.metric("write_downtime")! >= 59, "blocked from the crash at 60 s to the end at 2 min")
+    }
 }
