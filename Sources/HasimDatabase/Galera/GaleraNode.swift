@@ -43,6 +43,8 @@ public struct GaleraConfig: Sendable {
     public var startupTime: SimTime = Time.s(5)
     /// mysqld starts when its host boots (systemd enabled).
     public var autostart = true
+    /// wsrep_retry_autocommit: re-runs of an autocommit statement that failed certification.
+    public var retryAutocommit = 1
     /// wsrep_auto_increment_control=ON: increment = cluster size, offset = node index + 1.
     public var autoIncrementIncrement: Int64 = 1
     public var autoIncrementOffset: Int64 = 1
@@ -130,11 +132,13 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
     private var held: [WriteSet] = []
     // Origin state.
     private var nextLocal: Int64 = 1
-    private struct Waiting { var session: GaleraSession; var queryID: Int64; var ws: WriteSet; var seqno: Int64?; var acks: Set<Int>; var certified: Bool }
+    private struct Waiting { var session: GaleraSession; var queryID: Int64; var ws: WriteSet; var seqno: Int64?; var acks: Set<Int>; var certified: Bool; var retries: Int }
     private var waiting: [Int64: Waiting] = [:]
     private var buffered: [(Int64, WriteSet)] = []
     private var sessions: [GaleraSession] = []
     private var transferring = false
+    /// Started since it last belonged to a Primary Component.
+    private var restarted = false
 
     public init(name: String, index: Int, host: Host, network: Network, config: GaleraConfig) {
         self.name = name
@@ -193,6 +197,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
         let l = life
         state = .joining
         isPrimary = false
+        restarted = true
         view = [index]
         sim.record(name, .mysqlStarting, "start-up \(Time.format(config.startupTime))")
         sim.after(config.startupTime) { [weak self] in
@@ -240,7 +245,9 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
         guard state != .down else { return }
         sim.record(name, .galeraBootstrap, "pc.bootstrap=YES (view \(view.map { peers[$0].name }.joined(separator: ",")))")
         lastPrimaryView = view
-        if state == .joining && view == [index] { state = .synced }
+        // The bootstrapped node's data defines the cluster's state (grastate.dat safe_to_bootstrap).
+        if state == .joining && !transferring { state = .synced; buffered.removeAll() }
+        isPrimary = false
         setPrimary(true)
     }
 
@@ -291,7 +298,9 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
             peerSeqno[k.from] = k.seqno
             peerPrimary[k.from] = k.primary
             peerSynced[k.from] = k.synced
-            if !view.contains(k.from) { updateView() }
+            if !view.contains(k.from) || (!isPrimary && k.primary) { updateView(force: !isPrimary && k.primary) }
+            // A joiner waiting for a synced member to catch up from.
+            if isPrimary && state == .joining && !transferring && k.synced && k.primary && view.contains(k.from) { catchUp() }
         case let w as GWriteSet:
             if isPrimary && sequencer == index { order(w.ws) }
         case let o as GOrdered:
@@ -311,7 +320,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
     }
 
     /// The group: self plus every peer heard within evs.suspect_timeout.
-    private func updateView() {
+    private func updateView(force: Bool = false) {
         guard state != .down else { return }
         var v: [Int] = []
         for j in peers.indices where j == index || (lastHeard[j] >= 0 && sim.now - lastHeard[j] < config.suspectTimeout) {
@@ -322,7 +331,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
             if let c = out[j] { network.close(c, from: .client) }
             out[j] = nil
         }
-        guard v != view else { return }
+        guard v != view || force else { return }
         let gone = view.filter { !v.contains($0) }
         view = v
         for j in gone { pausedBy.remove(j) }
@@ -330,7 +339,11 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
         let base = lastPrimaryView.reduce(0) { $0 + peers[$1].config.weight }
         // Quorum: strictly more than half the weight of the last Primary Component; or joining a
         // peer that is Primary (a restarted node joins the existing component).
-        let quorum = 2 * w > base || (!isPrimary && v.contains { $0 != index && peerPrimary[$0] })
+        // A restarted node forms no component by weight: it joins a Primary peer, or, with
+        // pc.recovery, re-forms its saved component once every member of it is back (gvwstate.dat).
+        let quorum = restarted
+            ? (v.contains { $0 != index && peerPrimary[$0] } || lastPrimaryView.allSatisfy { v.contains($0) })
+            : (2 * w > base || (!isPrimary && v.contains { $0 != index && peerPrimary[$0] }))
         sim.record(name, .galeraView, "view \(v.map { peers[$0].name }.joined(separator: ",")) weight \(w)/\(base) -> \(quorum ? "Primary" : "non-Primary")")
         setPrimary(quorum)
         flowChanged()
@@ -340,6 +353,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
     private func setPrimary(_ p: Bool) {
         let was = isPrimary
         isPrimary = p
+        if p { restarted = false }
         guard p else {
             // Transactions in flight cannot be ordered outside a Primary Component.
             for (id, w) in waiting.sorted(by: { $0.key < $1.key }) {
@@ -351,16 +365,25 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
         lastPrimaryView = view
         if !was {
             // Entering a Primary Component: catch up if a member is ahead.
-            let ahead = view.filter { $0 != index && peerSeqno[$0] > appliedSeqno && peerSynced[$0] }
-            if let donor = ahead.first, !transferring {
-                state = .joining
-                transferring = true
-                send(GStateRequest(from: index, seqno: appliedSeqno), to: donor)
-            } else if state == .joining && !transferring {
-                state = .synced
-                drainBuffered()
-            }
+            catchUp()
             if sequencer == index { nextSeqno = max(nextSeqno, view.map { peerSeqno[$0] }.max().map { $0 + 1 } ?? 1, lastSeqno + 1) }
+        }
+    }
+
+    /// In a Primary Component: take state from a synced member that is ahead (IST/SST), wait if
+    /// only unsynced members are ahead, or declare this node synced.
+    private func catchUp() {
+        guard !transferring else { return }
+        let ahead = view.filter { $0 != index && peerSeqno[$0] > appliedSeqno }
+        // A synced member with another history position (ahead, or behind after a bootstrap of a
+        // less advanced node) gives this node its state.
+        if let donor = view.first(where: { $0 != index && peerSynced[$0] && peerSeqno[$0] != appliedSeqno }) {
+            state = .joining
+            transferring = true
+            send(GStateRequest(from: index, seqno: appliedSeqno), to: donor)
+        } else if state == .joining && ahead.isEmpty {
+            state = .synced
+            drainBuffered()
         }
     }
 
@@ -405,7 +428,13 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
             if !ok {
                 certificationFailures += 1
                 let w = waiting.removeValue(forKey: id)!
-                reply(w.session, w.queryID, .error(.certificationDeadlock))
+                if w.retries < config.retryAutocommit {
+                    // wsrep_retry_autocommit: the statement runs again, now after what it conflicted with.
+                    submit(w.ws.isInsert ? .insert(table: w.ws.table, txid: w.ws.txid) : .update(table: w.ws.table, key: w.ws.key, txid: w.ws.txid),
+                           id: w.queryID, from: w.session, retries: w.retries + 1)
+                } else {
+                    reply(w.session, w.queryID, .error(.certificationDeadlock))
+                }
             } else {
                 tryCommit(id)
             }
@@ -506,7 +535,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
 
     private func donate(to joiner: Int, joinerSeqno: Int64) {
         let oldest = gcacheHead < gcache.count ? gcache[gcacheHead].0 : lastSeqno + 1
-        let ist = joinerSeqno + 1 >= oldest
+        // IST only if the joiner's history is a prefix of ours and the gap is still in the gcache.
+        let ist = joinerSeqno <= lastSeqno && joinerSeqno + 1 >= oldest
         let gap = lastSeqno - joinerSeqno
         let duration = ist ? SimTime(gap) * config.istPerWriteSet : config.sstDuration
         sim.record(name, .galeraStateTransfer, "\(ist ? "IST" : "SST") to \(peers[joiner].name): \(gap) write-sets, \(Time.format(duration))")
@@ -563,22 +593,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
         guard state != .down else { return }
         guard isReady else { reply(s, id, .error(.wsrepNotReady)); return }
         switch query {
-        case .insert(let table, let txid), .update(let table, _, let txid):
-            var key: Int64 = 0
-            var isInsert = false
-            if case .insert = query {
-                key = storage.nextKey(table, increment: config.autoIncrementIncrement, offset: config.autoIncrementOffset)
-                isInsert = true
-            } else if case .update(_, let k, _) = query { key = k }
-            let ws = WriteSet(origin: index, localID: nextLocal, table: table, key: key, isInsert: isInsert, txid: txid, dependsOn: lastSeqno)
-            waiting[nextLocal] = Waiting(session: s, queryID: id, ws: ws, seqno: nil, acks: [], certified: false)
-            nextLocal += 1
-            // Local execution, then replication of the write-set to the group.
-            let l = life
-            sim.after(config.localCommit / 2) { [weak self] in
-                guard let self, self.life == l else { return }
-                self.send(GWriteSet(ws: ws), to: self.sequencer)
-            }
+        case .insert, .update:
+            submit(query, id: id, from: s, retries: 0)
         case .ping:
             reply(s, id, .ok(affected: 0, insertID: nil))
         case .selectLatest(let table):
@@ -593,6 +609,30 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
             sessions.removeAll { $0 !== s }
         default:
             reply(s, id, .ok(affected: 0, insertID: nil))
+        }
+    }
+
+    /// Executes a write locally and replicates its write-set to the group.
+    private func submit(_ query: Query, id: Int64, from s: GaleraSession, retries: Int) {
+        switch query {
+        case .insert(let table, let txid), .update(let table, _, let txid):
+            var key: Int64 = 0
+            var isInsert = false
+            if case .insert = query {
+                key = storage.nextKey(table, increment: config.autoIncrementIncrement, offset: config.autoIncrementOffset)
+                isInsert = true
+            } else if case .update(_, let k, _) = query { key = k }
+            let ws = WriteSet(origin: index, localID: nextLocal, table: table, key: key, isInsert: isInsert, txid: txid, dependsOn: lastSeqno)
+            waiting[nextLocal] = Waiting(session: s, queryID: id, ws: ws, seqno: nil, acks: [], certified: false, retries: retries)
+            nextLocal += 1
+            // Local execution, then replication of the write-set to the group.
+            let l = life
+            sim.after(config.localCommit / 2) { [weak self] in
+                guard let self, self.life == l else { return }
+                self.send(GWriteSet(ws: ws), to: self.sequencer)
+            }
+        default:
+            break
         }
     }
 }

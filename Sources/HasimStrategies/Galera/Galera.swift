@@ -32,6 +32,9 @@ public enum Galera {
             OptionSpec("apply_time", .duration, default: .duration(Time.us(200)),
                        help: "Time an applier needs per remote write-set (5000 write-sets/s per node).",
                        source: "our estimate: one small row change with wsrep_slave_threads=1 on SSD"),
+            OptionSpec("wsrep_retry_autocommit", .int, default: .int(1),
+                       help: "Times an autocommit statement that failed certification is re-run before the client sees 1213.",
+                       source: "galera documentation/mysql-wsrep-options.rst (wsrep_retry_autocommit = 1)"),
             OptionSpec("slow_node", .string, default: .string(""),
                        help: "A node whose appliers are slow (disk saturated); empty = none.", source: "scenario choice (FC-23)"),
             OptionSpec("slow_apply_time", .duration, default: .duration(Time.us(1250)),
@@ -101,6 +104,7 @@ public final class GaleraRuntime: StrategyRuntime, DatabaseNodeProvider {
             c.fcMasterSlave = options.bool("gcs_fc_master_slave")
             c.applyTime = s.name == options.string("slow_node") ? options.duration("slow_apply_time") : options.duration("apply_time")
             c.localCommit = options.duration("local_commit")
+            c.retryAutocommit = options.int("wsrep_retry_autocommit")
             c.gcacheWriteSets = gcacheWS
             c.istPerWriteSet = options.duration("ist_per_writeset")
             c.sstDuration = options.duration("sst_duration")
