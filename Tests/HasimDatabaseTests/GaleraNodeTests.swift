@@ -177,3 +177,24 @@ final class GaleraLab {
         #expect(Set(lab.nodes.map { $0.storage.appliedTxids.count }).count == 1)
     }
 }
+
+@Suite struct GaleraPartitionTests {
+    @Test func theMinoritySideOfAPartitionRefusesAndRejoinsAfterTheHeal() {
+        let lab = GaleraLab()
+        let a = lab.app(0), c = lab.app(2, index: 1)
+        for x in [a, c] { x.startWorkload(writesPerSecond: 50, updateFraction: 0.2, hotRows: 10, probeInterval: 0, start: 0, stop: Time.s(60)) }
+        let minority = [lab.nodes[2].host.id], majority = [lab.nodes[0].host.id, lab.nodes[1].host.id]
+        lab.sim.at(Time.s(10)) { lab.net.partition(minority, majority) }
+        lab.sim.at(Time.s(30)) { lab.net.heal(minority, majority) }
+        lab.sim.run(until: Time.s(25))
+        #expect(lab.nodes[2].clusterStatus == "non-Primary")
+        #expect(lab.nodes[0].clusterStatus == "Primary")
+        #expect(c.failures.contains { $0.code == 1047 })
+        #expect(a.ledger.contains { $0.issuedAt > Time.s(16) && $0.issuedAt < Time.s(25) })
+        lab.sim.run(until: Time.s(62))
+        #expect(lab.nodes.allSatisfy { $0.isReady })
+        #expect(c.ledger.contains { $0.issuedAt > Time.s(40) })
+        #expect(Set(lab.nodes.map { $0.storage.appliedTxids.count }).count == 1)
+        #expect(Set(lab.nodes.map { $0.storage.row(.counters, 1)!.value }).count == 1)
+    }
+}
