@@ -113,5 +113,12 @@ import HasimDatabase
         let sstRecord = sst.trace.first { $0.kind == .galeraStateTransfer && $0.node == "db3" }
         #expect(sstRecord?.detail.hasPrefix("SST") == true)
         #expect(sstRecord.map { $0.time >= Time.s(110) } == true)
+        #expect(MetricsCalculator.report(sst).metric("write_downtime")! < 10)
+        // Flip the SST method: rsync holds FLUSH TABLES WITH READ LOCK on the donor (db1, where the
+        // proxy sends every write) for the whole SST.
+        let rsync = try report(scenario("galera-rejoin-ist.yaml") {
+            $0.replacingOccurrences(of: "gcache_size_mb: 128", with: "gcache_size_mb: 4, sst_method: rsync")
+        })
+        #expect(rsync.metric("write_downtime")! >= 55)
     }
 }

@@ -39,6 +39,9 @@ public struct GaleraConfig: Sendable {
     public var istPerWriteSet: SimTime = Time.us(20)
     /// SST (full copy from the donor, e.g. xtrabackup) duration.
     public var sstDuration: SimTime = Time.s(60)
+    /// wsrep_sst_method rsync/mysqldump: the donor holds FLUSH TABLES WITH READ LOCK for the whole
+    /// SST, so its clients' writes wait; xtrabackup-v2 / mariabackup do not block.
+    public var sstBlocksDonor = false
     /// mysqld start-up before the node joins the group.
     public var startupTime: SimTime = Time.s(5)
     /// mysqld starts when its host boots (systemd enabled).
@@ -137,6 +140,9 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
     private var buffered: [(Int64, WriteSet)] = []
     private var sessions: [GaleraSession] = []
     private var transferring = false
+    /// FLUSH TABLES WITH READ LOCK held for blocking SSTs, and the writes waiting on it.
+    private var donorLocks = 0
+    private var lockedWrites: [(Query, Int64, GaleraSession)] = []
     /// Started since it last belonged to a Primary Component.
     private var restarted = false
 
@@ -238,6 +244,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
         pausedBy.removeAll(); fcSent = false; pauseStart = nil
         for i in out.indices { out[i] = nil; connecting[i] = false; queued[i].removeAll() }
         transferring = false
+        donorLocks = 0
+        lockedWrites.removeAll()
     }
 
     /// pc.bootstrap=YES on this node: forms a new Primary Component from its current view.
@@ -543,9 +551,19 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
         // The donor snapshot is taken now; write-sets ordered meanwhile reach the joiner directly.
         let snap = GStateTransfer(storage: storage, seqno: appliedSeqno, cert: cert, ist: ist)
         let l = life
+        let blocks = !ist && config.sstBlocksDonor
+        if blocks { donorLocks += 1 }
         sim.after(duration) { [weak self] in
             guard let self, self.life == l else { return }
             self.send(snap, to: joiner)
+            if blocks {
+                self.donorLocks -= 1
+                if self.donorLocks == 0 {
+                    let w = self.lockedWrites
+                    self.lockedWrites.removeAll()
+                    for (q, id, s) in w { self.submit(q, id: id, from: s, retries: 0) }
+                }
+            }
         }
     }
 
@@ -614,6 +632,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver {
 
     /// Executes a write locally and replicates its write-set to the group.
     private func submit(_ query: Query, id: Int64, from s: GaleraSession, retries: Int) {
+        if donorLocks > 0 { lockedWrites.append((query, id, s)); return }
         switch query {
         case .insert(let table, let txid), .update(let table, _, let txid):
             var key: Int64 = 0

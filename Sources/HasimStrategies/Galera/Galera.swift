@@ -50,6 +50,10 @@ public enum Galera {
                        help: "IST cost per write-set from the donor's gcache.", source: "our estimate (~50k write-sets/s)"),
             OptionSpec("sst_duration", .duration, default: .duration(Time.s(60)),
                        help: "Full state snapshot transfer (xtrabackup-v2) from the donor.", source: "our estimate for a few GB on a LAN"),
+            OptionSpec("sst_method", .string, default: .string("xtrabackup-v2"),
+                       help: "wsrep_sst_method: rsync and mysqldump hold FLUSH TABLES WITH READ LOCK on the donor for the whole SST (its writers wait); xtrabackup-v2 and mariabackup do not.",
+                       source: "galera documentation/state-transfer.rst; PXC default wsrep_sst_method=xtrabackup-v2",
+                       choices: ["xtrabackup-v2", "mariabackup", "rsync", "mysqldump"]),
             OptionSpec("startup_time", .duration, default: .duration(Time.s(5)),
                        help: "mysqld start-up before the node contacts the group.", source: "our estimate"),
             OptionSpec("bootstrap_delay", .duration, default: .duration(Time.s(300)),
@@ -108,6 +112,7 @@ public final class GaleraRuntime: StrategyRuntime, DatabaseNodeProvider {
             c.gcacheWriteSets = gcacheWS
             c.istPerWriteSet = options.duration("ist_per_writeset")
             c.sstDuration = options.duration("sst_duration")
+            c.sstBlocksDonor = ["rsync", "mysqldump"].contains(options.string("sst_method"))
             c.startupTime = options.duration("startup_time")
             // wsrep_auto_increment_control=ON.
             c.autoIncrementIncrement = Int64(n)
