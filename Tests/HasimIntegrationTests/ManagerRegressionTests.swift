@@ -124,7 +124,8 @@ import HasimResults
             $0.replacingOccurrences(of: "options: {monitor_host: mon1}", with: "options: {monitor_host: mon1, max_backlog: 10m}")
         })
         #expect(tolerant.metric("failovers") == 1)
-        #expect(tolerant.metric("write_downtime")! < lagging.metric("write_downtime")!)
+        // The promoted standby first works off its backlog (up to a minute), then takes writes.
+        #expect(tolerant.metric("write_downtime")! < lagging.metric("write_downtime")! - 30)
     }
 
     @Test func mmmReaderRolesLeaveAFailedSlave() throws {
