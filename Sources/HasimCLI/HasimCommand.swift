@@ -11,19 +11,25 @@ public struct Hasim: ParsableCommand {
         commandName: "hasim",
         abstract: "Deterministic simulator of MySQL/MariaDB redundancy architectures.",
         discussion: """
-        Describe a topology, an HA architecture, a workload and faults in a YAML scenario;
-        hasim runs it on simulated hosts and networks and measures write downtime, RTO,
-        lost transactions (against a ledger of what clients saw acknowledged), replication
-        crashes and divergence. Same scenario + same seed = the same results, bit for bit.
+        Describe a topology, an HA architecture, a workload and faults in a YAML
+        scenario; hasim runs it on simulated hosts and networks and measures write
+        downtime, RTO, lost transactions (against a ledger of what clients saw
+        acknowledged), replication crashes, split brain and divergence.
+        Same scenario + same seed = the same results, bit for bit.
 
         Examples:
-          hasim run scenarios/manual-failover.yaml            # summary table + results/*.sqlite
+          hasim run scenarios/manual-failover.yaml --timeline
+              summary table, each failover step, results/run-<time>.sqlite
           hasim run scenarios/ --seed 7 --out results/a.sqlite
-          hasim check scenarios/                              # regression scenarios (expect:)
-          hasim compare scenarios/architectures/ --report results/report   # side by side + report
-          hasim report results/main.sqlite --out results/report          # report.html, report.md
-          hasim validate my-scenario.yaml                     # errors with file:line:column
-          hasim list                                          # strategies, options, defaults
+          hasim check scenarios/
+              regression scenarios: exit 1 if an expect: is missed
+          hasim compare scenarios/architectures/ --report results/report
+              architectures side by side, with an HTML + Markdown report
+          hasim report results/main.sqlite --out results/report
+          hasim validate my-scenario.yaml
+              errors with file:line:column and a hint; nothing is run
+          hasim list
+              strategies, their options, defaults and where they come from
         """,
         version: HasimVersion.string,
         subcommands: [RunCommand.self, CheckCommand.self, CompareCommand.self, ReportCommand.self,
