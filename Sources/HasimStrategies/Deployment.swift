@@ -41,6 +41,18 @@ public final class Deployment {
     }
 
     public func server(named name: String) -> MySQLServer? { servers.first { $0.name == name } }
+
+    /// The VIP the application dials, if its address is one (what a tool must move).
+    public var applicationVIP: IPAddress? {
+        let a = app.address
+        return (network.vips?.isVIP(a) ?? false) ? a : nil
+    }
+
+    /// The DNS name the application dials, if its address is one.
+    public var applicationDNSName: String? {
+        let a = app.address
+        return (network.dns?.isName(a) ?? false) ? a.value : nil
+    }
 }
 
 /// A running strategy: the tools, agents and people of one architecture.

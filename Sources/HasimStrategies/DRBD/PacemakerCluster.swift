@@ -58,10 +58,7 @@ final class PacemakerCluster {
     func becameActive(_ n: Node) { if !isActive(n) { active.append(n) } }
     private func record(_ node: String, _ kind: TraceKind, _ detail: String) { d.sim.record(node, kind, detail) }
 
-    var vip: IPAddress? {
-        let a = d.app.address
-        return (d.network.vips?.isVIP(a) ?? false) ? a : nil
-    }
+    var vip: IPAddress? { d.applicationVIP }
 
     func start() {
         let interval = max(Time.ms(1), s.token / 4)

@@ -49,10 +49,7 @@ final class HeartbeatMonRuntime: StrategyRuntime {
 
     var applicationAddress: IPAddress { preferred.host.address }
 
-    private var vip: IPAddress? {
-        let a = d.app.address
-        return (d.network.vips?.isVIP(a) ?? false) ? a : nil
-    }
+    private var vip: IPAddress? { d.applicationVIP }
 
     func start() {
         for s in [preferred, peer] {

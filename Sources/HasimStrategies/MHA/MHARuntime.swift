@@ -288,13 +288,11 @@ final class MHARuntime: StrategyRuntime {
     private enum Door { case vip(IPAddress), dns(String), none }
 
     private var door: Door {
-        let address = d.app.address
-        let isVIP = d.network.vips?.isVIP(address) ?? false
-        let isName = d.network.dns?.isName(address) ?? false
+        let vip = d.applicationVIP.map(Door.vip), dns = d.applicationDNSName.map(Door.dns)
         switch frontDoorOption {
-        case "vip": return isVIP ? .vip(address) : .none
-        case "dns": return isName ? .dns(address.value) : .none
-        default: return isVIP ? .vip(address) : isName ? .dns(address.value) : .none
+        case "vip": return vip ?? .none
+        case "dns": return dns ?? .none
+        default: return vip ?? dns ?? .none
         }
     }
 }

@@ -281,10 +281,7 @@ final class MMMRuntime: StrategyRuntime {
         }
     }
 
-    private var writerVIP: IPAddress? {
-        let a = d.app.address
-        return (d.network.vips?.isVIP(a) ?? false) ? a : nil
-    }
+    private var writerVIP: IPAddress? { d.applicationVIP }
 
     private func agentRun(_ c: AgentCommand, on s: MySQLServer, _ done: @escaping (Bool) -> Void) {
         agentCall(c, on: s) { r in

@@ -148,14 +148,13 @@ final class ManualFailoverRuntime: StrategyRuntime {
     /// What the DBA has to change, from the option and from what the application dials.
     private var door: Door {
         let address = d.app.address
-        let isVIP = d.network.vips?.isVIP(address) ?? false
-        let isName = d.network.dns?.isName(address) ?? false
+        let vip = d.applicationVIP, name = d.applicationDNSName
         switch frontDoor {
-        case "vip" where isVIP: return .vip(address)
-        case "dns" where isName: return .dns(address.value)
+        case "vip" where vip != nil: return .vip(address)
+        case "dns" where name != nil: return .dns(address.value)
         case "auto":
-            if isVIP { return .vip(address) }
-            if isName { return .dns(address.value) }
+            if let vip { return .vip(vip) }
+            if let name { return .dns(name) }
             // An address that leads to no database is a proxy's: its health checks route.
             let leadsToDatabase = d.network.ownerOfAddress(address).map { id in d.servers.contains { $0.host.id == id } } ?? true
             return leadsToDatabase ? .ip : .proxy
