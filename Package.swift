@@ -3,6 +3,8 @@ import PackageDescription
 
 // Layers, lowest first. A target only depends on targets below it:
 // Kernel < Network < Database < Workload < Strategies < Scenario < Results < Report < CLI < hasim
+// Store (the SQLite schema and writer) needs only the kernel and GRDB: a report reads a
+// database without the simulated world; Results measures a run and re-exports Store.
 let package = Package(
     name: "hasim",
     platforms: [.macOS(.v14)],
@@ -14,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .target(name: "HasimKernel"),
@@ -25,13 +28,17 @@ let package = Package(
             "HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload", "HasimStrategies",
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "HasimResults", dependencies: [
-            "HasimKernel", "HasimScenario",
+        .target(name: "HasimStore", dependencies: [
+            "HasimKernel",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "HasimReport", dependencies: ["HasimResults", "HasimScenario"]),
+        .target(name: "HasimResults", dependencies: [
+            "HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload", "HasimStrategies", "HasimScenario", "HasimStore",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
+        .target(name: "HasimReport", dependencies: ["HasimStore", "HasimScenario"]),
         .target(name: "HasimCLI", dependencies: [
-            "HasimKernel", "HasimScenario", "HasimResults", "HasimReport", "HasimStrategies",
+            "HasimKernel", "HasimScenario", "HasimStore", "HasimResults", "HasimReport", "HasimStrategies",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "hasim", dependencies: ["HasimCLI"]),
@@ -39,8 +46,8 @@ let package = Package(
         .testTarget(name: "HasimNetworkTests", dependencies: ["HasimKernel", "HasimNetwork"]),
         .testTarget(name: "HasimDatabaseTests", dependencies: ["HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload"]),
         .testTarget(name: "HasimScenarioTests", dependencies: ["HasimScenario", "HasimStrategies"], exclude: ["Fixtures"]),
-        .testTarget(name: "HasimResultsTests", dependencies: ["HasimResults", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "HasimReportTests", dependencies: ["HasimReport", "HasimResults", "HasimCLI", "HasimScenario", "HasimKernel", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
+        .testTarget(name: "HasimResultsTests", dependencies: ["HasimResults", "HasimStore", "HasimScenario", "HasimWorkload", "HasimDatabase", "HasimKernel", "HasimCLI", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "HasimReportTests", dependencies: ["HasimReport", "HasimStore", "HasimResults", "HasimCLI", "HasimScenario", "HasimKernel", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
         .testTarget(name: "HasimIntegrationTests", dependencies: ["HasimCLI", "HasimScenario", "HasimResults", "HasimStrategies", "HasimWorkload", "HasimDatabase", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -26,13 +26,15 @@ public struct Hasim: ParsableCommand {
           hasim compare scenarios/architectures/ --report results/report
               architectures side by side, with an HTML + Markdown report
           hasim report results/main.sqlite --out results/report
+          hasim rerun results/main.sqlite 3
+              re-runs run 3 from the scenario stored with it; exit 1 if it differs
           hasim validate my-scenario.yaml
               errors with file:line:column and a hint; nothing is run
           hasim list
               strategies, their options, defaults and where they come from
         """,
         version: HasimVersion.string,
-        subcommands: [RunCommand.self, CheckCommand.self, CompareCommand.self, ReportCommand.self,
+        subcommands: [RunCommand.self, CheckCommand.self, CompareCommand.self, ReportCommand.self, RerunCommand.self,
                       ValidateCommand.self, ListCommand.self, Bench.self]
     )
     public init() {}

@@ -1,6 +1,6 @@
 import Foundation
 import HasimKernel
-import HasimResults
+import HasimStore
 
 /// A metric the comparison shows, with how to write it.
 public struct ReportMetric: Sendable, Equatable {
@@ -17,18 +17,24 @@ public struct ReportMetric: Sendable, Equatable {
     public static let comparison: [ReportMetric] = [
         ReportMetric(name: "write_downtime", title: "Write downtime", short: "downtime", kind: .duration,
                      help: "time probe writes from the application failed (100 ms probes, 1 s timeout)"),
-        ReportMetric(name: "rto", title: "RTO", short: "RTO", kind: .duration,
-                     help: "from the first fault to the first acknowledged write issued after it"),
+        ReportMetric(name: "rto", title: "RTO (max)", short: "RTO max", kind: .duration,
+                     help: "per incident, from the fault to the first acknowledged write issued after it; the largest incident"),
         ReportMetric(name: "lost_transactions", title: "Lost transactions", short: "lost tx", kind: .count,
                      help: "acknowledged commits missing from the final primary's data"),
         ReportMetric(name: "replication_crashes", title: "Replication crashes", short: "repl. crashes", kind: .count,
                      help: "replication threads stopped by an error (1062, 1032, 1236, ...)"),
         ReportMetric(name: "split_brain_time", title: "Split-brain time", short: "split brain", kind: .duration,
-                     help: "time two or more servers accepted client writes as primary"),
+                     help: "time two writers the design means to be one (one application address) both accepted writes"),
         ReportMetric(name: "divergence", title: "Divergent rows", short: "divergent rows", kind: .count,
-                     help: "rows differing between the final primary and its replicas after quiescence"),
+                     help: "rows differing between the final primary and the servers that should hold its data, after quiescence"),
         ReportMetric(name: "false_failovers", title: "False failovers", short: "false f/o", kind: .count,
-                     help: "failovers started while the old primary's mysqld was running"),
+                     help: "observed writer changes while the old primary's mysqld was running"),
+        ReportMetric(name: "failovers", title: "Failovers", short: "failovers", kind: .count,
+                     help: "observed changes of the server acknowledging the application's writes (a failback is two)"),
+        ReportMetric(name: "commit_latency_p99", title: "Commit latency p99", short: "commit p99", kind: .duration,
+                     help: "99th percentile of the time from a write's issue to its acknowledgement, every write"),
+        ReportMetric(name: "mean_rto", title: "RTO (mean)", short: "RTO mean", kind: .duration,
+                     help: "mean RTO over the incidents whose writes came back"),
     ]
 
     public static let downtime = comparison[0]
@@ -79,9 +85,11 @@ public struct ReportRun: Sendable {
     public var units: [String: String]
     public var parameters: JSONValue
     public var group: String
-    /// The first fault's incident never saw a successful write again before the
-    /// end: its RTO is not a number but "never".
+    /// An incident never saw a successful write again before the end: the run's RTO
+    /// (the largest over incidents) is not a number but "never".
     public var neverRecovered: Bool = false
+    /// The results database, as the report names it (for the re-run command).
+    public var database: String = ""
 
     public var id: Int64 { info.id }
 
@@ -96,8 +104,12 @@ public struct ReportRun: Sendable {
     public var end: SimTime {
         info.duration + (parameters["quiesce_ns"]?.int ?? 0)
     }
+    /// `hasim rerun DB RUN_ID` when the run's resolved scenario is stored (schema v2),
+    /// else the scenario file and seed.
     public var rerunCommand: String {
-        "hasim run \(ReportRun.shellQuote(info.scenarioFile)) --seed \(info.seed)"
+        info.hasStoredScenario && !database.isEmpty
+            ? "hasim rerun \(ReportRun.shellQuote(database)) \(info.id)"
+            : "hasim run \(ReportRun.shellQuote(info.scenarioFile)) --seed \(info.seed)"
     }
 
     static func shellQuote(_ s: String) -> String {
@@ -201,10 +213,12 @@ public struct ComparisonData: Sendable {
                 units[m.name] = m.unit
                 if !m.value.isNaN { values[m.name] = m.value }
             }
-            let first = try store.incidents(run: d.id).first
+            // The headline RTO is the largest over incidents: one that never recovered makes it "never".
+            let incidents = try store.incidents(run: d.id)
             runs.append(ReportRun(info: d, metrics: values, units: units, parameters: params,
                                   group: ReportRun.group(parameters: params, file: d.scenarioFile),
-                                  neverRecovered: first != nil && first!.rto == nil))
+                                  neverRecovered: incidents.contains { $0.rto == nil },
+                                  database: databasePath ?? store.path))
         }
         var groups: [GroupSummary] = []
         for r in runs {

@@ -1,5 +1,5 @@
 import HasimKernel
-import HasimResults
+import HasimStore
 
 /// `report.html`: one self-contained page (inline CSS and SVG; no script, font,
 /// image or link to anything outside it) with, per scenario group, the
@@ -154,7 +154,7 @@ public enum HTMLReport {
         s += "</tbody></table></details>"
         s += "<p class=\"note\">Re-run any architecture and seed: "
         s += g.architectures.map { a in "<code>\(e(a.runs.first?.rerunCommand ?? ""))</code>" }.joined(separator: " ")
-        s += " (change <code>--seed</code> for the other seeds).</p>"
+        s += " (each run's own command is under its timeline and in the list of all runs).</p>"
         return s
     }
 

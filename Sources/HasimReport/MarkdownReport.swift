@@ -1,5 +1,5 @@
 import HasimKernel
-import HasimResults
+import HasimStore
 
 /// `report.md`: the comparison tables, the parameters that differ, the re-run
 /// commands and each architecture's key events, as plain Markdown (for a ticket,

@@ -1,5 +1,5 @@
 import Foundation
-import HasimResults
+import HasimStore
 
 /// Writes `report.html` and `report.md` for a results database.
 public enum ReportWriter {

@@ -1,5 +1,5 @@
 import HasimKernel
-import HasimResults
+import HasimStore
 
 /// The child rows a report draws for one run: its timeline and its probes
 /// counted in buckets (about one per two pixels of the timeline).

@@ -1,5 +1,5 @@
 import HasimKernel
-import HasimResults
+import HasimStore
 
 /// The table `hasim run` prints: one row per run, the metrics a DBA compares.
 public enum SummaryTable {

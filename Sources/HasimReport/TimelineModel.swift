@@ -1,6 +1,6 @@
 import Foundation
 import HasimKernel
-import HasimResults
+import HasimStore
 
 /// What one run's timeline shows, derived from its `timeline` rows, incidents and
 /// probes: one lane per node with its state along time, faults, failover steps, and

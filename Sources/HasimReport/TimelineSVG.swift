@@ -1,5 +1,5 @@
 import HasimKernel
-import HasimResults
+import HasimStore
 
 /// Draws a `TimelineModel` as inline SVG: numbered key events on top, the
 /// failover span, one lane per node, the client's probe writes and a time axis.

@@ -1,5 +1,5 @@
 import HasimKernel
-import HasimResults
+import HasimStore
 
 /// The `hasim run --timeline` table: what happened in one run, step by step.
 public enum TimelineTable {

@@ -33,6 +33,8 @@ public struct ClientConfig: Sendable, Equatable {
 public final class ApplicationClient: EventHandler {
     public let process: NetProcess
     public private(set) var address: IPAddress
+    /// The address it was configured with at the start (before any redeploy).
+    public let initialAddress: IPAddress
     public private(set) var config: ClientConfig
     public private(set) var ledger: [LedgerEntry] = []
     public private(set) var probes: [ProbeOutcome] = []
@@ -66,6 +68,8 @@ public final class ApplicationClient: EventHandler {
     private var nextQueryID: Int64 = 0
     private var nextTxid: Int64 = 0
     private let txidBase: Int64
+    /// Index of this application group in the scenario (stamped on its ledger and failures).
+    public let clientIndex: Int
 
     // Workload generation.
     private var writeRate = 0.0
@@ -106,11 +110,13 @@ public final class ApplicationClient: EventHandler {
         self.network = network
         self.sim = network.sim
         self.address = address
+        self.initialAddress = address
         self.config = config
         self.process = network.spawn(name, on: host)
         self.rng = network.sim.random("client/\(name)")
         // Transaction ids are unique across clients of one run.
         self.txidBase = Int64(clientIndex) << 40
+        self.clientIndex = clientIndex
         handler = sim.register(self)
     }
 
@@ -183,7 +189,8 @@ public final class ApplicationClient: EventHandler {
         if activeOps >= config.appThreads {
             // No thread to run the request: the caller gets an error at once (HTTP 503).
             guard query.isWrite else { return }
-            failures.append(FailedAttempt(issuedAt: sim.now, failedAt: sim.now, code: FailedAttempt.rejectedCode, isProbe: isProbe))
+            failures.append(FailedAttempt(issuedAt: sim.now, failedAt: sim.now, code: FailedAttempt.rejectedCode,
+                                          isProbe: isProbe, group: clientIndex))
             if isProbe {
                 probes.append(ProbeOutcome(issuedAt: sim.now, ok: false, latency: nil, error: FailedAttempt.rejectedCode))
             } else {
@@ -372,7 +379,8 @@ public final class ApplicationClient: EventHandler {
             default: table = .orders; key = 0; isInsert = true
             }
             ledger.append(LedgerEntry(txid: op.txid, table: table, isInsert: isInsert, key: key,
-                                      issuedAt: op.issuedAt, ackedAt: sim.now, ackedBy: server, isProbe: op.isProbe))
+                                      issuedAt: op.issuedAt, ackedAt: sim.now, ackedBy: server, isProbe: op.isProbe,
+                                      group: clientIndex))
         }
         if op.isProbe {
             let latency = sim.now - op.issuedAt
@@ -385,7 +393,8 @@ public final class ApplicationClient: EventHandler {
     private func failed(_ slot: Int, code: Int) {
         guard var op = ops[slot] else { return }
         if op.query.isWrite {
-            failures.append(FailedAttempt(issuedAt: op.issuedAt, failedAt: sim.now, code: code, isProbe: op.isProbe))
+            failures.append(FailedAttempt(issuedAt: op.issuedAt, failedAt: sim.now, code: code, isProbe: op.isProbe,
+                                          group: clientIndex))
         }
         if op.isProbe {
             probes[op.probeIndex].ok = false
@@ -405,6 +414,12 @@ public final class ApplicationClient: EventHandler {
         activeOps -= 1
         ops[slot] = nil
         freeOps.append(slot)
+    }
+
+    /// Called once the run is over: a probe still waiting for its answer (its deadline
+    /// falls after the end) did not succeed; it is a failure from its issue time.
+    public func finishRun() {
+        for i in probes.indices where probes[i].latency == nil { probes[i].ok = false }
     }
 
     // MARK: operations on the application

@@ -14,6 +14,8 @@ public struct LedgerEntry: Sendable, Equatable {
     /// The mysqld that acknowledged it (ground truth, whatever address was dialled).
     public var ackedBy: String
     public var isProbe: Bool
+    /// The application group (index in the scenario's workloads) that issued it.
+    public var group: Int = 0
 }
 
 /// One probe write: the downtime measurement.
@@ -35,6 +37,8 @@ public struct FailedAttempt: Sendable, Equatable {
     public var failedAt: SimTime
     public var code: Int
     public var isProbe: Bool
+    /// The application group (index in the scenario's workloads) that issued it.
+    public var group: Int = 0
 }
 
 /// A row another session read: the transaction that wrote it was visible then.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import HasimResults
+import HasimStore
 import HasimScenario
 @testable import HasimCLI
 

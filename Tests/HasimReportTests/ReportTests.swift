@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import GRDB
 import HasimKernel
-import HasimResults
+import HasimStore
 @testable import HasimReport
 @testable import HasimCLI
 
@@ -139,11 +139,14 @@ import HasimResults
 
     @Test func reportShowsHowToRerunEachRun() throws {
         let runs = try query(f.database) { db in
-            try Row.fetchAll(db, sql: "SELECT scenario_file, seed FROM runs").map { ($0[0] as String, $0[1] as Int64) }
+            try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE scenario_yaml IS NOT NULL")
         }
-        for (file, seed) in runs {
-            #expect(f.markdown.contains("`hasim run \(file) --seed \(seed)`"))
-            #expect(f.html.contains(HTMLText.escape("hasim run \(file) --seed \(seed)")))
+        #expect(!runs.isEmpty)
+        // Every run keeps its resolved scenario: the report gives `hasim rerun DB RUN_ID`.
+        for id in runs {
+            let command = "hasim rerun \(ReportRun.shellQuote(f.database)) \(id)"
+            #expect(f.markdown.contains("`\(command)`"))
+            #expect(f.html.contains(HTMLText.escape(command)))
         }
         #expect(f.html.contains("hasim 0.1.0") || f.html.contains("hasim \(HasimVersion.string)"))
         // The parameters that differ are listed (the fixtures differ in strategy).

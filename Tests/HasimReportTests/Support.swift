@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import HasimResults
+import HasimStore
 @testable import HasimCLI
 
 let repoRoot: String = {

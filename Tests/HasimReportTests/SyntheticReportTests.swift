@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import HasimKernel
+import HasimStore
 import HasimResults
 import HasimScenario
 @testable import HasimReport

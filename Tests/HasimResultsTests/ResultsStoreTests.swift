@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-@testable import HasimResults
+@testable import HasimStore
 
 // MARK: - Helpers
 
@@ -30,6 +30,28 @@ private let childTables = ["metrics", "incidents", "timeline", "lost_transaction
                            "replication_errors", "probes"]
 
 private func sampleReport(seed: UInt64 = 42, scenario: String = "primary-crash") -> RunReport {
+    var r = baseReport(seed: seed, scenario: scenario)
+    // The schema v2 measurement tables, so every round trip covers them too.
+    r.scenarioYAML = "name: \(scenario)\nduration: 600000000000ns\n"
+    r.incidents[0].detected = 63_000_000_000
+    r.incidents[0].failoverStart = 64_000_000_000
+    r.incidents[0].failoverEnd = 70_000_000_000
+    r.incidents[0].writerChanged = 71_000_000_000
+    r.groupMetrics = [GroupMetricRow(group: 0, client: "app", name: "write_downtime", value: 12.5, unit: "s"),
+                      GroupMetricRow(group: 1, client: "app2", name: "rto", value: 3.25, unit: "s")]
+    r.failedWrites = [FailedWritesRow(group: 0, code: 2013, attempts: 7, probes: 2)]
+    r.latency = [LatencyRow(group: nil, bucketStart: nil, count: 10, p50: 2_800_000, p99: 3_000_000, p999: 3_100_000, max: 3_200_000),
+                 LatencyRow(group: 1, bucketStart: 1_000_000_000, count: 1, p50: 1, p99: 1, p999: 1, max: 1)]
+    r.series = [SeriesRow(time: 0, name: "lag_seconds", subject: "db2", value: .nan),
+                SeriesRow(time: 0, name: "throughput", subject: "app", value: 99.5)]
+    r.failovers = [FailoverRow(time: 71_000_000_000, address: "10.0.0.100", from: "db1", to: "db2", isFalse: false)]
+    r.splitBrainSides = [SplitBrainSideRow(address: "10.0.0.100", side: "db1", writes: 4, atRisk: 3)]
+    r.divergence = [DivergenceRow(serverA: "db2", serverB: "db3", relation: "replica", rows: 1)]
+    r.errantTransactions = [ErrantRow(server: "db1", reference: "db2", count: 2)]
+    return r
+}
+
+private func baseReport(seed: UInt64, scenario: String) -> RunReport {
     RunReport(
         scenarioName: scenario,
         scenarioFile: "scenarios/\(scenario).yaml",
@@ -228,22 +250,22 @@ private func dumpAll(_ path: String) throws -> [String: [[DatabaseValue]]] {
     @Test func refusesNewerSchemaVersion() throws {
         let tmp = TempDB(); defer { tmp.cleanup() }
         try ResultsStore(path: tmp.path).close()
-        try tmp.raw().write { db in try db.execute(sql: "UPDATE schema_info SET version = 2") }
+        try tmp.raw().write { db in try db.execute(sql: "UPDATE schema_info SET version = 3") }
 
-        #expect(throws: ResultsStoreError.newerSchema(path: tmp.path, found: 2, supported: 1)) {
+        #expect(throws: ResultsStoreError.newerSchema(path: tmp.path, found: 3, supported: 2)) {
             _ = try ResultsStore(path: tmp.path)
         }
         let error = #expect(throws: ResultsStoreError.self) { _ = try ResultsStore(path: tmp.path) }
         #expect(error?.description.contains("newer") == true)
         // Refusing does not touch the database.
         let version = try tmp.raw().read { db in try Int.fetchOne(db, sql: "SELECT version FROM schema_info") }
-        #expect(version == 2)
+        #expect(version == 3)
     }
 
     @Test func refusesUnknownMigrations() throws {
         let tmp = TempDB(); defer { tmp.cleanup() }
         try ResultsStore(path: tmp.path).close()
-        try tmp.raw().write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v2')") }
+        try tmp.raw().write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v3')") }
         #expect(throws: ResultsStoreError.self) { _ = try ResultsStore(path: tmp.path) }
     }
 
@@ -258,9 +280,43 @@ private func dumpAll(_ path: String) throws -> [String: [[DatabaseValue]]] {
         }
         let store = try ResultsStore(path: tmp.path)
         #expect(try store.report(run: id) == sampleReport())
-        #expect(ResultsStore.schemaVersion == 1)
+        #expect(ResultsStore.schemaVersion == 2)
         let versions = try tmp.raw().read { db in try Int.fetchAll(db, sql: "SELECT version FROM schema_info") }
-        #expect(versions == [1])
+        #expect(versions == [2])
+    }
+
+    /// A database written by a v1 hasim is migrated in place: its runs read back, the v2
+    /// columns are empty for them, and new runs go in with the v2 tables.
+    @Test func migratesAVersion1Database() throws {
+        let tmp = TempDB(); defer { tmp.cleanup() }
+        try FileManager.default.createDirectory(atPath: (tmp.path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try tmp.raw().write { db in
+            try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v1')")
+            try db.execute(sql: Schema.v1)
+            try db.execute(sql: "INSERT INTO invocations (command, arguments_json, hasim_version) VALUES ('run', '[]', 'old')")
+            try db.execute(sql: """
+                INSERT INTO runs (invocation_id, scenario_name, scenario_file, strategy, seed, duration_ns,
+                                  parameters_json, hasim_version, status)
+                VALUES (1, 'old run', 'old.yaml', 'single', 3, 1000, '{}', 'old', 'complete');
+                INSERT INTO metrics (run_id, name, value, unit) VALUES (1, 'rto', 2.5, 's');
+                INSERT INTO probes (run_id, t_ns, ok, latency_ns, error) VALUES (1, 0, 1, 5, NULL);
+                """)
+        }
+        let store = try ResultsStore(path: tmp.path)
+        let old = try store.report(run: 1)
+        #expect(old.scenarioName == "old run")
+        #expect(old.metric("rto") == 2.5)
+        #expect(old.probes == [ProbeRow(time: 0, ok: true, latency: 5, error: nil, group: 0)])
+        #expect(old.scenarioYAML.isEmpty, "a v1 run has no stored scenario")
+        #expect(try store.scenarioYAML(run: 1) == nil)
+        let versions = try tmp.raw().read { db in try Int.fetchAll(db, sql: "SELECT version FROM schema_info") }
+        #expect(versions == [2])
+        var fresh = sampleReport()
+        fresh.scenarioYAML = "name: x\n"
+        let id = try store.write(fresh, invocation: try store.beginInvocation(command: "run", arguments: [], hasimVersion: "t"))
+        #expect(try store.report(run: id) == fresh)
     }
 
     @Test func closedDatabaseIsASingleFile() throws {

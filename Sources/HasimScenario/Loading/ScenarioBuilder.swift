@@ -738,10 +738,14 @@ final class ScenarioBuilder {
 
     // MARK: - Expectations
 
-    static let metrics = ["write_downtime", "rto", "max_rto", "lost_transactions", "lost_span",
-                          "replication_crashes", "divergence", "lost_reads", "acknowledged_writes",
-                          "failed_writes", "split_brain_time", "split_brain_writes", "false_failovers", "failovers",
-                          "duplicate_vip_time"]
+    /// The metrics `expect:` accepts: every run-level metric of docs/metrics.md.
+    static let metrics = ["write_downtime", "rto", "max_rto", "mean_rto", "incidents", "unrecovered_incidents",
+                          "lost_transactions", "lost_span", "final_primary_ambiguous", "writes_at_risk",
+                          "replication_crashes", "divergence", "split_brain_divergence", "errant_transactions",
+                          "lost_reads", "acknowledged_writes", "failed_writes", "split_brain_time", "split_brain_writes",
+                          "two_writable_primaries_time", "false_failovers", "failovers", "announced_failovers",
+                          "duplicate_vip_time", "commit_latency_p50", "commit_latency_p99", "commit_latency_p999",
+                          "max_lag_transactions", "max_lag_seconds"]
 
     func readExpectations(_ node: Node) -> [Expectation]? {
         guard let m = r.mapping(node, path: "expect", allowed: nil) else { return nil }

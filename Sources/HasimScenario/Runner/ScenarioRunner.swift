@@ -115,16 +115,32 @@ public enum ScenarioRunner {
         }
         observe?(sim)
         let end = scenario.duration + scenario.quiesce
+        let interval = sampleInterval(duration: scenario.duration)
+        var samples: [ServerSample] = []
+        samples.reserveCapacity(Int(end / interval + 1) * servers.count)
+        // A measurement, not a daemon: it reads state at fixed simulated times and decides nothing.
+        func sample() {
+            let appHost = app.process.host
+            for s in servers {
+                let status = s.replicaStatus
+                let running = s.state == .running
+                samples.append(ServerSample(
+                    time: sim.now, server: s.name, writable: running && !s.readOnly,
+                    reachable: network.canReach(appHost.id, s.host.id) && network.canReach(s.host.id, appHost.id),
+                    lagTransactions: running ? status?.relayLogPending : nil,
+                    lagTime: running ? status?.secondsBehind : nil))
+            }
+            if sim.now + interval <= end { sim.after(interval) { sample() } }
+        }
+        sim.at(0) { sample() }
         sim.run(until: end)
+        for a in apps { a.finishRun() }
 
         // Recovery times are only known once the run is over.
         for i in applied.indices {
             if let r = scenario.faults[i].recoverAfter, applied[i].at + r <= end { applied[i].recoveredAt = applied[i].at + r }
         }
-        // Where the front door leads, unless the application was pointed elsewhere (redeployed).
-        let finalPrimary = (frontDoor.flatMap { app.address == $0.applicationAddress ? $0.finalTarget(from: app.process.host) : nil }
-                            ?? network.resolve(app.address, from: app.process.host))
-            .flatMap { id in servers.first { $0.host.id == id } }
+        let targets = frontDoorTargets(app: app, frontDoor: frontDoor, network: network, servers: servers)
         let snapshots = servers.map { s in
             ServerSnapshot(name: s.name, storage: nodes?.storage(of: s.name) ?? s.storage,
                            isUp: nodes.map { $0.isUp(s.name) } ?? (s.state == .running),
@@ -135,12 +151,40 @@ public enum ScenarioRunner {
         }
         // One ledger for all application groups, in acknowledgement order.
         let ledger = apps.flatMap(\.ledger).sorted { ($0.ackedAt, $0.txid) < ($1.ackedAt, $1.txid) }
+        let groups = zip(scenario.workloads, apps).map { w, a in
+            ApplicationGroupInfo(name: a.process.name, client: w.client, address: a.initialAddress.value)
+        }
         return RunOutcome(scenario: scenario, seed: seed, ledger: ledger, reads: apps.flatMap(\.reads),
                           probes: apps[0].probes, probeGroups: apps.map(\.probes),
-                          failures: apps.flatMap(\.failures).sorted { ($0.failedAt, $0.issuedAt) < ($1.failedAt, $1.issuedAt) },
+                          failures: apps.flatMap(\.failures).sorted { ($0.failedAt, $0.issuedAt, $0.group) < ($1.failedAt, $1.issuedAt, $1.group) },
                           abandonedWrites: apps.reduce(0) { $0 + $1.abandonedWrites },
-                          trace: sim.trace.records, servers: snapshots, finalPrimary: finalPrimary?.name,
+                          trace: sim.trace.records, servers: snapshots,
+                          finalPrimary: targets.count == 1 ? targets[0] : nil,
+                          frontDoorTargets: targets, groups: groups, samples: samples, sampleInterval: interval,
                           faults: applied, eventsProcessed: sim.eventsProcessed, endTime: sim.now)
+    }
+
+    /// Samples every second, or coarser for long runs so that a run keeps at most about
+    /// 3,600 samples per server (a whole number of seconds).
+    static func sampleInterval(duration: SimTime) -> SimTime {
+        let seconds = max(1, (duration + Time.s(3600) - 1) / Time.s(3600))
+        return seconds * Time.s(1)
+    }
+
+    /// Where the first application's address is bound at the end, by the tools' own state
+    /// only: every live VIP holder (never an ARP answer, which is a random draw between two
+    /// holders), the authoritative DNS record, the proxy's current choice, the IP's owner.
+    /// An application that was redeployed to another address is followed there.
+    private static func frontDoorTargets(app: ApplicationClient, frontDoor: FrontDoorRuntime?, network: Network,
+                                         servers: [MySQLServer]) -> [String] {
+        func name(_ id: HostID) -> String? { servers.first { $0.host.id == id }?.name }
+        if let vips = network.vips, vips.isVIP(app.address) {
+            return vips.holders(of: app.address).compactMap { name($0.id) }.sorted()
+        }
+        if let fd = frontDoor, app.address == fd.applicationAddress {
+            return fd.finalTarget(from: app.process.host).flatMap(name).map { [$0] } ?? []
+        }
+        return network.resolve(app.address, from: app.process.host).flatMap(name).map { [$0] } ?? []
     }
 
     private static func schedule(_ f: FaultSpec, index: Int, sim: Simulation, network: Network,

@@ -52,7 +52,7 @@ public final class ResultsStore: Sendable {
     public static let schemaVersion: Int = Schema.version
 
     public let path: String
-    private let dbQueue: DatabaseQueue
+    let dbQueue: DatabaseQueue
 
     /// Opens the database at `path`, creating it and its parent folder if needed,
     /// and migrates it to `schemaVersion`. Throws `ResultsStoreError.newerSchema`
@@ -122,12 +122,12 @@ public final class ResultsStore: Sendable {
             try db.execute(
                 sql: """
                     INSERT INTO runs (invocation_id, scenario_name, scenario_file, strategy, seed,
-                                      duration_ns, parameters_json, hasim_version, status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete')
+                                      duration_ns, parameters_json, hasim_version, status, scenario_yaml)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', ?)
                     """,
                 arguments: [invocation, run.scenarioName, run.scenarioFile, run.strategy,
                             Int64(bitPattern: run.seed), run.duration, run.parametersJSON,
-                            run.hasimVersion])
+                            run.hasimVersion, run.scenarioYAML.isEmpty ? nil : run.scenarioYAML])
             let id = db.lastInsertedRowID
             try afterTable("runs")
 
@@ -140,12 +140,14 @@ public final class ResultsStore: Sendable {
 
             let incident = try db.makeStatement(sql: """
                 INSERT INTO incidents (run_id, fault_index, kind, target, start_ns,
-                                       first_failure_ns, recovered_ns, rto_ns)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                       first_failure_ns, recovered_ns, rto_ns,
+                                       detected_ns, failover_start_ns, failover_end_ns, writer_changed_ns)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for i in run.incidents {
                 try incident.execute(arguments: [id, i.faultIndex, i.kind, i.target, i.start,
-                                                 i.firstFailure, i.recovered, i.rto])
+                                                 i.firstFailure, i.recovered, i.rto,
+                                                 i.detected, i.failoverStart, i.failoverEnd, i.writerChanged])
             }
             try afterTable("incidents")
 
@@ -175,11 +177,13 @@ public final class ResultsStore: Sendable {
             try afterTable("replication_errors")
 
             let probe = try db.makeStatement(
-                sql: "INSERT INTO probes (run_id, t_ns, ok, latency_ns, error) VALUES (?, ?, ?, ?, ?)")
+                sql: "INSERT INTO probes (run_id, t_ns, ok, latency_ns, error, group_index) VALUES (?, ?, ?, ?, ?, ?)")
             for p in run.probes {
-                try probe.execute(arguments: [id, p.time, p.ok, p.latency, p.error])
+                try probe.execute(arguments: [id, p.time, p.ok, p.latency, p.error, p.group])
             }
             try afterTable("probes")
+            try Self.writeMeasurements(run, id: id, db: db)
+            try afterTable("measurements")
             return id
         }
     }
@@ -204,7 +208,8 @@ public final class ResultsStore: Sendable {
     public func report(run id: Int64) throws -> RunReport {
         try dbQueue.read { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT scenario_name, scenario_file, strategy, seed, duration_ns, parameters_json, hasim_version
+                SELECT scenario_name, scenario_file, strategy, seed, duration_ns, parameters_json, hasim_version,
+                       scenario_yaml
                 FROM runs WHERE id = ?
                 """, arguments: [id])
             else { throw ResultsStoreError.noSuchRun(id) }
@@ -213,14 +218,11 @@ public final class ResultsStore: Sendable {
                 scenarioName: row[0], scenarioFile: row[1], strategy: row[2],
                 seed: UInt64(bitPattern: row[3] as Int64), duration: row[4],
                 parametersJSON: row[5], hasimVersion: row[6])
+            report.scenarioYAML = (row[7] as String?) ?? ""
             report.metrics = try Self.metrics(db, run: id)
             report.incidents = try Row.fetchCursor(db, sql: """
-                SELECT fault_index, kind, target, start_ns, first_failure_ns, recovered_ns, rto_ns
-                FROM incidents WHERE run_id = ? ORDER BY rowid
-                """, arguments: [id]).map { r in
-                IncidentRow(faultIndex: r[0], kind: r[1], target: r[2], start: r[3],
-                            firstFailure: r[4], recovered: r[5], rto: r[6])
-            }.toArray()
+                SELECT \(Self.incidentColumns) FROM incidents WHERE run_id = ? ORDER BY rowid
+                """, arguments: [id]).map(Self.incident).toArray()
             report.timeline = try Row.fetchCursor(db, sql: """
                 SELECT t_ns, node, kind, detail FROM timeline WHERE run_id = ? ORDER BY seq
                 """, arguments: [id]).map { r in
@@ -239,10 +241,11 @@ public final class ResultsStore: Sendable {
                 ReplicationErrorRow(time: r[0], node: r[1], thread: r[2], code: r[3], message: r[4])
             }.toArray()
             report.probes = try Row.fetchCursor(db, sql: """
-                SELECT t_ns, ok, latency_ns, error FROM probes WHERE run_id = ? ORDER BY rowid
+                SELECT t_ns, ok, latency_ns, error, group_index FROM probes WHERE run_id = ? ORDER BY rowid
                 """, arguments: [id]).map { r in
-                ProbeRow(time: r[0], ok: r[1], latency: r[2], error: r[3])
+                ProbeRow(time: r[0], ok: r[1], latency: r[2], error: r[3], group: r[4])
             }.toArray()
+            try Self.readMeasurements(&report, id: id, db: db)
             return report
         }
     }
@@ -284,6 +287,8 @@ public struct RunDescription: Sendable, Equatable {
     public var duration: Int64
     public var parametersJSON: String
     public var hasimVersion: String
+    /// The run's resolved scenario is stored (schema v2): `hasim rerun` can reproduce it.
+    public var hasStoredScenario: Bool = false
 }
 
 /// Probe writes issued in [start, start + width): how many committed, how many failed.
@@ -307,12 +312,12 @@ extension ResultsStore {
         try dbQueue.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, invocation_id, scenario_name, scenario_file, strategy, seed, duration_ns,
-                       parameters_json, hasim_version
+                       parameters_json, hasim_version, scenario_yaml IS NOT NULL
                 FROM runs WHERE status = 'complete' ORDER BY id
                 """).map { r in
                 RunDescription(id: r[0], invocation: r[1], scenarioName: r[2], scenarioFile: r[3], strategy: r[4],
                                seed: UInt64(bitPattern: r[5] as Int64), duration: r[6], parametersJSON: r[7],
-                               hasimVersion: r[8])
+                               hasimVersion: r[8], hasStoredScenario: r[9])
             }
         }
     }
@@ -345,12 +350,8 @@ extension ResultsStore {
     public func incidents(run id: Int64) throws -> [IncidentRow] {
         try dbQueue.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT fault_index, kind, target, start_ns, first_failure_ns, recovered_ns, rto_ns
-                FROM incidents WHERE run_id = ? ORDER BY rowid
-                """, arguments: [id]).map { r in
-                IncidentRow(faultIndex: r[0], kind: r[1], target: r[2], start: r[3],
-                            firstFailure: r[4], recovered: r[5], rto: r[6])
-            }
+                SELECT \(Self.incidentColumns) FROM incidents WHERE run_id = ? ORDER BY rowid
+                """, arguments: [id]).map(Self.incident)
         }
     }
 

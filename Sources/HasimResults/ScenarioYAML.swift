@@ -1,0 +1,164 @@
+import HasimKernel
+import HasimNetwork
+import HasimStrategies
+import HasimScenario
+
+/// The fully resolved scenario as YAML: every setting written out with the value the run
+/// used, defaults included, durations in exact nanoseconds. Loading it back gives the same
+/// `Scenario` (and emitting that again the same text), so `hasim rerun` reproduces a run
+/// from the results database alone. `expect:` is left out: it checks a run, it does not
+/// shape one.
+public enum ScenarioYAML {
+    public static func emit(_ s: Scenario) -> String {
+        var out: [String] = []
+        out.append("name: \(q(s.name))")
+        if !s.description.isEmpty { out.append("description: \(q(s.description))") }
+        if let g = s.group { out.append("group: \(q(g))") }
+        out.append("duration: \(d(s.duration))")
+        out.append("quiesce: \(d(s.quiesce))")
+        out.append("seeds: [\(s.seeds.map(String.init).joined(separator: ", "))]")
+        out.append("topology:")
+        out.append("  sites:")
+        for site in s.topology.sites { out.append("    \(q(site.name)): [\(site.hosts.map(q).joined(separator: ", "))]") }
+        out.append("  latency:")
+        out.append("    same_site: \(link(s.topology.sameSite))")
+        out.append("    cross_site: \(link(s.topology.crossSite))")
+        if !s.topology.links.isEmpty {
+            out.append("    links:")
+            for l in s.topology.links {
+                out.append("      - \(link(l.spec, extra: "between: [\(q(l.siteA)), \(q(l.siteB))]"))")
+            }
+        }
+        out.append("  databases:")
+        for db in s.topology.databases {
+            var fields = ["role: \(db.role.rawValue)"]
+            if let src = db.source { fields.append("source: \(q(src))") }
+            fields.append("auto_increment_increment: \(db.autoIncrementIncrement)")
+            fields.append("auto_increment_offset: \(db.autoIncrementOffset)")
+            if let ro = db.readOnly { fields.append("read_only: \(ro)") }
+            fields.append("semi_sync: \(db.semiSync)")
+            out.append("    \(q(db.host)): {\(fields.joined(separator: ", "))}")
+        }
+        let m = s.mysql
+        out.append("mysql:")
+        out.append("  sql_thread_rate: \(num(m.sqlThreadRate))")
+        out.append("  commit_latency: \(d(m.commitLatency))")
+        out.append("  startup_time: \(d(m.startupTime))")
+        out.append("  redo_apply_per_transaction: \(d(m.redoApplyPerTransaction))")
+        out.append("  checkpoint_interval: \(d(m.checkpointInterval))")
+        out.append("  autostart: \(m.autostart)")
+        out.append("  slave_net_timeout: \(d(m.slaveNetTimeout))")
+        out.append("  connect_retry: \(d(m.connectRetry))")
+        out.append("  heartbeat_period: \(d(m.heartbeatPeriod))")
+        out.append("  log_slave_updates: \(m.logSlaveUpdates)")
+        let ss = m.semiSync
+        out.append("  semi_sync: {enabled: \(ss.enabled), wait_point: \(q(ss.waitPoint)), timeout: \(d(ss.timeout)), "
+                   + "wait_for_slave_count: \(ss.waitForReplicaCount), wait_no_slave: \(ss.waitNoReplica)}")
+        out.append("architecture:")
+        out.append("  strategy: \(q(s.architecture.strategy))")
+        let options = s.architecture.options.sortedPairs
+        if options.isEmpty {
+            out.append("  options: {}")
+        } else {
+            out.append("  options:")
+            for (name, _) in options {
+                if let v = s.architecture.options[name] { out.append("    \(q(name)): \(option(v))") }
+            }
+        }
+        if let fd = s.frontDoor { out.append("front_door: \(frontDoor(fd))") }
+        out.append("workload:")
+        for w in s.workloads { out.append("  - \(workload(w))") }
+        if s.faults.isEmpty {
+            out.append("faults: []")
+        } else {
+            out.append("faults:")
+            for f in s.faults { out.append("  - \(fault(f))") }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: - parts
+
+    static func workload(_ w: WorkloadSpec) -> String {
+        var f = ["client: \(q(w.client))"]
+        if let a = w.address { f.append("address: \(q(a))") }
+        f += ["writes_per_second: \(num(w.writesPerSecond))", "reads_per_second: \(num(w.readsPerSecond))",
+              "update_fraction: \(num(w.updateFraction))", "hot_rows: \(w.hotRows)", "pool_size: \(w.poolSize)",
+              "app_threads: \(w.appThreads)", "connect_timeout: \(d(w.connectTimeout))",
+              "query_timeout: \(d(w.queryTimeout))", "retries: \(w.retries)", "retry_backoff: \(d(w.retryBackoff))",
+              "probe_interval: \(d(w.probeInterval))", "probe_timeout: \(d(w.probeTimeout))", "start: \(d(w.start))"]
+        return "{" + f.joined(separator: ", ") + "}"
+    }
+
+    static func fault(_ f: FaultSpec) -> String {
+        var parts = ["at: \(d(f.at))"]
+        switch f.kind {
+        case .hostCrash(let h): parts.append("host_crash: \(q(h))")
+        case .processCrash(let h): parts.append("process_crash: \(q(h))")
+        case .partition(let a, let b, let oneWay):
+            parts.append("partition: {between: \(list(a)), and: \(list(b)), one_way: \(oneWay)}")
+        case .latencySpike(let a, let b, let add):
+            parts.append("latency_spike: {between: \(list(a)), and: \(list(b)), add: \(d(add))}")
+        }
+        if let r = f.recoverAfter { parts.append("recover_after: \(d(r))") }
+        return "{" + parts.joined(separator: ", ") + "}"
+    }
+
+    static func frontDoor(_ fd: FrontDoorSpec) -> String {
+        switch fd {
+        case .vip(let v):
+            return "{vip: {address: \(q(v.address)), site: \(q(v.site)), holder: \(q(v.holder))}}"
+        case .dns(let n):
+            let cache = n.clientCache.map(d) ?? "forever"
+            return "{dns: {name: \(q(n.name)), ttl: \(d(n.ttl)), api_delay: {min: \(d(n.apiDelayMin)), max: \(d(n.apiDelayMax))}, "
+                + "client_cache: \(cache)}}"
+        case .proxy(let p):
+            let st = p.settings
+            var f = ["host: \(q(p.host))", "backends: \(list(p.backends))"]
+            if !p.backup.isEmpty { f.append("backup: \(list(p.backup))") }
+            f += ["port: \(st.port)", "balance: \(q(st.balance.rawValue))", "inter: \(d(st.inter))", "rise: \(st.rise)",
+                  "fall: \(st.fall)"]
+            if let t = st.timeoutCheck { f.append("timeout_check: \(d(t))") }
+            f += ["timeout_connect: \(d(st.timeoutConnect))", "retries: \(st.retries)", "shutdown_sessions: \(st.shutdownSessions)"]
+            return "{proxy: {" + f.joined(separator: ", ") + "}}"
+        }
+    }
+
+    static func link(_ l: LinkSpec, extra: String? = nil) -> String {
+        var f: [String] = extra.map { [$0] } ?? []
+        switch l.latency {
+        case .constant(let t): f.append("constant: \(d(t))")
+        case .uniform(let lo, let hi): f.append("uniform: {min: \(d(lo)), max: \(d(hi))}")
+        case .logNormal(let median, let sigma): f.append("lognormal: {median: \(d(median)), sigma: \(num(sigma))}")
+        }
+        f.append("loss: \(num(l.loss))")
+        return "{" + f.joined(separator: ", ") + "}"
+    }
+
+    static func option(_ v: OptionValue) -> String {
+        switch v {
+        case .duration(let t): return d(t)
+        case .int(let i): return String(i)
+        case .double(let x): return num(x)
+        case .bool(let b): return String(b)
+        case .string(let s): return q(s)
+        }
+    }
+
+    // MARK: - scalars
+
+    /// Exact: a whole number of nanoseconds.
+    static func d(_ t: SimTime) -> String { "\(t)ns" }
+
+    /// Shortest text that reads back as the same Double, always with a fraction so YAML
+    /// reads a float.
+    static func num(_ x: Double) -> String {
+        let s = "\(x)"
+        return s.contains(".") || s.contains("e") ? s : s + ".0"
+    }
+
+    static func list(_ xs: [String]) -> String { "[" + xs.map(q).joined(separator: ", ") + "]" }
+
+    /// A double-quoted YAML string: a JSON string literal is one.
+    static func q(_ s: String) -> String { ScenarioParameters.str(s) }
+}
