@@ -425,7 +425,11 @@ def pct(xs, q):
 # ---------------------------------------------------------------------------------------------
 
 def summarise(reps):
-    """Per metric: median, min, max and n over repetitions (numbers only)."""
+    """Per metric: median, min, max and n over repetitions (numbers only). Errors by code become
+    errors_CODE (0 in a repetition that had none)."""
+    codes = sorted({c for r in reps if isinstance(r.get("errors"), dict) for c in r["errors"]})
+    reps = [{**r, **{f"errors_{c}": r["errors"].get(c, 0) for c in codes}} if isinstance(r.get("errors"), dict)
+            else r for r in reps]
     keys = []
     for r in reps:
         for k, v in r.items():
