@@ -28,7 +28,7 @@ def commit_latency(reps):
     out = []
     for n in (1, 3, 5, 7):
         if n == 1:
-            srv = Server("db1", "127.0.0.11").start()
+            srv = Server("db1", hsv.host(11)).start()
             from hsv import create_app_schema
             create_app_schema(srv)
             target, stop = srv, srv.stop
@@ -72,8 +72,8 @@ def kill_one(reps, mode):
         c = Client(addr(db2), rate=100, pool=8).start(t0)
         w = StatusWatch(db2, t0)
         time.sleep(10)
-        tf = now() - t0
         db1.freeze() if mode == "stop" else db1.kill9()
+        tf = now() - t0     # the fault time: once the host is silent (writes issued after it meet it)
         time.sleep(20)
         c.stop()
         w.stop()
@@ -106,9 +106,9 @@ def kill_two(reps):
         c = Client(addr(db3), rate=100, pool=8).start(t0)
         w = StatusWatch(db3, t0)
         time.sleep(10)
-        tf = now() - t0
         db1.freeze()
         db2.freeze()
+        tf = now() - t0
         time.sleep(10)
         tb = now() - t0
         db3.sql("SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'")

@@ -42,9 +42,9 @@ def async_kill9(reps):
         lag, stop = [], threading.Event()
         sampler(db2, t0, lambda s: replication.slave_status(s).get("Seconds_Behind_Master"), lag, stop)
         time.sleep(10)
+        db1.kill9()
         tf = now() - t0
         acked_at_kill = len(c.acks)
-        db1.kill9()
         drain = replication.wait_drained(db2, timeout=2.5)
         stop.set()
         # What a promotion of db2 right now would keep: stop its threads and read its ledger.
@@ -95,8 +95,8 @@ def semisync(reps):
         st, stop = [], threading.Event()
         sampler(db1, t0, lambda s: s.var("Rpl_semi_sync_master_status"), st, stop)
         time.sleep(10)
-        tf = now() - t0
         db2.freeze()
+        tf = now() - t0
         time.sleep(20)
         tb = now() - t0
         host_silence(db2.ip, on=False)

@@ -6,13 +6,13 @@ wsrep_slave_threads 1. SST by rsync (MariaDB's default method), IST from gcache 
 """
 import time
 
-from hsv import Server, create_app_schema, log, now
+from hsv import Server, create_app_schema, host, log, now
 
 PROVIDER = "/usr/lib/galera/libgalera_smm.so"
 
 
 def ip_of(i):
-    return f"127.0.0.{10 + i}"
+    return host(10 + i)
 
 
 class Cluster:

@@ -28,7 +28,11 @@ import time
 
 import pymysql
 
-ROOT = "/tmp/hsv"              # every datadir, socket and log of the harness lives here
+# Two experiments may run side by side on one machine with different HSV_NET / HSV_ROOT:
+# their hosts, files and nft tables never meet.
+ROOT = os.environ.get("HSV_ROOT", "/tmp/hsv")   # every datadir, socket and log of the harness
+NET = os.environ.get("HSV_NET", "127.0.0")      # hosts are NET.10 (proxy), NET.11 (db1), ...
+TABLE = "hsv" + NET.replace(".", "_")           # the nft table of this run's host crashes
 MYSQL_UID = "mysql"
 _procs = []                    # (Popen) started by the harness, killed by cleanup()
 
@@ -71,7 +75,7 @@ def cleanup():
         except Exception:
             pass
     _procs.clear()
-    sh("nft delete table inet hsv", check=False)
+    sh(f"nft delete table inet {TABLE}", check=False)
     out = sh("ip netns list", check=False).stdout
     for line in out.splitlines():
         name = line.split()[0] if line.split() else ""
@@ -84,15 +88,20 @@ def cleanup():
             sh(f"ip link del {name}", check=False)
 
 
+def host(i):
+    """The address of host i: 10 the proxy, 11 db1, 12 db2, ..."""
+    return f"{NET}.{i}"
+
+
 def host_silence(ip, on=True):
     """Drops every loopback packet to or from `ip` (nft table inet hsv): the host is gone from
     the network, as after a power loss (peers get no RST, SYNs go unanswered)."""
-    sh("nft add table inet hsv && nft 'add chain inet hsv out { type filter hook output priority 0; }'")
+    sh(f"nft add table inet {TABLE} && nft 'add chain inet {TABLE} out {{ type filter hook output priority 0; }}'")
     if on:
-        sh(f"nft add rule inet hsv out ip daddr {ip} drop")
-        sh(f"nft add rule inet hsv out ip saddr {ip} drop")
+        sh(f"nft add rule inet {TABLE} out ip daddr {ip} drop")
+        sh(f"nft add rule inet {TABLE} out ip saddr {ip} drop")
     else:
-        sh("nft flush chain inet hsv out")
+        sh(f"nft flush chain inet {TABLE} out")
 
 
 def install_signal_cleanup():

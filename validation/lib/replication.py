@@ -1,7 +1,7 @@
 """MariaDB 10.11 primary/replica sets on loopback hosts (GTID replication, MariaDB defaults)."""
 import time
 
-from hsv import Server, create_app_schema, now
+from hsv import Server, create_app_schema, host, now
 
 
 def binlog_server(name, ip, server_id, extra=None):
@@ -13,14 +13,14 @@ def binlog_server(name, ip, server_id, extra=None):
 
 def setup(n_replicas=1, primary_extra=None, replica_extra=None, replica_read_only=True, use_gtid=True):
     """db1 (127.0.0.11) primary; db2.. replicas of db1. Returns [db1, db2, ...], all started."""
-    p = binlog_server("db1", "127.0.0.11", 1, primary_extra).start()
+    p = binlog_server("db1", host(11), 1, primary_extra).start()
     p.sql("CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY 'repl'")
     p.sql("GRANT REPLICATION SLAVE, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'repl'@'%'")
     create_app_schema(p)
     servers = [p]
     for i in range(2, 2 + n_replicas):
         ro = {"read_only": "ON"} if replica_read_only else {}
-        r = binlog_server(f"db{i}", f"127.0.0.{10 + i}", i, {**ro, **(replica_extra or {})}).start()
+        r = binlog_server(f"db{i}", host(10 + i), i, {**ro, **(replica_extra or {})}).start()
         point(r, p, use_gtid)
         servers.append(r)
     wait_caught_up(servers[1:], p)
