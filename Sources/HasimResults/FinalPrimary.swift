@@ -28,7 +28,14 @@ struct FinalPrimary {
                 candidates.append((group, server))
             }
         }
-        for t in o.frontDoorTargets { add(groups.finalGroup(of: t), t) }
+        // Two holders of the address: one whose mysqld is down at the end accepts no
+        // writes and is no side (a VIP left on a host whose mysqld died).
+        var targets = o.frontDoorTargets
+        if targets.count > 1 {
+            let live = targets.filter { o.server($0)?.isUp == true }
+            if !live.isEmpty { targets = live }
+        }
+        for t in targets { add(groups.finalGroup(of: t), t) }
         // Writers still accepting at the end: periods that ran into the last acknowledgement.
         if let w = writers, let last = w.acks.last?.time {
             let endings = w.periods.filter { last - $0.end <= AddressWriters.gap }

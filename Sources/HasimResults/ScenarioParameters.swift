@@ -22,11 +22,22 @@ public enum ScenarioParameters {
             ("startup_time_ns", String(m.startupTime)), ("redo_apply_per_transaction_ns", String(m.redoApplyPerTransaction)),
             ("checkpoint_interval_ns", String(m.checkpointInterval)), ("autostart", String(m.autostart)),
             ("slave_net_timeout_ns", String(m.slaveNetTimeout)), ("connect_retry_ns", String(m.connectRetry)),
-            ("heartbeat_period_ns", String(m.heartbeatPeriod)),
+            ("heartbeat_period_ns", String(m.heartbeatPeriod)), ("log_slave_updates", String(m.logSlaveUpdates)),
+            ("semi_sync", obj([
+                ("enabled", String(m.semiSync.enabled)), ("wait_point", str(m.semiSync.waitPoint)),
+                ("timeout_ns", String(m.semiSync.timeout)), ("wait_for_slave_count", String(m.semiSync.waitForReplicaCount)),
+                ("wait_no_slave", String(m.semiSync.waitNoReplica)),
+            ])),
         ])))
+        // Everything a regression flips is here, so two stored runs show what differs.
         o.append(("topology", obj([
             ("sites", "[" + s.topology.sites.map { obj([("name", str($0.name)), ("hosts", "[" + $0.hosts.map(str).joined(separator: ",") + "]")]) }.joined(separator: ",") + "]"),
-            ("databases", "[" + s.topology.databases.map { obj([("host", str($0.host)), ("role", str($0.role.rawValue)), ("source", $0.source.map(str) ?? "null")]) }.joined(separator: ",") + "]"),
+            ("databases", "[" + s.topology.databases.map(database).joined(separator: ",") + "]"),
+            ("latency", obj([
+                ("same_site", link(s.topology.sameSite)), ("cross_site", link(s.topology.crossSite)),
+                ("links", "[" + s.topology.links.map { obj([("between", list([$0.siteA, $0.siteB])), ("link", link($0.spec))]) }
+                    .joined(separator: ",") + "]"),
+            ])),
         ])))
         o.append(("faults", "[" + s.faults.map(fault).joined(separator: ",") + "]"))
         if let door = s.frontDoor { o.append(("front_door", frontDoor(door))) }
@@ -52,6 +63,23 @@ public enum ScenarioParameters {
         }
     }
 
+    private static func database(_ d: DatabaseSpec) -> String {
+        obj([("host", str(d.host)), ("role", str(d.role.rawValue)), ("source", d.source.map(str) ?? "null"),
+             ("auto_increment_increment", String(d.autoIncrementIncrement)),
+             ("auto_increment_offset", String(d.autoIncrementOffset)),
+             ("read_only", d.readOnly.map { String($0) } ?? "null"), ("semi_sync", String(d.semiSync))])
+    }
+
+    private static func link(_ l: LinkSpec) -> String {
+        let model: (String, String)
+        switch l.latency {
+        case .constant(let t): model = ("constant_ns", String(t))
+        case .uniform(let lo, let hi): model = ("uniform_ns", "[\(lo),\(hi)]")
+        case .logNormal(let median, let sigma): model = ("lognormal", obj([("median_ns", String(median)), ("sigma", num(sigma))]))
+        }
+        return obj([model, ("loss", num(l.loss))])
+    }
+
     private static func workload(_ w: WorkloadSpec) -> String {
         obj([
             ("client", str(w.client)), ("address", w.address.map(str) ?? "null"),
@@ -68,12 +96,12 @@ public enum ScenarioParameters {
     private static func fault(_ f: FaultSpec) -> String {
         var p: [(String, String)] = [("at_ns", String(f.at)), ("recover_after_ns", f.recoverAfter.map { String($0) } ?? "null")]
         switch f.kind {
-        case .hostCrash(let h): p.append(("host_crash", str(h)))
-        case .processCrash(let h): p.append(("process_crash", str(h)))
+        case .hostCrash(let h): p.append((f.kind.name.rawValue, str(h)))
+        case .processCrash(let h): p.append((f.kind.name.rawValue, str(h)))
         case .partition(let a, let b, let one):
-            p.append(("partition", obj([("between", list(a)), ("and", list(b)), ("one_way", String(one))])))
+            p.append((f.kind.name.rawValue, obj([("between", list(a)), ("and", list(b)), ("one_way", String(one))])))
         case .latencySpike(let a, let b, let add):
-            p.append(("latency_spike", obj([("between", list(a)), ("and", list(b)), ("add_ns", String(add))])))
+            p.append((f.kind.name.rawValue, obj([("between", list(a)), ("and", list(b)), ("add_ns", String(add))])))
         }
         return obj(p)
     }

@@ -92,13 +92,13 @@ public enum ScenarioYAML {
 
     static func fault(_ f: FaultSpec) -> String {
         var parts = ["at: \(d(f.at))"]
+        let key = f.kind.name.rawValue
         switch f.kind {
-        case .hostCrash(let h): parts.append("host_crash: \(q(h))")
-        case .processCrash(let h): parts.append("process_crash: \(q(h))")
+        case .hostCrash(let h), .processCrash(let h): parts.append("\(key): \(q(h))")
         case .partition(let a, let b, let oneWay):
-            parts.append("partition: {between: \(list(a)), and: \(list(b)), one_way: \(oneWay)}")
+            parts.append("\(key): {between: \(list(a)), and: \(list(b)), one_way: \(oneWay)}")
         case .latencySpike(let a, let b, let add):
-            parts.append("latency_spike: {between: \(list(a)), and: \(list(b)), add: \(d(add))}")
+            parts.append("\(key): {between: \(list(a)), and: \(list(b)), add: \(d(add))}")
         }
         if let r = f.recoverAfter { parts.append("recover_after: \(d(r))") }
         return "{" + parts.joined(separator: ", ") + "}"

@@ -176,6 +176,29 @@ public enum FaultKind: Sendable, Equatable {
     case latencySpike(a: [String], b: [String], add: SimTime)
 }
 
+extension FaultKind {
+    /// The fault vocabulary, spelled once: the key of a fault in a scenario file, the
+    /// `kind` of its incident in the results, its name in the stored parameters.
+    public enum Name: String, CaseIterable, Sendable {
+        case hostCrash = "host_crash"
+        case processCrash = "process_crash"
+        case partition
+        case latencySpike = "latency_spike"
+    }
+
+    public var name: Name {
+        switch self {
+        case .hostCrash: return .hostCrash
+        case .processCrash: return .processCrash
+        case .partition: return .partition
+        case .latencySpike: return .latencySpike
+        }
+    }
+
+    /// Every fault key a scenario may use, in documentation order.
+    public static let names: [String] = Name.allCases.map(\.rawValue)
+}
+
 public struct FaultSpec: Sendable, Equatable {
     public var at: SimTime
     public var kind: FaultKind

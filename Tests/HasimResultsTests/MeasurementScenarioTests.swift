@@ -139,3 +139,41 @@ struct ExpectKeysTests {
         #expect(measured == accepted, "measured only: \(measured.subtracting(accepted).sorted()); accepted only: \(accepted.subtracting(measured).sorted())")
     }
 }
+
+@Suite("Observed failovers on runs")
+struct ObservedFailoverTests {
+    static func heartbeat(autoFailback: Bool) -> String {
+        """
+        name: heartbeat failback
+        duration: 4m
+        quiesce: 30s
+        topology:
+          sites:
+            idc1: [db1, db2, app1]
+          latency:
+            same_site: {constant: 200us}
+          databases:
+            db1: {role: primary, source: db2, auto_increment_increment: 2, auto_increment_offset: 1}
+            db2: {role: replica, source: db1, auto_increment_increment: 2, auto_increment_offset: 2}
+        front_door:
+          vip: {address: 10.0.0.100, site: idc1, holder: db1}
+        architecture:
+          strategy: heartbeat-mon
+          options: {auto_failback: \(autoFailback)}
+        workload: {client: app1, writes_per_second: 50}
+        faults:
+          - {at: 30s, host_crash: db1, recover_after: 60s}
+        """
+    }
+
+    @Test("HeartBeat auto_failback after the reboot moves the writer twice: two failovers")
+    func failbackCountsTwo() throws {
+        let back = try MeasurementScenarioTests.run(Self.heartbeat(autoFailback: true))
+        #expect(back.failovers.map(\.to) == ["db2", "db1"])
+        #expect(back.metric("failovers") == 2)
+        // Flip: without auto_failback the writer stays on db2.
+        let stay = try MeasurementScenarioTests.run(Self.heartbeat(autoFailback: false))
+        #expect(stay.failovers.map(\.to) == ["db2"])
+        #expect(stay.metric("failovers") == 1)
+    }
+}

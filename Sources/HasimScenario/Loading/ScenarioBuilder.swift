@@ -639,7 +639,7 @@ final class ScenarioBuilder {
 
     // MARK: - Faults
 
-    static let faultKinds = ["host_crash", "process_crash", "partition", "latency_spike"]
+    static let faultKinds = FaultKind.names
 
     func readFaults(_ node: Node) -> [FaultSpec]? {
         guard let items = r.sequence(node, path: "faults") else { return nil }
@@ -695,11 +695,12 @@ final class ScenarioBuilder {
     }
 
     func readFaultKind(_ key: String, _ node: Node, path: String) -> FaultKind? {
-        switch key {
-        case "host_crash":
+        guard let name = FaultKind.Name(rawValue: key) else { return nil }
+        switch name {
+        case .hostCrash:
             guard let host = r.string(node, path: path), checkHost(host, node, path: path) else { return nil }
             return .hostCrash(host: host)
-        case "process_crash":
+        case .processCrash:
             guard let host = r.string(node, path: path), checkHost(host, node, path: path) else { return nil }
             if let databases, siteOf != nil, !databases.contains(where: { $0.host == host }) {
                 r.error(node, "process_crash of '\(host)', which runs no database",
@@ -707,8 +708,8 @@ final class ScenarioBuilder {
                 return nil
             }
             return .processCrash(host: host)
-        case "partition", "latency_spike":
-            let spike = key == "latency_spike"
+        case .partition, .latencySpike:
+            let spike = name == .latencySpike
             guard let m = r.mapping(node, path: path, allowed: ["between", "and", spike ? "add" : "one_way"],
                                     required: spike ? ["between", "and", "add"] : ["between", "and"],
                                     examples: ["between": "between: [db1]", "and": "and: [db2, app1]", "add": "add: 50ms"])
@@ -735,8 +736,6 @@ final class ScenarioBuilder {
             }
             guard ok, let a, let b else { return nil }
             return .partition(a: a, b: b, oneWay: oneWay)
-        default:
-            return nil
         }
     }
 

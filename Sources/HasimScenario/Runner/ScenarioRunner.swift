@@ -196,10 +196,10 @@ public enum ScenarioRunner {
                                  server: @escaping (String) -> MySQLServer?,
                                  nodes: DatabaseNodeProvider? = nil) -> AppliedFault {
         func ids(_ names: [String]) -> [HostID] { names.compactMap { network.host(named: $0)?.id } }
-        let kind: String, target: String
+        let kind = f.kind.name.rawValue, target: String
         switch f.kind {
         case .hostCrash(let h):
-            kind = "host_crash"; target = h
+            target = h
             sim.at(f.at) {
                 sim.record(h, .fault, "host crash")
                 if let host = network.host(named: h) { network.crashHost(host) }
@@ -211,7 +211,7 @@ public enum ScenarioRunner {
                 }
             }
         case .processCrash(let h):
-            kind = "process_crash"; target = "mysqld@\(h)"
+            target = "mysqld@\(h)"
             sim.at(f.at) {
                 sim.record(h, .fault, "mysqld killed")
                 server(h)?.crash()
@@ -225,7 +225,7 @@ public enum ScenarioRunner {
                 }
             }
         case .partition(let a, let b, let oneWay):
-            kind = "partition"; target = "\(a.joined(separator: ",")) | \(b.joined(separator: ","))"
+            target = "\(a.joined(separator: ",")) | \(b.joined(separator: ","))"
             sim.at(f.at) {
                 sim.record(a.joined(separator: ","), .fault, "partition from \(b.joined(separator: ","))\(oneWay ? " (one-way)" : "")")
                 network.partition(ids(a), ids(b), oneWay: oneWay)
@@ -237,7 +237,7 @@ public enum ScenarioRunner {
                 }
             }
         case .latencySpike(let a, let b, let add):
-            kind = "latency_spike"; target = "\(a.joined(separator: ",")) | \(b.joined(separator: ","))"
+            target = "\(a.joined(separator: ",")) | \(b.joined(separator: ","))"
             sim.at(f.at) {
                 sim.record(a.joined(separator: ","), .fault, "latency +\(Time.format(add)) to \(b.joined(separator: ","))")
                 network.addLatency(ids(a), ids(b), add)
