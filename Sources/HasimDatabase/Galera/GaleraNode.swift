@@ -193,8 +193,11 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         network.listen(process, port: config.groupPort, GroupListener(node: self))
         sim.record(name, .mysqlReady, clusterStatus)
         let l = life
+        // The timers of a real mysqld start whenever it did: their phase against a fault varies.
+        var rng = sim.random("galera/\(name)/\(life)")
+        let phase = SimTime(rng.unit() * Double(config.inactiveCheckPeriod))
         keepalive(l)
-        check(l)
+        sim.after(phase) { [weak self] in self?.check(l) }
     }
 
     public func crash() {
