@@ -134,3 +134,53 @@ import HasimDatabase
         #expect(!one.failures.contains { $0.code == 1180 || $0.code == 1047 })
     }
 }
+
+/// HAProxy as deployed with Galera (issue 10, item 7).
+@Suite struct GaleraHAProxyRegressionTests {
+    func scenario(_ edit: ((String) -> String)? = nil) throws -> Scenario {
+        let name = "galera-haproxy-clustercheck.yaml"
+        let text = try String(contentsOfFile: repoRoot + "/scenarios/regressions/galera/" + name, encoding: .utf8)
+        let edited = edit?(text) ?? text
+        if edit != nil { #expect(edited != text, "the edit did not apply to \(name)") }
+        return try ScenarioLoader.load(text: edited, file: name)
+    }
+
+    @Test func clustercheckTakesANonPrimaryNodeOutOfRotation() throws {
+        let o = try ScenarioRunner.run(scenario(), seed: 1)
+        let r = MetricsCalculator.report(o)
+        #expect(r.metric("lost_transactions") == 0)
+        #expect(o.trace.contains { $0.kind == .proxyServerDown && $0.detail.contains("db1") && $0.time < Time.s(45) })
+        // 1047s only between db1's view change and the proxy's DOWN (a few checks), never after.
+        let e1047 = o.failures.filter { $0.code == 1047 }
+        #expect(e1047.allSatisfy { $0.failedAt < Time.s(45) }, "\(e1047.map(\.failedAt).max() ?? 0)")
+        #expect(o.ledger.contains { $0.ackedBy == "db2" && $0.ackedAt > Time.s(45) && $0.ackedAt < Time.s(90) })
+        // Flip: mysql-check only reads the greeting: db1 stays UP and the clients get 1047 until the heal.
+        let plain = try ScenarioRunner.run(scenario {
+            $0.replacingOccurrences(of: "check: httpchk, check_port: 9200, ", with: "")
+        }, seed: 1)
+        #expect(!plain.trace.contains { $0.kind == .proxyServerDown && $0.detail.contains("db1") })
+        #expect(plain.failures.filter { $0.code == 1047 && $0.failedAt > Time.s(60) && $0.failedAt < Time.s(90) }.count > 100)
+        #expect(MetricsCalculator.report(plain).metric("write_downtime")! > 50)
+    }
+
+    @Test func clustercheckTakesADonorOutUnlessAvailableWhenDonor() throws {
+        // db3 rejoins by SST (a 4 MB gcache cannot hold its gap) from db1, the first Synced member.
+        let donorRun = { (extra: String) throws -> RunOutcome in
+            try ScenarioRunner.run(scenario {
+                $0.replacingOccurrences(of: "  - {at: 30s, partition: {between: [db1], and: [db2, db3]}, recover_after: 60s}",
+                                        with: "  - {at: 20s, process_crash: db3, recover_after: 30s}")
+                  .replacingOccurrences(of: "{bootstrap_delay: 0s}", with: "{bootstrap_delay: 0s, gcache_size_mb: 1, sst_duration: 30s\(extra)}")
+            }, seed: 1)
+        }
+        let o = try donorRun("")
+        let sst = o.trace.first { $0.kind == .galeraStateTransfer && $0.node == "db1" && $0.detail.hasPrefix("SST") }
+        #expect(sst != nil)
+        let start = sst?.time ?? 0
+        // While db1 is Donor the proxy sends new sessions to db2.
+        #expect(o.trace.contains { $0.kind == .proxyServerDown && $0.detail.contains("db1") && $0.time > start && $0.time < start + Time.s(10) })
+        #expect(o.ledger.contains { $0.ackedBy == "db2" && $0.ackedAt > start + Time.s(10) && $0.ackedAt < start + Time.s(30) })
+        // Flip: AVAILABLE_WHEN_DONOR=1 keeps the donor in rotation.
+        let keep = try donorRun(", clustercheck_available_when_donor: true")
+        #expect(!keep.trace.contains { $0.kind == .proxyServerDown && $0.detail.contains("db1") })
+    }
+}

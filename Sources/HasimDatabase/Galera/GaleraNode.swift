@@ -38,6 +38,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
 
     let sim: Simulation
     let network: Network
+    /// The host's clustercheck service, if installed (it holds the node, not the other way).
+    public var clusterCheck: ClusterCheck?
     var peers: [GaleraNode] = []
     /// Bumped at every death: callbacks of an earlier life do nothing.
     var life: Int64 = 0

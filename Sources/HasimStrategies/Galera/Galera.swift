@@ -69,6 +69,9 @@ public enum Galera {
                        help: "wsrep_sst_method: rsync and mysqldump hold FLUSH TABLES WITH READ LOCK on the donor for the whole SST (its writers wait); xtrabackup-v2 and mariabackup do not.",
                        source: "galera documentation/state-transfer.rst; PXC default wsrep_sst_method=xtrabackup-v2",
                        choices: ["xtrabackup-v2", "mariabackup", "rsync", "mysqldump"]),
+            OptionSpec("clustercheck_available_when_donor", .bool, default: .bool(false),
+                       help: "clustercheck (xinetd, port 9200) answers 200 for a Donor/Desynced node too; by default only a Synced node is 200.",
+                       source: "percona/percona-clustercheck clustercheck (AVAILABLE_WHEN_DONOR=0)"),
             OptionSpec("startup_time", .duration, default: .duration(Time.s(5)),
                        help: "mysqld start-up before the node contacts the group.", source: "our estimate"),
             OptionSpec("bootstrap_delay", .duration, default: .duration(Time.s(300)),
@@ -124,6 +127,9 @@ extension Galera {
             nodes.append(node)
         }
         for node in nodes { node.join(cluster: nodes) }
+        // clustercheck under xinetd on every node's host (port 9200), for `option httpchk`.
+        let donorOK = options.bool("clustercheck_available_when_donor")
+        for node in nodes { node.clusterCheck = ClusterCheck(node: node, network: network, availableWhenDonor: donorOK) }
         return nodes
     }
 }
