@@ -142,6 +142,7 @@ extension GaleraNode {
         for (s, ws) in d { received(s, ws) }
         flowChanged()
         deliverReady()
+        serveStateRequests()
     }
 
     /// This node entered a Primary Component it was not synced in: it takes the state from a

@@ -96,6 +96,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     var buffered: [(seqno: Int64, stamp: Stamp, ws: WriteSet)] = []
     var transferredUpTo = Stamp.zero
     var joinedAt: Int64 = 0
+    var stateRequests: [(Int, Int64)] = []
     var donorLocks = 0
     var lockedWrites: [(Query, Int64, GaleraSession)] = []
 
@@ -233,6 +234,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         pausedBy = 0; fcSent = false; fcOffset = 0; pauseStart = nil
         for i in out.indices { out[i] = nil; connecting[i] = false; queued[i].removeAll(); dialFailedAt[i] = -Time.s(3600) }
         transferring = false
+        stateRequests.removeAll()
         donorLocks = 0
         lockedWrites.removeAll()
     }

@@ -8,7 +8,8 @@ import HasimNetwork
 /// Synced once it has caught up.
 extension GaleraNode {
     func donate(to joiner: Int, joinerSeqno: Int64) {
-        guard isPrimary else { return }
+        // A joiner may ask before this node has installed the view that makes it the donor.
+        guard isPrimary && !installing else { stateRequests.append((joiner, joinerSeqno)); return }
         let oldest = gcacheHead < gcache.count ? gcache[gcacheHead].seqno : lastSeqno + 1
         // IST only if the joiner knows its position, its history is a prefix of ours and the gap
         // is still in the gcache.
@@ -62,6 +63,14 @@ extension GaleraNode {
         fcOffset = applyQueueLength
         joinedAt = lastSeqno
         committed()
+    }
+
+    /// Requests that arrived before this node installed the view.
+    func serveStateRequests() {
+        guard isPrimary && !installing, !stateRequests.isEmpty else { return }
+        let r = stateRequests
+        stateRequests.removeAll()
+        for (j, seqno) in r where view.contains(j) { donate(to: j, joinerSeqno: seqno) }
     }
 
     /// After each commit: a Joined node that has applied its backlog is Synced.
