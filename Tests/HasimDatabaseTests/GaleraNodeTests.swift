@@ -12,11 +12,12 @@ final class GaleraLab {
     let appHost: Host
 
     init(n: Int = 3, oneWay: SimTime = Time.us(200), crossSite: SimTime = Time.ms(5), sites: [String]? = nil,
-         configure: (Int, inout GaleraConfig) -> Void = { _, _ in }) {
-        sim = Simulation(seed: 1)
+         jitter: Double? = nil, seed: UInt64 = 1, configure: (Int, inout GaleraConfig) -> Void = { _, _ in }) {
+        sim = Simulation(seed: seed)
         net = Network(sim: sim)
-        net.sameSite = LinkSpec(latency: .constant(oneWay))
-        net.crossSite = LinkSpec(latency: .constant(crossSite))
+        // Constant latencies unless a lognormal sigma is given.
+        net.sameSite = LinkSpec(latency: jitter.map { .logNormal(median: oneWay, sigma: $0) } ?? .constant(oneWay))
+        net.crossSite = LinkSpec(latency: jitter.map { .logNormal(median: crossSite, sigma: $0) } ?? .constant(crossSite))
         appHost = net.addHost("app", site: sites?.first ?? "lan")
         var nodes: [GaleraNode] = []
         for i in 0..<n {
@@ -34,9 +35,9 @@ final class GaleraLab {
         self.nodes = nodes
     }
 
-    func app(_ node: Int, index: Int = 0) -> ApplicationClient {
+    func app(_ node: Int, index: Int = 0, config: ClientConfig = ClientConfig()) -> ApplicationClient {
         ApplicationClient(name: "app\(index)", host: appHost, network: net, address: nodes[node].host.address,
-                          config: ClientConfig(), clientIndex: index)
+                          config: config, clientIndex: index)
     }
 
     func medianLatency(_ a: ApplicationClient) -> SimTime {
