@@ -135,7 +135,13 @@ extension GaleraNode {
             if isPrimary { leftPrimary() }
             isPrimary = false
         }
-        earlyAcks.removeAll()
+        // Acks of old-view write-sets are moot now; acks of the new view's first write-sets may
+        // already be here (a member installed first): they are kept.
+        // Old-view stamps are at most the joins' clocks; the new view's are above (every member's
+        // clock is at least that when it installs), whatever each member received since its join.
+        let cut = js.map(\.clock).max() ?? clock
+        for s in earlyAcks.keys.sorted() where s.t <= cut { earlyAcks[s] = nil }
+        for j in peers.indices where !members.contains(j) { queued[j].removeAll() }
         if before != (isPrimary, primaryView.lineage) { recordWriterGroup() }
         let d = deferred
         deferred.removeAll()

@@ -277,7 +277,9 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
                 self.queued[j].removeAll()
                 for m in q { self.network.send(m, on: c, from: .client) }
             } else {
-                self.queued[j].removeAll()
+                // A member's messages wait for the next attempt (dropping some would leave a gap
+                // in what it receives from us); others' are not worth keeping.
+                if !self.view.contains(j) && !(self.installing && self.proposal.contains(j)) { self.queued[j].removeAll() }
                 self.dialFailedAt[j] = self.sim.now
             }
         }
