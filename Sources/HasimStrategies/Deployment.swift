@@ -23,20 +23,29 @@ extension TraceKind {
 public final class Deployment {
     public let sim: Simulation
     public let network: Network
-    /// In scenario order.
+    /// Every database node, one per database host, in scenario order.
+    public let nodes: [DatabaseNode]
+    /// The nodes that are plain MySQL servers (all of them, except in strategies with their own
+    /// node kind), in scenario order.
     public let servers: [MySQLServer]
-    public let initialPrimary: MySQLServer
+    private let firstPrimary: MySQLServer?
+    /// The first primary; only strategies that run plain MySQL servers ask for it.
+    public var initialPrimary: MySQLServer {
+        guard let p = firstPrimary else { preconditionFailure("this strategy's nodes are not plain MySQL servers") }
+        return p
+    }
     /// (replica, its source) in scenario order.
     public let replicas: [(replica: MySQLServer, source: MySQLServer)]
     /// Set once the strategy has said which address the application uses.
     public var app: ApplicationClient!
 
-    public init(sim: Simulation, network: Network, servers: [MySQLServer], initialPrimary: MySQLServer,
+    public init(sim: Simulation, network: Network, nodes: [DatabaseNode], initialPrimary: MySQLServer?,
                 replicas: [(replica: MySQLServer, source: MySQLServer)]) {
         self.sim = sim
         self.network = network
-        self.servers = servers
-        self.initialPrimary = initialPrimary
+        self.nodes = nodes
+        self.servers = nodes.compactMap { $0 as? MySQLServer }
+        self.firstPrimary = initialPrimary
         self.replicas = replicas
     }
 
@@ -64,6 +73,16 @@ public protocol StrategyRuntime: AnyObject {
 }
 
 public enum StrategyFactory {
+    /// The database nodes of a strategy that runs its own node kind, one per host; nil when the
+    /// hosts run plain MySQL servers.
+    public static func makeNodes(_ name: String, options: OptionValues, hosts: [(name: String, host: Host)],
+                                 network: Network, hotRows: Int) -> [DatabaseNode]? {
+        switch name {
+        case Galera.descriptor.name: return Galera.makeNodes(options: options, hosts: hosts, network: network, hotRows: hotRows)
+        default: return nil
+        }
+    }
+
     /// Builds the runtime of a strategy named in the catalog.
     public static func make(_ name: String, options: OptionValues, deployment: Deployment) -> StrategyRuntime? {
         switch name {

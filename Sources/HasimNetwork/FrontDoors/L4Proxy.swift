@@ -40,6 +40,23 @@ public struct ProxySettings: Sendable, Equatable {
     /// `on-marked-down shutdown-sessions`: "Actions are disabled by default"; established
     /// sessions stay on a server marked DOWN until they fail by themselves.
     public var shutdownSessions = false
+    /// How a server is checked. `mysqlCheck` (`option mysql-check`): the connection and the
+    /// greeting only ("does not check database presence nor database consistency"), so a Galera
+    /// node that refuses queries (non-Primary, Donor) stays UP. `httpChk(port:)` (`option httpchk`
+    /// with `port`): an HTTP request to a service on the server's host that answers 200 only when
+    /// the server is usable (clustercheck on 9200).
+    public enum Check: Sendable, Equatable { case mysqlCheck, httpChk(port: Int) }
+    public var check: Check = .mysqlCheck
+    /// `fastinter`: the interval while a server is changing state (some checks failed or passed
+    /// but not `fall`/`rise` of them); `downinter`: while it is fully DOWN. Both default to `inter`.
+    public var fastinter: SimTime?
+    public var downinter: SimTime?
+    /// `option redispatch`: the last retry of a connection goes to another server that is UP
+    /// (off by default: every retry goes to the same server).
+    public var redispatch = false
+    /// `on-marked-up shutdown-backup-sessions`: when a non-backup server comes UP, the sessions
+    /// on backup servers are cut so the clients come back to it (disabled by default).
+    public var shutdownBackupSessions = false
     public init() {}
 }
 
@@ -122,20 +139,51 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
     private func check(_ i: Int, generation gen: Int) {
         guard gen == generation, process.isAlive else { return }
         let s = servers[i]
-        let probe = CheckEnd()
-        network.connect(from: process, to: s.address, port: s.port, timeout: checkTimeout, delegate: probe) { [weak self] r in
-            guard let self, gen == self.generation else { return }
-            switch r {
-            case .success(let c):
-                // mysql-check: the greeting came; QUIT and close.
-                self.network.close(c, from: .client)
-                self.passed(i)
-            case .failure:
-                self.failed(i)
-            }
-            // The next check starts `inter` after this one ended (HAProxy check.c).
-            self.sim.after(self.settings.inter) { [weak self] in self?.check(i, generation: gen) }
+        var done = false
+        let finish = { [weak self] (ok: Bool) in
+            guard let self, gen == self.generation, !done else { return }
+            done = true
+            if ok { self.passed(i) } else { self.failed(i) }
+            // The next check starts one interval after this one ended (HAProxy check.c).
+            self.sim.after(self.interval(i)) { [weak self] in self?.check(i, generation: gen) }
         }
+        switch settings.check {
+        case .mysqlCheck:
+            network.connect(from: process, to: s.address, port: s.port, timeout: checkTimeout, delegate: CheckEnd()) { [weak self] r in
+                guard let self else { return }
+                // mysql-check: the greeting came; QUIT and close.
+                if case .success(let c) = r { self.network.close(c, from: .client) }
+                if case .success = r { finish(true) } else { finish(false) }
+            }
+        case .httpChk(let port):
+            // The whole check (connect, request, response) is bounded by the check timeout.
+            let started = sim.now
+            let end = CheckEnd()
+            end.onResponse = { [weak self] status, c in
+                self?.network.close(c, from: .client)
+                finish(status == 200)
+            }
+            end.onClose = { finish(false) }
+            network.connect(from: process, to: s.address, port: port, timeout: checkTimeout, delegate: end) { [weak self] r in
+                guard let self else { return }
+                guard case .success(let c) = r else { finish(false); return }
+                self.network.send(HTTPCheckRequest(), on: c, from: .client)
+                self.sim.after(max(0, self.checkTimeout - (self.sim.now - started))) { [weak self] in
+                    guard !done else { return }
+                    self?.network.close(c, from: .client)
+                    finish(false)
+                }
+            }
+        }
+    }
+
+    /// HAProxy's srv_getinter: `downinter` while fully DOWN, `fastinter` while changing state,
+    /// `inter` when steadily UP.
+    private func interval(_ i: Int) -> SimTime {
+        let top = settings.rise + settings.fall - 1
+        if health[i] == 0 { return settings.downinter ?? settings.inter }
+        if health[i] < top { return settings.fastinter ?? settings.inter }
+        return settings.inter
     }
 
     private func passed(_ i: Int) {
@@ -147,6 +195,13 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
         }
         if !wasUp && health[i] >= rise {
             sim.record(host.name, .proxyServerUp, "Server backend/\(servers[i].name) is UP")
+            if settings.shutdownBackupSessions && !servers[i].backup {
+                let victims = sessions.filter { $0.server.map { servers[$0].backup } ?? false }
+                if !victims.isEmpty {
+                    sim.record(host.name, .proxySessionsShutdown, "\(victims.count) backup session(s) killed: \(servers[i].name) is UP")
+                    for v in victims { v.terminate() }
+                }
+            }
         }
     }
 
@@ -171,8 +226,8 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
     }
 
     /// The balance algorithm: a non-backup server that is UP, else the first backup that is UP.
-    private func pick(advance: Bool) -> Int? {
-        let up = servers.indices.filter { !servers[$0].backup && health[$0] >= settings.rise }
+    private func pick(advance: Bool, avoiding: Int? = nil) -> Int? {
+        let up = servers.indices.filter { !servers[$0].backup && health[$0] >= settings.rise && $0 != avoiding }
         if !up.isEmpty {
             switch settings.balance {
             case .first:
@@ -183,7 +238,7 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
                 return up[k]
             }
         }
-        return servers.indices.first { servers[$0].backup && health[$0] >= settings.rise }
+        return servers.indices.first { servers[$0].backup && health[$0] >= settings.rise && $0 != avoiding }
     }
 
     // MARK: - proxying
@@ -213,7 +268,7 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
     final class Session: ConnectionDelegate {
         unowned let proxy: L4Proxy
         let client: Connection
-        let server: Int?
+        private(set) var server: Int?
         private var backend: Connection?
         private var pending: [WireMessage] = []
         private var attemptsLeft: Int
@@ -254,6 +309,11 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
                     guard !self.over else { return }
                     guard self.attemptsLeft > 0 else { self.terminate(); return }
                     self.attemptsLeft -= 1
+                    // option redispatch: the last retry goes to another server that is UP.
+                    if self.attemptsLeft == 0, self.proxy.settings.redispatch,
+                       let other = self.proxy.pick(advance: true, avoiding: i) {
+                        self.server = other
+                    }
                     let turnAround = min(self.proxy.settings.timeoutConnect, Time.s(1))
                     self.network.sim.after(turnAround) { [weak self] in self?.connect() }
                 }
@@ -283,9 +343,13 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
         }
     }
 
-    /// The client end of a health check: it only needs to connect.
+    /// The client end of a health check: mysql-check only connects; httpchk reads the status.
     final class CheckEnd: ConnectionDelegate {
-        func received(_ message: WireMessage, on connection: Connection) {}
-        func closed(_ connection: Connection, reason: CloseReason) {}
+        var onResponse: ((Int, Connection) -> Void)?
+        var onClose: (() -> Void)?
+        func received(_ message: WireMessage, on connection: Connection) {
+            if let r = message as? HTTPCheckResponse { onResponse?(r.status, connection) }
+        }
+        func closed(_ connection: Connection, reason: CloseReason) { onClose?() }
     }
 }

@@ -11,7 +11,8 @@ struct FrontDoorBuilder {
     static let vipKeys = ["address", "site", "holder"]
     static let dnsKeys = ["name", "ttl", "api_delay", "client_cache"]
     static let proxyKeys = ["host", "port", "backends", "backup", "balance", "inter", "rise", "fall",
-                            "timeout_check", "timeout_connect", "retries", "shutdown_sessions"]
+                            "timeout_check", "timeout_connect", "retries", "shutdown_sessions",
+                            "check", "check_port", "fastinter", "downinter", "redispatch", "shutdown_backup_sessions"]
 
     let b: ScenarioBuilder
     var r: YAMLNodeReader { b.r }
@@ -198,6 +199,15 @@ struct FrontDoorBuilder {
         set("timeout_connect", b.positiveDuration) { s.timeoutConnect = $0 }
         set("retries", { self.b.intAtLeast(0, $0, path: $1) }) { s.retries = $0 }
         set("shutdown_sessions", r.bool) { s.shutdownSessions = $0 }
+        set("fastinter", b.positiveDuration) { s.fastinter = $0 }
+        set("downinter", b.positiveDuration) { s.downinter = $0 }
+        set("redispatch", r.bool) { s.redispatch = $0 }
+        set("shutdown_backup_sessions", r.bool) { s.shutdownBackupSessions = $0 }
+        var checkPort = 9200
+        set("check_port", { self.port($0, path: $1) }) { checkPort = $0 }
+        var check = "mysql-check"
+        set("check", { self.choice($0, path: $1, ["mysql-check", "httpchk"]) }) { check = $0 }
+        s.check = check == "httpchk" ? .httpChk(port: checkPort) : .mysqlCheck
         guard ok, let host, let backends else { return nil }
         return ProxyFrontDoor(host: host, backends: backends, backup: backup, settings: s)
     }

@@ -36,8 +36,12 @@ public enum ScenarioRunner {
             for h in site.hosts { network.addHost(h, site: site.name) }
         }
 
+        // One database node per host, of the kind the strategy runs (plain mysqld by default).
+        let ownNodes = StrategyFactory.makeNodes(scenario.architecture.strategy, options: scenario.architecture.options,
+                                                 hosts: scenario.topology.databases.map { ($0.host, network.host(named: $0.host)!) },
+                                                 network: network, hotRows: scenario.workload.hotRows)
         var servers: [MySQLServer] = []
-        for (i, spec) in scenario.topology.databases.enumerated() {
+        for (i, spec) in scenario.topology.databases.enumerated() where ownNodes == nil {
             var cfg = ServerConfig(serverID: UInt32(i + 1))
             let m = scenario.mysql
             cfg.sqlThreadRate = m.sqlThreadRate
@@ -74,17 +78,16 @@ public enum ScenarioRunner {
                 if spec.role == .replica { replicas.append((r, src)) }
             }
         }
-        let primary = scenario.topology.databases.first { $0.role == .primary }.flatMap { server($0.host) } ?? servers[0]
-        // A strategy with its own node kind (galera) starts its nodes itself; the MySQLServers stay down.
-        let ownNodes = StrategyFactory.ownsDatabaseNodes(scenario.architecture.strategy)
-        if !ownNodes { for s in servers { s.start(immediately: true) } }
+        let primary = scenario.topology.databases.first { $0.role == .primary }.flatMap { server($0.host) } ?? servers.first
+        let nodes: [DatabaseNode] = ownNodes ?? servers
+        func node(_ name: String) -> DatabaseNode? { nodes.first { $0.name == name } }
+        for n in nodes { n.bootAtStart() }
 
-        let deployment = Deployment(sim: sim, network: network, servers: servers, initialPrimary: primary, replicas: replicas)
+        let deployment = Deployment(sim: sim, network: network, nodes: nodes, initialPrimary: primary, replicas: replicas)
         guard let strategy = StrategyFactory.make(scenario.architecture.strategy, options: scenario.architecture.options,
                                                   deployment: deployment) else {
             throw RunError.unknownStrategy(scenario.architecture.strategy)
         }
-        let nodes = strategy as? DatabaseNodeProvider
         let frontDoor = scenario.frontDoor.map { FrontDoorRuntime($0, network: network) }
         var apps: [ApplicationClient] = []
         for (i, w) in scenario.workloads.enumerated() {
@@ -115,7 +118,7 @@ public enum ScenarioRunner {
 
         var applied: [AppliedFault] = []
         for (i, f) in scenario.faults.enumerated() {
-            applied.append(schedule(f, index: i, sim: sim, network: network, server: server, nodes: nodes))
+            applied.append(schedule(f, index: i, sim: sim, network: network, node: node))
         }
         observe?(sim)
         let end = scenario.duration + scenario.quiesce
@@ -145,13 +148,12 @@ public enum ScenarioRunner {
         for i in applied.indices {
             if let r = scenario.faults[i].recoverAfter, applied[i].at + r <= end { applied[i].recoveredAt = applied[i].at + r }
         }
-        let targets = frontDoorTargets(app: app, frontDoor: frontDoor, network: network, servers: servers)
-        let snapshots = servers.map { s in
-            ServerSnapshot(name: s.name, storage: nodes?.storage(of: s.name) ?? s.storage,
-                           isUp: nodes.map { $0.isUp(s.name) } ?? (s.state == .running),
-                           source: s.source.flatMap { addr in network.resolve(addr, from: s.host) }
-                               .flatMap { id in servers.first { $0.host.id == id }?.name },
-                           sqlRunning: s.replicaStatus?.sqlRunning ?? false,
+        let targets = frontDoorTargets(app: app, frontDoor: frontDoor, network: network, nodes: nodes)
+        let snapshots = nodes.map { s in
+            ServerSnapshot(name: s.name, storage: s.storage, isUp: s.isRunning,
+                           source: s.replicationSource.flatMap { addr in network.resolve(addr, from: s.host) }
+                               .flatMap { id in nodes.first { $0.host.id == id }?.name },
+                           sqlRunning: s.sqlThreadRunning,
                            replicationFailures: s.replicationFailures)
         }
         // One ledger for all application groups, in acknowledgement order.
@@ -181,8 +183,8 @@ public enum ScenarioRunner {
     /// holders), the authoritative DNS record, the proxy's current choice, the IP's owner.
     /// An application that was redeployed to another address is followed there.
     private static func frontDoorTargets(app: ApplicationClient, frontDoor: FrontDoorRuntime?, network: Network,
-                                         servers: [MySQLServer]) -> [String] {
-        func name(_ id: HostID) -> String? { servers.first { $0.host.id == id }?.name }
+                                         nodes: [DatabaseNode]) -> [String] {
+        func name(_ id: HostID) -> String? { nodes.first { $0.host.id == id }?.name }
         if let vips = network.vips, vips.isVIP(app.address) {
             return vips.holders(of: app.address).compactMap { name($0.id) }.sorted()
         }
@@ -193,8 +195,7 @@ public enum ScenarioRunner {
     }
 
     private static func schedule(_ f: FaultSpec, index: Int, sim: Simulation, network: Network,
-                                 server: @escaping (String) -> MySQLServer?,
-                                 nodes: DatabaseNodeProvider? = nil) -> AppliedFault {
+                                 node: @escaping (String) -> DatabaseNode?) -> AppliedFault {
         func ids(_ names: [String]) -> [HostID] { names.compactMap { network.host(named: $0)?.id } }
         let kind = f.kind.name.rawValue, target: String
         switch f.kind {
@@ -214,14 +215,12 @@ public enum ScenarioRunner {
             target = "mysqld@\(h)"
             sim.at(f.at) {
                 sim.record(h, .fault, "mysqld killed")
-                server(h)?.crash()
-                nodes?.crashProcess(h)
+                node(h)?.crash()
             }
             if let r = f.recoverAfter {
                 sim.at(f.at + r) {
                     sim.record(h, .faultEnd, "mysqld started")
-                    server(h)?.start()
-                    nodes?.startProcess(h)
+                    node(h)?.startProcess()
                 }
             }
         case .partition(let a, let b, let oneWay):

@@ -12,11 +12,14 @@ public enum Galera {
         options: [
             OptionSpec("evs_keepalive_period", .duration, default: .duration(Time.s(1)),
                        help: "evs.keepalive_period: keepalive when silent.", source: "galera gcomm/src/evs_proto.cpp (PT1S)"),
+            OptionSpec("evs_inactive_check_period", .duration, default: .duration(Time.ms(500)),
+                       help: "evs.inactive_check_period: how often a member looks for silent peers (eviction waits up to this past suspect_timeout).",
+                       source: "galera gcomm/src/defaults.cpp (PT0.5S; the docs table says PT1S)"),
             OptionSpec("evs_suspect_timeout", .duration, default: .duration(Time.s(5)),
-                       help: "evs.suspect_timeout: silence after which a member is dropped from the view (all survivors agree at once here).",
+                       help: "evs.suspect_timeout: silence after which a member is suspected; it leaves the view once every survivor suspects it (a membership round).",
                        source: "galera gcomm/src/defaults.cpp (PT5S)"),
             OptionSpec("evs_inactive_timeout", .duration, default: .duration(Time.s(15)),
-                       help: "evs.inactive_timeout: hard limit regardless of consensus (not reached in this model: the survivors always agree at suspect_timeout).",
+                       help: "evs.inactive_timeout: a membership round that has not agreed within install_timeout (inactive_timeout/2) drops the members that did not answer.",
                        source: "galera gcomm/src/defaults.cpp (PT15S)"),
             OptionSpec("pc_weights", .string, default: .string(""),
                        help: "pc.weight per node, comma-separated in topology order; empty = 1 each.",
@@ -42,6 +45,15 @@ public enum Galera {
             OptionSpec("local_commit", .duration, default: .duration(Time.us(500)),
                        help: "Local execution and InnoDB commit on the node the client talks to.",
                        source: "our estimate; same as mysql.commit_latency"),
+            OptionSpec("per_member_send_cost", .duration, default: .duration(Time.us(15)),
+                       help: "Time the origin spends per other member sending a write-set (gcomm unicasts one copy each): what each member adds to a commit.",
+                       source: "our estimate; to be checked against the validation cluster (3/5/7 nodes)"),
+            OptionSpec("bf_abort_time", .duration, default: .duration(Time.us(300)),
+                       help: "Rollback of a local transaction brute-force aborted by an applier that needs its row (the applier waits for it).",
+                       source: "our estimate: an InnoDB rollback of one row change"),
+            OptionSpec("wsrep_recover", .bool, default: .bool(true),
+                       help: "mysqld --wsrep-recover before start (MariaDB's galera_recovery in the systemd unit): the node knows its seqno after a kill -9 and can rejoin by IST; false = seqno -1, full SST.",
+                       source: "MariaDB 10.11 support-files/mariadb.service.in (ExecStartPre galera_recovery)"),
             OptionSpec("gcache_size_mb", .int, default: .int(128),
                        help: "gcache.size in MB: write-sets a donor can send by IST.", source: "galera gcache/src/gcache_params.cpp (128M)"),
             OptionSpec("writeset_bytes", .int, default: .int(1024),
@@ -50,10 +62,16 @@ public enum Galera {
                        help: "IST cost per write-set from the donor's gcache.", source: "our estimate (~50k write-sets/s)"),
             OptionSpec("sst_duration", .duration, default: .duration(Time.s(60)),
                        help: "Full state snapshot transfer (xtrabackup-v2) from the donor.", source: "our estimate for a few GB on a LAN"),
+            OptionSpec("sst_per_row", .duration, default: .duration(Time.us(0)),
+                       help: "SST time per row of data on the donor, on top of sst_duration (SST grows with the data size).",
+                       source: "our estimate; 0 = sst_duration alone"),
             OptionSpec("sst_method", .string, default: .string("xtrabackup-v2"),
                        help: "wsrep_sst_method: rsync and mysqldump hold FLUSH TABLES WITH READ LOCK on the donor for the whole SST (its writers wait); xtrabackup-v2 and mariabackup do not.",
                        source: "galera documentation/state-transfer.rst; PXC default wsrep_sst_method=xtrabackup-v2",
                        choices: ["xtrabackup-v2", "mariabackup", "rsync", "mysqldump"]),
+            OptionSpec("clustercheck_available_when_donor", .bool, default: .bool(false),
+                       help: "clustercheck (xinetd, port 9200) answers 200 for a Donor/Desynced node too; by default only a Synced node is 200.",
+                       source: "percona/percona-clustercheck clustercheck (AVAILABLE_WHEN_DONOR=0)"),
             OptionSpec("startup_time", .duration, default: .duration(Time.s(5)),
                        help: "mysqld start-up before the node contacts the group.", source: "our estimate"),
             OptionSpec("bootstrap_delay", .duration, default: .duration(Time.s(300)),
@@ -70,60 +88,62 @@ public enum Galera {
         })
 }
 
-extension StrategyFactory {
-    /// Strategies whose database hosts run their own node kind instead of plain MySQLServers.
-    public static func ownsDatabaseNodes(_ name: String) -> Bool { name == Galera.descriptor.name }
-}
-
-/// What the scenario runner needs from a strategy that runs its own database nodes.
-public protocol DatabaseNodeProvider: AnyObject {
-    func storage(of host: String) -> Storage?
-    func isUp(_ host: String) -> Bool
-    func crashProcess(_ host: String)
-    func startProcess(_ host: String)
-}
-
-public final class GaleraRuntime: StrategyRuntime, DatabaseNodeProvider {
-    let deployment: Deployment
-    let options: OptionValues
-    public let nodes: [GaleraNode]
-    private var bootstrapPending = false
-
-    init(options: OptionValues, deployment: Deployment) {
-        let hotRows = deployment.servers.first?.storage.rowCount(.counters) ?? 1
-        self.options = options
-        self.deployment = deployment
-        let n = deployment.servers.count
+extension Galera {
+    /// One Galera node per database host (no plain mysqld besides it), in topology order,
+    /// configured from the strategy's options.
+    public static func makeNodes(options: OptionValues, hosts: [(name: String, host: Host)], network: Network,
+                                 hotRows: Int) -> [DatabaseNode] {
+        let n = hosts.count
         let weights = options.string("pc_weights").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let gcacheWS = max(1, options.int("gcache_size_mb") * 1_048_576 / max(1, options.int("writeset_bytes")))
         var nodes: [GaleraNode] = []
-        for (i, s) in deployment.servers.enumerated() {
+        for (i, h) in hosts.enumerated() {
             var c = GaleraConfig()
             c.keepalivePeriod = options.duration("evs_keepalive_period")
+            c.inactiveCheckPeriod = options.duration("evs_inactive_check_period")
             c.suspectTimeout = options.duration("evs_suspect_timeout")
             c.inactiveTimeout = options.duration("evs_inactive_timeout")
             c.weight = i < weights.count ? weights[i] : 1
             c.fcLimit = options.int("gcs_fc_limit")
             c.fcFactor = options.double("gcs_fc_factor")
             c.fcMasterSlave = options.bool("gcs_fc_master_slave")
-            c.applyTime = s.name == options.string("slow_node") ? options.duration("slow_apply_time") : options.duration("apply_time")
+            c.applyTime = h.name == options.string("slow_node") ? options.duration("slow_apply_time") : options.duration("apply_time")
             c.localCommit = options.duration("local_commit")
+            c.perMemberSendCost = options.duration("per_member_send_cost")
+            c.bfAbortTime = options.duration("bf_abort_time")
             c.retryAutocommit = options.int("wsrep_retry_autocommit")
             c.gcacheWriteSets = gcacheWS
             c.istPerWriteSet = options.duration("ist_per_writeset")
             c.sstDuration = options.duration("sst_duration")
+            c.sstPerRow = options.duration("sst_per_row")
             c.sstBlocksDonor = ["rsync", "mysqldump"].contains(options.string("sst_method"))
             c.startupTime = options.duration("startup_time")
+            c.wsrepRecover = options.bool("wsrep_recover")
             // wsrep_auto_increment_control=ON.
             c.autoIncrementIncrement = Int64(n)
             c.autoIncrementOffset = Int64(i + 1)
-            let node = GaleraNode(name: s.name, index: i, host: s.host, network: deployment.network, config: c)
+            let node = GaleraNode(name: h.name, index: i, host: h.host, network: network, config: c)
             node.seed(hotRows: hotRows)
             nodes.append(node)
         }
         for node in nodes { node.join(cluster: nodes) }
-        self.nodes = nodes
-        for node in nodes { node.startBootstrapped() }
+        // clustercheck under xinetd on every node's host (port 9200), for `option httpchk`.
+        let donorOK = options.bool("clustercheck_available_when_donor")
+        for node in nodes { node.clusterCheck = ClusterCheck(node: node, network: network, availableWhenDonor: donorOK) }
+        return nodes
+    }
+}
+
+public final class GaleraRuntime: StrategyRuntime {
+    let deployment: Deployment
+    let options: OptionValues
+    public let nodes: [GaleraNode]
+    private var bootstrapPending = false
+
+    init(options: OptionValues, deployment: Deployment) {
+        self.options = options
+        self.deployment = deployment
+        self.nodes = deployment.nodes.compactMap { $0 as? GaleraNode }
     }
 
     public var applicationAddress: IPAddress { nodes[0].host.address }
@@ -154,10 +174,4 @@ public final class GaleraRuntime: StrategyRuntime, DatabaseNodeProvider {
             self.watch(interval)
         }
     }
-
-    private func node(_ host: String) -> GaleraNode? { nodes.first { $0.name == host } }
-    public func storage(of host: String) -> Storage? { node(host)?.storage }
-    public func isUp(_ host: String) -> Bool { node(host).map { $0.state != .down } ?? false }
-    public func crashProcess(_ host: String) { node(host)?.crash() }
-    public func startProcess(_ host: String) { node(host)?.start() }
 }

@@ -1,0 +1,231 @@
+import HasimKernel
+import HasimNetwork
+
+/// A client transaction on the node it was sent to.
+struct LocalTrx {
+    enum Phase { case waitingLock, executing, held, replicating, committing }
+    var session: GaleraSession
+    var queryID: Int64
+    var query: Query
+    var retries: Int
+    var key: CertKey
+    var isInsert: Bool
+    var phase: Phase = .waitingLock
+    var ws: WriteSet?
+    /// Brute-force aborted by an applier: rolled back, its row lock given up.
+    var aborted = false
+}
+
+/// A certified write-set waiting for its turn to commit (commits follow the total order).
+struct CommitItem {
+    var seqno: Int64
+    var ws: WriteSet
+    /// The local transaction it belongs to; nil for a remote write-set (an applier applies it).
+    var local: Int64?
+}
+
+/// The applier marker in `rowLocks`.
+private let applierLock: Int64 = -1
+
+/// Local execution under InnoDB row locks, the ordered commit queue (wsrep commit order, one
+/// applier thread), brute-force aborts of local transactions that hold a row an applier needs,
+/// and gcs flow control.
+extension GaleraNode {
+    func submit(_ query: Query, id: Int64, from s: GaleraSession, retries: Int) {
+        if donorLocks > 0 { lockedWrites.append((query, id, s)); return }
+        let lid = nextLocal
+        nextLocal += 1
+        let k: CertKey, isInsert: Bool
+        switch query {
+        case .insert(let table, _):
+            k = CertKey(table: table.rawValue, key: storage.nextKey(table, increment: config.autoIncrementIncrement, offset: config.autoIncrementOffset))
+            isInsert = true
+        case .update(let table, let key, _):
+            k = CertKey(table: table.rawValue, key: key)
+            isInsert = false
+        default:
+            return
+        }
+        trx[lid] = LocalTrx(session: s, queryID: id, query: query, retries: retries, key: k, isInsert: isInsert)
+        if rowLocks[k] == nil { acquire(lid) } else { lockWaiters[k, default: []].append(lid) }
+    }
+
+    /// The transaction holds its row: it executes, then replicates its write-set.
+    private func acquire(_ lid: Int64) {
+        guard let t = trx[lid] else { return }
+        rowLocks[t.key] = lid
+        trx[lid]!.phase = .executing
+        let dependsOn = appliedSeqno
+        let l = life
+        sim.after(config.localCommit / 2) { [weak self] in
+            guard let self, self.life == l, let t = self.trx[lid] else { return }
+            if t.aborted { self.retryOrFail(lid); return }
+            guard case .insert(let table, let txid) = t.query else {
+                if case .update(let table, let key, let txid) = t.query {
+                    self.ready(lid, WriteSet(origin: self.index, table: table, key: key, isInsert: false, txid: txid, dependsOn: dependsOn))
+                }
+                return
+            }
+            self.ready(lid, WriteSet(origin: self.index, table: table, key: t.key.key, isInsert: true, txid: txid, dependsOn: dependsOn))
+        }
+    }
+
+    private func ready(_ lid: Int64, _ ws: WriteSet) {
+        trx[lid]!.ws = ws
+        if canSend { sendLocal(lid) } else { trx[lid]!.phase = .held; held.append(lid) }
+    }
+
+    /// Neither a membership round nor flow control stops this node from replicating.
+    var canSend: Bool { isPrimary && !installing && pausedBy & viewMask == 0 }
+
+    private func sendLocal(_ lid: Int64) {
+        guard let ws = trx[lid]?.ws else { return }
+        trx[lid]!.phase = .replicating
+        replicating[replicate(ws)] = lid
+    }
+
+    func sendHeld() {
+        guard canSend, !held.isEmpty else { return }
+        let h = held
+        held.removeAll()
+        for lid in h where trx[lid]?.phase == .held { sendLocal(lid) }
+    }
+
+    /// The local write-set reached its place in the total order.
+    func localDelivered(_ lid: Int64, seqno: Int64, certified: Bool) {
+        guard let t = trx[lid] else { return }
+        if certified {
+            trx[lid]!.phase = .committing
+            enqueueCommit(CommitItem(seqno: seqno, ws: t.ws!, local: lid))
+        } else {
+            certificationFailures += 1
+            retryOrFail(lid)
+        }
+    }
+
+    /// wsrep_retry_autocommit: the statement runs again; past the retries the client gets 1213.
+    private func retryOrFail(_ lid: Int64) {
+        guard let t = trx[lid] else { return }
+        if t.retries < config.retryAutocommit {
+            release(lid)
+            trx[lid] = nil
+            submit(t.query, id: t.queryID, from: t.session, retries: t.retries + 1)
+        } else {
+            failLocal(lid, .certificationDeadlock)
+        }
+    }
+
+    func failLocal(_ lid: Int64, _ error: MySQLError) {
+        guard let t = trx[lid] else { return }
+        release(lid)
+        trx[lid] = nil
+        reply(t.session, t.queryID, .error(error))
+    }
+
+    /// Gives up the transaction's row lock; the next local waiter gets it.
+    private func release(_ lid: Int64) {
+        guard let k = trx[lid]?.key, rowLocks[k] == lid else { return }
+        unlock(k)
+    }
+
+    private func unlock(_ k: CertKey) {
+        rowLocks[k] = nil
+        while var w = lockWaiters[k], !w.isEmpty {
+            let next = w.removeFirst()
+            lockWaiters[k] = w.isEmpty ? nil : w
+            if trx[next] != nil { acquire(next); return }
+        }
+    }
+
+    // MARK: commit queue and appliers
+
+    func enqueueCommit(_ item: CommitItem) {
+        commitQueue.append(item)
+        checkFlow()
+        if !committing { commitNext(life) }
+    }
+
+    private func commitNext(_ l: Int64) {
+        guard life == l, commitHead < commitQueue.count else { committing = false; return }
+        committing = true
+        let item = commitQueue[commitHead]
+        var cost = item.local != nil ? config.localCommit / 2 : config.applyTime
+        let k = CertKey(table: item.ws.table.rawValue, key: item.ws.key)
+        if item.local == nil && !item.ws.isInsert {
+            if let holder = rowLocks[k], holder != applierLock {
+                // The applier needs a row a local transaction holds: that transaction is ordered
+                // after this write-set (or not at all), so it is brute-force aborted and rolled back.
+                bfAbort(holder)
+                cost += config.bfAbortTime
+            }
+            rowLocks[k] = applierLock
+        }
+        sim.after(cost) { [weak self] in
+            guard let self, self.life == l else { return }
+            self.apply(item.ws)
+            self.appliedSeqno = item.seqno
+            self.commitHead += 1
+            if self.commitHead > 1024 { self.commitQueue.removeFirst(self.commitHead); self.commitHead = 0 }
+            if let lid = item.local, let t = self.trx[lid] {
+                self.release(lid)
+                self.trx[lid] = nil
+                self.reply(t.session, t.queryID, .ok(affected: 1, insertID: item.ws.isInsert ? item.ws.key : nil))
+            } else if self.rowLocks[k] == applierLock {
+                self.unlock(k)
+            }
+            self.committed()
+            self.checkFlow()
+            self.commitNext(l)
+        }
+    }
+
+    private func bfAbort(_ lid: Int64) {
+        guard let t = trx[lid], !t.aborted, t.phase != .committing else { return }
+        bfAborts += 1
+        trx[lid]!.aborted = true
+        // Rolled back: the row goes to the applier, not to the next local waiter.
+        if rowLocks[t.key] == lid { rowLocks[t.key] = nil }
+        // Not yet replicated: the statement fails (or is retried) now. Replicating: it fails
+        // certification when its turn comes, on every node alike.
+        if t.phase == .held { retryOrFail(lid) }
+    }
+
+    func apply(_ ws: WriteSet) { Self.apply(ws, to: &storage) }
+
+    // MARK: flow control
+
+    /// gcs.fc_limit (scaled by sqrt(N) unless fc_master_slave) and gcs.fc_factor.
+    /// upper = fc_limit x (fc_master_slave ? 1 : sqrt(members)) + 0.5 (gcs.cpp _set_fc_limits).
+    public var effectiveFCLimit: Double {
+        (Double(config.fcLimit) * (config.fcMasterSlave ? 1 : Double(max(1, view.count)).squareRoot()) + 0.5).rounded(.down)
+    }
+    /// lower = upper x fc_factor + 0.5.
+    public var fcLowerLimit: Double { (effectiveFCLimit * config.fcFactor + 0.5).rounded(.down) }
+
+    /// A Joined node's backlog does not count (gcs.cpp: fc_offset = the queue when it joined).
+    func checkFlow() {
+        guard state == .synced || state == .joined else { return }
+        fcOffset = min(fcOffset, applyQueueLength)
+        let q = Double(applyQueueLength - fcOffset)
+        if !fcSent && q > effectiveFCLimit {
+            fcSent = true
+            flowControlSent += 1
+            if flowControlSent == 1 { sim.record(name, .galeraFlowControl, "first FC_PAUSE: receive queue \(Int(q)) > \(Int(effectiveFCLimit))") }
+            let m = GFlow(from: index, pause: true)
+            for j in view { send(m, to: j) }
+        } else if fcSent && q <= fcLowerLimit {
+            fcSent = false
+            let m = GFlow(from: index, pause: false)
+            for j in view { send(m, to: j) }
+        }
+    }
+
+    func flowChanged() {
+        let paused = pausedBy & viewMask != 0
+        if paused { if pauseStart == nil { pauseStart = sim.now } } else if let p = pauseStart {
+            flowControlPaused += sim.now - p
+            pauseStart = nil
+        }
+        sendHeld()
+    }
+}

@@ -1,0 +1,73 @@
+import HasimKernel
+import HasimNetwork
+
+/// Where a message stands in the group's total order: a Lamport time and the sender's index to
+/// break ties. Every member orders write-sets by it, so no member decides the order alone.
+struct Stamp: Comparable, Hashable, Sendable {
+    var t: Int64
+    var origin: Int
+    static func < (a: Stamp, b: Stamp) -> Bool { a.t != b.t ? a.t < b.t : a.origin < b.origin }
+    static let zero = Stamp(t: 0, origin: -1)
+}
+
+/// One transaction's write-set: the row it changes and what the origin had committed.
+public struct WriteSet: Sendable {
+    var origin: Int
+    var table: Table
+    var key: Int64
+    var isInsert: Bool
+    var txid: Int64
+    /// The last seqno the origin had committed when the transaction ran (certification bound).
+    var dependsOn: Int64
+}
+
+struct CertKey: Hashable, Sendable { var table: UInt8; var key: Int64 }
+struct CertEntry: Sendable { var seqno: Int64; var origin: Int }
+
+/// The last Primary Component a node belonged to (gvwstate.dat): id and members.
+struct PrimaryView: Sendable, Equatable {
+    var id: Int64
+    var members: [Int]
+    /// Which history this component continues: kept while each new Primary Component holds a
+    /// majority of the previous one, new after pc.bootstrap. Members of one lineage are ONE
+    /// writer (the writer-group identity); two lineages accepting writes are split brain.
+    var lineage: String
+}
+
+// MARK: group messages (port 4567)
+
+/// Liveness (evs keepalive) and what a peer needs to decide to merge with the sender.
+struct GKeepalive: WireMessage { var from: Int; var clock: Int64; var viewID: Int64 }
+/// A write-set on its way to every member (EVS user message).
+struct GWriteSet: WireMessage { var stamp: Stamp; var ws: WriteSet }
+/// `from` has received the write-set `stamp`: once every member has, it is delivered (safe order).
+struct GAck: WireMessage { var from: Int; var stamp: Stamp; var clock: Int64 }
+/// gcs flow control: FC_PAUSE / FC_CONT.
+struct GFlow: WireMessage { var from: Int; var pause: Bool }
+/// EVS join message of a membership round: the sender's proposed membership and its state, so
+/// that every member installs the same view, redelivers the same undelivered write-sets and
+/// reaches the same quorum decision (pc_proto state exchange folded in).
+struct GJoin: WireMessage {
+    var from: Int
+    var proposal: [Int]
+    var round: Int64
+    var clock: Int64
+    var viewID: Int64
+    var primaryView: PrimaryView
+    /// `primaryView` was read from gvwstate.dat at start-up, not lived since.
+    var restored: Bool
+    /// The node is Synced (or Donor) in its current Primary Component.
+    var synced: Bool
+    /// Last seqno it committed (applied), -1 if unknown (crash without --wsrep-recover).
+    var seqno: Int64
+    /// Oldest seqno still in its gcache.
+    var gcacheFrom: Int64
+    var pending: [(Stamp, WriteSet)]
+    /// pc.bootstrap=YES was set on the sender.
+    var bootstrap: Bool
+}
+struct GStateRequest: WireMessage { var from: Int; var seqno: Int64 }
+struct GStateTransfer: WireMessage {
+    var storage: Storage; var seqno: Int64; var delivered: Stamp
+    var cert: [CertKey: CertEntry]; var ist: Bool
+}

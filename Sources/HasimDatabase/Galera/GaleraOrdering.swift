@@ -1,0 +1,130 @@
+import HasimKernel
+import HasimNetwork
+
+/// A write-set received but not yet delivered, with the members known to have received it.
+struct PendingWriteSet {
+    var stamp: Stamp
+    var ws: WriteSet
+    var receivedBy: UInt64
+}
+
+/// Total order without a sequencer (EVS safe delivery): every write-set carries a Lamport stamp
+/// from its origin; every member acknowledges each write-set it receives to every other member;
+/// a member delivers the lowest pending stamp once every member of the view has acknowledged it.
+/// Connections are FIFO, so a member's acknowledgement of stamp s arrives after every write-set
+/// it sent with a lower stamp: all members deliver the same write-sets in the same order, and an
+/// acknowledgement may overtake the write-set it acknowledges (it waits in `earlyAcks`).
+extension GaleraNode {
+    /// Sends one of this node's write-sets to the group.
+    func replicate(_ ws: WriteSet) -> Stamp {
+        clock += 1
+        let stamp = Stamp(t: clock, origin: index)
+        let members = view
+        // gcomm sends one copy per member: each member costs the origin serialisation time.
+        let cost = config.perMemberSendCost * SimTime(max(0, members.count - 1))
+        let l = life
+        // Sent now (a later ack must not overtake it on a connection); the origin counts as having
+        // it, and so delivers it, only once the copies are out.
+        broadcast(GWriteSet(stamp: stamp, ws: ws), to: members)
+        insertPending(stamp, ws, sending: true)
+        sim.after(cost) { [weak self] in
+            guard let self, self.life == l else { return }
+            self.acked(stamp, by: self.index)
+        }
+        return stamp
+    }
+
+    func received(_ stamp: Stamp, _ ws: WriteSet) {
+        guard state != .down, stamp > lastDelivered else { return }
+        let bit: UInt64 = 1 << UInt64(stamp.origin)
+        if installing {
+            // During a membership round only what the sender sent before its join belongs to the
+            // old view (it is in the sender's join too); later write-sets wait for the new view,
+            // and a non-member's are dropped (the others may not have them).
+            guard proposal.contains(stamp.origin) else { return }
+            if stamp.origin != index, joins[stamp.origin]?.proposal == proposal { deferred.append((stamp, ws)); return }
+        } else if viewMask & bit == 0 {
+            return
+        }
+        insertPending(stamp, ws)
+        if stamp.origin != index {
+            clock = max(clock, stamp.t)
+            broadcast(GAck(from: index, stamp: stamp, clock: clock), to: view)
+        }
+        deliverReady()
+    }
+
+    func insertPending(_ stamp: Stamp, _ ws: WriteSet, sending: Bool = false) {
+        var i = pending.count
+        while i > 0 && stamp < pending[i - 1].stamp { i -= 1 }
+        if i > 0 && pending[i - 1].stamp == stamp { return }
+        let early = earlyAcks.removeValue(forKey: stamp) ?? 0
+        let have: UInt64 = sending ? 0 : (1 << UInt64(index)) | (1 << UInt64(stamp.origin))
+        pending.insert(PendingWriteSet(stamp: stamp, ws: ws, receivedBy: early | have), at: i)
+    }
+
+    func acked(_ stamp: Stamp, by j: Int) {
+        guard stamp > lastDelivered else { return }
+        if let i = pendingIndex(stamp) {
+            pending[i].receivedBy |= 1 << UInt64(j)
+            if i == 0 { deliverReady() }
+        } else if j == index {
+            return
+        } else {
+            earlyAcks[stamp, default: 0] |= 1 << UInt64(j)
+        }
+    }
+
+    private func pendingIndex(_ stamp: Stamp) -> Int? {
+        var lo = 0, hi = pending.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if pending[mid].stamp < stamp { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < pending.count && pending[lo].stamp == stamp ? lo : nil
+    }
+
+    /// Delivers, in stamp order, every write-set that all members have received.
+    func deliverReady() {
+        guard !installing, isPrimary else { return }
+        while let head = pending.first, head.receivedBy & viewMask == viewMask {
+            pending.removeFirst()
+            deliverOrdered(head.stamp, head.ws)
+        }
+    }
+
+    /// The write-set's place in the history: its seqno. A joiner keeps it for after its state
+    /// transfer; a member certifies it and queues it for commit (local) or apply (remote).
+    func deliverOrdered(_ stamp: Stamp, _ ws: WriteSet) {
+        lastDelivered = stamp
+        // Already in the state this joiner received.
+        if stamp <= transferredUpTo { return }
+        if state == .joiner || transferring {
+            buffered.append((0, stamp, ws))
+            return
+        }
+        lastSeqno += 1
+        let seqno = lastSeqno
+        gcache.append((seqno, ws))
+        if gcache.count - gcacheHead > config.gcacheWriteSets { gcacheHead += 1 }
+        if gcacheHead > 4096 { gcache.removeFirst(gcacheHead); gcacheHead = 0 }
+        let ok = certify(seqno, ws)
+        if stamp.origin == index, let id = replicating.removeValue(forKey: stamp) {
+            localDelivered(id, seqno: seqno, certified: ok)
+        } else if ok {
+            enqueueCommit(CommitItem(seqno: seqno, ws: ws, local: nil))
+        }
+    }
+
+    /// Deterministic on every member: a write-set fails if a write-set from another node, ordered
+    /// after what its origin had committed, changed the same row.
+    func certify(_ seqno: Int64, _ ws: WriteSet) -> Bool {
+        let k = CertKey(table: ws.table.rawValue, key: ws.key)
+        if let e = cert[k], e.seqno > ws.dependsOn, e.origin != ws.origin { return false }
+        cert[k] = CertEntry(seqno: seqno, origin: ws.origin)
+        return true
+    }
+
+    /// The write-sets received and not delivered, for a join message.
+    var undelivered: [(Stamp, WriteSet)] { pending.map { ($0.stamp, $0.ws) } }
+}
