@@ -29,6 +29,10 @@ struct SimulationCore: ~Copyable {
     /// Sequence number of the event being (or last) handled; `UInt64.max` before any.
     @usableFromInline var currentSeq: UInt64 = .max
     @usableFromInline var stopRequested = false
+    /// Events handled since the clock last moved: a model that reschedules itself at
+    /// the same instant forever (a zero interval) never lets time advance.
+    @usableFromInline var sameInstant: UInt64 = 0
+    @usableFromInline var watchdogLimit: UInt64 = 2_000_000
     @usableFromInline var queue: EventQueue
     /// Tombstones: sequence numbers of cancelled events still in the queue.
     @usableFromInline var cancelled = Set<UInt64>()
@@ -137,6 +141,58 @@ public final class Simulation {
     /// Stops `run` after the current event.
     public func stop() { core.pointee.stopRequested = true }
 
+    /// How many events may be handled at one simulated instant before the run is
+    /// declared stuck. Real models handle at most thousands at one instant (a burst of
+    /// simultaneous arrivals); a zero-length timer loop handles millions per second.
+    public var watchdogLimit: UInt64 {
+        get { core.pointee.watchdogLimit }
+        set { core.pointee.watchdogLimit = max(1, newValue) }
+    }
+    /// Set when the watchdog stopped the run: the instant and the component that kept
+    /// rescheduling itself there.
+    public private(set) var stall: Stall?
+
+    public struct Stall: Sendable, Equatable, CustomStringConvertible {
+        public var time: SimTime
+        public var events: UInt64
+        public var component: String
+        public var description: String {
+            "simulated time stopped advancing at \(Time.format(time)): \(events) events at that instant, "
+                + "most of them for \(component) (a zero or negative interval?)"
+        }
+    }
+
+    /// Names the handler that dominates a stuck instant: the watchdog samples the next
+    /// events at that instant before stopping.
+    private func diagnoseStall() {
+        let c = core
+        var counts: [UInt32: Int] = [:]
+        var sampled = 0
+        while sampled < 10_000, let time = c.pointee.queue.minTime, time == c.pointee.now {
+            let event = c.pointee.queue.popMin()
+            if !c.pointee.cancelled.isEmpty, c.pointee.cancelled.remove(event.seq) != nil { continue }
+            counts[event.target, default: 0] += 1
+            sampled += 1
+            c.pointee.currentSeq = event.seq
+            c.pointee.eventsProcessed &+= 1
+            c.pointee.targets[Int(event.target)]._withUnsafeGuaranteedRef { $0.handler.handle(event, in: self) }
+        }
+        // Ties broken by handler id so the message is deterministic.
+        let top = counts.max { ($0.value, $1.key) < ($1.value, $0.key) }
+        let name = top.map { target -> String in
+            let h = c.pointee.targets[Int(target.key)].takeUnretainedValue().handler
+            if let named = h as? NamedComponent { return named.componentName }
+            if h is ClosureHandler {
+                // Scheduled steps carry no name; the last trace record says who was acting.
+                let last = trace.records.last.map { " (last trace: \($0.node) \($0.kind))" } ?? ""
+                return "scheduled steps" + last
+            }
+            return String(describing: type(of: h))
+        } ?? "unknown"
+        stall = Stall(time: c.pointee.now, events: c.pointee.sameInstant + UInt64(sampled), component: name)
+        c.pointee.stopRequested = true
+    }
+
     public var pendingCount: Int { core.pointee.queue.count }
 
     /// Runs events in (time, seq) order until the queue is empty, `stop()` is
@@ -154,12 +210,17 @@ public final class Simulation {
                 if event.target == Self.closureTarget.raw { closures.discard(Int(event.arg)) }
                 continue
             }
-            c.pointee.now = event.time
+            if event.time != c.pointee.now {
+                c.pointee.now = event.time
+                c.pointee.sameInstant = 0
+            }
+            c.pointee.sameInstant &+= 1
             c.pointee.currentSeq = event.seq
             c.pointee.eventsProcessed &+= 1
             c.pointee.targets[Int(event.target)]._withUnsafeGuaranteedRef {
                 $0.handler.handle(event, in: self)
             }
+            if c.pointee.sameInstant > c.pointee.watchdogLimit { diagnoseStall() }
             if c.pointee.stopRequested { break }
         }
         if !c.pointee.stopRequested, limit != .max, c.pointee.now < limit { c.pointee.now = limit }
@@ -170,6 +231,11 @@ public final class Simulation {
     public func record(_ node: String, _ kind: TraceKind, _ detail: String = "") {
         trace.append(TraceRecord(time: now, node: node, kind: kind, detail: detail))
     }
+}
+
+/// A handler that can name itself in diagnostics (the watchdog's message).
+public protocol NamedComponent {
+    var componentName: String { get }
 }
 
 /// Holds scheduled closures in a slab with a free list, so a slot is reused.

@@ -303,3 +303,37 @@ struct HoldBenchmarkTests {
         #expect(HoldBenchmark.once(pending: 10, events: 0, seed: 1).events == 0)
     }
 }
+
+@Suite struct WatchdogTests {
+    final class Spinner: EventHandler, NamedComponent {
+        var id = HandlerID(raw: 0)
+        let interval: SimTime
+        init(interval: SimTime) { self.interval = interval }
+        var componentName: String { "spinner (interval \(Time.format(interval)))" }
+        func handle(_ event: Event, in sim: Simulation) { sim.schedule(after: interval, id, tag: 0) }
+    }
+
+    @Test func aZeroIntervalLoopIsStoppedAndNamed() {
+        let sim = Simulation(seed: 1)
+        sim.watchdogLimit = 10_000
+        let s = Spinner(interval: 0)
+        s.id = sim.register(s)
+        sim.schedule(at: Time.s(1), s.id, tag: 0)
+        sim.run(until: Time.s(10))
+        let stall = try! #require(sim.stall)
+        #expect(stall.time == Time.s(1))
+        #expect(stall.component.contains("spinner"))
+    }
+
+    @Test func aPositiveIntervalRunsToTheEnd() {
+        // The flip: the same loop with a 1 ms interval handles as many events but moves time.
+        let sim = Simulation(seed: 1)
+        sim.watchdogLimit = 10_000
+        let s = Spinner(interval: Time.ms(1))
+        s.id = sim.register(s)
+        sim.schedule(at: Time.s(1), s.id, tag: 0)
+        sim.run(until: Time.s(30))
+        #expect(sim.stall == nil)
+        #expect(sim.now == Time.s(30))
+    }
+}

@@ -233,6 +233,10 @@ expect:
         #expect(DurationParser.parse("s") == .failure(.malformed))
         #expect(DurationParser.parse("1s2") == .failure(.malformed))
         #expect(DurationParser.parse("99999999999999h") == .failure(.tooLarge))
+        // Int64 nanoseconds hold 292 years; the horizon keeps sums of durations safe.
+        #expect(DurationParser.parse("2562047h") == .failure(.tooLarge))
+        #expect(DurationParser.parse("87841h") == .failure(.tooLarge))
+        #expect(DurationParser.parse("87840h") == .success(DurationParser.horizon))
     }
 
     @Test func suggestsNearestKey() {

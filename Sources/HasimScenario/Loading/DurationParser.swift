@@ -24,6 +24,13 @@ public enum DurationParser {
 
     public static let unitList = "ns, us, ms, s, m, h"
 
+    /// The longest duration a scenario may give: ten years. Int64 nanoseconds reach
+    /// 292 years, so a run's durations and timeouts can be added up (duration +
+    /// quiesce + a recovery + a timeout ...) without overflow as long as each is
+    /// within this horizon. A fleet-year fits with room to spare.
+    public static let horizon: SimTime = 10 * 366 * 24 * Time.hour
+    public static let horizonText = "10 years (87840h)"
+
     public static func parse(_ text: String) -> Result<SimTime, Failure> {
         let chars = Array(text.trimmingWhitespace())
         if chars.isEmpty { return .failure(.empty) }
@@ -60,7 +67,7 @@ public enum DurationParser {
             total = sum
             parts += 1
         }
-        return .success(total)
+        return total > horizon ? .failure(.tooLarge) : .success(total)
     }
 
     /// whole.fraction × scale, in integer nanoseconds (fraction rounded to the

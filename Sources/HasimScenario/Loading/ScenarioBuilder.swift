@@ -401,13 +401,14 @@ final class ScenarioBuilder {
             specs.append(spec)
         }
         let names = m.entries.map(\.key)
+        let nameSet = Set(names)
         for spec in specs {
             guard let source = spec.source, let sourceNode = sourceNodes[spec.host] else { continue }
             if source == spec.host {
                 r.error(sourceNode, "\(spec.host) cannot replicate from itself",
                         hint: Suggestions.hint(for: source, in: names.filter { $0 != spec.host }, listing: "databases"))
                 ok = false
-            } else if !names.contains(source) {
+            } else if !nameSet.contains(source) {
                 r.error(sourceNode, "source '\(source)' of \(spec.host) is not a database",
                         hint: Suggestions.hint(for: source, in: names, listing: "databases").map {
                             $0.hasPrefix("did") ? $0 : "a source must be listed under topology.databases; \($0)"
@@ -425,22 +426,30 @@ final class ScenarioBuilder {
         let primaries = Set(specs.filter { $0.role == .primary }.map(\.host))
         let sourceOf = Dictionary(specs.compactMap { d in d.source.map { (d.host, $0) } }, uniquingKeysWith: { a, _ in a })
         var reported: Set<String> = []
+        // Hosts whose chain was already walked (to a primary, a dead end or a reported loop):
+        // each host is walked once, so a chain of n replicas is checked in O(n), not O(n³).
+        var settled: Set<String> = []
         var ok = true
-        for spec in specs where spec.role == .replica && !reported.contains(spec.host) {
+        for spec in specs where spec.role == .replica && !settled.contains(spec.host) {
             var chain = [spec.host]
+            var position = [spec.host: 0]
             var current = spec.host
-            while !primaries.contains(current), let next = sourceOf[current], chain.count <= specs.count {
-                if let start = chain.firstIndex(of: next) {
+            while !primaries.contains(current), !settled.contains(current), let next = sourceOf[current] {
+                if let start = position[next] {
                     let loop = Array(chain[start...]) + [next]
-                    r.error(sourceNodes[spec.host], "replication loop: " + loop.joined(separator: " -> "),
-                            hint: "a chain of sources must end at a database with role: primary")
+                    if reported.isDisjoint(with: loop) {
+                        r.error(sourceNodes[spec.host], "replication loop: " + loop.joined(separator: " -> "),
+                                hint: "a chain of sources must end at a database with role: primary")
+                    }
                     reported.formUnion(loop)
                     ok = false
                     break
                 }
+                position[next] = chain.count
                 chain.append(next)
                 current = next
             }
+            settled.formUnion(chain)
         }
         return ok
     }

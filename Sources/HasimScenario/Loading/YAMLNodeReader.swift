@@ -228,7 +228,7 @@ final class YAMLNodeReader {
             error(node, "unknown unit '\(u)' in duration '\(s.string)' for \(path)",
                   hint: "units: \(DurationParser.unitList)")
         case .failure(.tooLarge):
-            error(node, "duration '\(s.string)' for \(path) is too large", hint: "durations are limited to about 292 years")
+            error(node, "duration '\(s.string)' for \(path) is too large", hint: "durations are limited to \(DurationParser.horizonText)")
         case .failure(.empty), .failure(.malformed):
             error(node, "expected a duration for \(path), found \(Self.describe(node))",
                   hint: Self.durationHint)

@@ -11,8 +11,12 @@ extension TraceKind {
 
 public enum RunError: Error, CustomStringConvertible {
     case unknownStrategy(String)
+    /// The kernel's watchdog stopped a run whose clock no longer advanced.
+    case stalled(Simulation.Stall)
     public var description: String {
         switch self {
+        case .stalled(let s): return "run stopped: \(s)"
+
         case .unknownStrategy(let s): return "strategy '\(s)' has no runtime (known: \(StrategyCatalog.names.joined(separator: ", ")))"
         }
     }
@@ -121,6 +125,7 @@ public enum ScenarioRunner {
         observe?(sim)
         let end = scenario.duration + scenario.quiesce
         sim.run(until: end)
+        if let stall = sim.stall { throw RunError.stalled(stall) }
 
         // Recovery times are only known once the run is over.
         for i in applied.indices {
