@@ -31,6 +31,8 @@ final class HeartbeatMonRuntime: StrategyRuntime {
         var lastHeard: SimTime = 0
         var warned = false
         var holdsResources = false
+        /// The resource scripts are still starting (heartbeat refuses hb_standby meanwhile).
+        var starting = false
         var peerDead = false
         /// init starts heartbeat (and Mon) again on boot.
         var onBoot: (() -> Void)?
@@ -42,6 +44,7 @@ final class HeartbeatMonRuntime: StrategyRuntime {
         }
         override func crashed() {
             holdsResources = false
+            starting = false
             peerDead = false
             warned = false
         }
@@ -147,6 +150,7 @@ final class HeartbeatMonRuntime: StrategyRuntime {
         let other = nodes.first { $0 !== n }!
         record(other.server.name, .failoverStart, "heartbeat on \(n.server.name) takes the resources (\(reason))")
         n.holdsResources = true
+        n.starting = true
         startMySQLResource(n, deadline: d.sim.now + resourceTimeout)
     }
 
@@ -157,11 +161,13 @@ final class HeartbeatMonRuntime: StrategyRuntime {
                         completion: n.inThisLife { [weak self] r in
             guard let self, n.holdsResources else { return }
             if case .success(.ok) = r {
+                n.starting = false
                 self.record(n.server.name, .failoverStep, "resource mysqld: read_only=0")
             } else if self.d.sim.now < deadline {
                 n.after(Time.s(1)) { [weak self] in self?.startMySQLResource(n, deadline: deadline) }
                 return
             } else {
+                n.starting = false
                 self.record(n.server.name, .failoverStepFailed, "resource mysqld: \(r)")
             }
             guard let vip = self.vip, let vips = self.d.network.vips else {
@@ -185,10 +191,10 @@ final class HeartbeatMonRuntime: StrategyRuntime {
     // MARK: Mon (mysql.monitor -> bring-ha-down.alert -> hb_standby)
 
     private func mon(_ n: Node, peer other: Node) {
-        guard n.holdsResources else { return }
+        guard n.holdsResources, !n.starting else { return }
         n.mysql.execute(.ping, on: n.server.host.address, connectTimeout: monTimeout, timeout: monTimeout,
                         completion: n.inThisLife { [weak self] r in
-            guard let self, n.holdsResources else { return }
+            guard let self, n.holdsResources, !n.starting else { return }
             if case .success(.ok) = r { return }
             self.record(n.server.name, .alert, "mon: mysql.monitor failed; bring-ha-down.alert -> hb_standby")
             // hb_standby: give the resources to the peer over the heartbeat link.

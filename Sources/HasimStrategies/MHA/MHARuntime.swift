@@ -52,7 +52,7 @@ final class MHARuntime: StrategyRuntime {
     private let relayLogWait: SimTime
 
     /// The servers of the configuration file ([server1], [server2], ...): names and addresses.
-    private let configured: [MySQLServer]
+    private var configured: [MySQLServer]
     /// server_id of each configured server, read by the manager at start-up
     /// (connect_all_and_read_server_status) while they were alive.
     private let serverIDs: [String: UInt32]
@@ -406,6 +406,10 @@ final class MHARuntime: StrategyRuntime {
     }
 
     private func finish(_ newMaster: MySQLServer) {
+        // --remove_dead_master_conf: the dead master's [server] block leaves the configuration,
+        // so the restarted manager does not stop at a dead server that "must be alive".
+        let dead = manager.masterName
+        configured.removeAll { $0.name == dead }
         manager.lastFailover = d.sim.now
         manager.masterName = newMaster.name
         // masterha_manager exits after a failover; monitoring restarts by hand, and the
