@@ -272,11 +272,10 @@ public final class Network: EventHandler {
         }
         // No ARP answer: behaves like a dead host (the connect times out).
         retrySYN(id)
-        if resolver != nil && addressOwner[address] == nil {
-            // An address that can move (a VIP): the SYN is retransmitted (Linux TCP_TIMEOUT_INIT
-            // 1 s, doubling) and each retransmission goes wherever the ARP cache points then.
-            resendSYN(id, after: Time.s(1))
-        }
+        // Unanswered SYNs are retransmitted as Linux does (TCP_TIMEOUT_INIT 1 s, doubling:
+        // at 1, 3, 7, 15 ... s), each to wherever the address resolves then: a SYN lost to a
+        // partition is sent again once it heals, and one to a VIP follows the ARP cache.
+        resendSYN(id, after: Time.s(1))
     }
 
     private func resendSYN(_ id: Int, after rto: SimTime) {
@@ -287,11 +286,10 @@ public final class Network: EventHandler {
         }
     }
 
-    /// Sends a pending connect's SYN where its address resolves now, unless it already went
-    /// there (a retransmission to the same dead or silent host would change nothing).
+    /// Sends a pending connect's SYN where its address resolves now.
     private func retrySYN(_ id: Int) {
         guard let pc = pendingConnects[id], !pc.done, pc.process.isAlive,
-              let t = resolve(pc.dialled, from: pc.process.host), t != pc.sentTo else { return }
+              let t = resolve(pc.dialled, from: pc.process.host) else { return }
         pendingConnects[id]!.sentTo = t
         send(.syn(pending: id), from: pc.process.host, to: hosts[t.raw], connection: nil, side: .client)
     }

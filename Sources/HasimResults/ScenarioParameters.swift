@@ -95,6 +95,7 @@ public enum ScenarioParameters {
 
     private static func fault(_ f: FaultSpec) -> String {
         var p: [(String, String)] = [("at_ns", String(f.at)), ("recover_after_ns", f.recoverAfter.map { String($0) } ?? "null")]
+        if let latest = f.atLatest { p.insert(("at_latest_ns", String(latest)), at: 1) }
         switch f.kind {
         case .hostCrash(let h): p.append((f.kind.name.rawValue, str(h)))
         case .processCrash(let h): p.append((f.kind.name.rawValue, str(h)))

@@ -200,7 +200,11 @@ extension FaultKind {
 }
 
 public struct FaultSpec: Sendable, Equatable {
+    /// When the fault strikes; with `atLatest`, the earliest time of a uniform window
+    /// (`at: {uniform: [5m, 6m]}`) from which each seed draws its own instant, so seeds
+    /// explore the phase of the fault in the monitors' check cycles.
     public var at: SimTime
+    public var atLatest: SimTime? = nil
     public var kind: FaultKind
     /// When given, the fault is undone this long after it started (host/process
     /// restart, partition heal, spike end).

@@ -42,7 +42,7 @@ public struct StrategyTopology: Sendable {
 
 /// Every strategy hasim knows, in the order `hasim list` shows them.
 public enum StrategyCatalog {
-    public static let all: [StrategyDescriptor] = [SingleServer.descriptor, ManualFailover.descriptor, VIPManual.descriptor, MMM.descriptor, MHA.descriptor, HeartbeatMon.descriptor, DRBD.descriptor, SharedDisk.descriptor, Galera.descriptor]
+    public static let all: [StrategyDescriptor] = [SingleServer.descriptor, ManualFailover.descriptor, VIPManual.descriptor, MMM.descriptor, MHA.descriptor, HeartbeatMon.descriptor, Keepalived.descriptor, DRBD.descriptor, SharedDisk.descriptor, Galera.descriptor]
 
     public static func descriptor(named name: String) -> StrategyDescriptor? {
         all.first { $0.name == name }

@@ -92,6 +92,7 @@ public enum StrategyFactory {
         case MHA.descriptor.name: return MHARuntime(options: options, deployment: deployment)
         case MMM.descriptor.name: return MMMRuntime(options: options, deployment: deployment)
         case HeartbeatMon.descriptor.name: return HeartbeatMonRuntime(options: options, deployment: deployment)
+        case Keepalived.descriptor.name: return KeepalivedRuntime(options: options, deployment: deployment)
         case DRBD.descriptor.name: return DRBDRuntime(options: options, deployment: deployment)
         case SharedDisk.descriptor.name: return SharedDiskRuntime(options: options, deployment: deployment)
         case Galera.descriptor.name: return GaleraRuntime(options: options, deployment: deployment)

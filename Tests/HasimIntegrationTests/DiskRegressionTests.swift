@@ -77,7 +77,8 @@ import HasimResults
             $0.replacingOccurrences(of: "  strategy: shared-disk", with: "  strategy: shared-disk\n  options: {token: 3s}")
         }
         let d10 = shared.metric("write_downtime")!, d3 = shortToken.metric("write_downtime")!
-        #expect(d10 - d3 > 6 && d10 - d3 < 8)
+        // 7 s of token, give or take where each crash falls in the token loop (token / 4).
+        #expect(d10 - d3 > 5 && d10 - d3 < 10)
         // Crash recovery is part of it: more redo to replay, a longer outage (same loss).
         let slowRedo = try run("drbd-vs-primary-crash.yaml") {
             $0.replacingOccurrences(of: "architecture:", with: "mysql: {redo_apply_per_transaction: 2ms}\narchitecture:")

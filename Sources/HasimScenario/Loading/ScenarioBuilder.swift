@@ -652,14 +652,15 @@ final class ScenarioBuilder {
                                 required: ["at"], examples: ["at": "at: 60s"])
         else { return nil }
         var ok = true
-        var at: SimTime?
-        if let n = m.value("at"), let t = r.duration(n, path: m.path("at")) {
-            if let duration, t > duration {
+        var at: SimTime?, atLatest: SimTime?
+        if let n = m.value("at"), let (t, latest) = readFaultTime(n, path: m.path("at")) {
+            if let duration, (latest ?? t) > duration {
                 r.error(n, "\(m.path("at")) is \(scalarText(n)), beyond the end of the run (duration: \(durationText))",
                         hint: "faults must start within the duration")
                 ok = false
             } else {
                 at = t
+                atLatest = latest
             }
         }
         var recoverAfter: SimTime?
@@ -687,7 +688,26 @@ final class ScenarioBuilder {
         }
         let kind = readFaultKind(first.key, first.value, path: m.path(first.key))
         guard ok, let at, let kind else { return nil }
-        return FaultSpec(at: at, kind: kind, recoverAfter: recoverAfter)
+        return FaultSpec(at: at, atLatest: atLatest, kind: kind, recoverAfter: recoverAfter)
+    }
+
+    /// `at: 5m`, or `at: {uniform: [5m, 6m]}`: a window each seed draws its instant from.
+    func readFaultTime(_ node: Node, path: String) -> (SimTime, SimTime?)? {
+        guard case .mapping = node else { return r.duration(node, path: path).map { ($0, nil) } }
+        guard let m = r.mapping(node, path: path, allowed: ["uniform"], required: ["uniform"],
+                                examples: ["uniform": "uniform: [5m, 6m]"]),
+              let w = m.value("uniform"), let items = r.sequence(w, path: m.path("uniform")) else { return nil }
+        guard items.count == 2 else {
+            r.error(w, "\(m.path("uniform")) needs two times, the earliest and the latest", hint: "e.g. at: {uniform: [5m, 6m]}")
+            return nil
+        }
+        guard let lo = r.duration(items[0], path: m.path("uniform")), let hi = r.duration(items[1], path: m.path("uniform"))
+        else { return nil }
+        guard lo <= hi else {
+            r.error(items[1], "\(m.path("uniform")): the latest time is before the earliest", hint: "swap the two times")
+            return nil
+        }
+        return (lo, hi)
     }
 
     func readFaultKind(_ key: String, _ node: Node, path: String) -> FaultKind? {

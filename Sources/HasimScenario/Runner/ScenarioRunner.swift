@@ -117,7 +117,12 @@ public enum ScenarioRunner {
         }
 
         var applied: [AppliedFault] = []
-        for (i, f) in scenario.faults.enumerated() {
+        for (i, var f) in scenario.faults.enumerated() {
+            if let latest = f.atLatest, latest > f.at {
+                // One stream per fault: adding a fault does not move the others.
+                var rng = sim.random("fault.\(i)")
+                f.at += SimTime(rng.next(upperBound: UInt64(latest - f.at + 1)))
+            }
             applied.append(schedule(f, index: i, sim: sim, network: network, node: node))
         }
         observe?(sim)

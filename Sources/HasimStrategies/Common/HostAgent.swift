@@ -15,6 +15,8 @@ public enum AgentCommand: Sendable {
     /// save_binary_logs / apply_diff_relay_logs --command=generate: the binlog and
     /// relay-log events on this host's disk that `set` lacks (mysqld may be dead).
     case eventsOnDisk(notIn: GTIDSet)
+    /// A node tool run for its version (MHA's SSH reachability check of a host).
+    case version
     /// Secondary check: can this host open a TCP connection to address:port?
     case canConnect(IPAddress, port: Int, timeout: SimTime)
 }
@@ -38,7 +40,43 @@ public enum AgentError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-struct AgentRequest: WireMessage { let id: Int64; let command: AgentCommand }
+/// What one remote command costs on top of the network, as the real tool runs it: a
+/// command over SSH is an SSH session (key exchange + authentication + a shell) that
+/// starts an interpreter (MHA's node scripts are Perl), then does its work: reading
+/// binlog/relay-log bytes from disk, shipping them with scp, replaying events through
+/// the mysql client. MMM's agent is a resident daemon: no session, no start-up.
+public struct RemoteCommandCost: Sendable, Equatable {
+    /// SSH key exchange, authentication and channel set-up, after the TCP connect.
+    public var session: SimTime = 0
+    /// Start-up of the remote program (e.g. `perl save_binary_logs` loading its modules).
+    public var startup: SimTime = 0
+    /// Size of one binlog event as read or shipped.
+    public var eventBytes: Int = 0
+    /// mysqlbinlog reading the binlog/relay log from disk.
+    public var readBytesPerSecond: Double = 0
+    /// scp between the hosts (the manager and a node).
+    public var shipBytesPerSecond: Double = 0
+    /// mysqlbinlog | mysql replaying events, one transaction after another.
+    public var applyEventsPerSecond: Double = 0
+
+    public init() {}
+    public static let none = RemoteCommandCost()
+
+    func seconds(_ units: Double, per rate: Double) -> SimTime {
+        rate > 0 ? SimTime((units / rate * 1e9).rounded()) : 0
+    }
+    /// Reading `events` from disk and copying them to another host (a second SSH session).
+    func readAndShip(_ events: Int) -> SimTime {
+        let bytes = Double(events * eventBytes)
+        return seconds(bytes, per: readBytesPerSecond) + (events > 0 ? session : 0) + seconds(bytes, per: shipBytesPerSecond)
+    }
+    /// Receiving `events` by scp and replaying them.
+    func shipAndApply(_ events: Int) -> SimTime {
+        seconds(Double(events * eventBytes), per: shipBytesPerSecond) + seconds(Double(events), per: applyEventsPerSecond)
+    }
+}
+
+struct AgentRequest: WireMessage { let id: Int64; let command: AgentCommand; let cost: RemoteCommandCost }
 struct AgentResponse: WireMessage { let id: Int64; let reply: AgentReply }
 
 /// A daemon on a database host that runs manager commands locally. It lives and
@@ -62,7 +100,34 @@ public final class HostAgent: Listener, HostLifecycleObserver {
 
     public func accept(_ connection: Connection) -> ConnectionDelegate? { AgentSession(agent: self) }
 
-    public func hostDidCrash() {}
+    /// The host's CPU and disk do one costly command at a time: several at once (MHA
+    /// generating a diff per slave on the latest slave) queue behind each other.
+    private var busyUntil: SimTime = 0
+
+    public func hostDidCrash() { busyUntil = 0 }
+
+    /// Runs a command after its session and start-up costs, and replies after the work
+    /// it did (bytes read and shipped). Nothing is answered if the host died meanwhile.
+    func execute(_ command: AgentCommand, cost: RemoteCommandCost, completion: @escaping (AgentReply) -> Void) {
+        let sim = network.sim
+        let inc = process.incarnation
+        func alive() -> Bool { process.isAlive && process.incarnation == inc }
+        var before = cost.session + cost.startup
+        if case .sql(.applyEvents(let e)) = command { before += cost.shipAndApply(e.count) }
+        let start = max(sim.now, busyUntil) + before
+        busyUntil = start
+        sim.at(start) { [weak self] in
+            guard let self, alive() else { return }
+            self.execute(command) { reply in
+                var work: SimTime = 0
+                if case .events(let e) = reply { work = cost.readAndShip(e.count) }
+                guard work > 0 else { completion(reply); return }
+                let done = max(sim.now, self.busyUntil) + work
+                self.busyUntil = done
+                sim.at(done) { if alive() { completion(reply) } }
+            }
+        }
+    }
 
     public func hostDidRestart() {
         network.processStarted(process)
@@ -92,6 +157,8 @@ public final class HostAgent: Listener, HostLifecycleObserver {
         case .eventsOnDisk(let set):
             guard let server = localServer else { completion(.failed("no mysqld on \(host.name)")); return }
             completion(.events(server.eventsOnDisk(notIn: set)))
+        case .version:
+            completion(.done)
         case .canConnect(let address, let port, let timeout):
             let probe = Probe()
             network.connect(from: process, to: address, port: port, timeout: timeout, delegate: probe) { [network] r in
@@ -111,7 +178,7 @@ public final class HostAgent: Listener, HostLifecycleObserver {
         init(agent: HostAgent) { self.agent = agent }
         func received(_ message: WireMessage, on connection: Connection) {
             guard let req = message as? AgentRequest else { return }
-            agent.execute(req.command) { [agent] reply in
+            agent.execute(req.command, cost: req.cost) { [agent] reply in
                 agent.network.send(AgentResponse(id: req.id, reply: reply), on: connection, from: .server)
             }
         }
@@ -132,6 +199,7 @@ public final class AgentClient {
 
     public func run(_ command: AgentCommand, on host: Host, port: Int,
                     connectTimeout: SimTime = Time.s(5), timeout: SimTime = Time.s(30),
+                    cost: RemoteCommandCost = .none,
                     completion: @escaping (Result<AgentReply, AgentError>) -> Void) {
         nextID += 1
         let call = Call(id: nextID, network: network, completion: completion, host: host.name)
@@ -139,7 +207,7 @@ public final class AgentClient {
             switch r {
             case .success(let c):
                 call.connection = c
-                guard network.send(AgentRequest(id: call.id, command: command), on: c, from: .client) else {
+                guard network.send(AgentRequest(id: call.id, command: command, cost: cost), on: c, from: .client) else {
                     call.finish(.failure(.noAnswer(host: host.name)))
                     return
                 }

@@ -53,7 +53,7 @@ final class DRBDRuntime: StrategyRuntime {
     }
 
     private func failover(_ n: PacemakerCluster.Node, deadline: SimTime?) {
-        guard n.server.host.isUp, let dn = resource.node(n.server) else { return }
+        guard n.isAlive, let dn = resource.node(n.server) else { return }
         let until = deadline ?? d.sim.now + promoteTimeout
         if let err = resource.promote(dn) {
             if deadline == nil { d.sim.record(n.server.name, .failoverStepFailed, "drbd promote: \(err); retrying") }
@@ -61,12 +61,12 @@ final class DRBDRuntime: StrategyRuntime {
                 d.sim.record(n.server.name, .failoverStepFailed, "drbd promote: timed out; resource group not started")
                 return
             }
-            d.sim.after(Time.s(1)) { [weak self] in self?.failover(n, deadline: until) }
+            n.after(Time.s(1)) { [weak self] in self?.failover(n, deadline: until) }
             return
         }
         d.sim.record(n.server.name, .failoverStep, "drbd: promoted to Primary")
-        d.sim.after(mountTime) { [weak self] in
-            guard let self, n.server.host.isUp else { return }
+        n.after(mountTime) { [weak self] in
+            guard let self else { return }
             self.resource.mount(dn)
             self.d.sim.record(n.server.name, .failoverStep, "Filesystem: /dev/drbd0 mounted on /var/lib/mysql")
             self.cluster.addVIP(on: n)

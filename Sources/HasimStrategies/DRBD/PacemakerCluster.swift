@@ -21,23 +21,35 @@ final class PacemakerCluster {
         var monitorTimeout: SimTime
     }
 
-    final class Node {
+    /// corosync + pacemaker on one server's host. Which resources it runs is its lrmd's
+    /// memory: a power cycle leaves it running nothing, and on boot it joins the
+    /// membership and starts only what the cluster then places on it.
+    final class Node: Daemon {
         let server: MySQLServer
-        let process: NetProcess
         let mysql: AdminClient
         var lastHeard: SimTime = 0
         var peerLost = false
-        init(server: MySQLServer, process: NetProcess, mysql: AdminClient) {
+        /// What this node's lrmd runs now (not the cluster's belief, which may lag).
+        var runsResources = false
+        weak var cluster: PacemakerCluster?
+        init(server: MySQLServer, network: Network) {
             self.server = server
-            self.process = process
-            self.mysql = mysql
+            mysql = AdminClient(name: "pacemaker-mysql", host: server.host, network: network)
+            super.init(name: "corosync", host: server.host, network: network)
+            adopt(mysql.process)
         }
+        override func crashed() {
+            peerLost = false
+            runsResources = false
+        }
+        override func booted() { cluster?.join(self) }
     }
 
     let d: Deployment
     let s: Settings
     private(set) var nodes: [Node] = []
-    /// Nodes running the resource group (two after a split brain).
+    /// Nodes the cluster believes run the resource group (two after a split brain): the
+    /// CIB's view, changed by membership and fencing, not by a node's silent death.
     private(set) var active: [Node] = []
     /// The resource group's recovery on a survivor, after fencing (or without it).
     var recover: ((Node, Node) -> Void)?
@@ -46,38 +58,41 @@ final class PacemakerCluster {
     init(deployment: Deployment, settings: Settings, active primary: MySQLServer, standby: MySQLServer) {
         d = deployment
         s = settings
-        for srv in [primary, standby] {
-            nodes.append(Node(server: srv, process: d.network.spawn("corosync", on: srv.host),
-                              mysql: AdminClient(name: "pacemaker-mysql", host: srv.host, network: d.network)))
-        }
+        for srv in [primary, standby] { nodes.append(Node(server: srv, network: d.network)) }
         active = [nodes[0]]
+        nodes[0].runsResources = true
+        for n in nodes { n.cluster = self }
     }
 
     func peer(of n: Node) -> Node { n === nodes[0] ? nodes[1] : nodes[0] }
     func isActive(_ n: Node) -> Bool { active.contains { $0 === n } }
-    func becameActive(_ n: Node) { if !isActive(n) { active.append(n) } }
+    func becameActive(_ n: Node) {
+        n.runsResources = true
+        if !isActive(n) { active.append(n) }
+    }
     private func record(_ node: String, _ kind: TraceKind, _ detail: String) { d.sim.record(node, kind, detail) }
 
     var vip: IPAddress? { d.applicationVIP }
 
     func start() {
+        for n in nodes { join(n) }
+    }
+
+    /// corosync starts (at boot): the token loop, and pacemaker's recurring monitor of
+    /// the resources this node runs, each at the phase of its own start.
+    func join(_ n: Node) {
         let interval = max(Time.ms(1), s.token / 4)
-        for n in nodes {
-            n.lastHeard = d.sim.now
-            d.sim.after(interval) { [weak self] in self?.token(n, every: interval) }
-        }
-        if s.monitorInterval > 0 {
-            d.sim.after(s.monitorInterval) { [weak self] in self?.monitor() }
-        }
+        n.lastHeard = d.sim.now
+        n.every(interval) { [weak self] in self?.token(n) }
+        if s.monitorInterval > 0 { n.every(s.monitorInterval) { [weak self] in self?.monitor(n) } }
     }
 
     // MARK: Corosync membership
 
-    private func token(_ n: Node, every interval: SimTime) {
-        d.sim.after(interval) { [weak self] in self?.token(n, every: interval) }
-        guard n.server.host.isUp else { n.lastHeard = d.sim.now; n.peerLost = false; return }
+    private func token(_ n: Node) {
+        let interval = max(Time.ms(1), s.token / 4)
         let p = peer(of: n)
-        d.network.ping(from: n.process, to: p.server.host.address, timeout: interval) { [weak self] heard in
+        d.network.ping(from: n.process, to: p.server.host.address, timeout: interval, completion: n.inThisLife { [weak self] heard in
             guard let self else { return }
             if heard {
                 n.lastHeard = self.d.sim.now
@@ -88,9 +103,9 @@ final class PacemakerCluster {
             } else if !n.peerLost, self.d.sim.now - n.lastHeard >= self.s.token {
                 n.peerLost = true
                 self.record(n.server.name, .alert, "corosync: A processor failed, forming new configuration (token \(Time.format(self.s.token)))")
-                self.d.sim.after(self.s.reform) { [weak self] in self?.membershipLost(p, seenBy: n) }
+                n.after(self.s.reform) { [weak self] in self?.membershipLost(p, seenBy: n) }
             }
-        }
+        })
     }
 
     private func membershipLost(_ lost: Node, seenBy n: Node) {
@@ -107,13 +122,13 @@ final class PacemakerCluster {
         let delay = s.fenceTime + (isActive(lost) ? s.priorityFencingDelay : 0)
         record(n.server.name, .failoverStep, "stonith: fencing \(lost.server.name) (off)")
         guard delay <= s.stonithTimeout + (isActive(lost) ? s.priorityFencingDelay : 0) else {
-            d.sim.after(s.stonithTimeout) { [weak self] in
+            n.after(s.stonithTimeout) { [weak self] in
                 self?.record(n.server.name, .failoverStepFailed, "stonith: fence of \(lost.server.name) timed out (stonith-timeout); resources blocked")
             }
             return
         }
-        d.sim.after(delay) { [weak self] in
-            guard let self, n.server.host.isUp else { return }
+        n.after(delay) { [weak self] in
+            guard let self else { return }
             self.d.network.crashHost(lost.server.host)
             self.active.removeAll { $0 === lost }
             self.record(n.server.name, .failoverStep, "stonith: \(lost.server.name) fenced (powered off)")
@@ -123,21 +138,24 @@ final class PacemakerCluster {
 
     // MARK: Pacemaker resource monitor of mysqld (on-fail=restart)
 
-    private func monitor() {
-        d.sim.after(s.monitorInterval) { [weak self] in self?.monitor() }
-        for n in active where n.server.host.isUp && n.server.state == .running {
-            n.mysql.execute(.ping, on: n.server.host.address, connectTimeout: s.monitorTimeout, timeout: s.monitorTimeout) { [weak self] r in
-                guard let self, case .failure(let e) = r, self.isActive(n), n.server.host.isUp else { return }
-                self.record(n.server.name, .alert, "pacemaker: mysqld monitor failed (\(e)); on-fail=restart")
-                n.server.stop()
-                n.server.start()
-            }
-        }
-        // A mysqld that died (the process, not the host) is found down by the monitor too.
-        for n in active where n.server.host.isUp && n.server.state == .down {
+    /// The mysql agent's monitor on node `n`, for the resources its lrmd runs. The agent
+    /// runs on that host, so it may look at the local process table (pid file + kill -0).
+    private func monitor(_ n: Node) {
+        guard n.runsResources else { return }
+        if n.server.state == .down {
+            // A mysqld that died (the process, not the host) is found down by the monitor.
             record(n.server.name, .alert, "pacemaker: mysqld monitor: not running; on-fail=restart")
             n.server.start()
+            return
         }
+        guard n.server.state == .running else { return }
+        n.mysql.execute(.ping, on: n.server.host.address, connectTimeout: s.monitorTimeout, timeout: s.monitorTimeout,
+                        completion: n.inThisLife { [weak self] r in
+            guard let self, case .failure(let e) = r, n.runsResources else { return }
+            self.record(n.server.name, .alert, "pacemaker: mysqld monitor failed (\(e)); on-fail=restart")
+            n.server.stop()
+            n.server.start()
+        })
     }
 
     // MARK: steps shared by the resource agents
@@ -158,13 +176,13 @@ final class PacemakerCluster {
     }
 
     private func waitForMySQL(_ n: Node, poll: SimTime) {
-        n.mysql.execute(.ping, on: n.server.host.address, connectTimeout: poll, timeout: poll) { [weak self] r in
-            guard let self, n.server.host.isUp else { return }
+        n.mysql.execute(.ping, on: n.server.host.address, connectTimeout: poll, timeout: poll, completion: n.inThisLife { [weak self] r in
+            guard let self else { return }
             if case .success = r {
                 self.record(n.server.name, .failoverComplete, "mysql agent: mysqld running, resource group started")
             } else {
-                self.d.sim.after(poll) { [weak self] in self?.waitForMySQL(n, poll: poll) }
+                n.after(poll) { [weak self] in self?.waitForMySQL(n, poll: poll) }
             }
-        }
+        })
     }
 }

@@ -25,6 +25,9 @@ public enum HeartbeatMon {
             OptionSpec("mon_timeout", .duration, default: .duration(Time.s(5)),
                        help: "Timeout of one mysql.monitor run.",
                        source: "our choice (mysql.monitor connect timeout)"),
+            OptionSpec("resource_start_timeout", .duration, default: .duration(Time.s(120)),
+                       help: "How long the mysqld resource script's start waits for mysqld to answer before the VIP is raised anyway.",
+                       source: "Debian /etc/init.d/mysql: start waits up to MYSQLD_STARTUP_TIMEOUT, 'at least 14 s'; we take heartbeat's 120 s resource timeout"),
         ],
         validate: { t in
             var problems: [String] = []

@@ -16,22 +16,41 @@ final class HeartbeatMonRuntime: StrategyRuntime {
     private let autoFailback: Bool
     private let monInterval: SimTime
     private let monTimeout: SimTime
+    /// How long the mysqld resource script waits for mysqld to answer on start.
+    private let resourceTimeout: SimTime
     private let preferred: MySQLServer
     private let peer: MySQLServer
     private var nodes: [Node] = []
 
-    final class Node {
+    /// heartbeat (and Mon on the preferred node) on one server's host. Whether it holds
+    /// the resources lives in its memory only: after a power cycle it starts holding
+    /// nothing, and learns about its peer from heartbeats again.
+    final class Node: Daemon {
         let server: MySQLServer
-        let process: NetProcess
         let mysql: AdminClient
         var lastHeard: SimTime = 0
         var warned = false
         var holdsResources = false
+        /// The resource scripts are still starting (heartbeat refuses hb_standby meanwhile).
+        var starting = false
         var peerDead = false
-        init(server: MySQLServer, process: NetProcess, mysql: AdminClient) {
+        /// init starts heartbeat (and Mon) again on boot.
+        var onBoot: (() -> Void)?
+        init(server: MySQLServer, network: Network) {
             self.server = server
-            self.process = process
-            self.mysql = mysql
+            mysql = AdminClient(name: "heartbeat-rsc", host: server.host, network: network)
+            super.init(name: "heartbeat", host: server.host, network: network)
+            adopt(mysql.process)
+        }
+        override func crashed() {
+            holdsResources = false
+            starting = false
+            peerDead = false
+            warned = false
+        }
+        override func booted() {
+            lastHeard = sim.now
+            onBoot?()
         }
     }
 
@@ -43,6 +62,7 @@ final class HeartbeatMonRuntime: StrategyRuntime {
         autoFailback = options.bool("auto_failback")
         monInterval = options.duration("mon_interval")
         monTimeout = options.duration("mon_timeout")
+        resourceTimeout = options.duration("resource_start_timeout")
         preferred = deployment.initialPrimary
         peer = deployment.replicas[0].replica
     }
@@ -53,31 +73,36 @@ final class HeartbeatMonRuntime: StrategyRuntime {
 
     func start() {
         for s in [preferred, peer] {
-            let n = Node(server: s, process: d.network.spawn("heartbeat", on: s.host),
-                         mysql: AdminClient(name: "heartbeat-rsc", host: s.host, network: d.network))
+            let n = Node(server: s, network: d.network)
             n.holdsResources = s === preferred
             nodes.append(n)
         }
         for (i, n) in nodes.enumerated() {
             let other = nodes[1 - i]
-            d.sim.after(keepalive) { [weak self] in self?.beat(n, to: other) }
-            if n.server === preferred { d.sim.after(monInterval) { [weak self] in self?.mon(n, peer: other) } }
+            n.onBoot = { [weak self] in self?.run(n, peer: other) }
+            run(n, peer: other)
         }
+    }
+
+    /// heartbeat's keepalive loop and, on the preferred node, Mon's check loop; each
+    /// begins at a random phase, as the daemons started whenever the host booted.
+    private func run(_ n: Node, peer other: Node) {
+        n.lastHeard = d.sim.now
+        n.every(keepalive) { [weak self] in self?.beat(n, to: other) }
+        if n.server === preferred { n.every(monInterval) { [weak self] in self?.mon(n, peer: other) } }
     }
 
     private func record(_ node: String, _ kind: TraceKind, _ detail: String) { d.sim.record(node, kind, detail) }
 
-    private func alive(_ n: Node) -> Bool { n.server.host.isUp }
+    private func alive(_ n: Node) -> Bool { n.isAlive }
 
     // MARK: heartbeats
 
     private func beat(_ n: Node, to other: Node) {
-        d.sim.after(keepalive) { [weak self] in self?.beat(n, to: other) }
-        guard alive(n) else { n.lastHeard = d.sim.now; n.peerDead = false; return }
-        d.network.ping(from: n.process, to: other.server.host.address, timeout: keepalive) { [weak self] heard in
+        d.network.ping(from: n.process, to: other.server.host.address, timeout: keepalive, completion: n.inThisLife { [weak self] heard in
             guard let self else { return }
             if heard { self.heard(other, by: n) } else { self.silence(other, by: n) }
-        }
+        })
     }
 
     private func heard(_ other: Node, by n: Node) {
@@ -89,7 +114,7 @@ final class HeartbeatMonRuntime: StrategyRuntime {
             // auto_failback: the preferred node takes its resources back.
             if autoFailback && other.server === preferred && n.holdsResources {
                 release(n)
-                d.sim.after(keepalive) { [weak self] in
+                n.after(keepalive) { [weak self] in
                     guard let self else { return }
                     if other.holdsResources {
                         // Both held the resources (split brain): the preferred node
@@ -125,11 +150,24 @@ final class HeartbeatMonRuntime: StrategyRuntime {
         let other = nodes.first { $0 !== n }!
         record(other.server.name, .failoverStart, "heartbeat on \(n.server.name) takes the resources (\(reason))")
         n.holdsResources = true
-        n.mysql.execute(.setReadOnly(false), on: n.server.host.address) { [weak self] r in
-            guard let self else { return }
+        n.starting = true
+        startMySQLResource(n, deadline: d.sim.now + resourceTimeout)
+    }
+
+    /// The mysqld resource script's start: it returns once mysqld answers (after a
+    /// reboot, InnoDB recovery first), and only then does the VIP come up.
+    private func startMySQLResource(_ n: Node, deadline: SimTime) {
+        n.mysql.execute(.setReadOnly(false), on: n.server.host.address, connectTimeout: Time.s(1), timeout: Time.s(5),
+                        completion: n.inThisLife { [weak self] r in
+            guard let self, n.holdsResources else { return }
             if case .success(.ok) = r {
+                n.starting = false
                 self.record(n.server.name, .failoverStep, "resource mysqld: read_only=0")
+            } else if self.d.sim.now < deadline {
+                n.after(Time.s(1)) { [weak self] in self?.startMySQLResource(n, deadline: deadline) }
+                return
             } else {
+                n.starting = false
                 self.record(n.server.name, .failoverStepFailed, "resource mysqld: \(r)")
             }
             guard let vip = self.vip, let vips = self.d.network.vips else {
@@ -140,7 +178,7 @@ final class HeartbeatMonRuntime: StrategyRuntime {
             case .success: self.record(n.server.name, .failoverComplete, "IPaddr: \(vip) up, gratuitous ARP")
             case .failure(let e): self.record(n.server.name, .failoverStepFailed, "IPaddr: \(e)")
             }
-        }
+        })
     }
 
     private func release(_ n: Node) {
@@ -153,10 +191,10 @@ final class HeartbeatMonRuntime: StrategyRuntime {
     // MARK: Mon (mysql.monitor -> bring-ha-down.alert -> hb_standby)
 
     private func mon(_ n: Node, peer other: Node) {
-        d.sim.after(monInterval) { [weak self] in self?.mon(n, peer: other) }
-        guard alive(n), n.holdsResources else { return }
-        n.mysql.execute(.ping, on: n.server.host.address, connectTimeout: monTimeout, timeout: monTimeout) { [weak self] r in
-            guard let self, n.holdsResources else { return }
+        guard n.holdsResources, !n.starting else { return }
+        n.mysql.execute(.ping, on: n.server.host.address, connectTimeout: monTimeout, timeout: monTimeout,
+                        completion: n.inThisLife { [weak self] r in
+            guard let self, n.holdsResources, !n.starting else { return }
             if case .success(.ok) = r { return }
             self.record(n.server.name, .alert, "mon: mysql.monitor failed; bring-ha-down.alert -> hb_standby")
             // hb_standby: give the resources to the peer over the heartbeat link.
@@ -164,6 +202,6 @@ final class HeartbeatMonRuntime: StrategyRuntime {
             self.d.network.ping(from: n.process, to: other.server.host.address, timeout: self.keepalive) { [weak self] heard in
                 if heard { self?.takeOver(other, reason: "hb_standby from \(n.server.name)") }
             }
-        }
+        })
     }
 }

@@ -5,11 +5,38 @@ import HasimWorkload
 
 /// The MHA manager as the real one works (MasterFailover.pm phase order): every step
 /// is a SQL statement or a command over SSH that can time out, so failed or partial
-/// failovers come out of the network, not out of this file.
+/// failovers come out of the network, not out of this file. Every SSH step costs its
+/// session, its Perl start-up and the bytes it reads or ships (`RemoteCommandCost`).
+/// The manager is a process on its host: it learns the servers' replication only from
+/// SHOW SLAVE STATUS, and a power cycle leaves it with its configuration and the
+/// `failover.complete` file in its workdir, nothing else.
 final class MHARuntime: StrategyRuntime {
     /// MHA runs its node scripts (save_binary_logs, apply_diff_relay_logs) over SSH;
     /// here the SSH side is a HostAgent on this port of every host it uses.
     static let sshPort = 2222
+
+    /// masterha_manager on its host.
+    final class Manager: Daemon {
+        var errors = 0
+        /// Bumped when monitoring restarts, so answers to older checks are ignored.
+        var checkGeneration = 0
+        var monitoring = true
+        /// The master as the manager knows it (from its configuration, then its failovers).
+        var masterName: String
+        /// `$workdir/app.failover.complete`: on disk, so it survives a power cycle.
+        var lastFailover: SimTime?
+        var onBoot: (() -> Void)?
+        init(host: Host, network: Network, master: String) {
+            masterName = master
+            super.init(name: "masterha_manager", host: host, network: network)
+        }
+        override func crashed() {
+            errors = 0
+            monitoring = false
+            checkGeneration += 1
+        }
+        override func booted() { onBoot?() }
+    }
 
     private let d: Deployment
     private let pingInterval: SimTime
@@ -21,16 +48,18 @@ final class MHARuntime: StrategyRuntime {
     private let lastFailoverWindow: SimTime
     private let managerHostName: String
     private let frontDoorOption: String
+    private let cost: RemoteCommandCost
+    private let relayLogWait: SimTime
 
-    private var master: MySQLServer
+    /// The servers of the configuration file ([server1], [server2], ...): names and addresses.
+    private var configured: [MySQLServer]
+    /// server_id of each configured server, read by the manager at start-up
+    /// (connect_all_and_read_server_status) while they were alive.
+    private let serverIDs: [String: UInt32]
+    private var manager: Manager!
     private var sql: AdminClient!
     private var ssh: AgentClient!
     private var agents: [String: HostAgent] = [:]
-    private var errors = 0
-    /// Bumped when monitoring restarts, so answers to older checks are ignored.
-    private var checkGeneration = 0
-    private var monitoring = true
-    private var lastFailover: SimTime?
 
     init(options: OptionValues, deployment: Deployment) {
         d = deployment
@@ -43,47 +72,99 @@ final class MHARuntime: StrategyRuntime {
         lastFailoverWindow = SimTime(options.int("last_failover_minute")) * Time.minute
         managerHostName = options.string("manager_host")
         frontDoorOption = options.string("front_door")
-        master = deployment.initialPrimary
+        relayLogWait = options.duration("relay_log_wait")
+        var c = RemoteCommandCost()
+        c.session = options.duration("ssh_session_time")
+        c.startup = options.duration("node_script_startup")
+        c.eventBytes = options.int("binlog_event_bytes")
+        c.readBytesPerSecond = options.double("binlog_read_mb_per_second") * 1e6
+        c.shipBytesPerSecond = options.double("scp_mb_per_second") * 1e6
+        c.applyEventsPerSecond = options.double("apply_events_per_second")
+        cost = c
+        configured = deployment.servers
+        var ids: [String: UInt32] = [:]
+        for s in deployment.servers { ids[s.name] = s.config.serverID }
+        serverIDs = ids
     }
 
-    var applicationAddress: IPAddress { master.host.address }
+    var applicationAddress: IPAddress { d.initialPrimary.host.address }
+
+    private func server(_ name: String) -> MySQLServer { configured.first { $0.name == name }! }
+    private var master: MySQLServer { server(manager.masterName) }
 
     func start() {
         let managerHost = d.network.host(named: managerHostName) ?? d.app.process.host
-        sql = AdminClient(name: "masterha_manager", host: managerHost, network: d.network)
+        manager = Manager(host: managerHost, network: d.network, master: d.initialPrimary.name)
+        sql = AdminClient(name: "masterha_manager-sql", host: managerHost, network: d.network)
         ssh = AgentClient(name: "masterha_manager-ssh", host: managerHost, network: d.network)
-        for s in d.servers { agents[s.name] = HostAgent(name: "sshd-mha", host: s.host, port: Self.sshPort, network: d.network, localServer: s) }
+        manager.adopt(sql.process)
+        manager.adopt(ssh.process)
+        for s in configured { agents[s.name] = HostAgent(name: "sshd-mha", host: s.host, port: Self.sshPort, network: d.network, localServer: s) }
         for h in secondaryHosts where agents[h] == nil {
             if let host = d.network.host(named: h) {
                 agents[h] = HostAgent(name: "sshd-mha", host: host, port: Self.sshPort, network: d.network, localServer: nil)
             }
         }
-        d.sim.after(pingInterval) { [weak self] in self?.healthCheck() }
+        manager.onBoot = { [weak self] in self?.restartMonitoring() }
+        startMonitoring()
     }
 
     private func record(_ node: String, _ kind: TraceKind, _ detail: String) { d.sim.record(node, kind, detail) }
 
     // MARK: health check (HealthCheck.pm)
 
+    private func startMonitoring() {
+        manager.monitoring = true
+        manager.errors = 0
+        manager.checkGeneration += 1
+        let generation = manager.checkGeneration
+        manager.every(pingInterval, while: { [weak self] in
+            self.map { $0.manager.monitoring && $0.manager.checkGeneration == generation } ?? false
+        }) { [weak self] in self?.healthCheck() }
+    }
+
+    /// masterha_manager started again after a reboot: from its configuration it finds the
+    /// current master as the server the live slaves replicate from (SHOW SLAVE STATUS).
+    private func restartMonitoring() {
+        var sources: [IPAddress] = []
+        var pending = configured.count
+        for s in configured {
+            sql.execute(.showReplicaStatus, on: s.host.address, connectTimeout: pingInterval, timeout: pingInterval,
+                        completion: manager.inThisLife { [weak self] r in
+                guard let self else { return }
+                if case .success(.replicaStatus(let st?)) = r, let src = st.source { sources.append(src) }
+                pending -= 1
+                guard pending == 0 else { return }
+                let counts = Dictionary(sources.map { ($0, 1) }, uniquingKeysWith: +)
+                if let best = counts.keys.sorted().max(by: { counts[$0]! < counts[$1]! }),
+                   let m = self.configured.first(where: { $0.host.address == best }) {
+                    self.manager.masterName = m.name
+                }
+                self.record("mha", .failoverStep, "masterha_manager started: master \(self.manager.masterName)")
+                self.startMonitoring()
+            })
+        }
+    }
+
     /// A check starts every ping_interval whether or not the previous one has come
     /// back, so detection takes at most ping_failures x ping_interval (the wiki's
     /// "four times the ping interval").
     private func healthCheck() {
-        guard monitoring else { return }
-        d.sim.after(pingInterval) { [weak self] in self?.healthCheck() }
-        let generation = checkGeneration
-        sql.execute(.ping, on: master.host.address, connectTimeout: pingInterval, timeout: pingInterval) { [weak self] r in
-            guard let self, self.monitoring, generation == self.checkGeneration else { return }
+        guard manager.monitoring else { return }
+        let generation = manager.checkGeneration
+        sql.execute(.ping, on: master.host.address, connectTimeout: pingInterval, timeout: pingInterval,
+                    completion: manager.inThisLife { [weak self] r in
+            guard let self, self.manager.monitoring, generation == self.manager.checkGeneration else { return }
             if case .success(.ok) = r {
-                self.errors = 0
+                self.manager.errors = 0
                 return
             }
-            self.errors += 1
-            guard self.errors >= self.pingFailures else { return }
-            self.monitoring = false
-            self.record("mha", .alert, "\(self.master.name) unreachable: \(self.errors) failed checks")
+            self.manager.errors += 1
+            guard self.manager.errors >= self.pingFailures else { return }
+            self.manager.monitoring = false
+            self.record("mha", .alert, "\(self.master.name) unreachable: \(self.manager.errors) failed checks")
             self.secondaryCheck()
-        }
+        })
     }
 
     /// masterha_secondary_check: the master is dead only if no route reaches it.
@@ -94,7 +175,8 @@ final class MHARuntime: StrategyRuntime {
         for h in secondaryHosts {
             guard let host = d.network.host(named: h) else { pending -= 1; continue }
             ssh.run(.canConnect(master.host.address, port: 3306, timeout: secondaryTimeout), on: host, port: Self.sshPort,
-                    connectTimeout: sshTimeout, timeout: secondaryTimeout + sshTimeout) { [weak self] r in
+                    connectTimeout: sshTimeout, timeout: secondaryTimeout + sshTimeout + cost.session,
+                    cost: sshOnly, completion: manager.inThisLife { [weak self] r in
                 guard let self else { return }
                 if case .success(.reachable(true)) = r { reachableFrom.append(h) }
                 pending -= 1
@@ -105,138 +187,196 @@ final class MHARuntime: StrategyRuntime {
                 } else {
                     self.record("mha", .failoverStepFailed,
                                 "secondary check: \(self.master.name) reachable from \(reachableFrom.sorted().joined(separator: ", ")); not failing over")
-                    self.errors = 0
-                    self.monitoring = true
-                    self.checkGeneration += 1
-                    self.d.sim.after(self.pingInterval) { [weak self] in self?.healthCheck() }
+                    self.startMonitoring()
                 }
-            }
+            })
         }
     }
+
+    /// An SSH session that runs a shell command, no Perl (masterha_secondary_check's ssh, ip addr).
+    private var sshOnly: RemoteCommandCost { var c = RemoteCommandCost(); c.session = cost.session; return c }
+    /// Generous: MHA sets no limit on a node script's run; only the connect times out.
+    private var scriptTimeout: SimTime { Time.minute * 10 }
 
     // MARK: failover (MasterFailover.pm)
 
-    /// The master's slaves as configured now (CHANGE MASTER TO), not as at the start:
-    /// after a failover they follow the new master.
-    private var slaves: [MySQLServer] {
-        d.servers.filter { $0 !== master && $0.source == master.host.address }
-    }
+    private struct SlaveState { let server: MySQLServer; let status: ReplicaStatus }
 
+    /// Phase 1, configuration check: the manager starts the node tools locally
+    /// (check_node_version) and reads every configured server's SHOW SLAVE STATUS one
+    /// after another (connect_all_and_read_server_status); the master's slaves are those
+    /// whose Master_Host is the dead master.
     private func failover() {
-        // Phase 1: configuration check.
-        if let last = lastFailover, d.sim.now - last < lastFailoverWindow {
+        if let last = manager.lastFailover, d.sim.now - last < lastFailoverWindow {
             record("mha", .failoverStepFailed, "last failover was done at \(Time.format(last)); not failing over within last_failover_minute")
             return
         }
-        record(master.name, .failoverStart, "MHA: master \(master.name) is dead")
-        // Phase 2: dead master shutdown (master_ip_failover --command=stopssh).
-        switch door {
-        case .vip(let vip):
-            ssh.run(.deleteVIP(vip), on: master.host, port: Self.sshPort, connectTimeout: sshTimeout, timeout: sshTimeout) { [weak self] r in
-                guard let self else { return }
-                self.log(r, node: self.master.name, step: "master_ip_failover --command=stopssh (ip addr del \(vip))")
-                self.phase3()
-            }
-        default:
-            phase3()
+        let dead = master
+        record(dead.name, .failoverStart, "MHA: master \(dead.name) is dead")
+        manager.after(cost.startup) { [weak self] in
+            self?.readServerStatus(self?.configured.filter { $0 !== dead } ?? [], dead: dead, states: [], unreachable: [])
         }
     }
 
-    private struct SlaveState { let server: MySQLServer; let status: ReplicaStatus }
-
-    /// Phase 3: master recovery.
-    private func phase3() {
-        let group = slaves
-        var states: [SlaveState] = []
-        var pending = group.count
-        for s in group {
-            sql.execute(.showReplicaStatus, on: s.host.address, connectTimeout: sshTimeout, timeout: sshTimeout) { [weak self] r in
-                guard let self else { return }
-                if case .success(.replicaStatus(let st?)) = r { states.append(SlaveState(server: s, status: st)) }
-                pending -= 1
-                if pending == 0 { self.chooseNewMaster(states.sorted { $0.server.name < $1.server.name }) }
+    private func readServerStatus(_ rest: [MySQLServer], dead: MySQLServer, states: [SlaveState], unreachable: [String]) {
+        guard let s = rest.first else {
+            // ServerManager.pm validate_num_alive_servers: a server of the configuration that
+            // the manager cannot reach (and that is not the dead master) stops the failover:
+            // "Server X is dead, but must be alive! Check server settings."
+            guard unreachable.isEmpty else {
+                record("mha", .failoverStepFailed,
+                       "Server \(unreachable.joined(separator: ", ")) is dead, but must be alive! Check server settings. Stop failover.")
+                return
             }
+            record("mha", .failoverStep, "Phase 1: alive slaves of \(dead.name): \(states.map(\.server.name).joined(separator: ", "))")
+            guard !states.isEmpty else { record("mha", .failoverStepFailed, "no alive slave"); return }
+            deadMasterShutdown(dead, states: states)
+            return
         }
-        if group.isEmpty { record("mha", .failoverStepFailed, "no alive slave"); return }
+        sql.execute(.showReplicaStatus, on: s.host.address, connectTimeout: sshTimeout, timeout: sshTimeout,
+                    completion: manager.inThisLife { [weak self] r in
+            var states = states, unreachable = unreachable
+            switch r {
+            case .success(.replicaStatus(let st?)) where st.source == dead.host.address:
+                states.append(SlaveState(server: s, status: st))
+            case .success: break
+            case .failure: unreachable.append(s.name)
+            }
+            self?.readServerStatus(Array(rest.dropFirst()), dead: dead, states: states, unreachable: unreachable)
+        })
     }
 
-    private func chooseNewMaster(_ states: [SlaveState]) {
-        guard !states.isEmpty else { record("mha", .failoverStepFailed, "no alive slave answered"); return }
+    /// Phase 2, dead master shutdown: an SSH check of the dead master's host (whose
+    /// answer decides whether its binlog can be saved), then master_ip_failover
+    /// --command=stopssh (a Perl script on the manager that ssh'es to drop the VIP).
+    private func deadMasterShutdown(_ dead: MySQLServer, states: [SlaveState]) {
+        ssh.run(.version, on: dead.host, port: Self.sshPort, connectTimeout: sshTimeout, timeout: scriptTimeout,
+                cost: cost, completion: manager.inThisLife { [weak self] r in
+            guard let self else { return }
+            var reachable = false
+            if case .success(.done) = r { reachable = true }
+            self.record(dead.name, reachable ? .failoverStep : .failoverStepFailed,
+                        reachable ? "ssh to the dead master: reachable (save_binary_logs --version)"
+                                  : "ssh to the dead master: \(self.describe(r)); its binlog cannot be saved")
+            guard case .vip(let vip) = self.door, reachable else {
+                self.manager.after(self.cost.startup) { [weak self] in self?.chooseNewMaster(dead, states, sshReachable: reachable) }
+                return
+            }
+            self.manager.after(self.cost.startup) { [weak self] in
+                guard let self else { return }
+                self.ssh.run(.deleteVIP(vip), on: dead.host, port: Self.sshPort, connectTimeout: self.sshTimeout,
+                             timeout: self.scriptTimeout, cost: self.sshOnly, completion: self.manager.inThisLife { [weak self] r in
+                    guard let self else { return }
+                    self.log(r, node: dead.name, step: "master_ip_failover --command=stopssh (ip addr del \(vip))")
+                    self.chooseNewMaster(dead, states, sshReachable: reachable)
+                })
+            }
+        })
+    }
+
+    /// Phase 3: the latest slave, the new master, the dead master's binlog tail and the
+    /// new master's relay-log diff.
+    private func chooseNewMaster(_ dead: MySQLServer, _ states: [SlaveState], sshReachable: Bool) {
+        let states = states.sorted { $0.server.name < $1.server.name }
         // 3.1 the latest slaves: the most of the dead master's events received.
-        let origin = master.config.serverID
+        let origin = serverIDs[dead.name] ?? 0
         let best = states.map { $0.status.retrieved.union($0.status.executed).highest(of: origin) }.max() ?? 0
         let latest = states.filter { $0.status.retrieved.union($0.status.executed).highest(of: origin) == best }
         let newMaster = states.first { $0.server.name == candidate } ?? latest[0]
         let latestSlave = latest[0]
         record(newMaster.server.name, .failoverStep,
                "latest slave \(latestSlave.server.name) (\(origin):\(best)); new master \(newMaster.server.name)")
-        // 3.2 save the dead master's binlog if its host answers SSH.
+        // 3.2 save the dead master's binlog if its host answered SSH.
         let known = latestSlave.status.retrieved.union(latestSlave.status.executed)
-        ssh.run(.eventsOnDisk(notIn: known), on: master.host, port: Self.sshPort,
-                connectTimeout: sshTimeout, timeout: sshTimeout * 2) { [weak self] r in
+        let afterSave: ([BinlogEvent]) -> Void = { [weak self] saved in
             guard let self else { return }
-            var saved: [BinlogEvent] = []
-            if case .success(.events(let e)) = r {
-                saved = e
-                self.record(self.master.name, .failoverStep, "save_binary_logs: \(e.count) events the latest slave lacks")
-            } else {
-                self.log(r, node: self.master.name, step: "save_binary_logs")
-            }
             // 3.4 differential relay logs from the latest slave for the new master.
             let target = newMaster.status.retrieved.union(newMaster.status.executed)
             if latestSlave.server === newMaster.server {
                 self.recoverNewMaster(newMaster.server, diff: saved, others: states.map(\.server))
-            } else {
-                self.ssh.run(.eventsOnDisk(notIn: target), on: latestSlave.server.host, port: Self.sshPort,
-                             connectTimeout: self.sshTimeout, timeout: self.sshTimeout * 2) { [weak self] r in
-                    guard let self else { return }
-                    var diff: [BinlogEvent] = []
-                    if case .success(.events(let e)) = r { diff = e }
-                    self.record(latestSlave.server.name, .failoverStep, "apply_diff_relay_logs --command=generate: \(diff.count) events")
-                    let have = Set(diff.map(\.gtid))
-                    self.recoverNewMaster(newMaster.server, diff: diff + saved.filter { !have.contains($0.gtid) },
-                                          others: states.map(\.server))
-                }
-            }
-        }
-    }
-
-    /// 3.5: wait for the new master's SQL thread, apply the differences, open it for writes.
-    private func recoverNewMaster(_ newMaster: MySQLServer, diff: [BinlogEvent], others: [MySQLServer], deadline: SimTime? = nil) {
-        let until = deadline ?? d.sim.now + Time.minute * 10
-        sql.execute(.showReplicaStatus, on: newMaster.host.address) { [weak self] r in
-            guard let self else { return }
-            if case .success(.replicaStatus(let st?)) = r, st.sqlRunning, st.relayLogPending > 0, self.d.sim.now < until {
-                self.d.sim.after(Time.ms(100)) { [weak self] in self?.recoverNewMaster(newMaster, diff: diff, others: others, deadline: until) }
                 return
             }
-            let statements: [Query] = [.stopReplica, .applyEvents(diff), .resetReplicaAll, .setReadOnly(false)]
-            self.sql.executeAll(statements, on: newMaster.host.address, timeout: Time.s(60)) { [weak self] r in
+            self.ssh.run(.eventsOnDisk(notIn: target), on: latestSlave.server.host, port: Self.sshPort,
+                         connectTimeout: self.sshTimeout, timeout: self.scriptTimeout, cost: self.cost,
+                         completion: self.manager.inThisLife { [weak self] r in
                 guard let self else { return }
-                switch r {
-                case .success:
-                    self.record(newMaster.name, .failoverStep, "applied \(diff.count) missing events; RESET SLAVE ALL; read_only=0")
-                    self.openFrontDoor(on: newMaster)
-                    self.recoverSlaves(others.filter { $0 !== newMaster }, newMaster: newMaster)
-                case .failure(let e):
-                    self.record(newMaster.name, .failoverStepFailed, "master recovery: \(e)")
-                }
-            }
+                var diff: [BinlogEvent] = []
+                if case .success(.events(let e)) = r { diff = e }
+                self.record(latestSlave.server.name, .failoverStep, "apply_diff_relay_logs --command=generate: \(diff.count) events")
+                let have = Set(diff.map(\.gtid))
+                self.recoverNewMaster(newMaster.server, diff: diff + saved.filter { !have.contains($0.gtid) },
+                                      others: states.map(\.server))
+            })
         }
+        guard sshReachable else { afterSave([]); return }
+        ssh.run(.eventsOnDisk(notIn: known), on: dead.host, port: Self.sshPort,
+                connectTimeout: sshTimeout, timeout: scriptTimeout, cost: cost, completion: manager.inThisLife { [weak self] r in
+            guard let self else { return }
+            var saved: [BinlogEvent] = []
+            if case .success(.events(let e)) = r {
+                saved = e
+                self.record(dead.name, .failoverStep, "save_binary_logs: \(e.count) events the latest slave lacks, copied to the manager")
+            } else {
+                self.log(r, node: dead.name, step: "save_binary_logs")
+            }
+            afterSave(saved)
+        })
     }
 
-    /// master_ip_failover --command=start: VIP on the new master, or the DNS record.
+    /// 3.5: wait for the new master's SQL thread (up to relay_log_wait), apply the
+    /// differences with apply_diff_relay_logs over SSH, open it for writes.
+    private func recoverNewMaster(_ newMaster: MySQLServer, diff: [BinlogEvent], others: [MySQLServer], deadline: SimTime? = nil) {
+        let until = deadline ?? d.sim.now + relayLogWait
+        sql.execute(.showReplicaStatus, on: newMaster.host.address, completion: manager.inThisLife { [weak self] r in
+            guard let self else { return }
+            if case .success(.replicaStatus(let st?)) = r, st.sqlRunning, st.relayLogPending > 0, self.d.sim.now < until {
+                self.manager.after(Time.ms(100)) { [weak self] in self?.recoverNewMaster(newMaster, diff: diff, others: others, deadline: until) }
+                return
+            }
+            self.sql.execute(.stopReplica, on: newMaster.host.address, completion: self.manager.inThisLife { [weak self] _ in
+                guard let self else { return }
+                // scp the diff to the new master, then mysqlbinlog | mysql there.
+                self.ssh.run(.sql(.applyEvents(diff)), on: newMaster.host, port: Self.sshPort, connectTimeout: self.sshTimeout,
+                             timeout: self.scriptTimeout, cost: self.cost, completion: self.manager.inThisLife { [weak self] r in
+                    guard let self else { return }
+                    if case .success(.result(.ok)) = r {} else {
+                        self.record(newMaster.name, .failoverStepFailed, "apply_diff_relay_logs --command=apply: \(self.describe(r))")
+                        return
+                    }
+                    self.sql.executeAll([.resetReplicaAll, .setReadOnly(false)], on: newMaster.host.address, timeout: Time.s(60),
+                                        completion: self.manager.inThisLife { [weak self] r in
+                        guard let self else { return }
+                        switch r {
+                        case .success:
+                            self.record(newMaster.name, .failoverStep, "applied \(diff.count) missing events; RESET SLAVE ALL; read_only=0")
+                            self.openFrontDoor(on: newMaster)
+                            self.recoverSlaves(others.filter { $0 !== newMaster }, newMaster: newMaster)
+                        case .failure(let e):
+                            self.record(newMaster.name, .failoverStepFailed, "master recovery: \(e)")
+                        }
+                    })
+                })
+            })
+        })
+    }
+
+    /// master_ip_failover --command=start (Perl on the manager, ssh to the new master):
+    /// the VIP on the new master, or the DNS record.
     private func openFrontDoor(on newMaster: MySQLServer) {
         switch door {
         case .vip(let vip):
-            ssh.run(.addVIP(vip), on: newMaster.host, port: Self.sshPort, connectTimeout: sshTimeout, timeout: sshTimeout) { [weak self] r in
+            manager.after(cost.startup) { [weak self] in
                 guard let self else { return }
-                if case .success(.done) = r {
-                    self.record(newMaster.name, .failoverComplete, "VIP \(vip) on \(newMaster.name)")
-                } else {
-                    self.log(r, node: newMaster.name, step: "master_ip_failover --command=start (ip addr add \(vip))")
-                }
-                self.finish(newMaster)
+                self.ssh.run(.addVIP(vip), on: newMaster.host, port: Self.sshPort, connectTimeout: self.sshTimeout,
+                             timeout: self.scriptTimeout, cost: self.sshOnly, completion: self.manager.inThisLife { [weak self] r in
+                    guard let self else { return }
+                    if case .success(.done) = r {
+                        self.record(newMaster.name, .failoverComplete, "VIP \(vip) on \(newMaster.name)")
+                    } else {
+                        self.log(r, node: newMaster.name, step: "master_ip_failover --command=start (ip addr add \(vip))")
+                    }
+                    self.finish(newMaster)
+                })
             }
         case .dns(let name):
             record(newMaster.name, .failoverStep, "master_ip_failover: DNS API \(name) -> \(newMaster.host.address)")
@@ -251,28 +391,38 @@ final class MHARuntime: StrategyRuntime {
         }
     }
 
-    /// Phase 4: the other slaves follow the new master (MASTER_AUTO_POSITION=1).
+    /// Phase 4: the other slaves follow the new master (MASTER_AUTO_POSITION=1), in parallel.
     private func recoverSlaves(_ others: [MySQLServer], newMaster: MySQLServer) {
         for s in others {
-            sql.executeAll([.stopReplica, .changeSource(newMaster.host.address), .startReplica], on: s.host.address) { [weak self] r in
+            sql.executeAll([.stopReplica, .changeSource(newMaster.host.address), .startReplica], on: s.host.address,
+                           completion: manager.inThisLife { [weak self] r in
                 guard let self else { return }
                 switch r {
                 case .success: self.record(s.name, .failoverStep, "CHANGE MASTER TO \(newMaster.name), MASTER_AUTO_POSITION=1; START SLAVE")
                 case .failure(let e): self.record(s.name, .failoverStepFailed, "slave recovery: \(e)")
                 }
-            }
+            })
         }
     }
 
     private func finish(_ newMaster: MySQLServer) {
-        lastFailover = d.sim.now
-        master = newMaster
+        // --remove_dead_master_conf: the dead master's [server] block leaves the configuration,
+        // so the restarted manager does not stop at a dead server that "must be alive".
+        let dead = manager.masterName
+        configured.removeAll { $0.name == dead }
+        manager.lastFailover = d.sim.now
+        manager.masterName = newMaster.name
         // masterha_manager exits after a failover; monitoring restarts by hand, and the
         // 8-hour rule then protects against a second automatic failover.
-        monitoring = true
-        errors = 0
-        checkGeneration += 1
-        d.sim.after(pingInterval) { [weak self] in self?.healthCheck() }
+        startMonitoring()
+    }
+
+    private func describe(_ r: Result<AgentReply, AgentError>) -> String {
+        switch r {
+        case .success(.failed(let why)): return why
+        case .failure(let e): return "\(e)"
+        case .success(let v): return "\(v)"
+        }
     }
 
     private func log(_ r: Result<AgentReply, AgentError>, node: String, step: String) {

@@ -6,7 +6,7 @@ import HasimKernel
 public enum MMM {
     public static let descriptor = StrategyDescriptor(
         name: "mmm",
-        summary: "MMM monitor + agents: checks every 5 s, failure after 10 s (trap_period); writer VIP moves to the fixed peer master; slaves re-pointed at its current binlog position.",
+        summary: "MMM monitor + agents: checks every 5 s, failure after 10 s (trap_period); writer VIP moves to the fixed peer master once it is ONLINE, after it drains its relay log; slaves re-pointed at its current binlog position.",
         options: [
             OptionSpec("check_period", .duration, default: .duration(Time.s(5)),
                        help: "Checker threads sleep this long between rounds over all hosts.",
@@ -29,6 +29,9 @@ public enum MMM {
             OptionSpec("reader_vips", .string, default: .string(""),
                        help: "Comma-separated reader role VIPs (role reader(balanced) in mmm_common.conf), spread over the ONLINE hosts; empty = no reader roles.",
                        source: "doc/mmm_configuration.texi: <role reader> mode balanced, ips ..."),
+            OptionSpec("sync_with_master_timeout", .duration, default: .duration(0),
+                       help: "How long the new writer's agent waits for its relay log to be applied before read_only=0 (0: no limit).",
+                       source: "bin/agent/sync_with_master: SELECT MASTER_POS_WAIT(file, pos) without a timeout"),
             OptionSpec("agent_timeout", .duration, default: .duration(Time.s(10)),
                        help: "How long the monitor waits for an agent to answer a role change.",
                        source: "our choice: mmm_mond's agent socket timeout (not a documented default)"),

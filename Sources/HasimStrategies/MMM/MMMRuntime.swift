@@ -7,11 +7,24 @@ import HasimWorkload
 /// rep_backlog) every check_period; a check counts as failed once it has failed for
 /// trap_period. When the active master goes HARD_OFFLINE the writer role is removed
 /// *by that host's agent* (read_only=1, kill sessions, drop the VIP) — impossible
-/// when the host is unreachable — and given to the fixed peer master, whose agent
-/// makes it writable and raises the VIP; the slaves' agents re-point them at the new
-/// master's current binlog position.
+/// when the host is unreachable — and the orphaned role goes to the other master as
+/// soon as that one is ONLINE (Monitor.pm `_check_host_states`: a REPLICATION_DELAY or
+/// REPLICATION_FAIL master is ONLINE again once its peer is not ONLINE; Roles.pm
+/// `process_orphans`). Its agent drains its relay log (sync_with_master: MASTER_POS_WAIT
+/// without a timeout), makes it writable and raises the VIP; the slaves' agents re-point
+/// them at the new master's current binlog position.
 final class MMMRuntime: StrategyRuntime {
     static let agentPort = 9989
+
+    /// mmm_mond on its host. Host states and roles are in `mmm_mond.status` on disk
+    /// (Agents.pm save_status), so they survive a power cycle; the checks' history
+    /// (when each started failing) is the checker threads' memory and does not.
+    final class Monitor: Daemon {
+        var failingSince: [String: SimTime] = [:]
+        var onBoot: (() -> Void)?
+        override func crashed() { failingSince = [:] }
+        override func booted() { onBoot?() }
+    }
 
     private let d: Deployment
     private let checkPeriod: SimTime
@@ -24,16 +37,18 @@ final class MMMRuntime: StrategyRuntime {
     /// Reader VIP -> the host that holds the role, as the monitor assigned it.
     private var readerHolder: [IPAddress: String] = [:]
 
-    private var activeMaster: MySQLServer
-    private let standby: MySQLServer
+    /// The host holding the writer role (nil: orphaned).
+    private var activeMaster: MySQLServer?
+    /// The two hosts with `mode master` in mmm_common.conf, peers of each other.
+    private let masters: [MySQLServer]
     private var agents: [String: HostAgent] = [:]
     private var mysql: AdminClient!
     private var agent: AgentClient!
-    private var monitorProcess: NetProcess!
-    /// Per host: when its ping/mysql checks started failing (nil: passing).
-    private var failingSince: [String: SimTime] = [:]
+    private var monitor: Monitor!
     private var state: [String: String] = [:]
-    private var failedOver = false
+    /// A role change is being carried out by the agents.
+    private var moving = false
+    private let syncTimeout: SimTime
 
     init(options: OptionValues, deployment: Deployment) {
         d = deployment
@@ -50,32 +65,46 @@ final class MMMRuntime: StrategyRuntime {
         // The peer master: named, else the server the primary itself replicates from
         // (dual-master), else the primary's first replica.
         let peer = primary.source.flatMap { addr in deployment.servers.first { $0.host.address == addr } }
-        standby = deployment.servers.first { $0.name == named }
+        let standby = deployment.servers.first { $0.name == named }
             ?? peer
             ?? deployment.replicas.first { $0.source === primary }!.replica
+        masters = [primary, standby]
+        syncTimeout = options.duration("sync_with_master_timeout")
     }
 
-    var applicationAddress: IPAddress { activeMaster.host.address }
+    var applicationAddress: IPAddress { d.initialPrimary.host.address }
 
-    private var slaves: [MySQLServer] {
-        d.servers.filter { $0 !== activeMaster && $0 !== standby }
+    /// Hosts with `mode slave`: by configuration, not by looking at their replication.
+    private var slaves: [MySQLServer] { d.servers.filter { s in !masters.contains { $0 === s } } }
+
+    private func peer(of s: MySQLServer) -> MySQLServer? {
+        if let i = masters.firstIndex(where: { $0 === s }) { return masters[1 - i] }
+        return activeMaster
     }
 
     func start() {
         let host = d.network.host(named: monitorHostName) ?? d.app.process.host
-        mysql = AdminClient(name: "mmm_mond", host: host, network: d.network)
+        monitor = Monitor(name: "mmm_mond", host: host, network: d.network)
+        mysql = AdminClient(name: "mmm_mond-mysql", host: host, network: d.network)
         agent = AgentClient(name: "mmm_mond-agent", host: host, network: d.network)
-        monitorProcess = d.network.spawn("mmm_mond-ping", on: host)
+        monitor.adopt(mysql.process)
+        monitor.adopt(agent.process)
+        activeMaster = d.initialPrimary
         for s in d.servers {
             agents[s.name] = HostAgent(name: "mmm_agentd", host: s.host, port: Self.agentPort, network: d.network, localServer: s)
             state[s.name] = "ONLINE"
         }
         if !readerVIPs.isEmpty {
             let vips = d.network.vips ?? VIPTable(network: d.network)
-            for v in readerVIPs { vips.addVIP(v, site: activeMaster.host.site) }
+            for v in readerVIPs { vips.addVIP(v, site: d.initialPrimary.host.site) }
             balanceReaders()
         }
-        d.sim.after(checkPeriod) { [weak self] in self?.checkRound() }
+        monitor.onBoot = { [weak self] in self?.startChecks() }
+        startChecks()
+    }
+
+    private func startChecks() {
+        monitor.every(checkPeriod) { [weak self] in self?.checkRound() }
     }
 
     // MARK: reader roles (mode balanced)
@@ -115,42 +144,47 @@ final class MMMRuntime: StrategyRuntime {
 
     private func checkRound() {
         for s in d.servers { check(s) }
-        d.sim.after(checkPeriod) { [weak self] in self?.checkRound() }
     }
 
     /// ping (fping, 500 ms) and mysql (connect + SELECT NOW(), timeout 2 s); for
     /// replicating hosts also rep_threads (Slave_IO/SQL_Running) and rep_backlog
     /// (Seconds_Behind_Master <= max_backlog) from SHOW SLAVE STATUS.
     private func check(_ s: MySQLServer) {
-        d.network.ping(from: monitorProcess, to: s.host.address, timeout: Time.ms(500)) { [weak self] pingOK in
+        d.network.ping(from: monitor.process, to: s.host.address, timeout: Time.ms(500), completion: monitor.inThisLife { [weak self] pingOK in
             guard let self else { return }
-            self.mysql.execute(.ping, on: s.host.address, connectTimeout: self.checkTimeout, timeout: self.checkTimeout) { [weak self] r in
+            self.mysql.execute(.ping, on: s.host.address, connectTimeout: self.checkTimeout, timeout: self.checkTimeout,
+                               completion: self.monitor.inThisLife { [weak self] r in
                 guard let self else { return }
                 var alive = pingOK
                 if case .success(.ok) = r {} else { alive = false }
-                guard alive, s.source != nil, s !== self.activeMaster else {
+                // Replication of the active master is irrelevant (Monitor.pm).
+                guard alive, s !== self.activeMaster else {
                     self.checked(s, alive: alive, threads: true, backlog: true)
                     return
                 }
                 self.mysql.execute(.showReplicaStatus, on: s.host.address, connectTimeout: self.checkTimeout,
-                                   timeout: self.checkTimeout) { [weak self] r in
+                                   timeout: self.checkTimeout, completion: self.monitor.inThisLife { [weak self] r in
                     guard let self else { return }
                     var threads = false, backlog = false
-                    if case .success(.replicaStatus(let st?)) = r {
+                    switch r {
+                    case .success(.replicaStatus(let st?)):
                         threads = st.ioRunning == "Yes" && st.sqlRunning
                         backlog = (st.secondsBehind ?? 0) <= self.maxBacklog
+                    case .success(.replicaStatus(nil)):
+                        threads = true; backlog = true  // not a slave: nothing to check
+                    default: break
                     }
                     self.checked(s, alive: true, threads: threads, backlog: backlog)
-                }
-            }
-        }
+                })
+            })
+        })
     }
 
     /// When a check has been failing for at least trap_period (lib/Monitor/Checker.pm).
     private func failedLongEnough(_ key: String, ok: Bool) -> Bool {
-        if ok { failingSince[key] = nil; return false }
-        let since = failingSince[key] ?? d.sim.now
-        failingSince[key] = since
+        if ok { monitor.failingSince[key] = nil; return false }
+        let since = monitor.failingSince[key] ?? d.sim.now
+        monitor.failingSince[key] = since
         return d.sim.now - since >= trapPeriod
     }
 
@@ -161,95 +195,127 @@ final class MMMRuntime: StrategyRuntime {
         if !readerVIPs.isEmpty { balanceReaders() }
     }
 
-    /// The host state machine of lib/Monitor/Monitor.pm (simplified to the states that
-    /// decide the writer role).
+    /// The host state machine of lib/Monitor/Monitor.pm `_check_host_states`, then the
+    /// role distribution of the same loop (`_distribute_roles`).
     private func checked(_ s: MySQLServer, alive: Bool, threads: Bool, backlog: Bool) {
+        transition(s, alive: alive, threads: threads, backlog: backlog)
+        distributeWriterRole()
+    }
+
+    private func transition(_ s: MySQLServer, alive: Bool, threads: Bool, backlog: Bool) {
         let down = failedLongEnough(s.name + "/mysql", ok: alive)
         let repFail = failedLongEnough(s.name + "/rep_threads", ok: threads)
         let repDelay = failedLongEnough(s.name + "/rep_backlog", ok: backlog)
         let current = state[s.name] ?? "ONLINE"
+        let peerOnline = peer(of: s).map { state[$0.name] == "ONLINE" } ?? false
         if down {
             guard current != "HARD_OFFLINE" && current != "AWAITING_RECOVERY" else { return }
             setState(s, "HARD_OFFLINE", "ping/mysql checks failing for trap_period")
-            if s === activeMaster && !failedOver { moveWriterRole(from: s) }
+            if s === activeMaster { removeWriterRole(from: s) }
             return
         }
-        if current == "HARD_OFFLINE" {
+        switch current {
+        case "HARD_OFFLINE":
             // auto_set_online = 0: a recovered host waits for an operator.
-            if alive { setState(s, "AWAITING_RECOVERY", "checks pass again") }
-            return
-        }
-        guard current != "AWAITING_RECOVERY" else { return }
-        // Replication failures count only while the host's source is ONLINE; the active
-        // master is never put into REPLICATION_FAIL/DELAY.
-        let sourceOnline = s.source.flatMap { a in d.servers.first { $0.host.address == a } }.map { state[$0.name] == "ONLINE" } ?? false
-        if s !== activeMaster && sourceOnline && repFail {
-            setState(s, "REPLICATION_FAIL", "rep_threads failing for trap_period")
-        } else if s !== activeMaster && sourceOnline && repDelay {
-            setState(s, "REPLICATION_DELAY", "Seconds_Behind_Master above max_backlog \(Time.format(maxBacklog))")
-        } else if alive && threads && backlog {
-            setState(s, "ONLINE", "checks pass")
+            setState(s, "AWAITING_RECOVERY", "checks pass again")
+        case "ONLINE":
+            // Replication failures count only while the peer (a master's other master, a
+            // slave's active master) is ONLINE; the active master's are irrelevant.
+            guard s !== activeMaster, peerOnline else { return }
+            if repFail {
+                setState(s, "REPLICATION_FAIL", "rep_threads failing for trap_period")
+            } else if repDelay {
+                setState(s, "REPLICATION_DELAY", "Seconds_Behind_Master above max_backlog \(Time.format(maxBacklog))")
+            }
+        case "REPLICATION_FAIL", "REPLICATION_DELAY":
+            if (!repFail && !repDelay) || !peerOnline {
+                setState(s, "ONLINE", peerOnline ? "replication checks pass" : "its peer is not ONLINE")
+            }
+        default:
+            break
         }
     }
 
     // MARK: role transition (doc/mmm_monitor.texi "Role transition")
 
-    private func moveWriterRole(from old: MySQLServer) {
-        guard state[standby.name] == "ONLINE" else {
-            record("mmm_mond", .failoverStepFailed, "no ONLINE master for the writer role (\(standby.name) is \(state[standby.name] ?? "?"))")
-            return
-        }
-        failedOver = true
-        record(old.name, .failoverStart, "MMM: writer role \(old.name) -> \(standby.name)")
-        // The old master's agent removes the role on its own host: read_only=1, kill
-        // client sessions, drop the VIP. If it cannot be reached nothing of that happens.
+    /// clear_roles + send_agent_status: the old master's agent removes the writer role on
+    /// its own host (read_only=1, kill client sessions, drop the VIP). If it cannot be
+    /// reached nothing of that happens.
+    private func removeWriterRole(from old: MySQLServer) {
+        activeMaster = nil
+        moving = true
         let vip = writerVIP
+        let done: () -> Void = { [weak self] in
+            self?.moving = false
+            self?.distributeWriterRole()
+        }
         agentRun(.sql(.setReadOnly(true)), on: old) { [weak self] ok in
             guard let self else { return }
             if !ok {
                 self.record(old.name, .failoverStepFailed,
                             "Can't send offline status notification to '\(old.name)' - killing it! Could not kill host '\(old.name)' - there may be some duplicate ips now!")
-                self.promoteStandby()
+                done()
                 return
             }
             self.record(old.name, .failoverStep, "agent: read_only=1")
             self.agentRun(.sql(.killClientSessions), on: old) { [weak self] _ in
                 guard let self else { return }
                 self.record(old.name, .failoverStep, "agent: killed client sessions")
-                guard let vip else { self.promoteStandby(); return }
+                guard let vip else { done(); return }
                 self.agentRun(.deleteVIP(vip), on: old) { [weak self] ok in
                     self?.record(old.name, ok ? .failoverStep : .failoverStepFailed, "agent: ip addr del \(vip)")
-                    self?.promoteStandby()
+                    done()
                 }
             }
         }
     }
 
-    /// The new writer's agent: wait for replication to catch up, read_only=0, VIP + ARP.
-    private func promoteStandby(deadline: SimTime? = nil) {
-        let until = deadline ?? d.sim.now + Time.minute
-        agentCall(.sql(.showReplicaStatus), on: standby) { [weak self] r in
+    /// Roles.pm process_orphans('exclusive'): an orphaned writer role goes to an ONLINE
+    /// master; with none ONLINE it stays orphaned and is looked at again every loop.
+    private func distributeWriterRole() {
+        guard activeMaster == nil, !moving else { return }
+        guard let target = masters.first(where: { state[$0.name] == "ONLINE" }) else {
+            if !reportedOrphan {
+                reportedOrphan = true
+                record("mmm_mond", .failoverStepFailed,
+                       "no ONLINE master for the writer role (\(masters.map { "\($0.name) is \(state[$0.name] ?? "?")" }.joined(separator: ", ")))")
+            }
+            return
+        }
+        reportedOrphan = false
+        activeMaster = target
+        moving = true
+        record(target.name, .failoverStart, "MMM: writer role -> \(target.name)")
+        promote(target, deadline: syncTimeout > 0 ? d.sim.now + syncTimeout : nil)
+    }
+    private var reportedOrphan = false
+
+    /// The new writer's agent (Agent/Role.pm add → sync_with_master): MASTER_POS_WAIT
+    /// until its relay log is applied, then read_only=0, then the VIP + ARP.
+    private func promote(_ target: MySQLServer, deadline: SimTime?) {
+        agentCall(.sql(.showReplicaStatus), on: target) { [weak self] r in
             guard let self else { return }
-            if case .success(.result(.replicaStatus(let st?))) = r, st.sqlRunning, st.relayLogPending > 0, self.d.sim.now < until {
-                self.d.sim.after(Time.s(1)) { [weak self] in self?.promoteStandby(deadline: until) }
+            if case .success(.result(.replicaStatus(let st?))) = r, st.sqlRunning, st.relayLogPending > 0,
+               deadline.map({ self.d.sim.now < $0 }) ?? true {
+                self.d.sim.after(Time.s(1)) { [weak self] in self?.promote(target, deadline: deadline) }
                 return
             }
-            self.agentRun(.sql(.setReadOnly(false)), on: self.standby) { [weak self] ok in
+            self.agentRun(.sql(.setReadOnly(false)), on: target) { [weak self] ok in
                 guard let self else { return }
+                self.moving = false
                 if !ok {
-                    self.record(self.standby.name, .failoverStepFailed, "agent: mysql_allow_write failed; read_only stays ON")
+                    self.record(target.name, .failoverStepFailed, "agent: mysql_allow_write failed; read_only stays ON")
                     return
                 }
-                self.record(self.standby.name, .failoverStep, "agent: read_only=0")
-                self.activeMaster = self.standby
-                self.repointSlaves()
+                self.record(target.name, .failoverStep, "agent: sync_with_master done; read_only=0")
+                self.repointSlaves(to: target)
                 guard let vip = self.writerVIP else {
-                    self.record(self.standby.name, .failoverComplete, "writer role on \(self.standby.name) (no VIP)")
+                    self.record(target.name, .failoverComplete, "writer role on \(target.name) (no VIP)")
                     return
                 }
-                self.agentRun(.addVIP(vip), on: self.standby) { [weak self] ok in
+                self.agentRun(.addVIP(vip), on: target) { [weak self] ok in
                     guard let self else { return }
-                    self.record(self.standby.name, ok ? .failoverComplete : .failoverStepFailed,
+                    self.record(target.name, ok ? .failoverComplete : .failoverStepFailed,
                                 "agent: ip addr add \(vip); send_arp")
                 }
             }
@@ -258,8 +324,7 @@ final class MMMRuntime: StrategyRuntime {
 
     /// set_active_master on each slave: catch up as far as possible, then CHANGE MASTER
     /// to the new master's *current* SHOW MASTER STATUS position (Actions.pm).
-    private func repointSlaves() {
-        let newMaster = standby
+    private func repointSlaves(to newMaster: MySQLServer) {
         mysql.execute(.showMasterStatus, on: newMaster.host.address) { [weak self] r in
             guard let self, case .success(.masterStatus(_, _, let position)) = r else { return }
             for s in self.slaves {

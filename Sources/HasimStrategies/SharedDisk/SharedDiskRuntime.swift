@@ -40,9 +40,12 @@ final class SharedDiskRuntime: StrategyRuntime {
     }
 
     private func failover(_ n: PacemakerCluster.Node, from old: PacemakerCluster.Node) {
-        d.sim.after(mountTime) { [weak self] in
-            guard let self, n.server.host.isUp, !old.server.host.isUp else { return }
-            // The LUN's blocks are what the fenced owner's mysqld last wrote.
+        // Called only once the fence agent has answered that the old owner is off: the
+        // survivor knows the power state from that reply, never from looking at the host.
+        n.after(mountTime) { [weak self] in
+            guard let self else { return }
+            // The LUN's blocks are what the fenced owner's mysqld last made durable: its
+            // storage after a power-off holds exactly that (the volatile part died with it).
             n.server.mount(old.server.storage, redoPending: old.server.redoPending)
             self.d.sim.record(n.server.name, .failoverStep, "fs: shared LUN mounted on /var/lib/mysql (journal replayed)")
             self.cluster.addVIP(on: n)

@@ -1,0 +1,84 @@
+import HasimKernel
+import HasimNetwork
+
+/// An HA daemon (heartbeat, corosync/pacemaker, a manager, a monitor) as a process on
+/// a host. Its memory dies with the host: `crashed()` is where a subclass forgets what
+/// it only knew in RAM, and `booted()` where init starts it again from its
+/// configuration (and from what the real tool writes to disk, nothing else). Timers
+/// armed through `after` belong to one life and are dropped when the daemon dies.
+///
+/// Galera's bootstrap operator can adopt it the same way: subclass, keep in-RAM state
+/// in properties reset by `crashed()`, arm every timer with `after`.
+class Daemon: HostLifecycleObserver {
+    let process: NetProcess
+    let network: Network
+    var sim: Simulation { network.sim }
+    var host: Host { process.host }
+    /// Bumped when the daemon dies: replies and timers of an earlier life are ignored.
+    private(set) var life: UInt32 = 0
+    private var phaseRNG: SimRandom
+    /// The daemon's client sockets (its mysql and ssh clients): they die with the host
+    /// and come back with the daemon.
+    private var helpers: [NetProcess] = []
+
+    init(name: String, host: Host, network: Network) {
+        self.network = network
+        process = network.spawn(name, on: host)
+        phaseRNG = network.sim.random("phase.\(name)@\(host.name)")
+        process.observer = self
+    }
+
+    var isAlive: Bool { process.isAlive }
+
+    func hostDidCrash() {
+        life &+= 1
+        crashed()
+    }
+
+    func hostDidRestart() {
+        network.processStarted(process)
+        for p in helpers { network.processStarted(p) }
+        booted()
+    }
+
+    /// A client the daemon uses (AdminClient, AgentClient) lives and restarts with it.
+    func adopt(_ p: NetProcess) { helpers.append(p) }
+
+    /// The host lost power: forget everything held in memory.
+    func crashed() {}
+    /// The host booted and init started the daemon again.
+    func booted() {}
+
+    /// Runs `action` after `delay` in this life of the daemon only.
+    func after(_ delay: SimTime, _ action: @escaping () -> Void) {
+        let l = life
+        sim.after(delay) { [weak self] in
+            guard let self, self.life == l, self.isAlive else { return }
+            action()
+        }
+    }
+
+    /// Wraps a completion so that it is dropped if the daemon died since it asked.
+    func inThisLife<T>(_ body: @escaping (T) -> Void) -> (T) -> Void {
+        let l = life
+        return { [weak self] v in
+            guard let self, self.life == l, self.isAlive else { return }
+            body(v)
+        }
+    }
+
+    /// A periodic loop whose first tick comes at a seeded random phase in (0, interval]:
+    /// a real daemon starts whenever its host booted, so a fault lands anywhere in its
+    /// check cycle, and seeds explore that phase. The loop ends with the daemon's life or
+    /// once `keepGoing` says so.
+    func every(_ interval: SimTime, while keepGoing: @escaping () -> Bool = { true }, _ tick: @escaping () -> Void) {
+        let phase = 1 + SimTime(phaseRNG.next(upperBound: UInt64(max(1, interval))))
+        after(min(phase, interval)) { [weak self] in self?.loop(interval, keepGoing, tick) }
+    }
+
+    private func loop(_ interval: SimTime, _ keepGoing: @escaping () -> Bool, _ tick: @escaping () -> Void) {
+        guard keepGoing() else { return }
+        after(interval) { [weak self] in self?.loop(interval, keepGoing, tick) }
+        tick()
+    }
+}
