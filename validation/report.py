@@ -90,12 +90,41 @@ def main():
             w(f"| {g.get('doc') or g['real']} | {fmt(s['median'])} [{fmt(s['min'])}–{fmt(s['max'])}] ({s['n']}) "
               f"| {fmt(h.get('hasim'))} | {fmt(ratio) if ratio is not None else '—'} | {verdict} "
               f"| {'yes' if g['ci'] else 'no'} |")
+        shown = {g["real"] for g in figures if g["experiment"] == e}
+        rest = [k for k in r["summary"] if k not in shown]
+        if rest:
+            w("")
+            w("Other real figures (no hasim counterpart yet): " + "; ".join(
+                f"{k} {fmt(r['summary'][k]['median'])} [{fmt(r['summary'][k]['min'])}–{fmt(r['summary'][k]['max'])}]"
+                for k in rest) + ".")
         offs = [g for g in figures if g["experiment"] == e and g.get("knownOff")]
         if offs:
             w("")
             for g in offs:
                 w(f"- *{g.get('doc') or g['real']}* — known off — mechanism missing: {g['knownOff']}")
         w("")
+    alone = sorted(f[:-5] for f in os.listdir(os.path.join(HERE, "results"))
+                   if f.endswith(".json") and f[:-5] not in seen)
+    if alone:
+        w("## Measured, not yet modelled")
+        w("")
+        w("Real figures of stories hasim cannot tell yet (no strategy or mechanism for them); they are")
+        w("the reference for the model that adds it.")
+        w("")
+        for e in alone:
+            r = load(os.path.join(HERE, "results", e + ".json"))
+            w(f"### {e}")
+            w("")
+            w(f"*Story:* {r['story']} *Real run:* {r['method']} Measured {r['measured_on']}.")
+            w("")
+            w("| figure | real median [min–max] (n) |")
+            w("|---|---|")
+            for k, v in r["summary"].items():
+                w(f"| {k} | {fmt(v['median'])} [{fmt(v['min'])}–{fmt(v['max'])}] ({v['n']}) |")
+            w("")
+            if e in extra.get("alone", {}):
+                w(extra["alone"][e])
+                w("")
     for section in extra["sections"]:
         w(f"## {section['title']}")
         w("")

@@ -198,8 +198,7 @@ def flow_control(reps):
 
 
 def rejoin(reps):
-    rows = []
-    for r in range(reps):
+    def one(r):
         cl = Cluster(3).start()
         db1, db3 = cl.nodes[0], cl.nodes[2]
         t0 = now()
@@ -220,11 +219,10 @@ def rejoin(reps):
         sst = Cluster.wait_synced(db3, timeout=300)
         with open(db3.errlog) as f:
             text = f.read()
-        rows.append({"rep": r + 1, "ist_rejoin": round(ist, 3), "sst_rejoin": round(sst, 3),
-                     "ist_seen": "IST received" in text or "Receiving IST" in text,
-                     "sst_seen": "SST" in text, "writes_during_gap": len(c.acks)})
-        log(rows[-1])
-        cleanup()
+        return {"rep": r + 1, "ist_rejoin": round(ist, 3), "sst_rejoin": round(sst, 3),
+                "ist_seen": "IST received" in text or "Receiving IST" in text,
+                "sst_seen": "SST" in text, "writes_during_gap": len(c.acks)}
+    rows = hsv.repeat(reps, one)
     write_result("galera-rejoin", "3 Galera nodes; 100 writes/s to db1; db3's mysqld is killed -9 at 3 s and "
                  "started again 10 s later: time from start to Synced (IST from the donor's gcache); then "
                  "its datadir is wiped and it starts again: time to Synced by rsync SST.",
