@@ -210,6 +210,27 @@ import HasimResults
         #expect(!Self.verdict(kind: "outcome", real: none, hasim: 3).agrees)
     }
 
+    @Test func aModelChangeThatMovesAHeldFigureFailsIt() throws {
+        // Flip the cause end to end: the same Galera story with evs.suspect_timeout 2 s instead of
+        // the real default 5 s. The held write-downtime figure must leave its real band.
+        let figs = try Self.figures()
+        guard let f = figs.first(where: { $0.id == "galera-kill-one.write_downtime" }), f.ci else {
+            Issue.record("galera-kill-one.write_downtime is no longer a held figure: pick another one here")
+            return
+        }
+        let real = try Self.real(f.experiment).summary[f.real]!
+        let text = try String(contentsOfFile: Self.folder + "scenarios/" + f.scenario, encoding: .utf8)
+        let edited = text.replacingOccurrences(of: "strategy: galera\n", with: "strategy: galera\n  options: {evs_suspect_timeout: 2s}\n")
+        #expect(edited != text)
+        let s = try ScenarioLoader.load(text: edited, file: f.scenario)
+        let vals = try s.seeds.map { seed -> Double in
+            let o = try ScenarioRunner.run(s, seed: seed)
+            return Self.value(f.hasim, o, MetricsCalculator.report(o)) ?? .nan
+        }.sorted()
+        let moved = Self.verdict(kind: f.kind, real: real, hasim: vals[vals.count / 2])
+        #expect(!moved.inBand, "a 2 s suspect timeout gave \(vals) s of downtime, still inside the real band")
+    }
+
     @Test func everyFigureNamesARealResultAndAScenario() throws {
         let figs = try Self.figures()
         #expect(!figs.isEmpty)

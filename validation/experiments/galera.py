@@ -160,9 +160,8 @@ def hot_row(reps):
                  "autocommit statement is retried once before the client sees 1213.", rows)
 
 
-def flow_control(reps):
-    rows = []
-    for r in range(reps):
+def flow_control(reps, lock_sql="FLUSH TABLES WITH READ LOCK", name="galera-flow-control"):
+    def one(r):
         cl = Cluster(3).start()
         db1, db3 = cl.nodes[0], cl.nodes[2]
         t0 = now()
@@ -171,28 +170,27 @@ def flow_control(reps):
         lock = db3.conn(30)
         tb = now() - t0
         with lock.cursor() as cur:
-            cur.execute("FLUSH TABLES WITH READ LOCK")
+            cur.execute(lock_sql)
         time.sleep(10)
         q = int(db3.var("wsrep_local_recv_queue"))
         sent = int(db3.var("wsrep_flow_control_sent"))
         tu = now() - t0
-        lock.close()  # releases the global read lock: the applier resumes
+        lock.close()  # releases the lock: the applier resumes
         time.sleep(5)
         c.stop()
         acks_after = sorted(a[2] for a in c.acks if a[2] >= tb and a[2] < tu)
         # The stall: the last acknowledgement before the lock was released.
         last_ack = acks_after[-1] - tb if acks_after else None
         back = [a[2] for a in c.acks if a[2] > tu]
-        rows.append({"rep": r + 1, "acks_while_blocked": len(acks_after),
-                     "stall_after": round(last_ack, 3) if last_ack is not None else None,
-                     "recv_queue_at_stall": q, "fc_sent": sent,
-                     "write_downtime_while_blocked": round(c.write_downtime(tb, tu), 3),
-                     "resume_after_unlock": round(min(back) - tu, 3) if back else None,
-                     "errors": c.errors_by_code(tb)})
-        log(rows[-1])
-        cleanup()
-    write_result("galera-flow-control", "3 Galera nodes; the client writes 200/s to db1; at 5 s db3 takes "
-                 "FLUSH TABLES WITH READ LOCK (its applier blocks) for 10 s, then releases it.",
+        return {"rep": r + 1, "acks_while_blocked": len(acks_after),
+                "stall_after": round(last_ack, 3) if last_ack is not None else None,
+                "recv_queue_at_stall": q, "fc_sent": sent,
+                "write_downtime_while_blocked": round(c.write_downtime(tb, tu), 3),
+                "resume_after_unlock": round(min(back) - tu, 3) if back else None,
+                "errors": c.errors_by_code(tb)}
+    rows = hsv.repeat(reps, one)
+    write_result(name, "3 Galera nodes; the client writes 200/s to db1; at 5 s db3 takes "
+                 f"{lock_sql} (its applier blocks) for 10 s, then releases it.",
                  "loopback hosts; gcs.fc_limit=16, fc_factor=1.0 (defaults): the effective limit is "
                  "fc_limit x sqrt(3) ~ 28 write-sets in db3's receive queue.", rows)
 
@@ -234,4 +232,8 @@ if __name__ == "__main__":
           "galera-kill-one": lambda n: kill_one(n, "stop"),
           "galera-kill9-one": lambda n: kill_one(n, "kill"),
           "galera-kill-two": kill_two, "galera-hot-row": hot_row,
-          "galera-flow-control": flow_control, "galera-rejoin": rejoin})
+          "galera-flow-control": flow_control, "galera-rejoin": rejoin,
+          # A table lock blocks the applier of that table without desyncing the node (a global
+          # FTWRL desyncs it, and a desynced node sends no flow control).
+          "galera-flow-control-table": lambda n: flow_control(
+              n, "FLUSH TABLES hsv.ledger WITH READ LOCK", "galera-flow-control-table")})

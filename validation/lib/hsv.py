@@ -208,9 +208,9 @@ class Server:
         finally:
             c.close()
 
-    def var(self, name, status=True):
+    def var(self, name, status=True, timeout=10):
         kind = "STATUS" if status else "VARIABLES"
-        r = self.sql(f"SHOW GLOBAL {kind} LIKE '{name}'")
+        r = self.sql(f"SHOW GLOBAL {kind} LIKE '{name}'", timeout)
         return r[0][1] if r else None
 
     def kill9(self):
