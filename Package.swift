@@ -35,6 +35,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "hasim", dependencies: ["HasimCLI"]),
+        // The scenario loader's fuzz target (scripts/fuzz builds it under libFuzzer);
+        // a normal build makes it a replayer of the committed corpus.
+        .executableTarget(name: "HasimFuzz", dependencies: ["HasimScenario"]),
         .testTarget(name: "HasimKernelTests", dependencies: ["HasimKernel"]),
         .testTarget(name: "HasimNetworkTests", dependencies: ["HasimKernel", "HasimNetwork"]),
         .testTarget(name: "HasimDatabaseTests", dependencies: ["HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload"]),

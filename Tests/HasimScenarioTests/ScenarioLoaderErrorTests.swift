@@ -176,9 +176,28 @@ private func appending(_ text: String) -> String { base + "\n" + text }
         // writes_per_second 0 is a read-only application group; a negative rate is not.
         let ranged = issues(replacing(14, with: "  writes_per_second: -5\n  pool_size: 0\n  retries: -1"))
         #expect(ranged.map(\.message) == ["workload.writes_per_second must not be negative, found -5",
-                                           "workload.pool_size must be at least 1, found 0",
-                                           "workload.retries must be at least 0, found -1"])
+                                           "workload.pool_size is 0, outside 1...100000",
+                                           "workload.retries is -1, outside 0...1000"])
         #expect(ranged.map(\.line) == [14, 15, 16])
+    }
+
+    /// Values the model cannot honour are refused with the documented range (issue 17):
+    /// each of these used to trap (overflow) or allocate without bound at run time.
+    @Test func extremesAreRefusedWithTheirRange() {
+        let all = issues(replacing(14, with: """
+          writes_per_second: 0.0000001
+          hot_rows: 1000000000
+          pool_size: 1000000
+        """))
+        #expect(all.map(\.message) == ["workload.writes_per_second is 1e-07, outside 0.001...200000 per second",
+                                        "workload.hot_rows is 1000000000, outside 1...10000000",
+                                        "workload.pool_size is 1000000, outside 1...100000"])
+        #expect(all.first?.hint == "use 0 to turn it off")
+        let dead = issues(replacing(3, with: "topology:\n  latency:\n    cross_site: {constant: 5ms, loss: 1}"))
+        #expect(dead.map(\.message) == ["topology.latency.cross_site.loss is 1: every packet lost"])
+        #expect(dead.first?.hint == "a link that drops everything is a partition: use a partition fault")
+        let sigma = issues(replacing(3, with: "topology:\n  latency:\n    same_site: {lognormal: {median: 1ms, sigma: 40}}"))
+        #expect(sigma.map(\.message) == ["topology.latency.same_site.lognormal.sigma is 40, outside 0...3"])
     }
 
     // MARK: Hosts
@@ -264,7 +283,7 @@ private func appending(_ text: String) -> String { base + "\n" + text }
     @Test func workloadIsFullyCheckedEvenWithABadClient() {
         let all = issues(replacing(13, with: "  client: nowhere\n  hot_rows: 0"))
         #expect(all.map(\.message) == ["unknown host 'nowhere' in workload.client: it is not in any site",
-                                        "workload.hot_rows must be at least 1, found 0"])
+                                        "workload.hot_rows is 0, outside 1...10000000"])
         #expect(all.map(\.line) == [13, 14])
     }
 

@@ -254,7 +254,7 @@ final class ScenarioBuilder {
             spec.latency = model
         }
         if let n = m.value("loss") {
-            if let p = r.probability(n, path: m.path("loss")) { spec.loss = p } else { ok = false }
+            if let p = loss(n, path: m.path("loss")) { spec.loss = p } else { ok = false }
         }
         return ok ? (spec, m) : nil
     }
@@ -282,13 +282,9 @@ final class ScenarioBuilder {
                                     examples: ["median": "median: 0.2ms", "sigma": "sigma: 0.25"]) else { return nil }
             let median = m.value("median").flatMap { positiveDuration($0, path: m.path("median")) }
             var sigma: Double?
-            if let n = m.value("sigma"), let s = r.number(n, path: m.path("sigma")) {
-                if s < 0 {
-                    r.error(n, "\(m.path("sigma")) cannot be negative, found \(s.plainDescription)",
-                            hint: "0 is no spread; real networks are around 0.1 to 0.5")
-                } else {
-                    sigma = s
-                }
+            if let n = m.value("sigma") {
+                sigma = number(in: Limits.sigma, n, path: m.path("sigma"),
+                               hint: "0 is no spread; real networks are around 0.1 to 0.5")
             }
             guard let median, let sigma else { return nil }
             return .logNormal(median: median, sigma: sigma)
@@ -382,10 +378,10 @@ final class ScenarioBuilder {
             }
             var spec = DatabaseSpec(host: host, role: role, source: source)
             if let n = dm.value("auto_increment_increment") {
-                if let v = intAtLeast(1, n, path: dm.path("auto_increment_increment")) { spec.autoIncrementIncrement = v } else { ok = false }
+                if let v = int(in: Limits.autoIncrement, n, path: dm.path("auto_increment_increment")) { spec.autoIncrementIncrement = v } else { ok = false }
             }
             if let n = dm.value("auto_increment_offset") {
-                if let v = intAtLeast(1, n, path: dm.path("auto_increment_offset")) { spec.autoIncrementOffset = v } else { ok = false }
+                if let v = int(in: Limits.autoIncrement, n, path: dm.path("auto_increment_offset")) { spec.autoIncrementOffset = v } else { ok = false }
             }
             if spec.autoIncrementOffset > spec.autoIncrementIncrement, let n = dm.value("auto_increment_offset") {
                 r.error(n, "auto_increment_offset \(spec.autoIncrementOffset) is larger than auto_increment_increment \(spec.autoIncrementIncrement)",
@@ -468,7 +464,7 @@ final class ScenarioBuilder {
             guard let n = m.value(key) else { return }
             if let v = read(n, m.path(key)) { assign(v) } else { ok = false }
         }
-        set("sql_thread_rate", positiveNumber) { s.sqlThreadRate = $0 }
+        set("sql_thread_rate", { self.number(in: Limits.applyRate, $0, path: $1) }) { s.sqlThreadRate = $0 }
         set("commit_latency", r.duration) { s.commitLatency = $0 }
         set("startup_time", r.duration) { s.startupTime = $0 }
         set("redo_apply_per_transaction", r.duration) { s.redoApplyPerTransaction = $0 }
@@ -616,15 +612,15 @@ final class ScenarioBuilder {
         }
         set("address", r.string) { w.address = $0 }
         // 0: a read-only application group (e.g. behind MMM's reader VIPs): no writes, no probes.
-        set("writes_per_second", nonNegativeNumber) { w.writesPerSecond = $0 }
-        set("reads_per_second", nonNegativeNumber) { w.readsPerSecond = $0 }
+        set("writes_per_second", rate) { w.writesPerSecond = $0 }
+        set("reads_per_second", rate) { w.readsPerSecond = $0 }
         set("update_fraction", r.probability) { w.updateFraction = $0 }
-        set("hot_rows", { self.intAtLeast(1, $0, path: $1) }) { w.hotRows = $0 }
-        set("pool_size", { self.intAtLeast(1, $0, path: $1) }) { w.poolSize = $0 }
-        set("app_threads", { self.intAtLeast(1, $0, path: $1) }) { w.appThreads = $0 }
+        set("hot_rows", { self.int(in: Limits.hotRows, $0, path: $1) }) { w.hotRows = $0 }
+        set("pool_size", { self.int(in: Limits.connections, $0, path: $1) }) { w.poolSize = $0 }
+        set("app_threads", { self.int(in: Limits.connections, $0, path: $1) }) { w.appThreads = $0 }
         set("connect_timeout", positiveDuration) { w.connectTimeout = $0 }
         set("query_timeout", positiveDuration) { w.queryTimeout = $0 }
-        set("retries", { self.intAtLeast(0, $0, path: $1) }) { w.retries = $0 }
+        set("retries", { self.int(in: Limits.retries, $0, path: $1) }) { w.retries = $0 }
         set("retry_backoff", r.duration) { w.retryBackoff = $0 }
         set("probe_interval", positiveDuration) { w.probeInterval = $0 }
         set("probe_timeout", positiveDuration) { w.probeTimeout = $0 }

@@ -21,9 +21,29 @@ public struct ScenarioIssue: Error, Sendable, Equatable, CustomStringConvertible
 
     public var description: String {
         let location = mark?.description ?? file
-        var text = location.isEmpty ? "error: \(message)" : "\(location): error: \(message)"
-        if let hint, !hint.isEmpty { text += "\n  hint: \(hint)" }
+        // One error per line, one hint per line: a value that contains a line break (a
+        // quoted "a\nb") is echoed with the break escaped, never raw.
+        var text = location.isEmpty ? "error: \(Self.oneLine(message))" : "\(location): error: \(Self.oneLine(message))"
+        if let hint, !hint.isEmpty { text += "\n  hint: \(Self.oneLine(hint))" }
         return text
+    }
+}
+
+extension ScenarioIssue {
+    static func oneLine(_ s: String) -> String {
+        guard s.contains(where: { $0.isNewline || $0 == "\t" }) else { return s }
+        var out = ""
+        for c in s {
+            switch c {
+            case "\n", "\r\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where c.isNewline:
+                out += c.unicodeScalars.map { "\\u{" + String($0.value, radix: 16) + "}" }.joined()
+            default: out.append(c)
+            }
+        }
+        return out
     }
 }
 

@@ -65,10 +65,49 @@ public enum ScenarioLoader {
         guard let data = FileManager.default.contents(atPath: path) else {
             return fail("cannot read scenario file: permission denied or I/O error")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            return fail("cannot read scenario file: it is not UTF-8 text")
+        return decode(Array(data), file: path)
+    }
+
+    /// The bytes of a scenario file as text; a byte sequence that is not UTF-8 is
+    /// reported at its line and column (a stray Latin-1 'é' pasted from a document).
+    public static func decode(_ bytes: [UInt8], file: String) -> Result<String, ScenarioIssue> {
+        var line = 1, column = 1
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            let length: Int
+            switch b {
+            case 0x00..<0x80: length = 1
+            case 0xC2..<0xE0: length = 2
+            case 0xE0..<0xF0: length = 3
+            case 0xF0..<0xF5: length = 4
+            default: length = 0
+            }
+            var valid = length > 0 && i + length <= bytes.count
+            if valid && length > 1 {
+                for k in 1..<length where bytes[i + k] & 0xC0 != 0x80 { valid = false }
+                // Overlong and surrogate forms that String would refuse.
+                if valid && length == 3 {
+                    let c = bytes[i + 1]
+                    if (b == 0xE0 && c < 0xA0) || (b == 0xED && c >= 0xA0) { valid = false }
+                }
+                if valid && length == 4 {
+                    let c = bytes[i + 1]
+                    if (b == 0xF0 && c < 0x90) || (b == 0xF4 && c >= 0x90) { valid = false }
+                }
+            }
+            if !valid {
+                let hex = bytes[i..<min(bytes.count, i + 4)].map { String($0, radix: 16, uppercase: true) }
+                    .map { $0.count == 1 ? "0x0" + $0 : "0x" + $0 }.joined(separator: " ")
+                return .failure(ScenarioIssue(
+                    mark: SourceMark(file: file, line: line, column: column),
+                    message: "the file is not UTF-8 text: invalid bytes \(hex)",
+                    hint: "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)", file: file))
+            }
+            if b == 0x0A { line += 1; column = 1 } else { column += 1 }
+            i += length
         }
-        return .success(text)
+        return .success(String(decoding: bytes, as: UTF8.self))
     }
 
     /// Issues in file order (stable: issues at one position keep their order);
