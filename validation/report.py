@@ -56,11 +56,18 @@ def main():
     w(f"**Summary:** {agree_t} of {len(timings)} timings/counts within ±20 %, {agree_o} of {len(outcomes)} "
       f"outcome classes equal; {ci} figures held by CI.")
     w("")
+    w("## What the real runs taught")
+    w("")
+    for line in extra.get("findings", []):
+        w(line)
+    w("")
     w("## How the real side runs")
     w("")
     for line in extra["method"]:
         w(line)
     w("")
+    order = extra.get("order", [])
+    figures = sorted(figures, key=lambda f: order.index(f["experiment"]) if f["experiment"] in order else len(order))
     seen = []
     for f in figures:
         e = f["experiment"]

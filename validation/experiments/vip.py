@@ -127,7 +127,7 @@ def run(reps, mode):
         t0 = now()
         ka_lines = []
         kas = {}
-        if mode == "keepalived":
+        if mode in ("keepalived", "split"):
             kas["db1"] = keepalived("db1", 101, t0, ka_lines)
             time.sleep(1.5)
             kas["db2"] = keepalived("db2", 100, t0, ka_lines)
@@ -148,15 +148,25 @@ def run(reps, mode):
             nb, stop = [], threading.Event()
             neigh_watch(t0c, nb, stop)
             time.sleep(10)
-            crash_host("db1", [db1.proc] + ([kas["db1"]] if kas else []))
+            if mode == "split":
+                # db2 stops hearing db1's VRRP adverts (the heartbeat link fails); both live.
+                sh(f"ip netns exec {ns('db2')} nft 'add table inet hsvs; add chain inet hsvs in "
+                   f"{{ type filter hook input priority 0; }}; add rule inet hsvs in ip protocol vrrp drop'")
+            else:
+                crash_host("db1", [db1.proc] + ([kas["db1"]] if kas else []))
             tf = now() - t0c
-            if mode != "keepalived":
+            if mode == "split":
+                time.sleep(10)
+                sh(f"ip netns exec {ns('db2')} nft delete table inet hsvs")
+                result["th"] = now() - t0c
+            elif mode != "keepalived":
                 time.sleep(1.0)
                 sh(f"ip -n {ns('db2')} addr add {VIP}/24 dev eth0")
             tv = now() - t0c     # the VIP is up on db2 (keepalived: not used)
             if mode == "garp":
                 sh(f"ip netns exec {ns('db2')} arping -q -U -c 1 -I eth0 {VIP}", check=False)
             time.sleep(50 if mode == "no-garp" else 20)
+            result["on_db2"] = {x[0] for x in db2.sql(f"SELECT seq FROM hsv.ledger WHERE client = {c.client_id}")}
             c.stop()
             stop.set()
             result.update(c=c, tf=tf, tv=tv, nb=nb, t0c=t0c)
@@ -170,7 +180,21 @@ def run(reps, mode):
                "arp_points_to_db2_after": round(switched - tf, 3) if switched else None,
                "errors": c.errors_by_code(tf),
                "arp_states_after_fault": sorted({st for t, mac, st in nb if t >= tf})}
-        if mode == "keepalived":
+        if mode == "split":
+            off = result["t0c"] - t0
+            th = result["th"]
+            m2 = next((t - off for t, h, l in ka_lines if h == "db2" and "Entering MASTER STATE" in l and t - off >= tf), None)
+            b2 = next((t - off for t, h, l in ka_lines if h == "db2" and "BACKUP STATE" in l and t - off >= th), None)
+            row["db2_master_after_link_loss"] = round(m2 - tf, 3) if m2 is not None else None
+            row["two_masters_for"] = round(b2 - m2, 3) if m2 is not None and b2 is not None else None
+            row["db2_backup_after_heal"] = round(b2 - th, 3) if b2 is not None else None
+            row["writes_acked_by_db2"] = sum(1 for a in c.acks if a[0] in result["on_db2"])
+            row["write_downtime_after_heal"] = round(c.write_downtime(th), 3)
+            mac_at_end = nb[-1][1] if nb else None
+            row["arp_on_db2_at_end"] = mac_at_end == mac2
+            row["keepalived"] = [f"{round(t - off - tf, 2)} {h} {l[:100]}" for t, h, l in ka_lines
+                                 if t - off >= tf and "STATE" in l][:12]
+        elif mode == "keepalived":
             off = result["t0c"] - t0
             master = next((t - off for t, h, l in ka_lines if h == "db2" and "Entering MASTER STATE" in l), None)
             row["db2_master_after"] = round(master - tf, 3) if master is not None else None
@@ -181,15 +205,19 @@ def run(reps, mode):
             back = [a[2] for a in c.acks if a[1] >= tv] + [p[2] for p in c.probes if p[1] and p[0] >= tv]
             row["first_ack_after_vip_raised"] = round(min(back) - tv, 3) if back else None
         rows.append(row)
-        log({k: v for k, v in row.items() if k != "keepalived_db2"})
+        log({k: v for k, v in row.items() if k not in ("keepalived_db2", "keepalived")})
         hsv.cleanup()
     story = {"garp": "db1 holds the VIP; at 10 s its host dies (link down, mysqld stopped); 1 s later a script "
                      "raises the VIP on db2 (ip addr add) and sends one gratuitous ARP (arping -U).",
              "no-garp": "as vip-garp, but the script only runs ip addr add on db2: no gratuitous ARP.",
              "keepalived": "keepalived 2.2 (VRRP, virtual_router_id 51, advert_int 1, priorities 101/100, "
                            "defaults otherwise) on db1 and db2; at 10 s db1's host dies (link down; mysqld and "
-                           "keepalived stopped)."}[mode]
-    write_result({"garp": "vip-garp", "no-garp": "vip-no-garp", "keepalived": "keepalived-failover"}[mode],
+                           "keepalived stopped).",
+             "split": "keepalived 2.2 on db1 (priority 101, MASTER) and db2 (100); at 10 s db2 stops receiving "
+                      "VRRP (nft drop of protocol vrrp on db2: the heartbeat link fails, both hosts live) and "
+                      "becomes MASTER too; at 20 s the link heals."}[mode]
+    write_result({"garp": "vip-garp", "no-garp": "vip-no-garp", "keepalived": "keepalived-failover",
+                  "split": "keepalived-split-brain"}[mode],
                  story + " The client on app1 writes 100/s to the VIP through 8 connections with 100 ms probes.",
                  "network namespaces hsv-app1/db1/db2 with veth pairs on a bridge in its own namespace "
                  "(10.213.0.0/24, nothing routed out); the client's ARP entry for the VIP read every 50 ms "
@@ -199,4 +227,5 @@ def run(reps, mode):
 
 if __name__ == "__main__":
     hsv.main({"vip-garp": lambda n: run(n, "garp"), "vip-no-garp": lambda n: run(n, "no-garp"),
-              "keepalived-failover": lambda n: run(n, "keepalived")})
+              "keepalived-failover": lambda n: run(n, "keepalived"),
+              "keepalived-split-brain": lambda n: run(n, "split")})
