@@ -82,7 +82,8 @@ def main():
         w(f"*Real run:* {r['method']} Measured {r['measured_on']} ({len(r['repetitions'])} rows; "
           f"load average at the end {r.get('load_average_at_end', '?')} on {r.get('cpus', '?')} CPUs; "
           f"MariaDB `{r['versions'].get('mariadb', '?')[:60]}`). "
-          f"hasim: [`validation/scenarios/{f['scenario']}`](../validation/scenarios/{f['scenario']}).")
+          "hasim: " + ", ".join(f"[`{sc}`](../validation/scenarios/{sc})" for sc in
+                                dict.fromkeys(g["scenario"] for g in figures if g["experiment"] == e)) + ".")
         if r.get("notes"):
             w("")
             w(f"*Notes:* {r['notes']}")
@@ -107,8 +108,10 @@ def main():
         offs = [g for g in figures if g["experiment"] == e and g.get("knownOff")]
         if offs:
             w("")
-            for g in offs:
-                w(f"- *{g.get('doc') or g['real']}* — known off — mechanism missing: {g['knownOff']}")
+            # Figures that are off for one reason share one paragraph.
+            for reason in dict.fromkeys(g["knownOff"] for g in offs):
+                names = ", ".join(f"*{g.get('doc') or g['real']}*" for g in offs if g["knownOff"] == reason)
+                w(f"- {names} — known off — mechanism missing: {reason}")
         w("")
     alone = sorted(f[:-5] for f in os.listdir(os.path.join(HERE, "results"))
                    if f.endswith(".json") and f[:-5] not in seen)

@@ -60,7 +60,7 @@ def commit_latency(reps):
                  "loopback hosts 127.0.0.11..17; innodb_flush_log_at_trx_commit=1 (default); "
                  "one cluster per size, one fresh client per repetition.", flat,
                  notes="netem is not in this kernel (sch_netem missing, no loadable modules), so the "
-                       "link-delay sweep could not be run here: see docs/validation.md.")
+                       "link-delay sweep could not be run here: see 'What could not run here, and why' below.")
 
 
 def kill_one(reps, mode):
