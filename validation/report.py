@@ -56,11 +56,18 @@ def main():
     w(f"**Summary:** {agree_t} of {len(timings)} timings/counts within ±20 %, {agree_o} of {len(outcomes)} "
       f"outcome classes equal; {ci} figures held by CI.")
     w("")
+    w("## What the real runs taught")
+    w("")
+    for line in extra.get("findings", []):
+        w(line)
+    w("")
     w("## How the real side runs")
     w("")
     for line in extra["method"]:
         w(line)
     w("")
+    order = extra.get("order", [])
+    figures = sorted(figures, key=lambda f: order.index(f["experiment"]) if f["experiment"] in order else len(order))
     seen = []
     for f in figures:
         e = f["experiment"]
@@ -75,7 +82,8 @@ def main():
         w(f"*Real run:* {r['method']} Measured {r['measured_on']} ({len(r['repetitions'])} rows; "
           f"load average at the end {r.get('load_average_at_end', '?')} on {r.get('cpus', '?')} CPUs; "
           f"MariaDB `{r['versions'].get('mariadb', '?')[:60]}`). "
-          f"hasim: [`validation/scenarios/{f['scenario']}`](../validation/scenarios/{f['scenario']}).")
+          "hasim: " + ", ".join(f"[`{sc}`](../validation/scenarios/{sc})" for sc in
+                                dict.fromkeys(g["scenario"] for g in figures if g["experiment"] == e)) + ".")
         if r.get("notes"):
             w("")
             w(f"*Notes:* {r['notes']}")
@@ -90,12 +98,43 @@ def main():
             w(f"| {g.get('doc') or g['real']} | {fmt(s['median'])} [{fmt(s['min'])}–{fmt(s['max'])}] ({s['n']}) "
               f"| {fmt(h.get('hasim'))} | {fmt(ratio) if ratio is not None else '—'} | {verdict} "
               f"| {'yes' if g['ci'] else 'no'} |")
+        shown = {g["real"] for g in figures if g["experiment"] == e}
+        rest = [k for k in r["summary"] if k not in shown]
+        if rest:
+            w("")
+            w("Other real figures (no hasim counterpart yet): " + "; ".join(
+                f"{k} {fmt(r['summary'][k]['median'])} [{fmt(r['summary'][k]['min'])}–{fmt(r['summary'][k]['max'])}]"
+                for k in rest) + ".")
         offs = [g for g in figures if g["experiment"] == e and g.get("knownOff")]
         if offs:
             w("")
-            for g in offs:
-                w(f"- *{g.get('doc') or g['real']}* — known off — mechanism missing: {g['knownOff']}")
+            # Figures that are off for one reason share one paragraph.
+            for reason in dict.fromkeys(g["knownOff"] for g in offs):
+                names = ", ".join(f"*{g.get('doc') or g['real']}*" for g in offs if g["knownOff"] == reason)
+                w(f"- {names} — known off — mechanism missing: {reason}")
         w("")
+    alone = sorted(f[:-5] for f in os.listdir(os.path.join(HERE, "results"))
+                   if f.endswith(".json") and f[:-5] not in seen)
+    if alone:
+        w("## Measured, not yet modelled")
+        w("")
+        w("Real figures of stories hasim cannot tell yet (no strategy or mechanism for them); they are")
+        w("the reference for the model that adds it.")
+        w("")
+        for e in alone:
+            r = load(os.path.join(HERE, "results", e + ".json"))
+            w(f"### {e}")
+            w("")
+            w(f"*Story:* {r['story']} *Real run:* {r['method']} Measured {r['measured_on']}.")
+            w("")
+            w("| figure | real median [min–max] (n) |")
+            w("|---|---|")
+            for k, v in r["summary"].items():
+                w(f"| {k} | {fmt(v['median'])} [{fmt(v['min'])}–{fmt(v['max'])}] ({v['n']}) |")
+            w("")
+            if e in extra.get("alone", {}):
+                w(extra["alone"][e])
+                w("")
     for section in extra["sections"]:
         w(f"## {section['title']}")
         w("")

@@ -60,7 +60,7 @@ def commit_latency(reps):
                  "loopback hosts 127.0.0.11..17; innodb_flush_log_at_trx_commit=1 (default); "
                  "one cluster per size, one fresh client per repetition.", flat,
                  notes="netem is not in this kernel (sch_netem missing, no loadable modules), so the "
-                       "link-delay sweep could not be run here: see docs/validation.md.")
+                       "link-delay sweep could not be run here: see 'What could not run here, and why' below.")
 
 
 def kill_one(reps, mode):
@@ -160,9 +160,8 @@ def hot_row(reps):
                  "autocommit statement is retried once before the client sees 1213.", rows)
 
 
-def flow_control(reps):
-    rows = []
-    for r in range(reps):
+def flow_control(reps, lock_sql="FLUSH TABLES WITH READ LOCK", name="galera-flow-control"):
+    def one(r):
         cl = Cluster(3).start()
         db1, db3 = cl.nodes[0], cl.nodes[2]
         t0 = now()
@@ -171,35 +170,33 @@ def flow_control(reps):
         lock = db3.conn(30)
         tb = now() - t0
         with lock.cursor() as cur:
-            cur.execute("FLUSH TABLES WITH READ LOCK")
+            cur.execute(lock_sql)
         time.sleep(10)
         q = int(db3.var("wsrep_local_recv_queue"))
         sent = int(db3.var("wsrep_flow_control_sent"))
         tu = now() - t0
-        lock.close()  # releases the global read lock: the applier resumes
+        lock.close()  # releases the lock: the applier resumes
         time.sleep(5)
         c.stop()
         acks_after = sorted(a[2] for a in c.acks if a[2] >= tb and a[2] < tu)
         # The stall: the last acknowledgement before the lock was released.
         last_ack = acks_after[-1] - tb if acks_after else None
         back = [a[2] for a in c.acks if a[2] > tu]
-        rows.append({"rep": r + 1, "acks_while_blocked": len(acks_after),
-                     "stall_after": round(last_ack, 3) if last_ack is not None else None,
-                     "recv_queue_at_stall": q, "fc_sent": sent,
-                     "write_downtime_while_blocked": round(c.write_downtime(tb, tu), 3),
-                     "resume_after_unlock": round(min(back) - tu, 3) if back else None,
-                     "errors": c.errors_by_code(tb)})
-        log(rows[-1])
-        cleanup()
-    write_result("galera-flow-control", "3 Galera nodes; the client writes 200/s to db1; at 5 s db3 takes "
-                 "FLUSH TABLES WITH READ LOCK (its applier blocks) for 10 s, then releases it.",
+        return {"rep": r + 1, "acks_while_blocked": len(acks_after),
+                "stall_after": round(last_ack, 3) if last_ack is not None else None,
+                "recv_queue_at_stall": q, "fc_sent": sent,
+                "write_downtime_while_blocked": round(c.write_downtime(tb, tu), 3),
+                "resume_after_unlock": round(min(back) - tu, 3) if back else None,
+                "errors": c.errors_by_code(tb)}
+    rows = hsv.repeat(reps, one)
+    write_result(name, "3 Galera nodes; the client writes 200/s to db1; at 5 s db3 takes "
+                 f"{lock_sql} (its applier blocks) for 10 s, then releases it.",
                  "loopback hosts; gcs.fc_limit=16, fc_factor=1.0 (defaults): the effective limit is "
                  "fc_limit x sqrt(3) ~ 28 write-sets in db3's receive queue.", rows)
 
 
 def rejoin(reps):
-    rows = []
-    for r in range(reps):
+    def one(r):
         cl = Cluster(3).start()
         db1, db3 = cl.nodes[0], cl.nodes[2]
         t0 = now()
@@ -220,11 +217,10 @@ def rejoin(reps):
         sst = Cluster.wait_synced(db3, timeout=300)
         with open(db3.errlog) as f:
             text = f.read()
-        rows.append({"rep": r + 1, "ist_rejoin": round(ist, 3), "sst_rejoin": round(sst, 3),
-                     "ist_seen": "IST received" in text or "Receiving IST" in text,
-                     "sst_seen": "SST" in text, "writes_during_gap": len(c.acks)})
-        log(rows[-1])
-        cleanup()
+        return {"rep": r + 1, "ist_rejoin": round(ist, 3), "sst_rejoin": round(sst, 3),
+                "ist_seen": "IST received" in text or "Receiving IST" in text,
+                "sst_seen": "SST" in text, "writes_during_gap": len(c.acks)}
+    rows = hsv.repeat(reps, one)
     write_result("galera-rejoin", "3 Galera nodes; 100 writes/s to db1; db3's mysqld is killed -9 at 3 s and "
                  "started again 10 s later: time from start to Synced (IST from the donor's gcache); then "
                  "its datadir is wiped and it starts again: time to Synced by rsync SST.",
@@ -236,4 +232,8 @@ if __name__ == "__main__":
           "galera-kill-one": lambda n: kill_one(n, "stop"),
           "galera-kill9-one": lambda n: kill_one(n, "kill"),
           "galera-kill-two": kill_two, "galera-hot-row": hot_row,
-          "galera-flow-control": flow_control, "galera-rejoin": rejoin})
+          "galera-flow-control": flow_control, "galera-rejoin": rejoin,
+          # A table lock blocks the applier of that table without desyncing the node (a global
+          # FTWRL desyncs it, and a desynced node sends no flow control).
+          "galera-flow-control-table": lambda n: flow_control(
+              n, "FLUSH TABLES hsv.ledger WITH READ LOCK", "galera-flow-control-table")})

@@ -85,8 +85,7 @@ def async_kill9(reps):
 
 
 def semisync(reps):
-    rows = []
-    for r in range(reps):
+    def one(r):
         db1, db2 = replication.setup(
             1, primary_extra={"rpl_semi_sync_master_enabled": "ON"},
             replica_extra={"rpl_semi_sync_slave_enabled": "ON"})
@@ -107,16 +106,15 @@ def semisync(reps):
         off = next((t for t, v in st if t >= tf and v == "OFF"), None)
         on = next((t for t, v in st if t >= tb and v == "ON"), None)
         lat = c.latencies_ms(tf, tf + 15)
-        rows.append({"rep": r + 1, "semi_sync_off_after": round(off - tf, 3) if off else None,
-                     "semi_sync_on_after_return": round(on - tb, 3) if on else None,
-                     "write_downtime": round(c.write_downtime(tf, tb), 3),
-                     "rto": round(c.rto(tf), 3) if c.rto(tf) is not None else None,
-                     "stall_max_commit_ms": round(max(lat), 1) if lat else None,
-                     "yes_tx": int(db1.var("Rpl_semi_sync_master_yes_tx")),
-                     "no_tx": int(db1.var("Rpl_semi_sync_master_no_tx")),
-                     "errors": c.errors_by_code(tf)})
-        log(rows[-1])
-        cleanup()
+        return {"rep": r + 1, "semi_sync_off_after": round(off - tf, 3) if off else None,
+                "semi_sync_on_after_return": round(on - tb, 3) if on else None,
+                "write_downtime": round(c.write_downtime(tf, tb), 3),
+                "rto": round(c.rto(tf), 3) if c.rto(tf) is not None else None,
+                "stall_max_commit_ms": round(max(lat), 1) if lat else None,
+                "yes_tx": int(db1.var("Rpl_semi_sync_master_yes_tx", timeout=30)),
+                "no_tx": int(db1.var("Rpl_semi_sync_master_no_tx", timeout=30)),
+                "errors": c.errors_by_code(tf)}
+    rows = hsv.repeat(reps, one)
     write_result("semisync-stall", "db1 -> db2 semi-sync (MariaDB 10.11 built-in, AFTER_COMMIT default, "
                  "rpl_semi_sync_master_timeout 10000 ms); 100 inserts/s to db1; at 10 s db2's host goes "
                  "silent (nft drop + SIGSTOP); at 30 s it returns; 30 s more.",

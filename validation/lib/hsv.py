@@ -35,6 +35,7 @@ NET = os.environ.get("HSV_NET", "127.0.0")      # hosts are NET.10 (proxy), NET.
 TABLE = "hsv" + NET.replace(".", "_")           # the nft table of this run's host crashes
 MYSQL_UID = "mysql"
 _procs = []                    # (Popen) started by the harness, killed by cleanup()
+_netns = []                    # network namespaces this process made, deleted by cleanup()
 
 
 def log(*a):
@@ -61,7 +62,8 @@ def spawn(argv, logfile, **kw):
 
 
 def cleanup():
-    """Kills only what the harness started (by pid), then removes the namespaces it made."""
+    """Kills only what this process started (by pid), then removes the namespaces it made
+    (deleting a namespace deletes the veth ends inside it, and so their peers)."""
     for p in _procs:
         if p.poll() is None:
             try:
@@ -76,16 +78,16 @@ def cleanup():
             pass
     _procs.clear()
     sh(f"nft delete table inet {TABLE}", check=False)
-    out = sh("ip netns list", check=False).stdout
-    for line in out.splitlines():
-        name = line.split()[0] if line.split() else ""
-        if name.startswith("hsv-"):
-            sh(f"ip netns pids {name} | xargs -r kill -9", check=False)
-            sh(f"ip netns del {name}", check=False)
-    for link in sh("ip -o link show", check=False).stdout.splitlines():
-        name = link.split(":")[1].strip().split("@")[0] if ":" in link else ""
-        if name.startswith("hsv"):
-            sh(f"ip link del {name}", check=False)
+    for name in reversed(_netns):
+        sh(f"ip netns pids {name} | xargs -r kill -9", check=False)
+        sh(f"ip netns del {name}", check=False)
+    _netns.clear()
+
+
+def netns_add(name):
+    """Creates a network namespace that cleanup() deletes (with its veth ends) on exit."""
+    sh(f"ip netns add {name}")
+    _netns.append(name)
 
 
 def host(i):
@@ -206,9 +208,9 @@ class Server:
         finally:
             c.close()
 
-    def var(self, name, status=True):
+    def var(self, name, status=True, timeout=10):
         kind = "STATUS" if status else "VARIABLES"
-        r = self.sql(f"SHOW GLOBAL {kind} LIKE '{name}'")
+        r = self.sql(f"SHOW GLOBAL {kind} LIKE '{name}'", timeout)
         return r[0][1] if r else None
 
     def kill9(self):
@@ -266,11 +268,16 @@ class Client:
     kind: 'insert' (ledger rows) or 'hot' (UPDATE of one of `hot_rows` rows).
     """
 
-    def __init__(self, address, rate=100, pool=8, client_id=1, kind="insert", hot_rows=100,
+    _ids = iter(range(1, 1 << 30))
+
+    def __init__(self, address, rate=100, pool=8, client_id=None, kind="insert", hot_rows=100,
                  connect_timeout=5, query_timeout=10, probe_interval=0.1, probe_timeout=1.0,
                  probes=True):
         self.address, self.rate, self.pool_size = address, rate, pool
-        self.client_id, self.kind, self.hot_rows = client_id, kind, hot_rows
+        # Each client of a process writes its own (client, seq) keys: a later client on the same
+        # server must not collide with an earlier one's ledger rows.
+        self.client_id = client_id if client_id is not None else next(Client._ids)
+        self.kind, self.hot_rows = kind, hot_rows
         self.connect_timeout, self.query_timeout = connect_timeout, query_timeout
         self.probe_interval, self.probe_timeout, self.probes_on = probe_interval, probe_timeout, probes
         self.acks = []          # (seq, t_issue, t_ack)
@@ -421,6 +428,24 @@ class Client:
         return len(acked), span
 
 
+def repeat(reps, one, tries=2):
+    """Runs one(r) for r in 0..reps-1, each rep with a fresh set-up; a rep that fails (a server
+    that did not start in a loaded machine, a status query refused) is logged, cleaned up and
+    tried again once, so that one flake does not lose the others' figures."""
+    rows = []
+    for r in range(reps):
+        for attempt in range(tries):
+            try:
+                rows.append(one(r))
+                log(rows[-1] if len(str(rows[-1])) < 600 else str(rows[-1])[:600])
+                break
+            except Exception as e:  # noqa: BLE001 - any failure of a rep is retried once
+                log(f"rep {r + 1} attempt {attempt + 1} failed: {type(e).__name__}: {e}")
+            finally:
+                cleanup()
+    return rows
+
+
 def pct(xs, q):
     if not xs:
         return None
@@ -478,6 +503,13 @@ def main(experiments):
     a = ap.parse_args()
     install_signal_cleanup()
     os.makedirs(ROOT, exist_ok=True)
+    # One experiment per HSV_ROOT at a time: a second one would wipe the first one's datadirs.
+    import fcntl
+    lock = open(f"{ROOT}/.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.exit(f"another experiment is running in {ROOT} (set HSV_ROOT and HSV_NET to run beside it)")
     try:
         experiments[a.experiment](a.reps)
     finally:
