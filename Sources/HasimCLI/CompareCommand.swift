@@ -35,9 +35,16 @@ struct CompareCommand: ParsableCommand {
             let scenarios = try Runner.load(try ScenarioFiles.expand(paths))
             guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(paths.joined(separator: " "))") }
             let jobs = Runner.jobs(scenarios, seeds: common.seed.isEmpty ? nil : common.seed)
+            let sink = try ResultsSink(path: path, command: "compare", arguments: CommandLine.arguments.dropFirst().map { $0 },
+                                       plannedJobs: jobs.count)
             let progress = ProgressLine.make(label: "hasim compare", total: jobs.count, quiet: common.quiet)
-            let reports = try ProgressRunner.run(jobs, parallel: !common.serial, progress: progress)
-            try Runner.write(reports, to: path, command: "compare", arguments: CommandLine.arguments.dropFirst().map { $0 })
+            do {
+                _ = try ProgressRunner.run(jobs, parallel: !common.serial, progress: progress, sink: sink)
+            } catch {
+                try? sink.finish(complete: false)
+                throw error
+            }
+            try sink.finish()
         } catch let e as CLIError {
             throw ValidationFailure(e.description)
         }

@@ -42,7 +42,11 @@ public struct RunJob: Sendable {
 /// Runs jobs, in parallel across runs (never inside one), and returns reports in
 /// job order whatever order they finish in.
 public enum Runner {
-    public static func run(_ jobs: [RunJob], parallel: Bool = true) throws -> [RunReport] {
+    /// `sink`, when given, receives each report as soon as it and every report before it
+    /// are done: in job order, so the database's row order is the same in every process
+    /// (and `--serial` gives the same database as parallel), and at most one run per core
+    /// waits in memory for its predecessors.
+    public static func run(_ jobs: [RunJob], parallel: Bool = true, sink: ResultsSink? = nil) throws -> [RunReport] {
         final class Box: @unchecked Sendable {
             var reports: [RunReport?]
             var errors: [String] = []
@@ -56,8 +60,10 @@ public enum Runner {
                 let outcome = try ScenarioRunner.run(job.scenario, seed: job.seed)
                 let report = MetricsCalculator.report(outcome)
                 box.lock.lock(); box.reports[i] = report; box.lock.unlock()
+                sink?.deliver(i, [report])
             } catch {
                 box.lock.lock(); box.errors.append("\(job.scenario.file) seed \(job.seed): \(error)"); box.lock.unlock()
+                sink?.deliver(i, [])
             }
         }
         if parallel && jobs.count > 1 {
@@ -95,9 +101,61 @@ public enum Runner {
     }
 
     public static func write(_ reports: [RunReport], to path: String, command: String, arguments: [String]) throws {
-        let store = try ResultsStore(path: path)
-        let inv = try store.beginInvocation(command: command, arguments: arguments, hasimVersion: HasimVersion.string)
-        for r in reports { _ = try store.write(r, invocation: inv) }
+        let sink = try ResultsSink(path: path, command: command, arguments: arguments, plannedJobs: 1)
+        sink.deliver(0, reports)
+        try sink.finish()
+    }
+}
+
+/// The results database of one command, written run by run as runs finish (issue 17):
+/// an interrupt (Ctrl-C, SIGTERM, SIGKILL) keeps every run written so far, and the
+/// invocation stays marked 'running' so `hasim report` says how many are missing.
+/// Opened before anything is simulated, so a bad path, a locked file or a file that is
+/// not a hasim database is refused at once, not after an hour of runs.
+public final class ResultsSink: @unchecked Sendable {
+    public let path: String
+    private let store: ResultsStore
+    private let invocation: Int64
+    private let lock = NSLock()
+    /// Reports of finished jobs waiting for an earlier job (delivery is in job order).
+    private var waiting: [Int: [RunReport]] = [:]
+    private var next = 0
+    private var failure: Error?
+    public private(set) var written = 0
+
+    public init(path: String, command: String, arguments: [String], plannedJobs: Int) throws {
+        self.path = path
+        do {
+            store = try ResultsStore(path: path)
+            invocation = try store.beginInvocation(command: command, arguments: arguments,
+                                                   hasimVersion: HasimVersion.string, plannedRuns: plannedJobs)
+        } catch {
+            throw CLIError("cannot write results to \(path.isEmpty ? "\"\"" : path): \(error)")
+        }
+    }
+
+    /// Job `index` produced `reports` (none if it failed); writes every report whose
+    /// predecessors are all in. Called from any thread.
+    public func deliver(_ index: Int, _ reports: [RunReport]) {
+        lock.lock(); defer { lock.unlock() }
+        waiting[index] = reports
+        while let ready = waiting.removeValue(forKey: next) {
+            next += 1
+            guard failure == nil else { continue }
+            for r in ready {
+                do { _ = try store.write(r, invocation: invocation); written += 1 } catch { failure = error }
+            }
+        }
+    }
+
+    /// Marks the invocation complete, or throws the first write error (naming the file).
+    public func finish(complete: Bool = true) throws {
+        lock.lock(); defer { lock.unlock() }
+        if let failure {
+            throw CLIError("writing \(path) failed after \(written) runs: \(failure)")
+        }
+        if complete { try store.finishInvocation(invocation) }
+        try store.close()
     }
 }
 
@@ -116,11 +174,12 @@ public struct CheckMiss: Sendable, CustomStringConvertible {
 
 public enum Checker {
     /// Runs every scenario that has expectations, for each of its seeds.
-    public static func check(_ scenarios: [Scenario], seeds: [UInt64]?) throws -> (reports: [RunReport], misses: [CheckMiss], skipped: [String]) {
+    public static func check(_ scenarios: [Scenario], seeds: [UInt64]?, sink: ResultsSink? = nil) throws
+        -> (reports: [RunReport], misses: [CheckMiss], skipped: [String]) {
         let withExpect = scenarios.filter { !$0.expectations.isEmpty }
         let skipped = scenarios.filter { $0.expectations.isEmpty }.map(\.file)
         let jobs = Runner.jobs(withExpect, seeds: seeds)
-        let reports = try Runner.run(jobs)
+        let reports = try Runner.run(jobs, sink: sink)
         var misses: [CheckMiss] = []
         for (job, report) in zip(jobs, reports) {
             for e in job.scenario.expectations {

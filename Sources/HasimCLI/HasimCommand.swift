@@ -72,11 +72,22 @@ struct RunCommand: ParsableCommand {
     mutating func run() throws {
         do {
             let scenarios = try Runner.load(try ScenarioFiles.expand(files))
+            guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(files.joined(separator: " "))") }
             let jobs = Runner.jobs(scenarios, seeds: common.seed.isEmpty ? nil : common.seed)
-            let reports = try ProgressRunner.run(jobs, parallel: !common.serial,
-                                                 progress: ProgressLine.make(label: "hasim run", total: jobs.count, quiet: common.quiet))
             let path = common.out ?? Runner.defaultResultsPath(command: "run")
-            try Runner.write(reports, to: path, command: "run", arguments: CommandLine.arguments.dropFirst().map { $0 })
+            let sink = try ResultsSink(path: path, command: "run", arguments: CommandLine.arguments.dropFirst().map { $0 },
+                                       plannedJobs: jobs.count)
+            let reports: [RunReport]
+            do {
+                reports = try ProgressRunner.run(jobs, parallel: !common.serial,
+                                                 progress: ProgressLine.make(label: "hasim run", total: jobs.count, quiet: common.quiet),
+                                                 sink: sink)
+            } catch {
+                // Runs that finished are kept; the invocation stays marked incomplete.
+                try? sink.finish(complete: false)
+                throw error
+            }
+            try sink.finish()
             if !common.quiet {
                 print(SummaryTable.render(reports))
                 if timeline {
@@ -105,14 +116,22 @@ struct CheckCommand: ParsableCommand {
         let result: (reports: [RunReport], misses: [CheckMiss], skipped: [String])
         do {
             let scenarios = try Runner.load(try ScenarioFiles.expand(paths))
+            guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(paths.joined(separator: " "))") }
             let seeds = common.seed.isEmpty ? nil : common.seed
-            result = try ProgressRunner.check(scenarios, seeds: seeds, progress: ProgressLine.make(
-                label: "hasim check", total: ProgressRunner.checkRuns(scenarios, seeds: seeds), quiet: common.quiet))
+            let total = ProgressRunner.checkRuns(scenarios, seeds: seeds)
+            let sink = try common.out.map {
+                try ResultsSink(path: $0, command: "check", arguments: CommandLine.arguments.dropFirst().map { $0 }, plannedJobs: total)
+            }
+            do {
+                result = try ProgressRunner.check(scenarios, seeds: seeds, progress: ProgressLine.make(
+                    label: "hasim check", total: total, quiet: common.quiet), sink: sink)
+            } catch {
+                try? sink?.finish(complete: false)
+                throw error
+            }
+            try sink?.finish()
         } catch let e as CLIError {
             throw ValidationFailure(e.description)
-        }
-        if let out = common.out {
-            try Runner.write(result.reports, to: out, command: "check", arguments: CommandLine.arguments.dropFirst().map { $0 })
         }
         let scenariosRun = Set(result.reports.map(\.scenarioFile)).count
         for m in result.misses { printError("MISS \(m)") }

@@ -88,20 +88,23 @@ public final class ProgressLine: @unchecked Sendable {
 /// parallel as they do it) so each finished run can tick the line. Reports,
 /// misses and errors come back in the same order either way.
 public enum ProgressRunner {
-    public static func run(_ jobs: [RunJob], parallel: Bool, progress: ProgressLine?) throws -> [RunReport] {
-        guard let progress else { return try Runner.run(jobs, parallel: parallel) }
+    public static func run(_ jobs: [RunJob], parallel: Bool, progress: ProgressLine?,
+                           sink: ResultsSink? = nil) throws -> [RunReport] {
+        guard let progress else { return try Runner.run(jobs, parallel: parallel, sink: sink) }
         defer { progress.finish() }
-        return try each(jobs.count, parallel: parallel, progress: progress) { i in
+        return try each(jobs.count, parallel: parallel, progress: progress, deliver: { i, r in sink?.deliver(i, r.map { [$0] } ?? []) }) { i in
             try Runner.run([jobs[i]], parallel: false)[0]
         }
     }
 
-    public static func check(_ scenarios: [Scenario], seeds: [UInt64]?, progress: ProgressLine?) throws
+    public static func check(_ scenarios: [Scenario], seeds: [UInt64]?, progress: ProgressLine?,
+                             sink: ResultsSink? = nil) throws
         -> (reports: [RunReport], misses: [CheckMiss], skipped: [String]) {
-        guard let progress else { return try Checker.check(scenarios, seeds: seeds) }
+        guard let progress else { return try Checker.check(scenarios, seeds: seeds, sink: sink) }
         defer { progress.finish() }
         let jobs = Runner.jobs(scenarios.filter { !$0.expectations.isEmpty }, seeds: seeds)
-        let results = try each(jobs.count, parallel: true, progress: progress) { i in
+        let results = try each(jobs.count, parallel: true, progress: progress,
+                               deliver: { i, r in sink?.deliver(i, r?.reports ?? []) }) { i in
             try Checker.check([jobs[i].scenario], seeds: [jobs[i].seed])
         }
         return (results.flatMap(\.reports), results.flatMap(\.misses),
@@ -115,14 +118,18 @@ public enum ProgressRunner {
 
     /// body(0..<n), in parallel unless told otherwise, results in index order;
     /// errors of all items are collected and thrown together, sorted, as Runner does.
-    static func each<T>(_ n: Int, parallel: Bool, progress: ProgressLine, _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+    static func each<T>(_ n: Int, parallel: Bool, progress: ProgressLine,
+                        deliver: @escaping @Sendable (Int, T?) -> Void = { _, _ in },
+                        _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
         let box = ResultsBox<T>(n)
         let work: @Sendable (Int) -> Void = { i in
             do {
                 let r = try body(i)
                 box.lock.lock(); box.results[i] = r; box.lock.unlock()
+                deliver(i, r)
             } catch {
                 box.lock.lock(); box.errors.append("\(error)"); box.lock.unlock()
+                deliver(i, nil)
             }
             progress.tick()
         }

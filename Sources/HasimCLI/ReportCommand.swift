@@ -32,6 +32,11 @@ struct ReportCommand: ParsableCommand {
         } catch let e as ReportWriter.Failure {
             throw ValidationFailure(e.description)
         }
+        for i in written.incomplete {
+            let missing = i.planned.map { "\(max(0, $0 - i.written)) of \($0) runs missing" } ?? "runs missing"
+            printError("warning: 'hasim \(i.command)' (invocation \(i.id)) did not complete: \(missing); "
+                       + "the report shows the \(i.written) runs it wrote")
+        }
         if !quiet {
             let d = written.data
             print("\(d.runs.count) runs, \(d.groups.count) group\(d.groups.count == 1 ? "" : "s")")

@@ -7,6 +7,8 @@ public enum ReportWriter {
         public var html: String
         public var markdown: String
         public var data: ComparisonData
+        /// Commands whose runs were cut short (interrupted, or a write failed).
+        public var incomplete: [ResultsStore.IncompleteInvocation]
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -25,12 +27,13 @@ public enum ReportWriter {
         let store = try ResultsStore(path: database)
         defer { try? store.close() }
         let (html, md, data) = try render(store, databasePath: database)
+        let incomplete = try store.incompleteInvocations()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let htmlPath = (folder as NSString).appendingPathComponent("report.html")
         let mdPath = (folder as NSString).appendingPathComponent("report.md")
         try Data(html.utf8).write(to: URL(fileURLWithPath: htmlPath), options: .atomic)
         try Data(md.utf8).write(to: URL(fileURLWithPath: mdPath), options: .atomic)
-        return Written(html: htmlPath, markdown: mdPath, data: data)
+        return Written(html: htmlPath, markdown: mdPath, data: data, incomplete: incomplete)
     }
 
     /// Both documents as text.

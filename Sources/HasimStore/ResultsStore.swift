@@ -32,6 +32,12 @@ public enum ResultsStoreError: Error, Equatable, CustomStringConvertible {
     case newerSchema(path: String, found: Int, supported: Int)
     /// No run with this id.
     case noSuchRun(Int64)
+    /// The path is empty.
+    case emptyPath
+    /// The file exists but is not an SQLite database (SQLite's error 26).
+    case notSQLite(path: String)
+    /// An SQLite database of another application: hasim never adds its tables to it.
+    case notHasimDatabase(path: String, tables: [String])
 
     public var description: String {
         switch self {
@@ -40,6 +46,14 @@ public enum ResultsStoreError: Error, Equatable, CustomStringConvertible {
                 + "hasim supports (\(supported)); use a newer hasim or write to another database"
         case let .noSuchRun(id):
             return "no run with id \(id) in the results database"
+        case .emptyPath:
+            return "the results database path is empty; give a file such as results/run.sqlite"
+        case let .notSQLite(path):
+            return "\(path) is not an SQLite database; give a new file or a results database written by hasim"
+        case let .notHasimDatabase(path, tables):
+            let shown = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", ..." : "")
+            return "\(path) is an SQLite database of another application (tables: \(shown)); "
+                + "hasim writes only to its own results databases: give another file"
         }
     }
 }
@@ -58,6 +72,7 @@ public final class ResultsStore: Sendable {
     /// and migrates it to `schemaVersion`. Throws `ResultsStoreError.newerSchema`
     /// (without touching the file) if it was written by a newer hasim.
     public init(path: String) throws {
+        guard !path.isEmpty else { throw ResultsStoreError.emptyPath }
         self.path = path
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
@@ -65,15 +80,34 @@ public final class ResultsStore: Sendable {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.label = "hasim.results"
+        // Two hasim processes may write one database: the second waits for the first's
+        // transaction (one run) instead of failing at once with "database is locked".
+        config.busyMode = .timeout(60)
+        do {
+            self.dbQueue = try Self.open(path: path, configuration: config)
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB {
+            throw ResultsStoreError.notSQLite(path: path)
+        }
+    }
+
+    private static func open(path: String, configuration config: Configuration) throws -> DatabaseQueue {
         let queue = try DatabaseQueue(path: path, configuration: config)
 
         let migrator = Schema.migrator
-        let (found, superseded) = try queue.read { db -> (Int?, Bool) in
+        let (found, superseded, foreign) = try queue.read { db -> (Int?, Bool, [String]) in
             var found: Int?
             if try db.tableExists("schema_info") {
                 found = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM schema_info")
             }
-            return (found, try migrator.hasBeenSuperseded(db))
+            // Tables of another application, in a file that hasim never initialised.
+            let tables = found == nil
+                ? try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations' ORDER BY name")
+                : []
+            return (found, try migrator.hasBeenSuperseded(db), tables)
+        }
+        if !foreign.isEmpty {
+            try? queue.close()
+            throw ResultsStoreError.notHasimDatabase(path: path, tables: foreign)
         }
         if let found, found > Schema.version {
             try? queue.close()
@@ -84,8 +118,12 @@ public final class ResultsStore: Sendable {
             throw ResultsStoreError.newerSchema(path: path, found: found ?? Schema.version + 1,
                                                 supported: Schema.version)
         }
+        // Write-ahead log (set only on hasim's own databases, after the checks above): readers
+        // (hasim report) never block a writer, and each run's transaction is durable once
+        // committed, whatever happens to the process next.
+        try queue.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
         try migrator.migrate(queue)
-        self.dbQueue = queue
+        return queue
     }
 
     /// Closes the database (also done on deinit). The store is unusable afterwards.
@@ -96,15 +134,44 @@ public final class ResultsStore: Sendable {
     // MARK: - Writing
 
     /// Records one hasim command; runs it writes point at the returned id.
-    public func beginInvocation(command: String, arguments: [String], hasimVersion: String) throws -> Int64 {
+    /// With `plannedRuns`, the invocation is 'running' until `finishInvocation`: a command
+    /// that writes its runs as they finish and is interrupted stays visibly incomplete.
+    public func beginInvocation(command: String, arguments: [String], hasimVersion: String,
+                                plannedRuns: Int? = nil) throws -> Int64 {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(arguments), as: UTF8.self)
         return try dbQueue.write { db in
             try db.execute(
-                sql: "INSERT INTO invocations (command, arguments_json, hasim_version) VALUES (?, ?, ?)",
-                arguments: [command, json, hasimVersion])
+                sql: "INSERT INTO invocations (command, arguments_json, hasim_version, status, runs_planned) VALUES (?, ?, ?, ?, ?)",
+                arguments: [command, json, hasimVersion, plannedRuns == nil ? "complete" : "running", plannedRuns])
             return db.lastInsertedRowID
+        }
+    }
+
+    /// Marks an invocation complete: every run it planned was written.
+    public func finishInvocation(_ id: Int64) throws {
+        try dbQueue.write { db in
+            try db.execute(sql: "UPDATE invocations SET status = 'complete' WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// An invocation that did not complete (interrupted, or a write failed).
+    public struct IncompleteInvocation: Sendable, Equatable {
+        public var id: Int64
+        public var command: String
+        public var planned: Int?
+        public var written: Int
+    }
+
+    /// Invocations still marked 'running', with how many of their runs were written.
+    public func incompleteInvocations() throws -> [IncompleteInvocation] {
+        try dbQueue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.id, i.command, i.runs_planned,
+                       (SELECT COUNT(*) FROM runs r WHERE r.invocation_id = i.id AND r.status = 'complete')
+                FROM invocations i WHERE i.status <> 'complete' ORDER BY i.id
+                """).map { IncompleteInvocation(id: $0[0], command: $0[1], planned: $0[2], written: $0[3]) }
         }
     }
 

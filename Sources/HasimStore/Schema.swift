@@ -33,6 +33,12 @@ enum Schema {
     static let v2 = """
         UPDATE schema_info SET version = 2;
 
+        -- Runs are written as they finish (issue 17): an invocation is 'running' until the
+        -- command completes, so an interrupted one is visible with how many runs it planned.
+        -- Invocations of v1 databases were written whole: 'complete'.
+        ALTER TABLE invocations ADD COLUMN status TEXT NOT NULL DEFAULT 'complete';
+        ALTER TABLE invocations ADD COLUMN runs_planned INTEGER;
+
         -- The fully resolved scenario (YAML, every default filled in); NULL for v1 runs.
         ALTER TABLE runs ADD COLUMN scenario_yaml TEXT;
 
