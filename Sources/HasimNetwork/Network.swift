@@ -21,8 +21,13 @@ public final class Network: EventHandler {
     private var rng: SimRandom
 
     // Directed path state, indexed [from * n + to]; rebuilt when hosts are added.
-    private var blocked: [Bool] = []
-    private var extraDelay: [SimTime] = []
+    /// Directed host pairs cut by a partition, and extra latency between pairs: sparse, so
+    /// a topology of 10,000 hosts costs nothing until a fault touches it (a dense n×n
+    /// matrix was 900 MB there and O(n³) to build). Packets check `isEmpty` first.
+    private var blocked = Set<UInt64>()
+    private var extraDelay: [UInt64: SimTime] = [:]
+
+    @inline(__always) private static func pair(_ a: Int, _ b: Int) -> UInt64 { UInt64(a) << 32 | UInt64(b) }
     private var linkSpecs: [String: LinkSpec] = [:]
     public var sameSite: LinkSpec = .sameSite
     public var crossSite: LinkSpec = .crossSite
@@ -94,17 +99,6 @@ public final class Network: EventHandler {
         hosts.append(host)
         hostByName[name] = id
         addressOwner[host.address] = id
-        let n = hosts.count
-        var newBlocked = [Bool](repeating: false, count: n * n)
-        var newExtra = [SimTime](repeating: 0, count: n * n)
-        for a in 0..<(n - 1) {
-            for b in 0..<(n - 1) {
-                newBlocked[a * n + b] = blocked[a * (n - 1) + b]
-                newExtra[a * n + b] = extraDelay[a * (n - 1) + b]
-            }
-        }
-        blocked = newBlocked
-        extraDelay = newExtra
         return host
     }
 
@@ -139,7 +133,7 @@ public final class Network: EventHandler {
     // MARK: path state
 
     public func canReach(_ from: HostID, _ to: HostID) -> Bool {
-        from == to || !blocked[from.raw * hosts.count + to.raw]
+        from == to || blocked.isEmpty || !blocked.contains(Self.pair(from.raw, to.raw))
     }
 
     /// Blocks traffic from every host of `a` to every host of `b` (and back unless `oneWay`).
@@ -154,22 +148,25 @@ public final class Network: EventHandler {
     }
 
     private func setBlocked(_ a: [HostID], _ b: [HostID], oneWay: Bool, to value: Bool) {
-        let n = hosts.count
+        func set(_ key: UInt64) { if value { blocked.insert(key) } else { blocked.remove(key) } }
         for x in a {
             for y in b where x != y {
-                blocked[x.raw * n + y.raw] = value
-                if !oneWay { blocked[y.raw * n + x.raw] = value }
+                set(Self.pair(x.raw, y.raw))
+                if !oneWay { set(Self.pair(y.raw, x.raw)) }
             }
         }
     }
 
     /// Adds `delay` to every packet between the two sets (both ways) until removed.
     public func addLatency(_ a: [HostID], _ b: [HostID], _ delay: SimTime) {
-        let n = hosts.count
+        func add(_ key: UInt64) {
+            let v = extraDelay[key, default: 0] + delay
+            extraDelay[key] = v == 0 ? nil : v
+        }
         for x in a {
             for y in b where x != y {
-                extraDelay[x.raw * n + y.raw] += delay
-                extraDelay[y.raw * n + x.raw] += delay
+                add(Self.pair(x.raw, y.raw))
+                add(Self.pair(y.raw, x.raw))
             }
         }
     }
@@ -181,7 +178,8 @@ public final class Network: EventHandler {
     private func oneWayDelay(_ from: Host, _ to: Host, reliable: Bool) -> SimTime? {
         if from.id == to.id { return Time.us(20) }  // loopback
         let spec = link(from, to)
-        var d = spec.latency.sample(&rng) + extraDelay[from.id.raw * hosts.count + to.id.raw]
+        var d = spec.latency.sample(&rng)
+        if !extraDelay.isEmpty { d += extraDelay[Self.pair(from.id.raw, to.id.raw)] ?? 0 }
         if spec.loss > 0 {
             if !reliable { if rng.chance(spec.loss) { return nil } } else {
                 var rto = retransmitTimeout
