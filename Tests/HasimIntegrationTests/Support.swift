@@ -17,7 +17,10 @@ func temporaryPath(_ name: String) -> String {
 /// Every row of every user table, as text, in a stable order: what "identical
 /// results databases row for row" compares.
 func allRows(of path: String) throws -> [String: [String]] {
-    let db = try DatabaseQueue(path: path)
+    var config = Configuration()
+    config.readonly = true
+    config.busyMode = .timeout(30)  // parallel readers of one WAL database: see ReportTests' query()
+    let db = try DatabaseQueue(path: path, configuration: config)
     return try db.read { db in
         let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         var out: [String: [String]] = [:]

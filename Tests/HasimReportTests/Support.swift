@@ -40,7 +40,13 @@ struct ComparedFixtures: Sendable {
 
 /// Plain SQL on a results database, independent of ResultsStore's readers.
 func query<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
-    let q = try DatabaseQueue(path: path)
+    // Tests of one suite read the same WAL database in parallel; the last connection to
+    // close checkpoints the log under an exclusive lock, so an open at that instant is
+    // SQLITE_BUSY unless it waits (CI failed once on exactly this).
+    var config = Configuration()
+    config.readonly = true
+    config.busyMode = .timeout(30)
+    let q = try DatabaseQueue(path: path, configuration: config)
     defer { try? q.close() }
     return try q.read(body)
 }
