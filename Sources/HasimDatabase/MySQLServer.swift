@@ -322,6 +322,9 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
             sourcePosition = position
             sim.record(name, .sourceChanged, "CHANGE MASTER TO \(address) position \(position)")
             reply(s, id, .ok(affected: 0, insertID: nil))
+        case .showWsrepStatus, .setWsrepProviderOptions:
+            // No wsrep provider loaded: an empty status, and the variable is not settable.
+            reply(s, id, .empty)
         case .showMasterStatus:
             reply(s, id, .masterStatus(executed: storage.gtidExecuted, readOnly: readOnly, binlogPosition: storage.binlog.count))
         case .applyEvents(let events):

@@ -59,6 +59,10 @@ public enum Query: Sendable, Equatable {
     case showReplicaStatus
     /// SELECT @@GLOBAL.gtid_executed, @@read_only.
     case showMasterStatus
+    /// SHOW STATUS LIKE 'wsrep%' (a server without wsrep answers an empty set).
+    case showWsrepStatus
+    /// SET GLOBAL wsrep_provider_options='...', e.g. 'pc.bootstrap=YES'.
+    case setWsrepProviderOptions(String)
 
     public var isWrite: Bool {
         if case .applyEvents = self { return false }
@@ -92,6 +96,22 @@ public enum QueryResult: Sendable, Equatable {
     /// A row as read: its key and the transaction that last wrote it.
     case row(key: Int64, txid: Int64)
     case empty
+    case wsrepStatus(WsrepStatus)
+}
+
+/// What SHOW STATUS LIKE 'wsrep%' tells a DBA about a Galera node.
+public struct WsrepStatus: Sendable, Equatable {
+    /// wsrep_cluster_status: Primary, non-Primary, Disconnected.
+    public var clusterStatus: String
+    /// wsrep_local_state: 1 Joining, 2 Donor/Desynced, 3 Joined, 4 Synced.
+    public var localState: Int
+    /// wsrep_last_committed: the node's position in the cluster's history.
+    public var lastCommitted: Int64
+    public init(clusterStatus: String, localState: Int, lastCommitted: Int64) {
+        self.clusterStatus = clusterStatus
+        self.localState = localState
+        self.lastCommitted = lastCommitted
+    }
 }
 
 /// Client protocol messages.

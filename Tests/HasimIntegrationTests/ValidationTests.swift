@@ -220,7 +220,7 @@ import HasimResults
         }
         let real = try Self.real(f.experiment).summary[f.real]!
         let text = try String(contentsOfFile: Self.folder + "scenarios/" + f.scenario, encoding: .utf8)
-        let edited = text.replacingOccurrences(of: "strategy: galera\n", with: "strategy: galera\n  options: {evs_suspect_timeout: 2s}\n")
+        let edited = text.replacingOccurrences(of: "  options: {", with: "  options: {evs_suspect_timeout: 2s, ")
         #expect(edited != text)
         let s = try ScenarioLoader.load(text: edited, file: f.scenario)
         let vals = try s.seeds.map { seed -> Double in

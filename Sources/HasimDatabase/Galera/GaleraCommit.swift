@@ -167,9 +167,15 @@ extension GaleraNode {
             self.commitHead += 1
             if self.commitHead > 1024 { self.commitQueue.removeFirst(self.commitHead); self.commitHead = 0 }
             if let lid = item.local, let t = self.trx[lid] {
+                // Committed in memory in the total order: the row lock goes now (InnoDB releases
+                // locks before the log flush); the client hears OK once the redo log is on disk.
                 self.release(lid)
                 self.trx[lid] = nil
-                self.reply(t.session, t.queryID, .ok(affected: 1, insertID: item.ws.isInsert ? item.ws.key : nil))
+                let ok = QueryResult.ok(affected: 1, insertID: item.ws.isInsert ? item.ws.key : nil)
+                self.redo.commit { [weak self] in
+                    guard let self, self.life == l else { return }
+                    self.reply(t.session, t.queryID, ok)
+                }
             } else if self.rowLocks[k] == applierLock {
                 self.unlock(k)
             }

@@ -1,4 +1,5 @@
 import HasimKernel
+import HasimNetwork
 
 extension TraceKind {
     public static let galeraView = TraceKind("galera_view")
@@ -31,6 +32,11 @@ public struct GaleraConfig: Sendable {
     public var inactiveCheckPeriod: SimTime = Time.ms(500)
     /// evs.suspect_timeout (PT5S).
     public var suspectTimeout: SimTime = Time.s(5)
+    /// evs.join_retrans_period (PT1S): how often a member in a membership round sends its join
+    /// again; a peer's changed belief reaches the others only with its next join.
+    public var joinRetransPeriod: SimTime = Time.s(1)
+    /// evs_proto.cpp join_rate_limit: at most one join per 100 ms.
+    static let joinRateLimit: SimTime = Time.ms(100)
     /// evs.inactive_timeout (PT15S).
     public var inactiveTimeout: SimTime = Time.s(15)
     /// evs.install_timeout (inactive_timeout / 2): a membership round that has not agreed by then
@@ -45,6 +51,9 @@ public struct GaleraConfig: Sendable {
     /// Local execution + InnoDB commit on the node the client talks to (half before replication,
     /// half for the ordered commit).
     public var localCommit: SimTime = Time.us(500)
+    /// The host disk's fsync of the redo log at each commit (innodb_flush_log_at_trx_commit=1;
+    /// nil for 0 or 2). Local commits wait for it after their ordered commit, grouped (RedoLog).
+    public var diskFsync: LatencyModel? = .logNormal(median: Time.us(300), sigma: 0.25)
     /// Time an applier thread needs per remote write-set (wsrep_slave_threads effect folded in).
     public var applyTime: SimTime = Time.us(200)
     /// CPU and NIC time the group layer spends per member on each write-set it sends or acks

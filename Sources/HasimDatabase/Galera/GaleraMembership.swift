@@ -3,14 +3,21 @@ import HasimNetwork
 
 /// Membership (gcomm EVS) and the Primary Component (gcomm PC).
 ///
-/// Every `evs.inactive_check_period` a member compares who it has heard from within
-/// `evs.suspect_timeout` with the view. When they differ (a silent member, a peer that wants to
-/// merge), or a peer's join message arrives, it starts a round: it stops sending, and sends every
-/// member of its proposal a join with its state, including the write-sets it has received and not
-/// delivered. The new view is installed when every proposed member's join proposes the same
-/// membership. Every member then computes the same things from the same joins: the undelivered
-/// write-sets of the old view (their union, in total order), and whether the new component is
-/// Primary (pc.weight quorum against the most recent Primary Component any member knows).
+/// Every `evs.inactive_check_period` a member looks at when it last heard from each peer: one
+/// silent for `evs.suspect_timeout` is suspected and, having sent no join, declared inactive
+/// (evs_proto.cpp check_inactive). Only this check changes what a member believes: a peer that
+/// went silent a moment ago still counts as operational until the member's own next check.
+/// A member whose check finds a change starts a round (shift to GATHER): it stops sending and
+/// sends every member of its proposal a join with its state, including the write-sets it has
+/// received and not delivered. Joins are handled, and consensus looked for, when a peer's join
+/// arrives or when the member retransmits its own on `evs.join_retrans_period`; a member whose
+/// proposal changed between two joins tells the others only at its next send (at most one join
+/// per 100 ms). The new view is installed when every proposed member's join proposes the same
+/// membership. So a silent member leaves the view `suspect_timeout` + up to one check period +
+/// about one join retransmission after it stopped (real Galera 4: 6.1-6.6 s with the defaults).
+/// Every member then computes the same things from the same joins: the undelivered write-sets
+/// of the old view (their union, in total order), and whether the new component is Primary
+/// (pc.weight quorum against the most recent Primary Component any member knows).
 extension GaleraNode {
     /// Self plus every peer heard from within evs.suspect_timeout and not refusing us.
     func alivePeers() -> [Int] {
@@ -23,27 +30,43 @@ extension GaleraNode {
         return alive
     }
 
+    /// What this member's join proposes now: the peers it hears, plus the members of its view
+    /// (or proposal) that went silent but that its last inactivity check did not yet suspect.
+    func operationalPeers() -> [Int] {
+        var ops: [Int] = []
+        for j in peers.indices {
+            let bit: UInt64 = 1 << UInt64(j)
+            let heard = j == index || (lastHeard[j] >= 0 && sim.now - lastHeard[j] < config.suspectTimeout && sim.now >= excludedUntil[j])
+            let known = viewMask & bit != 0 || (installing && proposal.contains(j))
+            if heard || (known && suspectedMask & bit == 0 && sim.now >= excludedUntil[j]) { ops.append(j) }
+        }
+        return ops
+    }
+
     func checkMembership() {
         guard state != .down else { return }
         let alive = alivePeers()
+        suspectedMask = 0
+        for j in peers.indices where !alive.contains(j) { suspectedMask |= 1 << UInt64(j) }
         for j in peers.indices where j != index && !alive.contains(j) && out[j] != nil
             && sim.now - lastHeard[j] >= config.suspectTimeout && sim.now - connectedAt[j] >= config.suspectTimeout {
             redial(j)  // the path is dead as far as we know
         }
         if installing {
-            if alive != proposal {
-                startRound(alive)
-            } else if sim.now - roundStarted >= config.installTimeout {
+            if sim.now - roundStarted >= config.installTimeout {
                 // evs.install_timeout: members that never agreed are left out of this round.
                 let agreeing = proposal.filter { $0 == index || joins[$0]?.proposal == proposal }
                 for j in proposal where !agreeing.contains(j) {
                     excludedUntil[j] = sim.now + config.suspectTimeout
                     redial(j)
                 }
-                startRound(agreeing)
+                roundStarted = sim.now
+                sendJoin(agreeing, handle: true)
             }
+            // Otherwise a changed belief waits for the next join this member sends.
         } else if alive != view || bootstrapRequested {
-            startRound(alive)
+            // shift_to(S_GATHER, true): the join goes out; its own join is not handled here.
+            sendJoin(alive, handle: false)
         }
     }
 
@@ -52,21 +75,38 @@ extension GaleraNode {
         guard state != .down else { return }
         sim.record(name, .galeraBootstrap, "pc.bootstrap=YES (view \(view.map { peers[$0].name }.joined(separator: ",")))")
         bootstrapRequested = true
-        startRound(installing ? proposal : view)
+        sendJoin(installing ? proposal : view, handle: true)
     }
 
-    func startRound(_ p: [Int]) {
-        installing = true
+    /// Sends this member's join proposing `p` (entering GATHER if it was operational) and, with
+    /// `handle`, looks for consensus as handle_join does.
+    func sendJoin(_ p: [Int], handle: Bool) {
+        if !installing {
+            installing = true
+            roundStarted = sim.now
+            gather += 1
+            retransmitJoin(life, gather)
+        }
         proposal = p
         round += 1
-        roundStarted = sim.now
+        lastJoinSent = sim.now
         let j = GJoin(from: index, proposal: p, round: round, clock: clock, viewID: viewID, primaryView: primaryView, restored: restoredView,
                       synced: isPrimary && (state == .synced || state == .donor) && !transferring,
                       seqno: lastSeqno, gcacheFrom: gcacheHead < gcache.count ? gcache[gcacheHead].seqno : lastSeqno + 1,
                       pending: undelivered, bootstrap: bootstrapRequested)
         joins[index] = j
         broadcast(j, to: p)
-        tryInstall()
+        if handle { tryInstall() }
+    }
+
+    /// evs.join_retrans_period: while a round lasts, the member sends its join again (with what
+    /// it believes now) and handles it.
+    private func retransmitJoin(_ l: Int64, _ g: Int64) {
+        sim.after(config.joinRetransPeriod) { [weak self] in
+            guard let self, self.life == l, self.installing, self.gather == g, self.state != .down else { return }
+            self.sendJoin(self.operationalPeers(), handle: true)
+            self.retransmitJoin(l, g)
+        }
     }
 
     func joinReceived(_ j: GJoin) {
@@ -77,7 +117,14 @@ extension GaleraNode {
             // The sender does not hear us: what we send it is lost on a dead connection.
             redial(j.from)
         }
-        if installing { tryInstall() } else { startRound(alivePeers()) }
+        let mine = operationalPeers()
+        if !installing {
+            sendJoin(mine, handle: true)
+        } else if mine != proposal && sim.now - lastJoinSent >= GaleraConfig.joinRateLimit {
+            sendJoin(mine, handle: true)
+        } else {
+            tryInstall()
+        }
     }
 
     private func tryInstall() {

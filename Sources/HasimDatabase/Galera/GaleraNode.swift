@@ -62,6 +62,11 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     var proposal: [Int] = []
     var round: Int64 = 0
     var roundStarted: SimTime = 0
+    /// Rounds entered (GATHER), so a retransmission timer of an earlier round stops.
+    var gather: Int64 = 0
+    var lastJoinSent: SimTime = -Time.s(3600)
+    /// Peers the last inactivity check found silent for evs.suspect_timeout.
+    var suspectedMask: UInt64 = 0
     var joins: [GJoin?] = []
     var deferred: [(Stamp, WriteSet)] = []
     var bootstrapRequested = false
@@ -90,6 +95,9 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     var fcOffset = 0
     var pausedBy: UInt64 = 0
     var pauseStart: SimTime?
+
+    /// InnoDB's redo log on this host's disk: local commits are acknowledged once it is flushed.
+    lazy var redo = RedoLog(sim: sim, fsync: config.diskFsync, stream: "disk/\(name)")
 
     // State transfer (GaleraStateTransfer.swift).
     var transferring = false
@@ -224,7 +232,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         rowLocks.removeAll(); lockWaiters.removeAll()
         pending.removeAll(); earlyAcks.removeAll(); deferred.removeAll(); buffered.removeAll()
         commitQueue.removeAll(); commitHead = 0; committing = false
-        installing = false; bootstrapRequested = false
+        redo.lose()
+        installing = false; bootstrapRequested = false; suspectedMask = 0
         for i in joins.indices { joins[i] = nil }
         // Committed data survives; what was delivered but not committed is lost (the node will
         // catch up). Without --wsrep-recover grastate.dat says seqno -1 after a crash.
@@ -368,6 +377,14 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
             return
         case .showReplicaStatus:
             reply(s, id, .replicaStatus(nil))
+            return
+        case .showWsrepStatus:
+            reply(s, id, .wsrepStatus(WsrepStatus(clusterStatus: clusterStatus, localState: localState, lastCommitted: appliedSeqno)))
+            return
+        case .setWsrepProviderOptions(let options):
+            // Accepted on a non-Primary node too: that is where pc.bootstrap is needed.
+            if options.replacingOccurrences(of: " ", with: "").lowercased().contains("pc.bootstrap=yes") { bootstrap() }
+            reply(s, id, .ok(affected: 0, insertID: nil))
             return
         default: break
         }

@@ -57,6 +57,15 @@ public struct ProxySettings: Sendable, Equatable {
     /// `on-marked-up shutdown-backup-sessions`: when a non-backup server comes UP, the sessions
     /// on backup servers are cut so the clients come back to it (disabled by default).
     public var shutdownBackupSessions = false
+    /// Global `spread-checks` (percent, 0-50; 0 = off, the default): each interval between two
+    /// checks is drawn from inter ± that percentage (check.c process_chk), so the checks of
+    /// several proxies drift apart instead of hitting the servers at the same moment.
+    public var spreadChecks = 0
+    /// Where the check cycle stands when the run starts. false: HAProxy starts with the run
+    /// (its first checks at inter × position / count). true: it has been running for a while,
+    /// so the phase is a draw per seed (uniform over `inter`) and a fault lands anywhere in
+    /// the cycle, as in real incidents.
+    public var randomCheckPhase = false
     public init() {}
 }
 
@@ -93,6 +102,7 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
     private var sessions: [Session] = []
     /// Bumped when the proxy's host crashes, so checks of an earlier life stop.
     private var generation = 0
+    private var spreadRandom: SimRandom
 
     public init(name: String = "haproxy", host: Host, network: Network, servers: [ProxyServer], settings: ProxySettings) {
         precondition(!servers.isEmpty, "a proxy needs servers")
@@ -100,6 +110,7 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
         self.servers = servers
         self.settings = settings
         process = network.spawn(name, on: host)
+        spreadRandom = network.sim.random("haproxy/\(host.name)/spread-checks")
         // "up, but will fall down at first failure" (HAProxy src/server.c, new servers).
         health = [Int](repeating: settings.rise, count: servers.count)
         process.observer = self
@@ -109,12 +120,24 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
     public var address: IPAddress { process.host.address }
 
     /// Starts listening and checking. The first checks are spread over one interval, as
-    /// HAProxy's `start_check_task` spreads servers (inter × position / count).
+    /// HAProxy's `start_checks` spreads servers (inter × position / count, from the moment the
+    /// process started). With `randomCheckPhase` HAProxy has been up for a while when the run
+    /// starts, so where its check cycle stands is a draw per seed (uniform over `inter`). After a
+    /// restart of its host the cycle starts with the process.
     public func start() {
+        startChecks(uptimePhase: settings.randomCheckPhase)
+    }
+
+    private func startChecks(uptimePhase: Bool) {
         network.listen(process, port: settings.port, self)
         let gen = generation
+        var phase: SimTime = 0
+        if uptimePhase {
+            var rng = sim.random("haproxy/\(host.name)/uptime")
+            phase = SimTime(rng.unit() * Double(settings.inter))
+        }
         for i in servers.indices {
-            let offset = settings.inter * SimTime(i) / SimTime(servers.count)
+            let offset = (phase + settings.inter * SimTime(i) / SimTime(servers.count)) % settings.inter
             sim.after(offset) { [weak self] in self?.check(i, generation: gen) }
         }
     }
@@ -145,7 +168,7 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
             done = true
             if ok { self.passed(i) } else { self.failed(i) }
             // The next check starts one interval after this one ended (HAProxy check.c).
-            self.sim.after(self.interval(i)) { [weak self] in self?.check(i, generation: gen) }
+            self.sim.after(self.interval(i) + self.spread(self.interval(i))) { [weak self] in self?.check(i, generation: gen) }
         }
         switch settings.check {
         case .mysqlCheck:
@@ -175,6 +198,13 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
                 }
             }
         }
+    }
+
+    /// `spread-checks`: rv = inter × pct / 100, and the interval moves by rv − 2·rv·random.
+    private func spread(_ inter: SimTime) -> SimTime {
+        guard settings.spreadChecks > 0 else { return 0 }
+        let rv = inter * SimTime(settings.spreadChecks) / 100
+        return rv - SimTime(2 * Double(rv) * spreadRandom.unit())
     }
 
     /// HAProxy's srv_getinter: `downinter` while fully DOWN, `fastinter` while changing state,
@@ -261,7 +291,7 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
         // haproxy is enabled at boot: it starts again with every server "up, will fall at first failure".
         network.processStarted(process)
         health = [Int](repeating: settings.rise, count: servers.count)
-        start()
+        startChecks(uptimePhase: false)
     }
 
     /// One client connection and its connection to a server, relayed both ways.

@@ -12,7 +12,7 @@ struct FrontDoorBuilder {
     static let dnsKeys = ["name", "ttl", "api_delay", "client_cache"]
     static let proxyKeys = ["host", "port", "backends", "backup", "balance", "inter", "rise", "fall",
                             "timeout_check", "timeout_connect", "retries", "shutdown_sessions",
-                            "check", "check_port", "fastinter", "downinter", "redispatch", "shutdown_backup_sessions"]
+                            "check", "check_port", "fastinter", "downinter", "redispatch", "shutdown_backup_sessions", "spread_checks", "check_phase"]
 
     let b: ScenarioBuilder
     var r: YAMLNodeReader { b.r }
@@ -203,6 +203,15 @@ struct FrontDoorBuilder {
         set("downinter", b.positiveDuration) { s.downinter = $0 }
         set("redispatch", r.bool) { s.redispatch = $0 }
         set("shutdown_backup_sessions", r.bool) { s.shutdownBackupSessions = $0 }
+        set("spread_checks", { n, path in
+            guard let v = self.b.intAtLeast(0, n, path: path) else { return nil }
+            guard v <= 50 else {
+                self.r.error(n, "\(path) must be at most 50, found \(v)", hint: "HAProxy's spread-checks is a percentage between 0 and 50")
+                return nil
+            }
+            return v
+        }) { s.spreadChecks = $0 }
+        set("check_phase", { self.choice($0, path: $1, ["start", "random"]) }) { s.randomCheckPhase = $0 == "random" }
         var checkPort = 9200
         set("check_port", { self.port($0, path: $1) }) { checkPort = $0 }
         var check = "mysql-check"

@@ -18,6 +18,9 @@ public enum Galera {
             OptionSpec("evs_suspect_timeout", .duration, default: .duration(Time.s(5)),
                        help: "evs.suspect_timeout: silence after which a member is suspected; it leaves the view once every survivor suspects it (a membership round).",
                        source: "galera gcomm/src/defaults.cpp (PT5S)"),
+            OptionSpec("evs_join_retrans_period", .duration, default: .duration(Time.s(1)),
+                       help: "evs.join_retrans_period: how often a member in a membership round resends its join; a member's new suspicion reaches the others with its next join, so a view change takes about this much past the first suspicion.",
+                       source: "galera gcomm/src/defaults.cpp (PT1S); evs_proto.cpp next_expiration(T_RETRANS) in S_GATHER"),
             OptionSpec("evs_inactive_timeout", .duration, default: .duration(Time.s(15)),
                        help: "evs.inactive_timeout: a membership round that has not agreed within install_timeout (inactive_timeout/2) drops the members that did not answer.",
                        source: "galera gcomm/src/defaults.cpp (PT15S)"),
@@ -45,6 +48,15 @@ public enum Galera {
             OptionSpec("local_commit", .duration, default: .duration(Time.us(500)),
                        help: "Local execution and InnoDB commit on the node the client talks to.",
                        source: "our estimate; same as mysql.commit_latency"),
+            OptionSpec("disk_fsync", .duration, default: .duration(Time.us(300)),
+                       help: "Median time of one fsync of the redo log on the node's disk: each local commit waits for one after its ordered commit; commits arriving during an fsync share the next (group commit).",
+                       source: "our estimate for a datacenter SSD with power-loss protection (0.1-0.5 ms); this machine's virtual disk measured 2-7 ms (validation galera-commit-latency)"),
+            OptionSpec("disk_fsync_sigma", .double, default: .double(0.25),
+                       help: "Spread of the fsync time (lognormal shape): a shared disk has a long tail.",
+                       source: "our estimate; validation measures the p99 beside the p50"),
+            OptionSpec("innodb_flush_log_at_trx_commit", .int, default: .int(1),
+                       help: "1: every commit waits for an fsync of the redo log (group commit); 0 or 2: the log is flushed once a second and commits do not wait.",
+                       source: "MariaDB 10.11 innodb_flush_log_at_trx_commit (default 1)"),
             OptionSpec("per_member_send_cost", .duration, default: .duration(Time.us(15)),
                        help: "Time the origin spends per other member sending a write-set (gcomm unicasts one copy each): what each member adds to a commit.",
                        source: "our estimate; to be checked against the validation cluster (3/5/7 nodes)"),
@@ -77,6 +89,9 @@ public enum Galera {
             OptionSpec("bootstrap_delay", .duration, default: .duration(Time.s(300)),
                        help: "How long the operator takes, once every node they can see is non-Primary, to run pc.bootstrap=YES on the most advanced one; 0 = never.",
                        source: "our estimate of a paged DBA; percona/pxc-docs docs/crash-recovery.md describes the action"),
+            OptionSpec("operator_host", .string, default: .string(""),
+                       help: "The host the operator and their monitoring work from (SQL to each node's port 3306); empty = the application's host.",
+                       source: "scenario choice"),
             OptionSpec("operator_check_interval", .duration, default: .duration(Time.s(10)),
                        help: "How often monitoring polls wsrep_cluster_status.", source: "our estimate (a Nagios-style check)"),
         ],
@@ -85,6 +100,12 @@ public enum Galera {
             if t.primaries.count < 2 { problems.append("a galera cluster needs at least 2 databases with role: primary (every node is writable); found \(t.primaries.count)") }
             if !t.replicas.isEmpty { problems.append("galera nodes do not replicate with CHANGE MASTER; give every database role: primary") }
             return problems
+        },
+        validateOptions: { t, options in
+            if case .string(let h)? = options["operator_host"], !h.isEmpty, t.siteOf[h] == nil {
+                return ["operator_host '\(h)' is not a host of the topology"]
+            }
+            return []
         })
 }
 
@@ -103,6 +124,7 @@ extension Galera {
             c.inactiveCheckPeriod = options.duration("evs_inactive_check_period")
             c.suspectTimeout = options.duration("evs_suspect_timeout")
             c.inactiveTimeout = options.duration("evs_inactive_timeout")
+            c.joinRetransPeriod = options.duration("evs_join_retrans_period")
             c.weight = i < weights.count ? weights[i] : 1
             c.fcLimit = options.int("gcs_fc_limit")
             c.fcFactor = options.double("gcs_fc_factor")
@@ -110,6 +132,8 @@ extension Galera {
             c.applyTime = h.name == options.string("slow_node") ? options.duration("slow_apply_time") : options.duration("apply_time")
             c.localCommit = options.duration("local_commit")
             c.perMemberSendCost = options.duration("per_member_send_cost")
+            c.diskFsync = options.int("innodb_flush_log_at_trx_commit") == 1
+                ? .logNormal(median: options.duration("disk_fsync"), sigma: options.double("disk_fsync_sigma")) : nil
             c.bfAbortTime = options.duration("bf_abort_time")
             c.retryAutocommit = options.int("wsrep_retry_autocommit")
             c.gcacheWriteSets = gcacheWS
@@ -138,7 +162,7 @@ public final class GaleraRuntime: StrategyRuntime {
     let deployment: Deployment
     let options: OptionValues
     public let nodes: [GaleraNode]
-    private var bootstrapPending = false
+    private var dba: GaleraOperator?
 
     init(options: OptionValues, deployment: Deployment) {
         self.options = options
@@ -148,30 +172,16 @@ public final class GaleraRuntime: StrategyRuntime {
 
     public var applicationAddress: IPAddress { nodes[0].host.address }
 
+    /// The operator works from `operator_host` (default: the application's host) and knows the
+    /// nodes by address only, as in their runbook.
     public func start() {
-        let interval = options.duration("operator_check_interval")
-        if options.duration("bootstrap_delay") > 0 { watch(interval) }
-    }
-
-    /// Monitoring polls wsrep_cluster_status; when no running node is Primary, the operator is
-    /// paged and, bootstrap_delay later, bootstraps the most advanced node still non-Primary.
-    private func watch(_ interval: SimTime) {
-        let sim = deployment.sim
-        sim.after(interval) { [weak self] in
-            guard let self else { return }
-            let running = self.nodes.filter { $0.state != .down }
-            if !self.bootstrapPending, !running.isEmpty, running.allSatisfy({ !$0.isPrimary }) {
-                self.bootstrapPending = true
-                sim.record("operator", .alert, "no Primary Component: \(running.map { "\($0.name)=\($0.clusterStatus)" }.joined(separator: " "))")
-                sim.after(self.options.duration("bootstrap_delay")) {
-                    self.bootstrapPending = false
-                    let candidates = self.nodes.filter { $0.state != .down && !$0.isPrimary }
-                    // grastate.dat: the highest seqno is safe to bootstrap.
-                    guard let best = candidates.max(by: { ($0.lastSeqno, -$0.index) < ($1.lastSeqno, -$1.index) }) else { return }
-                    best.bootstrap()
-                }
-            }
-            self.watch(interval)
-        }
+        guard options.duration("bootstrap_delay") > 0 else { return }
+        let network = deployment.network
+        let host = network.host(named: options.string("operator_host")) ?? deployment.app.process.host
+        let op = GaleraOperator(host: host, network: network, nodes: nodes.map { ($0.name, $0.host.address) },
+                                checkInterval: options.duration("operator_check_interval"),
+                                bootstrapDelay: options.duration("bootstrap_delay"))
+        dba = op
+        op.start()
     }
 }

@@ -1,0 +1,62 @@
+import HasimKernel
+import HasimNetwork
+
+/// InnoDB's redo log on the host's disk, made durable at commit
+/// (`innodb_flush_log_at_trx_commit=1`, the default): a commit is acknowledged only after an
+/// fsync of the log that covers it. Group commit (InnoDB `log_write_up_to`): the first commit
+/// to arrive starts an fsync; commits that arrive while it runs wait for it to end and share the
+/// next one, so under concurrency one fsync serves many commits and a lone commit pays one whole
+/// fsync. How long an fsync takes is the disk's property: ~0.1-0.5 ms on a datacenter SSD with
+/// power-loss protection, several ms on a shared virtual disk (this machine: fdatasync of 4 KB
+/// p50 2-7 ms, validation/results/galera-commit-latency.json).
+public final class RedoLog {
+    private let sim: Simulation
+    /// How long one fsync takes; nil: no fsync at commit (innodb_flush_log_at_trx_commit=0 or 2,
+    /// where the log is flushed once a second and a crash loses up to that second).
+    public let fsync: LatencyModel?
+    private var rng: SimRandom
+    private var flushing = false
+    private var waiting: [() -> Void] = []
+    /// Bumped when the host or process dies: the flush in progress never completes.
+    private var generation: Int64 = 0
+    /// fsyncs done, and commits they covered (commits / flushes = the group size).
+    public private(set) var flushes = 0
+    public private(set) var commits = 0
+
+    public init(sim: Simulation, fsync: LatencyModel?, stream: String) {
+        self.sim = sim
+        self.fsync = fsync
+        self.rng = sim.random(stream)
+    }
+
+    /// Calls `durable` once the log up to this commit is on disk.
+    public func commit(_ durable: @escaping () -> Void) {
+        commits += 1
+        guard fsync != nil else { durable(); return }
+        waiting.append(durable)
+        if !flushing { flush() }
+    }
+
+    private func flush() {
+        guard let model = fsync else { return }
+        flushing = true
+        flushes += 1
+        let group = waiting
+        waiting.removeAll(keepingCapacity: true)
+        let g = generation
+        sim.after(model.sample(&rng)) { [weak self] in
+            guard let self, self.generation == g else { return }
+            self.flushing = false
+            for d in group { d() }
+            // The commits that arrived meanwhile: the next fsync, led by the first of them.
+            if !self.waiting.isEmpty { self.flush() }
+        }
+    }
+
+    /// The process died: commits waiting for the disk are never acknowledged.
+    public func lose() {
+        generation += 1
+        flushing = false
+        waiting.removeAll()
+    }
+}

@@ -1,0 +1,98 @@
+import Testing
+import HasimKernel
+import HasimScenario
+import HasimResults
+
+/// Issue 9: commit latency against hand-computed cases. Constant 1 ms links, so each step of a
+/// commit is a known number of one-way trips plus the configured costs; each test flips one
+/// cause and shows the latency move by exactly that cause. (Async and semi-sync:
+/// HasimResultsTests/MeasurementScenarioTests.commitLatencyHandComputed.)
+@Suite struct CommitLatencyHandComputedTests {
+    static func p50(_ yaml: String) throws -> Double {
+        let r = MetricsCalculator.report(try ScenarioRunner.run(try ScenarioLoader.load(text: yaml, file: "hand.yaml"), seed: 1))
+        return try #require(r.metric("commit_latency_p50"))
+    }
+
+    static func drbd(_ options: String) -> String {
+        """
+        name: drbd hand-computed
+        duration: 20s
+        quiesce: 1s
+        topology:
+          sites:
+            idc1: [db1, db2, app1]
+          latency:
+            same_site: {constant: 1ms}
+          databases:
+            db1: {role: primary}
+            db2: {role: replica, source: db1}
+        front_door:
+          vip: {address: 10.0.0.100, site: idc1, holder: db1}
+        architecture:
+          strategy: drbd
+          options: \(options)
+        workload: {client: app1, writes_per_second: 50}
+        """
+    }
+
+    @Test("DRBD: protocol C = app RTT + commit + replication RTT + peer disk write; B skips the disk, A the round trip")
+    func drbdProtocols() throws {
+        // app -> db1 (1 ms) + mysql.commit_latency (800 µs) + DRBD data to db2 (1 ms) + db2's disk
+        // write (peer_disk_write 500 µs) + ack (1 ms) + reply (1 ms) = 5.3 ms.
+        let c = try Self.p50(Self.drbd("{protocol: C}"))
+        #expect(abs(c - 0.0053) < 0.0053 * 0.02, "p50 \(c)")
+        // Flip the peer's disk: protocol C follows it exactly.
+        let slowDisk = try Self.p50(Self.drbd("{protocol: C, peer_disk_write: 2500us}"))
+        #expect(abs(slowDisk - 0.0073) < 0.0073 * 0.02, "p50 \(slowDisk)")
+        // B acknowledges when db2 has the block in memory: no disk write, 4.8 ms.
+        let b = try Self.p50(Self.drbd("{protocol: B}"))
+        #expect(abs(b - 0.0048) < 0.0048 * 0.02, "p50 \(b)")
+        // A when the block is in db1's send buffer: a local commit, 2.8 ms.
+        let a = try Self.p50(Self.drbd("{protocol: A}"))
+        #expect(abs(a - 0.0028) < 0.0028 * 0.02, "p50 \(a)")
+    }
+
+    /// `far`: db3 in a second site whose links are 3 ms each way.
+    static func galera(nodes: Int = 3, options: String = "{}", far: Bool = false) -> String {
+        let names = (1...nodes).map { "db\($0)" }
+        let near = far ? names.filter { $0 != "db3" } : names
+        return """
+        name: galera hand-computed
+        duration: 20s
+        quiesce: 1s
+        topology:
+          sites:
+            idc1: [app1, \(near.joined(separator: ", "))]
+        \(far ? "    idc2: [db3]" : "")
+          latency:
+            same_site: {constant: 1ms}
+            cross_site: {constant: 3ms}
+          databases:
+        \(names.map { "    \($0): {role: primary}" }.joined(separator: "\n"))
+        architecture:
+          strategy: galera
+          options: \(options)
+        workload: {client: app1, address: db1, writes_per_second: 20, update_fraction: 0}
+        """
+    }
+
+    @Test("Galera: app RTT + execution + replication RTT to the farthest member + ordered commit + redo fsync")
+    func galeraCommit() throws {
+        // app -> db1 (1 ms) + execution (local_commit/2 = 250 µs) + write-set to every member and
+        // their acks back (1 ms + 1 ms: delivered once every member has it) + ordered commit
+        // (250 µs) + one redo-log fsync (disk_fsync 300 µs, no spread) + reply (1 ms) = 4.8 ms.
+        let fixed = "disk_fsync_sigma: 0"
+        let three = try Self.p50(Self.galera(options: "{\(fixed)}"))
+        #expect(abs(three - 0.0048) < 0.0048 * 0.01, "p50 \(three)")
+        // Five members: the round trip is to every member at once, so the same 4.8 ms (the
+        // origin's per-member send cost, 15 µs each, ends before the acks are back).
+        let five = try Self.p50(Self.galera(nodes: 5, options: "{\(fixed)}"))
+        #expect(abs(five - 0.0048) < 0.0048 * 0.01, "p50 \(five)")
+        // Flip the disk: innodb_flush_log_at_trx_commit=2 takes the fsync off the commit: 4.5 ms.
+        let noFsync = try Self.p50(Self.galera(options: "{\(fixed), innodb_flush_log_at_trx_commit: 2}"))
+        #expect(abs(noFsync - 0.0045) < 0.0045 * 0.01, "p50 \(noFsync)")
+        // Flip one member's distance: db3 at 3 ms each way makes the round trip 6 ms: 8.8 ms.
+        let far = try Self.p50(Self.galera(options: "{\(fixed)}", far: true))
+        #expect(abs(far - 0.0088) < 0.0088 * 0.01, "p50 \(far)")
+    }
+}
