@@ -40,6 +40,12 @@ public enum ScenarioParameters {
             ])),
         ])))
         o.append(("faults", "[" + s.faults.map(fault).joined(separator: ",") + "]"))
+        if !s.faultProcesses.isEmpty {
+            o.append(("fault_processes", "[" + s.faultProcesses.map {
+                obj([("component", str($0.component.rawValue)), ("afr", num($0.afr)), ("shape", num($0.shape)),
+                     ("mttr_ns", "\($0.mttr)"), ("repair_sigma", num($0.repairSigma))])
+            }.joined(separator: ",") + "]"))
+        }
         if let door = s.frontDoor { o.append(("front_door", frontDoor(door))) }
         return obj(o)
     }

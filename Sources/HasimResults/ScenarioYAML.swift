@@ -74,6 +74,13 @@ public enum ScenarioYAML {
             out.append("faults:")
             for f in s.faults { out.append("  - \(fault(f))") }
         }
+        // Only when present, so that scenarios without random faults keep their stored text.
+        if !s.faultProcesses.isEmpty {
+            out.append("fault_processes:")
+            for p in s.faultProcesses {
+                out.append("  \(p.component.rawValue): {afr: \(num(p.afr)), shape: \(num(p.shape)), mttr: \(d(p.mttr)), repair_sigma: \(num(p.repairSigma))}")
+            }
+        }
         return out.joined(separator: "\n") + "\n"
     }
 

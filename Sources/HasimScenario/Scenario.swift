@@ -38,6 +38,9 @@ public struct Scenario: Sendable {
         set { workloads[0] = newValue }
     }
     public var faults: [FaultSpec]
+    /// Random failures per component class (`fault_processes:`), drawn per seed from named
+    /// streams and added to `faults` (see `faults(seed:)`); `hasim fleet` uses them too.
+    public var faultProcesses: [FaultProcessSpec] = []
     /// How the application reaches the primary (VIP, DNS name, proxy); nil: the primary's host address.
     public var frontDoor: FrontDoorSpec? = nil
     public var expectations: [Expectation]

@@ -24,7 +24,8 @@ final class ScenarioBuilder {
     init(reader: YAMLNodeReader) { self.r = reader }
 
     static let rootKeys = ["name", "description", "duration", "quiesce", "seeds", "topology",
-                           "mysql", "architecture", "workload", "faults", "expect", "group"]
+                           "mysql", "architecture", "workload", "faults", "expect", "group",
+                           FaultProcessBuilder.key]
 
     // MARK: - Root
 
@@ -55,17 +56,20 @@ final class ScenarioBuilder {
         if let architecture { validateStrategy(architecture) }
         let workloads = m.value("workload").flatMap { readWorkloads($0) }
         let faults: [FaultSpec]? = m.value("faults").map { readFaults($0) } ?? []
+        let processes: [FaultProcessSpec]? = m.value(FaultProcessBuilder.key).map { FaultProcessBuilder(self).read($0) } ?? []
         let expectations: [Expectation]? = m.value("expect").map { readExpectations($0) } ?? []
         // Read after topology and architecture: it checks hosts, sites and the strategy's options.
         let frontDoor = FrontDoorBuilder(self).read(m.value(FrontDoorBuilder.key), architecture: architecture)
         guard frontDoor.ok else { return nil }
 
         guard let name, let duration, let quiesce, let seeds, let topology, let mysql, let architecture,
-              let workloads, let faults, let expectations else { return nil }
-        return Scenario(name: name, description: description, file: r.file, duration: duration,
+              let workloads, let faults, let processes, let expectations else { return nil }
+        var scenario = Scenario(name: name, description: description, file: r.file, duration: duration,
                         quiesce: quiesce, seeds: seeds, topology: topology, mysql: mysql,
                         architecture: architecture, workloads: workloads, faults: faults, frontDoor: frontDoor.spec,
                         expectations: expectations, group: m.value("group").flatMap { r.string($0, path: "group") })
+        scenario.faultProcesses = processes
+        return FaultProcessBuilder(self).checkTargets(scenario) ? scenario : nil
     }
 
     func readSeeds(_ node: Node) -> [UInt64]? {

@@ -117,7 +117,8 @@ public enum ScenarioRunner {
         }
 
         var applied: [AppliedFault] = []
-        for (i, var f) in scenario.faults.enumerated() {
+        let faults = scenario.faults(seed: seed)
+        for (i, var f) in faults.enumerated() {
             if let latest = f.atLatest, latest > f.at {
                 // One stream per fault: adding a fault does not move the others.
                 var rng = sim.random("fault.\(i)")
@@ -151,7 +152,7 @@ public enum ScenarioRunner {
 
         // Recovery times are only known once the run is over.
         for i in applied.indices {
-            if let r = scenario.faults[i].recoverAfter, applied[i].at + r <= end { applied[i].recoveredAt = applied[i].at + r }
+            if let r = faults[i].recoverAfter, applied[i].at + r <= end { applied[i].recoveredAt = applied[i].at + r }
         }
         let targets = frontDoorTargets(app: app, frontDoor: frontDoor, network: network, nodes: nodes)
         let snapshots = nodes.map { s in
