@@ -35,7 +35,7 @@ public struct Hasim: ParsableCommand {
         """,
         version: HasimVersion.string,
         subcommands: [RunCommand.self, CheckCommand.self, CompareCommand.self, ReportCommand.self, RerunCommand.self,
-                      ValidateCommand.self, ListCommand.self, Bench.self]
+                      ValidateCommand.self, ListCommand.self, Bench.self, FleetCommand.self]
     )
     public init() {}
 }
@@ -184,6 +184,13 @@ struct ListCommand: ParsableCommand {
                 print("      default: \(o.source)")
             }
             print("")
+        }
+        print("fault_processes (random failures per component class; `hasim fleet` and scenario runs)")
+        for p in FaultProcessSpec.defaults {
+            let shape = p.shape == 1 ? "exponential" : "Weibull shape \(p.shape)"
+            print("  \(p.component.rawValue): afr = \(p.afr)/year (\(shape)), mttr = \(Time.format(p.mttr)) (lognormal sigma \(p.repairSigma))")
+            print("      \(FaultProcessSpec.help(p.component))")
+            print("      default: \(FaultProcessSpec.source(p.component))")
         }
     }
 }
