@@ -72,6 +72,9 @@ struct FleetCommand: ParsableCommand {
     @Option(help: "Also write the fleet table as Markdown to this file.")
     var markdown: String?
 
+    @Option(help: "Run only part K of N of the replications (K from 1), e.g. --shard 2/3; `hasim merge` joins the shard databases.")
+    var shard: String?
+
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
@@ -103,7 +106,16 @@ struct FleetCommand: ParsableCommand {
         c.human.dbas = dbas
         c.human.hoursPerDBA = hoursPerDBA
         c.human.pageAfter = try duration(pageAfter, "page-after")
+        if let shard { c.shard = try Self.parseShard(shard) }
         return c
+    }
+
+    static func parseShard(_ text: String) throws -> (index: Int, count: Int) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 1, k <= n else {
+            throw ValidationFailure("--shard \(text): expected K/N with 1 ≤ K ≤ N, e.g. --shard 2/3")
+        }
+        return (k, n)
     }
 
     mutating func run() throws {

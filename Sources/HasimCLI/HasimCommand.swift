@@ -35,7 +35,7 @@ public struct Hasim: ParsableCommand {
         """,
         version: HasimVersion.string,
         subcommands: [RunCommand.self, CheckCommand.self, CompareCommand.self, ReportCommand.self, RerunCommand.self,
-                      ValidateCommand.self, ListCommand.self, Bench.self, FleetCommand.self]
+                      ValidateCommand.self, ListCommand.self, Bench.self, FleetCommand.self, MergeCommand.self]
     )
     public init() {}
 }

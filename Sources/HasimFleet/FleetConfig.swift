@@ -23,7 +23,20 @@ public struct FleetConfig: Sendable, Equatable {
     /// Overrides the scenarios' write rate in incident windows (nil: the scenario's).
     public var writesPerSecond: Double? = nil
     public var human = HumanModel()
+    /// `--shard K/N`: this process runs replications r with r mod N = K − 1 (K from 1). Every
+    /// replication's streams derive from (seed, r) only, so the shards' union is the whole study.
+    public var shard: (index: Int, count: Int)? = nil
     public init() {}
+
+    /// The replications this process runs, by study-wide index.
+    public var replicationIDs: [Int] {
+        guard let shard else { return Array(0..<replications) }
+        return (0..<replications).filter { $0 % shard.count == shard.index - 1 }
+    }
+
+    public static func == (a: FleetConfig, b: FleetConfig) -> Bool {
+        a.json == b.json && a.shard?.index == b.shard?.index && a.shard?.count == b.shard?.count
+    }
 }
 
 /// Human work: when a DBA is paged and how long each runbook step takes. No published

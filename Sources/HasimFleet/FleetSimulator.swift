@@ -12,6 +12,8 @@ public struct ArchitectureFleet: Sendable {
     public var serversPerCluster: Int
     /// Per replication, per metric (in `FleetMetric.all` order).
     public var replications: [[Double]]
+    /// The study-wide index of each replication (all of them unless sharded).
+    public var replicationIDs: [Int]
     public var libraryRuns: Int
     public var compoundIncidents: Int
 
@@ -71,25 +73,26 @@ public enum FleetSimulator {
                                                 seeds: SeedTree(seed: root.childSeed("library")), parallel: parallel)
         // Infrastructure level for every replication first (cheap), then every compound
         // incident at transaction level in parallel, then the composition.
-        let years = (0..<config.replications).map { r in
+        let ids = config.replicationIDs
+        let years = ids.map { r in
             InfrastructureLevel.incidents(targets: targets, processes: procs, clusters: config.clusters,
                                           horizon: config.horizon, window: config.window,
                                           seeds: SeedTree(seed: root.childSeed("replication.\(r)")))
         }
         var compound: [(rep: Int, index: Int)] = []
-        for (r, incidents) in years.enumerated() {
-            for (i, inc) in incidents.enumerated() where inc.isCompound { compound.append((r, i)) }
+        for (k, incidents) in years.enumerated() {
+            for (i, inc) in incidents.enumerated() where inc.isCompound { compound.append((k, i)) }
         }
         let planned = compound
         let compoundResults = try ParallelMap.run(planned.count, parallel: parallel) { j in
-            let (r, i) = planned[j]
-            return try IncidentLevel.simulate(scenario, failures: years[r][i].failures, targets: targets, config: config,
-                                              seed: root.childSeed("replication.\(r).incident.\(i)"))
+            let (k, i) = planned[j]
+            return try IncidentLevel.simulate(scenario, failures: years[k][i].failures, targets: targets, config: config,
+                                              seed: root.childSeed("replication.\(ids[k]).incident.\(i)"))
         }
         var compoundIndex = 0
         var perReplication: [[Double]] = []
         let composer = Composer(config: config, targets: targets, processes: procs)
-        for (r, incidents) in years.enumerated() {
+        for (r, incidents) in zip(ids, years) {
             var totals = Totals()
             var pick = root.stream("replication.\(r).draw")
             for inc in incidents {
@@ -113,6 +116,7 @@ public enum FleetSimulator {
         return ArchitectureFleet(scenarioName: scenario.name, scenarioFile: scenario.file,
                                  strategy: scenario.architecture.strategy, clusters: config.clusters,
                                  serversPerCluster: serversPerCluster(targets), replications: perReplication,
+                                 replicationIDs: ids,
                                  libraryRuns: library.runs, compoundIncidents: compound.count)
     }
 

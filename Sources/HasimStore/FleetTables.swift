@@ -21,10 +21,13 @@ public struct FleetStudyRow: Sendable, Equatable {
     public var metrics: [FleetMetricRow]
     /// Per replication, values in `metrics` order.
     public var values: [[Double]]
+    /// The study-wide index of each row of `values` (a shard holds some of them).
+    public var replicationIDs: [Int]
 
     public init(scenarioName: String, scenarioFile: String, strategy: String, clusters: Int, serversPerCluster: Int,
                 horizon: Int64, replications: Int, seed: UInt64, configJSON: String, libraryRuns: Int,
-                compoundIncidents: Int, hasimVersion: String, metrics: [FleetMetricRow], values: [[Double]]) {
+                compoundIncidents: Int, hasimVersion: String, metrics: [FleetMetricRow], values: [[Double]],
+                replicationIDs: [Int]? = nil) {
         self.scenarioName = scenarioName
         self.scenarioFile = scenarioFile
         self.strategy = strategy
@@ -39,6 +42,7 @@ public struct FleetStudyRow: Sendable, Equatable {
         self.hasimVersion = hasimVersion
         self.metrics = metrics
         self.values = values
+        self.replicationIDs = replicationIDs ?? Array(values.indices)
     }
 
     public func metric(_ name: String) -> FleetMetricRow? { metrics.first { $0.name == name } }
@@ -76,7 +80,7 @@ extension ResultsStore {
                 try db.execute(sql: "INSERT INTO fleet_metrics (study_id, name, unit, mean, ci_low, ci_high) VALUES (?, ?, ?, ?, ?, ?)",
                                arguments: [id, m.name, m.unit, m.mean, m.low, m.high])
             }
-            for (r, row) in s.values.enumerated() {
+            for (r, row) in zip(s.replicationIDs, s.values) {
                 for (m, v) in zip(s.metrics, row) {
                     try db.execute(sql: "INSERT INTO fleet_replications (study_id, replication, name, value) VALUES (?, ?, ?, ?)",
                                    arguments: [id, r, m.name, v])
@@ -98,16 +102,18 @@ extension ResultsStore {
                 let metrics = try Row.fetchAll(db, sql: "SELECT name, unit, mean, ci_low, ci_high FROM fleet_metrics WHERE study_id = ? ORDER BY rowid",
                                                arguments: [id]).map { FleetMetricRow(name: $0[0], unit: $0[1], mean: $0[2], low: $0[3], high: $0[4]) }
                 var values: [[Double]] = []
+                var ids: [Int] = []
                 for v in try Row.fetchAll(db, sql: "SELECT replication, value FROM fleet_replications WHERE study_id = ? ORDER BY rowid",
                                           arguments: [id]) {
                     let rep: Int = v[0]
-                    if rep == values.count { values.append([]) }
-                    values[rep].append(v[1])
+                    if ids.last != rep { ids.append(rep); values.append([]) }
+                    values[values.count - 1].append(v[1])
                 }
                 return FleetStudyRow(scenarioName: r[1], scenarioFile: r[2], strategy: r[3], clusters: r[4],
                                      serversPerCluster: r[5], horizon: r[6], replications: r[7],
                                      seed: UInt64(bitPattern: r[8] as Int64), configJSON: r[9], libraryRuns: r[10],
-                                     compoundIncidents: r[11], hasimVersion: r[12], metrics: metrics, values: values)
+                                     compoundIncidents: r[11], hasimVersion: r[12], metrics: metrics, values: values,
+                                     replicationIDs: ids)
             }
         }
     }
