@@ -75,6 +75,9 @@ struct FleetCommand: ParsableCommand {
     @Option(help: "Run only part K of N of the replications (K from 1), e.g. --shard 2/3; `hasim merge` joins the shard databases.")
     var shard: String?
 
+    @Option(name: .customLong("set"), help: "Sweep a setting: KEY=V1,V2,... (as for hasim run); one study per combination.")
+    var set: [String] = []
+
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
@@ -122,7 +125,7 @@ struct FleetCommand: ParsableCommand {
         let config = try config()
         let scenarios: [Scenario]
         do {
-            scenarios = try Runner.load(try ScenarioFiles.expand(paths))
+            scenarios = try Runner.load(try ScenarioFiles.expand(paths), sweep: set)
         } catch let e as CLIError {
             throw ValidationFailure(e.description)
         }
