@@ -3,8 +3,8 @@ import HasimKernel
 import HasimScenario
 import Testing
 
-/// `fault_processes:` — random failures per component class (issue 15, item 1).
-private let base = """
+/// An MHA pair with its manager host (also the base of SweepTests).
+let mhaPairScenario = """
 name: t
 duration: 10h
 topology:
@@ -20,7 +20,9 @@ workload:
   client: app1
   writes_per_second: 5
 """
+private let base = mhaPairScenario
 
+/// `fault_processes:` — random failures per component class (issue 15, item 1).
 @Suite struct FaultProcessTests {
     @Test func readsProcessesWithDefaultsAndOverrides() throws {
         let s = try ScenarioLoader.load(text: base + """
