@@ -94,7 +94,12 @@ def run(reps):
         db1, db2 = NsServer("db1", "db1").start(), NsServer("db2", "db2").start()
         for s in (db1, db2):
             create_app_schema(s)
-        db2.sql("SET GLOBAL read_only=1")   # the standby: mysql-rw opens it on takeover
+        # Both start read-only: heartbeat's start of the group on db1 opens db1 (a group whose
+        # first resource already reports "running" is taken as held and not started at all),
+        # and db2's takeover opens db2. (The app user has READ_ONLY ADMIN through ALL, so the
+        # flag costs the script's time without refusing writes.)
+        for s in (db1, db2):
+            s.sql("SET GLOBAL read_only=1")
         t0 = now()
         lines = []
         hb = {"db1": heartbeat("db1", t0, lines), "db2": heartbeat("db2", t0, lines)}
