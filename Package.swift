@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, lowest first. A target only depends on targets below it:
-// Kernel < Network < Database < Workload < Strategies < Scenario < Results < Report < CLI < hasim
+// Kernel < Network < Database < Workload < Strategies < Scenario < Results < Report, Fleet < CLI < hasim
 // Store (the SQLite schema and writer) needs only the kernel and GRDB: a report reads a
 // database without the simulated world; Results measures a run and re-exports Store.
 let package = Package(
@@ -38,8 +38,11 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .target(name: "HasimReport", dependencies: ["HasimStore", "HasimScenario"]),
+        // Fleet-years: the fault processes over a year composed with incident windows run by
+        // the scenario runner (docs/fleet.md). Above Results (it measures windows), below the CLI.
+        .target(name: "HasimFleet", dependencies: ["HasimKernel", "HasimScenario", "HasimResults", "HasimStore"]),
         .target(name: "HasimCLI", dependencies: [
-            "HasimKernel", "HasimScenario", "HasimStore", "HasimResults", "HasimReport", "HasimStrategies",
+            "HasimKernel", "HasimScenario", "HasimStore", "HasimResults", "HasimReport", "HasimStrategies", "HasimFleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "hasim", dependencies: ["HasimCLI"]),
@@ -52,6 +55,7 @@ let package = Package(
         .testTarget(name: "HasimScenarioTests", dependencies: ["HasimScenario", "HasimStrategies"], exclude: ["Fixtures"]),
         .testTarget(name: "HasimResultsTests", dependencies: ["HasimResults", "HasimStore", "HasimScenario", "HasimWorkload", "HasimDatabase", "HasimKernel", "HasimCLI", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HasimReportTests", dependencies: ["HasimReport", "HasimStore", "HasimResults", "HasimCLI", "HasimScenario", "HasimKernel", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
+        .testTarget(name: "HasimFleetTests", dependencies: ["HasimFleet", "HasimScenario", "HasimKernel", "HasimCLI", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HasimIntegrationTests", dependencies: [
             "HasimCLI", "HasimScenario", "HasimResults", "HasimStrategies", "HasimWorkload", "HasimDatabase",
             .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),

@@ -32,7 +32,7 @@ struct CompareCommand: ParsableCommand {
     mutating func run() throws {
         let path = common.out ?? Runner.defaultResultsPath(command: "compare")
         do {
-            let scenarios = try Runner.load(try ScenarioFiles.expand(paths))
+            let scenarios = try Runner.load(try ScenarioFiles.expand(paths), sweep: common.set)
             guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(paths.joined(separator: " "))") }
             let jobs = Runner.jobs(scenarios, seeds: common.seed.isEmpty ? nil : common.seed)
             let sink = try ResultsSink(path: path, command: "compare", arguments: CommandLine.arguments.dropFirst().map { $0 },

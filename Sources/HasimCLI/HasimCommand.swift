@@ -35,7 +35,7 @@ public struct Hasim: ParsableCommand {
         """,
         version: HasimVersion.string,
         subcommands: [RunCommand.self, CheckCommand.self, CompareCommand.self, ReportCommand.self, RerunCommand.self,
-                      ValidateCommand.self, ListCommand.self, Bench.self]
+                      ValidateCommand.self, ListCommand.self, Bench.self, FleetCommand.self, MergeCommand.self]
     )
     public init() {}
 }
@@ -53,6 +53,11 @@ struct CommonRunOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Run one simulation at a time instead of one per core.")
     var serial = false
+
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Sweep a setting: KEY=V1,V2,... runs every scenario once per value (repeat --set for a grid).",
+        discussion: "KEY: architecture.options.<option> (hasim list) or \(SweepParameter.scalarKeys.joined(separator: ", ")); e.g. --set architecture.options.ping_interval=1s,3s"))
+    var set: [String] = []
 }
 
 struct RunCommand: ParsableCommand {
@@ -71,7 +76,7 @@ struct RunCommand: ParsableCommand {
 
     mutating func run() throws {
         do {
-            let scenarios = try Runner.load(try ScenarioFiles.expand(files))
+            let scenarios = try Runner.load(try ScenarioFiles.expand(files), sweep: common.set)
             guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(files.joined(separator: " "))") }
             let jobs = Runner.jobs(scenarios, seeds: common.seed.isEmpty ? nil : common.seed)
             let path = common.out ?? Runner.defaultResultsPath(command: "run")
@@ -115,7 +120,7 @@ struct CheckCommand: ParsableCommand {
     mutating func run() throws {
         let result: (reports: [RunReport], misses: [CheckMiss], skipped: [String])
         do {
-            let scenarios = try Runner.load(try ScenarioFiles.expand(paths))
+            let scenarios = try Runner.load(try ScenarioFiles.expand(paths), sweep: common.set)
             guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(paths.joined(separator: " "))") }
             let seeds = common.seed.isEmpty ? nil : common.seed
             let total = ProgressRunner.checkRuns(scenarios, seeds: seeds)
@@ -184,6 +189,13 @@ struct ListCommand: ParsableCommand {
                 print("      default: \(o.source)")
             }
             print("")
+        }
+        print("fault_processes (random failures per component class; `hasim fleet` and scenario runs)")
+        for p in FaultProcessSpec.defaults {
+            let shape = p.shape == 1 ? "exponential" : "Weibull shape \(p.shape)"
+            print("  \(p.component.rawValue): afr = \(p.afr)/year (\(shape)), mttr = \(Time.format(p.mttr)) (lognormal sigma \(p.repairSigma))")
+            print("      \(FaultProcessSpec.help(p.component))")
+            print("      default: \(FaultProcessSpec.source(p.component))")
         }
     }
 }

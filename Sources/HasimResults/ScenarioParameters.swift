@@ -24,7 +24,7 @@ public enum ScenarioParameters {
             ("slave_net_timeout_ns", String(m.slaveNetTimeout)), ("connect_retry_ns", String(m.connectRetry)),
             ("heartbeat_period_ns", String(m.heartbeatPeriod)), ("log_slave_updates", String(m.logSlaveUpdates)),
             ("semi_sync", obj([
-                ("enabled", String(m.semiSync.enabled)), ("wait_point", str(m.semiSync.waitPoint)),
+                ("enabled", String(m.semiSync.sourceEnabled)), ("wait_point", str(m.semiSync.waitPoint.rawValue)),
                 ("timeout_ns", String(m.semiSync.timeout)), ("wait_for_slave_count", String(m.semiSync.waitForReplicaCount)),
                 ("wait_no_slave", String(m.semiSync.waitNoReplica)),
             ])),
@@ -40,6 +40,12 @@ public enum ScenarioParameters {
             ])),
         ])))
         o.append(("faults", "[" + s.faults.map(fault).joined(separator: ",") + "]"))
+        if !s.faultProcesses.isEmpty {
+            o.append(("fault_processes", "[" + s.faultProcesses.map {
+                obj([("component", str($0.component.rawValue)), ("afr", num($0.afr)), ("shape", num($0.shape)),
+                     ("mttr_ns", "\($0.mttr)"), ("repair_sigma", num($0.repairSigma))])
+            }.joined(separator: ",") + "]"))
+        }
         if let door = s.frontDoor { o.append(("front_door", frontDoor(door))) }
         return obj(o)
     }

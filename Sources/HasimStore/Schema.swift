@@ -14,7 +14,7 @@ import GRDB
 /// insertion order because a run's children are inserted in one transaction.
 enum Schema {
     /// Bump together with a new migration that updates `schema_info`.
-    static let version = 2
+    static let version = 3
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -27,8 +27,54 @@ enum Schema {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: v2)
         }
+        // v3 adds the fleet tables (hasim fleet, docs/fleet.md); a v2 database keeps its runs.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: v3)
+        }
         return migrator
     }
+
+    static let v3 = """
+        UPDATE schema_info SET version = 3;
+
+        -- One architecture's fleet study: N clusters over a horizon, R replications.
+        CREATE TABLE fleet_studies (
+            id INTEGER PRIMARY KEY,
+            invocation_id INTEGER NOT NULL REFERENCES invocations(id) ON DELETE CASCADE,
+            scenario_name TEXT NOT NULL,
+            scenario_file TEXT NOT NULL,
+            strategy TEXT NOT NULL,
+            clusters INTEGER NOT NULL,
+            servers_per_cluster INTEGER NOT NULL,
+            horizon_ns INTEGER NOT NULL,
+            replications INTEGER NOT NULL,
+            seed INTEGER NOT NULL,
+            config_json TEXT NOT NULL,
+            library_runs INTEGER NOT NULL,
+            compound_incidents INTEGER NOT NULL,
+            hasim_version TEXT NOT NULL
+        );
+
+        -- Per study and metric: the mean over replications and its 95 % confidence interval.
+        CREATE TABLE fleet_metrics (
+            study_id INTEGER NOT NULL REFERENCES fleet_studies(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            mean REAL NOT NULL,
+            ci_low REAL NOT NULL,
+            ci_high REAL NOT NULL,
+            UNIQUE (study_id, name)
+        );
+
+        -- Every replication's value, so intervals can be recomputed and shards merged.
+        CREATE TABLE fleet_replications (
+            study_id INTEGER NOT NULL REFERENCES fleet_studies(id) ON DELETE CASCADE,
+            replication INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            value REAL NOT NULL,
+            UNIQUE (study_id, replication, name)
+        );
+        """
 
     static let v2 = """
         UPDATE schema_info SET version = 2;

@@ -250,22 +250,22 @@ private func dumpAll(_ path: String) throws -> [String: [[DatabaseValue]]] {
     @Test func refusesNewerSchemaVersion() throws {
         let tmp = TempDB(); defer { tmp.cleanup() }
         try ResultsStore(path: tmp.path).close()
-        try tmp.raw().write { db in try db.execute(sql: "UPDATE schema_info SET version = 3") }
+        try tmp.raw().write { db in try db.execute(sql: "UPDATE schema_info SET version = 4") }
 
-        #expect(throws: ResultsStoreError.newerSchema(path: tmp.path, found: 3, supported: 2)) {
+        #expect(throws: ResultsStoreError.newerSchema(path: tmp.path, found: 4, supported: 3)) {
             _ = try ResultsStore(path: tmp.path)
         }
         let error = #expect(throws: ResultsStoreError.self) { _ = try ResultsStore(path: tmp.path) }
         #expect(error?.description.contains("newer") == true)
         // Refusing does not touch the database.
         let version = try tmp.raw().read { db in try Int.fetchOne(db, sql: "SELECT version FROM schema_info") }
-        #expect(version == 3)
+        #expect(version == 4)
     }
 
     @Test func refusesUnknownMigrations() throws {
         let tmp = TempDB(); defer { tmp.cleanup() }
         try ResultsStore(path: tmp.path).close()
-        try tmp.raw().write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v3')") }
+        try tmp.raw().write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v4')") }
         #expect(throws: ResultsStoreError.self) { _ = try ResultsStore(path: tmp.path) }
     }
 
@@ -280,9 +280,9 @@ private func dumpAll(_ path: String) throws -> [String: [[DatabaseValue]]] {
         }
         let store = try ResultsStore(path: tmp.path)
         #expect(try store.report(run: id) == sampleReport())
-        #expect(ResultsStore.schemaVersion == 2)
+        #expect(ResultsStore.schemaVersion == 3)
         let versions = try tmp.raw().read { db in try Int.fetchAll(db, sql: "SELECT version FROM schema_info") }
-        #expect(versions == [2])
+        #expect(versions == [3])
     }
 
     /// A database written by a v1 hasim is migrated in place: its runs read back, the v2
@@ -312,7 +312,7 @@ private func dumpAll(_ path: String) throws -> [String: [[DatabaseValue]]] {
         #expect(old.scenarioYAML.isEmpty, "a v1 run has no stored scenario")
         #expect(try store.scenarioYAML(run: 1) == nil)
         let versions = try tmp.raw().read { db in try Int.fetchAll(db, sql: "SELECT version FROM schema_info") }
-        #expect(versions == [2])
+        #expect(versions == [3])
         var fresh = sampleReport()
         fresh.scenarioYAML = "name: x\n"
         let id = try store.write(fresh, invocation: try store.beginInvocation(command: "run", arguments: [], hasimVersion: "t"))

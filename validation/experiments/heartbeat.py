@@ -42,8 +42,21 @@ def heartbeat(h, t0, lines):
         f.write(f"logfile {d}/ha.log\nuse_logd no\nkeepalive {KEEPALIVE}\ndeadtime {DEADTIME}\n"
                 f"warntime {WARNTIME}\ninitdead {INITDEAD}\nudpport 694\n"
                 f"ucast eth0 {NET}.{HOSTS[peer]}\nauto_failback off\nnode db1\nnode db2\ncrm no\n")
+    # The group as hasim's HeartBeat + Mon models it: first the mysqld resource (a heartbeat
+    # resource script that opens the local server for writes, read_only=0, and reports
+    # "running" when it is writable), then the VIP.
+    with open(f"{d}/etc/resource.d/mysql-rw", "w") as f:
+        f.write("#!/bin/sh\n"
+                f"q() {{ mysql -uroot --connect-timeout=5 -S {ROOT}/{h}/mysqld.sock -N -e \"$1\"; }}\n"
+                "case \"$1\" in\n"
+                "  start) q 'SET GLOBAL read_only=0' ;;\n"
+                "  stop) q 'SET GLOBAL read_only=1' ;;\n"
+                "  status) if [ \"$(q 'SELECT @@read_only' 2>/dev/null)\" = 0 ]; then echo running; else echo stopped; fi ;;\n"
+                "esac\n"
+                "exit 0\n")
+    os.chmod(f"{d}/etc/resource.d/mysql-rw", 0o755)
     with open(f"{d}/etc/haresources", "w") as f:
-        f.write(f"db1 IPaddr2::{VIP}/24/eth0\n")
+        f.write(f"db1 mysql-rw IPaddr2::{VIP}/24/eth0\n")
     with open(f"{d}/etc/authkeys", "w") as f:
         f.write("auth 1\n1 crc\n")
     os.chmod(f"{d}/etc/authkeys", 0o600)
@@ -81,6 +94,12 @@ def run(reps):
         db1, db2 = NsServer("db1", "db1").start(), NsServer("db2", "db2").start()
         for s in (db1, db2):
             create_app_schema(s)
+        # Both start read-only: heartbeat's start of the group on db1 opens db1 (a group whose
+        # first resource already reports "running" is taken as held and not started at all),
+        # and db2's takeover opens db2. (The app user has READ_ONLY ADMIN through ALL, so the
+        # flag costs the script's time without refusing writes.)
+        for s in (db1, db2):
+            s.sql("SET GLOBAL read_only=1")
         t0 = now()
         lines = []
         hb = {"db1": heartbeat("db1", t0, lines), "db2": heartbeat("db2", t0, lines)}
@@ -140,7 +159,8 @@ def run(reps):
     write_result("heartbeat-failover",
                  f"Heartbeat 3.0.6 (haresources mode: keepalive {KEEPALIVE} s, deadtime {DEADTIME} s, "
                  f"warntime {WARNTIME} s, auto_failback off, unicast UDP heartbeats) on db1 and db2 with the "
-                 f"resource group 'db1 IPaddr2::VIP/24/eth0'; at 10 s db1's host dies (link down; mysqld "
+                 f"resource group 'db1 mysql-rw IPaddr2::VIP/24/eth0' (mysql-rw: a resource script setting read_only=0 on "
+                 f"the local mariadbd); at 10 s db1's host dies (link down; mysqld "
                  f"and heartbeat stopped). The client on app1 writes 100/s to the VIP through 8 connections "
                  f"with 100 ms probes.",
                  "network namespaces hsv-app1/db1/db2 on a bridge (10.213.0.0/24, nothing routed out); each "

@@ -1,0 +1,125 @@
+import Foundation
+import HasimKernel
+import HasimScenario
+
+/// One architecture's fleet over the replications: per-replication totals and their
+/// estimates. Yearly figures are scaled from the horizon (a 1-year horizon: as counted).
+public struct ArchitectureFleet: Sendable {
+    public var scenarioName: String
+    public var scenarioFile: String
+    public var strategy: String
+    public var clusters: Int
+    public var serversPerCluster: Int
+    /// Per replication, per metric (in `FleetMetric.all` order).
+    public var replications: [[Double]]
+    /// The study-wide index of each replication (all of them unless sharded).
+    public var replicationIDs: [Int]
+    public var libraryRuns: Int
+    public var compoundIncidents: Int
+
+    public func estimate(_ m: FleetMetric) -> Estimate {
+        let i = FleetMetric.all.firstIndex(of: m)!
+        return Estimate(replications.map { $0[i] })
+    }
+}
+
+/// The figures a fleet study reports, per architecture, each with its 95 % CI.
+public enum FleetMetric: String, CaseIterable, Sendable {
+    case incidents = "incidents_per_year"
+    case fleetDowntime = "fleet_write_downtime_hours_per_year"
+    case databaseDowntime = "write_downtime_minutes_per_database_year"
+    case availability = "availability_percent"
+    case nines = "availability_nines"
+    case lostTransactions = "lost_transactions_per_year"
+    case replicationCrashes = "replication_crashes_per_year"
+    case splitBrains = "split_brains_per_year"
+    case divergentIncidents = "divergent_incidents_per_year"
+    case pages = "pages_per_year"
+    case nightPages = "night_pages_per_year"
+    case dbaHours = "dba_hours_per_year"
+    case dbaCapacity = "dba_capacity_percent"
+    case servers = "servers"
+
+    public static let all = allCases
+
+    public var unit: String {
+        switch self {
+        case .fleetDowntime, .dbaHours: return "h"
+        case .databaseDowntime: return "min"
+        case .availability, .dbaCapacity: return "%"
+        case .nines: return "nines"
+        case .servers: return "servers"
+        default: return "per year"
+        }
+    }
+}
+
+public enum FleetSimulator {
+    /// The fault processes a fleet of this scenario faces: the scenario's own when it has
+    /// `fault_processes:`, else every published default whose component exists in it.
+    public static func processes(for scenario: Scenario, targets: FaultTargets) -> [FaultProcessSpec] {
+        let chosen = scenario.faultProcesses.isEmpty ? FaultProcessSpec.defaults : scenario.faultProcesses
+        return chosen.filter { targets.count($0.component) > 0 }
+    }
+
+    public static func run(_ scenario: Scenario, config: FleetConfig, parallel: Bool = true) throws -> ArchitectureFleet {
+        let targets = FaultTargets(scenario)
+        let procs = processes(for: scenario, targets: targets)
+        guard !procs.isEmpty else {
+            throw FleetError.noProcesses("\(scenario.file): no fault process has a component in this topology")
+        }
+        let root = SeedTree(seed: config.seed)
+        let library = try IncidentLibrary.build(scenario, processes: procs, targets: targets, config: config,
+                                                seeds: SeedTree(seed: root.childSeed("library")), parallel: parallel)
+        // Infrastructure level for every replication first (cheap), then every compound
+        // incident at transaction level in parallel, then the composition.
+        let ids = config.replicationIDs
+        let years = ids.map { r in
+            InfrastructureLevel.incidents(targets: targets, processes: procs, clusters: config.clusters,
+                                          horizon: config.horizon, window: config.window,
+                                          seeds: SeedTree(seed: root.childSeed("replication.\(r)")))
+        }
+        var compound: [(rep: Int, index: Int)] = []
+        for (k, incidents) in years.enumerated() {
+            for (i, inc) in incidents.enumerated() where inc.isCompound { compound.append((k, i)) }
+        }
+        let planned = compound
+        let compoundResults = try ParallelMap.run(planned.count, parallel: parallel) { j in
+            let (k, i) = planned[j]
+            return try IncidentLevel.simulate(scenario, failures: years[k][i].failures, targets: targets, config: config,
+                                              seed: root.childSeed("replication.\(ids[k]).incident.\(i)"))
+        }
+        var compoundIndex = 0
+        var perReplication: [[Double]] = []
+        let composer = Composer(config: config, targets: targets, processes: procs)
+        for (r, incidents) in zip(ids, years) {
+            var totals = Totals()
+            var pick = root.stream("replication.\(r).draw")
+            for inc in incidents {
+                let result: IncidentResult
+                var failures = inc.failures
+                if inc.isCompound {
+                    result = compoundResults[compoundIndex]
+                    compoundIndex += 1
+                } else {
+                    let key = IncidentLibrary.Key(component: inc.failures[0].component, target: inc.failures[0].target)
+                    let entries = library.entries(key)
+                    let e = entries[pick.below(entries.count)]
+                    result = e.result
+                    failures = [e.failure]
+                }
+                composer.add(inc, failures: failures, result: result, to: &totals)
+            }
+            perReplication.append(composer.metrics(totals, clusters: config.clusters,
+                                                   serversPerCluster: serversPerCluster(targets)))
+        }
+        return ArchitectureFleet(scenarioName: scenario.name, scenarioFile: scenario.file,
+                                 strategy: scenario.architecture.strategy, clusters: config.clusters,
+                                 serversPerCluster: serversPerCluster(targets), replications: perReplication,
+                                 replicationIDs: ids,
+                                 libraryRuns: library.runs, compoundIncidents: compound.count)
+    }
+
+    /// Database hosts plus the hosts that run managers, monitors or proxies.
+    static func serversPerCluster(_ t: FaultTargets) -> Int { t.databases.count + t.managers.count }
+}

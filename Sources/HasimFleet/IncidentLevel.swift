@@ -1,0 +1,51 @@
+import HasimKernel
+import HasimScenario
+import HasimResults
+
+/// What one incident window measured at transaction level, from the run's own ledger,
+/// probes and final state (MetricsCalculator), never from the strategy's word.
+public struct IncidentResult: Sendable, Equatable {
+    public var downtime: Double
+    public var lostTransactions: Double
+    public var replicationCrashes: Double
+    public var splitBrainTime: Double
+    public var divergentRows: Double
+    public var failovers: Double
+    /// The last probe write of the window failed: writes were still down when it ended.
+    public var downAtEnd: Bool
+    /// mysqld start-up of the scenario, the least a repaired server needs before writes.
+    public var startupTime: SimTime
+}
+
+/// The transaction level: an incident window simulated with the architecture's own
+/// scenario (topology, strategy, workload), its faults replaced by the incident's.
+public enum IncidentLevel {
+    public static func windowScenario(_ base: Scenario, failures: [SampledFailure], targets: FaultTargets,
+                                      config: FleetConfig) -> Scenario {
+        var s = base
+        s.faults = failures.flatMap { targets.faults($0, at: config.warmup + $0.at) }
+        s.faultProcesses = []
+        s.expectations = []
+        s.duration = config.warmup + (failures.last?.at ?? 0) + config.window
+        if let w = config.writesPerSecond {
+            for i in s.workloads.indices where s.workloads[i].writesPerSecond > 0 { s.workloads[i].writesPerSecond = w }
+        }
+        for i in s.workloads.indices where s.workloads[i].start >= s.duration { s.workloads[i].start = 0 }
+        return s
+    }
+
+    public static func simulate(_ base: Scenario, failures: [SampledFailure], targets: FaultTargets,
+                                config: FleetConfig, seed: UInt64) throws -> IncidentResult {
+        let s = windowScenario(base, failures: failures, targets: targets, config: config)
+        let outcome = try ScenarioRunner.run(s, seed: seed)
+        let report = MetricsCalculator.report(outcome)
+        func metric(_ name: String) -> Double { report.metrics.first { $0.name == name }?.value ?? 0 }
+        return IncidentResult(downtime: metric("write_downtime"), lostTransactions: metric("lost_transactions"),
+                              replicationCrashes: metric("replication_crashes"),
+                              splitBrainTime: metric("split_brain_time"),
+                              divergentRows: metric("divergence") + metric("split_brain_divergence"),
+                              failovers: metric("failovers"),
+                              downAtEnd: outcome.probes.last.map { !$0.ok } ?? false,
+                              startupTime: base.mysql.startupTime)
+    }
+}
