@@ -54,5 +54,5 @@ public struct ServerConfig: Sendable, Equatable {
     public var heartbeatPeriod: SimTime = Time.s(30)
     public var semiSync = SemiSyncConfig()
 
-    public init(serverID: UInt32) { self.serverID = serverID }
+    public init(serverID: UInt32 = 0) { self.serverID = serverID }
 }

@@ -24,7 +24,7 @@ public enum ScenarioParameters {
             ("slave_net_timeout_ns", String(m.slaveNetTimeout)), ("connect_retry_ns", String(m.connectRetry)),
             ("heartbeat_period_ns", String(m.heartbeatPeriod)), ("log_slave_updates", String(m.logSlaveUpdates)),
             ("semi_sync", obj([
-                ("enabled", String(m.semiSync.enabled)), ("wait_point", str(m.semiSync.waitPoint)),
+                ("enabled", String(m.semiSync.sourceEnabled)), ("wait_point", str(m.semiSync.waitPoint.rawValue)),
                 ("timeout_ns", String(m.semiSync.timeout)), ("wait_for_slave_count", String(m.semiSync.waitForReplicaCount)),
                 ("wait_no_slave", String(m.semiSync.waitNoReplica)),
             ])),

@@ -52,7 +52,7 @@ public enum ScenarioYAML {
         out.append("  heartbeat_period: \(d(m.heartbeatPeriod))")
         out.append("  log_slave_updates: \(m.logSlaveUpdates)")
         let ss = m.semiSync
-        out.append("  semi_sync: {enabled: \(ss.enabled), wait_point: \(q(ss.waitPoint)), timeout: \(d(ss.timeout)), "
+        out.append("  semi_sync: {enabled: \(ss.sourceEnabled), wait_point: \(q(ss.waitPoint.rawValue)), timeout: \(d(ss.timeout)), "
                    + "wait_for_slave_count: \(ss.waitForReplicaCount), wait_no_slave: \(ss.waitNoReplica)}")
         out.append("architecture:")
         out.append("  strategy: \(q(s.architecture.strategy))")

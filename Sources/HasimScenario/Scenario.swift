@@ -1,6 +1,8 @@
 import HasimKernel
 import HasimNetwork
 import HasimStrategies
+import HasimDatabase
+import HasimWorkload
 
 /// A position in a scenario file, for error messages.
 public struct SourceMark: Sendable, Equatable, CustomStringConvertible {
@@ -28,7 +30,10 @@ public struct Scenario: Sendable {
     public var quiesce: SimTime
     public var seeds: [UInt64]
     public var topology: Topology
-    public var mysql: MySQLSettings
+    /// The `mysql:` section: settings every database node shares. The runner gives each
+    /// server its own copy with server_id, auto-increment, read_only and semi-sync
+    /// participation from its `topology.databases` entry.
+    public var mysql: ServerConfig
     public var architecture: Architecture
     /// The application groups, in file order (`workload:` as one mapping or a list).
     public var workloads: [WorkloadSpec]
@@ -82,17 +87,6 @@ public struct DatabaseSpec: Sendable, Equatable {
     }
 }
 
-/// mysql.semi_sync in a scenario file.
-public struct SemiSyncSettings: Sendable, Equatable {
-    public var enabled = false
-    /// "after_sync" (5.7.2+ default) or "after_commit" (5.5/5.6, MariaDB default).
-    public var waitPoint = "after_sync"
-    public var timeout: SimTime = Time.s(10)
-    public var waitForReplicaCount = 1
-    public var waitNoReplica = true
-    public init() {}
-}
-
 public struct Topology: Sendable {
     public var sites: [Site]
     /// Latency inside every site unless overridden.
@@ -109,34 +103,12 @@ public struct Topology: Sendable {
     public var allHosts: [String] { sites.flatMap(\.hosts) }
 }
 
-/// Server-wide MySQL settings shared by every database node of the scenario.
-public struct MySQLSettings: Sendable, Equatable {
-    /// Events per second one replica SQL thread can apply (single-threaded apply).
-    public var sqlThreadRate: Double = 2_000
-    /// Time the primary spends on one write transaction (execution + group commit fsync).
-    public var commitLatency: SimTime = Time.us(800)
-    /// mysqld start-up before crash recovery begins.
-    public var startupTime: SimTime = Time.s(3)
-    /// Redo replay cost per transaction written since the last checkpoint.
-    public var redoApplyPerTransaction: SimTime = Time.us(200)
-    /// How often InnoDB's checkpoint catches up (bounds the redo to replay).
-    public var checkpointInterval: SimTime = Time.s(60)
-    /// Start mysqld when its host boots (systemd unit enabled).
-    public var autostart: Bool = true
-    public var slaveNetTimeout: SimTime = Time.s(60)
-    public var connectRetry: SimTime = Time.s(60)
-    public var heartbeatPeriod: SimTime = Time.s(30)
-    /// MySQL 8.0 default ON (5.7: OFF).
-    public var logSlaveUpdates: Bool = true
-    public var semiSync = SemiSyncSettings()
-    public init() {}
-}
-
 public struct Architecture: Sendable {
     public var strategy: String
     public var options: OptionValues
 }
 
+@dynamicMemberLookup
 public struct WorkloadSpec: Sendable, Equatable {
     /// Host the application runs on.
     public var client: String
@@ -149,20 +121,17 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// Fraction of writes that update a hot row; the rest insert new rows.
     public var updateFraction: Double = 0.2
     public var hotRows: Int = 100
-    public var poolSize: Int = 20
-    /// Requests the application works on at once (Tomcat's maxThreads default, 200);
-    /// a write arriving when all are busy is rejected, so backlogs stay bounded.
-    public var appThreads: Int = 200
-    public var connectTimeout: SimTime = Time.s(5)
-    public var queryTimeout: SimTime = Time.s(10)
-    /// Attempts after the first failure of one write before the application gives up.
-    public var retries: Int = 2
-    public var retryBackoff: SimTime = Time.ms(200)
+    /// The application's driver and pool settings (pool_size, timeouts, retries, probe_timeout),
+    /// held as the client's own config; `spec.poolSize` reads through to it.
+    public var clientConfig = ClientConfig()
     /// Interval of probe writes that measure write downtime.
     public var probeInterval: SimTime = Time.ms(100)
-    /// A probe not acknowledged within this time counts as a failed write.
-    public var probeTimeout: SimTime = Time.s(1)
     public var start: SimTime = 0
+
+    public subscript<T>(dynamicMember key: WritableKeyPath<ClientConfig, T>) -> T {
+        get { clientConfig[keyPath: key] }
+        set { clientConfig[keyPath: key] = newValue }
+    }
 }
 
 public enum FaultKind: Sendable, Equatable {

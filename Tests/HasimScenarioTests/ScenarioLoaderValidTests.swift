@@ -1,6 +1,7 @@
 import HasimKernel
 import HasimNetwork
 import HasimStrategies
+import HasimDatabase
 import Testing
 @testable import HasimScenario
 
@@ -95,7 +96,7 @@ expect:
         #expect(s.topology.databases.map(\.source) == ["db1", nil, "db1"])
         #expect(s.topology.site(of: "db3") == "idc2")
 
-        var mysql = MySQLSettings()
+        var mysql = ServerConfig()
         mysql.sqlThreadRate = 1500
         mysql.commitLatency = 1_000_000
         mysql.startupTime = 4_000_000_000
@@ -165,7 +166,7 @@ expect:
         #expect(s.topology.sameSite == LinkSpec.sameSite)
         #expect(s.topology.crossSite == LinkSpec.crossSite)
         #expect(s.topology.links.isEmpty)
-        #expect(s.mysql == MySQLSettings())
+        #expect(s.mysql == ServerConfig())
         #expect(s.workload == WorkloadSpec(client: "app"))
         #expect(s.architecture.options == OptionValues(defaultsOf: SingleServer.descriptor.options))
         #expect(s.faults.isEmpty)

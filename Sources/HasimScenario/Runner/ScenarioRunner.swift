@@ -42,30 +42,14 @@ public enum ScenarioRunner {
                                                  network: network, hotRows: scenario.workload.hotRows)
         var servers: [MySQLServer] = []
         for (i, spec) in scenario.topology.databases.enumerated() where ownNodes == nil {
-            var cfg = ServerConfig(serverID: UInt32(i + 1))
-            let m = scenario.mysql
-            cfg.sqlThreadRate = m.sqlThreadRate
-            cfg.commitLatency = m.commitLatency
-            cfg.startupTime = m.startupTime
-            cfg.redoApplyPerTransaction = m.redoApplyPerTransaction
-            cfg.checkpointInterval = m.checkpointInterval
-            cfg.autostart = m.autostart
-            cfg.slaveNetTimeout = m.slaveNetTimeout
-            cfg.connectRetry = m.connectRetry
-            cfg.heartbeatPeriod = m.heartbeatPeriod
-            cfg.logSlaveUpdates = m.logSlaveUpdates
+            var cfg = scenario.mysql
+            cfg.serverID = UInt32(i + 1)
             cfg.autoIncrementIncrement = Int64(spec.autoIncrementIncrement)
             cfg.autoIncrementOffset = Int64(spec.autoIncrementOffset)
             // Replicas run with read_only=ON in my.cnf, as every HA guide sets them up.
             cfg.readOnlyAtStartup = spec.readOnly ?? (spec.role == .replica)
-            var ss = SemiSyncConfig()
-            ss.sourceEnabled = m.semiSync.enabled && spec.semiSync
-            ss.replicaEnabled = m.semiSync.enabled && spec.semiSync
-            ss.waitPoint = SemiSyncWaitPoint(rawValue: m.semiSync.waitPoint) ?? .afterSync
-            ss.timeout = m.semiSync.timeout
-            ss.waitForReplicaCount = m.semiSync.waitForReplicaCount
-            ss.waitNoReplica = m.semiSync.waitNoReplica
-            cfg.semiSync = ss
+            cfg.semiSync.sourceEnabled = cfg.semiSync.sourceEnabled && spec.semiSync
+            cfg.semiSync.replicaEnabled = cfg.semiSync.replicaEnabled && spec.semiSync
             let server = MySQLServer(name: spec.host, host: network.host(named: spec.host)!, network: network, config: cfg)
             server.seed(hotRows: scenario.workload.hotRows)
             servers.append(server)
@@ -91,14 +75,7 @@ public enum ScenarioRunner {
         let frontDoor = scenario.frontDoor.map { FrontDoorRuntime($0, network: network) }
         var apps: [ApplicationClient] = []
         for (i, w) in scenario.workloads.enumerated() {
-            var cc = ClientConfig()
-            cc.poolSize = w.poolSize
-            cc.appThreads = w.appThreads
-            cc.connectTimeout = w.connectTimeout
-            cc.queryTimeout = w.queryTimeout
-            cc.retries = w.retries
-            cc.retryBackoff = w.retryBackoff
-            cc.probeTimeout = w.probeTimeout
+            var cc = w.clientConfig
             if let port = frontDoor?.port { cc.port = port }
             let address = w.address.map { IPAddress($0) } ?? frontDoor?.applicationAddress ?? strategy.applicationAddress
             let app = ApplicationClient(name: i == 0 ? "app" : "app\(i + 1)", host: network.host(named: w.client)!,

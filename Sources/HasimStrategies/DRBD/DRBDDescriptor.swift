@@ -53,6 +53,18 @@ public enum DRBD {
             OptionSpec("token", .duration, default: .duration(Time.s(3)),
                        help: "Corosync token timeout: silence after which a node is declared lost.",
                        source: "corosync exec/totemconfig.c: 3000 ms since 3.1.0 (1000 ms before)"),
+            OptionSpec("consensus", .duration, default: .duration(0),
+                       help: "Corosync: how long a node that lost the token waits for consensus before forming the new membership (0: 1.2 x token, as corosync computes it).",
+                       source: "corosync.conf(5): consensus default 1.2 * token; measured: 3.6 s after 'token timed out' (validation/results/pacemaker-failover.json)"),
+            OptionSpec("dc_election_time", .duration, default: .duration(Time.ms(950)),
+                       help: "Pacemaker: when the lost node was the DC, the survivors' election and join round before the scheduler runs.",
+                       source: "measured: Pacemaker 2.1.5, validation/results/pacemaker-failover.json (membership to the first start: 1.0-1.1 s when the DC died, 0.13 s when the survivor was DC)"),
+            OptionSpec("transition_time", .duration, default: .duration(Time.ms(130)),
+                       help: "Pacemaker: from the new membership (with a DC) to the first resource action (scheduler + transition).",
+                       source: "measured: validation/results/pacemaker-failover.json (0.13 s when the survivor was DC)"),
+            OptionSpec("ipaddr_time", .duration, default: .duration(Time.ms(500)),
+                       help: "The IPaddr2 resource agent's start (a shell script: checks, ip addr add, send_arp).",
+                       source: "measured: validation/results/pacemaker-failover.json ('Initiating start' to the VIP up: 0.47-0.55 s)"),
         ] + pacemakerOptions,
         validate: { t in
             var problems: [String] = []

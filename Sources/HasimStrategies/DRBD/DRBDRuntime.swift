@@ -32,7 +32,11 @@ final class DRBDRuntime: StrategyRuntime {
         config = c
         mountTime = options.duration("mount_time")
         cluster = PacemakerCluster(deployment: deployment, settings: .init(
-            token: options.duration("token"), stonith: options.bool("stonith"),
+            token: options.duration("token"),
+            consensus: options.duration("consensus") > 0 ? options.duration("consensus") : nil,
+            dcElection: options.duration("dc_election_time"), transition: options.duration("transition_time"),
+            ipaddrStart: options.duration("ipaddr_time"),
+            stonith: options.bool("stonith"),
             fenceTime: options.duration("fence_time"), stonithTimeout: options.duration("stonith_timeout"),
             priorityFencingDelay: options.duration("priority_fencing_delay"),
             monitorInterval: options.duration("monitor_interval"), monitorTimeout: options.duration("monitor_timeout")),
@@ -69,9 +73,11 @@ final class DRBDRuntime: StrategyRuntime {
             guard let self else { return }
             self.resource.mount(dn)
             self.d.sim.record(n.server.name, .failoverStep, "Filesystem: /dev/drbd0 mounted on /var/lib/mysql")
-            self.cluster.addVIP(on: n)
-            self.cluster.becameActive(n)
-            self.cluster.startMySQL(on: n)
+            self.cluster.addVIP(on: n) { [weak self] in
+                guard let self else { return }
+                self.cluster.becameActive(n)
+                self.cluster.startMySQL(on: n)
+            }
         }
     }
 }

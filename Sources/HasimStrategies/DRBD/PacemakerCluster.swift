@@ -6,13 +6,23 @@ import HasimWorkload
 /// A two-node Corosync/Pacemaker (or cman/rgmanager) cluster running one resource group
 /// (storage, VIP, mysqld). Corosync's token circulates between the nodes (modelled as an
 /// exchange every token/4 over the simulated network); a node that has not heard its
-/// peer for `token` forms a new membership ("about 50 ms" later) without it. The survivor
-/// fences the lost node if STONITH is enabled, then runs `recover`. Pacemaker's recurring
-/// monitor restarts a failed mysqld in place (on-fail=restart).
+/// peer for `token` waits `consensus` for the others' join messages and then forms a new
+/// membership without it (real corosync 3.1: "token timed out (3000ms), waiting 3600ms for
+/// consensus"). Pacemaker's DC then runs the scheduler — after an election first when the
+/// lost node was the DC — and the survivor fences the lost node if STONITH is enabled, then
+/// runs `recover`. Pacemaker's recurring monitor restarts a failed mysqld in place
+/// (on-fail=restart).
 final class PacemakerCluster {
     struct Settings {
         var token: SimTime
-        var reform: SimTime = Time.ms(50)
+        /// corosync's consensus timeout; nil: 1.2 x token, as corosync computes it.
+        var consensus: SimTime? = nil
+        /// Pacemaker's DC election and join round when the DC was the lost node.
+        var dcElection: SimTime = 0
+        /// From the new membership (with a DC) to the first action: scheduler and transition.
+        var transition: SimTime = 0
+        /// The IPaddr2 agent's start (a shell script: checks, ip addr add, send_arp).
+        var ipaddrStart: SimTime = 0
         var stonith: Bool
         var fenceTime: SimTime
         var stonithTimeout: SimTime
@@ -54,6 +64,9 @@ final class PacemakerCluster {
     /// The resource group's recovery on a survivor, after fencing (or without it).
     var recover: ((Node, Node) -> Void)?
     private var monitorGeneration: Int64 = 0
+    /// The Designated Controller: elected when the cluster forms; which node wins varies
+    /// (a seeded draw), and losing it costs the survivors an election before they act.
+    private(set) var dc: Node
 
     init(deployment: Deployment, settings: Settings, active primary: MySQLServer, standby: MySQLServer) {
         d = deployment
@@ -61,8 +74,12 @@ final class PacemakerCluster {
         for srv in [primary, standby] { nodes.append(Node(server: srv, network: d.network)) }
         active = [nodes[0]]
         nodes[0].runsResources = true
+        var draw = deployment.sim.random("pacemaker.dc")
+        dc = nodes[draw.below(nodes.count)]
         for n in nodes { n.cluster = self }
     }
+
+    private var consensus: SimTime { s.consensus ?? s.token * 6 / 5 }
 
     func peer(of n: Node) -> Node { n === nodes[0] ? nodes[1] : nodes[0] }
     func isActive(_ n: Node) -> Bool { active.contains { $0 === n } }
@@ -102,8 +119,8 @@ final class PacemakerCluster {
                 }
             } else if !n.peerLost, self.d.sim.now - n.lastHeard >= self.s.token {
                 n.peerLost = true
-                self.record(n.server.name, .alert, "corosync: A processor failed, forming new configuration (token \(Time.format(self.s.token)))")
-                n.after(self.s.reform) { [weak self] in self?.membershipLost(p, seenBy: n) }
+                self.record(n.server.name, .alert, "corosync: A processor failed, forming new configuration: token timed out (\(Time.format(self.s.token))), waiting \(Time.format(self.consensus)) for consensus")
+                n.after(self.consensus) { [weak self] in self?.membershipLost(p, seenBy: n) }
             }
         })
     }
@@ -111,6 +128,18 @@ final class PacemakerCluster {
     private func membershipLost(_ lost: Node, seenBy n: Node) {
         guard n.server.host.isUp, n.peerLost else { return }
         record(n.server.name, .failoverStep, "pacemaker: node \(lost.server.name) lost (membership without it)")
+        var decide = s.transition
+        if dc === lost {
+            dc = n
+            decide += s.dcElection
+            record(n.server.name, .failoverStep, "pacemaker: the DC was \(lost.server.name); \(n.server.name) is elected DC")
+        }
+        n.after(decide) { [weak self] in self?.schedule(lost: lost, seenBy: n) }
+    }
+
+    /// The DC's scheduler run after the membership change: recover, fencing first.
+    private func schedule(lost: Node, seenBy n: Node) {
+        guard n.peerLost else { return }
         let needsRecovery = !isActive(n)
         if needsRecovery { record(lost.server.name, .failoverStart, "pacemaker on \(n.server.name) recovers the resource group") }
         guard s.stonith else {
@@ -160,13 +189,20 @@ final class PacemakerCluster {
 
     // MARK: steps shared by the resource agents
 
-    /// IPaddr2: add the VIP and send unsolicited ARPs.
-    func addVIP(on n: Node) {
-        guard let vip, let vips = d.network.vips else { return }
-        switch vips.acquire(vip, on: n.server.host) {
-        case .success: record(n.server.name, .failoverStep, "IPaddr2: \(vip) added, unsolicited ARP")
-        case .failure(let e): record(n.server.name, .failoverStepFailed, "IPaddr2: \(e)")
+    /// IPaddr2: its start runs (`ipaddrStart`), then the VIP is added and unsolicited ARPs
+    /// go out; `next` is the group's next resource.
+    func addVIP(on n: Node, then next: @escaping () -> Void) {
+        let add = { [weak self] in
+            guard let self else { return }
+            if let vip = self.vip, let vips = self.d.network.vips {
+                switch vips.acquire(vip, on: n.server.host) {
+                case .success: self.record(n.server.name, .failoverStep, "IPaddr2: \(vip) added, unsolicited ARP")
+                case .failure(let e): self.record(n.server.name, .failoverStepFailed, "IPaddr2: \(e)")
+                }
+            }
+            next()
         }
+        if s.ipaddrStart > 0 { n.after(s.ipaddrStart, add) } else { add() }
     }
 
     /// mysql agent start: mysqld, then wait until it answers (InnoDB crash recovery).

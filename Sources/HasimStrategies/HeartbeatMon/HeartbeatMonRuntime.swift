@@ -18,6 +18,11 @@ final class HeartbeatMonRuntime: StrategyRuntime {
     private let monTimeout: SimTime
     /// How long the mysqld resource script waits for mysqld to answer on start.
     private let resourceTimeout: SimTime
+    /// What heartbeat's own scripts cost on takeover (every step costs time): harc/mach_down/
+    /// ResourceManager, the mysqld resource script, and IPaddr2's status + start.
+    private let takeoverTime: SimTime
+    private let resourceScriptTime: SimTime
+    private let ipaddrTime: SimTime
     private let preferred: MySQLServer
     private let peer: MySQLServer
     private var nodes: [Node] = []
@@ -63,6 +68,9 @@ final class HeartbeatMonRuntime: StrategyRuntime {
         monInterval = options.duration("mon_interval")
         monTimeout = options.duration("mon_timeout")
         resourceTimeout = options.duration("resource_start_timeout")
+        takeoverTime = options.duration("takeover_time")
+        resourceScriptTime = options.duration("resource_script_time")
+        ipaddrTime = options.duration("ipaddr_time")
         preferred = deployment.initialPrimary
         peer = deployment.replicas[0].replica
     }
@@ -151,7 +159,13 @@ final class HeartbeatMonRuntime: StrategyRuntime {
         record(other.server.name, .failoverStart, "heartbeat on \(n.server.name) takes the resources (\(reason))")
         n.holdsResources = true
         n.starting = true
-        startMySQLResource(n, deadline: d.sim.now + resourceTimeout)
+        n.after(takeoverTime) { [weak self] in
+            guard let self, n.holdsResources else { return }
+            n.after(self.resourceScriptTime) { [weak self] in
+                guard let self, n.holdsResources else { return }
+                self.startMySQLResource(n, deadline: self.d.sim.now + self.resourceTimeout)
+            }
+        }
     }
 
     /// The mysqld resource script's start: it returns once mysqld answers (after a
@@ -174,9 +188,12 @@ final class HeartbeatMonRuntime: StrategyRuntime {
                 self.record(n.server.name, .failoverComplete, "resources on \(n.server.name)")
                 return
             }
-            switch vips.acquire(vip, on: n.server.host) {
-            case .success: self.record(n.server.name, .failoverComplete, "IPaddr: \(vip) up, gratuitous ARP")
-            case .failure(let e): self.record(n.server.name, .failoverStepFailed, "IPaddr: \(e)")
+            n.after(self.ipaddrTime) { [weak self] in
+                guard let self, n.holdsResources else { return }
+                switch vips.acquire(vip, on: n.server.host) {
+                case .success: self.record(n.server.name, .failoverComplete, "IPaddr: \(vip) up, gratuitous ARP")
+                case .failure(let e): self.record(n.server.name, .failoverStepFailed, "IPaddr: \(e)")
+                }
             }
         })
     }

@@ -48,9 +48,11 @@ final class SharedDiskRuntime: StrategyRuntime {
             // storage after a power-off holds exactly that (the volatile part died with it).
             n.server.mount(old.server.storage, redoPending: old.server.redoPending)
             self.d.sim.record(n.server.name, .failoverStep, "fs: shared LUN mounted on /var/lib/mysql (journal replayed)")
-            self.cluster.addVIP(on: n)
-            self.cluster.becameActive(n)
-            self.cluster.startMySQL(on: n)
+            self.cluster.addVIP(on: n) { [weak self] in
+                guard let self else { return }
+                self.cluster.becameActive(n)
+                self.cluster.startMySQL(on: n)
+            }
         }
     }
 }

@@ -1,0 +1,166 @@
+import HasimKernel
+import HasimNetwork
+
+// The replica IO thread: connects to the source, requests the binlog dump,
+// writes the relay log and ACKs semi-sync events.
+
+extension MySQLServer {
+    // MARK: replica threads
+
+    public var replicaStatus: ReplicaStatus? {
+        guard source != nil else { return nil }
+        let behind: SimTime?
+        if !sqlRunning || ioState != "Yes" {
+            behind = nil
+        } else if relayPos < relayLog.count {
+            behind = max(0, sim.now - relayLog[relayPos].originalCommit)
+        } else {
+            behind = 0
+        }
+        return ReplicaStatus(ioRunning: ioState, sqlRunning: sqlRunning, source: source,
+                             lastIOError: lastIOError, lastSQLError: lastSQLError,
+                             retrieved: retrieved, executed: storage.gtidExecuted,
+                             relayLogPending: relayLog.count - relayPos, secondsBehind: behind)
+    }
+
+    /// Transactions received but not yet applied.
+    public var relayLogBacklog: Int { relayLog.count - relayPos }
+
+    func clearRelayLog() {
+        relayLog.removeAll()
+        relayPos = 0
+        retrieved = GTIDSet()
+        lastIOError = nil
+        lastSQLError = nil
+    }
+
+    public func startReplicaThreads() {
+        guard state == .running, source != nil else { return }
+        sim.record(name, .replicaStarted, "source \(source!)")
+        if !sqlRunning {
+            sqlRunning = true
+            lastSQLError = nil
+            sqlGeneration += 1
+            sqlBusy = false
+            sqlWake()
+        }
+        if ioState == "No" {
+            lastIOError = nil
+            ioConnect()
+        }
+    }
+
+    public func stopReplicaThreads() {
+        if sqlRunning || ioState != "No" { sim.record(name, .replicaStopped) }
+        sqlRunning = false
+        sqlBusy = false
+        sqlGeneration += 1
+        ioGeneration += 1
+        if let c = ioConnection { network.close(c, from: .client) }
+        ioConnection = nil
+        ioState = "No"
+    }
+
+    func ioConnect() {
+        guard let source, state == .running else { return }
+        ioGeneration += 1
+        let gen = ioGeneration
+        ioState = "Connecting"
+        let link = ReplicaLink(server: self, generation: gen)
+        network.connect(from: process, to: source, port: config.port, timeout: config.slaveNetTimeout,
+                        delegate: link) { [weak self] result in
+            guard let self, gen == self.ioGeneration else { return }
+            switch result {
+            case .success(let c):
+                self.ioConnection = c
+                self.ioState = "Yes"
+                self.ioLastReceive = self.sim.now
+                self.sim.record(self.name, .replicationConnected, "to \(source)")
+                self.network.send(BinlogDumpRequest(replicaServerID: self.config.serverID,
+                                                    gtids: self.storage.gtidExecuted.union(self.retrieved),
+                                                    position: self.sourcePosition,
+                                                    semiSync: self.config.semiSync.replicaEnabled),
+                                  on: c, from: .client)
+                self.armReadTimeout(gen)
+            case .failure(let e):
+                let err = MySQLError(code: 2003, message: "error connecting to master '\(source):\(self.config.port)' (\(e == .refused ? 111 : 110)) - retry-time: \(self.config.connectRetry / Time.second)")
+                self.ioFailed(err, retryAfter: self.config.connectRetry)
+            }
+        }
+    }
+
+    func ioFailed(_ err: MySQLError, retryAfter: SimTime) {
+        lastIOError = err
+        ioState = "Connecting"
+        ioConnection = nil
+        sim.record(name, .replicationIOError, "\(err.code) \(err.message)")
+        ioGeneration += 1
+        let gen = ioGeneration
+        sim.after(retryAfter) { [weak self] in
+            guard let self, gen == self.ioGeneration else { return }
+            self.ioConnect()
+        }
+    }
+
+    /// slave_net_timeout: no event or heartbeat for this long means the source is gone.
+    func armReadTimeout(_ gen: Int64) {
+        let due = ioLastReceive + config.slaveNetTimeout
+        sim.at(due) { [weak self] in
+            guard let self, gen == self.ioGeneration, self.ioState == "Yes" else { return }
+            if self.sim.now - self.ioLastReceive >= self.config.slaveNetTimeout {
+                if let c = self.ioConnection { self.network.close(c, from: .client) }
+                self.lastIOError = MySQLError(code: 2013, message: "Lost connection to MySQL server during query (read timeout \(self.config.slaveNetTimeout / Time.second)s)")
+                self.sim.record(self.name, .replicationIOError, "2013 read timeout; reconnecting")
+                self.ioConnection = nil
+                self.ioConnect()
+            } else {
+                self.armReadTimeout(gen)
+            }
+        }
+    }
+
+    func ioReceived(_ message: WireMessage, generation: Int64) {
+        guard generation == ioGeneration else { return }
+        ioLastReceive = sim.now
+        if let m = message as? BinlogEventMessage {
+            let g = m.event.gtid
+            if sourcePosition != nil { sourcePosition = m.index + 1 }
+            if !retrieved.contains(g) && !storage.gtidExecuted.contains(g) {
+                relayLog.append(m.event)
+                retrieved.insert(g)
+                sqlWake()
+            }
+            // Semi-sync: ACK once the event is in the relay log (written and flushed).
+            if m.needsAck && config.semiSync.replicaEnabled, let c = ioConnection {
+                network.send(SemiSyncAck(replicaServerID: config.serverID, index: m.index), on: c, from: .client)
+            }
+        }
+    }
+
+    func ioClosed(generation: Int64) {
+        guard generation == ioGeneration, state == .running else { return }
+        // The source's kernel answered RST/FIN: noticed at once, reconnect now.
+        let err = MySQLError(code: 2013, message: "Lost connection to MySQL server during query")
+        lastIOError = err
+        sim.record(name, .replicationIOError, "2013 connection to source lost; reconnecting")
+        ioConnection = nil
+        ioConnect()
+    }
+}
+
+
+/// The IO thread's end of the replication connection.
+final class ReplicaLink: ConnectionDelegate {
+    weak var server: MySQLServer?
+    let generation: Int64
+    init(server: MySQLServer, generation: Int64) {
+        self.server = server
+        self.generation = generation
+    }
+    func received(_ message: WireMessage, on connection: Connection) {
+        server?.ioReceived(message, generation: generation)
+    }
+    func closed(_ connection: Connection, reason: CloseReason) {
+        server?.ioClosed(generation: generation)
+    }
+}

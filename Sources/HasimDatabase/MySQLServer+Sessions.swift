@@ -1,0 +1,220 @@
+import HasimKernel
+import HasimNetwork
+
+// Client sessions and the SQL layer: statements, row locks, the commit path
+// (engine + binlog + GTID) that replicas and semi-sync hang off.
+
+extension MySQLServer {
+    // MARK: client sessions
+
+    public func accept(_ connection: Connection) -> ConnectionDelegate? {
+        guard state == .running else { return nil }
+        let s = Session(server: self, connection: connection)
+        sessions.append(s)
+        return s
+    }
+
+    func sessionClosed(_ s: Session) {
+        sessions.removeAll { $0 === s }
+    }
+
+    /// KILL every client connection (what MMM does to the old writer).
+    public func killClientSessions() {
+        let victims = sessions.filter { !$0.isDump }
+        for s in victims {
+            network.close(s.connection, from: .server)
+            sessions.removeAll { $0 === s }
+        }
+    }
+
+    func reply(_ s: Session, _ id: Int64, _ result: QueryResult) {
+        network.send(ResultMessage(id: id, result: result, server: name), on: s.connection, from: .server)
+    }
+
+    func execute(_ query: Query, id: Int64, from s: Session) {
+        guard state == .running else { return }
+        switch query {
+        case .insert(let table, _), .update(let table, _, _):
+            if readOnly {
+                reply(s, id, .error(.readOnly))
+                return
+            }
+            var key: Int64 = 0
+            if case .insert = query {
+                // InnoDB reserves the auto-increment value when the statement runs.
+                key = storage.nextKey(table, increment: config.autoIncrementIncrement, offset: config.autoIncrementOffset)
+            } else if case .update(_, let k, _) = query {
+                key = k
+            }
+            let item = PendingWrite(session: s, queryID: id, query: query, key: key)
+            let slot: Int
+            if let f = freePending.popLast() { pending[f] = item; slot = f } else { pending.append(item); slot = pending.count - 1 }
+            let jitter = config.commitLatency / 4
+            let latency = config.commitLatency - jitter / 2 + (jitter > 0 ? SimTime(rng.next(upperBound: UInt64(jitter))) : 0)
+            sim.schedule(after: latency, handler, tag: Tag.commit.rawValue, arg: ((life & 0x7FFF_FFFF) << 32) | Int64(slot))
+        case .ping:
+            reply(s, id, .ok(affected: 0, insertID: nil))
+        case .setReadOnly(let ro):
+            if readOnly != ro { sim.record(name, .readOnly, ro ? "ON" : "OFF") }
+            readOnly = ro
+            // MySQL: read_only=OFF also turns super_read_only off.
+            if !ro { superReadOnly = false }
+            reply(s, id, .ok(affected: 0, insertID: nil))
+        case .setSuperReadOnly(let sro):
+            if superReadOnly != sro { sim.record(name, .readOnly, sro ? "super_read_only=ON" : "super_read_only=OFF") }
+            superReadOnly = sro
+            if sro { readOnly = true }
+            reply(s, id, .ok(affected: 0, insertID: nil))
+        case .stopReplica:
+            stopReplicaThreads()
+            reply(s, id, .ok(affected: 0, insertID: nil))
+        case .startReplica:
+            if source == nil { reply(s, id, .error(.notReplica)); return }
+            startReplicaThreads()
+            reply(s, id, .ok(affected: 0, insertID: nil))
+        case .resetReplicaAll:
+            if sqlRunning || ioState != "No" { reply(s, id, .error(.replicaRunning)); return }
+            if source != nil { sim.record(name, .sourceChanged, "RESET SLAVE ALL") }
+            source = nil
+            sourcePosition = nil
+            clearRelayLog()
+            reply(s, id, .ok(affected: 0, insertID: nil))
+        case .changeSource(let address):
+            if sqlRunning || ioState != "No" { reply(s, id, .error(.replicaRunning)); return }
+            source = address
+            clearRelayLog()
+            sourcePosition = nil
+            sim.record(name, .sourceChanged, "CHANGE MASTER TO \(address)")
+            reply(s, id, .ok(affected: 0, insertID: nil))
+        case .showReplicaStatus:
+            reply(s, id, .replicaStatus(replicaStatus))
+        case .changeSourceToPosition(let address, let position):
+            if sqlRunning || ioState != "No" { reply(s, id, .error(.replicaRunning)); return }
+            source = address
+            clearRelayLog()
+            sourcePosition = position
+            sim.record(name, .sourceChanged, "CHANGE MASTER TO \(address) position \(position)")
+            reply(s, id, .ok(affected: 0, insertID: nil))
+        case .showMasterStatus:
+            reply(s, id, .masterStatus(executed: storage.gtidExecuted, readOnly: readOnly, binlogPosition: storage.binlog.count))
+        case .applyEvents(let events):
+            // Run by a SUPER user (the failover tool): only super_read_only stops it.
+            if superReadOnly { reply(s, id, .error(.superReadOnly)); return }
+            var applied = 0
+            for e in events where !storage.gtidExecuted.contains(e.gtid) {
+                if let err = storage.conflict(e.change) {
+                    reply(s, id, .error(err))
+                    return
+                }
+                commit(e)
+                applied += 1
+            }
+            reply(s, id, .ok(affected: applied, insertID: nil))
+        case .killClientSessions:
+            reply(s, id, .ok(affected: 0, insertID: nil))
+            killClientSessions()
+        case .selectLatest(let table):
+            if let (key, row) = storage.latest(table) {
+                reply(s, id, .row(key: key, txid: row.txid))
+            } else {
+                reply(s, id, .empty)
+            }
+        }
+    }
+
+    func finishWrite(_ slot: Int) {
+        guard let w = pending[slot] else { return }
+        let change: RowChange
+        let txid: Int64
+        var lockKey: Int64?
+        switch w.query {
+        case .insert(let table, let t):
+            txid = t
+            change = .insert(table: table, key: w.key, row: Row(value: t, txid: t))
+            if let err = storage.conflict(change) {
+                releasePending(slot)
+                reply(w.session, w.queryID, .error(err))
+                return
+            }
+        case .update(let table, let key, let t):
+            txid = t
+            let rk = Int64(table.rawValue) << 56 | key
+            if lockedRows.contains(rk) {
+                // InnoDB row lock held by a transaction waiting for its semi-sync ACK.
+                rowWaiters[rk, default: []].append(slot)
+                return
+            }
+            guard let row = storage.row(table, key) else {
+                // A no-op UPDATE is not logged in row format.
+                releasePending(slot)
+                reply(w.session, w.queryID, .ok(affected: 0, insertID: nil))
+                return
+            }
+            change = .update(table: table, key: key, after: Row(value: row.value + 1, txid: t))
+            lockKey = rk
+        default:
+            releasePending(slot)
+            return
+        }
+        releasePending(slot)
+        let gtid = GTID(origin: config.serverID, seq: storage.gtidExecuted.highest(of: config.serverID) + 1)
+        let event = BinlogEvent(gtid: gtid, txid: txid, change: change, originalCommit: sim.now)
+        let insertID: Int64? = { if case .insert = change { return change.key } else { return nil } }()
+        let mustWait = semiSyncOn && (config.semiSync.waitNoReplica || connectedSemiSyncReplicas > 0)
+        if semiSyncOn && !mustWait { switchSemiSyncOff("no semi-sync replica connected (rpl_semi_sync_master_wait_no_slave=OFF)") }
+        guard mustWait else {
+            commit(event)
+            if let gate = commitGate {
+                // A replicated block device (DRBD) decides when the write is "written".
+                let l = life, session = w.session, queryID = w.queryID
+                gate(event) { [weak self] in
+                    guard let self, self.life == l, self.state == .running else { return }
+                    self.reply(session, queryID, .ok(affected: 1, insertID: insertID))
+                }
+            } else {
+                reply(w.session, w.queryID, .ok(affected: 1, insertID: insertID))
+            }
+            return
+        }
+        let index = storage.binlog.count
+        if config.semiSync.waitPoint == .afterSync {
+            // Binlog written and synced; the engine commit (visibility) waits for the ACK.
+            storage.markExecuted(event.gtid)
+            storage.appendBinlog(event)
+            storage.markPrepared(index)
+            countCommit()
+            if let rk = lockKey { lockedRows.insert(rk) }
+            for s in sessions where s.isDump { s.pump() }
+        } else {
+            commit(event)
+            lockKey = nil
+        }
+        semiSyncWaits.append(SemiSyncWait(session: w.session, queryID: w.queryID, index: index,
+                                          insertID: insertID, lockedRow: lockKey))
+        sim.schedule(after: config.semiSync.timeout, handler, tag: Tag.semiSyncTimeout.rawValue,
+                     arg: ((life & 0x7FFF_FFFF) << 32) | Int64(index))
+        releaseAcknowledged()
+    }
+
+    func releasePending(_ slot: Int) {
+        pending[slot] = nil
+        freePending.append(slot)
+    }
+
+    /// Binlog, engine and GTID state move together (sync_binlog=1, XA with InnoDB).
+    func commit(_ event: BinlogEvent) {
+        storage.apply(event.change, txid: event.txid)
+        storage.markExecuted(event.gtid)
+        storage.appendBinlog(event)
+        countCommit()
+        for s in sessions where s.isDump { s.pump() }
+    }
+
+    func countCommit() {
+        if sim.now >= nextCheckpoint {
+            commitsSinceCheckpoint = 0
+            nextCheckpoint = sim.now + config.checkpointInterval
+        }
+        commitsSinceCheckpoint += 1
+    }
+}
