@@ -61,6 +61,9 @@ public final class Connection {
     /// Usable as far as the simulator knows: no end closed it and the path holds.
     public var isOpen: Bool { !isBroken && !knownClosed[0] && !knownClosed[1] }
     var lastDelivery: [SimTime] = [0, 0]
+    /// The dialled VIP's slot in the VIP table (-1: not a VIP), so that replies confirm the
+    /// client's neighbour entry without a lookup per packet.
+    var neighbourSlot = -1
 
     init(id: Int, client: NetProcess, server: NetProcess, dialled: IPAddress, port: Int) {
         self.id = id

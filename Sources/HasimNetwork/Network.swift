@@ -402,6 +402,7 @@ public final class Network: EventHandler {
                 nextConnectionID += 1
                 let c = Connection(id: nextConnectionID, client: pc.process, server: proc,
                                    dialled: pc.dialled, port: pc.port)
+                c.neighbourSlot = vips?.slot(of: pc.dialled) ?? -1
                 guard let serverDelegate = listener.accept(c) else {
                     send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
                     return
@@ -424,6 +425,8 @@ public final class Network: EventHandler {
             if let t = pc.timer { sim.cancel(t) }
             // Even if the server end closed meanwhile: the client learns it from the FIN/RST that follows.
             guard pc.process.isAlive else { return }
+            // The SYN-ACK acknowledges our SYN: forward progress confirms the neighbour entry.
+            if c.neighbourSlot >= 0 { vips?.confirm(slot: c.neighbourSlot, from: to) }
             c.setDelegate(pc.delegate, for: .client)
             pc.process.connections.append(c)
             pc.completion(.success(c))
@@ -448,6 +451,9 @@ public final class Network: EventHandler {
             guard let c = item.connection, !c.isBroken else { return }
             let rx = item.side.other
             guard c.endAlive(rx), !c.knownClosed[rx.rawValue] else { return }
+            // A reply acknowledges what the client sent: TCP confirms the neighbour entry
+            // (`tcp_ack` FLAG_FORWARD_PROGRESS → `sk_dst_confirm`).
+            if rx == .client && c.neighbourSlot >= 0 { vips?.confirm(slot: c.neighbourSlot, from: to) }
             c.delegates[rx.rawValue]?.received(message, on: c)
         case .fin, .rst:
             guard let c = item.connection, !c.isBroken else { return }

@@ -9,18 +9,6 @@ extension TraceKind {
     public static let garp = TraceKind("garp")
 }
 
-/// Timings of address resolution inside one broadcast domain.
-public struct ARPSettings: Sendable, Equatable {
-    /// From `ip addr add` + `arping -U` on the new holder to the peers' caches pointing at it.
-    /// Seed 000: "VIP의 경우 arp갱신 0.01초" (ARP refresh 0.01 s); not a documented tool figure
-    /// (ha-tools-defaults.md §11 "Check of the seed notes"): tools send the first GARP at once.
-    public var garpDelay: SimTime = Time.ms(10)
-    /// Linux `base_reachable_time` 30 s: a confirmed entry stays REACHABLE for a random time in
-    /// [base/2, 3·base/2) = 15–45 s (`neigh_rand_reach_time`, net/core/neighbour.c; §10).
-    public var baseReachableTime: SimTime = Time.s(30)
-    public init() {}
-}
-
 /// Why a VIP operation was refused.
 public enum VIPError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownVIP(IPAddress)
@@ -38,16 +26,21 @@ public enum VIPError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Virtual IPs and the ARP caches that decide which host a packet for one reaches.
+/// Virtual IPs and the neighbour (ARP) caches that decide which host a packet for one reaches.
 ///
 /// A VIP belongs to one site (one L2 broadcast domain). A host of that site raises it
-/// (`ip addr add`) and sends a gratuitous ARP; peers of the site that already have an entry
-/// for the VIP point it at the new holder (`arp_accept`=0: GARP updates, never creates,
-/// entries). An entry ages out after 15–45 s; the next packet then asks the whole domain who
-/// holds the VIP: every holder that is up and reachable answers and the last answer to
-/// arrive wins. Two holders at once (split brain) are a state like any other: each client
-/// reaches whichever host its own cache names. Hosts of other sites reach a VIP through the
-/// gateway of its site, which keeps an ARP cache of its own.
+/// (`ip addr add`) and, if its tool does so, sends a gratuitous ARP; peers of the site that
+/// already have an entry for the VIP point it at the new holder (`arp_accept`=0: a GARP
+/// updates, never creates, entries). Every entry then lives as in Linux (NeighbourCache.swift):
+/// REACHABLE while confirmed — by an ARP reply or by TCP forward progress on a connection to
+/// the VIP — within `reachable_time` (15–45 s); then STALE, DELAY on the next use (5 s for TCP
+/// to confirm it), PROBE (3 unicast requests, 1 s apart, to the CACHED host) and FAILED; only
+/// then does the next packet ask the whole domain, and the first holder to answer wins. So no
+/// client wanders to another holder without a GARP or a failed probe: a VIP moved without a
+/// GARP leaves a client on the old host until its entry fails. Two holders at once (split
+/// brain) are a state like any other: each client reaches whichever host its own cache names.
+/// Hosts of other sites reach a VIP through the gateway of its site, which keeps an entry of
+/// its own (confirmed only by ARP: TCP confirmations do not cross a router).
 public final class VIPTable {
     public let network: Network
     public let settings: ARPSettings
@@ -60,15 +53,16 @@ public final class VIPTable {
         /// In the order they raised it.
         var holders: [Holder] = []
     }
-    /// A neighbour entry; `holder` nil: INCOMPLETE (asked, nobody answered yet).
-    private struct Entry { var holder: HostID?; var expires: SimTime }
 
     private var vips: [VIP] = []
     private var index: [IPAddress: Int] = [:]
     /// [host raw id][vip index]
-    private var caches: [[Entry?]] = []
+    private var caches: [[NeighbourEntry?]] = []
     /// [vip index]: the ARP cache of the gateway of the VIP's site (for hosts of other sites).
-    private var gateways: [Entry?] = []
+    private var gateways: [NeighbourEntry?] = []
+    /// `reachable_time` per host interface, and per site gateway (by VIP).
+    private var hostReach: [ReachableTime] = []
+    private var gatewayReach: [ReachableTime] = []
 
     /// Installs the table as the network's address resolver.
     public init(network: Network, settings: ARPSettings = ARPSettings()) {
@@ -85,10 +79,14 @@ public final class VIPTable {
         index[address] = vips.count
         vips.append(VIP(address: address, site: site))
         gateways.append(nil)
+        gatewayReach.append(ReachableTime())
         for i in caches.indices { caches[i].append(nil) }
     }
 
     public func isVIP(_ address: IPAddress) -> Bool { index[address] != nil }
+
+    /// The VIP's slot, kept by a connection that dialled it (for TCP's confirmations).
+    func slot(of address: IPAddress) -> Int? { index[address] }
 
     public func site(of vip: IPAddress) -> String? { index[vip].map { vips[$0].site } }
 
@@ -98,18 +96,26 @@ public final class VIPTable {
         return vips[v].holders.filter(isLive).map { network.host($0.host) }
     }
 
-    /// What a host's ARP cache says about a VIP (nil: no entry), and whether the entry is still fresh.
+    /// What a host's ARP cache says about a VIP (nil: no entry or none known), and whether the
+    /// entry is REACHABLE (fresh) rather than STALE, DELAY or PROBE.
     public func cachedHolder(of vip: IPAddress, on host: Host) -> (holder: Host, fresh: Bool)? {
-        guard let v = index[vip], let h = entry(v, host)?.holder else { return nil }
-        return (network.host(h), network.sim.now < entry(v, host)!.expires)
+        guard let v = index[vip], let e = entry(NeighbourOwner(host: host.id.raw, vip: v)),
+              e.state.isValid, let h = e.holder else { return nil }
+        return (network.host(h), e.state == .reachable)
+    }
+
+    /// The state of a host's entry for a VIP (`ip neigh show`), nil without one.
+    public func neighbourState(of vip: IPAddress, on host: Host) -> NeighbourState? {
+        guard let v = index[vip] else { return nil }
+        return entry(NeighbourOwner(host: host.id.raw, vip: v))?.state
     }
 
     // MARK: - raising and removing
 
-    /// `ip addr add VIP` on `host`, then a gratuitous ARP to its broadcast domain.
-    /// Refused for a host outside the VIP's site.
+    /// `ip addr add VIP` on `host`, then (with `announce`, as `arping -U` or the tool does) a
+    /// gratuitous ARP to its broadcast domain. Refused for a host outside the VIP's site.
     @discardableResult
-    public func acquire(_ vip: IPAddress, on host: Host) -> Result<Void, VIPError> {
+    public func acquire(_ vip: IPAddress, on host: Host, announce: Bool = true) -> Result<Void, VIPError> {
         guard let v = index[vip] else { return .failure(.unknownVIP(vip)) }
         guard host.site == vips[v].site else {
             return .failure(.otherSite(vip: vip, vipSite: vips[v].site, host: host.name, hostSite: host.site))
@@ -117,12 +123,19 @@ public final class VIPTable {
         guard host.isUp else { return .success(()) }
         vips[v].holders.removeAll { $0.host == host.id }
         vips[v].holders.append(Holder(host: host.id, incarnation: host.incarnation))
-        network.sim.record(host.name, .vipAcquire, "\(vip)")
+        network.sim.record(host.name, .vipAcquire, "\(vip)\(announce ? "" : " (no gratuitous ARP)")")
+        if announce { announceAgain(vip, from: host) }
+        return .success(())
+    }
+
+    /// A gratuitous ARP for a VIP the host holds (keepalived's later rounds, a repeated arping),
+    /// heard `garpDelay` later.
+    public func announceAgain(_ vip: IPAddress, from host: Host) {
+        guard let v = index[vip] else { return }
         let incarnation = host.incarnation
         network.sim.after(settings.garpDelay) { [weak self] in
             self?.gratuitousARP(v, from: host, incarnation: incarnation)
         }
-        return .success(())
     }
 
     /// `ip addr del VIP` on `host`: it stops answering for the VIP and drops packets sent to it.
@@ -133,21 +146,22 @@ public final class VIPTable {
     }
 
     private func gratuitousARP(_ v: Int, from holder: Host, incarnation: UInt32) {
-        // Sent by the holder's kernel: lost if the host died in between.
-        guard holder.isUp, holder.incarnation == incarnation else { return }
-        let now = network.sim.now
+        // Sent by the holder's kernel: lost if the host died in between or dropped the address.
+        guard holder.isUp, holder.incarnation == incarnation,
+              vips[v].holders.contains(where: { $0.host == holder.id && isLive($0) }) else { return }
         var updated: [String] = [], missed: [String] = []
         for h in network.hosts where h.site == vips[v].site && h.id != holder.id {
             guard h.isUp, network.canReach(holder.id, h.id) else { missed.append(h.name); continue }
             ensureCache(h.id)
-            // arp_accept=0: an existing entry is updated, none is created.
-            guard caches[h.id.raw][v] != nil else { continue }
-            caches[h.id.raw][v] = Entry(holder: holder.id, expires: now + reachableTime())
+            // arp_accept=0: an existing entry is updated (in any state), none is created.
+            let o = NeighbourOwner(host: h.id.raw, vip: v)
+            guard entry(o) != nil else { continue }
+            update(o, to: holder.id, state: .stale, override: true)
             updated.append(h.name)
         }
         let site = vips[v].site
         let gatewayUpdated = gateways[v] != nil
-        if gatewayUpdated { gateways[v] = Entry(holder: holder.id, expires: now + reachableTime()) }
+        if gatewayUpdated { update(.gateway(v), to: holder.id, state: .stale, override: true) }
         // SYNs queued on these entries leave now.
         network.neighbourUpdated(vips[v].address) { h in
             h.site == site ? updated.contains(h.name) : gatewayUpdated
@@ -158,34 +172,49 @@ public final class VIPTable {
         network.sim.record(holder.name, .garp, detail)
     }
 
-    // MARK: - resolution
+    // MARK: - resolution (neigh_event_send)
 
     /// The host a packet from `host` to `address` reaches: a host's own address, or for a
-    /// VIP what the sender's (or its site gateway's) ARP cache says, asking the domain when
-    /// the entry has aged out. Nil: nobody answers, or the cached host no longer has the
+    /// VIP the host its (or its site gateway's) neighbour entry names. Nil: the packet waits
+    /// on an INCOMPLETE entry (nobody answered yet), or the named host no longer has the
     /// address (its kernel drops the packet).
     public func resolve(_ address: IPAddress, from host: Host) -> HostID? {
         guard let v = index[address] else { return network.ownerOfAddress(address) }
         if vips[v].holders.contains(where: { $0.host == host.id && isLive($0) }) { return host.id }
+        let o = host.site == vips[v].site ? NeighbourOwner(host: host.id.raw, vip: v) : .gateway(v)
+        if o.host >= 0 { ensureCache(host.id) }
         let now = network.sim.now
-        let local = host.site == vips[v].site
-        let cached = local ? entry(v, host) : gateways[v]
-        if let e = cached, let h = e.holder, now < e.expires { return deliverable(h, v) }
-        // No entry or a stale one: who-has VIP, broadcast in the domain. Without an answer
-        // the entry stays (INCOMPLETE if new), so that a gratuitous ARP can complete it.
-        let answer = ask(v, from: local ? host : nil)
-        guard answer != nil || cached == nil else { return nil }
-        let e = Entry(holder: answer, expires: answer == nil ? now : now + reachableTime())
-        if local {
-            ensureCache(host.id)
-            caches[host.id.raw][v] = e
-        } else {
-            gateways[v] = e
+        var e = entry(o) ?? NeighbourEntry(holder: nil, state: .failed, confirmed: 0, updated: now, used: now)
+        e.used = now
+        switch e.state {
+        case .failed:
+            // A new request to the whole domain, sent at once (`immediate_probe`).
+            e.state = .incomplete
+            e.updated = now
+            e.probes = settings.unicastProbes
+            setEntry(o, e)
+            arm(o, at: now + settings.retransTime)
+            probe(o)
+        case .stale:
+            e.state = .delay
+            e.updated = now
+            setEntry(o, e)
+            arm(o, at: now + settings.delayFirstProbeTime)
+        case .incomplete, .reachable, .delay, .probe:
+            setEntry(o, e)
         }
-        return answer
+        guard let after = entry(o), after.state.isValid, let h = after.holder else { return nil }
+        return deliverable(h, v)
     }
 
-    /// A cached holder is used as long as the entry is fresh; if that host has since
+    /// TCP forward progress on a connection from `host` to the VIP in `slot` (a SYN-ACK, or
+    /// data acknowledging ours): `dst_confirm` → `neigh_confirm` stamps the entry.
+    func confirm(slot v: Int, from host: Host) {
+        guard host.site == vips[v].site, host.id.raw < caches.count, caches[host.id.raw][v] != nil else { return }
+        caches[host.id.raw][v]!.confirmed = network.sim.now
+    }
+
+    /// A cached holder is used as long as the entry is valid; if that host has since
     /// removed the address, it drops what it receives for it.
     private func deliverable(_ h: HostID, _ v: Int) -> HostID? {
         let host = network.host(h)
@@ -193,15 +222,131 @@ public final class VIPTable {
         return h
     }
 
-    /// The holders that hear the request and can answer; the last reply to arrive wins.
-    /// `asker` nil: the gateway of the VIP's site asks.
-    private func ask(_ v: Int, from asker: Host?) -> HostID? {
+    // MARK: - the entry's timer (neigh_timer_handler)
+
+    private func arm(_ o: NeighbourOwner, at t: SimTime) {
+        guard var e = entry(o) else { return }
+        e.timer &+= 1
+        let generation = e.timer
+        setEntry(o, e)
+        network.sim.at(t) { [weak self] in self?.timerFired(o, generation) }
+    }
+
+    private func disarm(_ o: NeighbourOwner) {
+        guard var e = entry(o) else { return }
+        e.timer &+= 1
+        setEntry(o, e)
+    }
+
+    private func timerFired(_ o: NeighbourOwner, _ generation: Int) {
+        guard var e = entry(o), e.timer == generation else { return }
+        let now = network.sim.now
+        let reach = reachableTime(o)
+        var next: SimTime?
+        switch e.state {
+        case .reachable:
+            if now <= e.confirmed + reach {
+                next = e.confirmed + reach
+            } else if now <= e.used + settings.delayFirstProbeTime {
+                e.state = .delay
+                e.updated = now
+                next = now + settings.delayFirstProbeTime
+            } else {
+                e.state = .stale
+                e.updated = now
+            }
+        case .delay:
+            if now <= e.confirmed + settings.delayFirstProbeTime {
+                e.state = .reachable
+                e.updated = now
+                next = e.confirmed + reach
+            } else {
+                e.state = .probe
+                e.updated = now
+                e.probes = 0
+                next = now + settings.retransTime
+            }
+        case .probe, .incomplete:
+            next = now + settings.retransTime
+        case .stale, .failed:
+            return
+        }
+        let maxProbes = e.state == .probe ? settings.unicastProbes : settings.unicastProbes + settings.multicastProbes
+        if (e.state == .probe || e.state == .incomplete) && e.probes >= maxProbes {
+            e.state = .failed
+            e.updated = now
+            setEntry(o, e)
+            return
+        }
+        setEntry(o, e)
+        // As the kernel: a timer is never set less than HZ/100 (10 ms) ahead.
+        if let next { arm(o, at: max(next, now + Time.ms(10))) }
+        if e.state == .probe || e.state == .incomplete { probe(o) }
+    }
+
+    /// `neigh_probe`: PROBE asks the cached host alone (unicast); INCOMPLETE asks the whole
+    /// domain (broadcast) and the first reply wins (later ones fall within `locktime`). The
+    /// reply is applied at once: an ARP round trip in one domain is tens of microseconds.
+    private func probe(_ o: NeighbourOwner) {
+        guard var e = entry(o) else { return }
+        e.probes += 1
+        setEntry(o, e)
+        let asker: Host? = o.host >= 0 ? network.host(HostID(o.host)) : nil
+        if e.state == .probe {
+            guard let h = e.holder, answers(h, o.vip, to: asker) else { return }
+            update(o, to: h, state: .reachable, override: false)
+        } else if let h = firstAnswer(o.vip, from: asker) {
+            update(o, to: h, state: .reachable, override: false)
+            let site = vips[o.vip].site, owner = o.host
+            network.neighbourUpdated(vips[o.vip].address) { host in
+                owner >= 0 ? host.id.raw == owner : host.site != site
+            }
+        }
+    }
+
+    /// `neigh_update` for an ARP reply (REACHABLE) or a broadcast / gratuitous one (STALE).
+    private func update(_ o: NeighbourOwner, to holder: HostID, state new: NeighbourState, override: Bool) {
+        guard var e = entry(o) else { return }
+        let now = network.sim.now
+        let old = e.state
+        var new = new
+        if new == .reachable { e.confirmed = now }
+        if old.isValid {
+            if holder != e.holder && !override && now <= e.updated + settings.locktime { return }
+            // Same address, only STALE news: the state stays.
+            if holder == e.holder && new == .stale { new = old }
+        }
+        if new != old || holder != e.holder { e.updated = now }
+        if holder != e.holder {
+            e.holder = holder
+            // A new address is not confirmed (confirmed = now - 2 x base_reachable_time).
+            if new != .reachable { e.confirmed = now - 2 * settings.baseReachableTime }
+        }
+        guard new != old else { setEntry(o, e); return }
+        e.state = new
+        if new == .probe { e.probes = 0 }
+        setEntry(o, e)
+        switch new {
+        case .reachable: arm(o, at: now + reachableTime(o))
+        case .delay, .probe, .incomplete: arm(o, at: now)
+        case .stale, .failed: disarm(o)
+        }
+    }
+
+    /// Whether the host answers a request from `asker` (nil: the gateway): it is up, holds the
+    /// address, and the request and the reply both get through.
+    private func answers(_ h: HostID, _ v: Int, to asker: Host?) -> Bool {
+        guard vips[v].holders.contains(where: { $0.host == h && isLive($0) }) else { return false }
+        guard let a = asker else { return true }
+        return network.canReach(a.id, h) && network.canReach(h, a.id)
+    }
+
+    private func firstAnswer(_ v: Int, from asker: Host?) -> HostID? {
         var best: (HostID, SimTime)?
-        for holder in vips[v].holders where isLive(holder) {
+        for holder in vips[v].holders where answers(holder.host, v, to: asker) {
             let h = network.host(holder.host)
-            if let a = asker, !(network.canReach(a.id, h.id) && network.canReach(h.id, a.id)) { continue }
             let rtt = network.link(asker ?? h, h).latency.sample(&rng) * 2
-            if best == nil || rtt >= best!.1 { best = (h.id, rtt) }
+            if best == nil || rtt < best!.1 { best = (h.id, rtt) }
         }
         return best?.0
     }
@@ -212,16 +357,31 @@ public final class VIPTable {
         return h.isUp && h.incarnation == holder.incarnation
     }
 
-    private func entry(_ v: Int, _ host: Host) -> Entry? {
-        host.id.raw < caches.count ? caches[host.id.raw][v] : nil
+    private func entry(_ o: NeighbourOwner) -> NeighbourEntry? {
+        if o.host < 0 { return gateways[o.vip] }
+        return o.host < caches.count ? caches[o.host][o.vip] : nil
+    }
+
+    private func setEntry(_ o: NeighbourOwner, _ e: NeighbourEntry) {
+        if o.host < 0 { gateways[o.vip] = e } else { caches[o.host][o.vip] = e }
     }
 
     private func ensureCache(_ id: HostID) {
-        while caches.count <= id.raw { caches.append([Entry?](repeating: nil, count: vips.count)) }
+        while caches.count <= id.raw {
+            caches.append([NeighbourEntry?](repeating: nil, count: vips.count))
+            hostReach.append(ReachableTime())
+        }
     }
 
-    private func reachableTime() -> SimTime {
-        let base = settings.baseReachableTime
-        return base / 2 + SimTime(rng.next(upperBound: UInt64(max(1, base))))
+    /// The interface's `reachable_time`, drawn again every 300 s (`neigh_periodic_work`).
+    private func reachableTime(_ o: NeighbourOwner) -> SimTime {
+        let epoch = network.sim.now / Time.s(300)
+        var r = o.host < 0 ? gatewayReach[o.vip] : hostReach[o.host]
+        if r.epoch != epoch {
+            let base = settings.baseReachableTime
+            r = ReachableTime(value: base / 2 + SimTime(rng.next(upperBound: UInt64(max(1, base)))), epoch: epoch)
+            if o.host < 0 { gatewayReach[o.vip] = r } else { hostReach[o.host] = r }
+        }
+        return r.value
     }
 }

@@ -7,7 +7,8 @@ import HasimWorkload
 /// the commands MHA runs over SSH (port 22). Everything is done *on* that host.
 public enum AgentCommand: Sendable {
     /// `ip addr add VIP dev eth0; arping -U VIP`
-    case addVIP(IPAddress)
+    /// `ip addr add`, then `arping -U` unless `arping` is false (a script that forgets it).
+    case addVIP(IPAddress, arping: Bool = true)
     /// `ip addr del VIP dev eth0`
     case deleteVIP(IPAddress)
     /// A statement through the local mysqld socket.
@@ -137,9 +138,9 @@ public final class HostAgent: Listener, HostLifecycleObserver {
     func execute(_ command: AgentCommand, completion: @escaping (AgentReply) -> Void) {
         let host = process.host
         switch command {
-        case .addVIP(let vip):
+        case .addVIP(let vip, let arping):
             guard let vips = network.vips else { completion(.failed("no VIPs configured")); return }
-            switch vips.acquire(vip, on: host) {
+            switch vips.acquire(vip, on: host, announce: arping) {
             case .success: completion(.done)
             case .failure(let e): completion(.failed("\(e)"))
             }

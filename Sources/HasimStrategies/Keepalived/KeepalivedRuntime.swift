@@ -113,7 +113,7 @@ final class KeepalivedRuntime: StrategyRuntime {
                 becomeBackup(n, reason: "higher priority advert from \(sender.server.name)")
             } else if let vip = d.applicationVIP {
                 record(n.server.name, .failoverStep, "keepalived: received lower priority advert from \(sender.server.name), forcing a new election")
-                _ = d.network.vips?.acquire(vip, on: n.server.host)
+                d.network.vips?.announceAgain(vip, from: n.server.host)
             }
         case .backup:
             // With preempt, a BACKUP of higher priority discards a lower advert and its
@@ -145,8 +145,8 @@ final class KeepalivedRuntime: StrategyRuntime {
         }
         // garp_master_delay: the second round of gratuitous ARPs.
         n.after(garpDelay) { [weak self] in
-            guard let self, n.state == .master else { return }
-            _ = vips.acquire(vip, on: n.server.host)
+            guard self != nil, n.state == .master else { return }
+            vips.announceAgain(vip, from: n.server.host)
         }
         guard makeWritable else {
             record(n.server.name, .failoverComplete, "keepalived MASTER on \(n.server.name)")

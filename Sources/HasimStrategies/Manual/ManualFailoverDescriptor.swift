@@ -35,6 +35,10 @@ public enum ManualFailover {
                            + "One of ip, vip, dns, auto.",
                        source: "seed 000: VIP + replication (move the VIP to the slave), DNS + MHA (change API 4-6 s); a VIP moves only inside one L2 domain",
                        choices: ["ip", "vip", "dns", "auto"]),
+            OptionSpec("gratuitous_arp", .bool, default: .bool(true),
+                       help: "Whether the DBA's `ip addr add` of the VIP is followed by `arping -U` (front_door vip). false: clients that talked "
+                           + "to the old holder keep its MAC until their neighbour entry fails (REACHABLE 15-45 s, DELAY 5 s, 3 probes 1 s apart).",
+                       source: "iputils arping -U; Linux arp_notify=0 by default (no GARP on ip addr add); measured: validation/results/vip-no-garp.json"),
         ],
         validate: { t in
             var problems: [String] = []

@@ -17,6 +17,8 @@ final class ManualFailoverRuntime: StrategyRuntime {
     private let responseDelay: SimTime
     /// ip, vip, dns or auto (the option front_door).
     private let frontDoor: String
+    /// `arping -U` after `ip addr add` (the option gratuitous_arp).
+    private let arping: Bool
     /// The DBA's ssh, and sshd on every database host (for `ip addr`).
     private var ssh: AgentClient!
     private var sshd: [HostAgent] = []
@@ -36,6 +38,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
         promoteTime = options.duration("promote_time")
         responseDelay = options.duration("response_delay")
         frontDoor = options.string("front_door")
+        arping = options.bool("gratuitous_arp")
         oldPrimary = deployment.initialPrimary
         // The DBA fails over to the designated replica, or the first replica of the primary.
         let named = options.string("target")
@@ -202,8 +205,8 @@ final class ManualFailoverRuntime: StrategyRuntime {
     }
 
     private func addVIP(_ vip: IPAddress) {
-        let command = "ip addr add \(vip) dev eth0; arping -U \(vip)"
-        ssh.run(.addVIP(vip), on: target.host, port: 22, connectTimeout: Self.sshTimeout, timeout: Self.sshTimeout) { [weak self] r in
+        let command = "ip addr add \(vip) dev eth0" + (arping ? "; arping -U \(vip)" : "")
+        ssh.run(.addVIP(vip, arping: arping), on: target.host, port: 22, connectTimeout: Self.sshTimeout, timeout: Self.sshTimeout) { [weak self] r in
             guard let self else { return }
             switch r {
             case .success(.failed(let why)):
