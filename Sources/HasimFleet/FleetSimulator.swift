@@ -18,8 +18,7 @@ public struct ArchitectureFleet: Sendable {
     public var compoundIncidents: Int
 
     public func estimate(_ m: FleetMetric) -> Estimate {
-        let i = FleetMetric.all.firstIndex(of: m)!
-        return Estimate(replications.map { $0[i] })
+        FleetMetric.estimates(FleetMetric.all.map(\.rawValue), replications)[FleetMetric.all.firstIndex(of: m)!]
     }
 }
 
@@ -41,6 +40,21 @@ public enum FleetMetric: String, CaseIterable, Sendable {
     case servers = "servers"
 
     public static let all = allCases
+
+    /// Estimates of every column over replications. Nines are the nines of the estimated
+    /// availability, not a mean of per-replication nines: a log averages the heavy tail
+    /// away (a year with no outage is "9 nines" and would hide a year with a day down).
+    public static func estimates(_ names: [String], _ rows: [[Double]]) -> [Estimate] {
+        var out = names.indices.map { i in Estimate(rows.map { $0[i] }) }
+        if let n = names.firstIndex(of: FleetMetric.nines.rawValue),
+           let a = names.firstIndex(of: FleetMetric.availability.rawValue) {
+            func nines(_ percent: Double) -> Double { percent >= 100 ? 9 : min(9, -log10(1 - percent / 100)) }
+            out[n].mean = nines(out[a].mean)
+            out[n].low = nines(out[a].low)
+            out[n].high = nines(out[a].high)
+        }
+        return out
+    }
 
     public var unit: String {
         switch self {

@@ -52,9 +52,9 @@ extension FleetStudyRow {
         out.replicationIDs = rows.map(\.0)
         out.values = rows.map(\.1)
         out.compoundIncidents = shards.reduce(0) { $0 + $1.compoundIncidents }
-        out.metrics = out.metrics.enumerated().map { i, m in
-            let e = Estimate(out.values.map { $0[i] })
-            return FleetMetricRow(name: m.name, unit: m.unit, mean: e.mean, low: e.low, high: e.high)
+        let estimates = FleetMetric.estimates(out.metrics.map(\.name), out.values)
+        out.metrics = zip(out.metrics, estimates).map { m, e in
+            FleetMetricRow(name: m.name, unit: m.unit, mean: e.mean, low: e.low, high: e.high)
         }
         return out
     }
