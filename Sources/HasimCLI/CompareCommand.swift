@@ -17,12 +17,24 @@ struct CompareCommand: ParsableCommand {
         results database, and the comparison (mean and min–max over seeds) is printed.
         With --report DIR, report.html and report.md are written into DIR as well.
 
-        Example:
-          hasim compare scenarios/architectures/ --seed 1 2 3 --out results/main.sqlite --report results/report
+        With --faults, PATHS are architecture files and every one of them runs against every
+        fault file (scenarios/faults/): the fault file's faults, duration, quiesce, seeds and
+        mysql replace the architecture's, its name becomes the group, and the report opens with
+        a scorecard (architecture x fault). Errors point at the file they are in.
+
+        Examples:
+          hasim compare scenarios/architectures/ --seed 1-3 --out results/main.sqlite --report results/report
+          hasim compare scenarios/architectures/ --faults scenarios/faults/ --report results/report --rpo 0 --rto 30s
         """)
 
-    @Argument(help: "Scenario files or folders.")
+    @Argument(help: "Scenario files or folders (architecture files with --faults).")
     var paths: [String]
+
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Fault files or folders: run every architecture in PATHS against each (see scenarios/faults/README.md).")
+    var faults: [String] = []
+
+    @OptionGroup var thresholds: ThresholdOptions
 
     @OptionGroup var common: CommonRunOptions
 
@@ -32,9 +44,17 @@ struct CompareCommand: ParsableCommand {
     mutating func run() throws {
         let path = common.out ?? Runner.defaultResultsPath(command: "compare")
         do {
-            let scenarios = try Runner.load(try ScenarioFiles.expand(paths))
-            guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(paths.joined(separator: " "))") }
-            let jobs = Runner.jobs(scenarios, seeds: common.seed.isEmpty ? nil : common.seed)
+            let files = try ScenarioFiles.expand(paths)
+            guard !files.isEmpty else { throw CLIError("no scenario files in \(paths.joined(separator: " "))") }
+            let scenarios: [Scenario]
+            if faults.isEmpty {
+                scenarios = try Runner.load(files)
+            } else {
+                let faultFiles = try ScenarioFiles.expand(faults)
+                guard !faultFiles.isEmpty else { throw CLIError("no fault files in \(faults.joined(separator: " "))") }
+                scenarios = try FaultSuite.scenarios(architectures: files, faults: faultFiles)
+            }
+            let jobs = Runner.jobs(scenarios, seeds: common.seeds)
             let sink = try ResultsSink(path: path, command: "compare", arguments: CommandLine.arguments.dropFirst().map { $0 },
                                        plannedJobs: jobs.count)
             let progress = ProgressLine.make(label: "hasim compare", total: jobs.count, quiet: common.quiet)
@@ -59,7 +79,7 @@ struct CompareCommand: ParsableCommand {
             print("\nresults: \(path)")
         }
         if let folder = report {
-            let written = try ReportWriter.write(database: path, to: folder)
+            let written = try ReportWriter.write(database: path, to: folder, thresholds: try thresholds.value())
             if !common.quiet { print("report:  \(written.html)\n         \(written.markdown)") }
         }
     }

@@ -42,8 +42,11 @@ public struct Hasim: ParsableCommand {
 
 struct CommonRunOptions: ParsableArguments {
     @Option(name: .long, parsing: .upToNextOption,
-            help: "Seeds to run (overrides the scenario's `seeds:`), e.g. --seed 1 2 3.")
-    var seed: [UInt64] = []
+            help: "Seeds to run (overrides the scenario's `seeds:`): --seed 1 2 3, --seed 1-5, --seed 1,2,3 or --seed 1-3,8.")
+    var seed: [SeedList] = []
+
+    /// The seeds given, nil when none (each scenario's own `seeds:`).
+    var seeds: [UInt64]? { seed.isEmpty ? nil : seed.seeds }
 
     @Option(name: .long, help: "Results database to write (default: results/<command>-<UTC time>.sqlite).")
     var out: String?
@@ -71,9 +74,13 @@ struct RunCommand: ParsableCommand {
 
     mutating func run() throws {
         do {
-            let scenarios = try Runner.load(try ScenarioFiles.expand(files))
-            guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(files.joined(separator: " "))") }
-            let jobs = Runner.jobs(scenarios, seeds: common.seed.isEmpty ? nil : common.seed)
+            let found = try ScenarioFiles.expand(files)
+            // Refused before the results database is created: an empty folder is a mistake, not an empty run.
+            guard !found.isEmpty else {
+                throw CLIError("no scenario files (*.yaml, *.yml) in \(files.joined(separator: " "))\n  hint: give a scenario file or a folder holding some, e.g. hasim run scenarios/")
+            }
+            let scenarios = try Runner.load(found)
+            let jobs = Runner.jobs(scenarios, seeds: common.seeds)
             let path = common.out ?? Runner.defaultResultsPath(command: "run")
             let sink = try ResultsSink(path: path, command: "run", arguments: CommandLine.arguments.dropFirst().map { $0 },
                                        plannedJobs: jobs.count)
@@ -117,7 +124,7 @@ struct CheckCommand: ParsableCommand {
         do {
             let scenarios = try Runner.load(try ScenarioFiles.expand(paths))
             guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(paths.joined(separator: " "))") }
-            let seeds = common.seed.isEmpty ? nil : common.seed
+            let seeds = common.seeds
             let total = ProgressRunner.checkRuns(scenarios, seeds: seeds)
             let sink = try common.out.map {
                 try ResultsSink(path: $0, command: "check", arguments: CommandLine.arguments.dropFirst().map { $0 }, plannedJobs: total)
