@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         .target(name: "HasimKernel"),
@@ -51,6 +52,10 @@ let package = Package(
         .testTarget(name: "HasimScenarioTests", dependencies: ["HasimScenario", "HasimStrategies"], exclude: ["Fixtures"]),
         .testTarget(name: "HasimResultsTests", dependencies: ["HasimResults", "HasimStore", "HasimScenario", "HasimWorkload", "HasimDatabase", "HasimKernel", "HasimCLI", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HasimReportTests", dependencies: ["HasimReport", "HasimStore", "HasimResults", "HasimCLI", "HasimScenario", "HasimKernel", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
-        .testTarget(name: "HasimIntegrationTests", dependencies: ["HasimCLI", "HasimScenario", "HasimResults", "HasimStrategies", "HasimWorkload", "HasimDatabase", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "HasimIntegrationTests", dependencies: [
+            "HasimCLI", "HasimScenario", "HasimResults", "HasimStrategies", "HasimWorkload", "HasimDatabase",
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
     ]
 )

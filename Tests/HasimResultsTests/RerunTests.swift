@@ -50,10 +50,10 @@ struct RerunTests {
         try Runner.write(try Runner.run(jobs), to: path, command: "compare", arguments: [])
         let ids = try ResultsStore(path: path).runs().map(\.id)
         #expect(ids.count == scenarios.count)
-        for id in ids {
-            let o = try Rerun.rerun(database: path, run: id)
-            #expect(o.differences.isEmpty, "run \(id): \(o.differences)")
-        }
+        // `hasim rerun --all`: every run, in parallel, in run-id order.
+        let all = try Rerun.rerunAll(database: path)
+        #expect(all.map(\.run) == ids)
+        for r in all { #expect(r.differences.isEmpty, "run \(r.run): \(r.differences)") }
         // Flip: a stored scenario whose commits take 9.8 ms instead of 0.8 ms is no longer the run.
         try DatabaseQueue(path: path).write { db in
             try db.execute(sql: "UPDATE runs SET scenario_yaml = replace(scenario_yaml, 'commit_latency: 8', 'commit_latency: 98') WHERE id = ?",
@@ -62,6 +62,7 @@ struct RerunTests {
         let tampered = try Rerun.rerun(database: path, run: ids[0])
         #expect(tampered.differences.contains("parameters"))
         #expect(tampered.differences.contains("metrics"))
+        #expect(try Rerun.rerunAll(database: path).filter { !$0.differences.isEmpty }.map(\.run) == [ids[0]])
     }
 
     @Test func refusesARunWithoutAStoredScenario() throws {

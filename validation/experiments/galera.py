@@ -40,8 +40,10 @@ def commit_latency(reps):
             time.sleep(12)
             c.stop()
             lat = c.latencies_ms(start=2.0)
+            f50, f99 = hsv.fsync_ms()
             out.append({"nodes": n, "rep": r + 1, "commits": len(lat), "errors": len(c.errors),
-                        "commit_p50_ms": round(pct(lat, 50), 3), "commit_p99_ms": round(pct(lat, 99), 3)})
+                        "commit_p50_ms": round(pct(lat, 50), 3), "commit_p99_ms": round(pct(lat, 99), 3),
+                        "fsync_p50_ms": f50, "fsync_p99_ms": f99})
             log(out[-1])
         stop()
     # One summary row per node count, so that each count has its own median and range.
@@ -52,7 +54,8 @@ def commit_latency(reps):
     for row in out:
         flat.append({f"n{row['nodes']}_commit_p50_ms": row["commit_p50_ms"],
                      f"n{row['nodes']}_commit_p99_ms": row["commit_p99_ms"], "rep": row["rep"],
-                     "nodes": row["nodes"], "commits": row["commits"], "errors": row["errors"]})
+                     "nodes": row["nodes"], "commits": row["commits"], "errors": row["errors"],
+                     f"n{row['nodes']}_fsync_p50_ms": row["fsync_p50_ms"]})
     write_result("galera-commit-latency",
                  "Single-row autocommit inserts at 100/s through 8 connections to db1 for 12 s "
                  "(first 2 s discarded); 1 node without wsrep, then Galera clusters of 3, 5, 7 nodes, "

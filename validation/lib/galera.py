@@ -37,6 +37,9 @@ class Cluster:
     def start(self):
         first = self.nodes[0]
         first.start(["--wsrep-new-cluster"])
+        # Ready for SQL is not ready for writes: under load the bootstrapped node answered
+        # the schema's CREATE with 1047 before it reached Synced.
+        self.wait_synced(first)
         create_app_schema(first)
         for node in self.nodes[1:]:
             node.start(wait=False)
