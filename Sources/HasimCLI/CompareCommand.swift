@@ -3,6 +3,7 @@ import Foundation
 import HasimScenario
 import HasimResults
 import HasimReport
+import HasimStore
 
 /// `hasim compare`: the architectures of a scenario group, side by side, over
 /// several seeds, into one results database (and the report with --report).
@@ -36,6 +37,8 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var thresholds: ThresholdOptions
 
+    @OptionGroup var output: FormatOption
+
     @OptionGroup var common: CommonRunOptions
 
     @Option(name: .long, help: "Also write report.html and report.md into this folder.")
@@ -43,6 +46,7 @@ struct CompareCommand: ParsableCommand {
 
     mutating func run() throws {
         let path = common.out ?? Runner.defaultResultsPath(command: "compare")
+        var reports: [RunReport] = []
         do {
             let files = try ScenarioFiles.expand(paths)
             guard !files.isEmpty else { throw CLIError("no scenario files in \(paths.joined(separator: " "))") }
@@ -59,7 +63,7 @@ struct CompareCommand: ParsableCommand {
                                        plannedJobs: jobs.count)
             let progress = ProgressLine.make(label: "hasim compare", total: jobs.count, quiet: common.quiet)
             do {
-                _ = try ProgressRunner.run(jobs, parallel: !common.serial, progress: progress, sink: sink)
+                reports = try ProgressRunner.run(jobs, parallel: !common.serial, progress: progress, sink: sink)
             } catch {
                 try? sink.finish(complete: false)
                 throw error
@@ -74,13 +78,16 @@ struct CompareCommand: ParsableCommand {
         for g in data.groups where !g.faultsAreShared {
             printError("warning: the scenarios of group '\(g.name)' do not face the same faults; their figures are not directly comparable")
         }
-        if !common.quiet {
+        if output.format != .text {
+            print(output.format == .json ? MachineOutput.runsJSON(command: "compare", database: path, reports: reports)
+                                         : MachineOutput.runsCSV(reports))
+        } else if !common.quiet {
             print(ComparisonText.render(data))
             print("\nresults: \(path)")
         }
         if let folder = report {
             let written = try ReportWriter.write(database: path, to: folder, thresholds: try thresholds.value())
-            if !common.quiet { print("report:  \(written.html)\n         \(written.markdown)") }
+            if !common.quiet && output.format == .text { print("report:  \(written.html)\n         \(written.markdown)") }
         }
     }
 }

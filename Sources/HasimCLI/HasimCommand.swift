@@ -32,10 +32,12 @@ public struct Hasim: ParsableCommand {
               errors with file:line:column and a hint; nothing is run
           hasim list
               strategies, their options, defaults and where they come from
+          hasim explain lost_transactions
+              what a metric measures, or an option's default and its source
         """,
         version: HasimVersion.string,
         subcommands: [RunCommand.self, CheckCommand.self, CompareCommand.self, ReportCommand.self, RerunCommand.self,
-                      ValidateCommand.self, ListCommand.self, Bench.self]
+                      ValidateCommand.self, ListCommand.self, ExplainCommand.self, Bench.self]
     )
     public init() {}
 }
@@ -72,6 +74,8 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Also print each run's timeline: faults, detection, every failover step, VIP/DNS moves, replication errors.")
     var timeline = false
 
+    @OptionGroup var output: FormatOption
+
     mutating func run() throws {
         do {
             let found = try ScenarioFiles.expand(files)
@@ -95,7 +99,10 @@ struct RunCommand: ParsableCommand {
                 throw error
             }
             try sink.finish()
-            if !common.quiet {
+            if output.format != .text {
+                print(output.format == .json ? MachineOutput.runsJSON(command: "run", database: path, reports: reports)
+                                             : MachineOutput.runsCSV(reports))
+            } else if !common.quiet {
                 print(SummaryTable.render(reports))
                 if timeline {
                     for r in reports { print("\n" + TimelineTable.render(r)) }
@@ -118,6 +125,8 @@ struct CheckCommand: ParsableCommand {
     var paths: [String]
 
     @OptionGroup var common: CommonRunOptions
+
+    @OptionGroup var output: FormatOption
 
     mutating func run() throws {
         let result: (reports: [RunReport], misses: [CheckMiss], skipped: [String])
@@ -142,7 +151,10 @@ struct CheckCommand: ParsableCommand {
         }
         let scenariosRun = Set(result.reports.map(\.scenarioFile)).count
         for m in result.misses { printError("MISS \(m)") }
-        if !common.quiet {
+        if output.format != .text {
+            print(output.format == .json ? MachineOutput.runsJSON(command: "check", database: common.out, reports: result.reports, misses: result.misses)
+                                         : MachineOutput.runsCSV(result.reports))
+        } else if !common.quiet {
             for f in result.skipped { print("skipped (no expect:): \(f)") }
             let checks = result.reports.count
             print("\(scenariosRun) scenarios, \(checks) runs: \(result.misses.isEmpty ? "all expectations hold" : "\(result.misses.count) expectations missed")")
@@ -159,20 +171,34 @@ struct ValidateCommand: ParsableCommand {
     @Argument(help: "Scenario files or folders.")
     var files: [String]
 
+    @OptionGroup var output: FormatOption
+
     mutating func run() throws {
-        var bad = 0
         let all: [String]
         do { all = try ScenarioFiles.expand(files) } catch let e as CLIError { throw ValidationFailure(e.description) }
+        var results: [MachineOutput.Validated] = []
         for f in all {
             do {
-                let s = try ScenarioLoader.load(path: f)
-                print("\(f): ok (\(s.architecture.strategy), \(s.seeds.count) seed\(s.seeds.count == 1 ? "" : "s"), \(s.faults.count) fault\(s.faults.count == 1 ? "" : "s"))")
+                results.append(.init(file: f, scenario: try ScenarioLoader.load(path: f), issues: []))
+            } catch let e as ScenarioErrors {
+                results.append(.init(file: f, scenario: nil, issues: e.issues))
             } catch {
-                bad += 1
-                printError("\(error)")
+                results.append(.init(file: f, scenario: nil, issues: [ScenarioIssue(mark: nil, message: "\(error)", file: f)]))
             }
         }
-        if bad > 0 { throw ExitCode(1) }
+        switch output.format {
+        case .json: print(MachineOutput.validateJSON(results))
+        case .csv: print(MachineOutput.validateCSV(results))
+        case .text:
+            for r in results {
+                if let s = r.scenario {
+                    print("\(r.file): ok (\(s.architecture.strategy), \(s.seeds.count) seed\(s.seeds.count == 1 ? "" : "s"), \(s.faults.count) fault\(s.faults.count == 1 ? "" : "s"))")
+                } else {
+                    printError(ScenarioErrors(issues: r.issues).description)
+                }
+            }
+        }
+        if results.contains(where: { !$0.issues.isEmpty }) { throw ExitCode(1) }
     }
 }
 
@@ -181,7 +207,13 @@ struct ListCommand: ParsableCommand {
         commandName: "list",
         abstract: "List the strategies with their options, defaults and where the defaults come from.")
 
+    @OptionGroup var output: FormatOption
+
     mutating func run() throws {
+        if output.format != .text {
+            print(output.format == .json ? MachineOutput.listJSON() : MachineOutput.listCSV())
+            return
+        }
         for d in StrategyCatalog.all {
             print("\(d.name)\n  \(d.summary)")
             if d.options.isEmpty { print("  (no options)") }

@@ -213,8 +213,33 @@ public enum HTMLReport {
         }
         s += "<p class=\"facts\">\(e(facts.joined(separator: " · ")))</p>"
         s += "<p class=\"small\">Re-run: <code>\(e(r.rerunCommand))</code></p>"
+        for (n, i) in d.incidents.enumerated() { s += incidentZoom(a, r, d, i, number: n + 1, of: d.incidents.count) }
+        if !d.incidents.isEmpty { s += "<p class=\"zoom-title\"><b>The whole run</b></p>" }
         s += TimelineSVG.render(d.model, title: "Timeline of \(a.scenarioName), seed \(r.seed)")
         s += eventTable(d)
+        return s + "</div>"
+    }
+
+    /// An incident on its own scale: 10 s before the fault to 60 s after writes came back,
+    /// then each key event as a step lasting until the next one.
+    static func incidentZoom(_ a: ArchitectureSummary, _ r: ReportRun, _ d: RunDetails, _ i: IncidentRow, number: Int, of total: Int) -> String {
+        let (from, to) = d.model.incidentWindow(i)
+        let m = d.model.window(from: from, to: to)
+        let rto = i.rto.map { "RTO " + Units.duration(seconds: Time.seconds($0)) } ?? "writes never came back"
+        var s = "<div class=\"zoom\"><p class=\"zoom-title\"><b>Incident\(total > 1 ? " \(number)" : ""): \(e(i.kind)) \(e(i.target))</b> at \(Units.clock(i.start)) · \(e(rto))"
+        s += " <span class=\"muted small\">(shown \(Units.clock(from)) to \(Units.clock(to)))</span></p>"
+        s += TimelineSVG.render(m, title: "Incident \(number) of \(a.scenarioName), seed \(r.seed)")
+        let steps = IncidentStep.steps(m)
+        if !steps.isEmpty {
+            s += "<table class=\"events steps\"><thead><tr><th>#</th><th>since the fault</th><th>node</th><th>step</th><th class=\"num\">until the next</th></tr></thead><tbody>"
+            for st in steps {
+                let since = st.time - i.start
+                let sinceText = (since < 0 ? "−" : "+") + Units.duration(seconds: Time.seconds(abs(since)))
+                s += "<tr><td><span class=\"num-badge b-\(st.category)\">\(st.number)</span></td><td class=\"t\">\(sinceText)</td>"
+                s += "<td>\(e(st.node))</td><td>\(e(st.what))</td><td class=\"num t\">\(st.took.map { e(Units.duration(seconds: Time.seconds($0))) } ?? "")</td></tr>"
+            }
+            s += "</tbody></table>"
+        }
         return s + "</div>"
     }
 
@@ -321,6 +346,7 @@ public enum HTMLReport {
         details.run{border:1px solid #e3e7ee;border-radius:6px;padding:4px 10px;margin:8px 0}
         .facts{margin:2px 0;font-size:13px}table.params td{font-size:13px}table.params td:first-child{white-space:nowrap}
         dl.defs dt{font-weight:600;margin-top:6px}dl.defs dd{margin:0 0 0 18px;color:#4a5263}
+        .zoom{border-left:3px solid #c92a2a;padding-left:10px;margin:10px 0}.zoom-title{margin:8px 0 2px}
         nav{margin:8px 0}footer{margin:40px 0 20px;color:#6b7385;font-size:12px;border-top:1px solid #e3e7ee;padding-top:8px}
         """
         c += "\n" + Scorecard.css

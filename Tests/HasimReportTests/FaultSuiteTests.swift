@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import HasimKernel
-import HasimScenario
+@testable import HasimScenario
 import HasimStore
 @testable import HasimCLI
 @testable import HasimReport
@@ -126,5 +126,23 @@ import HasimStore
         var ok = try Hasim.parseAsRoot(["run", dir + "/full", "--seed", "1", "--out", dir + "/r.sqlite", "--quiet"])
         try ok.run()
         #expect(FileManager.default.fileExists(atPath: dir + "/r.sqlite"))
+    }
+}
+
+@Suite struct ExplainTests {
+    @Test func everyMetricExpectAcceptsIsExplained() {
+        for m in ScenarioBuilder.metrics {
+            #expect(ExplainCommand.explain(m)?.contains("(metric,") == true, "\(m)")
+        }
+    }
+
+    @Test func optionsShowTheirDefaultAndSource() throws {
+        let text = try #require(ExplainCommand.explain("heartbeat-mon.deadtime"))
+        #expect(text.contains("default:") && text.contains("source: heartbeat/config.c"))
+        // A bare option name finds it too; an unknown name explains nothing (the command exits 1).
+        #expect(ExplainCommand.explain("deadtime")?.contains("heartbeat-mon.deadtime") == true)
+        #expect(ExplainCommand.explain("no_such_thing") == nil)
+        var c = try Hasim.parseAsRoot(["explain", "no_such_thing"])
+        #expect(throws: (any Error).self) { try c.run() }
     }
 }
