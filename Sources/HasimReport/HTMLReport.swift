@@ -318,6 +318,7 @@ public enum HTMLReport {
         th{background:#f4f6fa;font-weight:600;font-size:13px}td.num,th.num{text-align:right}
         table.cmp td{font-variant-numeric:tabular-nums}.mean{font-size:15px;white-space:nowrap}.nowrap{white-space:nowrap}.spread{display:block;color:#6b7385;font-size:11.5px;white-space:nowrap}
         td.best .mean{font-weight:700;color:#1b7a34}b.best{color:#1b7a34}.na{color:#9aa1ad}td.never,b.never{color:#c0392b;font-weight:600}
+        table.cmp{display:block;max-width:100%;overflow-x:auto}table.cmp th{font-size:12px}table.cmp td,table.cmp th{padding:5px 7px}
         table.runs{width:100%}table.runs td{font-size:13px}table.runs td.num{white-space:nowrap}
         .note{color:#5a6275;font-size:12.5px;margin:4px 0 10px}.warn{background:#fff4e5;border-left:4px solid #f08c00;padding:6px 10px}
         .charts{display:flex;flex-wrap:wrap;gap:18px 40px;margin:12px 0}svg.chart{width:560px;max-width:100%;height:auto}

@@ -30,9 +30,9 @@ extension Scorecard {
         s += "<p>Each architecture (row) against each fault of the suite (column), the same timeline for all. "
             + "A cell shows the <b>worst</b> over its seeds: write downtime (bar: log scale, 0.1 s to 1 h), then what went wrong. "
             + "Colour against your thresholds (\(e(thresholds.text)); set with <code>--rpo</code>, <code>--rto</code>): "
-            + "<span class=\"sev bad\">data lost, two writers, divergence or writes never back</span> "
-            + "<span class=\"sev warn\">replication stopped, RTO over the threshold or a false failover</span> "
-            + "<span class=\"sev ok\">within the thresholds</span>.</p>"
+            + "<span class=\"sev sev-bad\">data lost, two writers, divergence or writes never back</span> "
+            + "<span class=\"sev sev-warn\">replication stopped, RTO over the threshold or a false failover</span> "
+            + "<span class=\"sev sev-ok\">within the thresholds</span>.</p>"
         s += "<div class=\"sc-wrap\"><table class=\"sc\"><thead><tr><th>Architecture · what breaks it</th>"
         s += "<th class=\"num\" title=\"hosts that run a database or one of the design's tools (the application's hosts not counted)\">servers</th>"
         s += "<th class=\"num\" title=\"commit latency p50 / p99 in normal operation (the fault-free run)\">commit p50 / p99</th>"
@@ -51,14 +51,14 @@ extension Scorecard {
                 guard let c else { s += "<td class=\"na\" title=\"not run\">not run</td>"; continue }
                 let (head, detail) = Scorecard.headline(c)
                 let worstDown = c.downtime?.max ?? 0
-                s += "<td class=\"cell \(c.severity.name)\" data-severity=\"\(c.severity.name)\" data-downtime-max=\"\(HTMLText.number(worstDown))\">"
+                s += "<td class=\"cell sev-\(c.severity.name)\" data-severity=\"\(c.severity.name)\" data-downtime-max=\"\(HTMLText.number(worstDown))\">"
                 s += "<span class=\"head\">\(e(head))</span>"
                 if c.neverRecovered == 0 && worstDown > 0 {
                     s += "<span class=\"logbar\"><i style=\"width:\(HTMLText.number(Scorecard.barPercent(worstDown)))%\"></i></span>"
                 }
                 if let detail { s += "<span class=\"sub\">\(e(detail))</span>" }
                 for f in c.findings.prefix(3) where !(f.rank == 4) {
-                    s += "<span class=\"find \(f.severity.name)\">\(e(f.short))</span>"
+                    s += "<span class=\"find sev-\(f.severity.name)\">\(e(f.short))</span>"
                 }
                 s += "</td>"
             }
@@ -98,9 +98,9 @@ extension Scorecard {
     .sc-wrap{overflow-x:auto}table.sc{font-size:12.5px;width:100%}table.sc th{font-size:12px}table.sc td{padding:5px 6px}
     table.sc td.arch{min-width:170px;max-width:230px}.verdict{display:block;font-size:11.5px;color:#4a5263;margin-top:2px}
     td.cell{min-width:84px}td.cell .head{display:block;font-weight:600;white-space:nowrap}td.cell .sub{display:block;font-size:11px;color:#4a5263}
-    td.cell.ok{background:#ebfbee}td.cell.warn{background:#fff4e0}td.cell.bad{background:#ffe8e8}
-    .find{display:block;font-size:11px;white-space:nowrap}.find.bad{color:#b02525;font-weight:600}.find.warn{color:#9a5b00}
+    td.cell.sev-ok{background:#ebfbee}td.cell.sev-warn{background:#fff4e0}td.cell.sev-bad{background:#ffe8e8}
+    .find{display:block;font-size:11px;white-space:nowrap}.find.sev-bad{color:#b02525;font-weight:600}.find.sev-warn{color:#9a5b00}
     .logbar{display:block;height:5px;background:#e3e7ee;border-radius:2px;margin:2px 0}.logbar i{display:block;height:5px;background:#495057;border-radius:2px}
-    .sev{padding:1px 6px;border-radius:3px;white-space:nowrap}.sev.ok{background:#ebfbee}.sev.warn{background:#fff4e0}.sev.bad{background:#ffe8e8}
+    .sev{padding:1px 6px;border-radius:3px;white-space:nowrap}.sev.sev-ok{background:#ebfbee}.sev.sev-warn{background:#fff4e0}.sev.sev-bad{background:#ffe8e8}
     """
 }
