@@ -146,3 +146,14 @@ import HasimStore
         #expect(throws: (any Error).self) { try c.run() }
     }
 }
+
+@Suite struct ScenarioFolderTests {
+    @Test func aParentFolderSkipsItsFaultSuite() throws {
+        let under = try ScenarioFiles.expand([repoRoot + "/scenarios"])
+        #expect(!under.contains { $0.contains("/faults/") })
+        #expect(under.contains { $0.hasSuffix("architectures/mha.yaml") })
+        // Flip: the fault folder given itself lists its fault files.
+        let faults = try ScenarioFiles.expand([repoRoot + "/scenarios/faults"])
+        #expect(faults.count >= 7 && faults.allSatisfy { $0.contains("/faults/") })
+    }
+}
