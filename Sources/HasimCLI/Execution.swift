@@ -6,6 +6,9 @@ import HasimResults
 /// Finds scenario files: files as given, folders searched recursively for
 /// .yaml/.yml, in sorted order so every invocation runs them alike.
 public enum ScenarioFiles {
+    /// The folder name of a fault suite (scenarios/faults/), skipped when a parent folder is expanded.
+    public static let faultFolder: Substring = "faults"
+
     public static func expand(_ paths: [String]) throws -> [String] {
         var out: [String] = []
         let fm = FileManager.default
@@ -17,6 +20,9 @@ public enum ScenarioFiles {
             if isDir.boolValue {
                 let found = (fm.enumerator(atPath: p)?.compactMap { $0 as? String } ?? [])
                     .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+                    // A `faults/` folder below the one given holds fault files (hasim compare
+                    // --faults), not scenarios; given itself, it is expanded like any folder.
+                    .filter { !$0.split(separator: "/").dropLast().contains(faultFolder) }
                     .sorted()
                     .map { (p as NSString).appendingPathComponent($0) }
                 out += found

@@ -32,18 +32,23 @@ public struct Hasim: ParsableCommand {
               errors with file:line:column and a hint; nothing is run
           hasim list
               strategies, their options, defaults and where they come from
+          hasim explain lost_transactions
+              what a metric measures, or an option's default and its source
         """,
         version: HasimVersion.string,
         subcommands: [RunCommand.self, CheckCommand.self, CompareCommand.self, ReportCommand.self, RerunCommand.self,
-                      ValidateCommand.self, ListCommand.self, Bench.self, FleetCommand.self, MergeCommand.self]
+                      ValidateCommand.self, ListCommand.self, ExplainCommand.self, Bench.self, FleetCommand.self, MergeCommand.self]
     )
     public init() {}
 }
 
 struct CommonRunOptions: ParsableArguments {
     @Option(name: .long, parsing: .upToNextOption,
-            help: "Seeds to run (overrides the scenario's `seeds:`), e.g. --seed 1 2 3.")
-    var seed: [UInt64] = []
+            help: "Seeds to run (overrides the scenario's `seeds:`): --seed 1 2 3, --seed 1-5, --seed 1,2,3 or --seed 1-3,8.")
+    var seed: [SeedList] = []
+
+    /// The seeds given, nil when none (each scenario's own `seeds:`).
+    var seeds: [UInt64]? { seed.isEmpty ? nil : seed.seeds }
 
     @Option(name: .long, help: "Results database to write (default: results/<command>-<UTC time>.sqlite).")
     var out: String?
@@ -74,11 +79,17 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Also print each run's timeline: faults, detection, every failover step, VIP/DNS moves, replication errors.")
     var timeline = false
 
+    @OptionGroup var output: FormatOption
+
     mutating func run() throws {
         do {
-            let scenarios = try Runner.load(try ScenarioFiles.expand(files), sweep: common.set)
-            guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(files.joined(separator: " "))") }
-            let jobs = Runner.jobs(scenarios, seeds: common.seed.isEmpty ? nil : common.seed)
+            let found = try ScenarioFiles.expand(files)
+            // Refused before the results database is created: an empty folder is a mistake, not an empty run.
+            guard !found.isEmpty else {
+                throw CLIError("no scenario files (*.yaml, *.yml) in \(files.joined(separator: " "))\n  hint: give a scenario file or a folder holding some, e.g. hasim run scenarios/")
+            }
+            let scenarios = try Runner.load(found, sweep: common.set)
+            let jobs = Runner.jobs(scenarios, seeds: common.seeds)
             let path = common.out ?? Runner.defaultResultsPath(command: "run")
             let sink = try ResultsSink(path: path, command: "run", arguments: CommandLine.arguments.dropFirst().map { $0 },
                                        plannedJobs: jobs.count)
@@ -93,7 +104,10 @@ struct RunCommand: ParsableCommand {
                 throw error
             }
             try sink.finish()
-            if !common.quiet {
+            if output.format != .text {
+                print(output.format == .json ? MachineOutput.runsJSON(command: "run", database: path, reports: reports)
+                                             : MachineOutput.runsCSV(reports))
+            } else if !common.quiet {
                 print(SummaryTable.render(reports))
                 if timeline {
                     for r in reports { print("\n" + TimelineTable.render(r)) }
@@ -117,12 +131,14 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var common: CommonRunOptions
 
+    @OptionGroup var output: FormatOption
+
     mutating func run() throws {
         let result: (reports: [RunReport], misses: [CheckMiss], skipped: [String])
         do {
             let scenarios = try Runner.load(try ScenarioFiles.expand(paths), sweep: common.set)
             guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(paths.joined(separator: " "))") }
-            let seeds = common.seed.isEmpty ? nil : common.seed
+            let seeds = common.seeds
             let total = ProgressRunner.checkRuns(scenarios, seeds: seeds)
             let sink = try common.out.map {
                 try ResultsSink(path: $0, command: "check", arguments: CommandLine.arguments.dropFirst().map { $0 }, plannedJobs: total)
@@ -140,7 +156,10 @@ struct CheckCommand: ParsableCommand {
         }
         let scenariosRun = Set(result.reports.map(\.scenarioFile)).count
         for m in result.misses { printError("MISS \(m)") }
-        if !common.quiet {
+        if output.format != .text {
+            print(output.format == .json ? MachineOutput.runsJSON(command: "check", database: common.out, reports: result.reports, misses: result.misses)
+                                         : MachineOutput.runsCSV(result.reports))
+        } else if !common.quiet {
             for f in result.skipped { print("skipped (no expect:): \(f)") }
             let checks = result.reports.count
             print("\(scenariosRun) scenarios, \(checks) runs: \(result.misses.isEmpty ? "all expectations hold" : "\(result.misses.count) expectations missed")")
@@ -157,20 +176,34 @@ struct ValidateCommand: ParsableCommand {
     @Argument(help: "Scenario files or folders.")
     var files: [String]
 
+    @OptionGroup var output: FormatOption
+
     mutating func run() throws {
-        var bad = 0
         let all: [String]
         do { all = try ScenarioFiles.expand(files) } catch let e as CLIError { throw ValidationFailure(e.description) }
+        var results: [MachineOutput.Validated] = []
         for f in all {
             do {
-                let s = try ScenarioLoader.load(path: f)
-                print("\(f): ok (\(s.architecture.strategy), \(s.seeds.count) seed\(s.seeds.count == 1 ? "" : "s"), \(s.faults.count) fault\(s.faults.count == 1 ? "" : "s"))")
+                results.append(.init(file: f, scenario: try ScenarioLoader.load(path: f), issues: []))
+            } catch let e as ScenarioErrors {
+                results.append(.init(file: f, scenario: nil, issues: e.issues))
             } catch {
-                bad += 1
-                printError("\(error)")
+                results.append(.init(file: f, scenario: nil, issues: [ScenarioIssue(mark: nil, message: "\(error)", file: f)]))
             }
         }
-        if bad > 0 { throw ExitCode(1) }
+        switch output.format {
+        case .json: print(MachineOutput.validateJSON(results))
+        case .csv: print(MachineOutput.validateCSV(results))
+        case .text:
+            for r in results {
+                if let s = r.scenario {
+                    print("\(r.file): ok (\(s.architecture.strategy), \(s.seeds.count) seed\(s.seeds.count == 1 ? "" : "s"), \(s.faults.count) fault\(s.faults.count == 1 ? "" : "s"))")
+                } else {
+                    printError(ScenarioErrors(issues: r.issues).description)
+                }
+            }
+        }
+        if results.contains(where: { !$0.issues.isEmpty }) { throw ExitCode(1) }
     }
 }
 
@@ -179,7 +212,13 @@ struct ListCommand: ParsableCommand {
         commandName: "list",
         abstract: "List the strategies with their options, defaults and where the defaults come from.")
 
+    @OptionGroup var output: FormatOption
+
     mutating func run() throws {
+        if output.format != .text {
+            print(output.format == .json ? MachineOutput.listJSON() : MachineOutput.listCSV())
+            return
+        }
         for d in StrategyCatalog.all {
             print("\(d.name)\n  \(d.summary)")
             if d.options.isEmpty { print("  (no options)") }

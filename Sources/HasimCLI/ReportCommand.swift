@@ -24,11 +24,13 @@ struct ReportCommand: ParsableCommand {
     @Flag(name: .long, help: "Print nothing but errors.")
     var quiet = false
 
+    @OptionGroup var thresholds: ThresholdOptions
+
     mutating func run() throws {
         let folder = out ?? ReportCommand.defaultFolder(for: database)
         let written: ReportWriter.Written
         do {
-            written = try ReportWriter.write(database: database, to: folder)
+            written = try ReportWriter.write(database: database, to: folder, thresholds: try thresholds.value())
         } catch let e as ReportWriter.Failure {
             throw ValidationFailure(e.description)
         }

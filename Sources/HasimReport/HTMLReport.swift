@@ -5,7 +5,7 @@ import HasimStore
 /// image or link to anything outside it) with, per scenario group, the
 /// comparison table, bar charts, the parameters that differ and a timeline per run.
 public enum HTMLReport {
-    public static func render(_ data: ComparisonData, details: [Int64: RunDetails]) -> String {
+    public static func render(_ data: ComparisonData, details: [Int64: RunDetails], scorecard: Scorecard? = nil) -> String {
         var h: [String] = []
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")
         h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
@@ -14,7 +14,9 @@ public enum HTMLReport {
         if data.groups.isEmpty {
             h.append("<p class=\"warn\">The database holds no complete run.</p>")
         }
-        for (gi, g) in data.groups.enumerated() { h.append(group(g, index: gi, details: details)) }
+        if let scorecard { h.append(scorecard.html()) }
+        // With a scorecard, a group's lowest figure is not marked best: the design may lose elsewhere.
+        for (gi, g) in data.groups.enumerated() { h.append(group(g, index: gi, details: details, markBest: scorecard == nil)) }
         h.append(allRuns(data))
         h.append(definitions())
         h.append("<footer>Written by <code>hasim report</code> from the results database alone: the same database gives the same page.</footer>")
@@ -52,11 +54,26 @@ public enum HTMLReport {
 
     // MARK: - Group
 
-    static func group(_ g: GroupSummary, index: Int, details: [Int64: RunDetails]) -> String {
+    /// Timelines drawn in one report at most; the rest are listed (with their re-run
+    /// commands) under "All runs".
+    public static let timelineCap = 40
+
+    /// The runs whose timelines are drawn: the first seed of each architecture of each group,
+    /// then other seeds of single-group reports, up to `timelineCap`.
+    public static func drawnTimelines(_ data: ComparisonData) -> Set<Int64> {
+        var ids: [Int64] = []
+        for g in data.groups { for a in g.architectures { if let r = a.runs.first { ids.append(r.id) } } }
+        if data.groups.count == 1 {
+            for g in data.groups { for a in g.architectures { ids += a.runs.dropFirst().map(\.id) } }
+        }
+        return Set(ids.prefix(timelineCap))
+    }
+
+    static func group(_ g: GroupSummary, index: Int, details: [Int64: RunDetails], markBest: Bool = true) -> String {
         var s = "<section class=\"group\" id=\"group-\(index + 1)\">"
         s += "<h2>\(e(g.name)) <span class=\"muted\">— \(g.architectures.count) architecture\(g.architectures.count == 1 ? "" : "s"), seeds \(e(g.seeds.map(String.init).joined(separator: ", ")))</span></h2>"
         s += faultsLine(g)
-        s += comparisonTable(g)
+        s += comparisonTable(g, markBest: markBest)
         s += "<div class=\"charts\">"
         s += BarChartSVG.render(title: "Write downtime (mean over seeds, whisker min–max)", metric: .downtime,
                                 bars: g.architectures.enumerated().map { i, a in .init(label: a.scenarioName, stats: a.stats("write_downtime"), colorIndex: i) })
@@ -65,6 +82,7 @@ public enum HTMLReport {
         s += "</div>"
         s += parameters(g)
         s += "<h3>Timelines</h3>" + legend()
+        let notDrawn = g.runs.filter { details[$0.id] == nil }.count
         for (ai, a) in g.architectures.enumerated() {
             for (ri, r) in a.runs.enumerated() {
                 guard let d = details[r.id] else { continue }
@@ -75,6 +93,10 @@ public enum HTMLReport {
                     s += "<details class=\"run\"><summary>\(e(a.scenarioName)) — seed \(r.seed) (\(e(summaryLine(r))))</summary>\(body)</details>"
                 }
             }
+        }
+        if notDrawn > 0 {
+            s += "<p class=\"note\">\(notDrawn) more run\(notDrawn == 1 ? "" : "s") of this group not drawn (at most \(timelineCap) timelines per report): "
+                + "their figures and re-run commands are in <a href=\"#all-runs\">All runs</a>.</p>"
         }
         return s + "</section>"
     }
@@ -92,11 +114,11 @@ public enum HTMLReport {
         return s + "</ul>"
     }
 
-    static func comparisonTable(_ g: GroupSummary) -> String {
+    static func comparisonTable(_ g: GroupSummary, markBest: Bool = true) -> String {
         var s = "<table class=\"cmp\"><thead><tr><th>Architecture</th><th>Strategy</th><th class=\"num\">Runs</th>"
         for m in ReportMetric.comparison { s += "<th class=\"num\" title=\"\(e(m.help))\">\(e(m.title))</th>" }
         s += "</tr></thead><tbody>"
-        let best = Dictionary(uniqueKeysWithValues: ReportMetric.comparison.map { ($0.name, g.best($0.name)) })
+        let best = Dictionary(uniqueKeysWithValues: ReportMetric.comparison.map { ($0.name, markBest ? g.best($0.name) : nil) })
         for (i, a) in g.architectures.enumerated() {
             s += "<tr><td><span class=\"dot c\(i % 8)\"></span>\(e(a.scenarioName))<br><span class=\"small muted\">\(e(a.scenarioFile))</span></td>"
             s += "<td class=\"nowrap\">\(e(a.strategy))</td><td class=\"num\">\(a.runs.count)</td>"
@@ -107,7 +129,8 @@ public enum HTMLReport {
         }
         s += "</tbody></table>"
         s += "<p class=\"note\">Mean over seeds; below it the range min–max and the standard deviation. "
-            + "<b class=\"best\">Bold green</b>: lowest mean of the group. <span class=\"na\">—</span>: not measured by these runs (not zero). "
+            + (markBest ? "<b class=\"best\">Bold green</b>: lowest mean of the group. " : "No lowest figure is marked: see the scorecard for what each design loses elsewhere. ")
+            + "<span class=\"na\">—</span>: not measured by these runs (not zero). "
             + "<b class=\"never\">never</b>: writes did not come back before the end of the run. "
             + "Hover a column title for its definition.</p>"
         return s
@@ -190,8 +213,33 @@ public enum HTMLReport {
         }
         s += "<p class=\"facts\">\(e(facts.joined(separator: " · ")))</p>"
         s += "<p class=\"small\">Re-run: <code>\(e(r.rerunCommand))</code></p>"
+        for (n, i) in d.incidents.enumerated() { s += incidentZoom(a, r, d, i, number: n + 1, of: d.incidents.count) }
+        if !d.incidents.isEmpty { s += "<p class=\"zoom-title\"><b>The whole run</b></p>" }
         s += TimelineSVG.render(d.model, title: "Timeline of \(a.scenarioName), seed \(r.seed)")
         s += eventTable(d)
+        return s + "</div>"
+    }
+
+    /// An incident on its own scale: 10 s before the fault to 60 s after writes came back,
+    /// then each key event as a step lasting until the next one.
+    static func incidentZoom(_ a: ArchitectureSummary, _ r: ReportRun, _ d: RunDetails, _ i: IncidentRow, number: Int, of total: Int) -> String {
+        let (from, to) = d.model.incidentWindow(i)
+        let m = d.model.window(from: from, to: to)
+        let rto = i.rto.map { "RTO " + Units.duration(seconds: Time.seconds($0)) } ?? "writes never came back"
+        var s = "<div class=\"zoom\"><p class=\"zoom-title\"><b>Incident\(total > 1 ? " \(number)" : ""): \(e(i.kind)) \(e(i.target))</b> at \(Units.clock(i.start)) · \(e(rto))"
+        s += " <span class=\"muted small\">(shown \(Units.clock(from)) to \(Units.clock(to)))</span></p>"
+        s += TimelineSVG.render(m, title: "Incident \(number) of \(a.scenarioName), seed \(r.seed)")
+        let steps = IncidentStep.steps(m)
+        if !steps.isEmpty {
+            s += "<table class=\"events steps\"><thead><tr><th>#</th><th>since the fault</th><th>node</th><th>step</th><th class=\"num\">until the next</th></tr></thead><tbody>"
+            for st in steps {
+                let since = st.time - i.start
+                let sinceText = (since < 0 ? "−" : "+") + Units.duration(seconds: Time.seconds(abs(since)))
+                s += "<tr><td><span class=\"num-badge b-\(st.category)\">\(st.number)</span></td><td class=\"t\">\(sinceText)</td>"
+                s += "<td>\(e(st.node))</td><td>\(e(st.what))</td><td class=\"num t\">\(st.took.map { e(Units.duration(seconds: Time.seconds($0))) } ?? "")</td></tr>"
+            }
+            s += "</tbody></table>"
+        }
         return s + "</div>"
     }
 
@@ -217,7 +265,7 @@ public enum HTMLReport {
 
     static func allRuns(_ d: ComparisonData) -> String {
         let groups = d.groups.count > 1
-        var s = "<section><h2>All runs</h2><table class=\"cmp runs\"><thead><tr><th class=\"num\">run</th><th>architecture and the command that re-runs it</th>"
+        var s = "<section id=\"all-runs\"><h2>All runs</h2><table class=\"cmp runs\"><thead><tr><th class=\"num\">run</th><th>architecture and the command that re-runs it</th>"
         if groups { s += "<th>group</th>" }
         s += "<th class=\"num\">seed</th>"
         for m in ReportMetric.comparison { s += "<th class=\"num\">\(e(m.title))</th>" }
@@ -270,6 +318,7 @@ public enum HTMLReport {
         th{background:#f4f6fa;font-weight:600;font-size:13px}td.num,th.num{text-align:right}
         table.cmp td{font-variant-numeric:tabular-nums}.mean{font-size:15px;white-space:nowrap}.nowrap{white-space:nowrap}.spread{display:block;color:#6b7385;font-size:11.5px;white-space:nowrap}
         td.best .mean{font-weight:700;color:#1b7a34}b.best{color:#1b7a34}.na{color:#9aa1ad}td.never,b.never{color:#c0392b;font-weight:600}
+        table.cmp{display:block;max-width:100%;overflow-x:auto}table.cmp th{font-size:12px}table.cmp td,table.cmp th{padding:5px 7px}
         table.runs{width:100%}table.runs td{font-size:13px}table.runs td.num{white-space:nowrap}
         .note{color:#5a6275;font-size:12.5px;margin:4px 0 10px}.warn{background:#fff4e5;border-left:4px solid #f08c00;padding:6px 10px}
         .charts{display:flex;flex-wrap:wrap;gap:18px 40px;margin:12px 0}svg.chart{width:560px;max-width:100%;height:auto}
@@ -298,8 +347,10 @@ public enum HTMLReport {
         details.run{border:1px solid #e3e7ee;border-radius:6px;padding:4px 10px;margin:8px 0}
         .facts{margin:2px 0;font-size:13px}table.params td{font-size:13px}table.params td:first-child{white-space:nowrap}
         dl.defs dt{font-weight:600;margin-top:6px}dl.defs dd{margin:0 0 0 18px;color:#4a5263}
+        .zoom{border-left:3px solid #c92a2a;padding-left:10px;margin:10px 0}.zoom-title{margin:8px 0 2px}
         nav{margin:8px 0}footer{margin:40px 0 20px;color:#6b7385;font-size:12px;border-top:1px solid #e3e7ee;padding-top:8px}
         """
+        c += "\n" + Scorecard.css
         for (cls, color) in stateColors {
             c += "\n.tl .\(cls){fill:\(color)}.sw.\(cls){background:\(color)}"
         }

@@ -51,6 +51,11 @@ public indirect enum JSONValue: Sendable, Equatable, Decodable {
         }
     }
     public var array: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+    /// An object's members in sorted key order.
+    public var object: [(key: String, value: JSONValue)]? {
+        if case .object(let pairs) = self { return pairs.map { (key: $0.0, value: $0.1) } }
+        return nil
+    }
     public var isNull: Bool { self == .null }
 
     /// Compact JSON text with sorted keys (for comparing parameter values).

@@ -5,7 +5,7 @@ import HasimStore
 /// commands and each architecture's key events, as plain Markdown (for a ticket,
 /// a wiki page or a diff between two reports).
 public enum MarkdownReport {
-    public static func render(_ data: ComparisonData, details: [Int64: RunDetails]) -> String {
+    public static func render(_ data: ComparisonData, details: [Int64: RunDetails], scorecard: Scorecard? = nil) -> String {
         var out: [String] = ["# hasim comparison report", ""]
         let archs = data.groups.map(\.architectures.count).reduce(0, +)
         out.append("Results database `\(data.databasePath)` · hasim \(data.versions.joined(separator: ", ")) · "
@@ -15,6 +15,7 @@ public enum MarkdownReport {
             out += ["", "\(data.replacedRuns) older runs of the same scenario and seed were superseded by later ones and are not counted."]
         }
         if data.groups.isEmpty { out += ["", "The database holds no complete run."] }
+        if let scorecard { out += ["", scorecard.markdown()] }
         for g in data.groups { out += group(g, details: details) }
         out += ["", "## What the figures mean", ""]
         for m in ReportMetric.comparison { out.append("- **\(m.title)**: \(m.help)") }

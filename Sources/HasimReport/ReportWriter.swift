@@ -22,11 +22,11 @@ public enum ReportWriter {
 
     /// Reads `database` (which must exist: a report never creates one) and writes
     /// both files into `folder`, creating it if needed.
-    public static func write(database: String, to folder: String) throws -> Written {
+    public static func write(database: String, to folder: String, thresholds: Thresholds = .default) throws -> Written {
         guard FileManager.default.fileExists(atPath: database) else { throw Failure.noDatabase(database) }
         let store = try ResultsStore(path: database)
         defer { try? store.close() }
-        let (html, md, data) = try render(store, databasePath: database)
+        let (html, md, data) = try render(store, databasePath: database, thresholds: thresholds)
         let incomplete = try store.incompleteInvocations()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let htmlPath = (folder as NSString).appendingPathComponent("report.html")
@@ -37,10 +37,15 @@ public enum ReportWriter {
     }
 
     /// Both documents as text.
-    public static func render(_ store: ResultsStore, databasePath: String) throws -> (html: String, markdown: String, data: ComparisonData) {
+    public static func render(_ store: ResultsStore, databasePath: String, thresholds: Thresholds = .default)
+        throws -> (html: String, markdown: String, data: ComparisonData) {
         let data = try ComparisonData.load(store, databasePath: databasePath)
         var details: [Int64: RunDetails] = [:]
-        for r in data.runs { details[r.id] = try RunDetails.load(r, from: store) }
-        return (HTMLReport.render(data, details: details), MarkdownReport.render(data, details: details), data)
+        // Only the runs whose timelines are drawn: a suite of hundreds of runs stays quick to report.
+        let drawn = HTMLReport.drawnTimelines(data)
+        for r in data.runs where drawn.contains(r.id) { details[r.id] = try RunDetails.load(r, from: store) }
+        let scorecard = Scorecard(data, thresholds: thresholds)
+        return (HTMLReport.render(data, details: details, scorecard: scorecard),
+                MarkdownReport.render(data, details: details, scorecard: scorecard), data)
     }
 }

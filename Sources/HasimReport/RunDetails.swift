@@ -8,6 +8,8 @@ public struct RunDetails: Sendable {
     public var probes: [ProbeBucket]
     public var bucket: SimTime
     public var model: TimelineModel
+    /// The run's incidents (one per fault), each drawn on its own time scale.
+    public var incidents: [IncidentRow] = []
 
     public static let buckets: Int64 = 480
 
@@ -17,7 +19,14 @@ public struct RunDetails: Sendable {
         bucket = (bucket + interval - 1) / interval * interval
         let timeline = try store.timeline(run: run.id)
         let probes = try store.probeBuckets(run: run.id, width: bucket)
-        return RunDetails(timeline: timeline, probes: probes, bucket: bucket,
-                          model: TimelineModel(run: run, timeline: timeline, probes: probes, probeBucket: bucket))
+        // Zooms need finer probe buckets than the overview: one per probe interval, at most 0.5 s.
+        let zoomBucket = max(interval, min(bucket, Time.ms(500)) / interval * interval)
+        var model = TimelineModel(run: run, timeline: timeline, probes: probes, probeBucket: bucket)
+        if zoomBucket < bucket {
+            model.zoomProbes = try store.probeBuckets(run: run.id, width: zoomBucket)
+            model.zoomProbeBucket = zoomBucket
+        }
+        return RunDetails(timeline: timeline, probes: probes, bucket: bucket, model: model,
+                          incidents: try store.incidents(run: run.id))
     }
 }

@@ -47,6 +47,8 @@ public struct TimelineModel: Sendable {
         public var label: String
     }
 
+    /// The first instant drawn: 0 for the whole run, the window's start for an incident's zoom.
+    public var start: SimTime = 0
     public var end: SimTime
     /// When the workload (and probes) stop.
     public var workloadEnd: SimTime
@@ -57,6 +59,9 @@ public struct TimelineModel: Sendable {
     public var keyEvents: [KeyEvent]
     public var probes: [ProbeBucket]
     public var probeBucket: SimTime
+    /// Finer probe buckets for incident zooms (nil: the overview's are fine enough).
+    public var zoomProbes: [ProbeBucket]? = nil
+    public var zoomProbeBucket: SimTime = 0
 
     /// Kinds that get a numbered badge.
     static func category(_ kind: String) -> String? {

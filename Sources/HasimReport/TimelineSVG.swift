@@ -11,8 +11,9 @@ public enum TimelineSVG {
     static var plotWidth: Double { width - labelWidth - rightPad }
 
     public static func render(_ m: TimelineModel, title: String) -> String {
-        let end = Double(max(m.end, 1))
-        func x(_ t: SimTime) -> Double { labelWidth + plotWidth * Double(t) / end }
+        let shown = Double(max(m.end - m.start, 1))
+        // Clamped: a zoomed window cuts bars that start before it or end after it.
+        func x(_ t: SimTime) -> Double { labelWidth + plotWidth * min(max(Double(t - m.start) / shown, 0), 1) }
         var body: [String] = []
         var y = 4.0
 
@@ -115,8 +116,8 @@ public enum TimelineSVG {
         // Fault lines across every lane.
         for f in m.faults {
             let fx = x(f.start)
-            body.append("<line class=\"fault-line\" x1=\"\(HTMLText.px(fx))\" x2=\"\(HTMLText.px(fx))\" y1=\"\(HTMLText.px(badgeTop))\" y2=\"\(HTMLText.px(lanesBottom))\"><title>\(HTMLText.escape("fault at \(Units.clock(f.start)): \(f.label)"))</title></line>")
-            if let e = f.end {
+            if f.start >= m.start { body.append("<line class=\"fault-line\" x1=\"\(HTMLText.px(fx))\" x2=\"\(HTMLText.px(fx))\" y1=\"\(HTMLText.px(badgeTop))\" y2=\"\(HTMLText.px(lanesBottom))\"><title>\(HTMLText.escape("fault at \(Units.clock(f.start)): \(f.label)"))</title></line>") }
+            if let e = f.end, e <= m.end {
                 let ex = x(e)
                 body.append("<line class=\"fault-end\" x1=\"\(HTMLText.px(ex))\" x2=\"\(HTMLText.px(ex))\" y1=\"\(HTMLText.px(badgeTop))\" y2=\"\(HTMLText.px(lanesBottom))\"><title>\(HTMLText.escape("fault over at \(Units.clock(e)): \(f.label)"))</title></line>")
             }
@@ -140,8 +141,8 @@ public enum TimelineSVG {
         // Axis.
         let axisY = y + 2
         body.append("<line class=\"axis\" x1=\"\(HTMLText.px(labelWidth))\" x2=\"\(HTMLText.px(width - rightPad))\" y1=\"\(HTMLText.px(axisY))\" y2=\"\(HTMLText.px(axisY))\"/>")
-        let step = tickStep(m.end)
-        var t: SimTime = 0
+        let step = tickStep(m.end - m.start)
+        var t: SimTime = (m.start + step - 1) / step * step
         while t <= m.end {
             let tx = x(t)
             body.append("<line class=\"axis\" x1=\"\(HTMLText.px(tx))\" x2=\"\(HTMLText.px(tx))\" y1=\"\(HTMLText.px(axisY))\" y2=\"\(HTMLText.px(axisY + 4))\"/>")

@@ -123,7 +123,8 @@ public enum ScenarioParameters {
         d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
     }
 
-    static func str(_ s: String) -> String {
+    /// A JSON string literal (also the machine output's, so both quote alike).
+    public static func str(_ s: String) -> String {
         var out = "\""
         for c in s.unicodeScalars {
             switch c {

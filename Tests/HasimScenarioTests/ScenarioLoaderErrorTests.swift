@@ -302,6 +302,16 @@ private func appending(_ text: String) -> String { base + "\n" + text }
         #expect(issue.column == 17)
     }
 
+    @Test func masterAndSlaveAreNamedInMySQL8Words() throws {
+        let slave = try #require(onlyIssue(replacing(9, with: "    db2: {role: slave, source: db1}")))
+        #expect(slave.message == "unknown role 'slave' for db2")
+        #expect(slave.hint?.hasPrefix("did you mean 'replica'?") == true)
+        let master = try #require(onlyIssue(replacing(9, with: "    db2: {role: master, source: db1}")))
+        #expect(master.hint?.hasPrefix("did you mean 'primary'?") == true)
+        // Flip: the word it suggests is accepted.
+        #expect(throws: Never.self) { try ScenarioLoader.load(text: replacing(9, with: "    db2: {role: replica, source: db1}"), file: "t.yaml") }
+    }
+
     @Test func processCrashOnAHostWithoutADatabase() throws {
         let issue = try #require(onlyIssue(appending("faults:\n  - {at: 1m, process_crash: app1}")))
         #expect(issue.line == 16)

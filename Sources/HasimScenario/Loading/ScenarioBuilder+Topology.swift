@@ -239,8 +239,11 @@ extension ScenarioBuilder {
                 continue
             }
             guard let role = DatabaseRole(rawValue: roleText) else {
+                // MySQL's own older words (CHANGE MASTER TO, SHOW SLAVE STATUS) are the likeliest slip.
+                let legacy = ["master": "primary", "slave": "replica", "source": "primary"][roleText.lowercased()]
                 r.error(roleNode, "unknown role '\(roleText)' for \(host)",
-                        hint: Suggestions.hint(for: roleText, in: ["primary", "replica"], listing: "roles"))
+                        hint: legacy.map { "did you mean '\($0)'? (hasim uses MySQL 8.0's words: primary, replica)" }
+                            ?? Suggestions.hint(for: roleText, in: ["primary", "replica"], listing: "roles"))
                 ok = false
                 continue
             }
