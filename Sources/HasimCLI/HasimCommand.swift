@@ -172,7 +172,7 @@ struct ValidateCommand: ParsableCommand {
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the strategies with their options, defaults and where the defaults come from.")
+        abstract: "List the strategies with their options, and the mysql: settings, with defaults and where the defaults come from.")
 
     mutating func run() throws {
         for d in StrategyCatalog.all {
@@ -184,6 +184,12 @@ struct ListCommand: ParsableCommand {
                 print("      default: \(o.source)")
             }
             print("")
+        }
+        print("mysql: (server settings shared by every database; scenarios/README.md)")
+        for k in MySQLKeyCatalog.keys {
+            print("  \(k.key): \(k.unit) = \(k.defaultValue)")
+            print("      \(k.help)")
+            print("      default: \(k.source)")
         }
     }
 }
