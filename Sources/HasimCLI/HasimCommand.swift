@@ -210,7 +210,7 @@ struct ValidateCommand: ParsableCommand {
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the strategies with their options, defaults and where the defaults come from.")
+        abstract: "List the strategies with their options, and the mysql: settings, with defaults and where the defaults come from.")
 
     @OptionGroup var output: FormatOption
 
@@ -235,6 +235,13 @@ struct ListCommand: ParsableCommand {
             print("  \(p.component.rawValue): afr = \(p.afr)/year (\(shape)), mttr = \(Time.format(p.mttr)) (lognormal sigma \(p.repairSigma))")
             print("      \(FaultProcessSpec.help(p.component))")
             print("      default: \(FaultProcessSpec.source(p.component))")
+        }
+        print("")
+        print("mysql: (server settings shared by every database; scenarios/README.md)")
+        for k in MySQLKeyCatalog.keys {
+            print("  \(k.key): \(k.unit) = \(k.defaultValue)")
+            print("      \(k.help)")
+            print("      default: \(k.source)")
         }
     }
 }

@@ -40,6 +40,7 @@ extension Storage {
         apply(e.change, txid: e.txid)
         markExecuted(e.gtid)
         appendBinlog(e)
+        binlogSynced = binlog.count  // on the backing device, not in a page cache
     }
 }
 

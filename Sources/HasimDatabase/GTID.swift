@@ -87,6 +87,31 @@ public struct GTIDSet: Equatable, Sendable, CustomStringConvertible {
         ranges[i].spans = spans
     }
 
+    /// Takes one GTID out (a binlog tail lost in a crash takes its GTIDs out of
+    /// gtid_executed, which MySQL rebuilds from the binlog files at start-up).
+    public mutating func remove(_ g: GTID) {
+        let (found, i) = index(of: g.origin)
+        guard found, let k = ranges[i].spans.firstIndex(where: { $0.contains(g.seq) }) else { return }
+        let span = ranges[i].spans[k]
+        var pieces: [ClosedRange<Int64>] = []
+        if span.lowerBound < g.seq { pieces.append(span.lowerBound...(g.seq - 1)) }
+        if g.seq < span.upperBound { pieces.append((g.seq + 1)...span.upperBound) }
+        ranges[i].spans.replaceSubrange(k...k, with: pieces)
+        if ranges[i].spans.isEmpty { ranges.remove(at: i) }
+    }
+
+    /// The GTIDs of one origin in self that other lacks (the check a source's dump
+    /// thread makes for its own server_uuid: "Slave has more GTIDs than the master has").
+    public func missing(from other: GTIDSet, origin: UInt32) -> Int64 {
+        let (found, i) = index(of: origin)
+        guard found else { return 0 }
+        var n: Int64 = 0
+        for s in ranges[i].spans {
+            for seq in s where !other.contains(GTID(origin: origin, seq: seq)) { n += 1 }
+        }
+        return n
+    }
+
     public mutating func formUnion(_ other: GTIDSet) {
         for r in other.ranges {
             for s in r.spans {
@@ -110,6 +135,9 @@ public struct GTIDSet: Equatable, Sendable, CustomStringConvertible {
         }
         return true
     }
+
+    /// Highest sequence number of any origin (MariaDB's domain-wide seq_no; 0 if none).
+    public var highestSeq: Int64 { ranges.reduce(0) { max($0, $1.spans.last?.upperBound ?? 0) } }
 
     /// Highest sequence number seen for an origin (0 if none).
     public func highest(of origin: UInt32) -> Int64 {

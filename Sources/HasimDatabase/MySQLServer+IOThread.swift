@@ -28,37 +28,50 @@ extension MySQLServer {
 
     func clearRelayLog() {
         relayLog.removeAll()
+        relayIndex.removeAll()
+        lastReceivedGTID = nil
         relayPos = 0
         retrieved = GTIDSet()
         lastIOError = nil
         lastSQLError = nil
     }
 
-    public func startReplicaThreads() {
+    public func startReplicaThreads() { startReplica(.all) }
+
+    public func stopReplicaThreads() { stopReplica(.all) }
+
+    /// START SLAVE [IO_THREAD | SQL_THREAD].
+    public func startReplica(_ which: ReplicaThreads) {
         guard state == .running, source != nil else { return }
-        sim.record(name, .replicaStarted, "source \(source!)")
-        if !sqlRunning {
+        sim.record(name, .replicaStarted, "\(which.statement("START")) source \(source!)")
+        if which != .io && !sqlRunning {
             sqlRunning = true
             lastSQLError = nil
             sqlGeneration += 1
             sqlBusy = false
             sqlWake()
         }
-        if ioState == "No" {
+        if which != .sql && ioState == "No" {
             lastIOError = nil
             ioConnect()
         }
     }
 
-    public func stopReplicaThreads() {
-        if sqlRunning || ioState != "No" { sim.record(name, .replicaStopped) }
-        sqlRunning = false
-        sqlBusy = false
-        sqlGeneration += 1
-        ioGeneration += 1
-        if let c = ioConnection { network.close(c, from: .client) }
-        ioConnection = nil
-        ioState = "No"
+    /// STOP SLAVE [IO_THREAD | SQL_THREAD].
+    public func stopReplica(_ which: ReplicaThreads) {
+        let sqlStops = which != .io && sqlRunning, ioStops = which != .sql && ioState != "No"
+        if sqlStops || ioStops { sim.record(name, .replicaStopped, which.statement("STOP")) }
+        if which != .io {
+            sqlRunning = false
+            sqlBusy = false
+            sqlGeneration += 1
+        }
+        if which != .sql {
+            ioGeneration += 1
+            if let c = ioConnection { network.close(c, from: .client) }
+            ioConnection = nil
+            ioState = "No"
+        }
     }
 
     func ioConnect() {
@@ -79,6 +92,8 @@ extension MySQLServer {
                 self.network.send(BinlogDumpRequest(replicaServerID: self.config.serverID,
                                                     gtids: self.storage.gtidExecuted.union(self.retrieved),
                                                     position: self.sourcePosition,
+                                                    mariadbGTID: self.config.mariadbGTID,
+                                                    startAfter: self.mariadbStartPosition,
                                                     semiSync: self.config.semiSync.replicaEnabled),
                                   on: c, from: .client)
                 self.armReadTimeout(gen)
@@ -122,11 +137,18 @@ extension MySQLServer {
     func ioReceived(_ message: WireMessage, generation: Int64) {
         guard generation == ioGeneration else { return }
         ioLastReceive = sim.now
+        if let e = message as? BinlogDumpError {
+            ioFatal(MySQLError(code: 1236, message: "Got fatal error 1236 from master when reading data from binary log: '\(e.message)'"))
+            return
+        }
         if let m = message as? BinlogEventMessage {
             let g = m.event.gtid
             if sourcePosition != nil { sourcePosition = m.index + 1 }
-            if !retrieved.contains(g) && !storage.gtidExecuted.contains(g) {
+            if !config.skipsByGTIDSet || (!retrieved.contains(g) && !storage.gtidExecuted.contains(g)) {
                 relayLog.append(m.event)
+                relayIndex.append(m.index)
+                lastReceivedGTID = g
+                noteReceived(sourceIndex: m.index)
                 retrieved.insert(g)
                 sqlWake()
             }
@@ -135,6 +157,18 @@ extension MySQLServer {
                 network.send(SemiSyncAck(replicaServerID: config.serverID, index: m.index), on: c, from: .client)
             }
         }
+    }
+
+    /// A fatal IO error: the IO thread stops (Slave_IO_Running: No); the SQL thread goes on
+    /// with what the relay log holds. Nothing retries until START SLAVE.
+    func ioFatal(_ err: MySQLError) {
+        lastIOError = err
+        ioGeneration += 1
+        if let c = ioConnection { network.close(c, from: .client) }
+        ioConnection = nil
+        ioState = "No"
+        replicationFailures.append(ReplicationFailure(time: sim.now, thread: "io", error: err, gtid: nil))
+        sim.record(name, .replicationError, "Slave I/O thread stopped: \(err.message), Error_code: \(err.code)")
     }
 
     func ioClosed(generation: Int64) {

@@ -16,6 +16,12 @@ extension MySQLServer {
         guard state != .down else { return }
         sim.record(name, .mysqlStopped, "")
         network.processDied(process)
+        // A clean shutdown flushes the binlog, the redo log and the position files.
+        storage.binlogSynced = storage.binlog.count
+        storage.redoTail.removeAll()
+        storage.redoTailHead = 0
+        execPositionSynced = execPosition
+        ioPositionSynced = sourcePosition
         loseVolatileState()
     }
     /// Mounts a filesystem holding `storage` as the datadir (mysqld must be down);
@@ -60,10 +66,14 @@ extension MySQLServer {
         guard state != .down else { return }
         sim.record(name, .processCrash, "mysqld")
         network.processDied(process)
+        loseUnflushedWrites(host: false)
         loseVolatileState()
     }
 
-    public func hostDidCrash() { loseVolatileState() }
+    public func hostDidCrash() {
+        loseUnflushedWrites(host: true)
+        loseVolatileState()
+    }
 
     public func hostDidRestart() {
         if config.autostart { start() }
@@ -74,6 +84,8 @@ extension MySQLServer {
         life += 1
         sessions.removeAll()
         pending.removeAll()
+        stalledCommits.removeAll()
+        stalledApply = false
         freePending.removeAll()
         ioGeneration += 1
         sqlGeneration += 1
@@ -90,6 +102,8 @@ extension MySQLServer {
         // relay_log_recovery=ON (the crash-safe setting): the relay log is discarded
         // and the IO thread fetches again from what was executed.
         relayLog.removeAll()
+        relayIndex.removeAll()
+        lastReceivedGTID = nil
         relayPos = 0
         retrieved = GTIDSet()
     }

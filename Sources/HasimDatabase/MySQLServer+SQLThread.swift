@@ -7,7 +7,9 @@ extension MySQLServer {
     func sqlWake() {
         guard sqlRunning, !sqlBusy, relayPos < relayLog.count else { return }
         sqlBusy = true
-        let cost = Time.fromSeconds(1.0 / max(config.sqlThreadRate, 1e-9))
+        var seconds = diskSlowdown / max(config.sqlThreadRate, 1e-9)
+        if config.sqlApplySigma > 0 { seconds = applyRNG.logNormal(median: seconds, sigma: config.sqlApplySigma) }
+        let cost = Time.fromSeconds(seconds)
         sim.schedule(after: cost, handler, tag: Tag.applied.rawValue, arg: sqlGeneration)
     }
 
@@ -15,7 +17,8 @@ extension MySQLServer {
         sqlBusy = false
         guard sqlRunning, relayPos < relayLog.count else { return }
         let event = relayLog[relayPos]
-        if !storage.gtidExecuted.contains(event.gtid) {
+        // gtid_mode=ON skips what gtid_executed already has; with OFF nothing tells it.
+        if !config.skipsByGTIDSet || !storage.gtidExecuted.contains(event.gtid) {
             if let err = storage.conflict(event.change) {
                 sqlRunning = false
                 lastSQLError = err
@@ -25,16 +28,19 @@ extension MySQLServer {
                            "Slave SQL thread stopped: Error '\(err.message)' on query. Error_code: \(err.code); GTID \(event.gtid)")
                 return
             }
-            storage.apply(event.change, txid: event.txid)
+            engineApply(event.change, txid: event.txid)
             storage.markExecuted(event.gtid)
+            slavePos = event.gtid  // MariaDB's mysql.gtid_slave_pos, written in the same transaction
             if config.logSlaveUpdates {
-                storage.appendBinlog(event)
+                writeBinlog(event)
                 for s in sessions where s.isDump { s.pump() }
             }
         }
+        if relayPos < relayIndex.count { noteExecuted(sourceIndex: relayIndex[relayPos]) }
         relayPos += 1
         if relayPos > 4096 && relayPos * 2 > relayLog.count {
             relayLog.removeFirst(relayPos)  // relay_log_purge
+            relayIndex.removeFirst(min(relayPos, relayIndex.count))
             relayPos = 0
         }
         sqlWake()

@@ -18,12 +18,25 @@ extension MySQLServer {
 
     func semiSyncAck(replica: UInt32, index: Int) {
         if index > ackedIndex[replica, default: -1] { ackedIndex[replica] = index }
-        // "When at least one semisynchronous slave catches up, semisynchronous replication is resumed."
-        if !semiSyncOn && config.semiSync.sourceEnabled && state == .running && index >= storage.binlog.count - 1 {
+        // MySQL 5.7+ (semisync_master.cc handleAck → AckContainer::insert): with
+        // rpl_semi_sync_master_wait_for_slave_count > 1 an ACK is reported, and can switch
+        // semi-sync back ON (try_switch_on), only once that many replicas have acknowledged
+        // the position: one replica catching up alone does not turn it on.
+        let need = max(1, config.semiSync.waitForReplicaCount)
+        let end = storage.binlog.count - 1
+        if !semiSyncOn && config.semiSync.sourceEnabled && state == .running && index >= end
+            && replicasAcknowledged(end) >= need {
             semiSyncOn = true
-            sim.record(name, .semiSyncOn, "replica server_id \(replica) caught up")
+            sim.record(name, .semiSyncOn, "\(need) replica(s) caught up (last: server_id \(replica))")
         }
         releaseAcknowledged()
+    }
+
+    /// How many replicas have acknowledged the event at `index` (a count: order-free).
+    func replicasAcknowledged(_ index: Int) -> Int {
+        var acks = 0
+        for (_, acked) in ackedIndex where acked >= index { acks += 1 }
+        return acks
     }
 
     /// Releases, in commit order, the waits that enough replicas have acknowledged.
@@ -31,9 +44,7 @@ extension MySQLServer {
         let need = max(1, config.semiSync.waitForReplicaCount)
         while semiSyncHead < semiSyncWaits.count {
             let w = semiSyncWaits[semiSyncHead]
-            var acks = 0
-            for (_, acked) in ackedIndex where acked >= w.index { acks += 1 }
-            guard acks >= need else { break }
+            guard replicasAcknowledged(w.index) >= need else { break }
             releaseWait(semiSyncHead)
         }
         compactWaits()

@@ -50,7 +50,8 @@ extension MySQLServer {
             let slot: Int
             if let f = freePending.popLast() { pending[f] = item; slot = f } else { pending.append(item); slot = pending.count - 1 }
             let jitter = config.commitLatency / 4
-            let latency = config.commitLatency - jitter / 2 + (jitter > 0 ? SimTime(rng.next(upperBound: UInt64(jitter))) : 0)
+            let normal = config.commitLatency - jitter / 2 + (jitter > 0 ? SimTime(rng.next(upperBound: UInt64(jitter))) : 0)
+            let latency = diskSlowdown == 1 ? normal : SimTime(Double(normal) * diskSlowdown)
             sim.schedule(after: latency, handler, tag: Tag.commit.rawValue, arg: ((life & 0x7FFF_FFFF) << 32) | Int64(slot))
         case .ping:
             reply(s, id, .ok(affected: 0, insertID: nil))
@@ -76,14 +77,16 @@ extension MySQLServer {
             if sqlRunning || ioState != "No" { reply(s, id, .error(.replicaRunning)); return }
             if source != nil { sim.record(name, .sourceChanged, "RESET SLAVE ALL") }
             source = nil
-            sourcePosition = nil
+            setPosition(nil)
             clearRelayLog()
             reply(s, id, .ok(affected: 0, insertID: nil))
         case .changeSource(let address):
             if sqlRunning || ioState != "No" { reply(s, id, .error(.replicaRunning)); return }
+            if config.flavor == .mysql && !config.gtidMode { reply(s, id, .error(.autoPositionNeedsGTIDs)); return }
             source = address
             clearRelayLog()
-            sourcePosition = nil
+            // MariaDB with MASTER_USE_GTID=no and no coordinates: the start of the source's binlog.
+            setPosition(config.replicatesByPosition ? 0 : nil)
             sim.record(name, .sourceChanged, "CHANGE MASTER TO \(address)")
             reply(s, id, .ok(affected: 0, insertID: nil))
         case .showReplicaStatus:
@@ -92,7 +95,7 @@ extension MySQLServer {
             if sqlRunning || ioState != "No" { reply(s, id, .error(.replicaRunning)); return }
             source = address
             clearRelayLog()
-            sourcePosition = position
+            setPosition(position)
             sim.record(name, .sourceChanged, "CHANGE MASTER TO \(address) position \(position)")
             reply(s, id, .ok(affected: 0, insertID: nil))
         case .showWsrepStatus, .setWsrepProviderOptions:
@@ -160,7 +163,9 @@ extension MySQLServer {
             return
         }
         releasePending(slot)
-        let gtid = GTID(origin: config.serverID, seq: storage.gtidExecuted.highest(of: config.serverID) + 1)
+        // MySQL numbers each server's transactions; MariaDB's seq_no runs across the domain.
+        let seq = config.flavor == .mariadb ? storage.gtidExecuted.highestSeq : storage.gtidExecuted.highest(of: config.serverID)
+        let gtid = GTID(origin: config.serverID, seq: seq + 1)
         let event = BinlogEvent(gtid: gtid, txid: txid, change: change, originalCommit: sim.now)
         let insertID: Int64? = { if case .insert = change { return change.key } else { return nil } }()
         let mustWait = semiSyncOn && (config.semiSync.waitNoReplica || connectedSemiSyncReplicas > 0)
@@ -183,7 +188,7 @@ extension MySQLServer {
         if config.semiSync.waitPoint == .afterSync {
             // Binlog written and synced; the engine commit (visibility) waits for the ACK.
             storage.markExecuted(event.gtid)
-            storage.appendBinlog(event)
+            writeBinlog(event)
             storage.markPrepared(index)
             countCommit()
             if let rk = lockKey { lockedRows.insert(rk) }
@@ -206,9 +211,9 @@ extension MySQLServer {
 
     /// Binlog, engine and GTID state move together (sync_binlog=1, XA with InnoDB).
     func commit(_ event: BinlogEvent) {
-        storage.apply(event.change, txid: event.txid)
+        engineApply(event.change, txid: event.txid)
         storage.markExecuted(event.gtid)
-        storage.appendBinlog(event)
+        writeBinlog(event)
         countCommit()
         for s in sessions where s.isDump { s.pump() }
     }

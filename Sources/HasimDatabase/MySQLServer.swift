@@ -48,6 +48,8 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     let network: Network
     var handler: HandlerID!
     var rng: SimRandom
+    /// Its own stream, so that turning the apply spread on moves no other draw.
+    var applyRNG: SimRandom
     /// Bumped on every crash: events of an earlier life are ignored.
     var life: Int64 = 0
 
@@ -81,6 +83,25 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     var rowWaiters: [Int64: [Int]] = [:]
     // File/position replication: the next source binlog index to ask for.
     var sourcePosition: Int?
+    /// The source position of each relay-log event (file/position replication).
+    var relayIndex: [Int] = []
+    /// Exec_Master_Log_Pos: the source position after the last applied event (gtid_mode=OFF),
+    /// and its copies as last fsynced (relay-log.info, master.info).
+    var execPosition: Int?
+    var execPositionSynced: Int?
+    var ioPositionSynced: Int?
+    var appliedSinceInfoSync = 0
+    /// MariaDB: the last GTID applied by replication (mysql.gtid_slave_pos, durable) and the
+    /// last one the IO thread wrote to the relay log (where a reconnect resumes).
+    var slavePos: GTID?
+    // Disk faults (MySQLServer+Faults.swift).
+    public internal(set) var diskStalled = false
+    var stalledCommits: [Int] = []
+    var stalledApply = false
+    /// How many times slower than normal writes to disk are (1: healthy).
+    public internal(set) var diskSlowdown: Double = 1
+    var lastReceivedGTID: GTID?
+    var receivedSinceMasterInfoSync = 0
 
     struct SemiSyncWait {
         var session: Session
@@ -111,6 +132,7 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
         self.config = config
         self.process = network.spawn("mysqld", on: host)
         self.rng = network.sim.random("mysqld/\(name)")
+        self.applyRNG = network.sim.random("mysqld/\(name)/apply")
         handler = sim.register(self)
         process.observer = self
         // The process starts "not running" until `boot` has recovered it.
@@ -124,7 +146,21 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     public func seed(hotRows: Int) { storage.seedRows(.counters, count: hotRows) }
 
     /// Sets where this server replicates from at start (as its my.cnf/master.info would).
-    public func configureReplica(of address: IPAddress) { source = address }
+    public func configureReplica(of address: IPAddress) {
+        source = address
+        // gtid_mode=OFF: CHANGE MASTER TO MASTER_LOG_FILE/POS at the start of the source's binlog.
+        if config.replicatesByPosition { setPosition(0) }
+    }
+
+    /// The replica's position files (master.info, relay-log.info) all at `position`.
+    func setPosition(_ position: Int?) {
+        sourcePosition = position
+        execPosition = position
+        execPositionSynced = position
+        ioPositionSynced = position
+        appliedSinceInfoSync = 0
+        receivedSinceMasterInfoSync = 0
+    }
 
     public func setReadOnlyAtStartup(_ ro: Bool) { config.readOnlyAtStartup = ro }
 
@@ -133,9 +169,12 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
         switch Tag(rawValue: event.tag) {
         case .commit:
             let slot = Int(event.arg & 0xFFFF_FFFF)
-            if event.arg >> 32 == life & 0x7FFF_FFFF { finishWrite(slot) }
+            guard event.arg >> 32 == life & 0x7FFF_FFFF else { return }
+            // A stalled disk: the fsync of this commit does not return until the stall ends.
+            if diskStalled { stalledCommits.append(slot) } else { finishWrite(slot) }
         case .applied:
-            if event.arg == sqlGeneration { sqlApplyNext() }
+            guard event.arg == sqlGeneration else { return }
+            if diskStalled { stalledApply = true } else { sqlApplyNext() }
         case .ready:
             if event.arg == life, state == .starting { becomeReady() }
         case .semiSyncTimeout:

@@ -25,6 +25,7 @@ public struct MySQLError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let lostConnection = MySQLError(code: 2013, message: "Lost connection to MySQL server during query")
     public static let goneAway = MySQLError(code: 2006, message: "MySQL server has gone away")
     public static let notReplica = MySQLError(code: 1200, message: "The server is not configured as slave; fix in config file or with CHANGE MASTER TO")
+    public static let autoPositionNeedsGTIDs = MySQLError(code: 1777, message: "CHANGE MASTER TO MASTER_AUTO_POSITION = 1 cannot be executed because @@GLOBAL.GTID_MODE = OFF.")
     public static let replicaRunning = MySQLError(code: 1198, message: "This operation cannot be performed with a running slave; run STOP SLAVE first")
 }
 
@@ -138,6 +139,9 @@ struct BinlogDumpRequest: WireMessage {
     var gtids: GTIDSet
     /// Start at this binlog index instead of filtering by GTID (file/position replication).
     var position: Int?
+    /// MariaDB GTID replication: start after `startAfter` (nil: from the beginning).
+    var mariadbGTID = false
+    var startAfter: GTID?
     /// The replica is a semi-sync replica and will ACK.
     var semiSync: Bool
 }
@@ -157,3 +161,9 @@ struct SemiSyncAck: WireMessage {
 }
 
 struct HeartbeatMessage: WireMessage {}
+
+/// The dump thread refuses the request (ER_MASTER_FATAL_ERROR_READING_BINLOG, 1236 on the
+/// replica) and closes the connection.
+struct BinlogDumpError: WireMessage {
+    var message: String
+}

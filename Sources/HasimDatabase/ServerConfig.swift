@@ -26,13 +26,55 @@ public struct SemiSyncConfig: Sendable, Equatable {
     public init() {}
 }
 
+/// relay_log_info_repository: where the SQL thread's position lives.
+public enum RelayLogInfoRepository: String, Sendable, Equatable, CaseIterable {
+    /// mysql.slave_relay_log_info, updated in the applied transaction itself (8.0 default).
+    case table = "TABLE"
+    /// relay-log.info, written after the transaction and fsynced every sync_relay_log_info (5.7 default).
+    case file = "FILE"
+}
+
+/// The replica threads a START/STOP SLAVE names.
+public enum ReplicaThreads: String, Sendable, Equatable, CaseIterable {
+    case all, io, sql
+    public func statement(_ verb: String) -> String {
+        switch self {
+        case .all: return "\(verb) SLAVE"
+        case .io: return "\(verb) SLAVE IO_THREAD"
+        case .sql: return "\(verb) SLAVE SQL_THREAD"
+        }
+    }
+}
+
+/// Which server: the GTID semantics, error texts and defaults differ.
+public enum Flavor: String, Sendable, Equatable, CaseIterable {
+    /// MySQL 8.0: GTID sets, auto-position, gtid_mode.
+    case mysql
+    /// MariaDB 10.11: domain-server-seq GTIDs, a replica's position is one GTID per domain.
+    case mariadb
+}
+
+/// MariaDB's CHANGE MASTER TO MASTER_USE_GTID.
+public enum MasterUseGTID: String, Sendable, Equatable, CaseIterable {
+    /// Start after the last GTID the SQL thread applied (gtid_slave_pos): the 10.10+ default.
+    case slavePos = "slave_pos"
+    /// The later of gtid_slave_pos and the server's own binlog (includes local writes).
+    case currentPos = "current_pos"
+    /// File/position replication.
+    case no
+}
+
 /// Settings of one mysqld (my.cnf plus the model's costs).
 public struct ServerConfig: Sendable, Equatable {
     /// server_id; also the origin of the GTIDs this server generates.
     public var serverID: UInt32
     public var port: Int = 3306
-    /// Transactions per second one replica SQL thread applies (single-threaded).
+    /// Transactions per second one replica SQL thread applies (single-threaded): the median
+    /// cost of one transaction is 1 / sqlThreadRate.
     public var sqlThreadRate: Double = 2_000
+    /// Spread of one transaction's apply cost (lognormal sigma around that median; 0: every
+    /// transaction costs the same). Real transactions differ in rows, indexes and page misses.
+    public var sqlApplySigma: Double = 0
     /// Execution + group-commit fsync of one write on the primary.
     public var commitLatency: SimTime = Time.us(800)
     public var startupTime: SimTime = Time.s(3)
@@ -54,5 +96,40 @@ public struct ServerConfig: Sendable, Equatable {
     public var heartbeatPeriod: SimTime = Time.s(30)
     public var semiSync = SemiSyncConfig()
 
+    // Durability (see Durability.swift).
+    /// sync_binlog: fsync the binlog every N commit groups; 0: the OS writes it back when it
+    /// likes. MySQL 5.7.7+/8.0 default 1 (MariaDB 10.x: 0).
+    public var syncBinlog = 1
+    /// innodb_flush_log_at_trx_commit: 1 (default) flush redo at each commit; 2 write it to the
+    /// OS at commit, flush once per second; 0 write and flush once per second.
+    public var innodbFlushLogAtTrxCommit = 1
+    /// innodb_flush_log_at_timeout: 1 s (how often redo is flushed with 0 or 2).
+    public var innodbFlushLogAtTimeout: SimTime = Time.s(1)
+    /// Linux vm.dirty_expire_centisecs (3000) and vm.dirty_writeback_centisecs (500): page-cache
+    /// data older than 30 s is written back at the next 5 s flusher wake-up.
+    public var osDirtyExpire: SimTime = Time.s(30)
+    public var osWritebackInterval: SimTime = Time.s(5)
+    public var flavor: Flavor = .mysql
+    /// gtid_mode (MySQL): ON (this model's usual setting) or OFF (file/position replication).
+    public var gtidMode = true
+    /// MASTER_USE_GTID (MariaDB).
+    public var masterUseGTID: MasterUseGTID = .slavePos
+    public var relayLogInfoRepository: RelayLogInfoRepository = .table
+    /// relay_log_recovery: OFF by default; ON discards the relay log at start-up and fetches
+    /// again from the SQL thread's position.
+    public var relayLogRecovery = false
+    /// sync_relay_log_info and sync_master_info: 10000 (positions fsynced every N events).
+    public var syncRelayLogInfo = 10_000
+    public var syncMasterInfo = 10_000
+    /// binlog_expire_logs_seconds: 30 days (MySQL 8.0); 0: never purge.
+    public var binlogExpire: SimTime = Time.s(2_592_000)
+
     public init(serverID: UInt32 = 0) { self.serverID = serverID }
+
+    /// MySQL with gtid_mode=ON: a replica skips what its gtid_executed set already has.
+    var skipsByGTIDSet: Bool { flavor == .mysql && gtidMode }
+    /// File/position replication: nothing tells a replica an event is a repeat.
+    var replicatesByPosition: Bool { flavor == .mysql ? !gtidMode : masterUseGTID == .no }
+    /// MariaDB GTID replication: the replica names the GTID to start after.
+    var mariadbGTID: Bool { flavor == .mariadb && masterUseGTID != .no }
 }

@@ -1,7 +1,8 @@
 import HasimKernel
 
-/// What survives a crash of mysqld or its host: InnoDB data and the binary log,
-/// with sync_binlog=1 and innodb_flush_log_at_trx_commit=1 (durable commits).
+/// The datadir: InnoDB tables and the binary log. What of it survives a crash depends
+/// on what reached the disk (see Durability.swift): everything with sync_binlog=1 and
+/// innodb_flush_log_at_trx_commit=1, less with other settings after a host crash.
 public struct Storage: Sendable {
     public private(set) var tables: [[Int64: Row]] = Array(repeating: [:], count: Table.allCases.count)
     /// Next auto-increment value per table (InnoDB's counter).
@@ -14,6 +15,15 @@ public struct Storage: Sendable {
     /// AFTER_SYNC wait). Crash recovery commits them: the binlog is the XA coordinator.
     public private(set) var preparedInBinlog: [Int] = []
     private var maxKey: [Int64] = Array(repeating: 0, count: Table.allCases.count)
+    /// When each binlog event was written here (the OS writes back dirty pages by age).
+    var binlogWrittenAt: [SimTime] = []
+    /// Binlog events [0, binlogSynced) are fsynced (sync_binlog).
+    var binlogSynced = 0
+    /// Events [0, binlogPurged) are in purged binlog files (binlog_expire_logs_seconds).
+    public internal(set) var binlogPurged = 0
+    /// Engine commits not yet known to be in the flushed redo log, oldest first, from `redoTailHead`.
+    var redoTail: [EngineUndo] = []
+    var redoTailHead = 0
 
     public init() {}
 
@@ -49,8 +59,12 @@ public struct Storage: Sendable {
         return nil
     }
 
-    /// Applies a change already checked with `conflict`.
-    mutating func apply(_ change: RowChange, txid: Int64) {
+    /// Applies a change already checked with `conflict`. `undo` keeps its before image
+    /// until the redo log holding it is flushed (innodb_flush_log_at_trx_commit 0 or 2).
+    mutating func apply(_ change: RowChange, txid: Int64, undoAt: SimTime? = nil) {
+        if let at = undoAt {
+            redoTail.append(EngineUndo(table: change.table, key: change.key, before: row(change.table, change.key), txid: txid, at: at))
+        }
         switch change {
         case .insert(let table, let key, let row):
             let t = Int(table.rawValue)
@@ -64,9 +78,35 @@ public struct Storage: Sendable {
         appliedTxids.insert(txid)
     }
 
-    mutating func appendBinlog(_ e: BinlogEvent) {
+    mutating func appendBinlog(_ e: BinlogEvent, at time: SimTime = 0) {
         binlog.append(e)
+        binlogWrittenAt.append(time)
     }
+
+    /// Undoes engine commits whose redo never reached the disk, newest first.
+    mutating func rollBack(_ undo: ArraySlice<EngineUndo>) {
+        for u in undo.reversed() {
+            tables[Int(u.table.rawValue)][u.key] = u.before
+            appliedTxids.remove(u.txid)
+        }
+        for t in Table.allCases {
+            let i = Int(t.rawValue)
+            if tables[i][maxKey[i]] == nil { maxKey[i] = tables[i].keys.max() ?? 0 }
+        }
+    }
+
+    /// Cuts the binlog back to its first `count` events (a tail only in the page cache
+    /// is gone after a power loss); their GTIDs leave gtid_executed with them.
+    mutating func truncateBinlog(to count: Int) {
+        guard count < binlog.count else { return }
+        for e in binlog[count...] { gtidExecuted.remove(e.gtid) }
+        preparedInBinlog.removeAll { $0 >= count }
+        binlog.removeSubrange(count...)
+        binlogWrittenAt.removeSubrange(count...)
+        binlogSynced = min(binlogSynced, count)
+    }
+
+    mutating func purgeBinlog(before index: Int) { binlogPurged = max(binlogPurged, min(index, binlog.count)) }
 
     mutating func markPrepared(_ index: Int) { preparedInBinlog.append(index) }
 
@@ -101,4 +141,13 @@ public struct Storage: Sendable {
         maxKey[Int(table.rawValue)] = Int64(max(1, count))
         autoIncrement[Int(table.rawValue)] = Int64(count) + 1
     }
+}
+
+/// The before image of one engine commit, kept until its redo is on disk.
+struct EngineUndo: Sendable {
+    var table: Table
+    var key: Int64
+    var before: Row?
+    var txid: Int64
+    var at: SimTime
 }

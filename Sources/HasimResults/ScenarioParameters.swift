@@ -18,11 +18,15 @@ public enum ScenarioParameters {
         if s.workloads.count > 1 { o.append(("workloads", "[" + s.workloads.map(workload).joined(separator: ",") + "]")) }
         let m = s.mysql
         o.append(("mysql", obj([
-            ("sql_thread_rate", num(m.sqlThreadRate)), ("commit_latency_ns", String(m.commitLatency)),
+            ("sql_thread_rate", num(m.sqlThreadRate)), ("sql_apply_sigma", num(m.sqlApplySigma)), ("commit_latency_ns", String(m.commitLatency)),
             ("startup_time_ns", String(m.startupTime)), ("redo_apply_per_transaction_ns", String(m.redoApplyPerTransaction)),
             ("checkpoint_interval_ns", String(m.checkpointInterval)), ("autostart", String(m.autostart)),
             ("slave_net_timeout_ns", String(m.slaveNetTimeout)), ("connect_retry_ns", String(m.connectRetry)),
             ("heartbeat_period_ns", String(m.heartbeatPeriod)), ("log_slave_updates", String(m.logSlaveUpdates)),
+            ("sync_binlog", String(m.syncBinlog)), ("innodb_flush_log_at_trx_commit", String(m.innodbFlushLogAtTrxCommit)),
+            ("flavor", str(m.flavor.rawValue)), ("master_use_gtid", str(m.masterUseGTID.rawValue)),
+            ("gtid_mode", String(m.gtidMode)), ("relay_log_info_repository", str(m.relayLogInfoRepository.rawValue)),
+            ("relay_log_recovery", String(m.relayLogRecovery)), ("binlog_expire_ns", String(m.binlogExpire)),
             ("semi_sync", obj([
                 ("enabled", String(m.semiSync.sourceEnabled)), ("wait_point", str(m.semiSync.waitPoint.rawValue)),
                 ("timeout_ns", String(m.semiSync.timeout)), ("wait_for_slave_count", String(m.semiSync.waitForReplicaCount)),
@@ -73,7 +77,8 @@ public enum ScenarioParameters {
         obj([("host", str(d.host)), ("role", str(d.role.rawValue)), ("source", d.source.map(str) ?? "null"),
              ("auto_increment_increment", String(d.autoIncrementIncrement)),
              ("auto_increment_offset", String(d.autoIncrementOffset)),
-             ("read_only", d.readOnly.map { String($0) } ?? "null"), ("semi_sync", String(d.semiSync))])
+             ("read_only", d.readOnly.map { String($0) } ?? "null"), ("semi_sync", String(d.semiSync)),
+             ("sql_thread_rate", d.sqlThreadRate.map(num) ?? "null"), ("sql_apply_sigma", d.sqlApplySigma.map(num) ?? "null")])
     }
 
     private static func link(_ l: LinkSpec) -> String {
@@ -109,6 +114,11 @@ public enum ScenarioParameters {
             p.append((f.kind.name.rawValue, obj([("between", list(a)), ("and", list(b)), ("one_way", String(one))])))
         case .latencySpike(let a, let b, let add):
             p.append((f.kind.name.rawValue, obj([("between", list(a)), ("and", list(b)), ("add_ns", String(add))])))
+        case .stopReplica(let h, let threads):
+            p.append((f.kind.name.rawValue, obj([("host", str(h)), ("thread", str(threads.rawValue))])))
+        case .diskStall(let h): p.append((f.kind.name.rawValue, str(h)))
+        case .slowDisk(let h, let factor):
+            p.append((f.kind.name.rawValue, obj([("host", str(h)), ("factor", num(factor))])))
         }
         return obj(p)
     }

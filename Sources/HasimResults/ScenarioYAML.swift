@@ -1,6 +1,7 @@
 import HasimKernel
 import HasimNetwork
 import HasimStrategies
+import HasimDatabase
 import HasimScenario
 
 /// The fully resolved scenario as YAML: every setting written out with the value the run
@@ -37,11 +38,14 @@ public enum ScenarioYAML {
             fields.append("auto_increment_offset: \(db.autoIncrementOffset)")
             if let ro = db.readOnly { fields.append("read_only: \(ro)") }
             fields.append("semi_sync: \(db.semiSync)")
+            if let rate = db.sqlThreadRate { fields.append("sql_thread_rate: \(num(rate))") }
+            if let sigma = db.sqlApplySigma { fields.append("sql_apply_sigma: \(num(sigma))") }
             out.append("    \(q(db.host)): {\(fields.joined(separator: ", "))}")
         }
         let m = s.mysql
         out.append("mysql:")
         out.append("  sql_thread_rate: \(num(m.sqlThreadRate))")
+        out.append("  sql_apply_sigma: \(num(m.sqlApplySigma))")
         out.append("  commit_latency: \(d(m.commitLatency))")
         out.append("  startup_time: \(d(m.startupTime))")
         out.append("  redo_apply_per_transaction: \(d(m.redoApplyPerTransaction))")
@@ -51,6 +55,17 @@ public enum ScenarioYAML {
         out.append("  connect_retry: \(d(m.connectRetry))")
         out.append("  heartbeat_period: \(d(m.heartbeatPeriod))")
         out.append("  log_slave_updates: \(m.logSlaveUpdates)")
+        out.append("  sync_binlog: \(m.syncBinlog)")
+        out.append("  innodb_flush_log_at_trx_commit: \(m.innodbFlushLogAtTrxCommit)")
+        out.append("  flavor: \(m.flavor.rawValue)")
+        if m.flavor == .mariadb {
+            out.append("  master_use_gtid: \(m.masterUseGTID.rawValue)")
+        } else {
+            out.append("  gtid_mode: \(m.gtidMode ? "ON" : "OFF")")
+        }
+        out.append("  relay_log_info_repository: \(m.relayLogInfoRepository.rawValue)")
+        out.append("  relay_log_recovery: \(m.relayLogRecovery)")
+        out.append("  binlog_expire: \(d(m.binlogExpire))")
         let ss = m.semiSync
         out.append("  semi_sync: {enabled: \(ss.sourceEnabled), wait_point: \(q(ss.waitPoint.rawValue)), timeout: \(d(ss.timeout)), "
                    + "wait_for_slave_count: \(ss.waitForReplicaCount), wait_no_slave: \(ss.waitNoReplica)}")
@@ -101,7 +116,9 @@ public enum ScenarioYAML {
         var parts = ["at: \(d(f.at))"]
         let key = f.kind.name.rawValue
         switch f.kind {
-        case .hostCrash(let h), .processCrash(let h): parts.append("\(key): \(q(h))")
+        case .hostCrash(let h), .processCrash(let h), .diskStall(let h): parts.append("\(key): \(q(h))")
+        case .stopReplica(let h, let threads): parts.append("\(key): {host: \(q(h)), thread: \(threads.rawValue)}")
+        case .slowDisk(let h, let factor): parts.append("\(key): {host: \(q(h)), factor: \(num(factor))}")
         case .partition(let a, let b, let oneWay):
             parts.append("\(key): {between: \(list(a)), and: \(list(b)), one_way: \(oneWay)}")
         case .latencySpike(let a, let b, let add):

@@ -82,6 +82,9 @@ public struct DatabaseSpec: Sendable, Equatable {
     public var readOnly: Bool?
     /// Whether this server takes part in semi-sync (when mysql.semi_sync is enabled).
     public var semiSync: Bool = true
+    /// This replica's own apply speed and spread (nil: mysql.sql_thread_rate / sql_apply_sigma).
+    public var sqlThreadRate: Double?
+    public var sqlApplySigma: Double?
 
     public init(host: String, role: DatabaseRole, source: String?) {
         self.host = host
@@ -146,6 +149,12 @@ public enum FaultKind: Sendable, Equatable {
     case partition(a: [String], b: [String], oneWay: Bool)
     /// Extra one-way delay between the two sets.
     case latencySpike(a: [String], b: [String], add: SimTime)
+    /// A DBA runs STOP SLAVE [IO_THREAD | SQL_THREAD] on a replica (START SLAVE at recovery).
+    case stopReplica(host: String, threads: ReplicaThreads)
+    /// The datadir's disk stops completing writes: commits hang, connect and SELECT 1 answer.
+    case diskStall(host: String)
+    /// The datadir's disk is `factor` times slower: commits and replica applies take longer.
+    case slowDisk(host: String, factor: Double)
 }
 
 extension FaultKind {
@@ -156,6 +165,9 @@ extension FaultKind {
         case processCrash = "process_crash"
         case partition
         case latencySpike = "latency_spike"
+        case stopReplica = "stop_replica"
+        case diskStall = "disk_stall"
+        case slowDisk = "slow_disk"
     }
 
     public var name: Name {
@@ -164,6 +176,9 @@ extension FaultKind {
         case .processCrash: return .processCrash
         case .partition: return .partition
         case .latencySpike: return .latencySpike
+        case .stopReplica: return .stopReplica
+        case .diskStall: return .diskStall
+        case .slowDisk: return .slowDisk
         }
     }
 

@@ -1,5 +1,6 @@
 import HasimKernel
 import HasimNetwork
+import HasimDatabase
 import HasimStrategies
 import Yams
 
@@ -46,7 +47,7 @@ extension ScenarioBuilder {
             // A misspelt kind was already reported as an unknown key.
             if !m.suggestedKeys.isDisjoint(with: Self.faultKinds) { return nil }
             r.error(node, "\(path) has no fault kind",
-                    hint: "add one of host_crash, process_crash, partition, latency_spike")
+                    hint: "add one of " + Self.faultKinds.joined(separator: ", "))
             return nil
         }
         for extra in kinds.dropFirst() {
@@ -90,13 +91,38 @@ extension ScenarioBuilder {
             guard let host = r.string(node, path: path), checkHost(host, node, path: path) else { return nil }
             return .hostCrash(host: host)
         case .processCrash:
-            guard let host = r.string(node, path: path), checkHost(host, node, path: path) else { return nil }
-            if let databases, siteOf != nil, !databases.contains(where: { $0.host == host }) {
-                r.error(node, "process_crash of '\(host)', which runs no database",
-                        hint: "process_crash kills mysqld; databases: \(databases.map(\.host).joined(separator: ", "))")
-                return nil
-            }
+            guard let host = r.string(node, path: path), databaseHost(host, node, path: path, fault: "process_crash kills mysqld")
+            else { return nil }
             return .processCrash(host: host)
+        case .diskStall:
+            guard let host = r.string(node, path: path), databaseHost(host, node, path: path, fault: "disk_stall hangs mysqld's writes")
+            else { return nil }
+            return .diskStall(host: host)
+        case .stopReplica:
+            // stop_replica: db2, or {host: db2, thread: io | sql | all}
+            if case .scalar = node {
+                guard let host = r.string(node, path: path), replicaHost(host, node, path: path) else { return nil }
+                return .stopReplica(host: host, threads: .all)
+            }
+            guard let m = r.mapping(node, path: path, allowed: ["host", "thread"], required: ["host"],
+                                    examples: ["host": "host: db2"]),
+                  let hn = m.value("host"), let host = r.string(hn, path: m.path("host")) else { return nil }
+            var threads = ReplicaThreads.all
+            if let tn = m.value("thread") {
+                guard let t = choice(tn, path: m.path("thread"), ReplicaThreads.self, listing: "threads") else { return nil }
+                threads = t
+            }
+            guard replicaHost(host, hn, path: m.path("host")) else { return nil }
+            return .stopReplica(host: host, threads: threads)
+        case .slowDisk:
+            guard let m = r.mapping(node, path: path, allowed: ["host", "factor"], required: ["host", "factor"],
+                                    examples: ["host": "host: db1", "factor": "factor: 20"]),
+                  let hn = m.value("host"), let host = r.string(hn, path: m.path("host")),
+                  let fn = m.value("factor"), let factor = number(in: 1...1_000_000, fn, path: m.path("factor"),
+                                                                 hint: "how many times slower: 1 is a healthy disk, 20 a badly degraded one"),
+                  databaseHost(host, hn, path: m.path("host"), fault: "slow_disk slows mysqld's writes")
+            else { return nil }
+            return .slowDisk(host: host, factor: factor)
         case .partition, .latencySpike:
             let spike = name == .latencySpike
             guard let m = r.mapping(node, path: path, allowed: ["between", "and", spike ? "add" : "one_way"],
@@ -126,6 +152,30 @@ extension ScenarioBuilder {
             guard ok, let a, let b else { return nil }
             return .partition(a: a, b: b, oneWay: oneWay)
         }
+    }
+
+    /// A host that runs a database (the fault acts on its mysqld).
+    func databaseHost(_ host: String, _ node: Node, path: String, fault: String) -> Bool {
+        guard checkHost(host, node, path: path) else { return false }
+        if let databases, siteOf != nil, !databases.contains(where: { $0.host == host }) {
+            let kind = fault.split(separator: " ").first.map(String.init) ?? path
+            r.error(node, "\(kind) of '\(host)', which runs no database",
+                    hint: "\(fault); databases: \(databases.map(\.host).joined(separator: ", "))")
+            return false
+        }
+        return true
+    }
+
+    /// A database host that replicates from another (STOP SLAVE needs a replica).
+    func replicaHost(_ host: String, _ node: Node, path: String) -> Bool {
+        guard databaseHost(host, node, path: path, fault: "stop_replica runs STOP SLAVE on a replica") else { return false }
+        if let databases, let spec = databases.first(where: { $0.host == host }), spec.source == nil {
+            let replicas = databases.filter { $0.source != nil }.map(\.host)
+            r.error(node, "\(path): '\(host)' is not a replica (it has no source)",
+                    hint: replicas.isEmpty ? "give it a source in topology.databases" : "replicas: \(replicas.joined(separator: ", "))")
+            return false
+        }
+        return true
     }
 
     func scalarText(_ node: Node) -> String {

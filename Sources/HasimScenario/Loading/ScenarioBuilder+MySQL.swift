@@ -6,12 +6,76 @@ import Yams
 
 // mysql: the server settings every database shares.
 
+/// One key of the `mysql:` section, as `hasim list` and scenarios/README.md document it.
+public struct MySQLKeyDoc: Sendable {
+    public var key: String
+    public var defaultValue: String
+    public var unit: String
+    public var help: String
+    /// Where the default comes from.
+    public var source: String
+}
+
+public enum MySQLKeyCatalog {
+    /// Every `mysql:` key with its default, unit and source (the order of `hasim list`).
+    public static let keys: [MySQLKeyDoc] = [
+        .init(key: "sql_thread_rate", defaultValue: "2000", unit: "transactions/s",
+              help: "what one replica SQL thread applies", source: "model calibration (validation/)"),
+        .init(key: "sql_apply_sigma", defaultValue: "0", unit: "lognormal sigma (0...3)",
+              help: "spread of one transaction's apply cost around 1/sql_thread_rate; also per database in topology.databases",
+              source: "model parameter (0: every transaction costs the same)"),
+        .init(key: "commit_latency", defaultValue: "800us", unit: "duration",
+              help: "primary time per write (execution + group-commit fsync)", source: "model calibration (validation/)"),
+        .init(key: "startup_time", defaultValue: "3s", unit: "duration", help: "mysqld start-up before crash recovery",
+              source: "model calibration"),
+        .init(key: "redo_apply_per_transaction", defaultValue: "200us", unit: "duration",
+              help: "crash recovery cost per transaction since the last checkpoint", source: "model calibration"),
+        .init(key: "checkpoint_interval", defaultValue: "60s", unit: "duration", help: "bounds the redo to replay",
+              source: "model"),
+        .init(key: "autostart", defaultValue: "true", unit: "bool", help: "start mysqld when its host boots",
+              source: "systemd unit enabled"),
+        .init(key: "slave_net_timeout", defaultValue: "60s", unit: "duration", help: "replica read timeout",
+              source: "MySQL 5.7.7+ default"),
+        .init(key: "connect_retry", defaultValue: "60s", unit: "duration", help: "MASTER_CONNECT_RETRY",
+              source: "MySQL default"),
+        .init(key: "heartbeat_period", defaultValue: "30s", unit: "duration", help: "MASTER_HEARTBEAT_PERIOD; 0s disables",
+              source: "MySQL: slave_net_timeout / 2"),
+        .init(key: "log_slave_updates", defaultValue: "true", unit: "bool", help: "replicas write what they apply to their binlog",
+              source: "MySQL 8.0 default ON (5.7: OFF)"),
+        .init(key: "sync_binlog", defaultValue: "1", unit: "commit groups (0: the OS decides)",
+              help: "fsync the binlog every N groups; a power loss takes the unsynced tail",
+              source: "MySQL 5.7.7+/8.0 default 1 (MariaDB: 0); dev.mysql.com sysvar_sync_binlog"),
+        .init(key: "innodb_flush_log_at_trx_commit", defaultValue: "1", unit: "0, 1 or 2",
+              help: "1: redo flushed at commit; 2: written at commit, flushed each second; 0: both each second",
+              source: "MySQL/MariaDB default 1; innodb_flush_log_at_timeout 1s"),
+        .init(key: "flavor", defaultValue: "mysql", unit: "mysql or mariadb",
+              help: "MySQL 8.0 (GTID sets, auto-position) or MariaDB 10.11 (domain-server-seq GTIDs, MASTER_USE_GTID)",
+              source: "the two servers' GTID designs"),
+        .init(key: "master_use_gtid", defaultValue: "slave_pos", unit: "slave_pos, current_pos or no",
+              help: "MariaDB only: where a replica starts; a source lacking that GTID refuses it (1236)",
+              source: "MariaDB 10.10+ default slave_pos (CHANGE MASTER TO)"),
+        .init(key: "gtid_mode", defaultValue: "ON", unit: "ON or OFF",
+              help: "OFF: file/position replication (no GTID auto-position, nothing skips repeated events)",
+              source: "this model's usual setting (MySQL 8.0 default OFF)"),
+        .init(key: "relay_log_info_repository", defaultValue: "TABLE", unit: "TABLE or FILE",
+              help: "where the SQL thread's position lives (TABLE: in the applied transaction)",
+              source: "MySQL 8.0 default TABLE (5.7: FILE); sync_relay_log_info 10000"),
+        .init(key: "relay_log_recovery", defaultValue: "false", unit: "bool",
+              help: "at start-up, drop the relay log and fetch again from the SQL thread's position",
+              source: "MySQL default OFF"),
+        .init(key: "binlog_expire", defaultValue: "30d (2592000s)", unit: "duration; 0s never",
+              help: "binlogs older than this are purged; a replica needing them gets error 1236",
+              source: "MySQL 8.0 binlog_expire_logs_seconds"),
+        .init(key: "semi_sync", defaultValue: "off", unit: "mapping",
+              help: "{enabled, wait_point, timeout, wait_for_slave_count, wait_no_slave}",
+              source: "semisync plugins: after_sync, 10s, 1, ON"),
+    ]
+}
+
 extension ScenarioBuilder {
     // MARK: - MySQL
 
-    static let mysqlKeys = ["sql_thread_rate", "commit_latency", "startup_time", "redo_apply_per_transaction",
-                            "checkpoint_interval", "autostart", "slave_net_timeout", "connect_retry",
-                            "heartbeat_period", "log_slave_updates", "semi_sync"]
+    static var mysqlKeys: [String] { MySQLKeyCatalog.keys.map(\.key) }
 
     func readMySQL(_ node: Node) -> ServerConfig? {
         guard let m = r.mapping(node, path: "mysql", allowed: Self.mysqlKeys) else { return nil }
@@ -22,6 +86,7 @@ extension ScenarioBuilder {
             if let v = read(n, m.path(key)) { assign(v) } else { ok = false }
         }
         set("sql_thread_rate", { self.number(in: Limits.applyRate, $0, path: $1) }) { s.sqlThreadRate = $0 }
+        set("sql_apply_sigma", { self.number(in: Limits.sigma, $0, path: $1) }) { s.sqlApplySigma = $0 }
         set("commit_latency", r.duration) { s.commitLatency = $0 }
         set("startup_time", r.duration) { s.startupTime = $0 }
         set("redo_apply_per_transaction", r.duration) { s.redoApplyPerTransaction = $0 }
@@ -31,10 +96,50 @@ extension ScenarioBuilder {
         set("connect_retry", positiveDuration) { s.connectRetry = $0 }
         set("heartbeat_period", r.duration) { s.heartbeatPeriod = $0 }
         set("log_slave_updates", r.bool) { s.logSlaveUpdates = $0 }
+        set("sync_binlog", { self.int(in: 0...1_000_000, $0, path: $1, hint: "0 (the OS decides), 1 (every commit) or N") }) { s.syncBinlog = $0 }
+        set("innodb_flush_log_at_trx_commit", { self.int(in: 0...2, $0, path: $1, hint: "0, 1 or 2") }) { s.innodbFlushLogAtTrxCommit = $0 }
+        set("flavor", { self.choice($0, path: $1, Flavor.self, listing: "flavors") }) { s.flavor = $0 }
+        set("master_use_gtid", { self.choice($0, path: $1, MasterUseGTID.self, listing: "values") }) { s.masterUseGTID = $0 }
+        set("gtid_mode", { self.onOff($0, path: $1) }) { s.gtidMode = $0 }
+        set("relay_log_info_repository", { self.choice($0, path: $1, RelayLogInfoRepository.self, listing: "repositories") }) {
+            s.relayLogInfoRepository = $0
+        }
+        set("relay_log_recovery", { self.onOff($0, path: $1) }) { s.relayLogRecovery = $0 }
+        set("binlog_expire", r.duration) { s.binlogExpire = $0 }
         if let n = m.value("semi_sync") {
             if let ss = readSemiSync(n) { s.semiSync = ss } else { ok = false }
         }
+        if ok, s.flavor == .mysql, let n = m.value("master_use_gtid") {
+            r.error(n, "mysql.master_use_gtid is a MariaDB setting", hint: "add flavor: mariadb, or use gtid_mode for MySQL")
+            ok = false
+        }
+        if ok, s.flavor == .mariadb, let n = m.value("gtid_mode") {
+            r.error(n, "mysql.gtid_mode is a MySQL setting", hint: "MariaDB always logs GTIDs; use master_use_gtid: no for file/position")
+            ok = false
+        }
         return ok ? s : nil
+    }
+
+    /// ON/OFF as MySQL writes it, or true/false.
+    func onOff(_ node: Node, path: String) -> Bool? {
+        if case .scalar = node, node.tagName == .bool { return r.bool(node, path: path) }
+        guard let v = r.string(node, path: path) else { return nil }
+        switch v.uppercased() {
+        case "ON": return true
+        case "OFF": return false
+        default:
+            r.error(node, "expected ON or OFF for \(path), found '\(v)'", hint: "write ON or OFF (or true/false)")
+            return nil
+        }
+    }
+
+    /// One of an enum's raw values, case-insensitive.
+    func choice<E: RawRepresentable & CaseIterable>(_ node: Node, path: String, _ type: E.Type, listing: String) -> E?
+    where E.RawValue == String {
+        guard let v = r.string(node, path: path) else { return nil }
+        if let e = E.allCases.first(where: { $0.rawValue.lowercased() == v.lowercased() }) { return e }
+        r.error(node, "unknown \(path) '\(v)'", hint: Suggestions.hint(for: v, in: E.allCases.map(\.rawValue), listing: listing))
+        return nil
     }
 
     func readSemiSync(_ node: Node) -> SemiSyncConfig? {
@@ -66,5 +171,4 @@ extension ScenarioBuilder {
         }
         return ok ? s : nil
     }
-
 }

@@ -231,7 +231,7 @@ extension ScenarioBuilder {
             if !checkHost(host, entry.keyNode, path: "topology.databases") { ok = false }
             guard let dm = r.mapping(entry.value, path: path,
                                      allowed: ["role", "source", "auto_increment_increment", "auto_increment_offset",
-                                               "read_only", "semi_sync"],
+                                               "read_only", "semi_sync", "sql_thread_rate", "sql_apply_sigma"],
                                      required: ["role"], examples: ["role": "role: primary"])
             else { ok = false; continue }
             guard let roleNode = dm.value("role"), let roleText = r.string(roleNode, path: dm.path("role")) else {
@@ -276,6 +276,12 @@ extension ScenarioBuilder {
             }
             if let n = dm.value("semi_sync") {
                 if let v = r.bool(n, path: dm.path("semi_sync")) { spec.semiSync = v } else { ok = false }
+            }
+            if let n = dm.value("sql_thread_rate") {
+                if let v = number(in: Limits.applyRate, n, path: dm.path("sql_thread_rate")) { spec.sqlThreadRate = v } else { ok = false }
+            }
+            if let n = dm.value("sql_apply_sigma") {
+                if let v = number(in: Limits.sigma, n, path: dm.path("sql_apply_sigma")) { spec.sqlApplySigma = v } else { ok = false }
             }
             specs.append(spec)
         }

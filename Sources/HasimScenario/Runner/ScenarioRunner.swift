@@ -50,6 +50,8 @@ public enum ScenarioRunner {
             cfg.readOnlyAtStartup = spec.readOnly ?? (spec.role == .replica)
             cfg.semiSync.sourceEnabled = cfg.semiSync.sourceEnabled && spec.semiSync
             cfg.semiSync.replicaEnabled = cfg.semiSync.replicaEnabled && spec.semiSync
+            if let rate = spec.sqlThreadRate { cfg.sqlThreadRate = rate }
+            if let sigma = spec.sqlApplySigma { cfg.sqlApplySigma = sigma }
             let server = MySQLServer(name: spec.host, host: network.host(named: spec.host)!, network: network, config: cfg)
             server.seed(hotRows: scenario.workload.hotRows)
             servers.append(server)
@@ -228,6 +230,45 @@ public enum ScenarioRunner {
                 sim.at(f.at + r) {
                     sim.record(a.joined(separator: ","), .faultEnd, "latency back to normal")
                     network.addLatency(ids(a), ids(b), -add)
+                }
+            }
+        case .stopReplica(let h, let threads):
+            target = "mysqld@\(h)"
+            let mysqld = { node(h) as? MySQLServer }
+            sim.at(f.at) {
+                sim.record(h, .fault, threads.statement("STOP"))
+                mysqld()?.stopReplica(threads)
+            }
+            if let r = f.recoverAfter {
+                sim.at(f.at + r) {
+                    sim.record(h, .faultEnd, threads.statement("START"))
+                    mysqld()?.startReplica(threads)
+                }
+            }
+        case .diskStall(let h):
+            target = "disk@\(h)"
+            let mysqld = { node(h) as? MySQLServer }
+            sim.at(f.at) {
+                sim.record(h, .fault, "disk stall")
+                mysqld()?.beginDiskStall()
+            }
+            if let r = f.recoverAfter {
+                sim.at(f.at + r) {
+                    sim.record(h, .faultEnd, "disk writes complete again")
+                    mysqld()?.endDiskStall()
+                }
+            }
+        case .slowDisk(let h, let factor):
+            target = "disk@\(h)"
+            let mysqld = { node(h) as? MySQLServer }
+            sim.at(f.at) {
+                sim.record(h, .fault, "disk \(factor)x slower")
+                mysqld()?.setDiskSlowdown(factor)
+            }
+            if let r = f.recoverAfter {
+                sim.at(f.at + r) {
+                    sim.record(h, .faultEnd, "disk back to normal")
+                    mysqld()?.setDiskSlowdown(1)
                 }
             }
         }

@@ -1,0 +1,150 @@
+import Testing
+import Foundation
+import HasimKernel
+import HasimDatabase
+import HasimScenario
+import HasimResults
+
+/// Regressions of MySQL/MariaDB server behaviour (scenarios/regressions/mysql/), each with
+/// the setting that causes its outcome flipped: the outcome must change with it.
+@Suite struct MySQLRegressionTests {
+    func scenario(_ name: String, _ edit: ((String) -> String)? = nil) throws -> Scenario {
+        let path = repoRoot + "/scenarios/regressions/mysql/" + name
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let edited = edit?(text) ?? text
+        if edit != nil { #expect(edited != text, "the edit did not apply to \(name)") }
+        return try ScenarioLoader.load(text: edited, file: name)
+    }
+
+    func run(_ s: Scenario, seed: UInt64 = 1) throws -> (RunOutcome, RunReport) {
+        let outcome = try ScenarioRunner.run(s, seed: seed)
+        return (outcome, MetricsCalculator.report(outcome))
+    }
+
+    @Test func semiSyncWithTwoRequiredAcksStallsOnceWhenOneReplicaIsGone() throws {
+        let (outcome, report) = try run(scenario("semi-sync-wait-count-one-replica-gone.yaml"))
+        let stall = try #require(report.metric("write_downtime"))
+        #expect(stall >= 9 && stall <= 11, "one timeout, not one per catch-up of the surviving replica")
+        // Semi-sync went OFF once and stayed off: one surviving replica is not enough to switch it ON.
+        #expect(outcome.trace.filter { $0.kind == .semiSyncOff }.count == 1)
+        #expect(outcome.trace.filter { $0.kind == .semiSyncOn }.isEmpty)
+
+        let one = try run(scenario("semi-sync-wait-count-one-replica-gone.yaml") {
+            $0.replacingOccurrences(of: "wait_for_slave_count: 2", with: "wait_for_slave_count: 1")
+        }).1
+        #expect(one.metric("write_downtime") == 0, "db2's ACK alone releases every commit")
+    }
+
+    func ioErrors(_ o: RunOutcome, _ code: Int) -> Int {
+        o.servers.flatMap(\.replicationFailures).filter { $0.error.code == code }.count
+    }
+
+    @Test func syncBinlogZeroLeavesTheReplicaAheadOfItsRestartedSource() throws {
+        let (o, report) = try run(scenario("sync-binlog-0-replica-ahead.yaml"))
+        #expect(ioErrors(o, 1236) == 1, "db2's IO thread is refused: it has GTIDs db1 lost")
+        #expect(report.metric("replication_crashes") == 1)
+        #expect(o.trace.contains { $0.kind == .durabilityLoss && $0.node == "db1" })
+        let (synced, syncedReport) = try run(scenario("sync-binlog-0-replica-ahead.yaml") {
+            $0.replacingOccurrences(of: "sync_binlog: 0", with: "sync_binlog: 1")
+        })
+        #expect(ioErrors(synced, 1236) == 0)
+        #expect(syncedReport.metric("replication_crashes") == 0)
+    }
+
+    @Test func flushLogAtTrxCommit2LosesAcknowledgedCommitsOnPowerLossOnly() throws {
+        let two = try run(scenario("flush-log-at-trx-commit-2-loses-a-second.yaml")).1
+        let lost = try #require(two.metric("lost_transactions"))
+        #expect(lost >= 20 && lost <= 250, "up to one second of 200 writes/s")
+        let one = try run(scenario("flush-log-at-trx-commit-2-loses-a-second.yaml") {
+            $0.replacingOccurrences(of: "innodb_flush_log_at_trx_commit: 2", with: "innodb_flush_log_at_trx_commit: 1")
+        }).1
+        #expect(one.metric("lost_transactions") == 0)
+        #expect(one.metric("divergence") == 0)
+        let processCrash = try run(scenario("flush-log-at-trx-commit-2-loses-a-second.yaml") {
+            $0.replacingOccurrences(of: "host_crash: db1", with: "process_crash: db1")
+        }).1
+        #expect(processCrash.metric("lost_transactions") == 0, "the OS page cache outlives mysqld")
+    }
+
+    @Test func nonCrashSafeRelayLogPositionRepeatsEventsAfterAReplicaRestart() throws {
+        let (o, _) = try run(scenario("relay-log-info-file-1062.yaml"))
+        #expect(ioErrors(o, 1062) == 1)
+        let safe = try run(scenario("relay-log-info-file-1062.yaml") {
+            $0.replacingOccurrences(of: "relay_log_info_repository: FILE", with: "relay_log_info_repository: TABLE")
+                .replacingOccurrences(of: "relay_log_recovery: false", with: "relay_log_recovery: true")
+        })
+        #expect(ioErrors(safe.0, 1062) == 0)
+        #expect(safe.1.metric("replication_crashes") == 0)
+        // TABLE alone is not enough: without relay_log_recovery the IO thread resumes from master.info.
+        let tableOnly = try run(scenario("relay-log-info-file-1062.yaml") {
+            $0.replacingOccurrences(of: "relay_log_info_repository: FILE", with: "relay_log_info_repository: TABLE")
+        })
+        #expect(ioErrors(tableOnly.0, 1062) == 1)
+    }
+
+    @Test func purgedBinlogsRefuseAReplicaThatWasDownTooLong() throws {
+        let (o, _) = try run(scenario("binlog-purged-1236.yaml"))
+        #expect(ioErrors(o, 1236) == 1)
+        let kept = try run(scenario("binlog-purged-1236.yaml") {
+            $0.replacingOccurrences(of: "binlog_expire: 2m", with: "binlog_expire: 720h")
+        })
+        #expect(ioErrors(kept.0, 1236) == 0)
+        #expect(kept.1.metric("replication_crashes") == 0)
+    }
+
+    @Test func mariadbRefusesAtConnectWhatMySQLAcceptsAndCrashesOn() throws {
+        let (maria, _) = try run(scenario("mariadb-repoint-refused.yaml"))
+        let db2 = try #require(maria.server("db2"))
+        let refusal = try #require(db2.replicationFailures.first { $0.error.code == 1236 })
+        #expect(refusal.thread == "io")
+        #expect(refusal.error.message.contains("which is not in the master's binlog"))
+        #expect(!db2.replicationFailures.contains { $0.error.code == 1062 }, "the SQL thread keeps running")
+        let (mysql, _) = try run(scenario("mariadb-repoint-refused.yaml") {
+            $0.replacingOccurrences(of: "flavor: mariadb", with: "flavor: mysql")
+        })
+        let db2m = try #require(mysql.server("db2"))
+        #expect(db2m.replicationFailures.contains { $0.error.code == 1062 })
+        #expect(!db2m.replicationFailures.contains { $0.error.code == 1236 })
+    }
+
+    @Test func aStalledDiskPassesThePingCheckButNotTheWrites() throws {
+        let stall = try run(scenario("disk-stall-ping-check-misses.yaml")).1
+        #expect(stall.metric("failovers") == 0, "SELECT 1 answers: MHA sees a healthy master")
+        let downtime = try #require(stall.metric("write_downtime"))
+        #expect(downtime >= 35 && downtime <= 45, "every commit waits for the disk")
+        let crash = try run(scenario("disk-stall-ping-check-misses.yaml") {
+            $0.replacingOccurrences(of: "disk_stall: db1, recover_after: 40s", with: "process_crash: db1")
+        }).1
+        #expect(crash.metric("failovers") == 1, "a dead mysqld fails MHA's check")
+    }
+
+    @Test func aForgottenStopSlaveLosesEverythingSinceOnFailover() throws {
+        let forgotten = try run(scenario("stop-slave-forgotten.yaml")).1
+        #expect(try #require(forgotten.metric("lost_transactions")) >= 8000)
+        let restarted = try run(scenario("stop-slave-forgotten.yaml") {
+            $0.replacingOccurrences(of: "stop_replica: db2}", with: "stop_replica: db2, recover_after: 20s}")
+        }).1
+        #expect(restarted.metric("lost_transactions") == 0)
+        let sqlOnly = try run(scenario("stop-slave-forgotten.yaml") {
+            $0.replacingOccurrences(of: "stop_replica: db2}", with: "stop_replica: {host: db2, thread: sql}}")
+        }).1
+        #expect(try #require(sqlOnly.metric("lost_transactions")) >= 8000, "promoted without applying its relay log")
+        let ioOnlyRestarted = try run(scenario("stop-slave-forgotten.yaml") {
+            $0.replacingOccurrences(of: "stop_replica: db2}", with: "stop_replica: {host: db2, thread: io}, recover_after: 20s}")
+        }).1
+        #expect(ioOnlyRestarted.metric("lost_transactions") == 0)
+    }
+
+    @Test func lagAndDrainComeFromTheApplyCost() throws {
+        let slow = try run(scenario("replica-behind-when-source-dies.yaml")).1
+        let lag = try #require(slow.metric("max_lag_transactions"))
+        #expect(lag >= 6000 && lag <= 13000, "about 78 transactions/s for 120 s")
+        let fast = try run(scenario("replica-behind-when-source-dies.yaml") {
+            $0.replacingOccurrences(of: "sql_thread_rate: 150", with: "sql_thread_rate: 2000")
+        }).1
+        #expect(try #require(fast.metric("max_lag_transactions")) < 100)
+        let slowOutage = try #require(slow.metric("write_downtime")), fastOutage = try #require(fast.metric("write_downtime"))
+        // The backlog (~9000 transactions at ~132/s on average) drains before the promotion.
+        #expect(slowOutage - fastOutage >= 25, "the drain adds to the outage: \(slowOutage) vs \(fastOutage)")
+    }
+}
