@@ -113,7 +113,9 @@ public enum ScenarioYAML {
     }
 
     static func fault(_ f: FaultSpec) -> String {
-        var parts = ["at: \(d(f.at))"]
+        // A uniform window stays a window: each seed draws its own instant from it, so the
+        // drawn instant of one seed would make a different scenario for every other seed.
+        var parts = [f.atLatest.map { "at: {uniform: [\(d(f.at)), \(d($0))]}" } ?? "at: \(d(f.at))"]
         let key = f.kind.name.rawValue
         switch f.kind {
         case .hostCrash(let h), .processCrash(let h), .diskStall(let h): parts.append("\(key): \(q(h))")
@@ -144,6 +146,15 @@ public enum ScenarioYAML {
                   "fall: \(st.fall)"]
             if let t = st.timeoutCheck { f.append("timeout_check: \(d(t))") }
             f += ["timeout_connect: \(d(st.timeoutConnect))", "retries: \(st.retries)", "shutdown_sessions: \(st.shutdownSessions)"]
+            // Every check setting too: a re-run must check the servers as the run did.
+            switch st.check {
+            case .mysqlCheck: f.append("check: \(q("mysql-check"))")
+            case .httpChk(let port): f += ["check: \(q("httpchk"))", "check_port: \(port)"]
+            }
+            if let t = st.fastinter { f.append("fastinter: \(d(t))") }
+            if let t = st.downinter { f.append("downinter: \(d(t))") }
+            f += ["redispatch: \(st.redispatch)", "shutdown_backup_sessions: \(st.shutdownBackupSessions)",
+                  "spread_checks: \(st.spreadChecks)", "check_phase: \(q(st.randomCheckPhase ? "random" : "start"))"]
             return "{proxy: {" + f.joined(separator: ", ") + "}}"
         }
     }
