@@ -436,7 +436,7 @@ private func dumpAll(_ path: String) throws -> [String: [[DatabaseValue]]] {
 
         #expect(back == report)
         #expect(back?.probes.count == 50_000)
-        // Generous bound for slow CI machines; typically far below a second.
-        #expect(writeTime < .seconds(5))
+        // No time bound here: speed goals live in benchmarks (hasim bench), and this one failed
+        // at 6.8 s on a machine at load 14. The printed figure is for a human.
     }
 }
