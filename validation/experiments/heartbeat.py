@@ -26,7 +26,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import hsv  # noqa: E402
 from hsv import ROOT, Client, create_app_schema, log, now, sh, write_result  # noqa: E402
-from vip import HOSTS, NET, VIP, NsServer, crash_host, enter, make_segment, mac_of, neigh_watch, ns  # noqa: E402
+from vip import HOSTS, NET, VIP, NsServer, client_through_failover, crash_host, has_vip, make_segment, mac_of, ns  # noqa: E402
 
 KEEPALIVE, DEADTIME, WARNTIME, INITDEAD = 1, 10, 5, 20
 
@@ -83,10 +83,6 @@ def heartbeat(h, t0, lines):
     return p
 
 
-def has_vip(h):
-    return f"{VIP}/" in sh(f"ip -n {ns(h)} addr show eth0", check=False).stdout
-
-
 def run(reps):
     rows = []
     for r in range(reps):
@@ -110,35 +106,11 @@ def run(reps):
             raise RuntimeError("heartbeat never raised the VIP on db1: " + "; ".join(l for _, _, l in lines[-8:]))
         time.sleep(3)   # past the initial resource acquisition, the send_arp burst included
         mac2 = mac_of("db2")
-        result = {}
-
-        def client_side():
-            enter("app1")
-            t0c = now()
-            c = Client(lambda: (VIP, 3306), rate=100, pool=8).start(t0c)
-            nb, stop = [], threading.Event()
-            neigh_watch(t0c, nb, stop)
-            vip_seen = []
-
-            def watch_vip():
-                while not stop.is_set():
-                    if has_vip("db2"):
-                        vip_seen.append(now() - t0c)
-                        return
-                    time.sleep(0.02)
-            time.sleep(10)
+        def crash():
             crash_host("db1", [db1.proc, hb["db1"]])
             # heartbeat daemonizes out of its process group: stop everything left in the host.
             sh(f"ip netns pids {ns('db1')} | xargs -r kill -STOP", check=False)
-            tf = now() - t0c
-            threading.Thread(target=watch_vip, daemon=True).start()
-            time.sleep(DEADTIME + 15)
-            c.stop()
-            stop.set()
-            result.update(c=c, tf=tf, nb=nb, t0c=t0c, vip=vip_seen)
-        th = threading.Thread(target=client_side)
-        th.start()
-        th.join(120)
+        result = client_through_failover(crash, DEADTIME + 15)
         c, tf, nb, off = result["c"], result["tf"], result["nb"], result["t0c"] - t0
         switched = next((t for t, mac, st in nb if t >= tf and mac == mac2), None)
 

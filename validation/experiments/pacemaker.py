@@ -26,7 +26,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import hsv  # noqa: E402
 from hsv import ROOT, Client, create_app_schema, log, now, sh, write_result  # noqa: E402
-from vip import HOSTS, NET, VIP, NsServer, enter, make_segment, mac_of, neigh_watch, ns  # noqa: E402
+from vip import HOSTS, NET, VIP, NsServer, client_through_failover, has_vip, make_segment, mac_of, ns  # noqa: E402
 
 
 class Node:
@@ -91,10 +91,6 @@ def tail(path, h, t0, lines, stop):
     threading.Thread(target=read, daemon=True).start()
 
 
-def has_vip(h):
-    return f"{VIP}/" in sh(f"ip -n {ns(h)} addr show eth0", check=False).stdout
-
-
 VIP_XML = (f'<primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2">'
            f'<instance_attributes id="vip-ia"><nvpair id="vip-ip" name="ip" value="{VIP}"/>'
            f'<nvpair id="vip-cidr" name="cidr_netmask" value="24"/><nvpair id="vip-nic" name="nic" value="eth0"/>'
@@ -142,34 +138,10 @@ def run(reps):
             raise RuntimeError("pacemaker never started the VIP on db1: " + n1.run("crm_mon -1 2>&1", check=False)[-500:])
         time.sleep(3)
         mac2 = mac_of("db2")
-        result = {}
-
-        def client_side():
-            enter("app1")
-            t0c = now()
-            c = Client(lambda: (VIP, 3306), rate=100, pool=8).start(t0c)
-            nb, stop = [], threading.Event()
-            neigh_watch(t0c, nb, stop)
-            vip_seen = []
-
-            def watch_vip():
-                while not stop.is_set():
-                    if has_vip("db2"):
-                        vip_seen.append(now() - t0c)
-                        return
-                    time.sleep(0.02)
-            time.sleep(10)
+        def crash():
             sh(f"ip -n {ns('db1')} link set eth0 down")
             sh(f"ip netns pids {ns('db1')} | xargs -r kill -STOP", check=False)
-            tf = now() - t0c
-            threading.Thread(target=watch_vip, daemon=True).start()
-            time.sleep(25)
-            c.stop()
-            stop.set()
-            result.update(c=c, tf=tf, nb=nb, t0c=t0c, vip=vip_seen)
-        th = threading.Thread(target=client_side)
-        th.start()
-        th.join(120)
+        result = client_through_failover(crash, 25)
         stop_tail.set()
         c, tf, nb, off = result["c"], result["tf"], result["nb"], result["t0c"] - t0
         switched = next((t for t, mac, st in nb if t >= tf and mac == mac2), None)

@@ -117,6 +117,45 @@ def crash_host(h, procs):
         os.killpg(p.pid, 19)
 
 
+def has_vip(h):
+    return f"{VIP}/" in sh(f"ip -n {ns(h)} addr show eth0", check=False).stdout
+
+
+def client_through_failover(crash, after_s):
+    """The client on app1 writes 100/s to the VIP (8 connections, 100 ms probes); at 10 s
+    `crash()` kills db1's host; the client goes on for `after_s` while the VIP's arrival on db2
+    is watched. Returns the client, the fault time, the ARP samples, the client's t0 and the
+    VIP-up times (all relative to the client's t0)."""
+    result = {}
+
+    def client_side():
+        enter("app1")
+        t0c = now()
+        c = Client(lambda: (VIP, 3306), rate=100, pool=8).start(t0c)
+        nb, stop = [], threading.Event()
+        neigh_watch(t0c, nb, stop)
+        vip_seen = []
+
+        def watch_vip():
+            while not stop.is_set():
+                if has_vip("db2"):
+                    vip_seen.append(now() - t0c)
+                    return
+                time.sleep(0.02)
+        time.sleep(10)
+        crash()
+        tf = now() - t0c
+        threading.Thread(target=watch_vip, daemon=True).start()
+        time.sleep(after_s)
+        c.stop()
+        stop.set()
+        result.update(c=c, tf=tf, nb=nb, t0c=t0c, vip=vip_seen)
+    th = threading.Thread(target=client_side)
+    th.start()
+    th.join(120)
+    return result
+
+
 def run(reps, mode):
     rows = []
     for r in range(reps):
