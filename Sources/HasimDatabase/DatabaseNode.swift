@@ -22,6 +22,9 @@ public protocol DatabaseNode: AnyObject {
     func crash()
     /// systemctl start mysql.
     func startProcess()
+    /// A DBA's FLUSH TABLES [t] WITH READ LOCK (`global`: all tables), until unlockTables().
+    func flushTablesWithReadLock(global: Bool)
+    func unlockTables()
 }
 
 extension MySQLServer: DatabaseNode {
@@ -30,4 +33,8 @@ extension MySQLServer: DatabaseNode {
     public var sqlThreadRunning: Bool { replicaStatus?.sqlRunning ?? false }
     public func bootAtStart() { start(immediately: true) }
     public func startProcess() { start() }
+    /// Commits and the SQL thread's applies wait for UNLOCK TABLES, as they wait for a stalled
+    /// disk (the model has one table, so a table lock and a global one block the same writes).
+    public func flushTablesWithReadLock(global: Bool) { beginDiskStall() }
+    public func unlockTables() { endDiskStall() }
 }

@@ -26,12 +26,16 @@ public final class Host {
     /// Bumped on every crash, so that events meant for an earlier life are dropped.
     public internal(set) var incarnation: UInt32 = 0
     var processes: [NetProcess] = []
+    /// The CPUs its processes run on: its own, uncontended, unless the scenario puts it on a
+    /// shared machine (Network.place).
+    public internal(set) var machine: Machine
 
-    init(id: HostID, name: String, site: String, address: IPAddress) {
+    init(id: HostID, name: String, site: String, address: IPAddress, machine: Machine) {
         self.id = id
         self.name = name
         self.site = site
         self.address = address
+        self.machine = machine
     }
 }
 

@@ -95,11 +95,21 @@ public final class Network: EventHandler {
     public func addHost(_ name: String, site: String, address: IPAddress? = nil) -> Host {
         precondition(hostByName[name] == nil, "duplicate host \(name)")
         let id = HostID(hosts.count)
-        let host = Host(id: id, name: name, site: site, address: address ?? IPAddress(name))
+        let host = Host(id: id, name: name, site: site, address: address ?? IPAddress(name),
+                        machine: Machine(name: name, cores: 0, sim: sim))
         hosts.append(host)
         hostByName[name] = id
         addressOwner[host.address] = id
         return host
+    }
+
+    /// Puts hosts on one machine with `cores` CPUs (VMs on one hypervisor, or every server of a
+    /// test bench on one box): their CPU bursts queue for the same cores.
+    @discardableResult
+    public func place(_ hosts: [Host], onMachine name: String, cores: Int) -> Machine {
+        let m = Machine(name: name, cores: cores, sim: sim)
+        for h in hosts { h.machine = m }
+        return m
     }
 
     public func host(named name: String) -> Host? { hostByName[name].map { hosts[$0.raw] } }

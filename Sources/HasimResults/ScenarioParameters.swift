@@ -119,6 +119,10 @@ public enum ScenarioParameters {
         case .diskStall(let h): p.append((f.kind.name.rawValue, str(h)))
         case .slowDisk(let h, let factor):
             p.append((f.kind.name.rawValue, obj([("host", str(h)), ("factor", num(factor))])))
+        case .readLock(let h, let global):
+            p.append((f.kind.name.rawValue, obj([("host", str(h)), ("global", String(global))])))
+        case .cpuLoad(let h, let threads):
+            p.append((f.kind.name.rawValue, obj([("host", str(h)), ("threads", num(threads))])))
         }
         return obj(p)
     }

@@ -30,6 +30,12 @@ public enum ScenarioYAML {
                 out.append("      - \(link(l.spec, extra: "between: [\(q(l.siteA)), \(q(l.siteB))]"))")
             }
         }
+        if !s.topology.machines.isEmpty {
+            out.append("  machines:")
+            for m in s.topology.machines {
+                out.append("    \(q(m.name)): {cpus: \(m.cpus), hosts: [\(m.hosts.map(q).joined(separator: ", "))]}")
+            }
+        }
         out.append("  databases:")
         for db in s.topology.databases {
             var fields = ["role: \(db.role.rawValue)"]
@@ -121,6 +127,8 @@ public enum ScenarioYAML {
         case .hostCrash(let h), .processCrash(let h), .diskStall(let h): parts.append("\(key): \(q(h))")
         case .stopReplica(let h, let threads): parts.append("\(key): {host: \(q(h)), thread: \(threads.rawValue)}")
         case .slowDisk(let h, let factor): parts.append("\(key): {host: \(q(h)), factor: \(num(factor))}")
+        case .readLock(let h, let global): parts.append("\(key): {host: \(q(h)), global: \(global)}")
+        case .cpuLoad(let h, let threads): parts.append("\(key): {host: \(q(h)), threads: \(num(threads))}")
         case .partition(let a, let b, let oneWay):
             parts.append("\(key): {between: \(list(a)), and: \(list(b)), one_way: \(oneWay)}")
         case .latencySpike(let a, let b, let add):

@@ -54,6 +54,13 @@ public struct Scenario: Sendable {
     public var group: String? = nil
 }
 
+/// `topology.machines.NAME: {cpus: N, hosts: [...]}`: hosts whose processes share N cores.
+public struct MachineSpec: Sendable, Equatable {
+    public var name: String
+    public var cpus: Int
+    public var hosts: [String]
+}
+
 public struct Site: Sendable, Equatable {
     public var name: String
     public var hosts: [String]
@@ -102,6 +109,8 @@ public struct Topology: Sendable {
     public var links: [LinkOverride]
     /// In file order.
     public var databases: [DatabaseSpec]
+    /// Physical machines shared by several hosts (each other host has its own, uncontended CPUs).
+    public var machines: [MachineSpec] = []
 
     public func site(of host: String) -> String? {
         sites.first { $0.hosts.contains(host) }?.name
@@ -155,6 +164,12 @@ public enum FaultKind: Sendable, Equatable {
     case diskStall(host: String)
     /// The datadir's disk is `factor` times slower: commits and replica applies take longer.
     case slowDisk(host: String, factor: Double)
+    /// A DBA runs FLUSH TABLES [t] WITH READ LOCK (UNLOCK TABLES at recovery). On a Galera
+    /// node the appliers wait; `global` (FTWRL) also desyncs it, so it sends no flow control.
+    case readLock(host: String, global: Bool)
+    /// Overload: `threads` CPU-bound processes run on the host's machine (a batch job, a
+    /// neighbour VM, a runaway query) and take their fair share of its cores.
+    case cpuLoad(host: String, threads: Double)
 }
 
 extension FaultKind {
@@ -168,6 +183,8 @@ extension FaultKind {
         case stopReplica = "stop_replica"
         case diskStall = "disk_stall"
         case slowDisk = "slow_disk"
+        case readLock = "read_lock"
+        case cpuLoad = "cpu_load"
     }
 
     public var name: Name {
@@ -179,6 +196,8 @@ extension FaultKind {
         case .stopReplica: return .stopReplica
         case .diskStall: return .diskStall
         case .slowDisk: return .slowDisk
+        case .readLock: return .readLock
+        case .cpuLoad: return .cpuLoad
         }
     }
 

@@ -163,4 +163,25 @@ import HasimNetwork
         })
         #expect(rsync.metric("write_downtime")! >= 55)
     }
+
+    /// The real finding (validation galera-flow-control): a global read lock desyncs the node, and
+    /// a desynced node sends no flow control; a table lock leaves it Synced, and it pauses the cluster.
+    @Test func aDesyncedNodeSendsNoFlowControl() throws {
+        let o = try ScenarioRunner.run(scenario("galera-read-lock-desync.yaml"), seed: 1)
+        let r = MetricsCalculator.report(o)
+        #expect(r.metric("write_downtime") == 0)
+        #expect(r.metric("lost_transactions") == 0)
+        #expect(!o.trace.contains { $0.kind == .galeraFlowControl })
+        // db1 kept committing while db3 was locked (200/s for 10 s).
+        let during = o.ledger.filter { $0.ackedAt > Time.s(5) && $0.ackedAt < Time.s(15) }.count
+        #expect(during > 1500, "\(during)")
+        // db3 resynced after the unlock: Joined, then Synced.
+        #expect(o.trace.contains { $0.kind == .galeraState && $0.node == "db3" && $0.detail == "Synced" && $0.time > Time.s(15) })
+        // Flip: a table lock keeps db3 Synced; it sends FC_PAUSE and the writers stop.
+        let table = try ScenarioRunner.run(scenario("galera-read-lock-desync.yaml") {
+            $0.replacingOccurrences(of: "global: true", with: "global: false")
+        }, seed: 1)
+        #expect(table.trace.contains { $0.kind == .galeraFlowControl && $0.node == "db3" })
+        #expect(MetricsCalculator.report(table).metric("write_downtime")! > 8)
+    }
 }

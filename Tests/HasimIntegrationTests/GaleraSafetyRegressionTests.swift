@@ -96,6 +96,15 @@ import HasimDatabase
             #expect(["db1", "db2", "db3"].allSatisfy { (by[$0] ?? 0) > 5000 }, "\(by)")
             #expect(MetricsCalculator.report(o).metric("divergence") == 0)
         }
+        // The validation finding (docs/validation.md): loopback-like latency, lognormal median
+        // 30 µs with sigma 0.5, used to stall every commit from 0.9 s on. No longer: no failed
+        // probe on any writer node.
+        let loopback = try ScenarioRunner.run(scenario("galera-jitter-no-fault.yaml") {
+            $0.replacingOccurrences(of: "{median: 0.2ms, sigma: 1.0}", with: "{median: 30us, sigma: 0.5}")
+        }, seed: 3)
+        #expect(loopback.failures.isEmpty, "sigma 0.5: \(loopback.failures.prefix(3))")
+        let byLoopback = acked(loopback, from: 0, to: Time.s(60))
+        #expect(["db1", "db2", "db3"].allSatisfy { (byLoopback[$0] ?? 0) > 5000 }, "\(byLoopback)")
         // Flip: the same run with a member cut off for 10 s: now writers do fail.
         let cut = try ScenarioRunner.run(scenario("galera-jitter-no-fault.yaml") {
             $0.replacingOccurrences(of: "expect:", with: "faults:\n  - {at: 20s, partition: {between: [db3], and: [db1, db2, app1, app2, app3]}, recover_after: 10s}\nexpect:")
@@ -182,5 +191,25 @@ import HasimDatabase
         // Flip: AVAILABLE_WHEN_DONOR=1 keeps the donor in rotation.
         let keep = try donorRun(", clustercheck_available_when_donor: true")
         #expect(!keep.trace.contains { $0.kind == .proxyServerDown && $0.detail.contains("db1") })
+    }
+
+    /// Issue 13's overload fault on the CPU model (issue 10's machines): response time grows with
+    /// the load until the health check times out.
+    @Test func anOverloadedNodeFailsItsCheckOnlyUnderAShortTimeout() throws {
+        let name = "galera-overload-clustercheck.yaml"
+        let text = try String(contentsOfFile: repoRoot + "/scenarios/regressions/galera/" + name, encoding: .utf8)
+        let short = try ScenarioRunner.run(ScenarioLoader.load(text: text, file: name), seed: 1)
+        #expect(MetricsCalculator.report(short).metric("lost_transactions") == 0)
+        #expect(short.trace.contains { $0.kind == .proxyServerDown && $0.detail.contains("db1") && $0.time > Time.s(30) && $0.time < Time.s(45) })
+        #expect(short.ledger.contains { $0.ackedBy == "db2" && $0.ackedAt > Time.s(30) && $0.ackedAt < Time.s(60) })
+        // Flip: a 3 s check timeout outlasts the slowed script (~1.5 s): db1 stays UP throughout.
+        let longText = text.replacingOccurrences(of: "timeout_check: 1s", with: "timeout_check: 3s")
+        #expect(longText != text)
+        let long = try ScenarioRunner.run(ScenarioLoader.load(text: longText, file: name), seed: 1)
+        #expect(!long.trace.contains { $0.kind == .proxyServerDown && $0.detail.contains("db1") })
+        #expect(!long.ledger.contains { $0.ackedBy == "db2" })
+        // Flip the load: no overload, the short timeout never fires either.
+        let calm = try ScenarioRunner.run(ScenarioLoader.load(text: text.replacingOccurrences(of: "threads: 300", with: "threads: 0"), file: name), seed: 1)
+        #expect(!calm.trace.contains { $0.kind == .proxyServerDown && $0.detail.contains("db1") })
     }
 }

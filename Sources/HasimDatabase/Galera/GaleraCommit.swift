@@ -57,7 +57,8 @@ extension GaleraNode {
         trx[lid]!.phase = .executing
         let dependsOn = appliedSeqno
         let l = life
-        sim.after(config.localCommit / 2) { [weak self] in
+        // Parse and execute on the client's connection thread: a CPU burst on the host's machine.
+        host.machine.compute(process, config.localCommit / 2) { [weak self] in
             guard let self, self.life == l, let t = self.trx[lid] else { return }
             if t.aborted { self.retryOrFail(lid); return }
             guard case .insert(let table, let txid) = t.query else {
@@ -145,8 +146,11 @@ extension GaleraNode {
         if !committing { commitNext(life) }
     }
 
+    func resumeCommits() { commitNext(life) }
+
     private func commitNext(_ l: Int64) {
-        guard life == l, commitHead < commitQueue.count else { committing = false; return }
+        // A read lock (FLUSH TABLES ... WITH READ LOCK) holds the ordered commits and the appliers.
+        guard life == l, commitHead < commitQueue.count, !readLocked else { committing = false; return }
         committing = true
         let item = commitQueue[commitHead]
         var cost = item.local != nil ? config.localCommit / 2 : config.applyTime
@@ -157,10 +161,21 @@ extension GaleraNode {
                 // after this write-set (or not at all), so it is brute-force aborted and rolled back.
                 bfAbort(holder)
                 cost += config.bfAbortTime
+                // So is every local transaction queued for the row: a BF applier that has to wait
+                // kills all the transactions with a lock on the record, granted or waiting
+                // (MariaDB 10.6+ storage/innobase/lock/lock0lock.cc lock_wait_wsrep()). Each is
+                // retried (wsrep_retry_autocommit) behind the applier, or fails with 1213.
+                if let waiters = lockWaiters.removeValue(forKey: k) {
+                    for w in waiters where trx[w] != nil && trx[w]!.phase == .waitingLock {
+                        bfAborts += 1
+                        retryOrFail(w)
+                    }
+                }
             }
             rowLocks[k] = applierLock
         }
-        sim.after(cost) { [weak self] in
+        // The ordered commit (or an applier's apply) burns CPU; the queue is one thread.
+        host.machine.compute(process, cost) { [weak self] in
             guard let self, self.life == l else { return }
             self.apply(item.ws)
             self.appliedSeqno = item.seqno

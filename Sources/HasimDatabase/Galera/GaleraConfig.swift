@@ -59,6 +59,11 @@ public struct GaleraConfig: Sendable {
     /// CPU and NIC time the group layer spends per member on each write-set it sends or acks
     /// (serialisation, one unicast per member in gcomm): what each extra member costs a commit.
     public var perMemberSendCost: SimTime = Time.us(15)
+    /// CPU a member spends on each write-set it receives from another node before it acknowledges
+    /// it (gcomm receive thread: unserialise, gcs queue, certification index): one burst on the
+    /// node's gcomm thread. With members sharing cores, the slowest member's turn is what the
+    /// origin waits for.
+    public var writeSetCost: SimTime = 0
     /// Rolling back a local transaction that an applier brute-force aborts (it held a row lock
     /// the applier needs).
     public var bfAbortTime: SimTime = Time.us(300)

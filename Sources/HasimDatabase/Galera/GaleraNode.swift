@@ -96,6 +96,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     var pausedBy: UInt64 = 0
     var pauseStart: SimTime?
 
+    /// gcomm's receive thread: group messages are handled one at a time, in arrival order.
+    lazy var gcomm = ProcessThread(process, on: host.machine)
     /// InnoDB's redo log on this host's disk: local commits are acknowledged once it is flushed.
     lazy var redo = RedoLog(sim: sim, fsync: config.diskFsync, stream: "disk/\(name)")
 
@@ -105,7 +107,14 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     var transferredUpTo = Stamp.zero
     var joinedAt: Int64 = 0
     var stateRequests: [(Int, Int64)] = []
+    /// Local writes wait while > 0 (an rsync SST donor's lock, FLUSH TABLES WITH READ LOCK).
     var donorLocks = 0
+    /// FLUSH TABLES ... WITH READ LOCK held: the appliers wait (GaleraDesync.swift).
+    var readLocked = false
+    /// wsrep_desync=ON (by FTWRL or SET GLOBAL): no flow control from this node.
+    var desynced = false
+    /// Serving an SST as donor.
+    var donating = false
     var lockedWrites: [(Query, Int64, GaleraSession)] = []
 
     public init(name: String, index: Int, host: Host, network: Network, config: GaleraConfig) {
@@ -246,6 +255,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         stateRequests.removeAll()
         donorLocks = 0
         lockedWrites.removeAll()
+        readLocked = false; desynced = false; donating = false
     }
 
     func setState(_ s: State) {
@@ -302,6 +312,13 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     }
 
     func broadcast(_ m: WireMessage, to members: [Int]) { for j in members where j != index { send(m, to: j) } }
+
+    /// A message from another member: the gcomm thread takes it in arrival order, a write-set
+    /// after its processing burst (acknowledgements and keepalives are cheap enough to count as free).
+    fileprivate func receiveGroup(_ m: WireMessage) {
+        let cost = m is GWriteSet ? config.writeSetCost : 0
+        gcomm.run(cost) { [weak self] in self?.deliver(m) }
+    }
 
     fileprivate func deliver(_ m: WireMessage) {
         guard state != .down else { return }
@@ -370,7 +387,18 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         case .ping:
             // Statements that touch no table run even outside the Primary Component: a plain
             // `SELECT 1` (or a mysql-check) cannot tell a non-Primary node from a good one.
-            reply(s, id, .ok(affected: 0, insertID: nil))
+            // Its own CPU is negligible, but on cores shared with queued work (an overloaded
+            // machine) its thread waits for a core behind that work, so a health check slows down
+            // with the backlog. A host of its own never queues: the answer is immediate.
+            if host.machine.cores == 0 {
+                reply(s, id, .ok(affected: 0, insertID: nil))
+            } else {
+                let l = life
+                host.machine.compute(process, 0) { [weak self] in
+                    guard let self, self.life == l else { return }
+                    self.reply(s, id, .ok(affected: 0, insertID: nil))
+                }
+            }
             return
         case .showMasterStatus:
             reply(s, id, .masterStatus(executed: storage.gtidExecuted, readOnly: false, binlogPosition: Int(lastSeqno)))
@@ -423,7 +451,7 @@ private final class GroupListener: Listener {
 private final class GroupIn: ConnectionDelegate {
     unowned let node: GaleraNode
     init(node: GaleraNode) { self.node = node }
-    func received(_ message: WireMessage, on connection: Connection) { node.deliver(message) }
+    func received(_ message: WireMessage, on connection: Connection) { node.receiveGroup(message) }
     func closed(_ connection: Connection, reason: CloseReason) {}
 }
 

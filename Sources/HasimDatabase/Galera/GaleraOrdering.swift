@@ -27,7 +27,7 @@ extension GaleraNode {
         // it, and so delivers it, only once the copies are out.
         broadcast(GWriteSet(stamp: stamp, ws: ws), to: members)
         insertPending(stamp, ws, sending: true)
-        sim.after(cost) { [weak self] in
+        host.machine.compute(process, cost) { [weak self] in
             guard let self, self.life == l else { return }
             self.acked(stamp, by: self.index)
         }

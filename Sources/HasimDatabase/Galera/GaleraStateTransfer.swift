@@ -25,19 +25,16 @@ extension GaleraNode {
         let t = GStateTransfer(storage: snap, seqno: lastSeqno, delivered: lastDelivered, cert: cert, ist: ist)
         let l = life
         let blocks = !ist && config.sstBlocksDonor
-        if !ist { setState(.donor) }
+        if !ist { setState(.donor); donating = true }
         if blocks { donorLocks += 1 }
         sim.after(duration) { [weak self] in
             guard let self, self.life == l else { return }
             self.send(t, to: joiner)
-            if !ist && self.state == .donor { self.setState(.synced) }
+            if !ist { self.donating = false }
+            if !ist && self.state == .donor && !self.desynced { self.setState(.synced) }
             if blocks {
                 self.donorLocks -= 1
-                if self.donorLocks == 0 {
-                    let w = self.lockedWrites
-                    self.lockedWrites.removeAll()
-                    for (q, id, s) in w { self.submit(q, id: id, from: s, retries: 0) }
-                }
+                if self.donorLocks == 0 { self.releaseLockedWrites() }
             }
         }
     }

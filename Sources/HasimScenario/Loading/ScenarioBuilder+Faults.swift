@@ -123,6 +123,32 @@ extension ScenarioBuilder {
                   databaseHost(host, hn, path: m.path("host"), fault: "slow_disk slows mysqld's writes")
             else { return nil }
             return .slowDisk(host: host, factor: factor)
+        case .readLock:
+            // read_lock: db3, or {host: db3, global: true}
+            if case .scalar = node {
+                guard let host = r.string(node, path: path), databaseHost(host, node, path: path, fault: "read_lock is a statement on mysqld")
+                else { return nil }
+                return .readLock(host: host, global: false)
+            }
+            guard let m = r.mapping(node, path: path, allowed: ["host", "global"], required: ["host"],
+                                    examples: ["host": "host: db3"]),
+                  let hn = m.value("host"), let host = r.string(hn, path: m.path("host")),
+                  databaseHost(host, hn, path: m.path("host"), fault: "read_lock is a statement on mysqld")
+            else { return nil }
+            var global = false
+            if let g = m.value("global") {
+                guard let b = r.bool(g, path: m.path("global")) else { return nil }
+                global = b
+            }
+            return .readLock(host: host, global: global)
+        case .cpuLoad:
+            guard let m = r.mapping(node, path: path, allowed: ["host", "threads"], required: ["host", "threads"],
+                                    examples: ["host": "host: db1", "threads": "threads: 4"]),
+                  let hn = m.value("host"), let host = r.string(hn, path: m.path("host")), checkHost(host, hn, path: m.path("host")),
+                  let tn = m.value("threads"), let threads = number(in: 0...4096, tn, path: m.path("threads"),
+                                                                   hint: "CPU-bound threads competing for the host's cores, e.g. 4")
+            else { return nil }
+            return .cpuLoad(host: host, threads: threads)
         case .partition, .latencySpike:
             let spike = name == .latencySpike
             guard let m = r.mapping(node, path: path, allowed: ["between", "and", spike ? "add" : "one_way"],

@@ -40,7 +40,7 @@ extension ScenarioBuilder {
     // MARK: - Topology
 
     func readTopology(_ node: Node) -> Topology? {
-        guard let m = r.mapping(node, path: "topology", allowed: ["sites", "latency", "databases"],
+        guard let m = r.mapping(node, path: "topology", allowed: ["sites", "latency", "databases", "machines"],
                                 required: ["sites", "databases"],
                                 examples: ["sites": "sites: {idc1: [db1, db2, app1]}",
                                            "databases": "databases: {db1: {role: primary}}"])
@@ -66,8 +66,43 @@ extension ScenarioBuilder {
         // Only a clean databases section is worth handing to the strategy's checks.
         self.databases = r.issues.count == issuesBefore ? databases : nil
 
-        guard let sites, let links, let databases else { return nil }
-        return Topology(sites: sites, sameSite: sameSite, crossSite: crossSite, links: links, databases: databases)
+        let machines = m.value("machines").map { readMachines($0) } ?? []
+        guard let sites, let links, let databases, let machines else { return nil }
+        return Topology(sites: sites, sameSite: sameSite, crossSite: crossSite, links: links, databases: databases,
+                        machines: machines)
+    }
+
+    /// topology.machines: {bench: {cpus: 2, hosts: [app1, db1, db2]}}.
+    func readMachines(_ node: Node) -> [MachineSpec]? {
+        guard let m = r.mapping(node, path: "topology.machines", allowed: nil) else { return nil }
+        var out: [MachineSpec] = []
+        var placed: [String: String] = [:]
+        var ok = true
+        for entry in m.entries {
+            let path = "topology.machines.\(entry.key)"
+            guard let mm = r.mapping(entry.value, path: path, allowed: ["cpus", "hosts"], required: ["cpus", "hosts"],
+                                     examples: ["cpus": "cpus: 2", "hosts": "hosts: [db1, db2, app1]"]),
+                  let cpusNode = mm.value("cpus"), let hostsNode = mm.value("hosts")
+            else { ok = false; continue }
+            guard let cpus = r.int(cpusNode, path: "\(path).cpus") else { ok = false; continue }
+            guard cpus >= 1, cpus <= 1024 else {
+                r.error(cpusNode, "\(path).cpus must be from 1 to 1024 cores, found \(cpus)",
+                        hint: "e.g. cpus: 2 (hosts not listed under a machine have their own, uncontended CPUs)")
+                ok = false
+                continue
+            }
+            guard let hosts = hostList(hostsNode, path: "\(path).hosts") else { ok = false; continue }
+            for h in hosts {
+                if let other = placed[h] {
+                    r.error(hostsNode, "host '\(h)' is on two machines: '\(other)' and '\(entry.key)'",
+                            hint: "a host runs on exactly one machine; remove it from one of them")
+                    ok = false
+                }
+                placed[h] = entry.key
+            }
+            out.append(MachineSpec(name: entry.key, cpus: cpus, hosts: hosts))
+        }
+        return ok ? out : nil
     }
 
     func readSites(_ node: Node) -> [Site]? {

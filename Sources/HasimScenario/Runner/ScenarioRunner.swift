@@ -35,6 +35,9 @@ public enum ScenarioRunner {
         for site in scenario.topology.sites {
             for h in site.hosts { network.addHost(h, site: site.name) }
         }
+        for m in scenario.topology.machines {
+            network.place(m.hosts.compactMap { network.host(named: $0) }, onMachine: m.name, cores: m.cpus)
+        }
 
         // One database node per host, of the kind the strategy runs (plain mysqld by default).
         let ownNodes = StrategyFactory.makeNodes(scenario.architecture.strategy, options: scenario.architecture.options,
@@ -269,6 +272,32 @@ public enum ScenarioRunner {
                 sim.at(f.at + r) {
                     sim.record(h, .faultEnd, "disk back to normal")
                     mysqld()?.setDiskSlowdown(1)
+                }
+            }
+        case .readLock(let h, let global):
+            target = "mysqld@\(h)"
+            let statement = global ? "FLUSH TABLES WITH READ LOCK" : "FLUSH TABLES t WITH READ LOCK"
+            sim.at(f.at) {
+                sim.record(h, .fault, statement)
+                node(h)?.flushTablesWithReadLock(global: global)
+            }
+            if let r = f.recoverAfter {
+                sim.at(f.at + r) {
+                    sim.record(h, .faultEnd, "UNLOCK TABLES")
+                    node(h)?.unlockTables()
+                }
+            }
+        case .cpuLoad(let h, let threads):
+            target = "cpu@\(h)"
+            let machine = network.host(named: h)!.machine
+            sim.at(f.at) {
+                sim.record(h, .fault, "\(threads) CPU-bound threads on \(machine.name)")
+                machine.setLoad(machine.load + threads)
+            }
+            if let r = f.recoverAfter {
+                sim.at(f.at + r) {
+                    sim.record(h, .faultEnd, "CPU load ends")
+                    machine.setLoad(machine.load - threads)
                 }
             }
         }

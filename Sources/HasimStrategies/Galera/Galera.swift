@@ -60,6 +60,9 @@ public enum Galera {
             OptionSpec("per_member_send_cost", .duration, default: .duration(Time.us(15)),
                        help: "Time the origin spends per other member sending a write-set (gcomm unicasts one copy each): what each member adds to a commit.",
                        source: "our estimate; to be checked against the validation cluster (3/5/7 nodes)"),
+            OptionSpec("write_set_cost", .duration, default: .duration(0),
+                       help: "CPU a member's gcomm thread spends on each write-set from another node before acknowledging it; it queues for the cores of the host's machine (topology.machines), so on shared cores the slowest member sets the commit latency.",
+                       source: "0 on a host of its own (no contention to model); validation bench: 1.5 ms, set by the real 3-node commit p50 (validation/scenarios/galera-commit-latency-3.yaml)"),
             OptionSpec("bf_abort_time", .duration, default: .duration(Time.us(300)),
                        help: "Rollback of a local transaction brute-force aborted by an applier that needs its row (the applier waits for it).",
                        source: "our estimate: an InnoDB rollback of one row change"),
@@ -132,6 +135,7 @@ extension Galera {
             c.applyTime = h.name == options.string("slow_node") ? options.duration("slow_apply_time") : options.duration("apply_time")
             c.localCommit = options.duration("local_commit")
             c.perMemberSendCost = options.duration("per_member_send_cost")
+            c.writeSetCost = options.duration("write_set_cost")
             c.diskFsync = options.int("innodb_flush_log_at_trx_commit") == 1
                 ? .logNormal(median: options.duration("disk_fsync"), sigma: options.double("disk_fsync_sigma")) : nil
             c.bfAbortTime = options.duration("bf_abort_time")
