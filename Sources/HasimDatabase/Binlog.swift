@@ -52,10 +52,15 @@ public struct BinlogEvent: Sendable, Equatable {
     public var change: RowChange
     /// Commit time on the originating server (for Seconds_Behind_Master).
     public var originalCommit: SimTime
-    public init(gtid: GTID, txid: Int64, change: RowChange, originalCommit: SimTime) {
+    /// The binlog group commit it was written in on its originating server (MariaDB's
+    /// commit_id, MySQL's last_committed): a parallel replica applies one group's transactions
+    /// at once. 0: unknown (applied alone).
+    public var commitGroup: Int64
+    public init(gtid: GTID, txid: Int64, change: RowChange, originalCommit: SimTime, commitGroup: Int64 = 0) {
         self.gtid = gtid
         self.txid = txid
         self.change = change
         self.originalCommit = originalCommit
+        self.commitGroup = commitGroup
     }
 }

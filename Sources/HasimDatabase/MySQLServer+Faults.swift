@@ -21,10 +21,9 @@ extension MySQLServer {
         let waiting = stalledCommits
         stalledCommits.removeAll()
         if state == .running { for slot in waiting { finishWrite(slot) } }
-        if stalledApply {
-            stalledApply = false
-            if state == .running { sqlApplyNext() }
-        }
+        let applied = stalledApplies
+        stalledApplies.removeAll()
+        if state == .running { for arg in applied { sqlApplied(arg) } }
     }
 
     /// Writes take `factor` times as long (a degraded RAID, a noisy neighbour); 1 restores.

@@ -48,8 +48,7 @@ extension MySQLServer {
         if which != .io && !sqlRunning {
             sqlRunning = true
             lastSQLError = nil
-            sqlGeneration += 1
-            sqlBusy = false
+            resetApplier()
             sqlWake()
         }
         if which != .sql && ioState == "No" {
@@ -64,8 +63,7 @@ extension MySQLServer {
         if sqlStops || ioStops { sim.record(name, .replicaStopped, which.statement("STOP")) }
         if which != .io {
             sqlRunning = false
-            sqlBusy = false
-            sqlGeneration += 1
+            resetApplier()
         }
         if which != .sql {
             ioGeneration += 1

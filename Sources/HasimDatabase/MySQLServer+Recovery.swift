@@ -85,14 +85,17 @@ extension MySQLServer {
         sessions.removeAll()
         pending.removeAll()
         stalledCommits.removeAll()
-        stalledApply = false
         freePending.removeAll()
         ioGeneration += 1
-        sqlGeneration += 1
+        resetApplier()
+        if config.diskFsync != nil {
+            // Commits waiting for an fsync are never acknowledged.
+            redoDisk.lose()
+            binlogDisk.lose()
+        }
         ioConnection = nil
         ioState = "No"
         sqlRunning = false
-        sqlBusy = false
         semiSyncOn = false
         ackedIndex.removeAll()
         semiSyncWaits.removeAll()

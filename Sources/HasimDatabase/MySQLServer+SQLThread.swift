@@ -4,46 +4,137 @@ import HasimNetwork
 // The replica SQL thread: applies the relay log in order; stops on an error.
 
 extension MySQLServer {
+    /// Transactions that may apply at once: the SQL thread alone is one worker.
+    private var applyWorkers: Int { max(1, config.parallelWorkers) }
+
+    /// Hands the next transactions of the relay log to free workers (the SQL thread as the
+    /// coordinator). Each costs its apply time; they commit in relay-log order.
     func sqlWake() {
-        guard sqlRunning, !sqlBusy, relayPos < relayLog.count else { return }
-        sqlBusy = true
-        var seconds = diskSlowdown / max(config.sqlThreadRate, 1e-9)
-        if config.sqlApplySigma > 0 { seconds = applyRNG.logNormal(median: seconds, sigma: config.sqlApplySigma) }
-        let cost = Time.fromSeconds(seconds)
-        sim.schedule(after: cost, handler, tag: Tag.applied.rawValue, arg: sqlGeneration)
+        guard sqlRunning else { return }
+        while workersBusy < applyWorkers, relayPos + applyDone.count < relayLog.count,
+              mayStart(relayLog[relayPos + applyDone.count]) {
+            workersBusy += 1
+            applyDone.append(false)
+            var seconds = diskSlowdown / max(config.sqlThreadRate, 1e-9)
+            if config.sqlApplySigma > 0 { seconds = applyRNG.logNormal(median: seconds, sigma: config.sqlApplySigma) }
+            let serial = applyHeadSerial + Int64(applyDone.count - 1)
+            sim.schedule(after: Time.fromSeconds(seconds), handler, tag: Tag.applied.rawValue,
+                         arg: (sqlGeneration & 0x7FFF_FFFF) << 32 | (serial & 0xFFFF_FFFF))
+        }
     }
 
-    func sqlApplyNext() {
-        sqlBusy = false
-        guard sqlRunning, relayPos < relayLog.count else { return }
-        let event = relayLog[relayPos]
-        // gtid_mode=ON skips what gtid_executed already has; with OFF nothing tells it.
-        if !config.skipsByGTIDSet || !storage.gtidExecuted.contains(event.gtid) {
-            if let err = storage.conflict(event.change) {
-                sqlRunning = false
-                lastSQLError = err
-                let failure = ReplicationFailure(time: sim.now, thread: "sql", error: err, gtid: event.gtid)
-                replicationFailures.append(failure)
-                sim.record(name, .replicationError,
-                           "Slave SQL thread stopped: Error '\(err.message)' on query. Error_code: \(err.code); GTID \(event.gtid)")
-                return
-            }
-            engineApply(event.change, txid: event.txid)
-            storage.markExecuted(event.gtid)
-            slavePos = event.gtid  // MariaDB's mysql.gtid_slave_pos, written in the same transaction
-            if config.logSlaveUpdates {
-                writeBinlog(event)
-                for s in sessions where s.isDump { s.pump() }
+    /// Whether `event` may start while the transactions in flight have not committed.
+    private func mayStart(_ event: BinlogEvent) -> Bool {
+        guard !applyDone.isEmpty else { return true }
+        switch config.parallelMode {
+        case .conservative, .logicalClock:
+            // A transaction of the same source group commit as the last one handed out (they
+            // prepared together on the source, so none waits for another's row), or any once
+            // every transaction in flight has reached its commit (MariaDB's group_commit_orderer:
+            // the next group starts while the previous one waits for its fsyncs).
+            let last = relayLog[relayPos + applyDone.count - 1]
+            return (event.commitGroup != 0 && last.commitGroup == event.commitGroup) || !applyDone.contains(false)
+        case .optimistic:
+            // A row one in flight writes: the real worker would hit the lock, roll back and retry.
+            for e in relayLog[relayPos..<(relayPos + applyDone.count)]
+            where e.change.table == event.change.table && e.change.key == event.change.key { return false }
+            return true
+        }
+    }
+
+    /// A worker finished executing transaction `arg` (generation and serial).
+    func sqlApplied(_ arg: Int64) {
+        guard arg >> 32 == sqlGeneration & 0x7FFF_FFFF, sqlRunning else { return }
+        let i = Int((arg & 0xFFFF_FFFF) - (applyHeadSerial & 0xFFFF_FFFF))
+        guard i >= 0, i < applyDone.count else { return }
+        applyDone[i] = true
+        commitInOrder()
+    }
+
+    /// Commits the finished transactions at the head of the relay log, in order
+    /// (slave_preserve_commit_order; MariaDB always). A commit waits for the disk when
+    /// disk_fsync is modelled: commits that queue meanwhile share the next fsync.
+    private func commitInOrder() {
+        while sqlRunning, let first = applyDone.first, first {
+            applyDone.removeFirst()
+            applyHeadSerial += 1
+            let event = relayLog[relayPos]
+            // gtid_mode=ON skips what gtid_executed already has; with OFF nothing tells it.
+            if !config.skipsByGTIDSet || !storage.gtidExecuted.contains(event.gtid) {
+                if let err = storage.conflict(event.change) {
+                    sqlRunning = false
+                    resetApplier()
+                    lastSQLError = err
+                    let failure = ReplicationFailure(time: sim.now, thread: "sql", error: err, gtid: event.gtid)
+                    replicationFailures.append(failure)
+                    sim.record(name, .replicationError,
+                               "Slave SQL thread stopped: Error '\(err.message)' on query. Error_code: \(err.code); GTID \(event.gtid)")
+                    return
+                }
+                engineApply(event.change, txid: event.txid)
+                storage.markExecuted(event.gtid)
+                slavePos = event.gtid  // MariaDB's mysql.gtid_slave_pos, written in the same transaction
+                if config.logSlaveUpdates {
+                    writeBinlog(event)
+                    for s in sessions where s.isDump { s.pump() }
+                }
+                if relayPos < relayIndex.count { noteExecuted(sourceIndex: relayIndex[relayPos]) }
+                relayPos += 1
+                let g = sqlGeneration
+                durable(binlog: config.logSlaveUpdates) { [weak self] in
+                    guard let self, self.sqlGeneration == g else { return }
+                    self.workersBusy -= 1
+                    self.sqlWake()
+                }
+            } else {
+                if relayPos < relayIndex.count { noteExecuted(sourceIndex: relayIndex[relayPos]) }
+                relayPos += 1
+                workersBusy -= 1
             }
         }
-        if relayPos < relayIndex.count { noteExecuted(sourceIndex: relayIndex[relayPos]) }
-        relayPos += 1
-        if relayPos > 4096 && relayPos * 2 > relayLog.count {
+        if applyDone.isEmpty && relayPos > 4096 && relayPos * 2 > relayLog.count {
             relayLog.removeFirst(relayPos)  // relay_log_purge
             relayIndex.removeFirst(min(relayPos, relayIndex.count))
             relayPos = 0
         }
         sqlWake()
+    }
+
+    /// Calls `done` once this commit is on disk: the redo fsync (innodb_flush_log_at_trx_commit=1)
+    /// then, when it writes a binlog, the binlog fsync (sync_binlog=1). Without a disk model,
+    /// at once (the cost is inside commit_latency / sql_thread_rate).
+    func durable(binlog: Bool, _ done: @escaping () -> Void) {
+        guard config.diskFsync != nil else { done(); return }
+        let syncBinlog = binlog && config.syncBinlog == 1
+        let afterRedo: () -> Void = syncBinlog ? { [weak self] in self?.binlogDisk.commit(done) } : done
+        if config.innodbFlushLogAtTrxCommit == 1 { redoDisk.commit(afterRedo) } else { afterRedo() }
+    }
+
+    /// The group commit a commit arriving now belongs to on this server: the commits that
+    /// queue behind one fsync. 0 (applied alone by a conservative replica) without a disk
+    /// model or when no fsync is waited for (a group is then only the commits written together).
+    var currentCommitGroup: Int64 {
+        guard config.diskFsync != nil else { return 0 }
+        // MariaDB's commit_id is the binlog group commit (with sync_binlog=0 it only gathers the
+        // few commits written together: taken as none here); MySQL's last_committed marks the
+        // transactions that prepared together, i.e. shared a redo fsync.
+        let n: Int
+        if config.syncBinlog == 1 {
+            n = binlogDisk.nextGroup
+        } else if config.flavor == .mysql && config.innodbFlushLogAtTrxCommit == 1 {
+            n = redoDisk.nextGroup
+        } else {
+            return 0
+        }
+        return Int64(config.serverID) << 40 | Int64(n)
+    }
+
+    /// The applier stops: work in flight is dropped (its events stay in the relay log).
+    func resetApplier() {
+        sqlGeneration += 1
+        workersBusy = 0
+        applyDone.removeAll()
+        stalledApplies.removeAll()
     }
 
     /// What the files on this host hold that `set` lacks, in order: the binary log

@@ -166,7 +166,8 @@ extension MySQLServer {
         // MySQL numbers each server's transactions; MariaDB's seq_no runs across the domain.
         let seq = config.flavor == .mariadb ? storage.gtidExecuted.highestSeq : storage.gtidExecuted.highest(of: config.serverID)
         let gtid = GTID(origin: config.serverID, seq: seq + 1)
-        let event = BinlogEvent(gtid: gtid, txid: txid, change: change, originalCommit: sim.now)
+        let event = BinlogEvent(gtid: gtid, txid: txid, change: change, originalCommit: sim.now,
+                                commitGroup: currentCommitGroup)
         let insertID: Int64? = { if case .insert = change { return change.key } else { return nil } }()
         let mustWait = semiSyncOn && (config.semiSync.waitNoReplica || connectedSemiSyncReplicas > 0)
         if semiSyncOn && !mustWait { switchSemiSyncOff("no semi-sync replica connected (rpl_semi_sync_master_wait_no_slave=OFF)") }
@@ -176,6 +177,13 @@ extension MySQLServer {
                 // A replicated block device (DRBD) decides when the write is "written".
                 let l = life, session = w.session, queryID = w.queryID
                 gate(event) { [weak self] in
+                    guard let self, self.life == l, self.state == .running else { return }
+                    self.reply(session, queryID, .ok(affected: 1, insertID: insertID))
+                }
+            } else if config.diskFsync != nil {
+                // The client's OK waits for the group commit's fsyncs.
+                let l = life, session = w.session, queryID = w.queryID
+                durable(binlog: true) { [weak self] in
                     guard let self, self.life == l, self.state == .running else { return }
                     self.reply(session, queryID, .ok(affected: 1, insertID: insertID))
                 }

@@ -69,7 +69,13 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     var ioLastReceive: SimTime = 0
     var lastIOError: MySQLError?
     var sqlRunning = false
-    var sqlBusy = false
+    /// Transactions handed to workers from relayPos on, in relay order: finished or not.
+    var applyDone: [Bool] = []
+    var applyHeadSerial: Int64 = 0
+    var workersBusy = 0
+    /// The datadir's disk (diskFsync): the redo log and the binlog, each with group commit.
+    lazy var redoDisk = RedoLog(sim: sim, fsync: config.diskFsync, stream: "disk/\(name)/redo")
+    lazy var binlogDisk = RedoLog(sim: sim, fsync: config.binlogFsync ?? config.diskFsync, stream: "disk/\(name)/binlog")
     var sqlGeneration: Int64 = 0
     var lastSQLError: MySQLError?
 
@@ -97,7 +103,7 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     // Disk faults (MySQLServer+Faults.swift).
     public internal(set) var diskStalled = false
     var stalledCommits: [Int] = []
-    var stalledApply = false
+    var stalledApplies: [Int64] = []
     /// How many times slower than normal writes to disk are (1: healthy).
     public internal(set) var diskSlowdown: Double = 1
     var lastReceivedGTID: GTID?
@@ -173,8 +179,8 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
             // A stalled disk: the fsync of this commit does not return until the stall ends.
             if diskStalled { stalledCommits.append(slot) } else { finishWrite(slot) }
         case .applied:
-            guard event.arg == sqlGeneration else { return }
-            if diskStalled { stalledApply = true } else { sqlApplyNext() }
+            // A stalled disk: the worker's writes do not return until the stall ends.
+            if diskStalled { stalledApplies.append(event.arg) } else { sqlApplied(event.arg) }
         case .ready:
             if event.arg == life, state == .starting { becomeReady() }
         case .semiSyncTimeout:

@@ -29,6 +29,9 @@ public final class RedoLog {
         self.rng = sim.random(stream)
     }
 
+    /// The fsync a commit arriving now will be covered by (its group commit), numbered from 1.
+    public var nextGroup: Int { flushes + 1 }
+
     /// Calls `durable` once the log up to this commit is on disk.
     public func commit(_ durable: @escaping () -> Void) {
         commits += 1

@@ -1,4 +1,5 @@
 import HasimKernel
+import HasimNetwork
 
 /// Where the source waits for the replica's ACK (rpl_semi_sync_master_wait_point).
 public enum SemiSyncWaitPoint: String, Sendable, Equatable, CaseIterable {
@@ -64,6 +65,19 @@ public enum MasterUseGTID: String, Sendable, Equatable, CaseIterable {
     case no
 }
 
+/// How a replica with parallel workers decides which transactions may apply at once.
+public enum ParallelMode: String, Sendable, Equatable, CaseIterable {
+    /// MariaDB slave_parallel_mode=conservative: only transactions that group-committed
+    /// together on the source (one commit_id) apply at the same time.
+    case conservative
+    /// MariaDB optimistic: any transactions apply at once, in-order commit; here a transaction
+    /// touching a row that one in flight touches waits for it (the real one rolls back and retries).
+    case optimistic
+    /// MySQL replica_parallel_type=LOGICAL_CLOCK: transactions of one binlog commit group
+    /// (same last_committed) apply at the same time; as conservative in this model.
+    case logicalClock = "logical_clock"
+}
+
 /// Settings of one mysqld (my.cnf plus the model's costs).
 public struct ServerConfig: Sendable, Equatable {
     /// server_id; also the origin of the GTIDs this server generates.
@@ -75,10 +89,27 @@ public struct ServerConfig: Sendable, Equatable {
     /// Spread of one transaction's apply cost (lognormal sigma around that median; 0: every
     /// transaction costs the same). Real transactions differ in rows, indexes and page misses.
     public var sqlApplySigma: Double = 0
+    /// slave_parallel_threads (MariaDB) / replica_parallel_workers (MySQL): 0 applies with the
+    /// SQL thread alone (MariaDB's default; MySQL 8.0.27+ defaults to 4).
+    public var parallelWorkers = 0
+    public var parallelMode: ParallelMode = .conservative
+    /// One fsync of the datadir's disk. Set: a commit waits for the redo fsync
+    /// (innodb_flush_log_at_trx_commit=1) and the binlog fsync (sync_binlog=1), each shared by
+    /// the commits that queue while the previous one runs (group commit), on the source and on a
+    /// replica's applier alike; commit_latency and sql_thread_rate are then the CPU part only.
+    /// nil: the disk's cost is folded into commit_latency and sql_thread_rate.
+    public var diskFsync: LatencyModel?
+    /// One fsync of the binlog, a file that grows: the filesystem journal commits the new size
+    /// too, so on ext4/xfs it costs more than the redo log's in-place overwrite. nil: diskFsync.
+    public var binlogFsync: LatencyModel?
     /// Execution + group-commit fsync of one write on the primary.
     public var commitLatency: SimTime = Time.us(800)
-    public var startupTime: SimTime = Time.s(3)
-    public var redoApplyPerTransaction: SimTime = Time.us(200)
+    /// mysqld start to ready without crash recovery: MariaDB 10.11 with a 64 MB buffer pool on
+    /// this machine, 0.63 s (validation/results/async-kill9.json clean_start_to_ready).
+    public var startupTime: SimTime = Time.ms(600)
+    /// InnoDB crash recovery per transaction since the last checkpoint: the same server after
+    /// kill -9 with ~2000 single-row commits to recover took 0.93 s, 0.31 s more (~150 us each).
+    public var redoApplyPerTransaction: SimTime = Time.us(150)
     public var checkpointInterval: SimTime = Time.s(60)
     /// mysqld starts when its host boots.
     public var autostart: Bool = true

@@ -27,6 +27,9 @@ public enum ScenarioParameters {
             ("flavor", str(m.flavor.rawValue)), ("master_use_gtid", str(m.masterUseGTID.rawValue)),
             ("gtid_mode", String(m.gtidMode)), ("relay_log_info_repository", str(m.relayLogInfoRepository.rawValue)),
             ("relay_log_recovery", String(m.relayLogRecovery)), ("binlog_expire_ns", String(m.binlogExpire)),
+            ("slave_parallel_workers", String(m.parallelWorkers)), ("slave_parallel_mode", str(m.parallelMode.rawValue)),
+            ("disk_fsync", m.diskFsync.map { str(String(describing: $0)) } ?? "null"),
+            ("disk_fsync_append", m.binlogFsync.map { str(String(describing: $0)) } ?? "null"),
             ("semi_sync", obj([
                 ("enabled", String(m.semiSync.sourceEnabled)), ("wait_point", str(m.semiSync.waitPoint.rawValue)),
                 ("timeout_ns", String(m.semiSync.timeout)), ("wait_for_slave_count", String(m.semiSync.waitForReplicaCount)),
@@ -78,7 +81,10 @@ public enum ScenarioParameters {
              ("auto_increment_increment", String(d.autoIncrementIncrement)),
              ("auto_increment_offset", String(d.autoIncrementOffset)),
              ("read_only", d.readOnly.map { String($0) } ?? "null"), ("semi_sync", String(d.semiSync)),
-             ("sql_thread_rate", d.sqlThreadRate.map(num) ?? "null"), ("sql_apply_sigma", d.sqlApplySigma.map(num) ?? "null")])
+             ("sql_thread_rate", d.sqlThreadRate.map(num) ?? "null"), ("sql_apply_sigma", d.sqlApplySigma.map(num) ?? "null"),
+             ("slave_parallel_workers", d.parallelWorkers.map { String($0) } ?? "null"),
+             ("sync_binlog", d.syncBinlog.map { String($0) } ?? "null"),
+             ("innodb_flush_log_at_trx_commit", d.innodbFlushLogAtTrxCommit.map { String($0) } ?? "null")])
     }
 
     private static func link(_ l: LinkSpec) -> String {

@@ -46,6 +46,9 @@ public enum ScenarioYAML {
             fields.append("semi_sync: \(db.semiSync)")
             if let rate = db.sqlThreadRate { fields.append("sql_thread_rate: \(num(rate))") }
             if let sigma = db.sqlApplySigma { fields.append("sql_apply_sigma: \(num(sigma))") }
+            if let w = db.parallelWorkers { fields.append("slave_parallel_workers: \(w)") }
+            if let n = db.syncBinlog { fields.append("sync_binlog: \(n)") }
+            if let n = db.innodbFlushLogAtTrxCommit { fields.append("innodb_flush_log_at_trx_commit: \(n)") }
             out.append("    \(q(db.host)): {\(fields.joined(separator: ", "))}")
         }
         let m = s.mysql
@@ -72,6 +75,13 @@ public enum ScenarioYAML {
         out.append("  relay_log_info_repository: \(m.relayLogInfoRepository.rawValue)")
         out.append("  relay_log_recovery: \(m.relayLogRecovery)")
         out.append("  binlog_expire: \(d(m.binlogExpire))")
+        out.append("  slave_parallel_workers: \(m.parallelWorkers)")
+        out.append("  slave_parallel_mode: \(m.parallelMode.rawValue)")
+        if case .logNormal(let median, let sigma)? = m.diskFsync {
+            out.append("  disk_fsync: \(d(median))")
+            out.append("  disk_fsync_sigma: \(num(sigma))")
+            if case .logNormal(let append, _)? = m.binlogFsync { out.append("  disk_fsync_append: \(d(append))") }
+        }
         let ss = m.semiSync
         out.append("  semi_sync: {enabled: \(ss.sourceEnabled), wait_point: \(q(ss.waitPoint.rawValue)), timeout: \(d(ss.timeout)), "
                    + "wait_for_slave_count: \(ss.waitForReplicaCount), wait_no_slave: \(ss.waitNoReplica)}")

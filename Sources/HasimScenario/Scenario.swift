@@ -92,6 +92,11 @@ public struct DatabaseSpec: Sendable, Equatable {
     /// This replica's own apply speed and spread (nil: mysql.sql_thread_rate / sql_apply_sigma).
     public var sqlThreadRate: Double?
     public var sqlApplySigma: Double?
+    /// This replica's slave_parallel_workers (nil: mysql.slave_parallel_workers).
+    public var parallelWorkers: Int?
+    /// This server's own sync_binlog and innodb_flush_log_at_trx_commit (nil: the mysql: values).
+    public var syncBinlog: Int?
+    public var innodbFlushLogAtTrxCommit: Int?
 
     public init(host: String, role: DatabaseRole, source: String?) {
         self.host = host

@@ -147,4 +147,25 @@ import HasimResults
         // The backlog (~9000 transactions at ~132/s on average) drains before the promotion.
         #expect(slowOutage - fastOutage >= 25, "the drain adds to the outage: \(slowOutage) vs \(fastOutage)")
     }
+
+    @Test func parallelWorkersApplyTheSourcesCommitGroupsAndKeepUp() throws {
+        let alone = try run(scenario("parallel-workers-less-lag.yaml")).1
+        let lag = try #require(alone.metric("max_lag_transactions"))
+        #expect(lag >= 15000 && lag <= 30000, "one SQL thread, two fsyncs per transaction: ~220/s of 600/s")
+        let conservative = try run(scenario("parallel-workers-less-lag.yaml") {
+            $0.replacingOccurrences(of: "slave_parallel_workers: 0", with: "slave_parallel_workers: 4")
+        }).1
+        #expect(try #require(conservative.metric("max_lag_transactions")) < 1000,
+                "the next transactions execute while the previous ones wait for db2's fsyncs, which they share")
+        let optimistic = try run(scenario("parallel-workers-less-lag.yaml") {
+            $0.replacingOccurrences(of: "slave_parallel_workers: 0", with: "slave_parallel_workers: 4")
+                .replacingOccurrences(of: "slave_parallel_mode: conservative", with: "slave_parallel_mode: optimistic")
+        }).1
+        #expect(try #require(optimistic.metric("max_lag_transactions")) < 1000)
+        let two = try run(scenario("parallel-workers-less-lag.yaml") {
+            $0.replacingOccurrences(of: "slave_parallel_workers: 0", with: "slave_parallel_workers: 2")
+        }).1
+        let twoLag = try #require(two.metric("max_lag_transactions"))
+        #expect(twoLag < lag / 2, "two workers: each group overlaps the previous one's fsyncs")
+    }
 }

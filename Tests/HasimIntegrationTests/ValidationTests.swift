@@ -34,6 +34,15 @@ import HasimResults
         /// Non-probe acknowledged writes in [from, from + window) (window default: to the end).
         var acks: Bool?
         var window: Double?
+        /// A replica's relay-log backlog (transactions received, not applied) at the last
+        /// 1 s sample at or before the reference.
+        var lag: String?
+        /// Its Seconds_Behind_Master at that sample.
+        var lagSeconds: String?
+        /// Least-squares growth of its backlog (transactions/s) from 2 s to the reference.
+        var lagGrowth: String?
+        /// Seconds from the reference to the first sample where its backlog is 0 (drained).
+        var drained: String?
         /// Acknowledged application writes (probes excluded, as the real client's ledger) absent
         /// from the final primary: the real experiments count their own ledger rows only.
         var lostWrites: Bool?
@@ -126,6 +135,24 @@ import HasimResults
         }
         if h.firstAck == true {
             return o.ledger.filter { $0.issuedAt >= ref }.map { Time.seconds($0.ackedAt - ref) }.min()
+        }
+        let backlog = { (node: String) in o.samples.filter { $0.server == node && $0.lagTransactions != nil } }
+        if let node = h.lag {
+            return backlog(node).last { $0.time <= ref }.map { Double($0.lagTransactions!) }
+        }
+        if let node = h.lagSeconds {
+            return backlog(node).last { $0.time <= ref }.flatMap { $0.lagTime }.map(Time.seconds)
+        }
+        if let node = h.lagGrowth {
+            let xs = backlog(node).filter { $0.time >= Time.s(2) && $0.time <= ref }
+            guard xs.count >= 2 else { return nil }
+            let t = xs.map { Time.seconds($0.time) }, y = xs.map { Double($0.lagTransactions!) }
+            let mt = t.reduce(0, +) / Double(t.count), my = y.reduce(0, +) / Double(y.count)
+            let den = zip(t, t).map { ($0 - mt) * ($1 - mt) }.reduce(0, +)
+            return den == 0 ? nil : zip(t, y).map { ($0 - mt) * ($1 - my) }.reduce(0, +) / den
+        }
+        if let node = h.drained {
+            return backlog(node).first { $0.time >= ref && $0.lagTransactions == 0 }.map { Time.seconds($0.time - ref) }
         }
         if h.acks == true {
             let end = h.window.map { ref + Time.ms(Int64($0 * 1000)) } ?? .max

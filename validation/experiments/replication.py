@@ -8,6 +8,13 @@
   semisync-stall    db1 -> db2 semi-sync (rpl_semi_sync_master_timeout 10 s, MariaDB default);
                     at 10 s db2's host goes silent: commits on db1 wait the timeout, then
                     semi-sync switches OFF (async); at 30 s db2 comes back: time to ON again.
+  replica-lag       db1 -> db2 async, db2 durable (sync_binlog=1, innodb_flush_log_at_trx_commit=1)
+                    with one SQL thread; RATE (env REPLICA_LAG_RATE, default 500) inserts/s to db1
+                    through 32 connections (db1 group-commits, db2 applies one transaction at a
+                    time): lag grows; at 20 s db1's mysqld is killed -9 and db2 drains its relay log.
+                    Lag is sampled every 100 ms as Seconds_Behind_Master and as the GTID gap.
+                    REPLICA_LAG_WORKERS=N REPLICA_LAG_MODE=optimistic|conservative: db2 with N
+                    parallel workers (result replica-lag-MODEN).
 """
 import os
 import sys
@@ -37,6 +44,12 @@ def async_kill9(reps):
     rows = []
     for r in range(reps):
         db1, db2 = replication.setup(1)
+        # A clean restart first: start-up without crash recovery, to tell the two apart.
+        db1.stop()
+        tc = now()
+        db1.start(timeout=300)
+        clean_start = now() - tc
+        replication.wait_caught_up([db2], db1)
         t0 = now()
         c = Client(lambda: (db1.ip, 3306), rate=200, pool=8).start(t0)
         lag, stop = [], threading.Event()
@@ -69,7 +82,7 @@ def async_kill9(reps):
                      "drain_after_kill": round(drain, 3) if drain is not None else None,
                      "io_thread_after_kill": s.get("Slave_IO_Running"), "io_errno": s.get("Last_IO_Errno"),
                      "sql_errno": s.get("Last_SQL_Errno"),
-                     "restart_to_ready": round(recovery, 3),
+                     "restart_to_ready": round(recovery, 3), "clean_start_to_ready": round(clean_start, 3),
                      "write_downtime": round(c.write_downtime(tf), 3),
                      "rto": round(c.rto(tf), 3) if c.rto(tf) is not None else None,
                      "commit_p50_ms": round(pct(lat, 50), 3), "commit_p99_ms": round(pct(lat, 99), 3),
@@ -121,5 +134,147 @@ def semisync(reps):
                  "loopback hosts; Rpl_semi_sync_master_status sampled every 100 ms on db1's socket.", rows)
 
 
+def seq_of(gtid):
+    """The sequence number of domain 0 in a MariaDB GTID position ('0-1-1234' -> 1234)."""
+    for g in (gtid or "").split(","):
+        parts = g.strip().split("-")
+        if len(parts) == 3 and parts[0] == "0":
+            return int(parts[2])
+    return 0
+
+
+def fsync_append_ms(seconds=1.0):
+    """fdatasync after appending 1 KB to a growing file (p50, p99 in ms): what a binlog fsync
+    costs (the file's size changes, so the filesystem journal commits too), unlike the
+    preallocated redo log that hsv.fsync_ms's in-place overwrite stands for."""
+    path = f"{hsv.ROOT}/fsync-append-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
+    block, xs = b"x" * 1024, []
+    try:
+        end = now() + seconds
+        while now() < end:
+            t = now()
+            os.write(fd, block)
+            os.fdatasync(fd)
+            xs.append((now() - t) * 1000)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    return round(pct(xs, 50), 3), round(pct(xs, 99), 3)
+
+
+def replica_lag(reps):
+    rate = int(os.environ.get("REPLICA_LAG_RATE", "500"))
+    workers = int(os.environ.get("REPLICA_LAG_WORKERS", "0"))
+    mode = os.environ.get("REPLICA_LAG_MODE", "conservative")
+    kill_at = 20.0
+
+    def one(r):
+        extra = {"sync_binlog": 1, "innodb_flush_log_at_trx_commit": 1,
+                 "slave_parallel_threads": workers}
+        if workers:
+            extra["slave_parallel_mode"] = mode
+        db1, db2 = replication.setup(1, replica_extra=extra)
+        fs = hsv.fsync_ms()
+        fa = fsync_append_ms()
+        base1, base2 = seq_of(replication.gtid_pos(db1)), seq_of(db2.sql("SELECT @@gtid_slave_pos")[0][0])
+        t0 = now()
+        c = Client(lambda: (db1.ip, 3306), rate=rate, pool=32, probes=False).start(t0)
+        samples, stop = [], threading.Event()   # (t, source seq, replica applied seq, received seq, SBM)
+
+        def run():
+            c1, c2 = db1.conn(5), db2.conn(5)
+            while not stop.is_set():
+                t = now() - t0
+                try:
+                    src = None
+                    if c1 is not None:
+                        try:
+                            with c1.cursor() as cur:
+                                cur.execute("SELECT @@gtid_binlog_pos")
+                                src = seq_of(cur.fetchone()[0])
+                        except Exception:
+                            c1 = None
+                    with c2.cursor() as cur:
+                        cur.execute("SELECT @@gtid_slave_pos")
+                        applied = seq_of(cur.fetchone()[0])
+                        cur.execute("SHOW SLAVE STATUS")
+                        row = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+                    samples.append((t, src, applied, seq_of(row.get("Gtid_IO_Pos")),
+                                    row.get("Seconds_Behind_Master")))
+                except Exception:
+                    pass
+                time.sleep(max(0.0, 0.1 - (now() - t0 - t)))
+        th = threading.Thread(target=run, daemon=True)
+        th.start()
+        def group_commits():
+            return (int(db1.var("Binlog_commits")), int(db1.var("Binlog_group_commits")))
+        g0 = group_commits()
+        time.sleep(max(0.0, t0 + kill_at - 0.5 - now()))
+        g1 = group_commits()
+        time.sleep(max(0.0, t0 + kill_at - now()))
+        db1.kill9()
+        tk = now() - t0
+        acked = len(c.acks)
+        c.stop(drain=2.0)
+        # Drain: the SQL thread reaches what the IO thread had received (bounded at 180 s).
+        drain = None
+        while now() - t0 < tk + 180:
+            if samples and samples[-1][0] > tk + 0.3 and samples[-1][2] >= samples[-1][3] > 0:
+                drain = next(t for t, _, a, io, _ in samples if t > tk and a >= io) - tk
+                break
+            time.sleep(0.05)
+        stop.set()
+        th.join(2)
+        pre = [s for s in samples if s[0] < tk and s[1] is not None]
+
+        def at(t):
+            return min(pre, key=lambda s: abs(s[0] - t))
+
+        def gap(s):
+            return s[1] - s[2]
+        s5, s_end = at(5.0), pre[-1]
+        load = [s for s in pre if s[0] >= 2.0]
+        # Least-squares slope of the GTID gap (transactions behind) against time, 2 s .. kill.
+        n = len(load)
+        mt = sum(s[0] for s in load) / n
+        mg = sum(gap(s) for s in load) / n
+        slope = sum((s[0] - mt) * (gap(s) - mg) for s in load) / sum((s[0] - mt) ** 2 for s in load)
+        applied_at_kill = s_end[2]
+        received = max(s[3] for s in samples)
+        sbm = [s[4] for s in pre if s[4] is not None]
+        lat = c.latencies_ms(2.0, tk)
+        return {"rep": r + 1, "write_rate": round(sum(1 for a in c.acks if 2.0 <= a[2] < tk) / (tk - 2.0), 1),
+                "source_tx_at_kill": s_end[1] - base1, "acknowledged_at_kill": acked,
+                "apply_rate_under_load": round((s_end[2] - s5[2]) / (s_end[0] - s5[0]), 1),
+                "lag_growth_tx_per_s": round(slope, 1),
+                "lag_tx_at_5s": gap(s5), "lag_tx_at_kill": gap(s_end),
+                "sbm_at_kill": sbm[-1] if sbm else None,
+                "received_not_applied_at_kill": received - applied_at_kill,
+                "drain_after_kill": round(drain, 3) if drain is not None else None,
+                "drain_rate": round((received - applied_at_kill) / drain, 1) if drain else None,
+                "commit_p50_ms": round(pct(lat, 50), 3) if lat else None,
+                "commit_p99_ms": round(pct(lat, 99), 3) if lat else None,
+                "source_group_size": round((g1[0] - g0[0]) / max(1, g1[1] - g0[1]), 2),
+                "fsync_p50_ms": fs[0], "fsync_p99_ms": fs[1],
+                "fsync_append_p50_ms": fa[0], "fsync_append_p99_ms": fa[1], "base_seq": base2,
+                "series": [(round(t, 2), (a - b) if a is not None else None, io - b, sb)
+                           for t, a, b, io, sb in [(s[0], s[1], s[2], s[3], s[4]) for s in samples][::5]],
+                "errors": c.errors_by_code(0.0)}
+    rows = hsv.repeat(reps, one)
+    par = (f"slave_parallel_threads={workers}, slave_parallel_mode={mode}" if workers
+           else "one SQL thread (slave_parallel_threads=0, the default)")
+    write_result("replica-lag" + (f"-{mode}{workers}" if workers else ""),
+                 f"db1 -> db2 asynchronous GTID replication (MariaDB 10.11); db1 at its defaults "
+                 f"(sync_binlog=0, innodb_flush_log_at_trx_commit=1), db2 durable (sync_binlog=1, "
+                 f"innodb_flush_log_at_trx_commit=1, log_slave_updates) with {par}; {rate} inserts/s "
+                 f"to db1 through 32 connections; at 20 s db1's mysqld is killed -9 and db2 drains.",
+                 "loopback hosts; every 100 ms: db1's @@gtid_binlog_pos, db2's @@gtid_slave_pos, "
+                 "Gtid_IO_Pos and Seconds_Behind_Master; lag = source seq - applied seq; growth = "
+                 "least-squares slope from 2 s to the kill; drain = kill to the applied seq reaching "
+                 "the received seq. 'series' is every 5th sample: (t, lag tx, received - applied, SBM).",
+                 rows)
+
+
 if __name__ == "__main__":
-    hsv.main({"async-kill9": async_kill9, "semisync-stall": semisync})
+    hsv.main({"async-kill9": async_kill9, "semisync-stall": semisync, "replica-lag": replica_lag})

@@ -266,7 +266,8 @@ extension ScenarioBuilder {
             if !checkHost(host, entry.keyNode, path: "topology.databases") { ok = false }
             guard let dm = r.mapping(entry.value, path: path,
                                      allowed: ["role", "source", "auto_increment_increment", "auto_increment_offset",
-                                               "read_only", "semi_sync", "sql_thread_rate", "sql_apply_sigma"],
+                                               "read_only", "semi_sync", "sql_thread_rate", "sql_apply_sigma",
+                                               "slave_parallel_workers", "sync_binlog", "innodb_flush_log_at_trx_commit"],
                                      required: ["role"], examples: ["role": "role: primary"])
             else { ok = false; continue }
             guard let roleNode = dm.value("role"), let roleText = r.string(roleNode, path: dm.path("role")) else {
@@ -317,6 +318,21 @@ extension ScenarioBuilder {
             }
             if let n = dm.value("sql_apply_sigma") {
                 if let v = number(in: Limits.sigma, n, path: dm.path("sql_apply_sigma")) { spec.sqlApplySigma = v } else { ok = false }
+            }
+            if let n = dm.value("sync_binlog") {
+                if let v = int(in: 0...1_000_000, n, path: dm.path("sync_binlog"), hint: "0 (the OS decides), 1 (every commit) or N") {
+                    spec.syncBinlog = v
+                } else { ok = false }
+            }
+            if let n = dm.value("innodb_flush_log_at_trx_commit") {
+                if let v = int(in: 0...2, n, path: dm.path("innodb_flush_log_at_trx_commit"), hint: "0, 1 or 2") {
+                    spec.innodbFlushLogAtTrxCommit = v
+                } else { ok = false }
+            }
+            if let n = dm.value("slave_parallel_workers") {
+                if let v = int(in: 0...256, n, path: dm.path("slave_parallel_workers"), hint: "0 (the SQL thread alone) to 256") {
+                    spec.parallelWorkers = v
+                } else { ok = false }
             }
             specs.append(spec)
         }

@@ -55,6 +55,9 @@ public enum ScenarioRunner {
             cfg.semiSync.replicaEnabled = cfg.semiSync.replicaEnabled && spec.semiSync
             if let rate = spec.sqlThreadRate { cfg.sqlThreadRate = rate }
             if let sigma = spec.sqlApplySigma { cfg.sqlApplySigma = sigma }
+            if let w = spec.parallelWorkers { cfg.parallelWorkers = w }
+            if let n = spec.syncBinlog { cfg.syncBinlog = n }
+            if let n = spec.innodbFlushLogAtTrxCommit { cfg.innodbFlushLogAtTrxCommit = n }
             let server = MySQLServer(name: spec.host, host: network.host(named: spec.host)!, network: network, config: cfg)
             server.seed(hotRows: scenario.workload.hotRows)
             servers.append(server)
