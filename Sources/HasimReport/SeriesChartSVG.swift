@@ -46,14 +46,15 @@ public enum SeriesChartSVG {
 
         // Throughput, lag: linear scales from 0.
         func linear(_ lines: [RunSeries.Line], _ name: String, _ sub: String, _ reduce: SeriesBins.Reduce,
-                    format: (Double) -> String) {
+                    integer: Bool = false, format: (Double) -> String) {
             let shownLines = lines.map { l in (l.subject, SeriesBins.bin(l.points.filter { inWindow($0.time) }, width: bin, reduce)) }
                 .filter { !$0.1.isEmpty }
             guard !shownLines.isEmpty else { return }
             let top = LinearScale.niceMax(shownLines.flatMap { $0.1.map(\.value) }.filter { !$0.isNaN }.max() ?? 0)
             func yv(_ v: Double) -> Double { y + plotTop + plotHeight * (1 - v / top) }
             body.append(label(y, name, sub, legend: shownLines.enumerated().map { ($0.element.0, $0.offset) }))
-            for v in [0, top / 2, top] { body.append(gridLine(yv(v)) + axisLabel(yv(v) + 4, format(v))) }
+            // A count axis gets no half-way tick that is not a whole number.
+            for v in [0, top / 2, top] where !integer || v == v.rounded() { body.append(gridLine(yv(v)) + axisLabel(yv(v) + 4, format(v))) }
             for (i, l) in shownLines.enumerated() {
                 let peak = l.1.map(\.value).filter { !$0.isNaN }.max()
                 body.append(polyline(l.1, bin: bin, x: x, y: yv, color: i,
@@ -69,7 +70,7 @@ public enum SeriesChartSVG {
         let perSecond = bin > s.interval ? " · mean per \(Time.text(bin))" : ""
         linear(s.throughput, "throughput", "writes acknowledged per second" + perSecond, .mean) { Units.count(($0 * 10).rounded() / 10) + "/s" }
         linear(s.lagSeconds, "replication lag", "Seconds_Behind_Source" + binNote, .max) { Time.text(seconds: $0) }
-        linear(s.lagTransactions, "relay log backlog", "transactions received, not applied" + binNote, .max) { Units.count($0.rounded()) }
+        linear(s.lagTransactions, "relay log", "backlog: transactions received, not applied" + binNote, .max, integer: true) { Units.count($0) }
 
         // Failed probe writes, stacked by error code.
         let failed = s.failedProbes.filter { inWindow($0.start) }
@@ -80,7 +81,7 @@ public enum SeriesChartSVG {
             let binSeconds = Time.seconds(bin)
             let top = LinearScale.niceMax(stacks.values.map { Double($0.values.reduce(0, +)) / binSeconds }.max() ?? 0)
             func yv(_ v: Double) -> Double { y + plotTop + plotHeight * (1 - v / top) }
-            body.append(label(y, "failed probe writes", "per second, by error code",
+            body.append(label(y, "failed writes", "probe writes per second, by error code",
                               legend: codes.map { (ErrorCodes.short($0), ErrorCodes.colorIndex($0)) }))
             for v in [0, top / 2, top] { body.append(gridLine(yv(v)) + axisLabel(yv(v) + 4, Units.count(v) + "/s")) }
             for t in stacks.keys.sorted() {
@@ -126,14 +127,14 @@ public enum SeriesChartSVG {
     static func label(_ y: Double, _ name: String, _ sub: String, legend: [(String, Int)]) -> String {
         var s = "<line class=\"lane-sep\" x1=\"0\" x2=\"\(HTMLText.px(width))\" y1=\"\(HTMLText.px(y))\" y2=\"\(HTMLText.px(y))\"/>"
         s += TimelineSVG.text(8, y + 16, name, cls: "tl-node")
-        // The subtitle wraps onto two short lines so it stays left of the axis labels.
+        // The subtitle wraps onto up to three short lines so it stays left of the axis labels.
         let words = sub.split(separator: " ")
         var lines = [""]
         for w in words {
-            if lines[lines.count - 1].count + w.count + 1 > 22 && !lines[lines.count - 1].isEmpty { lines.append("") }
+            if lines[lines.count - 1].count + w.count + 1 > 17 && !lines[lines.count - 1].isEmpty { lines.append("") }
             lines[lines.count - 1] += (lines[lines.count - 1].isEmpty ? "" : " ") + w
         }
-        for (i, l) in lines.prefix(2).enumerated() { s += TimelineSVG.text(8, y + 29 + Double(i) * 12, l, cls: "tl-small muted") }
+        for (i, l) in lines.prefix(3).enumerated() { s += TimelineSVG.text(8, y + 29 + Double(i) * 12, l, cls: "tl-small muted") }
         // Legend along the top of the plot, right-aligned.
         var lx = width - TimelineSVG.rightPad
         for (text, color) in legend.reversed() {

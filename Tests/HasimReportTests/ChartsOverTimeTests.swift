@@ -46,10 +46,10 @@ import HasimStore
         #expect(series.failedProbes.first?.code == 2003)
         // One chart block per incident zoom and one for the whole run.
         #expect(page.components(separatedBy: "class=\"tl charts-over-time\"").count - 1 == 2)
-        for strip in ["commit latency", "throughput", "replication lag", "failed probe writes"] { #expect(page.contains(">\(strip)</text>")) }
+        for strip in ["commit latency", "throughput", "replication lag", "failed writes"] { #expect(page.contains(">\(strip)</text>")) }
         #expect(page.contains("2003 can&#39;t connect") && page.contains(">timeout</text>"))
         // No relay-log backlog was stored: no strip for it.
-        #expect(!page.contains(">relay log backlog</text>"))
+        #expect(!page.contains(">relay log</text>"))
         // Buckets without an acknowledged write are a gap: the p50 line breaks in two.
         let zoom = SeriesChartSVG.render(series, d.model.window(from: 50 * s, to: 130 * s), title: "z")
         let p50 = try #require(zoom.components(separatedBy: "<g class=\"ln c0\">").dropFirst().first)
@@ -62,7 +62,7 @@ import HasimStore
         // Flip: a run that stored no series gets no charts at all.
         let (bare, _) = try html([run(series: false)], "without")
         #expect(!bare.contains(">commit latency</text>") && !bare.contains(">throughput</text>"))
-        #expect(bare.contains(">failed probe writes</text>"))   // probes are always stored
+        #expect(bare.contains(">failed writes</text>"))   // probes are always stored
     }
 
     @Test func binsKeepSpikesAndNulls() {
