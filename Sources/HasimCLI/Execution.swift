@@ -173,7 +173,7 @@ public struct CheckMiss: Sendable, CustomStringConvertible {
     public let actual: Double?
     public var description: String {
         let place = expectation.mark.map { "\($0)" } ?? file
-        let got = actual.map { Time.formatFixed($0, 3) } ?? "no value (metric not measured in this run)"
+        let got = actual.map(expectation.text) ?? "no value (metric not measured in this run)"
         return "\(place): expect \(expectation.metric) \(expectation.boundDescription), got \(got) (seed \(seed))"
     }
 }

@@ -74,7 +74,7 @@ enum MetricGlossary {
         Entry(name: "errant_transactions", unit: "count", text: "GTIDs a server executed that the final primary lacks"),
         Entry(name: "lost_reads", unit: "count", text: "rows other sessions read whose transaction the final primary lacks (only when the end is resolved)"),
         Entry(name: "acknowledged_writes", unit: "count", text: "commits the application saw acknowledged (the ledger's size)"),
-        Entry(name: "failed_writes", unit: "count", text: "writes the application gave up on after its retries"),
+        Entry(name: "failed_writes", unit: "count", text: "writes the application gave up on after its retries; each failed attempt by error code is in the failed_writes table, where code 0 is not a MySQL error: the application had no free thread (app_threads) and rejected the write"),
         Entry(name: "split_brain_time", unit: "seconds", text: "time two distinct writer groups both accepted writes through one application address"),
         Entry(name: "split_brain_writes", unit: "count", text: "writes acknowledged during split brain by sides other than the final primary's"),
         Entry(name: "two_writable_primaries_time", unit: "seconds", text: "time servers of two writer groups were up with read_only=OFF and reachable from the application's host (a state, sampled)"),

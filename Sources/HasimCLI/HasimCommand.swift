@@ -232,7 +232,7 @@ struct ListCommand: ParsableCommand {
         print("fault_processes (random failures per component class; `hasim fleet` and scenario runs)")
         for p in FaultProcessSpec.defaults {
             let shape = p.shape == 1 ? "exponential" : "Weibull shape \(p.shape)"
-            print("  \(p.component.rawValue): afr = \(p.afr)/year (\(shape)), mttr = \(Time.format(p.mttr)) (lognormal sigma \(p.repairSigma))")
+            print("  \(p.component.rawValue): afr = \(p.afr)/year (\(shape)), mttr = \(Time.text(p.mttr)) (lognormal sigma \(p.repairSigma))")
             print("      \(FaultProcessSpec.help(p.component))")
             print("      default: \(FaultProcessSpec.source(p.component))")
         }

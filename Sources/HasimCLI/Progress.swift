@@ -66,12 +66,14 @@ public final class ProgressLine: @unchecked Sendable {
 
     var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
 
-    /// "hasim compare: 3/10 runs done · 12.4 s elapsed".
+    /// "hasim compare: 3/10 runs done · 12.4 s elapsed · about 29 s left" (the estimate
+    /// assumes the remaining runs take as long as the finished ones did on average).
     public func text(done: Int, elapsed: Double) -> String {
-        let e: String
-        if elapsed < 60 { e = Time.formatFixed(elapsed, 1) + " s" }
-        else { e = "\(Int(elapsed) / 60) min \(Int(elapsed) % 60 < 10 ? "0" : "")\(Int(elapsed) % 60) s" }
-        return "\(label): \(done)/\(total) runs done · \(e) elapsed"
+        var s = "\(label): \(done)/\(total) runs done · \(Time.text(seconds: elapsed)) elapsed"
+        if done > 0 && done < total {
+            s += " · about \(Time.text(seconds: (elapsed / Double(done) * Double(total - done)).rounded())) left"
+        }
+        return s
     }
 
     private func redraw(force: Bool) {

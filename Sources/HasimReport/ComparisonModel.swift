@@ -42,7 +42,7 @@ public struct ReportMetric: Sendable, Equatable {
 
     /// The value written in this metric's unit ("19.2 min", "14").
     public func format(_ v: Double) -> String {
-        kind == .duration ? Units.duration(seconds: v) : Units.count(v)
+        kind == .duration ? Time.text(seconds: v) : Units.count(v)
     }
 }
 
@@ -163,18 +163,6 @@ public struct GroupSummary: Sendable {
         Set(architectures.map { ($0.parameters["faults"] ?? .null).compact }).count <= 1
     }
 
-    /// The unit a duration metric's column is written in for this group, so its
-    /// rows compare at a glance: the one its largest value reads best in. Nil (each
-    /// cell picks its own) for counts, and when the values are more than 10x apart
-    /// ("30.0 s" reads better than "0.50 min" next to "19.2 min").
-    public func unit(_ m: ReportMetric) -> Units.DurationUnit? {
-        guard m.kind == .duration else { return nil }
-        let means = architectures.compactMap { $0.stats(m.name) }.map { abs($0.mean) }.filter { $0 > 0 }
-        guard let lo = means.min(), let hi = means.max(), hi <= 10 * lo else { return nil }
-        let biggest = architectures.compactMap { $0.stats(m.name) }.map { Swift.max(abs($0.mean), abs($0.max)) }.max() ?? 0
-        return Units.unit(forSeconds: biggest)
-    }
-
     /// Index of the architecture with the lowest mean, when it is strictly lowest
     /// and at least two architectures measured the metric.
     public func best(_ metric: String) -> Int? {
@@ -245,42 +233,25 @@ public struct ComparisonData: Sendable {
     }
 }
 
-/// How the mean and spread of a metric are written, in one unit with enough
-/// decimals that a real spread never reads as "19.2–19.2".
+/// How the mean and spread of a metric are written: durations in hasim's one duration
+/// format (`Time.text`), counts as numbers; a spread that reads the same at both ends
+/// ("19 min 10 s–19 min 10 s") is not shown.
 public struct StatsText: Sendable, Equatable {
     public var mean: String
-    /// "19.1–19.3 min", or nil when every run gave the same value (or one run).
+    /// "1.2–4.5 s", or nil when every run gave the same value (or one run).
     public var range: String?
     public var sd: String?
 
-    /// `unit`: the duration unit of the whole column (so rows compare at a glance);
-    /// nil picks one for this cell.
-    public init(_ s: MetricStats, _ metric: ReportMetric, unit: Units.DurationUnit? = nil) {
-        if metric.kind == .count {
-            mean = Units.count(s.mean)
-            range = s.min == s.max ? nil : Units.count(s.min) + "–" + Units.count(s.max)
-            sd = s.measured > 1 && s.min != s.max ? "± " + Units.count(s.sd) : nil
-            return
-        }
-        if s.max == 0 && s.min == 0 {
-            mean = "0 s"; range = nil; sd = nil
-            return
-        }
-        let u = unit ?? Units.unit(forSeconds: Swift.max(abs(s.mean), abs(s.max)))
-        var d = Units.decimals(for: s.mean / u.seconds)
-        // One more decimal when the spread would otherwise vanish; a spread finer
-        // than that is negligible and not shown.
-        var spread = s.min != s.max
-        if spread && Units.number(s.min / u.seconds, d) == Units.number(s.max / u.seconds, d) {
-            spread = Units.number(s.min / u.seconds, d + 1) != Units.number(s.max / u.seconds, d + 1)
-            if spread { d += 1 }
-        }
-        mean = Units.number(s.mean / u.seconds, d) + " " + u.symbol
-        range = spread ? Units.number(s.min / u.seconds, d) + "–" + Units.number(s.max / u.seconds, d) + " " + u.symbol : nil
-        let sdText = Units.number(s.sd / u.seconds, d)
-        sd = spread && s.measured > 1 && Double(sdText) != 0 ? "± " + sdText + " " + u.symbol : nil
+    public init(_ s: MetricStats, _ metric: ReportMetric) {
+        let isCount = metric.kind == .count
+        func f(_ v: Double) -> String { isCount ? Units.count(v) : Time.text(seconds: v) }
+        mean = f(s.mean)
+        let lo = f(s.min), hi = f(s.max)
+        range = lo == hi ? nil : lo + "–" + hi
+        let sdText = f(s.sd)
+        sd = range != nil && s.measured > 1 && sdText != f(0) ? "± " + sdText : nil
     }
 
-    /// "19.2 min (19.1–19.3 min)" or "19.2 min".
+    /// "19 min 12 s (19 min 06 s–19 min 18 s)" or "19 min 12 s".
     public var inline: String { range.map { "\(mean) (\($0))" } ?? mean }
 }

@@ -123,7 +123,7 @@ public enum HTMLReport {
             s += "<tr><td><span class=\"dot c\(i % 8)\"></span>\(e(a.scenarioName))<br><span class=\"small muted\">\(e(a.scenarioFile))</span></td>"
             s += "<td class=\"nowrap\">\(e(a.strategy))</td><td class=\"num\">\(a.runs.count)</td>"
             for m in ReportMetric.comparison {
-                s += cell(a.stats(m.name), m, unit: g.unit(m), best: best[m.name] == i, never: a.never(m.name))
+                s += cell(a.stats(m.name), m, best: best[m.name] == i, never: a.never(m.name))
             }
             s += "</tr>"
         }
@@ -136,14 +136,14 @@ public enum HTMLReport {
         return s
     }
 
-    static func cell(_ stats: MetricStats?, _ m: ReportMetric, unit: Units.DurationUnit?, best: Bool, never: Int) -> String {
+    static func cell(_ stats: MetricStats?, _ m: ReportMetric, best: Bool, never: Int) -> String {
         guard let st = stats else {
             if never > 0 {
                 return "<td class=\"num never\" data-metric=\"\(m.name)\" data-never=\"\(never)\" title=\"writes never succeeded again before the end of the run\"><span class=\"mean\">never</span></td>"
             }
             return "<td class=\"num na\" data-metric=\"\(m.name)\" title=\"not measured\">—</td>"
         }
-        let t = StatsText(st, m, unit: unit)
+        let t = StatsText(st, m)
         var attrs = "data-metric=\"\(m.name)\" data-mean=\"\(HTMLText.number(st.mean))\" data-min=\"\(HTMLText.number(st.min))\" data-max=\"\(HTMLText.number(st.max))\" data-n=\"\(st.measured)\""
         if best { attrs += " data-best=\"1\"" }
         var s = "<td class=\"num\(best ? " best" : "")\" \(attrs)><span class=\"mean\">\(e(t.mean))</span>"
@@ -191,7 +191,7 @@ public enum HTMLReport {
 
     static func summaryLine(_ r: ReportRun) -> String {
         var parts: [String] = []
-        if let d = r.metrics["write_downtime"] { parts.append("downtime " + Units.duration(seconds: d)) }
+        if let d = r.metrics["write_downtime"] { parts.append("downtime " + Time.text(seconds: d)) }
         if let l = r.metrics["lost_transactions"] { parts.append("lost " + Units.count(l)) }
         if r.neverRecovered && r.metrics["rto"] == nil { parts.append("writes never came back") }
         return parts.joined(separator: ", ")
@@ -224,6 +224,7 @@ public enum HTMLReport {
         for (n, i) in d.incidents.enumerated() { s += incidentZoom(a, r, d, i, number: n + 1, of: d.incidents.count) }
         if !d.incidents.isEmpty { s += "<p class=\"zoom-title\"><b>The whole run</b></p>" }
         s += TimelineSVG.render(d.model, title: "Timeline of \(a.scenarioName), seed \(r.seed)")
+        s += charts(d, d.model, title: "Latency, throughput, lag and failed writes of \(a.scenarioName), seed \(r.seed)")
         s += eventTable(d)
         return s + "</div>"
     }
@@ -233,22 +234,32 @@ public enum HTMLReport {
     static func incidentZoom(_ a: ArchitectureSummary, _ r: ReportRun, _ d: RunDetails, _ i: IncidentRow, number: Int, of total: Int) -> String {
         let (from, to) = d.model.incidentWindow(i)
         let m = d.model.window(from: from, to: to)
-        let rto = i.rto.map { "RTO " + Units.duration(seconds: Time.seconds($0)) } ?? "writes never came back"
+        let rto = i.rto.map { "RTO " + Time.text(seconds: Time.seconds($0)) } ?? "writes never came back"
         var s = "<div class=\"zoom\"><p class=\"zoom-title\"><b>Incident\(total > 1 ? " \(number)" : ""): \(e(i.kind)) \(e(i.target))</b> at \(Units.clock(i.start)) · \(e(rto))"
         s += " <span class=\"muted small\">(shown \(Units.clock(from)) to \(Units.clock(to)))</span></p>"
         s += TimelineSVG.render(m, title: "Incident \(number) of \(a.scenarioName), seed \(r.seed)")
+        s += charts(d, m, title: "Latency, throughput, lag and failed writes around incident \(number) of \(a.scenarioName), seed \(r.seed)")
         let steps = IncidentStep.steps(m)
         if !steps.isEmpty {
             s += "<table class=\"events steps\"><thead><tr><th>#</th><th>since the fault</th><th>node</th><th>step</th><th class=\"num\">until the next</th></tr></thead><tbody>"
             for st in steps {
                 let since = st.time - i.start
-                let sinceText = (since < 0 ? "−" : "+") + Units.duration(seconds: Time.seconds(abs(since)))
+                let sinceText = (since < 0 ? "−" : "+") + Time.text(seconds: Time.seconds(abs(since)))
                 s += "<tr><td><span class=\"num-badge b-\(st.category)\">\(st.number)</span></td><td class=\"t\">\(sinceText)</td>"
-                s += "<td>\(e(st.node))</td><td>\(e(st.what))</td><td class=\"num t\">\(st.took.map { e(Units.duration(seconds: Time.seconds($0))) } ?? "")</td></tr>"
+                s += "<td>\(e(st.node))</td><td>\(e(st.what))</td><td class=\"num t\">\(st.took.map { e(Time.text(seconds: Time.seconds($0))) } ?? "")</td></tr>"
             }
             s += "</tbody></table>"
         }
         return s + "</div>"
+    }
+
+    /// The charts over time for the window of `m`, on the timeline's time axis.
+    static func charts(_ d: RunDetails, _ m: TimelineModel, title: String) -> String {
+        guard let series = d.series, !series.isEmpty else { return "" }
+        let svg = SeriesChartSVG.render(series, m, title: title)
+        return svg.isEmpty ? "" : "<p class=\"chart-caption small muted\">Measured over time (same time axis): commit latency of acknowledged writes, "
+            + "throughput, replication lag per replica as SHOW REPLICA STATUS gives it, and the client's failed probe writes by error code. "
+            + "A gap is a bucket with nothing measured.</p>" + svg
     }
 
     static func eventTable(_ d: RunDetails) -> String {
@@ -355,6 +366,8 @@ public enum HTMLReport {
         details.run{border:1px solid #e3e7ee;border-radius:6px;padding:4px 10px;margin:8px 0}
         .facts{margin:2px 0;font-size:13px}table.params td{font-size:13px}table.params td:first-child{white-space:nowrap}
         dl.defs dt{font-weight:600;margin-top:6px}dl.defs dd{margin:0 0 0 18px;color:#4a5263}
+        .role-tick{stroke:#1d2330;stroke-width:1.2}svg text.role-change{fill:#1d2330;font-weight:600}
+        .ln polyline{fill:none;stroke-width:1.6}.ch-fo{fill:#7048e8;opacity:.08}rect.ln-null{opacity:.5}
         .zoom{border-left:3px solid #c92a2a;padding-left:10px;margin:10px 0}.zoom-title{margin:8px 0 2px}
         nav{margin:8px 0}footer{margin:40px 0 20px;color:#6b7385;font-size:12px;border-top:1px solid #e3e7ee;padding-top:8px}
         """
@@ -363,7 +376,7 @@ public enum HTMLReport {
             c += "\n.tl .\(cls){fill:\(color)}.sw.\(cls){background:\(color)}"
         }
         for (i, color) in palette.enumerated() {
-            c += "\n.bar.c\(i){fill:\(color)}.dot.c\(i){background:\(color)}"
+            c += "\n.bar.c\(i){fill:\(color)}.dot.c\(i){background:\(color)}.ln.c\(i) polyline{stroke:\(color)}.ln.c\(i) circle,.key.c\(i),.err.c\(i),.ln-null.c\(i){fill:\(color)}"
         }
         return c
     }

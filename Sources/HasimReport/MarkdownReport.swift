@@ -51,7 +51,7 @@ public enum MarkdownReport {
             for m in ReportMetric.comparison {
                 let never = a.never(m.name)
                 guard let st = a.stats(m.name) else { row += never > 0 ? " never |" : " — |"; continue }
-                let t = StatsText(st, m, unit: g.unit(m))
+                let t = StatsText(st, m)
                 var text = t.inline
                 if never > 0 { text += " [\(never)/\(st.runs) runs never recovered]" }
                 else if st.measured < st.runs { text += " [\(st.measured)/\(st.runs) runs]" }
@@ -114,7 +114,7 @@ public enum ComparisonText {
             for a in g.architectures {
                 var row = [a.scenarioName, a.strategy, String(a.runs.count)]
                 for m in ReportMetric.comparison {
-                    row.append(a.stats(m.name).map { StatsText($0, m, unit: g.unit(m)).inline } ?? (a.never(m.name) > 0 ? "never" : "—"))
+                    row.append(a.stats(m.name).map { StatsText($0, m).inline } ?? (a.never(m.name) > 0 ? "never" : "—"))
                 }
                 rows.append(row)
             }

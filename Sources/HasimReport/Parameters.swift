@@ -40,7 +40,7 @@ public enum Parameters {
             var key = prefix
             if key.hasSuffix("_ns") {
                 key.removeLast(3)
-                if let n = v.int { out.append((key, Units.span(n))); return }
+                if let n = v.int { out.append((key, Time.text(n))); return }
             }
             out.append((key, scalar(v)))
         }
@@ -60,7 +60,7 @@ public enum Parameters {
 
     /// "at 5 min: host_crash db1, recovers after 5 min".
     public static func fault(_ f: JSONValue) -> String {
-        let at = f["at_ns"]?.int.map(Units.span) ?? "?"
+        let at = f["at_ns"]?.int.map(Time.text(_:)) ?? "?"
         var what = ""
         if case .object(let pairs) = f {
             for (k, v) in pairs where !["at_ns", "recover_after_ns"].contains(k) {
@@ -70,14 +70,14 @@ public enum Parameters {
                     let a = (v["between"]?.array ?? []).compactMap(\.string).joined(separator: ",")
                     let b = (v["and"]?.array ?? []).compactMap(\.string).joined(separator: ",")
                     var extra = ""
-                    if let add = v["add_ns"]?.int { extra = " +\(Units.span(add))" }
+                    if let add = v["add_ns"]?.int { extra = " +\(Time.text(add))" }
                     if case .bool(true)? = v["one_way"] { extra += " (one-way)" }
                     what = "\(k) \(a) | \(b)\(extra)"
                 default: what = "\(k) \(scalar(v))"
                 }
             }
         }
-        let rec = f["recover_after_ns"]?.int.map { ", recovers after \(Units.span($0))" } ?? ""
+        let rec = f["recover_after_ns"]?.int.map { ", recovers after \(Time.text($0))" } ?? ""
         return "at \(at): \(what)\(rec)"
     }
 

@@ -1,8 +1,8 @@
 import HasimKernel
 import HasimStore
 
-/// The child rows a report draws for one run: its timeline and its probes
-/// counted in buckets (about one per two pixels of the timeline).
+/// The child rows a report draws for one run: its timeline, its probes counted in
+/// buckets (about one per two pixels of the timeline) and its series over time.
 public struct RunDetails: Sendable {
     public var timeline: [TimelineRow]
     public var probes: [ProbeBucket]
@@ -10,6 +10,8 @@ public struct RunDetails: Sendable {
     public var model: TimelineModel
     /// The run's incidents (one per fault), each drawn on its own time scale.
     public var incidents: [IncidentRow] = []
+    /// Latency, throughput, lag and failed writes over time, drawn under each timeline.
+    public var series: RunSeries? = nil
 
     public static let buckets: Int64 = 480
 
@@ -27,6 +29,6 @@ public struct RunDetails: Sendable {
             model.zoomProbeBucket = zoomBucket
         }
         return RunDetails(timeline: timeline, probes: probes, bucket: bucket, model: model,
-                          incidents: try store.incidents(run: run.id))
+                          incidents: try store.incidents(run: run.id), series: try RunSeries.load(run: run.id, from: store))
     }
 }

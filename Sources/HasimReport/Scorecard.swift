@@ -1,3 +1,4 @@
+import HasimKernel
 import Foundation
 import HasimStore
 
@@ -17,7 +18,7 @@ public struct Thresholds: Sendable, Equatable {
     }
 
     public var text: String {
-        "RPO ≤ \(Units.count(rpoTransactions)) lost transaction\(rpoTransactions == 1 ? "" : "s"), RTO ≤ \(Units.duration(seconds: rtoSeconds))"
+        "RPO ≤ \(Units.count(rpoTransactions)) lost transaction\(rpoTransactions == 1 ? "" : "s"), RTO ≤ \(Time.text(seconds: rtoSeconds))"
     }
 }
 
@@ -65,8 +66,8 @@ public struct Scorecard: Sendable {
                                  what: "loses up to \(Units.count(lost)) acknowledged transactions\(seeds(count("lost_transactions")))", size: lost))
             }
             if let sb = worst("split_brain_time"), sb > 0 {
-                f.append(Finding(severity: .bad, rank: 1, short: "split brain \(Units.duration(seconds: sb))",
-                                 what: "runs two writers for up to \(Units.duration(seconds: sb))\(seeds(count("split_brain_time")))", size: sb))
+                f.append(Finding(severity: .bad, rank: 1, short: "split brain \(Time.text(seconds: sb))",
+                                 what: "runs two writers for up to \(Time.text(seconds: sb))\(seeds(count("split_brain_time")))", size: sb))
             }
             if let amb = worst("final_primary_ambiguous"), amb > 0 {
                 f.append(Finding(severity: .bad, rank: 2, short: "two primaries at the end",
@@ -85,8 +86,8 @@ public struct Scorecard: Sendable {
                                  what: "stops replication with an error\(seeds(count("replication_crashes")))", size: c))
             }
             if let r = worst("rto"), r > thresholds.rtoSeconds {
-                f.append(Finding(severity: .warn, rank: 6, short: "RTO > \(Units.duration(seconds: thresholds.rtoSeconds))",
-                                 what: "takes up to \(Units.duration(seconds: r)) to take writes again", size: r))
+                f.append(Finding(severity: .warn, rank: 6, short: "RTO > \(Time.text(seconds: thresholds.rtoSeconds))",
+                                 what: "takes up to \(Time.text(seconds: r)) to take writes again", size: r))
             }
             if let ff = worst("false_failovers"), ff > 0 {
                 f.append(Finding(severity: .warn, rank: 7, short: "\(Units.count(ff)) false failover\(ff == 1 ? "" : "s")",

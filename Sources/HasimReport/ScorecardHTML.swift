@@ -1,3 +1,4 @@
+import HasimKernel
 import Foundation
 
 /// The scorecard as HTML and Markdown: one row per architecture, one column per fault,
@@ -17,11 +18,11 @@ extension Scorecard {
         let d = c.downtime
         if c.neverRecovered > 0 {
             // The downtime of such a run is "until the end of the run": a bound, not a measurement.
-            return ("never back", d.map { "down ≥ \(Units.duration(seconds: $0.max)) (until the run ended)" })
+            return ("never back", d.map { "down ≥ \(Time.text(seconds: $0.max)) (until the run ended)" })
         }
         guard let d else { return ("—", nil) }
-        let rto = c.rto.map { "RTO " + Units.duration(seconds: $0.max) }
-        return (d.max == 0 ? "0 s" : Units.duration(seconds: d.max), c.hasIncident ? rto : nil)
+        let rto = c.rto.map { "RTO " + Time.text(seconds: $0.max) }
+        return (d.max == 0 ? "0 s" : Time.text(seconds: d.max), c.hasIncident ? rto : nil)
     }
 
     public func html() -> String {
@@ -43,7 +44,7 @@ extension Scorecard {
             s += "<span class=\"verdict\">\(e(r.verdict(faults: faults)))</span></td>"
             s += "<td class=\"num\">\(r.servers.map(String.init) ?? "—")</td>"
             if let p99 = r.normalLatencyP99, let p50 = r.normalLatencyP50 {
-                s += "<td class=\"num nowrap\">\(e(Units.duration(seconds: p50.mean))) / \(e(Units.duration(seconds: p99.mean)))</td>"
+                s += "<td class=\"num nowrap\">\(e(Time.text(seconds: p50.mean))) / \(e(Time.text(seconds: p99.mean)))</td>"
             } else {
                 s += "<td class=\"num na\" title=\"not measured: no fault-free run in this database\">—</td>"
             }
@@ -78,7 +79,7 @@ extension Scorecard {
         for r in rows {
             s += "| \(r.name) | \(r.servers.map(String.init) ?? "—") | "
             if let p99 = r.normalLatencyP99, let p50 = r.normalLatencyP50 {
-                s += "\(Units.duration(seconds: p50.mean)) / \(Units.duration(seconds: p99.mean))"
+                s += "\(Time.text(seconds: p50.mean)) / \(Time.text(seconds: p99.mean))"
             } else { s += "—" }
             for c in r.cells {
                 guard let c else { s += " | not run"; continue }

@@ -25,7 +25,7 @@ public enum SummaryTable {
     }
 
     public static func format(_ m: MetricValue) -> String {
-        if m.unit == "s" { return Time.format(Time.fromSeconds(m.value)) }
+        if m.unit == "s" { return Time.text(seconds: m.value) }
         if m.value == m.value.rounded() { return String(Int64(m.value)) }
         return Time.formatFixed(m.value, 2)
     }

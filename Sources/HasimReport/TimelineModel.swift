@@ -29,6 +29,8 @@ public struct TimelineModel: Sendable {
         public var holder: [Segment] = []
         /// Other events on this node (tick marks).
         public var ticks: [TimelineRow] = []
+        /// The role along the run (databases): follows promotions and re-pointing.
+        public var roles: [Segment] = []
     }
 
     /// A numbered event drawn as a badge and listed in the event table.
@@ -140,6 +142,7 @@ public struct TimelineModel: Sendable {
             let rows = timeline.filter { Self.nodes($0.node).contains(lanes[i].node) }
             if lanes[i].kind == .database {
                 (lanes[i].state, lanes[i].replication) = Self.databaseStates(rows, end: end)
+                lanes[i].roles = Self.roles(rows, initial: lanes[i].role, end: end)
             }
             lanes[i].ticks = rows.filter { r in
                 !(r.kind == "fault" || r.kind == "fault_end") && !(lanes[i].kind == .database && Self.stateKinds.contains(r.kind))

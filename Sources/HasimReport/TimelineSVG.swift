@@ -54,7 +54,7 @@ public enum TimelineSVG {
             body.append(text(8, y + 10, "failover", cls: "tl-label"))
             for f in m.failovers {
                 let x0 = x(f.start), x1 = x(f.end ?? m.end)
-                let label = f.end.map { "failover " + Units.duration(seconds: Time.seconds($0 - f.start)) } ?? "failover never completed"
+                let label = f.end.map { "failover " + Time.text(seconds: Time.seconds($0 - f.start)) } ?? "failover never completed"
                 body.append(rect(x0, y + 2, max(x1 - x0, 2), 10, cls: f.end == nil ? "fo-open" : "fo",
                                  title: label + " (from \(Units.clock(f.start)) )"))
                 let tx = min(x1 + 4, width - rightPad - 150)
@@ -67,10 +67,30 @@ public enum TimelineSVG {
         let lanesTop = y
         var laneCenter: [String: Double] = [:]
         for lane in m.lanes {
-            let h: Double = lane.kind == .database ? 38 : 22
+            // A role that changes inside the window gets a line of its own under the lane.
+            let changes = lane.roles.filter { $0.start > m.start }
+            let h: Double = lane.kind == .database ? (changes.isEmpty ? 38 : 50) : 22
             body.append("<line class=\"lane-sep\" x1=\"0\" x2=\"\(HTMLText.px(width))\" y1=\"\(HTMLText.px(y))\" y2=\"\(HTMLText.px(y))\"/>")
             body.append(text(8, y + 14, lane.node, cls: "tl-node"))
-            if !lane.role.isEmpty { body.append(text(8, y + 27, lane.role, cls: "tl-small muted")) }
+            let role = TimelineModel.role(lane, at: m.start)
+            if !role.isEmpty { body.append(text(8, y + 27, role, cls: "tl-small muted")) }
+            // Changes closer than a label's width share one label: the role they end in,
+            // with every step in its tooltip (a promotion is RESET SLAVE then read_only=OFF).
+            var clusters: [[TimelineModel.Segment]] = []
+            for c in changes {
+                if let last = clusters.last?.last, x(c.start) - x(last.start) < Double(("→ " + last.label).count) * 6 + 8 {
+                    clusters[clusters.count - 1].append(c)
+                } else {
+                    clusters.append([c])
+                }
+            }
+            for cl in clusters {
+                let cx = x(cl[0].start), label = "→ " + cl.last!.label
+                let tip = cl.map { "\(Units.clock($0.start)) \(lane.node) becomes \($0.label)" }.joined(separator: "\n")
+                body.append("<g class=\"role\"><title>\(HTMLText.escape(tip))</title>"
+                    + "<line class=\"role-tick\" x1=\"\(HTMLText.px(cx))\" x2=\"\(HTMLText.px(cx))\" y1=\"\(HTMLText.px(y + 34))\" y2=\"\(HTMLText.px(y + 47))\"/>"
+                    + text(min(cx + 3, width - rightPad - Double(label.count) * 6), y + 45, label, cls: "tl-small role-change") + "</g>")
+            }
             if lane.kind == .database {
                 for s in lane.holder { body.append(rect(x(s.start), y + 2, w(x(s.start), x(s.end)), 4, cls: s.state, title: s.label + span(s))) }
                 for s in lane.state {
@@ -191,7 +211,7 @@ public enum TimelineSVG {
     }
 
     static func span(_ s: TimelineModel.Segment) -> String {
-        " — \(Units.clock(s.start)) to \(Units.clock(s.end)) (\(Units.duration(seconds: Time.seconds(s.end - s.start))))"
+        " — \(Units.clock(s.start)) to \(Units.clock(s.end)) (\(Time.text(seconds: Time.seconds(s.end - s.start))))"
     }
 
     static func w(_ a: Double, _ b: Double) -> Double { max(b - a, 0.8) }

@@ -35,6 +35,7 @@ extension TimelineModel {
             c.state = clip(l.state)
             c.replication = clip(l.replication)
             c.holder = clip(l.holder)
+            c.roles = clip(l.roles)
             c.ticks = l.ticks.filter { $0.time >= from && $0.time <= to }
             return c
         }

@@ -1,10 +1,11 @@
 import HasimKernel
 
-/// How report figures are written: durations in the unit a DBA reads at a glance
-/// (ms, s, min, h) with about three significant digits, counts as integers when
-/// they are integers. Locale-independent, so a report is the same on every machine.
+/// How report figures are written besides durations (those are `Time.text`, the one
+/// duration format): counts as integers when they are integers, times on a run's clock,
+/// and the unit a chart axis of durations is drawn in. Locale-independent, so a report
+/// is the same on every machine.
 public enum Units {
-    /// A unit for durations given in seconds.
+    /// A unit for a chart axis of durations given in seconds.
     public struct DurationUnit: Sendable, Equatable {
         public var symbol: String
         /// Seconds per unit.
@@ -25,22 +26,6 @@ public enum Units {
         if v < 120 { return .s }
         if v < 7200 { return .min }
         return .h
-    }
-
-    /// Decimals for about three significant digits: 2 below 10, 1 below 100, else 0.
-    public static func decimals(for value: Double) -> Int {
-        let v = abs(value)
-        if v < 10 { return 2 }
-        if v < 100 { return 1 }
-        return 0
-    }
-
-    /// "0 s", "12.9 ms", "4.25 s", "45.3 s", "19.2 min", "2.50 h".
-    public static func duration(seconds: Double) -> String {
-        if seconds == 0 { return "0 s" }
-        let u = unit(forSeconds: seconds)
-        let x = seconds / u.seconds
-        return number(x, decimals(for: x)) + " " + u.symbol
     }
 
     /// A count: "14", "14.3", "1.5", "0.67".
@@ -74,24 +59,6 @@ public enum Units {
             out += "." + f
         }
         return (negative ? "-" : "") + out
-    }
-
-    /// A duration given in ns, for parameters: "30 min", "5 min 30 s", "800 µs", "1.5 s".
-    public static func span(_ t: SimTime) -> String {
-        if t == 0 { return "0 s" }
-        let v = abs(t)
-        let sign = t < 0 ? "-" : ""
-        if v % Time.hour == 0 { return sign + "\(v / Time.hour) h" }
-        if v % Time.minute == 0 { return sign + "\(v / Time.minute) min" }
-        if v >= Time.minute && v % Time.second == 0 {
-            return sign + "\(v / Time.minute) min \(v % Time.minute / Time.second) s"
-        }
-        if v % Time.second == 0 { return sign + "\(v / Time.second) s" }
-        if v >= Time.second { return sign + trimmed(Double(v) / 1e9) + " s" }
-        if v % Time.millisecond == 0 { return sign + "\(v / Time.millisecond) ms" }
-        if v >= Time.millisecond { return sign + trimmed(Double(v) / 1e6) + " ms" }
-        if v % Time.microsecond == 0 { return sign + "\(v / Time.microsecond) µs" }
-        return sign + "\(v) ns"
     }
 
     /// Up to 3 decimals, trailing zeros removed.

@@ -243,11 +243,25 @@ public struct Expectation: Sendable, Equatable {
         }
     }
 
+    /// Metrics measured in seconds: `check` writes their bounds and values as durations.
+    public static let durationMetrics: Set<String> = [
+        "write_downtime", "rto", "max_rto", "mean_rto", "lost_span", "split_brain_time", "two_writable_primaries_time",
+        "duplicate_vip_time", "commit_latency_p50", "commit_latency_p99", "commit_latency_p999", "max_lag_seconds",
+    ]
+
+    /// A value of this metric as `check` writes it: a duration in hasim's one format
+    /// ("17 min", "850 ms"), a count as an integer when it is one.
+    public func text(_ v: Double) -> String {
+        if Self.durationMetrics.contains(metric) { return Time.text(seconds: v) }
+        if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
+        return Time.formatFixed(v, 3)
+    }
+
     public var boundDescription: String {
         switch bound {
-        case .equal(let v): return "= \(v)"
+        case .equal(let v): return "= \(text(v))"
         case .range(let lo, let hi):
-            return [lo.map { ">= \($0)" }, hi.map { "<= \($0)" }].compactMap { $0 }.joined(separator: " and ")
+            return [lo.map { ">= \(text($0))" }, hi.map { "<= \(text($0))" }].compactMap { $0 }.joined(separator: " and ")
         }
     }
 }

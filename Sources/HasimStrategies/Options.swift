@@ -15,7 +15,7 @@ public enum OptionValue: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .duration(let t): return Time.format(t)
+        case .duration(let t): return Time.text(t)
         case .int(let i): return String(i)
         case .double(let d): return String(d)
         case .bool(let b): return b ? "true" : "false"

@@ -136,6 +136,14 @@ import HasimStore
         }
     }
 
+    /// Error code 0 is hasim's, not MySQL's: explained where a user meets it.
+    @Test func errorCodeZeroIsDocumented() throws {
+        #expect(ExplainCommand.explain("failed_writes")?.contains("code 0 is not a MySQL error") == true)
+        let metrics = try String(contentsOfFile: repoRoot + "/docs/metrics.md", encoding: .utf8)
+        let results = try String(contentsOfFile: repoRoot + "/results/README.md", encoding: .utf8)
+        #expect(metrics.contains("**code 0**") && results.contains("**0** when the application rejected"))
+    }
+
     @Test func optionsShowTheirDefaultAndSource() throws {
         let text = try #require(ExplainCommand.explain("heartbeat-mon.deadtime"))
         #expect(text.contains("default:") && text.contains("source: heartbeat/config.c"))

@@ -13,7 +13,7 @@ import HasimScenario
 
     @Test func progressLineText() {
         let p = ProgressLine(label: "hasim compare", total: 10, delay: 0) { _ in }
-        #expect(p.text(done: 3, elapsed: 12.43) == "hasim compare: 3/10 runs done · 12.4 s elapsed")
+        #expect(p.text(done: 3, elapsed: 12.43) == "hasim compare: 3/10 runs done · 12.4 s elapsed · about 29 s left")
         #expect(p.text(done: 10, elapsed: 64.2) == "hasim compare: 10/10 runs done · 1 min 04 s elapsed")
     }
 

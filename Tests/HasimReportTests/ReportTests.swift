@@ -181,23 +181,39 @@ import HasimStore
     }
 }
 
-/// Reads back "19.2 min (19.1–19.3 min)", "1.5 (1–2)", "90.4 s", "0 s", "14" into
+/// Reads back "19 min 10 s (19 min 09 s–19 min 11 s)", "1.5 (1–2)", "90.4 s", "0 s", "14" into
 /// base units (seconds or a count) with the tolerance of the printed precision.
 func parse(_ text: String) -> (mean: Double, range: (Double, Double)?, tolerance: Double)? {
-    let factors: [String: Double] = ["ms": 0.001, "s": 1, "min": 60, "h": 3600, "": 1]
-    let m = text.captures(#"^(-?[0-9.]+) ?(ms|s|min|h)?(?: \(|$| \[)"#)
-    guard let meanText = m.first, let mean = Double(meanText) else { return nil }
-    let unit = text.captures(#"^-?[0-9.]+ ?(ms|s|min|h)?"#).first ?? ""
-    let factor = factors[unit] ?? 1
-    let decimals = meanText.split(separator: ".").dropFirst().first?.count ?? 0
-    var tolerance = 0.5 * pow(10, -Double(decimals)) * factor * 1.0001
+    let body = text.components(separatedBy: " [")[0]
+    let parts = body.components(separatedBy: " (")
+    guard let mean = quantity(parts[0]) else { return nil }
     var range: (Double, Double)?
-    let r = text.captures(#"\((-?[0-9.]+)–"#)
-    let r2 = text.captures(#"–(-?[0-9.]+)"#)
-    if let a = r.first.flatMap(Double.init), let b = r2.first.flatMap(Double.init) {
-        range = (a * factor, b * factor)
-        let rd = r.first!.split(separator: ".").dropFirst().first?.count ?? 0
-        tolerance = max(tolerance, 0.5 * pow(10, -Double(rd)) * factor * 1.0001)
+    var tolerance = mean.tolerance
+    if parts.count > 1 {
+        let ends = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: ")")).components(separatedBy: "–")
+        guard ends.count == 2, let a = quantity(ends[0]), let b = quantity(ends[1]) else { return nil }
+        range = (a.value, b.value)
+        tolerance = max(tolerance, a.tolerance, b.tolerance)
     }
-    return (mean * factor, range, tolerance)
+    return (mean.value, range, tolerance)
+}
+
+/// One figure: a count ("14", "0.67") or a duration in `Time.text`'s form ("850 ms",
+/// "4 min 05 s", "2 h 03 min"); the tolerance is half the last printed digit.
+func quantity(_ text: String) -> (value: Double, tolerance: Double)? {
+    let factors: [String: Double] = ["µs": 1e-6, "ms": 0.001, "s": 1, "min": 60, "h": 3600]
+    let words = text.split(separator: " ").map(String.init)
+    func half(_ number: String, _ factor: Double) -> Double {
+        let decimals = number.split(separator: ".").dropFirst().first?.count ?? 0
+        return 0.5 * pow(10, -Double(decimals)) * factor * 1.0001
+    }
+    if words.count == 1 { return Double(words[0]).map { ($0, half(words[0], 1)) } }
+    guard words.count % 2 == 0 else { return nil }
+    var value = 0.0, tolerance = 0.0
+    for i in stride(from: 0, to: words.count, by: 2) {
+        guard let n = Double(words[i]), let f = factors[words[i + 1]] else { return nil }
+        value += (n < 0 ? -1 : 1) * abs(n) * f
+        tolerance = half(words[i], f)
+    }
+    return (value, tolerance)
 }

@@ -76,7 +76,7 @@ import HasimStore
         #expect(head.text == "never back")
         #expect(head.detail?.contains("until the run ended") == true)
         // Flip: the recovered architecture of the same fault shows its measured downtime.
-        #expect(Scorecard.headline(sc.rows.first { $0.name == "mha" }!.cells[1]!).text == "20.0 s")
+        #expect(Scorecard.headline(sc.rows.first { $0.name == "mha" }!.cells[1]!).text == "20 s")
     }
 
     @Test func theReportOpensWithTheScorecardAndMarksNoBest() throws {

@@ -38,7 +38,7 @@ import HasimScenario
         #expect(b[7] == "0 s")          // measured as 0 by b
         #expect(a[8] == "—" && b[8] == "—")   // divergence NaN
         #expect(a[9] == "—")            // false failovers: nobody
-        #expect(a[3] == "2.42 min (2.33–2.50 min)")
+        #expect(a[3] == "2 min 25 s (2 min 20 s–2 min 30 s)")
         #expect(a[5] == "4 (3–5)")
 
         #expect(html.contains(#"<td class="num na" data-metric="split_brain_time" title="not measured">—</td>"#))
@@ -130,10 +130,12 @@ import HasimScenario
     @Test func statsTextNeverShowsAFakeSpread() {
         let m = ReportMetric.comparison[1]
         let s = MetricStats([90.4007, 90.4008])!
-        #expect(StatsText(s, m).inline == "90.4 s")
+        #expect(StatsText(s, m).inline == "1 min 30 s")
         let t = MetricStats([1150.4, 1150.5, 1149.0])!
-        #expect(StatsText(t, m).inline == "19.17 min (19.15–19.18 min)")
-        #expect(StatsText(MetricStats([90.2])!, m, unit: .min).inline == "1.50 min")
+        #expect(StatsText(t, m).inline == "19 min 10 s (19 min 09 s–19 min 11 s)")
+        // Runs that differ below the printed precision show no range.
+        #expect(StatsText(MetricStats([1150.4, 1150.45])!, m).inline == "19 min 10 s")
+        #expect(StatsText(MetricStats([90.2])!, m).inline == "1 min 30 s")
     }
 }
 

@@ -26,7 +26,7 @@ import HasimStore
         let (d, html) = try details(recovered: true)
         let w = d.model.incidentWindow(d.incidents[0])
         #expect(w.from == 50 * Time.second && w.to == 260 * Time.second)
-        #expect(html.contains("class=\"zoom\"") && html.contains("RTO 2.33 min"))
+        #expect(html.contains("class=\"zoom\"") && html.contains("RTO 2 min 20 s"))
         // Each step lasts until the next one: the failover took 115 s from its start.
         let steps = IncidentStep.steps(d.model.window(from: w.from, to: w.to))
         #expect(steps.map(\.took) == [15 * Time.second, 115 * Time.second, nil])
