@@ -121,8 +121,8 @@ public enum ScenarioYAML {
         case .hostCrash(let h), .processCrash(let h), .diskStall(let h): parts.append("\(key): \(q(h))")
         case .stopReplica(let h, let threads): parts.append("\(key): {host: \(q(h)), thread: \(threads.rawValue)}")
         case .slowDisk(let h, let factor): parts.append("\(key): {host: \(q(h)), factor: \(num(factor))}")
-        case .partition(let a, let b, let oneWay):
-            parts.append("\(key): {between: \(list(a)), and: \(list(b)), one_way: \(oneWay)}")
+        case .partition(let a, let b, let oneWay, let firewall):
+            parts.append("\(key): {between: \(list(a)), and: \(list(b)), one_way: \(oneWay)\(firewall ? ", firewall: true" : "")}")
         case .latencySpike(let a, let b, let add):
             parts.append("\(key): {between: \(list(a)), and: \(list(b)), add: \(d(add))}")
         }
