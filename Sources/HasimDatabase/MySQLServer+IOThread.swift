@@ -20,7 +20,8 @@ extension MySQLServer {
         return ReplicaStatus(ioRunning: ioState, sqlRunning: sqlRunning, source: source,
                              lastIOError: lastIOError, lastSQLError: lastSQLError,
                              retrieved: retrieved, executed: storage.gtidExecuted,
-                             relayLogPending: relayLog.count - relayPos, secondsBehind: behind)
+                             relayLogPending: relayLog.count - relayPos, secondsBehind: behind,
+                             autoPosition: !config.replicatesByPosition)
     }
 
     /// Transactions received but not yet applied.

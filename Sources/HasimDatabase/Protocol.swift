@@ -87,6 +87,9 @@ public struct ReplicaStatus: Sendable, Equatable {
     public var relayLogPending: Int
     /// Seconds_Behind_Master (nil = NULL: SQL thread stopped or IO not connected).
     public var secondsBehind: SimTime?
+    /// MySQL's Auto_Position = 1 / MariaDB's Using_Gtid != No: the source sends what the
+    /// replica's GTID set lacks. false: file and position.
+    public var autoPosition: Bool = true
 }
 
 public enum QueryResult: Sendable, Equatable {

@@ -14,7 +14,7 @@ import HasimResults
     static let folder = repoRoot + "/validation/"
 
     /// How a figure is read from a hasim run. Exactly one of metric, latency, trace, errors,
-    /// errorRate, firstError, firstAck, acks is set.
+    /// errorRate, firstError, firstAck, acks, lostWrites is set.
     struct HasimSide: Decodable {
         var metric: String?
         /// Percentile (50, 99) of acknowledged non-probe writes' latency before the first fault, in ms.
@@ -34,6 +34,9 @@ import HasimResults
         /// Non-probe acknowledged writes in [from, from + window) (window default: to the end).
         var acks: Bool?
         var window: Double?
+        /// Acknowledged application writes (probes excluded, as the real client's ledger) absent
+        /// from the final primary: the real experiments count their own ledger rows only.
+        var lostWrites: Bool?
         /// The reference time: "fault" (the first fault, default), "fault_end" (its recovery),
         /// "start", or "trace:KIND" (the first such record after the first fault).
         var from: String?
@@ -92,6 +95,7 @@ import HasimResults
     /// The figure's value in one run, or nil when the run never produced it.
     static func value(_ h: HasimSide, _ o: RunOutcome, _ report: RunReport) -> Double? {
         if let m = h.metric { return report.metric(m) }
+        if h.lostWrites == true { return Double(report.lostTransactions.filter { $0.table != "probes" }.count) }
         let faultAt = o.faults.first?.at
         if let p = h.latency {
             let end = faultAt ?? .max

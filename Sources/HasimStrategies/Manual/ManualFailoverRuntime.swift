@@ -124,19 +124,46 @@ final class ManualFailoverRuntime: StrategyRuntime {
         }
     }
 
-    /// The other replicas of the old primary follow the new one (GTID auto-position).
+    /// The other replicas of the old primary follow the new one: by GTID auto-position, or, when
+    /// they replicate by file and position, at the new primary's SHOW MASTER STATUS coordinates.
     private func repointOtherReplicas() {
         for (replica, source) in d.replicas where source === oldPrimary && replica !== target {
             repoint(replica)
         }
     }
 
+    /// The runbook first asks the replica how it replicates (SHOW SLAVE STATUS: MariaDB's
+    /// Using_Gtid, MySQL's Auto_Position). By file and position the DBA reads SHOW MASTER STATUS
+    /// on the new primary and points the replica there: whatever the replica already has beyond
+    /// what the new primary has is not undone, which is why this re-point ends in 1062 when the
+    /// new primary hands out those keys again (validation/results/lagging-promote-filepos.json).
     private func repoint(_ replica: MySQLServer) {
-        dba.executeAll([.stopReplica, .changeSource(target.host.address), .startReplica], on: replica.host.address) { [weak self] r in
+        let address = replica.host.address
+        dba.execute(.showReplicaStatus, on: address) { [weak self] r in
+            guard let self else { return }
+            guard case .success(.replicaStatus(let status?)) = r, !status.autoPosition else {
+                return self.repoint(replica, [.stopReplica, .changeSource(self.target.host.address), .startReplica],
+                                    "MASTER_AUTO_POSITION=1")
+            }
+            self.dba.execute(.showMasterStatus, on: self.target.host.address) { [weak self] r in
+                guard let self else { return }
+                guard case .success(.masterStatus(_, _, let position)) = r else {
+                    self.d.sim.record(replica.name, .failoverStepFailed, "SHOW MASTER STATUS on \(self.target.name) failed")
+                    self.d.sim.after(Time.s(30)) { [weak self] in self?.repoint(replica) }
+                    return
+                }
+                self.repoint(replica, [.stopReplica, .changeSourceToPosition(self.target.host.address, position: position), .startReplica],
+                             "MASTER_LOG_POS at \(self.target.name)'s SHOW MASTER STATUS (\(position))")
+            }
+        }
+    }
+
+    private func repoint(_ replica: MySQLServer, _ steps: [Query], _ how: String) {
+        dba.executeAll(steps, on: replica.host.address) { [weak self] r in
             guard let self else { return }
             switch r {
             case .success:
-                self.d.sim.record(replica.name, .failoverStep, "CHANGE MASTER TO \(self.target.name), MASTER_AUTO_POSITION=1; START SLAVE")
+                self.d.sim.record(replica.name, .failoverStep, "CHANGE MASTER TO \(self.target.name), \(how); START SLAVE")
             case .failure(let e):
                 self.d.sim.record(replica.name, .failoverStepFailed, "re-pointing to \(self.target.name): \(e)")
                 self.d.sim.after(Time.s(30)) { [weak self] in self?.repoint(replica) }
