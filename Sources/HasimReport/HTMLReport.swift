@@ -178,6 +178,14 @@ public enum HTMLReport {
         s += "<p class=\"note\">Re-run any architecture and seed: "
         s += g.architectures.map { a in "<code>\(e(a.runs.first?.rerunCommand ?? ""))</code>" }.joined(separator: " ")
         s += " (each run's own command is under its timeline and in the list of all runs).</p>"
+        s += "<p class=\"note\">Defaults held against the real tools on a real machine (docs/validation.md): "
+        var seen: [String] = []
+        for a in g.architectures where !seen.contains(a.strategy) {
+            seen.append(a.strategy)
+            let door = a.parameters["front_door"]?.object?.first?.key
+            s += (seen.count > 1 ? "; " : "") + ValidationLinks.html(strategy: a.strategy, frontDoor: door, escape: e)
+        }
+        s += ".</p>"
         return s
     }
 
