@@ -8,6 +8,9 @@ public enum CloseReason: Sendable, Equatable {
     case reset
     /// The peer closed the connection cleanly (FIN).
     case closedByPeer
+    /// This end's kernel gave up retransmitting unacknowledged data (ETIMEDOUT after
+    /// `tcp_retries2` back-offs, about 924 s on Linux defaults).
+    case timedOut
 }
 
 /// What a connection end does with what arrives.
@@ -31,9 +34,11 @@ public enum ConnectError: Error, Sendable, Equatable {
     case noRoute
 }
 
-/// One TCP-like connection. Delivery is in order per direction. A packet that
-/// meets a partition breaks the connection silently: neither end is told, each
-/// learns only through its own timeouts, as with a real dead path.
+/// One TCP-like connection. Delivery is in order per direction. A segment that meets a
+/// partition is retransmitted as Linux does (RTO from 200 ms, doubling, capped at 120 s):
+/// after a heal within the budget what was held is delivered and the connection lives on;
+/// neither end is told anything meanwhile, so the applications' own timeouts still fire.
+/// Once the budget (`tcp_retries2`) is spent the sending end's kernel resets the connection.
 public final class Connection {
     public enum Side: Int, Sendable { case client = 0, server = 1
         var other: Side { self == .client ? .server : .client }
@@ -51,15 +56,32 @@ public final class Connection {
     /// Per end: that end knows the connection is over (it closed it, its process
     /// died, or FIN/RST reached it). An end is never told of a silent death.
     var knownClosed: [Bool] = [false, false]
-    /// A packet was lost to a partition: nothing more is delivered either way,
-    /// though neither end knows it.
-    public internal(set) var isBroken = false
+    /// Per direction (index = sending side): segments lost to a partition and everything
+    /// sent after them, waiting for the retransmission timer (kept in order, as TCP's
+    /// send queue is). Empty, and so allocation-free, while the path holds.
+    var held: [[(seq: UInt64, packet: Network.Packet)]] = [[], []]
+    /// Per direction: sequence numbers of the segments sent, so that a segment lost in flight
+    /// takes its place among those held.
+    var sent: [UInt64] = [0, 0]
+    /// Per direction: bumped when the held segments go out, so a stale timer does nothing.
+    var retransmitEpoch: [UInt32] = [0, 0]
+    /// Per direction: the current retransmission timeout, when the first unacknowledged
+    /// segment was lost, and whether the retransmission timer runs.
+    var rto: [SimTime] = [0, 0]
+    var lossStarted: [SimTime] = [0, 0]
+    var retransmitArmed: [Bool] = [false, false]
+    /// Per direction: the loss was at the sender's own firewall (send() failed with EPERM),
+    /// so the kernel tries again at every write instead of waiting for the timer.
+    var localDrop: [Bool] = [false, false]
+    /// Per end: its kernel dropped the socket (retransmission budget spent); a segment that
+    /// reaches it is answered with RST, as for any connection the kernel does not know.
+    var abandoned: [Bool] = [false, false]
 
     /// Whether the given end believes the connection is usable.
     public func isOpen(for side: Side) -> Bool { !knownClosed[side.rawValue] }
 
-    /// Usable as far as the simulator knows: no end closed it and the path holds.
-    public var isOpen: Bool { !isBroken && !knownClosed[0] && !knownClosed[1] }
+    /// Usable as far as the simulator knows: no end closed it or gave up on it.
+    public var isOpen: Bool { !knownClosed[0] && !knownClosed[1] }
     var lastDelivery: [SimTime] = [0, 0]
     /// The dialled VIP's slot in the VIP table (-1: not a VIP), so that replies confirm the
     /// client's neighbour entry without a lookup per packet.

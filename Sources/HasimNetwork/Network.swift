@@ -31,8 +31,15 @@ public final class Network: EventHandler {
     private var linkSpecs: [String: LinkSpec] = [:]
     public var sameSite: LinkSpec = .sameSite
     public var crossSite: LinkSpec = .crossSite
-    /// Minimum TCP retransmission timeout (Linux TCP_RTO_MIN, 200 ms).
+    /// Minimum TCP retransmission timeout (Linux TCP_RTO_MIN, 200 ms; on a LAN the RTO is
+    /// at this floor, since srtt + 4·rttvar is far below it).
     public var retransmitTimeout: SimTime = Time.ms(200)
+    /// Linux `net.ipv4.tcp_retries2` (default 15): how many back-offs an established
+    /// connection's unacknowledged data survives before the kernel resets it.
+    public var tcpRetries2 = 15
+    /// Directed host pairs whose partition is a drop in the hosts' own firewall (nft/iptables
+    /// OUTPUT): the sender's send fails locally (EPERM), so its kernel tries again at every write.
+    var firewalled = Set<UInt64>()
 
     /// Resolves an address to the host that answers for it, as seen from a host.
     /// The default knows only hosts' own addresses; VIP/ARP layers replace it.
@@ -43,10 +50,15 @@ public final class Network: EventHandler {
     public internal(set) var dns: DNSService?
 
     private var inFlight: [InFlight?] = []
+    /// Whether a directed pair's partition is at the hosts' firewall (see `firewalled`).
+    func isFirewalled(_ from: HostID, _ to: HostID) -> Bool {
+        !firewalled.isEmpty && firewalled.contains(Self.pair(from.raw, to.raw))
+    }
+
     private var freeSlots: [Int] = []
     private var nextConnectionID = 0
 
-    private enum Packet {
+    enum Packet {
         case data(WireMessage)
         case fin
         case rst
@@ -60,6 +72,8 @@ public final class Network: EventHandler {
     }
 
     private struct InFlight {
+        /// The segment's place in its connection's direction (for retransmission order).
+        var seq: UInt64 = 0
         var from: HostID
         var to: HostID
         var fromIncarnation: UInt32
@@ -147,18 +161,25 @@ public final class Network: EventHandler {
     }
 
     /// Blocks traffic from every host of `a` to every host of `b` (and back unless `oneWay`).
-    public func partition(_ a: [HostID], _ b: [HostID], oneWay: Bool = false) {
+    /// With `atHosts`, the drop is each host's own firewall (nft OUTPUT), as the validation
+    /// runs make a host silent: senders see EPERM and retry at each write, not only on the timer.
+    public func partition(_ a: [HostID], _ b: [HostID], oneWay: Bool = false, atHosts: Bool = false) {
         setBlocked(a, b, oneWay: oneWay, to: true)
+        if atHosts { setPairs(a, b, oneWay: oneWay) { firewalled.insert($0) } }
         sim.record(describe(a), .partition, "\(oneWay ? "one-way " : "")from \(describe(a)) to \(describe(b))")
     }
 
     public func heal(_ a: [HostID], _ b: [HostID], oneWay: Bool = false) {
         setBlocked(a, b, oneWay: oneWay, to: false)
+        if !firewalled.isEmpty { setPairs(a, b, oneWay: oneWay) { firewalled.remove($0) } }
         sim.record(describe(a), .heal, "\(describe(a)) <-> \(describe(b))")
     }
 
     private func setBlocked(_ a: [HostID], _ b: [HostID], oneWay: Bool, to value: Bool) {
-        func set(_ key: UInt64) { if value { blocked.insert(key) } else { blocked.remove(key) } }
+        setPairs(a, b, oneWay: oneWay) { key in if value { blocked.insert(key) } else { blocked.remove(key) } }
+    }
+
+    private func setPairs(_ a: [HostID], _ b: [HostID], oneWay: Bool, _ set: (UInt64) -> Void) {
         for x in a {
             for y in b where x != y {
                 set(Self.pair(x.raw, y.raw))
@@ -241,6 +262,8 @@ public final class Network: EventHandler {
             let side: Connection.Side = c.client === p ? .client : .server
             guard !c.knownClosed[side.rawValue] else { continue }
             c.knownClosed[side.rawValue] = true
+            // The kernel aborts the socket: unsent and unacknowledged data are discarded.
+            c.held[side.rawValue].removeAll()
             if p.host.isUp { sendPacket(.rst, on: c, from: side) }
         }
     }
@@ -333,7 +356,7 @@ public final class Network: EventHandler {
     @discardableResult
     public func send(_ message: WireMessage, on c: Connection, from side: Connection.Side) -> Bool {
         guard !c.knownClosed[side.rawValue], c.endAlive(side) else { return false }
-        if !c.isBroken { sendPacket(.data(message), on: c, from: side) }
+        sendPacket(.data(message), on: c, from: side)
         return true
     }
 
@@ -342,17 +365,27 @@ public final class Network: EventHandler {
         guard !c.knownClosed[side.rawValue] else { return }
         c.knownClosed[side.rawValue] = true
         c.process(side).connections.removeAll { $0 === c }
-        if c.endAlive(side) && !c.isBroken { sendPacket(.fin, on: c, from: side) }
+        if c.endAlive(side) { sendPacket(.fin, on: c, from: side) }
     }
 
-    private func sendPacket(_ packet: Packet, on c: Connection, from side: Connection.Side) {
+    func sendPacket(_ packet: Packet, on c: Connection, from side: Connection.Side) {
+        let d = side.rawValue
+        if !c.held[d].isEmpty {
+            // Behind segments waiting for retransmission: TCP's send queue keeps the order.
+            c.sent[d] &+= 1
+            c.held[d].append((c.sent[d], packet))
+            if c.localDrop[d] { writeAfterLocalDrop(c, side) }  // EPERM: every write tries again
+            return
+        }
         let fromHost = c.process(side).host
         let toHost = c.process(side.other).host
         if side == .client, resolver != nil, c.dialled != toHost.address {
             // The client's kernel sends to whichever host its ARP cache says holds the
             // dialled address (a VIP) now, not to the host that accepted the connection.
             guard let target = resolve(c.dialled, from: fromHost) else {
-                c.isBroken = true  // no one answers for the address: the packet is dropped
+                // No one answers for the address: the segment waits for the retransmission timer.
+                c.sent[d] &+= 1
+                hold(packet, seq: c.sent[d], on: c, from: side, local: false)
                 return
             }
             if target != toHost.id {
@@ -364,12 +397,17 @@ public final class Network: EventHandler {
         send(packet, from: fromHost, to: toHost, connection: c, side: side)
     }
 
-    private func send(_ packet: Packet, from: Host, to: Host, connection: Connection?, side: Connection.Side,
+    func send(_ packet: Packet, from: Host, to: Host, connection: Connection?, side: Connection.Side,
                       reliable: Bool = true) {
         guard from.isUp else { return }
+        var seq: UInt64 = 0
+        if let c = connection { c.sent[side.rawValue] &+= 1; seq = c.sent[side.rawValue] }
         if !canReach(from.id, to.id) {
-            // Lost on the dead path; a connection that loses a packet is broken for good.
-            if let c = connection { c.isBroken = true }
+            // Lost on the dead path: TCP keeps it and retransmits (an RST or a stray segment is
+            // never retransmitted).
+            if let c = connection {
+                hold(packet, seq: seq, on: c, from: side, local: isFirewalled(from.id, to.id))
+            }
             return
         }
         guard let delay = oneWayDelay(from, to, reliable: reliable) else { return }
@@ -380,7 +418,7 @@ public final class Network: EventHandler {
             c.lastDelivery[d] = at
         }
         let slot: Int
-        let item = InFlight(from: from.id, to: to.id, fromIncarnation: from.incarnation,
+        let item = InFlight(seq: seq, from: from.id, to: to.id, fromIncarnation: from.incarnation,
                             connection: connection, side: side, packet: packet)
         if let s = freeSlots.popLast() { inFlight[s] = item; slot = s } else { inFlight.append(item); slot = inFlight.count - 1 }
         sim.schedule(at: at, handler, tag: 0, arg: Int64(slot))
@@ -398,11 +436,16 @@ public final class Network: EventHandler {
         let from = hosts[item.from.raw], to = hosts[item.to.raw]
         // Lost if the sender's host died meanwhile (what was in flight is gone),
         // the receiver is down, or a partition started while it travelled.
-        guard from.incarnation == item.fromIncarnation, to.isUp else { return }
-        if !canReach(from.id, to.id) {
-            if let c = item.connection { c.isBroken = true }
+        guard from.incarnation == item.fromIncarnation else { return }
+        if let c = item.connection, item.packet.isRetransmitted,
+           !to.isUp || !canReach(from.id, to.id) || !c.held[item.side.rawValue].isEmpty {
+            // Lost to a partition that started while it travelled or to a host that is down, or
+            // behind a lost segment (the receiver delivers in order): back to the sender's
+            // retransmission queue.
+            hold(item.packet, seq: item.seq, on: c, from: item.side, local: false)
             return
         }
+        if !to.isUp || !canReach(from.id, to.id) { return }
         switch item.packet {
         case .syn(let id):
             // A retransmitted SYN that another host already answered is ignored.
@@ -457,17 +500,19 @@ public final class Network: EventHandler {
             if let c = item.connection { send(.rst, from: to, to: from, connection: c, side: .server) }
         case .data(let message):
             // Bytes already sent by a process that has since died are still
-            // delivered by its host's kernel; only a broken path or a dead receiver drops them.
-            guard let c = item.connection, !c.isBroken else { return }
+            // delivered by its host's kernel (retransmitted across a partition, see TCPRetransmission).
+            guard let c = item.connection else { return }
             let rx = item.side.other
+            if resetIfUnknown(c, rx, at: to, from: from) { return }
             guard c.endAlive(rx), !c.knownClosed[rx.rawValue] else { return }
             // A reply acknowledges what the client sent: TCP confirms the neighbour entry
             // (`tcp_ack` FLAG_FORWARD_PROGRESS → `sk_dst_confirm`).
             if rx == .client && c.neighbourSlot >= 0 { vips?.confirm(slot: c.neighbourSlot, from: to) }
             c.delegates[rx.rawValue]?.received(message, on: c)
         case .fin, .rst:
-            guard let c = item.connection, !c.isBroken else { return }
+            guard let c = item.connection else { return }
             let rx = item.side.other
+            if case .fin = item.packet, resetIfUnknown(c, rx, at: to, from: from) { return }
             guard !c.knownClosed[rx.rawValue] else { return }
             c.knownClosed[rx.rawValue] = true
             c.process(rx).connections.removeAll { $0 === c }

@@ -116,8 +116,10 @@ public enum ScenarioParameters {
         switch f.kind {
         case .hostCrash(let h): p.append((f.kind.name.rawValue, str(h)))
         case .processCrash(let h): p.append((f.kind.name.rawValue, str(h)))
-        case .partition(let a, let b, let one):
-            p.append((f.kind.name.rawValue, obj([("between", list(a)), ("and", list(b)), ("one_way", String(one))])))
+        case .partition(let a, let b, let one, let firewall):
+            // `firewall` only when set, so that stored parameters of network partitions stay as they were.
+            p.append((f.kind.name.rawValue, obj([("between", list(a)), ("and", list(b)), ("one_way", String(one))]
+                                                 + (firewall ? [("firewall", "true")] : []))))
         case .latencySpike(let a, let b, let add):
             p.append((f.kind.name.rawValue, obj([("between", list(a)), ("and", list(b)), ("add_ns", String(add))])))
         case .stopReplica(let h, let threads):

@@ -139,8 +139,8 @@ public enum ScenarioYAML {
         case .slowDisk(let h, let factor): parts.append("\(key): {host: \(q(h)), factor: \(num(factor))}")
         case .readLock(let h, let global): parts.append("\(key): {host: \(q(h)), global: \(global)}")
         case .cpuLoad(let h, let threads): parts.append("\(key): {host: \(q(h)), threads: \(num(threads))}")
-        case .partition(let a, let b, let oneWay):
-            parts.append("\(key): {between: \(list(a)), and: \(list(b)), one_way: \(oneWay)}")
+        case .partition(let a, let b, let oneWay, let firewall):
+            parts.append("\(key): {between: \(list(a)), and: \(list(b)), one_way: \(oneWay)\(firewall ? ", firewall: true" : "")}")
         case .latencySpike(let a, let b, let add):
             parts.append("\(key): {between: \(list(a)), and: \(list(b)), add: \(d(add))}")
         }

@@ -213,7 +213,7 @@ public struct FaultTargets: Sendable {
         case .nic:
             let h = databases[f.target]
             let others = siteHosts.flatMap { $0 }.filter { $0 != h }
-            return [FaultSpec(at: at, kind: .partition(a: [h], b: others, oneWay: false), recoverAfter: f.repair)]
+            return [FaultSpec(at: at, kind: .partition(a: [h], b: others, oneWay: false, firewall: false), recoverAfter: f.repair)]
         case .manager:
             return [FaultSpec(at: at, kind: .hostCrash(host: managers[f.target]), recoverAfter: f.repair)]
         case .site:
@@ -222,7 +222,7 @@ public struct FaultTargets: Sendable {
             }
         case .sitePartition:
             let p = sitePairs[f.target]
-            return [FaultSpec(at: at, kind: .partition(a: siteHosts[p.a], b: siteHosts[p.b], oneWay: false),
+            return [FaultSpec(at: at, kind: .partition(a: siteHosts[p.a], b: siteHosts[p.b], oneWay: false, firewall: false),
                               recoverAfter: f.repair)]
         }
     }

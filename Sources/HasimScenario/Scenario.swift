@@ -159,8 +159,9 @@ public enum FaultKind: Sendable, Equatable {
     case hostCrash(host: String)
     /// mysqld dies (OOM kill, segfault); the host and its TCP stack live on.
     case processCrash(host: String)
-    /// Packets between the two sets are dropped (both ways unless `oneWay`).
-    case partition(a: [String], b: [String], oneWay: Bool)
+    /// Packets between the two sets are dropped (both ways unless `oneWay`); with `firewall`, by
+    /// the hosts' own firewall (nft OUTPUT drop), whose senders see EPERM and retry at each write.
+    case partition(a: [String], b: [String], oneWay: Bool, firewall: Bool)
     /// Extra one-way delay between the two sets.
     case latencySpike(a: [String], b: [String], add: SimTime)
     /// A DBA runs STOP SLAVE [IO_THREAD | SQL_THREAD] on a replica (START SLAVE at recovery).

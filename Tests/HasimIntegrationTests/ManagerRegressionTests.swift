@@ -173,3 +173,31 @@ import HasimResults
         #expect(MetricsCalculator.report(outcome).metric("write_downtime") == 0)
     }
 }
+
+/// MHA 0.58's health check (HealthCheck.pm wait_until_unreachable): the SSH check of the
+/// master is forked at the first failed ping and waited for after the fourth, so with
+/// ping_interval 1 s the master is dead only when that check has timed out.
+@Suite struct MHACheckOrderingTests {
+    func run(_ edit: (String) -> String = { $0 }) throws -> (dead: Double, done: Double) {
+        let name = "mha-failover-ping1.yaml"
+        let text = try String(contentsOfFile: repoRoot + "/validation/scenarios/" + name, encoding: .utf8)
+        let edited = edit(text)
+        let r = MetricsCalculator.report(try ScenarioRunner.run(try ScenarioLoader.load(text: edited, file: name), seed: 1))
+        let fault = try #require(r.timeline.first { $0.kind == "fault" }).time
+        let dead = try #require(r.timeline.first { $0.kind == "failover_start" }).time
+        let done = try #require(r.timeline.first { $0.kind == "failover_complete" }).time
+        return (Double(dead - fault) / 1e9, Double(done - fault) / 1e9)
+    }
+
+    @Test func theMastersSSHCheckBoundsDetectionAtPingInterval1s() throws {
+        // First failed ping within 1-2 s of the fault, SSH check 5 s: dead after 6-7 s + reload.
+        let real = try run()
+        #expect(real.dead > 6 && real.dead < 8)
+        #expect(real.done > real.dead)
+        // Flip: an SSH check that gives up after 1 s no longer holds detection back; the
+        // four failed pings (4-5 s) decide.
+        let quick = try run { $0.replacingOccurrences(of: "ping_interval: 1s}", with: "ping_interval: 1s, ssh_connection_timeout: 1s}") }
+        #expect(quick.dead < 5.5)
+        #expect(real.dead - quick.dead > 1.5)
+    }
+}

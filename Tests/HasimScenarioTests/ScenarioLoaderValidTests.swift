@@ -134,7 +134,7 @@ expect:
         #expect(s.faults.map(\.kind) == [
             .hostCrash(host: "db1"),
             .processCrash(host: "db2"),
-            .partition(a: ["db1"], b: ["db2", "app1"], oneWay: true),
+            .partition(a: ["db1"], b: ["db2", "app1"], oneWay: true, firewall: false),
             .latencySpike(a: ["db1"], b: ["db3"], add: 50_000_000),
         ])
         #expect(s.faults.map(\.recoverAfter) == [300_000_000_000, nil, 20_000_000_000, 10_000_000_000])

@@ -151,7 +151,7 @@ extension ScenarioBuilder {
             return .cpuLoad(host: host, threads: threads)
         case .partition, .latencySpike:
             let spike = name == .latencySpike
-            guard let m = r.mapping(node, path: path, allowed: ["between", "and", spike ? "add" : "one_way"],
+            guard let m = r.mapping(node, path: path, allowed: spike ? ["between", "and", "add"] : ["between", "and", "one_way", "firewall"],
                                     required: spike ? ["between", "and", "add"] : ["between", "and"],
                                     examples: ["between": "between: [db1]", "and": "and: [db2, app1]", "add": "add: 50ms"])
             else { return nil }
@@ -175,8 +175,12 @@ extension ScenarioBuilder {
             if let n = m.value("one_way") {
                 if let v = r.bool(n, path: m.path("one_way")) { oneWay = v } else { ok = false }
             }
+            var firewall = false
+            if let n = m.value("firewall") {
+                if let v = r.bool(n, path: m.path("firewall")) { firewall = v } else { ok = false }
+            }
             guard ok, let a, let b else { return nil }
-            return .partition(a: a, b: b, oneWay: oneWay)
+            return .partition(a: a, b: b, oneWay: oneWay, firewall: firewall)
         }
     }
 

@@ -214,11 +214,11 @@ public enum ScenarioRunner {
                     node(h)?.startProcess()
                 }
             }
-        case .partition(let a, let b, let oneWay):
+        case .partition(let a, let b, let oneWay, let firewall):
             target = "\(a.joined(separator: ",")) | \(b.joined(separator: ","))"
             sim.at(f.at) {
                 sim.record(a.joined(separator: ","), .fault, "partition from \(b.joined(separator: ","))\(oneWay ? " (one-way)" : "")")
-                network.partition(ids(a), ids(b), oneWay: oneWay)
+                network.partition(ids(a), ids(b), oneWay: oneWay, atHosts: firewall)
             }
             if let r = f.recoverAfter {
                 sim.at(f.at + r) {

@@ -11,7 +11,9 @@ final class KeepalivedRuntime: StrategyRuntime {
     enum VRRPState: String { case backup = "BACKUP", master = "MASTER", fault = "FAULT" }
 
     final class Node: Daemon {
-        let server: MySQLServer
+        /// The database host this keepalived runs on, by name: its track script reaches the
+        /// local mysqld through SQL only, so no server object is held (nothing to read behind its back).
+        let dbName: String
         let priority: Int
         let mysql: AdminClient
         var state: VRRPState = .backup
@@ -20,11 +22,11 @@ final class KeepalivedRuntime: StrategyRuntime {
         var trackFailures = 0
         var trackSuccesses = 0
         var onBoot: (() -> Void)?
-        init(server: MySQLServer, priority: Int, network: Network) {
-            self.server = server
+        init(dbName: String, host: Host, priority: Int, network: Network) {
+            self.dbName = dbName
             self.priority = priority
-            mysql = AdminClient(name: "keepalived-chk", host: server.host, network: network)
-            super.init(name: "keepalived", host: server.host, network: network)
+            mysql = AdminClient(name: "keepalived-chk", host: host, network: network)
+            super.init(name: "keepalived", host: host, network: network)
             adopt(mysql.process)
         }
         override func crashed() {
@@ -67,13 +69,13 @@ final class KeepalivedRuntime: StrategyRuntime {
     func start() {
         let members = [d.initialPrimary] + d.replicas.map(\.replica).filter { $0 !== d.initialPrimary }
         for s in members {
-            let n = Node(server: s, priority: s === d.initialPrimary ? masterPriority : backupPriority, network: d.network)
+            let n = Node(dbName: s.name, host: s.host, priority: s === d.initialPrimary ? masterPriority : backupPriority, network: d.network)
             nodes.append(n)
         }
         for n in nodes {
             n.onBoot = { [weak self] in self?.run(n, initial: .backup) }
             // The front door raised the VIP on the initial primary: its keepalived is MASTER.
-            run(n, initial: n.server === d.initialPrimary ? .master : .backup)
+            run(n, initial: n.dbName == d.initialPrimary.name ? .master : .backup)
         }
     }
 
@@ -94,7 +96,7 @@ final class KeepalivedRuntime: StrategyRuntime {
         guard n.state == .master else { return }
         for peer in nodes where peer !== n {
             // An advert is a multicast datagram: it reaches the peer if the path holds.
-            d.network.ping(from: n.process, to: peer.server.host.address, timeout: advert,
+            d.network.ping(from: n.process, to: peer.host.address, timeout: advert,
                            completion: n.inThisLife { [weak self] heard in
                 if heard { self?.received(from: n, priority: n.priority, by: peer) }
             })
@@ -103,17 +105,17 @@ final class KeepalivedRuntime: StrategyRuntime {
 
     private func received(from sender: Node, priority: Int, by n: Node) {
         guard n.isAlive else { return }
-        let outranks = priority > n.priority || (priority == n.priority && sender.server.host.address > n.server.host.address)
+        let outranks = priority > n.priority || (priority == n.priority && sender.host.address > n.host.address)
         switch n.state {
         case .master:
             // Two MASTERs (a healed partition): the lower priority yields; the higher one
             // answers a lower advert with its own advert and gratuitous ARPs ("forcing a
             // new election"), so the clients' caches come back to it.
             if outranks {
-                becomeBackup(n, reason: "higher priority advert from \(sender.server.name)")
+                becomeBackup(n, reason: "higher priority advert from \(sender.dbName)")
             } else if let vip = d.applicationVIP {
-                record(n.server.name, .failoverStep, "keepalived: received lower priority advert from \(sender.server.name), forcing a new election")
-                d.network.vips?.announceAgain(vip, from: n.server.host)
+                record(n.dbName, .failoverStep, "keepalived: received lower priority advert from \(sender.dbName), forcing a new election")
+                d.network.vips?.announceAgain(vip, from: n.host)
             }
         case .backup:
             // With preempt, a BACKUP of higher priority discards a lower advert and its
@@ -137,28 +139,28 @@ final class KeepalivedRuntime: StrategyRuntime {
 
     private func becomeMaster(_ n: Node) {
         n.state = .master
-        record(n.server.name, .failoverStart, "keepalived: (VI_1) Receive advertisement timeout; Entering MASTER STATE")
+        record(n.dbName, .failoverStart, "keepalived: (VI_1) Receive advertisement timeout; Entering MASTER STATE")
         guard let vip = d.applicationVIP, let vips = d.network.vips else { return }
-        switch vips.acquire(vip, on: n.server.host) {
-        case .success: record(n.server.name, .failoverStep, "keepalived: setting VIPs, gratuitous ARPs for \(vip)")
-        case .failure(let e): record(n.server.name, .failoverStepFailed, "keepalived: \(e)")
+        switch vips.acquire(vip, on: n.host) {
+        case .success: record(n.dbName, .failoverStep, "keepalived: setting VIPs, gratuitous ARPs for \(vip)")
+        case .failure(let e): record(n.dbName, .failoverStepFailed, "keepalived: \(e)")
         }
         // garp_master_delay: the second round of gratuitous ARPs.
         n.after(garpDelay) { [weak self] in
             guard self != nil, n.state == .master else { return }
-            vips.announceAgain(vip, from: n.server.host)
+            vips.announceAgain(vip, from: n.host)
         }
         guard makeWritable else {
-            record(n.server.name, .failoverComplete, "keepalived MASTER on \(n.server.name)")
+            record(n.dbName, .failoverComplete, "keepalived MASTER on \(n.dbName)")
             return
         }
-        n.mysql.execute(.setReadOnly(false), on: n.server.host.address, connectTimeout: Time.s(2), timeout: Time.s(5),
+        n.mysql.execute(.setReadOnly(false), on: n.host.address, connectTimeout: Time.s(2), timeout: Time.s(5),
                         completion: n.inThisLife { [weak self] r in
             guard let self else { return }
             if case .success(.ok) = r {
-                self.record(n.server.name, .failoverComplete, "notify_master: read_only=0")
+                self.record(n.dbName, .failoverComplete, "notify_master: read_only=0")
             } else {
-                self.record(n.server.name, .failoverStepFailed, "notify_master: \(r)")
+                self.record(n.dbName, .failoverStepFailed, "notify_master: \(r)")
             }
         })
     }
@@ -167,21 +169,21 @@ final class KeepalivedRuntime: StrategyRuntime {
         n.state = .backup
         n.lastAdvert = d.sim.now
         armMasterDown(n)
-        record(n.server.name, .failoverStep, "keepalived: Entering BACKUP STATE (\(reason)); removing VIPs")
-        if let vip = d.applicationVIP { d.network.vips?.release(vip, on: n.server.host) }
+        record(n.dbName, .failoverStep, "keepalived: Entering BACKUP STATE (\(reason)); removing VIPs")
+        if let vip = d.applicationVIP { d.network.vips?.release(vip, on: n.host) }
     }
 
     // MARK: track script (vrrp_script chk_mysql)
 
     private func track(_ n: Node) {
-        n.mysql.execute(.ping, on: n.server.host.address, connectTimeout: trackInterval, timeout: trackInterval,
+        n.mysql.execute(.ping, on: n.host.address, connectTimeout: trackInterval, timeout: trackInterval,
                         completion: n.inThisLife { [weak self] r in
             guard let self else { return }
             if case .success(.ok) = r {
                 n.trackFailures = 0
                 n.trackSuccesses += 1
                 if n.state == .fault && n.trackSuccesses >= self.rise {
-                    self.record(n.server.name, .failoverStep, "keepalived: chk_mysql succeeded; Entering BACKUP STATE")
+                    self.record(n.dbName, .failoverStep, "keepalived: chk_mysql succeeded; Entering BACKUP STATE")
                     n.state = .backup
                     n.lastAdvert = self.d.sim.now
                     self.armMasterDown(n)
@@ -193,8 +195,8 @@ final class KeepalivedRuntime: StrategyRuntime {
             guard n.state != .fault, n.trackFailures >= self.fall else { return }
             let wasMaster = n.state == .master
             n.state = .fault
-            self.record(n.server.name, .alert, "keepalived: chk_mysql failed \(n.trackFailures) times; Entering FAULT STATE")
-            if wasMaster, let vip = self.d.applicationVIP { self.d.network.vips?.release(vip, on: n.server.host) }
+            self.record(n.dbName, .alert, "keepalived: chk_mysql failed \(n.trackFailures) times; Entering FAULT STATE")
+            if wasMaster, let vip = self.d.applicationVIP { self.d.network.vips?.release(vip, on: n.host) }
         })
     }
 }

@@ -18,6 +18,12 @@ final class MHARuntime: StrategyRuntime {
     /// masterha_manager on its host.
     final class Manager: Daemon {
         var errors = 0
+        /// HealthCheck.pm's SSH check of the master, forked at the first failed ping
+        /// (invoke_ssh_check) and waited for once the pings have failed enough
+        /// (is_ssh_reachable); killed when a ping succeeds again.
+        var sshCheck: SSHCheck = .idle
+        /// The pings have failed enough; the master is dead once the SSH check is done.
+        var awaitingSSHCheck = false
         /// Bumped when monitoring restarts, so answers to older checks are ignored.
         var checkGeneration = 0
         var monitoring = true
@@ -32,11 +38,15 @@ final class MHARuntime: StrategyRuntime {
         }
         override func crashed() {
             errors = 0
+            sshCheck = .idle
+            awaitingSSHCheck = false
             monitoring = false
             checkGeneration += 1
         }
         override func booted() { onBoot?() }
     }
+
+    enum SSHCheck: Equatable { case idle, running, done(reachable: Bool) }
 
     private let d: Deployment
     private let pingInterval: SimTime
@@ -116,6 +126,8 @@ final class MHARuntime: StrategyRuntime {
     private func startMonitoring() {
         manager.monitoring = true
         manager.errors = 0
+        manager.sshCheck = .idle
+        manager.awaitingSSHCheck = false
         manager.checkGeneration += 1
         let generation = manager.checkGeneration
         manager.every(pingInterval, while: { [weak self] in
@@ -147,8 +159,10 @@ final class MHARuntime: StrategyRuntime {
     }
 
     /// A check starts every ping_interval whether or not the previous one has come
-    /// back, so detection takes at most ping_failures x ping_interval (the wiki's
-    /// "four times the ping interval").
+    /// back (the ping child is killed after ping_interval). The first failure forks an SSH
+    /// check of the master (`ssh ... exit 0`, ssh_connection_timeout); after ping_failures
+    /// failures the manager waits for that check (HealthCheck.pm wait_until_unreachable), so
+    /// the master is dead at max(ping_failures x ping_interval, first failure + SSH check).
     private func healthCheck() {
         guard manager.monitoring else { return }
         let generation = manager.checkGeneration
@@ -157,15 +171,43 @@ final class MHARuntime: StrategyRuntime {
             guard let self, self.manager.monitoring, generation == self.manager.checkGeneration else { return }
             if case .success(.ok) = r {
                 self.manager.errors = 0
+                self.manager.sshCheck = .idle  // kill_ssh_check
                 return
             }
             self.manager.errors += 1
+            if self.manager.sshCheck == .idle { self.startSSHCheck(generation) }
             guard self.manager.errors >= self.pingFailures else { return }
             self.manager.monitoring = false
+            self.manager.awaitingSSHCheck = true
             self.record("mha", .alert, "\(self.master.name) unreachable: \(self.manager.errors) failed checks")
-            self.secondaryCheck()
+            self.masterUnreachableIfChecked()
         })
     }
+
+    /// invoke_ssh_check: `ssh master exit 0` in a child, bounded by ssh_connection_timeout.
+    private func startSSHCheck(_ generation: Int) {
+        manager.sshCheck = .running
+        let target = master
+        ssh.run(.version, on: target.host, port: Self.sshPort, connectTimeout: sshTimeout, timeout: sshTimeout,
+                cost: sshOnly, completion: manager.inThisLife { [weak self] r in
+            guard let self, generation == self.manager.checkGeneration, self.manager.sshCheck == .running else { return }
+            var reachable = false
+            if case .success(.done) = r { reachable = true }
+            self.manager.sshCheck = .done(reachable: reachable)
+            self.masterUnreachableIfChecked()
+        })
+    }
+
+    /// is_ssh_reachable returned: "Master is not reachable!", then the secondary check.
+    private func masterUnreachableIfChecked() {
+        guard manager.awaitingSSHCheck, case .done(let reachable) = manager.sshCheck else { return }
+        manager.awaitingSSHCheck = false
+        record("mha", .failoverStep, "Master \(master.name) is not reachable! SSH is \(reachable ? "" : "NOT ")reachable.")
+        secondaryCheck()
+    }
+
+    /// What the monitor's SSH check found (Phase 2 uses it: `$_real_ssh_reachable`).
+    private var sshReachable: Bool { if case .done(true) = manager.sshCheck { return true } else { return false } }
 
     /// masterha_secondary_check: the master is dead only if no route reaches it.
     private func secondaryCheck() {
@@ -202,8 +244,9 @@ final class MHARuntime: StrategyRuntime {
 
     private struct SlaveState { let server: MySQLServer; let status: ReplicaStatus }
 
-    /// Phase 1, configuration check: the manager starts the node tools locally
-    /// (check_node_version) and reads every configured server's SHOW SLAVE STATUS one
+    /// MasterMonitor.pm re-reads its configuration (MHA::Config, Perl) before it hands over
+    /// to MasterFailover; then Phase 1, configuration check: the manager starts the node tools
+    /// locally (check_node_version) and reads every configured server's SHOW SLAVE STATUS one
     /// after another (connect_all_and_read_server_status); the master's slaves are those
     /// whose Master_Host is the dead master.
     private func failover() {
@@ -212,10 +255,27 @@ final class MHARuntime: StrategyRuntime {
             return
         }
         let dead = master
-        record(dead.name, .failoverStart, "MHA: master \(dead.name) is dead")
         manager.after(cost.startup) { [weak self] in
-            self?.readServerStatus(self?.configured.filter { $0 !== dead } ?? [], dead: dead, states: [], unreachable: [])
+            guard let self else { return }
+            self.record(dead.name, .failoverStart, "MHA: master \(dead.name) is dead; Phase 1: Configuration Check")
+            self.manager.after(self.cost.startup) { [weak self] in
+                self?.readServerStatus(self?.configured.filter { $0 !== dead } ?? [], dead: dead, states: [], unreachable: [])
+            }
         }
+    }
+
+    /// check_settings' double check (DBHelper.pm check_connection_fast_util): one connect
+    /// to the dead master with mysql_connect_timeout=1; if it answers, the failover stops.
+    private func doubleCheck(_ dead: MySQLServer, states: [SlaveState]) {
+        sql.execute(.ping, on: dead.host.address, connectTimeout: Time.s(1), timeout: Time.s(1),
+                    completion: manager.inThisLife { [weak self] r in
+            guard let self else { return }
+            if case .success(.ok) = r {
+                self.record("mha", .failoverStepFailed, "The master \(dead.name) is reachable via MySQL! Stop failover.")
+                return
+            }
+            self.deadMasterShutdown(dead, states: states)
+        })
     }
 
     private func readServerStatus(_ rest: [MySQLServer], dead: MySQLServer, states: [SlaveState], unreachable: [String]) {
@@ -230,7 +290,7 @@ final class MHARuntime: StrategyRuntime {
             }
             record("mha", .failoverStep, "Phase 1: alive slaves of \(dead.name): \(states.map(\.server.name).joined(separator: ", "))")
             guard !states.isEmpty else { record("mha", .failoverStepFailed, "no alive slave"); return }
-            deadMasterShutdown(dead, states: states)
+            doubleCheck(dead, states: states)
             return
         }
         sql.execute(.showReplicaStatus, on: s.host.address, connectTimeout: sshTimeout, timeout: sshTimeout,
@@ -246,32 +306,28 @@ final class MHARuntime: StrategyRuntime {
         })
     }
 
-    /// Phase 2, dead master shutdown: an SSH check of the dead master's host (whose
-    /// answer decides whether its binlog can be saved), then master_ip_failover
-    /// --command=stopssh (a Perl script on the manager that ssh'es to drop the VIP).
+    /// Phase 2, dead master shutdown: the monitor's SSH check of the dead master's host
+    /// decides whether its binlog can be saved and which master_ip_failover runs:
+    /// --command=stopssh (a Perl script on the manager that ssh'es to drop the VIP) or stop.
     private func deadMasterShutdown(_ dead: MySQLServer, states: [SlaveState]) {
-        ssh.run(.version, on: dead.host, port: Self.sshPort, connectTimeout: sshTimeout, timeout: scriptTimeout,
-                cost: cost, completion: manager.inThisLife { [weak self] r in
+        // MasterFailover.pm uses the monitor's SSH check (`$_real_ssh_reachable`), no second one.
+        let reachable = sshReachable
+        record(dead.name, reachable ? .failoverStep : .failoverStepFailed,
+               reachable ? "Phase 2: the dead master's host answers SSH"
+                         : "Phase 2: the dead master's host did not answer SSH; its binlog cannot be saved")
+        guard case .vip(let vip) = door, reachable else {
+            manager.after(cost.startup) { [weak self] in self?.chooseNewMaster(dead, states, sshReachable: reachable) }
+            return
+        }
+        manager.after(cost.startup) { [weak self] in
             guard let self else { return }
-            var reachable = false
-            if case .success(.done) = r { reachable = true }
-            self.record(dead.name, reachable ? .failoverStep : .failoverStepFailed,
-                        reachable ? "ssh to the dead master: reachable (save_binary_logs --version)"
-                                  : "ssh to the dead master: \(self.describe(r)); its binlog cannot be saved")
-            guard case .vip(let vip) = self.door, reachable else {
-                self.manager.after(self.cost.startup) { [weak self] in self?.chooseNewMaster(dead, states, sshReachable: reachable) }
-                return
-            }
-            self.manager.after(self.cost.startup) { [weak self] in
+            self.ssh.run(.deleteVIP(vip), on: dead.host, port: Self.sshPort, connectTimeout: self.sshTimeout,
+                         timeout: self.scriptTimeout, cost: self.sshOnly, completion: self.manager.inThisLife { [weak self] r in
                 guard let self else { return }
-                self.ssh.run(.deleteVIP(vip), on: dead.host, port: Self.sshPort, connectTimeout: self.sshTimeout,
-                             timeout: self.scriptTimeout, cost: self.sshOnly, completion: self.manager.inThisLife { [weak self] r in
-                    guard let self else { return }
-                    self.log(r, node: dead.name, step: "master_ip_failover --command=stopssh (ip addr del \(vip))")
-                    self.chooseNewMaster(dead, states, sshReachable: reachable)
-                })
-            }
-        })
+                self.log(r, node: dead.name, step: "master_ip_failover --command=stopssh (ip addr del \(vip))")
+                self.chooseNewMaster(dead, states, sshReachable: reachable)
+            })
+        }
     }
 
     /// Phase 3: the latest slave, the new master, the dead master's binlog tail and the

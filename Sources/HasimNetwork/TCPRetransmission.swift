@@ -1,0 +1,140 @@
+import HasimKernel
+
+/// Linux TCP on an established connection whose path went dead: the kernel keeps what it
+/// sent and retransmits on a timer that starts at the RTO (200 ms on a LAN) and doubles,
+/// capped at TCP_RTO_MAX (120 s); `tcp_retries2` back-offs (15: about 924.6 s) later it gives
+/// up and the socket fails with ETIMEDOUT. Within the budget a heal loses nothing: the next
+/// retransmission delivers what was held, in order. This runs only after a loss, so the
+/// per-packet path stays a test of an empty array.
+extension Network {
+    /// TCP_RTO_MAX (net/tcp.h).
+    static let maxRetransmitTimeout = Time.s(120)
+
+    /// How long unacknowledged data is retransmitted before the connection is reset:
+    /// `tcp_model_timeout` in net/ipv4/tcp_timer.c (RTO_MIN doubling until RTO_MAX, then linear).
+    public var retransmitBudget: SimTime {
+        var thresh = 0
+        while retransmitTimeout << (thresh + 1) <= Self.maxRetransmitTimeout { thresh += 1 }
+        if tcpRetries2 <= thresh { return ((2 << tcpRetries2) - 1) * retransmitTimeout }
+        return ((2 << thresh) - 1) * retransmitTimeout + SimTime(tcpRetries2 - thresh) * Self.maxRetransmitTimeout
+    }
+
+    /// Keeps a lost segment for retransmission, in sequence order; starts the timer.
+    func hold(_ packet: Packet, seq: UInt64, on c: Connection, from side: Connection.Side, local: Bool) {
+        guard packet.isRetransmitted else { return }  // RST and stray segments are never resent
+        let d = side.rawValue
+        if c.held[d].isEmpty {
+            c.lossStarted[d] = sim.now
+            c.rto[d] = retransmitTimeout
+            c.localDrop[d] = local
+        }
+        // Segments lost in flight arrive out of order with those held at send time.
+        var i = c.held[d].count
+        while i > 0, c.held[d][i - 1].seq > seq { i -= 1 }
+        c.held[d].insert((seq, packet), at: i)
+        if !c.retransmitArmed[d] { armRetransmit(c, side) }
+    }
+
+    private func armRetransmit(_ c: Connection, _ side: Connection.Side) {
+        let d = side.rawValue
+        c.retransmitArmed[d] = true
+        let epoch = c.retransmitEpoch[d]
+        sim.after(c.rto[d]) { [weak self, weak c] in
+            guard let self, let c, c.retransmitEpoch[d] == epoch else { return }
+            c.retransmitArmed[d] = false
+            guard !c.held[d].isEmpty else { return }
+            if self.retransmitHeld(c, side) { return }
+            if self.sim.now - c.lossStarted[d] >= self.retransmitBudget {
+                self.giveUp(c, side)
+                return
+            }
+            c.rto[d] = min(c.rto[d] * 2, Self.maxRetransmitTimeout)
+            self.armRetransmit(c, side)
+        }
+    }
+
+    /// Sends what is held if the path leads somewhere now; true if it went.
+    @discardableResult
+    func retransmitHeld(_ c: Connection, _ side: Connection.Side) -> Bool {
+        let d = side.rawValue
+        guard senderKernelAlive(c, side) else {
+            c.held[d].removeAll()  // the sender's kernel died with its host: so did its queue
+            return true
+        }
+        guard pathOpen(c, side) else { return false }
+        let queue = c.held[d]
+        c.held[d].removeAll()
+        c.localDrop[d] = false
+        c.retransmitEpoch[d] &+= 1
+        c.retransmitArmed[d] = false
+        for (_, p) in queue { sendPacket(p, on: c, from: side) }
+        return true
+    }
+
+    /// A write while the firewall dropped this direction. Each failed send (EPERM) leaves
+    /// nothing in flight, so the kernel sends the new data at once; once the drop is gone
+    /// that never-retransmitted segment is SACKed, F-RTO (RFC 5682, tcp_frto = 2) takes the
+    /// timeout for spurious and leaves loss recovery, and the hole goes out when the re-armed
+    /// RTO (back at its 200 ms floor) fires. The receiver delivers in order, so everything
+    /// held arrives then.
+    func writeAfterLocalDrop(_ c: Connection, _ side: Connection.Side) {
+        let d = side.rawValue
+        guard senderKernelAlive(c, side), pathOpen(c, side) else { return }
+        c.localDrop[d] = false
+        c.retransmitEpoch[d] &+= 1
+        c.rto[d] = retransmitTimeout
+        c.lossStarted[d] = sim.now
+        armRetransmit(c, side)
+    }
+
+    private func senderKernelAlive(_ c: Connection, _ side: Connection.Side) -> Bool {
+        let fromHost = c.process(side).host
+        let hostInc = side == .client ? c.hostIncarnations.client : c.hostIncarnations.server
+        return fromHost.isUp && fromHost.incarnation == hostInc
+    }
+
+    /// Whether a segment sent now would reach a live host (a client's segment goes where
+    /// its neighbour cache says the dialled address is).
+    private func pathOpen(_ c: Connection, _ side: Connection.Side) -> Bool {
+        let fromHost = c.process(side).host
+        var target = c.process(side.other).host.id
+        if side == .client, resolver != nil, c.dialled != hosts[target.raw].address {
+            guard let t = resolve(c.dialled, from: fromHost) else { return false }
+            target = t
+        }
+        // A host that is down answers nothing: the segment would be lost again.
+        return canReach(fromHost.id, target) && hosts[target.raw].isUp
+    }
+
+    /// The budget is spent: the socket fails with ETIMEDOUT (tcp_write_err). No RST is sent;
+    /// the peer learns only from its own timeouts, or from the RST its next segment earns.
+    private func giveUp(_ c: Connection, _ side: Connection.Side) {
+        let d = side.rawValue
+        c.held[d].removeAll()
+        c.abandoned[d] = true
+        guard !c.knownClosed[d] else { return }
+        c.knownClosed[d] = true
+        c.process(side).connections.removeAll { $0 === c }
+        if c.endAlive(side) { c.delegates[d]?.closed(c, reason: .timedOut) }
+    }
+
+    /// A segment reached a host whose kernel does not know the connection's end (its host
+    /// rebooted, its process died, or the socket timed out): the kernel answers RST.
+    func resetIfUnknown(_ c: Connection, _ rx: Connection.Side, at to: Host, from: Host) -> Bool {
+        let hostInc = rx == .client ? c.hostIncarnations.client : c.hostIncarnations.server
+        guard c.abandoned[rx.rawValue] || to.incarnation != hostInc || !c.endAlive(rx) else { return false }
+        send(.rst, from: to, to: from, connection: c, side: rx)
+        return true
+    }
+}
+
+extension Network.Packet {
+    /// Whether TCP retransmits it when lost (data, FIN and SYN-ACK do; RST and a segment to a
+    /// host that never had the connection do not).
+    var isRetransmitted: Bool {
+        switch self {
+        case .data, .fin, .synAck: return true
+        default: return false
+        }
+    }
+}
