@@ -7,7 +7,7 @@ public enum ValidatedBy {
     /// `missing` says why.
     public static let experiments: [String: [String]] = [
         "single": ["galera-commit-latency", "async-kill9"],
-        "manual": ["async-kill9", "lagging-promote-gtid", "lagging-promote-filepos"],
+        "manual": ["async-kill9", "replica-lag", "lagging-promote-gtid", "lagging-promote-filepos"],
         "vip-manual": ["vip-garp", "vip-no-garp"],
         "mha": ["mha-failover-ping3", "mha-failover-ping1"],
         "heartbeat-mon": ["heartbeat-failover"],

@@ -35,6 +35,9 @@ public enum ManualFailover {
                            + "One of ip, vip, dns, auto.",
                        source: "seed 000: VIP + replication (move the VIP to the slave), DNS + MHA (change API 4-6 s); a VIP moves only inside one L2 domain",
                        choices: ["ip", "vip", "dns", "auto"]),
+            OptionSpec("ssh_connect_timeout", .duration, default: .duration(Time.s(10)),
+                       help: "The DBA's `ssh -o ConnectTimeout` for the VIP commands: how long `ip addr del` on a dead old primary holds up the move (front_door vip).",
+                       source: "a DBA's habit of 10 s; OpenSSH's own default is the kernel's TCP connect timeout (about 2 min)"),
             OptionSpec("gratuitous_arp", .bool, default: .bool(true),
                        help: "Whether the DBA's `ip addr add` of the VIP is followed by `arping -U` (front_door vip). false: clients that talked "
                            + "to the old holder keep its MAC until their neighbour entry fails (REACHABLE 15-45 s, DELAY 5 s, 3 probes 1 s apart).",

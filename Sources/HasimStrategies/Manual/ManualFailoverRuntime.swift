@@ -15,6 +15,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
     private let detectionDelay: SimTime
     private let promoteTime: SimTime
     private let responseDelay: SimTime
+    private let sshConnectTimeout: SimTime
     /// ip, vip, dns or auto (the option front_door).
     private let frontDoor: String
     /// `arping -U` after `ip addr add` (the option gratuitous_arp).
@@ -35,6 +36,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
         alertAfter = max(1, options.int("alert_after"))
         checkTimeout = options.duration("check_timeout")
         detectionDelay = options.duration("detection_delay")
+        sshConnectTimeout = options.duration("ssh_connect_timeout")
         promoteTime = options.duration("promote_time")
         responseDelay = options.duration("response_delay")
         frontDoor = options.string("front_door")
@@ -209,15 +211,14 @@ final class ManualFailoverRuntime: StrategyRuntime {
         }
     }
 
-    /// `ssh -o ConnectTimeout=10`: a DBA's habit (OpenSSH's own default is the TCP connect
-    /// timeout, minutes); the command itself gets 10 s.
-    private static let sshTimeout = Time.s(10)
+    /// `ssh -o ConnectTimeout=…` (the option ssh_connect_timeout); the command itself gets as long.
+    private var sshTimeout: SimTime { sshConnectTimeout }
 
     /// `ip addr del` on the old primary, so it stops answering for the VIP; a dead or
     /// unreachable host cannot be asked, and the DBA goes on (it may still hold the VIP).
     private func removeVIP(_ vip: IPAddress, then next: @escaping () -> Void) {
         let command = "ip addr del \(vip) dev eth0"
-        ssh.run(.deleteVIP(vip), on: oldPrimary.host, port: 22, connectTimeout: Self.sshTimeout, timeout: Self.sshTimeout) { [weak self] r in
+        ssh.run(.deleteVIP(vip), on: oldPrimary.host, port: 22, connectTimeout: sshTimeout, timeout: sshTimeout) { [weak self] r in
             guard let self else { return }
             switch r {
             case .success(.failed(let why)):
@@ -233,7 +234,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
 
     private func addVIP(_ vip: IPAddress) {
         let command = "ip addr add \(vip) dev eth0" + (arping ? "; arping -U \(vip)" : "")
-        ssh.run(.addVIP(vip, arping: arping), on: target.host, port: 22, connectTimeout: Self.sshTimeout, timeout: Self.sshTimeout) { [weak self] r in
+        ssh.run(.addVIP(vip, arping: arping), on: target.host, port: 22, connectTimeout: sshTimeout, timeout: sshTimeout) { [weak self] r in
             guard let self else { return }
             switch r {
             case .success(.failed(let why)):
