@@ -174,6 +174,20 @@ import HasimResults
     }
 }
 
+extension ManagerRegressionTests {
+    @Test func mhaInsertPingSeesADiskThatStoppedCommittingWhereSelectDoesNot() throws {
+        let insert = try report(scenario("mha-ping-insert-disk-stall.yaml"))
+        #expect(insert.metric("failovers") == 1)
+        #expect(insert.metric("write_downtime")! < 40)
+        // Flip: the default SELECT 1 answers from a master whose commits hang.
+        let select = try report(scenario("mha-ping-insert-disk-stall.yaml") {
+            $0.replacingOccurrences(of: ", ping_type: insert}", with: "}")
+        })
+        #expect(select.metric("failovers") == 0)
+        #expect(select.metric("write_downtime")! > 80)
+    }
+}
+
 /// MHA 0.58's health check (HealthCheck.pm wait_until_unreachable): the SSH check of the
 /// master is forked at the first failed ping and waited for after the fourth, so with
 /// ping_interval 1 s the master is dead only when that check has timed out.

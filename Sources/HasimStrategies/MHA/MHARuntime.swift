@@ -51,6 +51,10 @@ final class MHARuntime: StrategyRuntime {
     private let d: Deployment
     private let pingInterval: SimTime
     private let pingFailures: Int
+    /// HealthCheck.pm's ping_type: "insert" writes (and so needs a committing disk).
+    private let pingInsert: Bool
+    /// The manager's own transactions (the insert pings): a txid range no client uses.
+    private var pingTxid: Int64 = 0x4D48 << 48
     private let secondaryHosts: [String]
     private let secondaryTimeout: SimTime
     private let sshTimeout: SimTime
@@ -75,6 +79,8 @@ final class MHARuntime: StrategyRuntime {
         d = deployment
         pingInterval = options.duration("ping_interval")
         pingFailures = max(1, options.int("ping_failures"))
+        // select and connect are the same here: the manager's SQL client opens a connection per statement.
+        pingInsert = options.string("ping_type") == "insert"
         secondaryHosts = hostList(options.string("secondary_check_hosts"))
         secondaryTimeout = options.duration("secondary_check_timeout")
         sshTimeout = options.duration("ssh_connection_timeout")
@@ -166,7 +172,12 @@ final class MHARuntime: StrategyRuntime {
     private func healthCheck() {
         guard manager.monitoring else { return }
         let generation = manager.checkGeneration
-        sql.execute(.ping, on: master.host.address, connectTimeout: pingInterval, timeout: pingInterval,
+        var query = Query.ping
+        if pingInsert {
+            pingTxid += 1
+            query = .insert(table: .probes, txid: pingTxid)
+        }
+        sql.execute(query, on: master.host.address, connectTimeout: pingInterval, timeout: pingInterval,
                     completion: manager.inThisLife { [weak self] r in
             guard let self, self.manager.monitoring, generation == self.manager.checkGeneration else { return }
             if case .success(.ok) = r {
@@ -267,6 +278,9 @@ final class MHARuntime: StrategyRuntime {
     /// check_settings' double check (DBHelper.pm check_connection_fast_util): one connect
     /// to the dead master with mysql_connect_timeout=1; if it answers, the failover stops.
     private func doubleCheck(_ dead: MySQLServer, states: [SlaveState]) {
+        // "not double check when ping_type is insert": a master that accepts connections but
+        // cannot commit would look alive to it.
+        guard !pingInsert else { deadMasterShutdown(dead, states: states); return }
         sql.execute(.ping, on: dead.host.address, connectTimeout: Time.s(1), timeout: Time.s(1),
                     completion: manager.inThisLife { [weak self] r in
             guard let self else { return }
