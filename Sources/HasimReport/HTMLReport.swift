@@ -364,7 +364,7 @@ public enum HTMLReport {
         table.events{font-size:12.5px}table.events td{padding:3px 8px}table.events td.t{font-variant-numeric:tabular-nums;white-space:nowrap}
         table.events tr.key td{background:#fafbff}details{margin:4px 0}summary{cursor:pointer;color:#2f4a8a}
         details.run{border:1px solid #e3e7ee;border-radius:6px;padding:4px 10px;margin:8px 0}
-        .facts{margin:2px 0;font-size:13px}table.params td{font-size:13px}table.params td:first-child{white-space:nowrap}
+        .facts{margin:2px 0;font-size:13px}table.params{display:block;max-width:100%;overflow-x:auto}table.params td{font-size:13px}table.params td:first-child{white-space:nowrap}
         dl.defs dt{font-weight:600;margin-top:6px}dl.defs dd{margin:0 0 0 18px;color:#4a5263}
         .role-tick{stroke:#1d2330;stroke-width:1.2}svg text.role-change{fill:#1d2330;font-weight:600}
         .ln polyline{fill:none;stroke-width:1.6}.ch-fo{fill:#7048e8;opacity:.08}rect.ln-null{opacity:.5}
