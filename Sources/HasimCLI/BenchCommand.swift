@@ -33,8 +33,18 @@ public struct Bench: ParsableCommand {
     @Option(name: .long, help: "Seed of the first run.")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Scenario file for the full-scenario benchmark.")
+    @Option(name: .long, help: ArgumentHelp(
+        "Scenario file for the full-scenario benchmark (e.g. scenarios/bench/mha-1000.yaml).",
+        discussion: "Reports CPU seconds per run, memory per acknowledged write and peak memory after the first and last run."))
     var scenario: String?
+
+    @Option(name: .long, help: "Run the scenario with seeds 1...N instead of its own seeds (peak memory must stay flat).")
+    var seeds: Int?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Scenario file or folder for the fleet-year benchmark (e.g. scenarios/architectures/).",
+        discussion: "Each architecture: 250 clusters, one year, 100 replications, a library of 4 runs per fault class, 20-minute windows at 20 writes/s (the settings of scripts/main); CPU and wall seconds, all cores."))
+    var fleet: String?
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
@@ -83,12 +93,27 @@ public struct Bench: ParsableCommand {
         var scenarioNote = "scenario benchmark: pass --scenario"
         var scenarioJSON = "null"
         if let path = scenario {
-            let r = try ScenarioBench.run(path: path)
+            let r = try ScenarioBench.run(path: path, seeds: seeds)
+            let mb = { (b: Int) in Self.fixed(Double(b) / 1_048_576, 1) }
             scenarioNote = "scenario \(r.file): \(r.runs) runs, \(r.events) events in \(Self.fixed(r.wallSeconds, 3)) s = "
-                + "\(Int64(r.eventsPerSecond.rounded())) events/s, \(Self.fixed(r.speedup, 0)) simulated s per wall s"
+                + "\(Int64(r.eventsPerSecond.rounded())) events/s, \(Self.fixed(r.speedup, 0)) simulated s per wall s; "
+                + "CPU \(Self.fixed(r.cpuPerRun, 3)) s per run; \(r.acknowledgedWrites) acknowledged writes, "
+                + "\(Self.fixed(r.bytesPerAcknowledgedWrite, 0)) B of peak memory per acknowledged write; "
+                + "peak RSS \(mb(r.peakAfterFirst)) MB after run 1, \(mb(r.peakAfterLast)) MB after run \(r.runs)"
             scenarioJSON = "{\"file\": \"\(r.file)\", \"runs\": \(r.runs), \"events\": \(r.events), "
                 + "\"wall_seconds\": \(r.wallSeconds), \"events_per_second\": \(Int64(r.eventsPerSecond.rounded())), "
-                + "\"simulated_seconds\": \(r.simulatedSeconds), \"simulated_per_wall_second\": \(r.speedup)}"
+                + "\"simulated_seconds\": \(r.simulatedSeconds), \"simulated_per_wall_second\": \(r.speedup), "
+                + "\"cpu_seconds_per_run\": \(r.cpuPerRun), \"acknowledged_writes\": \(r.acknowledgedWrites), "
+                + "\"bytes_per_acknowledged_write\": \(r.bytesPerAcknowledgedWrite), "
+                + "\"peak_rss_after_first\": \(r.peakAfterFirst), \"peak_rss_after_last\": \(r.peakAfterLast)}"
+        }
+
+        if let fleet {
+            for r in try FleetBench.run(paths: [fleet]) {
+                print("fleet \(r.file): \(Self.fixed(r.cpuSeconds, 1)) s CPU, \(Self.fixed(r.wallSeconds, 1)) s wall; "
+                      + "downtime \(Self.fixed(r.downtime.mean, 1)) [\(Self.fixed(r.downtime.low, 1))-\(Self.fixed(r.downtime.high, 1))] "
+                      + "min/db-year; \(r.windows) incident windows simulated")
+            }
         }
 
         if json {

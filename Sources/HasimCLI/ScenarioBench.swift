@@ -1,8 +1,9 @@
 import Foundation
 import HasimKernel
 import HasimScenario
+import HasimFleet
 
-/// Speed of a full scenario: every seed of one file run once, serially, timed
+/// Speed and memory of a full scenario: every seed of one file run once, serially, timed
 /// around the simulation only (loading and metrics excluded).
 public struct ScenarioBenchResult: Sendable {
     public let file: String
@@ -10,27 +11,124 @@ public struct ScenarioBenchResult: Sendable {
     public let events: UInt64
     public let simulatedSeconds: Double
     public let wallSeconds: Double
+    /// Processor time (user + system) of the runs: what a loaded machine does not inflate
+    /// as much as wall time.
+    public let cpuSeconds: Double
+    /// Acknowledged writes of the first run.
+    public let acknowledgedWrites: Int
+    /// Growth of the process's peak resident memory during the first run (its outcome still
+    /// held), divided by the writes it acknowledged.
+    public let bytesPerAcknowledgedWrite: Double
+    /// Peak resident memory after the first run and after the last (bytes): equal when a
+    /// finished run leaves nothing behind.
+    public let peakAfterFirst: Int
+    public let peakAfterLast: Int
     public var eventsPerSecond: Double { Double(events) / max(wallSeconds, 1e-9) }
     /// Simulated seconds per wall-clock second.
     public var speedup: Double { simulatedSeconds / max(wallSeconds, 1e-9) }
+    /// CPU seconds per run.
+    public var cpuPerRun: Double { cpuSeconds / Double(max(runs, 1)) }
 }
 
 public enum ScenarioBench {
-    public static func run(path: String) throws -> ScenarioBenchResult {
+    /// Runs the scenario's seeds, or seeds 1...`seeds` when given.
+    public static func run(path: String, seeds: Int? = nil) throws -> ScenarioBenchResult {
         let scenario = try ScenarioLoader.load(path: path)
+        let seedList = seeds.map { n in (1...UInt64(max(n, 1))).map { $0 } } ?? scenario.seeds
         var events: UInt64 = 0
         var simulated: SimTime = 0
         let clock = ContinuousClock()
         var wall = Duration.zero
-        for seed in scenario.seeds {
+        var cpu = 0.0
+        var acked = 0, perWrite = 0.0, peakFirst = 0
+        for (i, seed) in seedList.enumerated() {
+            let rssBefore = ProcessMemory.residentBytes
+            let cpuStart = ProcessMemory.cpuSeconds
             let start = clock.now
             let outcome = try ScenarioRunner.run(scenario, seed: seed)
             wall += clock.now - start
+            cpu += ProcessMemory.cpuSeconds - cpuStart
             events += outcome.eventsProcessed
             simulated += outcome.endTime
+            if i == 0 {
+                acked = outcome.ledger.count
+                peakFirst = ProcessMemory.peakResidentBytes
+                perWrite = Double(max(0, peakFirst - rssBefore)) / Double(max(acked, 1))
+            }
         }
         let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
-        return ScenarioBenchResult(file: path, runs: scenario.seeds.count, events: events,
-                                   simulatedSeconds: Time.seconds(simulated), wallSeconds: seconds)
+        return ScenarioBenchResult(file: path, runs: seedList.count, events: events,
+                                   simulatedSeconds: Time.seconds(simulated), wallSeconds: seconds, cpuSeconds: cpu,
+                                   acknowledgedWrites: acked, bytesPerAcknowledgedWrite: perWrite,
+                                   peakAfterFirst: peakFirst, peakAfterLast: ProcessMemory.peakResidentBytes)
+    }
+}
+
+/// The process's own memory and processor time, as the kernel counts them.
+enum ProcessMemory {
+    /// Current resident set (Linux: /proc/self/statm; elsewhere the peak).
+    static var residentBytes: Int {
+        if let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
+            let fields = text.split(separator: " ")
+            if fields.count > 1, let pages = Int(fields[1]) { return pages * Int(sysconf(Int32(_SC_PAGESIZE))) }
+        }
+        return peakResidentBytes
+    }
+
+    private static func usage() -> rusage {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        return usage
+    }
+
+    /// Peak resident set since the process started (getrusage ru_maxrss).
+    static var peakResidentBytes: Int {
+        let usage = usage()
+        #if os(Linux)
+        return usage.ru_maxrss * 1024  // kilobytes on Linux
+        #else
+        return usage.ru_maxrss  // bytes on macOS
+        #endif
+    }
+
+    /// User + system processor time of the process so far.
+    static var cpuSeconds: Double {
+        let usage = usage()
+        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return s(usage.ru_utime) + s(usage.ru_stime)
+    }
+}
+
+/// The fleet-year benchmark (issue 15): each architecture's study with the settings of
+/// scripts/main, timed around the study (loading excluded).
+enum FleetBench {
+    struct Result {
+        var file: String
+        var cpuSeconds: Double
+        var wallSeconds: Double
+        var downtime: Estimate
+        var windows: Int
+    }
+
+    static func run(paths: [String]) throws -> [Result] {
+        var config = FleetConfig()
+        config.librarySize = 4
+        config.window = 20 * Time.minute
+        config.writesPerSecond = 20
+        return try ScenarioFiles.expand(paths).map { file in
+            let scenario = try ScenarioLoader.load(path: file)
+            let cpu = ProcessMemory.cpuSeconds
+            let clock = ContinuousClock()
+            let start = clock.now
+            let study = try FleetSimulator.run(scenario, config: config)
+            let wall = clock.now - start
+            return Result(file: file, cpuSeconds: ProcessMemory.cpuSeconds - cpu,
+                          wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
+                          downtime: study.estimate(.databaseDowntime), windows: study.libraryRuns + study.compoundIncidents)
+        }
     }
 }

@@ -57,16 +57,16 @@ public struct GTIDSet: Equatable, Sendable, CustomStringConvertible {
             ranges.insert((g.origin, [g.seq...g.seq]), at: i)
             return
         }
-        var spans = ranges[i].spans
-        // Fast path: appending the next number of the newest span.
-        if let last = spans.last {
+        // Fast path: appending the next number of the newest span, in place (a local copy
+        // of the spans would be copied on write: an allocation per commit).
+        if let last = ranges[i].spans.last {
             if last.contains(g.seq) { return }
             if g.seq == last.upperBound + 1 {
-                spans[spans.count - 1] = last.lowerBound...g.seq
-                ranges[i].spans = spans
+                ranges[i].spans[ranges[i].spans.count - 1] = last.lowerBound...g.seq
                 return
             }
         }
+        var spans = ranges[i].spans
         var lo = 0, hi = spans.count
         while lo < hi {
             let mid = (lo + hi) / 2

@@ -99,6 +99,7 @@ final class Session: ConnectionDelegate {
             server.semiSyncAck(replica: ack.replicaServerID, index: ack.index)
         } else if let d = message as? BinlogDumpRequest {
             isDump = true
+            server.refreshDumpSessions()
             if let refusal = server.dumpRefusal(d) {
                 server.network.send(BinlogDumpError(message: refusal), on: connection, from: .server)
                 server.network.close(connection, from: .server)

@@ -76,7 +76,7 @@ extension MySQLServer {
                 slavePos = event.gtid  // MariaDB's mysql.gtid_slave_pos, written in the same transaction
                 if config.logSlaveUpdates {
                     writeBinlog(event)
-                    for s in sessions where s.isDump { s.pump() }
+                    for s in dumpSessions { s.pump() }
                 }
                 if relayPos < relayIndex.count { noteExecuted(sourceIndex: relayIndex[relayPos]) }
                 relayPos += 1

@@ -200,7 +200,7 @@ extension MySQLServer {
             storage.markPrepared(index)
             countCommit()
             if let rk = lockKey { lockedRows.insert(rk) }
-            for s in sessions where s.isDump { s.pump() }
+            for s in dumpSessions { s.pump() }
         } else {
             commit(event)
             lockKey = nil
@@ -223,7 +223,7 @@ extension MySQLServer {
         storage.markExecuted(event.gtid)
         writeBinlog(event)
         countCommit()
-        for s in sessions where s.isDump { s.pump() }
+        for s in dumpSessions { s.pump() }
     }
 
     func countCommit() {

@@ -53,7 +53,11 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     /// Bumped on every crash: events of an earlier life are ignored.
     var life: Int64 = 0
 
-    var sessions: [Session] = []
+    var sessions: [Session] = [] { didSet { refreshDumpSessions() } }
+    /// The binlog dump threads among `sessions`: every commit wakes them, so the commit path
+    /// walks these few rather than every client session (60 in a pool).
+    private(set) var dumpSessions: [Session] = []
+    func refreshDumpSessions() { dumpSessions = sessions.filter(\.isDump) }
     var pending: [PendingWrite?] = []
     var freePending: [Int] = []
     var commitsSinceCheckpoint: Int = 0

@@ -49,7 +49,9 @@ public protocol HostLifecycleObserver: AnyObject {
 /// know which listeners and connection ends die when the program dies.
 public final class NetProcess {
     public let name: String
-    public unowned let host: Host
+    /// The network keeps every host for the whole run; unowned(unsafe) spares the
+    /// reference count checks of `unowned` on every packet's liveness test.
+    public unowned(unsafe) let host: Host
     public internal(set) var isRunning = true
     public internal(set) var incarnation: UInt32 = 0
     public weak var observer: HostLifecycleObserver?

@@ -28,7 +28,11 @@ public final class Network: EventHandler {
     private var extraDelay: [UInt64: SimTime] = [:]
 
     @inline(__always) private static func pair(_ a: Int, _ b: Int) -> UInt64 { UInt64(a) << 32 | UInt64(b) }
-    private var linkSpecs: [String: LinkSpec] = [:]
+    /// Links set between sites, by site index (`siteOf`): [a * siteNames.count + b], both orders.
+    /// Looked up for every packet, so by index rather than by a string key built per packet.
+    private var siteNames: [String] = []
+    private var siteOf: [Int] = []  // by host id
+    private var linkTable: [LinkSpec?] = []
     public var sameSite: LinkSpec = .sameSite
     public var crossSite: LinkSpec = .crossSite
     /// Minimum TCP retransmission timeout (Linux TCP_RTO_MIN, 200 ms; on a LAN the RTO is
@@ -113,6 +117,7 @@ public final class Network: EventHandler {
                         machine: Machine(name: name, cores: 0, sim: sim))
         hosts.append(host)
         hostByName[name] = id
+        siteOf.append(siteIndex(site))
         addressOwner[host.address] = id
         return host
     }
@@ -131,14 +136,26 @@ public final class Network: EventHandler {
 
     /// Sets the link between two sites (order does not matter).
     public func setLink(_ a: String, _ b: String, _ spec: LinkSpec) {
-        linkSpecs[linkKey(a, b)] = spec
+        let i = siteIndex(a), j = siteIndex(b), n = siteNames.count
+        linkTable[i * n + j] = spec
+        linkTable[j * n + i] = spec
     }
 
-    private func linkKey(_ a: String, _ b: String) -> String { a < b ? a + "|" + b : b + "|" + a }
+    /// The index of a site, adding it (and growing the link table) the first time.
+    private func siteIndex(_ site: String) -> Int {
+        if let i = siteNames.firstIndex(of: site) { return i }
+        let old = siteNames.count, n = old + 1
+        var table = [LinkSpec?](repeating: nil, count: n * n)
+        for a in 0..<old { for b in 0..<old { table[a * n + b] = linkTable[a * old + b] } }
+        siteNames.append(site)
+        linkTable = table
+        return old
+    }
 
     public func link(_ from: Host, _ to: Host) -> LinkSpec {
-        if let s = linkSpecs[linkKey(from.site, to.site)] { return s }
-        return from.site == to.site ? sameSite : crossSite
+        let a = siteOf[from.id.raw], b = siteOf[to.id.raw]
+        if let s = linkTable[a * siteNames.count + b] { return s }
+        return a == b ? sameSite : crossSite
     }
 
     public func spawn(_ name: String, on host: Host) -> NetProcess {

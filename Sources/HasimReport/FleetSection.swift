@@ -45,6 +45,45 @@ public enum FleetSection {
         return out.joined(separator: "\n") + "\n"
     }
 
+    /// The same table for report.html, in the style of a group's comparison table: each cell
+    /// the mean, and under it the 95 % confidence interval over replications.
+    public static func html(_ studies: [FleetStudyRow]) -> String {
+        guard let first = studies.first else { return "" }
+        func e(_ s: String) -> String { HTMLText.escape(s) }
+        let years = Double(first.horizon) / (365 * 24 * 3600 * 1e9)
+        var s = "<section class=\"group\" id=\"fleet\">"
+        s += "<h2>Fleet: \(first.clusters) databases per architecture <span class=\"muted\">— \(format(years, 2)) simulated "
+            + "year\(years == 1 ? "" : "s"), \(first.replications) replications</span></h2>"
+        s += "<table class=\"cmp\"><thead><tr><th>Architecture</th><th>Strategy</th>"
+        for c in columns { s += "<th class=\"num\">\(e(c.title))</th>" }
+        s += "</tr></thead><tbody>"
+        for (i, st) in studies.enumerated() {
+            s += "<tr><td><span class=\"dot c\(i % 8)\"></span>\(e(st.scenarioName))<br><span class=\"small muted\">\(e(st.scenarioFile))</span></td>"
+            s += "<td class=\"nowrap\">\(e(st.strategy))</td>"
+            for c in columns {
+                guard let m = st.metric(c.metric) else {
+                    s += "<td class=\"num na\" data-metric=\"\(c.metric)\" title=\"not measured\">—</td>"
+                    continue
+                }
+                s += "<td class=\"num\" data-metric=\"\(c.metric)\" data-mean=\"\(HTMLText.number(m.mean))\" "
+                    + "data-low=\"\(HTMLText.number(m.low))\" data-high=\"\(HTMLText.number(m.high))\">"
+                    + "<span class=\"mean\">\(format(m.mean, c.digits))</span>"
+                if m.high - m.low >= pow(10, Double(-c.digits)) {
+                    s += "<span class=\"spread\">\(format(m.low, c.digits))–\(format(m.high, c.digits))</span>"
+                }
+                s += "</td>"
+            }
+            s += "</tr>"
+        }
+        s += "</tbody></table>"
+        s += "<p class=\"note\">Mean over replications; below it the 95 % confidence interval. Yearly figures of "
+            + "<code>hasim fleet</code> (docs/fleet.md): random faults from the fault processes, each incident simulated "
+            + "at transaction level. Incident windows: "
+            + e(studies.map { "\($0.strategy) \($0.libraryRuns) library + \($0.compoundIncidents) compound" }.joined(separator: ", "))
+            + ". Settings: <code>\(e(first.configJSON))</code>.</p>"
+        return s + "</section>"
+    }
+
     static func format(_ x: Double, _ digits: Int) -> String {
         String(format: "%.\(digits)f", x)
     }

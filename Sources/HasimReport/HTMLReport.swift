@@ -5,15 +5,18 @@ import HasimStore
 /// image or link to anything outside it) with, per scenario group, the
 /// comparison table, bar charts, the parameters that differ and a timeline per run.
 public enum HTMLReport {
-    public static func render(_ data: ComparisonData, details: [Int64: RunDetails], scorecard: Scorecard? = nil) -> String {
+    public static func render(_ data: ComparisonData, details: [Int64: RunDetails], scorecard: Scorecard? = nil,
+                              fleet: [FleetStudyRow] = []) -> String {
         var h: [String] = []
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")
         h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
         h.append("<title>hasim comparison report</title>\n<style>\n\(css)\n</style>\n</head>\n<body>")
         h.append(header(data))
-        if data.groups.isEmpty {
+        if data.groups.isEmpty && fleet.isEmpty {
             h.append("<p class=\"warn\">The database holds no complete run.</p>")
         }
+        // The fleet view (hasim fleet): the operator's question first, the incidents after.
+        h.append(FleetSection.html(fleet))
         if let scorecard { h.append(scorecard.html()) }
         // With a scorecard, a group's lowest figure is not marked best: the design may lose elsewhere.
         for (gi, g) in data.groups.enumerated() { h.append(group(g, index: gi, details: details, markBest: scorecard == nil)) }

@@ -45,7 +45,9 @@ public enum ReportWriter {
         let drawn = HTMLReport.drawnTimelines(data)
         for r in data.runs where drawn.contains(r.id) { details[r.id] = try RunDetails.load(r, from: store) }
         let scorecard = Scorecard(data, thresholds: thresholds)
-        return (HTMLReport.render(data, details: details, scorecard: scorecard),
-                MarkdownReport.render(data, details: details, scorecard: scorecard), data)
+        let fleet = try store.fleetStudies()
+        let fleetMarkdown = fleet.isEmpty ? "" : "\n" + FleetSection.markdown(fleet)
+        return (HTMLReport.render(data, details: details, scorecard: scorecard, fleet: fleet),
+                MarkdownReport.render(data, details: details, scorecard: scorecard) + fleetMarkdown, data)
     }
 }

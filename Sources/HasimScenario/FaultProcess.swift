@@ -90,7 +90,7 @@ extension FaultProcessSpec {
         FaultProcessSpec(component: .host, afr: 0.5, mttr: 6 * Time.hour, repairSigma: 1.5),
         FaultProcessSpec(component: .mysqld, afr: 0.25, mttr: Time.s(5), repairSigma: 0),
         FaultProcessSpec(component: .disk, afr: 0.03, shape: 0.7, mttr: 12 * Time.hour, repairSigma: 1),
-        FaultProcessSpec(component: .nic, afr: 0.04, mttr: 30 * Time.minute, repairSigma: 1.5),
+        FaultProcessSpec(component: .nic, afr: 0.05, mttr: 30 * Time.minute, repairSigma: 1.5),
         FaultProcessSpec(component: .sitePartition, afr: 0.5, mttr: 20 * Time.minute, repairSigma: 1.5),
         FaultProcessSpec(component: .site, afr: 0.1, mttr: 4 * Time.hour, repairSigma: 1),
         FaultProcessSpec(component: .manager, afr: 0.5, mttr: 6 * Time.hour, repairSigma: 1.5),
@@ -104,17 +104,17 @@ extension FaultProcessSpec {
     public static func source(_ c: ComponentClass) -> String {
         switch c {
         case .host:
-            return "Dean, LADIS 2009 keynote (a new Google cluster of ~1,800 machines: ~1,000 machine failures in its first year, about 0.5/machine-year); repair lognormal, mean hours (Schroeder & Gibson, DSN 2006: repair times lognormal, mean ~6 h)"
+            return "Dean, LADIS 2009 keynote (checked: 'in each cluster's first year ... 1,000 individual machine failures'; a cluster is 'several thousands of machines' in the reports found, so 0.2-0.5 per machine-year; the cluster size of ~1,800 was not found in a source: 0.5 is the upper end); repair lognormal, mean 6 h: Dean's PDU failure 'about 6 hours' to come back, Schroeder & Gibson DSN 2006 (repair times lognormal) not re-checked"
         case .mysqld:
             return "assumption (no field study of mysqld crashes): one crash per 4 server-years; systemd Restart=on-failure restarts it within seconds (mysqld.service of MySQL 8.0)"
         case .disk:
-            return "Schroeder & Gibson, FAST 2007: annual replacement rates 2-4 % (3 % here), time between replacements Weibull with shape 0.7-0.8; Pinheiro et al. (Google), FAST 2007: AFR 1.7-8.6 % by age; repair = replace + rebuild from a copy, 12 h assumed"
+            return "Schroeder & Gibson, FAST 2007 (checked: annual replacement rates 'typically exceed 1 %, with 2-4 % common and up to 13 %'; time between replacements 'not well modeled by an exponential distribution'; the Weibull shape 0.7-0.8 of its fits was not found in the excerpts, kept); Pinheiro, Weber & Barroso, FAST 2007 (checked: AFR 1.7 % in the first year to 8.6 % at 3 years); 3 %/year here; repair = replace + rebuild from a copy, 12 h assumed"
         case .nic:
-            return "Gill, Jain & Nagappan, SIGCOMM 2011: top-of-rack switches fail with probability under 5 %/year, most failures short (minutes) with a long tail; 4 %/year, mean 30 min here"
+            return "Gill, Jain & Nagappan, SIGCOMM 2011 (checked: ToR switches fail with probability about 5 %/year, aggregation switches about 10 %; most failures short, minutes, with a long tail; a median time to repair per device type was not found in the excerpts): 5 %/year (was 4 %), mean 30 min assumed"
         case .sitePartition:
-            return "assumption: an inter-IDC link cut twice a year, mean 20 min (Gill et al. SIGCOMM 2011: link failures are the most frequent network failures, most last minutes)"
+            return "assumption: an inter-IDC link cut twice a year, mean 20 min (Gill et al. SIGCOMM 2011 measure links inside data centres, not between sites; Turner et al. SIGCOMM 2010 report 1.2-2.7 days of downtime per WAN link-year, via a summary: not checked at the source)"
         case .site:
-            return "assumption: one whole-site outage (power/cooling) per 10 site-years, mean 4 h (Barroso, Clidaras & Hölzle, The Datacenter as a Computer, 2nd ed. 2013, ch. 7: facility-level outages are rare but hit every machine at once)"
+            return "assumption: one whole-site outage (power/cooling) per 10 site-years, mean 4 h (Dean, LADIS 2009, checked: per cluster-year one PDU failure takes 500-1,000 machines down for about 6 hours, and a 50 % chance of overheating that takes most servers down, 1-2 days to recover; no per-year facility figure was found in Barroso, Clidaras & Hölzle, The Datacenter as a Computer; Ford et al. OSDI 2010's node unavailability durations were not found in the excerpts)"
         case .manager:
             return "as host: the manager/monitor/proxy runs on an ordinary server (Dean, LADIS 2009)"
         }

@@ -27,6 +27,8 @@ final class ManualFailoverRuntime: StrategyRuntime {
     private var dba: AdminClient!
     private var failedChecks = 0
     private var alerted = false
+    /// Bumped when monitoring re-arms after a stand-down, so one check loop runs at a time.
+    private var checkLoop = 0
     private let target: MySQLServer
     private let oldPrimary: MySQLServer
 
@@ -60,11 +62,11 @@ final class ManualFailoverRuntime: StrategyRuntime {
             ssh = AgentClient(name: "dba-ssh", host: host, network: d.network)
             sshd = d.servers.map { HostAgent(name: "sshd", host: $0.host, port: 22, network: d.network, localServer: $0) }
         }
-        d.sim.after(checkInterval) { [weak self] in self?.check() }
+        d.sim.after(checkInterval) { [weak self] in self?.check(loop: 0) }
     }
 
-    private func check() {
-        guard !alerted else { return }
+    private func check(loop: Int) {
+        guard !alerted, loop == checkLoop else { return }
         monitor.execute(.ping, on: oldPrimary.host.address, connectTimeout: checkTimeout, timeout: checkTimeout) { [weak self] r in
             guard let self, !self.alerted else { return }
             if case .success(.ok) = r {
@@ -78,10 +80,31 @@ final class ManualFailoverRuntime: StrategyRuntime {
                 }
             }
         }
-        d.sim.after(checkInterval) { [weak self] in self?.check() }
+        d.sim.after(checkInterval) { [weak self] in self?.check(loop: loop) }
     }
 
+    /// The DBA's first step once at the terminal: is the primary really down? A host that
+    /// crashed often boots again within minutes (the fleet's repair times are lognormal);
+    /// promoting the replica then would leave the application writing to the old primary
+    /// until the redeploy, all of it missing on the new one. The DBA connects to the primary's
+    /// mysqld as the monitoring does; if it answers, the DBA stands down and monitoring re-arms.
     private func beginFailover() {
+        dba.execute(.ping, on: oldPrimary.host.address, connectTimeout: checkTimeout, timeout: checkTimeout) { [weak self] r in
+            guard let self else { return }
+            if case .success(.ok) = r {
+                self.d.sim.record(self.oldPrimary.name, .failoverStep, "DBA: \(self.oldPrimary.name) answers again; no failover")
+                self.alerted = false
+                self.failedChecks = 0
+                self.checkLoop += 1
+                let loop = self.checkLoop
+                self.d.sim.after(self.checkInterval) { [weak self] in self?.check(loop: loop) }
+            } else {
+                self.promoteAfterConfirmation()
+            }
+        }
+    }
+
+    private func promoteAfterConfirmation() {
         d.sim.record(oldPrimary.name, .failoverStart, "DBA promotes \(target.name)")
         // With a VIP, first take it from the failed primary so nothing reaches it (seed 000's
         // order: read-only, kill sessions, revoke the VIP, then promote and assign the VIP).
