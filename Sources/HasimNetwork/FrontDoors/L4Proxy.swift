@@ -191,7 +191,10 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
                 guard let self else { return }
                 guard case .success(let c) = r else { finish(false); return }
                 self.network.send(HTTPCheckRequest(), on: c, from: .client)
-                self.sim.after(max(0, self.checkTimeout - (self.sim.now - started))) { [weak self] in
+                // With `timeout check` set it bounds the response on its own (HAProxy's
+                // configuration.txt: "an additional read timeout"); without it `inter` bounds it all.
+                let read = self.settings.timeoutCheck ?? max(0, self.checkTimeout - (self.sim.now - started))
+                self.sim.after(read) { [weak self] in
                     guard !done else { return }
                     self?.network.close(c, from: .client)
                     finish(false)
