@@ -104,12 +104,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var binlogFsync: LatencyModel?
     /// Execution + group-commit fsync of one write on the primary.
     public var commitLatency: SimTime = Time.us(800)
-    /// mysqld start to ready without crash recovery: MariaDB 10.11 with a 64 MB buffer pool on
-    /// this machine, 0.63 s (validation/results/async-kill9.json clean_start_to_ready).
-    public var startupTime: SimTime = Time.ms(600)
-    /// InnoDB crash recovery per transaction since the last checkpoint: the same server after
-    /// kill -9 with ~2000 single-row commits to recover took 0.93 s, 0.31 s more (~150 us each).
-    public var redoApplyPerTransaction: SimTime = Time.us(150)
+    public var startupTime: SimTime = Time.s(3)
+    public var redoApplyPerTransaction: SimTime = Time.us(200)
     public var checkpointInterval: SimTime = Time.s(60)
     /// mysqld starts when its host boots.
     public var autostart: Bool = true
