@@ -48,6 +48,7 @@ struct CompareCommand: ParsableCommand {
         let path = common.out ?? Runner.defaultResultsPath(command: "compare")
         var reports: [RunReport] = []
         do {
+            try common.installWatch()
             let files = try ScenarioFiles.expand(paths)
             guard !files.isEmpty else { throw CLIError("no scenario files in \(paths.joined(separator: " "))") }
             let scenarios: [Scenario]

@@ -52,7 +52,8 @@ public enum Runner {
     /// are done: in job order, so the database's row order is the same in every process
     /// (and `--serial` gives the same database as parallel), and at most one run per core
     /// waits in memory for its predecessors.
-    public static func run(_ jobs: [RunJob], parallel: Bool = true, sink: ResultsSink? = nil) throws -> [RunReport] {
+    public static func run(_ jobs: [RunJob], parallel: Bool = true, sink: ResultsSink? = nil,
+                           watch: RunWatch? = RunWatch.current) throws -> [RunReport] {
         final class Box: @unchecked Sendable {
             var reports: [RunReport?]
             var errors: [String] = []
@@ -63,7 +64,7 @@ public enum Runner {
         let work: @Sendable (Int) -> Void = { i in
             let job = jobs[i]
             do {
-                let outcome = try ScenarioRunner.run(job.scenario, seed: job.seed)
+                let outcome = try ScenarioRunner.run(job.scenario, seed: job.seed, watch: watch)
                 let report = MetricsCalculator.report(outcome)
                 box.lock.lock(); box.reports[i] = report; box.lock.unlock()
                 sink?.deliver(i, [report])

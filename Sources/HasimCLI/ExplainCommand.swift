@@ -45,6 +45,7 @@ struct ExplainCommand: ParsableCommand {
             for o in d.options where (parts.count == 2 && parts[0] == d.name && parts[1] == o.name) || (parts.count == 1 && o.name == name) {
                 var s = "\(d.name).\(o.name) (option of \(d.name), \(o.kind.rawValue))\n  \(o.help)\n  default: \(o.defaultValue)\n  source: \(o.source)"
                 if !o.choices.isEmpty { s += "\n  one of: \(o.choices.joined(separator: ", "))" }
+                if o.range != .any { s += "\n  range: \(o.range)" }
                 out.append(s)
             }
         }

@@ -59,6 +59,17 @@ struct CommonRunOptions: ParsableArguments {
     @Flag(name: .long, help: "Run one simulation at a time instead of one per core.")
     var serial = false
 
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp(
+        "Resident memory past which a run stops with an error naming it and what grows (e.g. 4G, 512M; 0: no limit).",
+        discussion: "Default: half of this machine's memory (MemTotal in /proc/meminfo). Runs already finished are kept in the database.",
+        valueName: "size"))
+    var maxMemory: String?
+
+    /// Installs the command's run watch (memory budget, progress of long runs) before its runs.
+    func installWatch() throws {
+        RunWatch.current = RunWatch(memoryBudget: try MemoryBudget.bytes(maxMemory))
+    }
+
     @Option(name: .customLong("set"), help: ArgumentHelp(
         "Sweep a setting: KEY=V1,V2,... runs every scenario once per value (repeat --set for a grid).",
         discussion: "KEY: architecture.options.<option> (hasim list) or \(SweepParameter.scalarKeys.joined(separator: ", ")); e.g. --set architecture.options.ping_interval=1s,3s"))
@@ -88,6 +99,7 @@ struct RunCommand: ParsableCommand {
             guard !found.isEmpty else {
                 throw CLIError("no scenario files (*.yaml, *.yml) in \(files.joined(separator: " "))\n  hint: give a scenario file or a folder holding some, e.g. hasim run scenarios/")
             }
+            try common.installWatch()
             let scenarios = try Runner.load(found, sweep: common.set)
             let jobs = Runner.jobs(scenarios, seeds: common.seeds)
             let path = common.out ?? Runner.defaultResultsPath(command: "run")
@@ -136,6 +148,7 @@ struct CheckCommand: ParsableCommand {
     mutating func run() throws {
         let result: (reports: [RunReport], misses: [CheckMiss], skipped: [String])
         do {
+            try common.installWatch()
             let scenarios = try Runner.load(try ScenarioFiles.expand(paths), sweep: common.set)
             guard !scenarios.isEmpty else { throw CLIError("no scenario files in \(paths.joined(separator: " "))") }
             let seeds = common.seeds
@@ -223,7 +236,7 @@ struct ListCommand: ParsableCommand {
             print("\(d.name)\n  \(d.summary)")
             if d.options.isEmpty { print("  (no options)") }
             for o in d.options {
-                print("  \(o.name): \(o.kind.rawValue) = \(o.defaultValue)")
+                print("  \(o.name): \(o.kind.rawValue) = \(o.defaultValue)" + (o.range == .any ? "" : "  (range \(o.range))"))
                 print("      \(o.help)")
                 print("      default: \(o.source)")
             }

@@ -114,7 +114,27 @@ enum MachineOutput {
                                     ("help", .str(o.help)), ("kind", .str(o.kind.rawValue)), ("name", .str(o.name)),
                                     ("source", .str(o.source))]
         if o.kind == .duration { pairs.append(("unit", .str("s"))) }
+        if let r = range(o.range) { pairs.append(("range", r)) }
         return .obj(pairs.sorted { $0.0 < $1.0 })
+    }
+
+    /// The accepted values in the option's machine unit (seconds for durations).
+    static func range(_ r: OptionRange) -> J? {
+        let bounds: (Double, Double, Bool, Bool)
+        var orZero = false
+        switch r {
+        case .any: return nil
+        case .durations(let d, let orOff):
+            bounds = (Double(d.lowerBound) / 1e9, Double(d.upperBound) / 1e9, false, false)
+            orZero = orOff
+        case .integers(let i): bounds = (Double(i.lowerBound), Double(i.upperBound), false, false)
+        case .numbers(let n, let lo, let hi): bounds = (n.lowerBound, n.upperBound, lo, hi)
+        }
+        var pairs: [(String, J)] = [("max", .num(bounds.1)), ("max_exclusive", .bool(bounds.3)),
+                                    ("min", .num(bounds.0)), ("min_exclusive", .bool(bounds.2))]
+        // 0 turns the check off, besides min...max (an interval "0: none").
+        if orZero { pairs.append(("or_zero", .bool(true))) }
+        return .obj(pairs)
     }
 
     /// A duration default in seconds, like every duration of the machine output.
@@ -129,11 +149,11 @@ enum MachineOutput {
     }
 
     static func listCSV() -> String {
-        var rows = [["strategy", "option", "kind", "default", "unit", "source", "help"]]
+        var rows = [["strategy", "option", "kind", "default", "unit", "source", "help", "range"]]
         for d in StrategyCatalog.all {
             for o in d.options {
                 rows.append([d.name, o.name, o.kind.rawValue, defaultValue(o.defaultValue).text.trimmingCharacters(in: ["\""]),
-                             o.kind == .duration ? "s" : "", o.source, o.help])
+                             o.kind == .duration ? "s" : "", o.source, o.help, o.range == .any ? "" : o.range.description])
             }
         }
         return csv(rows)

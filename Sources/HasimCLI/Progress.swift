@@ -8,8 +8,8 @@ import Glibc
 import Darwin
 #endif
 
-/// A live "runs done / total, elapsed" line on stderr for commands that take more
-/// than a moment. Shown only when stderr is a terminal and --quiet is off; it
+/// A live "runs done / total, simulated time of the runs in flight, elapsed" line on
+/// stderr for commands that take more than a moment. Shown only when stderr is a terminal and --quiet is off; it
 /// starts drawing after `delay`, redraws itself in place, and is erased when the
 /// work ends. It only watches: runs, their order and their results are the same
 /// with or without it. (The wall clock here times the command, never a simulation.)
@@ -24,6 +24,9 @@ public final class ProgressLine: @unchecked Sendable {
     private var timer: DispatchSourceTimer?
     private let delay: Double
     private let write: (String) -> Void
+    /// Where the runs in flight have got in simulated time (a 24 h run is not "0/1" for
+    /// its whole length); nil: runs done only.
+    var watch: RunWatch?
 
     /// nil when no line should be drawn (quiet, stderr not a terminal, nothing to run).
     public static func make(label: String, total: Int, quiet: Bool) -> ProgressLine? {
@@ -31,6 +34,7 @@ public final class ProgressLine: @unchecked Sendable {
         let p = ProgressLine(label: label, total: total, delay: 0.4) { s in
             FileHandle.standardError.write(Data(s.utf8))
         }
+        p.watch = RunWatch.current
         p.start()
         return p
     }
@@ -66,21 +70,39 @@ public final class ProgressLine: @unchecked Sendable {
 
     var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
 
-    /// "hasim compare: 3/10 runs done · 12.4 s elapsed · about 29 s left" (the estimate
-    /// assumes the remaining runs take as long as the finished ones did on average).
-    public func text(done: Int, elapsed: Double) -> String {
-        var s = "\(label): \(done)/\(total) runs done · \(Time.text(seconds: elapsed)) elapsed"
+    /// "hasim compare: 3/10 runs done · 12.4 s elapsed · about 29 s left", with the runs in flight
+    /// between: "hasim run: 0/1 runs done · simulated 3h 12m of 24h 1m · 2 min 05 s elapsed".
+    /// (The estimate assumes the remaining runs take as long as the finished ones did on average.)
+    public func text(done: Int, elapsed: Double, inFlight: [(now: SimTime, end: SimTime)] = []) -> String {
+        let flight = Self.inFlightText(inFlight).map { " · \($0)" } ?? ""
+        var s = "\(label): \(done)/\(total) runs done\(flight) · \(Time.text(seconds: elapsed)) elapsed"
         if done > 0 && done < total {
             s += " · about \(Time.text(seconds: (elapsed / Double(done) * Double(total - done)).rounded())) left"
         }
         return s
     }
 
+    /// One run: its simulated time done and total; several: each one's share done.
+    static func inFlightText(_ runs: [(now: SimTime, end: SimTime)]) -> String? {
+        guard !runs.isEmpty else { return nil }
+        if runs.count == 1 { return "simulated \(short(runs[0].now)) of \(short(runs[0].end))" }
+        let shown = runs.prefix(4).map { r in "\(r.end > 0 ? Int(Double(r.now) / Double(r.end) * 100) : 100) %" }
+        return "\(runs.count) in flight: simulated " + shown.joined(separator: ", ") + (runs.count > 4 ? ", ..." : "")
+    }
+
+    /// "3h 12m", "12m 05s", "45s": a clock a user reads at a glance.
+    static func short(_ t: SimTime) -> String {
+        let s = t / Time.second
+        if s >= 3600 { return "\(s / 3600)h \(s % 3600 / 60)m" }
+        if s >= 60 { return "\(s / 60)m \(s % 60 < 10 ? "0" : "")\(s % 60)s" }
+        return "\(s)s"
+    }
+
     private func redraw(force: Bool) {
         let el = elapsed
         lock.lock(); defer { lock.unlock() }
         guard !finished, el >= delay, force || drawn else { return }
-        write("\r\u{1B}[2K" + text(done: done, elapsed: el))
+        write("\r\u{1B}[2K" + text(done: done, elapsed: el, inFlight: watch?.runsInFlight ?? []))
         drawn = true
     }
 }

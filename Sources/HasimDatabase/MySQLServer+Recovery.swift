@@ -41,8 +41,8 @@ extension MySQLServer {
         guard host.isUp, state == .down else { return }
         network.processStarted(process)
         state = .starting
-        let redo = SimTime(commitsSinceCheckpoint) * config.redoApplyPerTransaction
-        let delay = immediately ? 0 : config.startupTime + redo
+        let redo = Time.scaled(config.redoApplyPerTransaction, Int64(commitsSinceCheckpoint))
+        let delay = immediately ? 0 : Time.sum(config.startupTime, redo)
         sim.record(name, .mysqlStarting, immediately ? "" : "start-up \(Time.format(config.startupTime)) + redo replay \(Time.format(redo))")
         sim.schedule(after: delay, handler, tag: Tag.ready.rawValue, arg: life)
     }

@@ -51,7 +51,7 @@ extension MySQLServer {
             if let f = freePending.popLast() { pending[f] = item; slot = f } else { pending.append(item); slot = pending.count - 1 }
             let jitter = config.commitLatency / 4
             let normal = config.commitLatency - jitter / 2 + (jitter > 0 ? SimTime(rng.next(upperBound: UInt64(jitter))) : 0)
-            let latency = diskSlowdown == 1 ? normal : SimTime(Double(normal) * diskSlowdown)
+            let latency = diskSlowdown == 1 ? normal : Time.scaled(normal, by: diskSlowdown)
             sim.schedule(after: latency, handler, tag: Tag.commit.rawValue, arg: ((life & 0x7FFF_FFFF) << 32) | Int64(slot))
         case .ping:
             reply(s, id, .ok(affected: 0, insertID: nil))

@@ -17,10 +17,54 @@ public enum Time {
     @inlinable public static func ms(_ v: Int64) -> SimTime { v * millisecond }
     @inlinable public static func s(_ v: Int64) -> SimTime { v * second }
 
+    /// The longest duration a scenario may give: ten years. Int64 nanoseconds reach
+    /// 292 years, so a handful of durations each within this horizon add up without
+    /// overflow; products of a duration and a user count go through `scaled` instead.
+    public static let horizon: SimTime = 10 * 366 * 24 * hour
+
+    /// "Never": what a saturated sum or product becomes. Half of Int64's range, so that
+    /// `now + never` (a timer that cannot fire within any run) still fits.
+    public static let never: SimTime = Int64.max / 2
+
     /// Converts seconds given as a floating value (e.g. a sampled latency) to ns,
-    /// rounding to the nearest nanosecond so the conversion is deterministic.
+    /// rounding to the nearest nanosecond so the conversion is deterministic. A sample
+    /// past `never` (a lognormal tail with a large sigma, 1/rate of a tiny rate) is
+    /// `never` instead of a trapping conversion; NaN and negatives are 0.
     @inlinable public static func fromSeconds(_ v: Double) -> SimTime {
-        SimTime((v * 1e9).rounded())
+        let ns = (v * 1e9).rounded()
+        guard !ns.isNaN, ns > 0 else { return 0 }
+        return ns < Double(never) ? SimTime(ns) : never
+    }
+
+    /// `a + b` for durations built from user values (a timeout plus a delay ...):
+    /// saturates at `never` instead of trapping (issue 17).
+    @inlinable public static func sum(_ a: SimTime, _ b: SimTime) -> SimTime {
+        let (v, o) = a.addingReportingOverflow(b)
+        return o || v > never ? never : v
+    }
+
+    /// `t × n` for a duration multiplied by a user count (a per-row cost × rows, minutes ×
+    /// 60 s ...): saturates at `never` instead of trapping (issue 17).
+    @inlinable public static func scaled(_ t: SimTime, _ n: Int64) -> SimTime {
+        let (v, o) = t.multipliedReportingOverflow(by: n)
+        if o { return (t < 0) != (n < 0) ? -never : never }
+        return min(v, never)
+    }
+
+    /// `t × n / d` exactly, in 128 bits (a share of an interval: inter × i / servers,
+    /// advert_int × (256 − priority) / 256), for 0 ≤ n ≤ d; a 10-year t times thousands
+    /// overflows 64 bits even though the result is below t.
+    @inlinable public static func fraction(_ t: SimTime, _ n: Int64, of d: Int64) -> SimTime {
+        precondition(d > 0 && n >= 0 && n <= d, "a fraction n/d with 0 <= n <= d")
+        return d.dividingFullWidth(t.multipliedFullWidth(by: n)).quotient
+    }
+
+    /// `t × factor` for a duration scaled by a real factor (a slowdown, a fraction),
+    /// truncated to the nanosecond; saturates at `never`.
+    @inlinable public static func scaled(_ t: SimTime, by factor: Double) -> SimTime {
+        let v = Double(t) * factor
+        guard !v.isNaN, v > 0 else { return 0 }
+        return v < Double(never) ? SimTime(v) : never
     }
 
     @inlinable public static func seconds(_ t: SimTime) -> Double { Double(t) / 1e9 }

@@ -124,7 +124,9 @@ public final class Simulation {
 
     @inlinable @discardableResult
     public func schedule(after delay: SimTime, _ target: HandlerID, tag: UInt32, arg: Int64 = 0) -> EventID {
-        schedule(at: core.pointee.now + max(0, delay), target, tag: tag, arg: arg)
+        // Saturating: a delay built from user values (a 10-year timeout times a count)
+        // becomes "never" rather than an overflow trap (issue 17).
+        schedule(at: Time.sum(core.pointee.now, max(0, delay)), target, tag: tag, arg: arg)
     }
 
     /// Schedules a closure: convenient for scripted steps and strategies, not for
@@ -209,6 +211,22 @@ public final class Simulation {
 
     public var pendingCount: Int { core.pointee.queue.count }
 
+    /// Watches a run from outside the model (the progress line, the memory budget) on the
+    /// simulation's own thread, every `monitorEvery` events, so nothing reads the run's
+    /// state from another thread. It returns a reason to stop the run, or nil. It sees the
+    /// run, decides nothing in it: a run it does not stop is the same with or without it.
+    public var monitor: ((Simulation) -> String?)?
+    /// Events between two calls of `monitor` (a power of two).
+    public static let monitorEvery: UInt64 = 1 << 16
+    /// Set when `monitor` stopped the run: its reason.
+    public private(set) var interruption: String?
+
+    private func callMonitor() {
+        guard let monitor, let why = monitor(self) else { return }
+        interruption = why
+        core.pointee.stopRequested = true
+    }
+
     /// Runs events in (time, seq) order until the queue is empty, `stop()` is
     /// called, or the next event lies beyond `limit`; the clock then rests at
     /// `limit` (or at the last event if the queue ran dry).
@@ -235,6 +253,7 @@ public final class Simulation {
                 $0.handler.handle(event, in: self)
             }
             if c.pointee.sameInstant > c.pointee.watchdogLimit { diagnoseStall() }
+            if c.pointee.eventsProcessed & (Self.monitorEvery - 1) == 0 { callMonitor() }
             if c.pointee.stopRequested { break }
         }
         if !c.pointee.stopRequested, limit != .max, c.pointee.now < limit { c.pointee.now = limit }

@@ -227,11 +227,20 @@ public final class Network: EventHandler {
         if from.id == to.id { return Time.us(20) }  // loopback
         let spec = link(from, to)
         var d = spec.latency.sample(&rng)
-        if !extraDelay.isEmpty { d += extraDelay[Self.pair(from.id.raw, to.id.raw)] ?? 0 }
+        if !extraDelay.isEmpty { d = Time.sum(d, extraDelay[Self.pair(from.id.raw, to.id.raw)] ?? 0) }
         if spec.loss > 0 {
             if !reliable { if rng.chance(spec.loss) { return nil } } else {
+                // Each loss costs a retransmission timeout, doubling up to TCP_RTO_MAX; after
+                // tcp_retries2 of them the kernel gives up and the connection breaks
+                // (ETIMEDOUT). Without that limit a link that loses nearly everything
+                // looped until the delay overflowed (issue 17).
                 var rto = retransmitTimeout
-                while rng.chance(spec.loss) { d += rto; rto = min(rto * 2, Time.s(120)) }
+                var retransmissions = 0
+                while rng.chance(spec.loss) {
+                    retransmissions += 1
+                    if retransmissions > tcpRetries2 { return nil }
+                    d = Time.sum(d, rto); rto = min(rto * 2, Time.s(120))
+                }
             }
         }
         return d
@@ -427,8 +436,12 @@ public final class Network: EventHandler {
             }
             return
         }
-        guard let delay = oneWayDelay(from, to, reliable: reliable) else { return }
-        var at = sim.now + delay
+        guard let delay = oneWayDelay(from, to, reliable: reliable) else {
+            // TCP gave up retransmitting: the connection is broken, as on a dead path.
+            if reliable, let c = connection { c.isBroken = true }
+            return
+        }
+        var at = Time.sum(sim.now, delay)
         if let c = connection {
             let d = side.rawValue
             at = max(at, c.lastDelivery[d])

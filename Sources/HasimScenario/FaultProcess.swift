@@ -63,7 +63,8 @@ public struct FaultProcessSpec: Sendable, Equatable {
     public func repairTime(_ rng: inout SimRandom) -> SimTime {
         guard repairSigma > 0 else { return mttr }
         let median = Double(mttr) * exp(-repairSigma * repairSigma / 2)
-        return max(Time.s(1), SimTime(rng.logNormal(median: median, sigma: repairSigma).rounded()))
+        // A long tail past "never" (a 10-year MTTR with a wide sigma) is never, not a trap.
+        return max(Time.s(1), SimTime(min(rng.logNormal(median: median, sigma: repairSigma).rounded(), Double(Time.never))))
     }
 
     /// The failures of one component in [from, to): a renewal process (each repair

@@ -74,7 +74,11 @@ public enum Sweep {
                                  hint: Suggestions.hint(for: name, in: d.options.map(\.name), listing: "its options"))
             }
             var given = s.architecture.options.values
-            given[name] = try optionValue(spec, value, key: key)
+            let v = try optionValue(spec, value, key: key)
+            guard spec.range.contains(v) else {
+                throw SweepError("--set \(key)=\(value): outside the option's range \(spec.range)", hint: OptionRange.hint(spec))
+            }
+            given[name] = v
             s.architecture.options = OptionValues(defaultsOf: d.options, overrides: given)
             return
         }

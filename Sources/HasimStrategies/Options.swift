@@ -25,7 +25,8 @@ public enum OptionValue: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// One documented option of a strategy: its name in the scenario file, its type,
-/// the real tool's default and where that default comes from.
+/// the real tool's default and where that default comes from, and the values the
+/// model can honour (`range`).
 public struct OptionSpec: Sendable {
     public let name: String
     public let kind: OptionKind
@@ -35,15 +36,19 @@ public struct OptionSpec: Sendable {
     public let source: String
     /// Allowed strings for `.string` options; empty means any.
     public let choices: [String]
+    /// The values validation accepts; `OptionRange.standard` for the kind unless the
+    /// option gives its own (the real tool's range, or what the model needs).
+    public let range: OptionRange
 
     public init(_ name: String, _ kind: OptionKind, default value: OptionValue, help: String,
-                source: String, choices: [String] = []) {
+                source: String, choices: [String] = [], range: OptionRange? = nil) {
         self.name = name
         self.kind = kind
         self.defaultValue = value
         self.help = help
         self.source = source
         self.choices = choices
+        self.range = range ?? .standard(kind, default: value)
     }
 }
 

@@ -190,7 +190,7 @@ private func appending(_ text: String) -> String { base + "\n" + text }
           pool_size: 1000000
         """))
         #expect(all.map(\.message) == ["workload.writes_per_second is 1e-07, outside 0.001...200000 per second",
-                                        "workload.hot_rows is 1000000000, outside 1...10000000",
+                                        "workload.hot_rows is 1000000000, outside 1...1000000",
                                         "workload.pool_size is 1000000, outside 1...100000"])
         #expect(all.first?.hint == "use 0 to turn it off")
         let dead = issues(replacing(3, with: "topology:\n  latency:\n    cross_site: {constant: 5ms, loss: 1}"))
@@ -283,7 +283,7 @@ private func appending(_ text: String) -> String { base + "\n" + text }
     @Test func workloadIsFullyCheckedEvenWithABadClient() {
         let all = issues(replacing(13, with: "  client: nowhere\n  hot_rows: 0"))
         #expect(all.map(\.message) == ["unknown host 'nowhere' in workload.client: it is not in any site",
-                                        "workload.hot_rows is 0, outside 1...10000000"])
+                                        "workload.hot_rows is 0, outside 1...1000000"])
         #expect(all.map(\.line) == [13, 14])
     }
 

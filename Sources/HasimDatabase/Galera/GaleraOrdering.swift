@@ -21,7 +21,7 @@ extension GaleraNode {
         let stamp = Stamp(t: clock, origin: index)
         let members = view
         // gcomm sends one copy per member: each member costs the origin serialisation time.
-        let cost = config.perMemberSendCost * SimTime(max(0, members.count - 1))
+        let cost = Time.scaled(config.perMemberSendCost, Int64(max(0, members.count - 1)))
         let l = life
         // Sent now (a later ack must not overtake it on a connection); the origin counts as having
         // it, and so delivers it, only once the copies are out.

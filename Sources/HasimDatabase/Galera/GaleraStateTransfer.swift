@@ -16,7 +16,8 @@ extension GaleraNode {
         let ist = joinerSeqno >= 0 && joinerSeqno <= lastSeqno && joinerSeqno + 1 >= oldest
         let gap = lastSeqno - max(0, joinerSeqno)
         let rows = Table.allCases.reduce(0) { $0 + storage.rowCount($1) }
-        let duration = ist ? SimTime(gap) * config.istPerWriteSet : config.sstDuration + SimTime(rows) * config.sstPerRow
+        let duration = ist ? Time.scaled(config.istPerWriteSet, Int64(gap))
+                           : Time.sum(config.sstDuration, Time.scaled(config.sstPerRow, Int64(rows)))
         sim.record(name, .galeraStateTransfer, "\(ist ? "IST" : "SST") to \(peers[joiner].name): \(gap) write-sets, \(Time.format(duration))")
         // The state as of the last delivered write-set: what is committed plus what waits in the
         // commit queue; later write-sets reach the joiner through the group.

@@ -137,7 +137,7 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
             phase = SimTime(rng.unit() * Double(settings.inter))
         }
         for i in servers.indices {
-            let offset = (phase + settings.inter * SimTime(i) / SimTime(servers.count)) % settings.inter
+            let offset = (phase + Time.fraction(settings.inter, SimTime(i), of: SimTime(servers.count))) % settings.inter
             sim.after(offset) { [weak self] in self?.check(i, generation: gen) }
         }
     }
@@ -206,7 +206,7 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
     /// `spread-checks`: rv = inter × pct / 100, and the interval moves by rv − 2·rv·random.
     private func spread(_ inter: SimTime) -> SimTime {
         guard settings.spreadChecks > 0 else { return 0 }
-        let rv = inter * SimTime(settings.spreadChecks) / 100
+        let rv = Time.fraction(inter, SimTime(settings.spreadChecks), of: 100)
         return rv - SimTime(2 * Double(rv) * spreadRandom.unit())
     }
 

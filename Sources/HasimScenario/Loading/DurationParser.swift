@@ -24,11 +24,11 @@ public enum DurationParser {
 
     public static let unitList = "ns, us, ms, s, m, h"
 
-    /// The longest duration a scenario may give: ten years. Int64 nanoseconds reach
-    /// 292 years, so a run's durations and timeouts can be added up (duration +
-    /// quiesce + a recovery + a timeout ...) without overflow as long as each is
-    /// within this horizon. A fleet-year fits with room to spare.
-    public static let horizon: SimTime = 10 * 366 * 24 * Time.hour
+    /// The longest duration a scenario may give: ten years (`Time.horizon`). Int64
+    /// nanoseconds reach 292 years, so a run's durations and timeouts can be added up
+    /// (duration + quiesce + a recovery + a timeout ...) without overflow as long as
+    /// each is within this horizon. A fleet-year fits with room to spare.
+    public static let horizon: SimTime = Time.horizon
     public static let horizonText = "10 years (87840h)"
 
     public static func parse(_ text: String) -> Result<SimTime, Failure> {

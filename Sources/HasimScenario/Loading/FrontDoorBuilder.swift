@@ -193,11 +193,12 @@ struct FrontDoorBuilder {
         set("port", { self.port($0, path: $1) }) { s.port = $0 }
         set("balance", { self.choice($0, path: $1, ProxySettings.Balance.allCases.map(\.rawValue)) }) { s.balance = ProxySettings.Balance(rawValue: $0)! }
         set("inter", b.positiveDuration) { s.inter = $0 }
-        set("rise", { self.b.intAtLeast(1, $0, path: $1) }) { s.rise = $0 }
-        set("fall", { self.b.intAtLeast(1, $0, path: $1) }) { s.fall = $0 }
+        // Counts of checks and retries: bounded like every count of a scenario (issue 17).
+        set("rise", { self.b.int(in: Limits.checkCount, $0, path: $1) }) { s.rise = $0 }
+        set("fall", { self.b.int(in: Limits.checkCount, $0, path: $1) }) { s.fall = $0 }
         set("timeout_check", b.positiveDuration) { s.timeoutCheck = $0 }
         set("timeout_connect", b.positiveDuration) { s.timeoutConnect = $0 }
-        set("retries", { self.b.intAtLeast(0, $0, path: $1) }) { s.retries = $0 }
+        set("retries", { self.b.int(in: Limits.retries, $0, path: $1) }) { s.retries = $0 }
         set("shutdown_sessions", r.bool) { s.shutdownSessions = $0 }
         set("fastinter", b.positiveDuration) { s.fastinter = $0 }
         set("downinter", b.positiveDuration) { s.downinter = $0 }

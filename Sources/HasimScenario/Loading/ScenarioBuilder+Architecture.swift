@@ -54,9 +54,9 @@ extension ScenarioBuilder {
 
     func readOption(_ spec: OptionSpec, _ node: Node, path: String) -> OptionValue? {
         switch spec.kind {
-        case .duration: return r.duration(node, path: path).map { .duration($0) }
-        case .int: return r.int(node, path: path).map { .int($0) }
-        case .double: return r.number(node, path: path).map { .double($0) }
+        case .duration: return inRange(spec, r.duration(node, path: path).map { .duration($0) }, node, path: path)
+        case .int: return inRange(spec, r.int(node, path: path).map { .int($0) }, node, path: path)
+        case .double: return inRange(spec, r.number(node, path: path).map { .double($0) }, node, path: path)
         case .bool: return r.bool(node, path: path).map { .bool($0) }
         case .string:
             guard let s = r.string(node, path: path) else { return nil }
@@ -68,6 +68,18 @@ extension ScenarioBuilder {
             }
             return .string(s)
         }
+    }
+
+    /// The option's documented range (issue 17): a value outside it is refused where it
+    /// is written, with the range in the message.
+    private func inRange(_ spec: OptionSpec, _ value: OptionValue?, _ node: Node, path: String) -> OptionValue? {
+        guard let value else { return nil }
+        guard spec.range.contains(value) else {
+            let shown = if case .duration(let t) = value { OptionRange.written(t) } else { value.description }
+            r.error(node, "\(path) is \(shown), outside its range \(spec.range)", hint: OptionRange.hint(spec))
+            return nil
+        }
+        return value
     }
 
     // MARK: - Strategy checks

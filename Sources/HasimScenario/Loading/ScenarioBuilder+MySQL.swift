@@ -185,7 +185,7 @@ extension ScenarioBuilder {
         }
         set("enabled", r.bool) { s.sourceEnabled = $0; s.replicaEnabled = $0 }
         set("timeout", positiveDuration) { s.timeout = $0 }
-        set("wait_for_slave_count", { self.intAtLeast(1, $0, path: $1) }) { s.waitForReplicaCount = $0 }
+        set("wait_for_slave_count", { self.int(in: 1...65_535, $0, path: $1, hint: "rpl_semi_sync_master_wait_for_slave_count: 1 to 65535") }) { s.waitForReplicaCount = $0 }
         set("wait_no_slave", r.bool) { s.waitNoReplica = $0 }
         if let n = m.value("wait_point"), let v = r.string(n, path: m.path("wait_point")) {
             let choices = SemiSyncWaitPoint.allCases.map(\.rawValue)

@@ -13,9 +13,12 @@ public enum RunError: Error, CustomStringConvertible {
     case unknownStrategy(String)
     /// The kernel's watchdog stopped a run whose clock no longer advanced.
     case stalled(Simulation.Stall)
+    /// The run's watch stopped it (the memory budget).
+    case interrupted(String)
     public var description: String {
         switch self {
         case .stalled(let s): return "run stopped: \(s)"
+        case .interrupted(let why): return "run stopped: \(why)"
 
         case .unknownStrategy(let s): return "strategy '\(s)' has no runtime (known: \(StrategyCatalog.names.joined(separator: ", ")))"
         }
@@ -26,7 +29,7 @@ public enum RunError: Error, CustomStringConvertible {
 /// what happened. Used by `hasim run`, `hasim check` and the tests alike.
 public enum ScenarioRunner {
     public static func run(_ scenario: Scenario, seed: UInt64,
-                           observe: ((Simulation) -> Void)? = nil) throws -> RunOutcome {
+                           observe: ((Simulation) -> Void)? = nil, watch: RunWatch? = RunWatch.current) throws -> RunOutcome {
         let sim = Simulation(seed: seed, expectedPending: 4096)
         // The world and the simulation hold each other; the outcome keeps only values.
         defer { sim.close() }
@@ -117,7 +120,9 @@ public enum ScenarioRunner {
         let end = scenario.duration + scenario.quiesce
         let interval = sampleInterval(duration: scenario.duration)
         var samples: [ServerSample] = []
-        samples.reserveCapacity(Int(end / interval + 1) * servers.count)
+        // Capped: a long quiesce after a short workload is sampled at the workload's rate,
+        // and reserving for ten years of it up front would take gigabytes (issue 17).
+        samples.reserveCapacity(min(Int(end / interval + 1), 1 << 16) * servers.count)
         // A measurement, not a daemon: it reads state at fixed simulated times and decides nothing.
         func sample() {
             let appHost = app.process.host
@@ -133,8 +138,16 @@ public enum ScenarioRunner {
             if sim.now + interval <= end { sim.after(interval) { sample() } }
         }
         sim.at(0) { sample() }
+        let watching = watch?.begin(sim, run: "\(scenario.name) (seed \(seed))", end: end) {
+            let acknowledged = apps.reduce(0) { $0 + $1.ledger.count }
+            let binlog = nodes.reduce(0) { $0 + $1.storage.binlog.count }
+            return "\(acknowledged) acknowledged writes in the ledger, \(binlog) binlog events kept on the servers, "
+                + "\(sim.trace.records.count) trace records"
+        }
         sim.run(until: end)
+        if let watching { watch?.finish(watching) }
         if let stall = sim.stall { throw RunError.stalled(stall) }
+        if let why = sim.interruption { throw RunError.interrupted(why) }
         for a in apps { a.finishRun() }
 
         // Recovery times are only known once the run is over.

@@ -64,7 +64,7 @@ public struct RemoteCommandCost: Sendable, Equatable {
     public static let none = RemoteCommandCost()
 
     func seconds(_ units: Double, per rate: Double) -> SimTime {
-        rate > 0 ? SimTime((units / rate * 1e9).rounded()) : 0
+        rate > 0 ? Time.fromSeconds(units / rate) : 0
     }
     /// Reading `events` from disk and copying them to another host (a second SSH session).
     func readAndShip(_ events: Int) -> SimTime {

@@ -9,7 +9,7 @@ public enum HeartbeatMon {
         options: [
             OptionSpec("keepalive", .duration, default: .duration(Time.s(1)),
                        help: "Interval between heartbeats.",
-                       source: "heartbeat 2.1.3 heartbeat/config.c (keepalive 1000ms)"),
+                       source: "heartbeat 2.1.3 heartbeat/config.c (keepalive 1000ms)", range: .interval),
             OptionSpec("deadtime", .duration, default: .duration(Time.s(30)),
                        help: "Silence after which the peer is declared dead and its resources taken over.",
                        source: "heartbeat/config.c (deadtime 30000ms)"),
@@ -21,7 +21,7 @@ public enum HeartbeatMon {
                        source: "heartbeat/config.c: default 'legacy', i.e. the resources fail back"),
             OptionSpec("mon_interval", .duration, default: .duration(Time.s(10)),
                        help: "How often Mon runs mysql.monitor against the local mysqld.",
-                       source: "mon.cf per-service interval; no upstream default (examples use 10s)"),
+                       source: "mon.cf per-service interval; no upstream default (examples use 10s)", range: .interval),
             OptionSpec("mon_timeout", .duration, default: .duration(Time.s(5)),
                        help: "Timeout of one mysql.monitor run.",
                        source: "our choice (mysql.monitor connect timeout)"),

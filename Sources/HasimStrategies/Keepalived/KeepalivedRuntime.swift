@@ -80,7 +80,9 @@ final class KeepalivedRuntime: StrategyRuntime {
     }
 
     /// Skew_Time = (256 - priority) / 256 x advert_int; Master_Down_Interval = 3 x advert_int + skew.
-    private func masterDown(_ n: Node) -> SimTime { 3 * advert + advert * SimTime(256 - n.priority) / 256 }
+    private func masterDown(_ n: Node) -> SimTime {
+        Time.sum(Time.scaled(advert, 3), Time.fraction(advert, SimTime(256 - n.priority), of: 256))
+    }
 
     private func run(_ n: Node, initial: VRRPState) {
         n.state = initial

@@ -10,7 +10,7 @@ public enum MMM {
         options: [
             OptionSpec("check_period", .duration, default: .duration(Time.s(5)),
                        help: "Checker threads sleep this long between rounds over all hosts.",
-                       source: "mysql-mmm 2.2.1 lib/Common/Config.pm; doc/mmm_configuration.texi"),
+                       source: "mysql-mmm 2.2.1 lib/Common/Config.pm; doc/mmm_configuration.texi", range: .interval),
             OptionSpec("trap_period", .duration, default: .duration(Time.s(10)),
                        help: "A check is failed only if it has not succeeded for at least this long.",
                        source: "lib/Common/Config.pm (trap_period 10)"),

@@ -18,7 +18,7 @@ public enum SharedDisk {
             o.name == "monitor_interval"
                 ? OptionSpec("monitor_interval", .duration, default: .duration(Time.s(60)),
                              help: "rgmanager status check of the mysql resource (0: none).",
-                             source: "resource-agents rgmanager/src/resources/mysql.metadata: status interval 1 min")
+                             source: "resource-agents rgmanager/src/resources/mysql.metadata: status interval 1 min", range: .intervalOrOff)
                 : o
         },
         validate: { t in

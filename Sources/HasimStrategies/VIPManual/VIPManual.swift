@@ -11,7 +11,7 @@ public enum VIPManual {
         // The manual runbook, with the VIP as the front door.
         let options = manual.options.map { o in
             o.name == "front_door"
-                ? OptionSpec(o.name, o.kind, default: .string("vip"), help: o.help, source: "vip-manual: the DBA moves the VIP", choices: o.choices)
+                ? OptionSpec(o.name, o.kind, default: .string("vip"), help: o.help, source: "vip-manual: the DBA moves the VIP", choices: o.choices, range: o.range)
                 : o
         }
         return StrategyDescriptor(
