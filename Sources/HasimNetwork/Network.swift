@@ -438,7 +438,7 @@ public final class Network: EventHandler {
         }
         guard let delay = oneWayDelay(from, to, reliable: reliable) else {
             // TCP gave up retransmitting: the connection is broken, as on a dead path.
-            if reliable, let c = connection { c.isBroken = true }
+            if reliable, let c = connection { lossBudgetSpent(c, side) }
             return
         }
         var at = Time.sum(sim.now, delay)

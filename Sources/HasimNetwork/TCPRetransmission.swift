@@ -106,6 +106,15 @@ extension Network {
         return canReach(fromHost.id, target) && hosts[target.raw].isUp
     }
 
+    /// A lossy link lost one segment tcp_retries2 times in a row: the same ETIMEDOUT, told
+    /// after the send that found it, not inside it (the sender may be iterating its own state).
+    func lossBudgetSpent(_ c: Connection, _ side: Connection.Side) {
+        sim.after(0) { [weak self, weak c] in
+            guard let self, let c else { return }
+            self.giveUp(c, side)
+        }
+    }
+
     /// The budget is spent: the socket fails with ETIMEDOUT (tcp_write_err). No RST is sent;
     /// the peer learns only from its own timeouts, or from the RST its next segment earns.
     private func giveUp(_ c: Connection, _ side: Connection.Side) {
