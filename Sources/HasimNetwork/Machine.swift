@@ -54,7 +54,7 @@ public final class Machine {
     /// meanwhile is dropped without using the CPU.
     public func compute(_ process: NetProcess, _ cost: SimTime, _ action: @escaping () -> Void) {
         if cores == 0 {
-            busyTime += cost
+            busyTime = Time.sum(busyTime, cost)
             sim.after(stretched(cost, running: 1, cores: 1), action)
             return
         }
@@ -69,7 +69,7 @@ public final class Machine {
     private func stretched(_ cost: SimTime, running: Int, cores: Int) -> SimTime {
         guard load > 0 else { return cost }
         let share = (Double(running) + load) / Double(cores)
-        return share > 1 ? SimTime((Double(cost) * share).rounded()) : cost
+        return share > 1 ? Time.scaled(cost, by: share) : cost
     }
 
     private func dispatch() {
@@ -79,8 +79,8 @@ public final class Machine {
             if head > 256, head * 2 > queue.count { queue.removeFirst(head); head = 0 }
             guard b.process.isAlive, b.process.incarnation == b.incarnation else { continue }
             running += 1
-            waitTime += sim.now - b.enqueued
-            busyTime += b.cost
+            waitTime = Time.sum(waitTime, sim.now - b.enqueued)
+            busyTime = Time.sum(busyTime, b.cost)
             sim.after(stretched(b.cost, running: running, cores: cores)) { [unowned self] in
                 self.running -= 1
                 self.dispatch()
