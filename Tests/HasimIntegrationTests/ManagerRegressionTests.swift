@@ -210,7 +210,7 @@ extension ManagerRegressionTests {
         #expect(real.done > real.dead)
         // Flip: an SSH check that gives up after 1 s no longer holds detection back; the
         // four failed pings (4-5 s) decide.
-        let quick = try run { $0.replacingOccurrences(of: "ping_interval: 1s}", with: "ping_interval: 1s, ssh_connection_timeout: 1s}") }
+        let quick = try run { $0.replacingOccurrences(of: "ping_interval: 1s,", with: "ping_interval: 1s, ssh_connection_timeout: 1s,") }
         #expect(quick.dead < 5.5)
         #expect(real.dead - quick.dead > 1.5)
     }
