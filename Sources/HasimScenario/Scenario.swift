@@ -259,7 +259,7 @@ public struct Expectation: Sendable, Equatable {
     /// Metrics measured in seconds: `check` writes their bounds and values as durations.
     public static let durationMetrics: Set<String> = [
         "write_downtime", "rto", "max_rto", "mean_rto", "lost_span", "split_brain_time", "two_writable_primaries_time",
-        "duplicate_vip_time", "commit_latency_p50", "commit_latency_p99", "commit_latency_p999", "max_lag_seconds",
+        "duplicate_vip_time", "commit_latency_p50", "commit_latency_p99", "commit_latency_p999", "max_lag_seconds", "udp_silence",
     ]
 
     /// A value of this metric as `check` writes it: a duration in hasim's one format
