@@ -99,6 +99,14 @@ import HasimResults
         #expect(tcp.contains("unknown protocol 'tcp' in workload.protocol") && tcp.contains("one of: mysql (default), udp"), "\(tcp)")
         let port = try #require(Self.issues(Self.text.replacingOccurrences(of: "udp_port: 9", with: "udp_port: 70000")))
         #expect(port.contains("workload.udp_port is 70000, outside 1...65535"), "\(port)")
+        // A DNS front door gives the UDP client no IP address to send to: refused, unless the
+        // group names one itself.
+        let dns = Self.text.replacingOccurrences(of: "vip: {address: 10.0.0.100, site: idc1, holder: db1}", with: "dns: {name: db.service.local, ttl: 5s}")
+            .replacingOccurrences(of: "strategy: vip-manual", with: "strategy: manual")
+            .replacingOccurrences(of: "gratuitous_arp: false, ", with: "front_door: dns, ")
+        let dnsIssues = try #require(Self.issues(dns))
+        #expect(dnsIssues.contains("a protocol: udp workload group cannot go through a DNS or proxy front door"), "\(dnsIssues)")
+        #expect(Self.issues(dns.replacingOccurrences(of: "  protocol: udp\n", with: "  address: db1\n  protocol: udp\n")) == nil)
     }
 
     @Test func aUDPGroupSurvivesTheResolvedScenarioRoundTrip() throws {
