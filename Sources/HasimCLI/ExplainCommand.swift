@@ -88,5 +88,6 @@ enum MetricGlossary {
         Entry(name: "commit_latency_p999", unit: "seconds", text: "99.9th percentile of the commit latency"),
         Entry(name: "max_lag_transactions", unit: "count", text: "largest relay-log backlog (received, not applied) a replica had, sampled as SHOW REPLICA STATUS gives it"),
         Entry(name: "max_lag_seconds", unit: "seconds", text: "largest Seconds_Behind_Source sampled on a replica"),
+        Entry(name: "udp_silence", unit: "seconds", text: "longest stretch a `protocol: udp` client heard no reply to its datagrams, from its start to the end of the workload (only in runs with one)"),
     ]
 }

@@ -250,6 +250,13 @@ struct ListCommand: ParsableCommand {
             print("      default: \(FaultProcessSpec.source(p.component))")
         }
         print("")
+        print("workload: protocol: udp (a UDP datagram client instead of a MySQL one; scenarios/README.md)")
+        for k in UDPClientKeyCatalog.keys {
+            print("  \(k.key): \(k.unit) = \(k.defaultValue)")
+            print("      \(k.help)")
+            print("      default: \(k.source)")
+        }
+        print("")
         print("mysql: (server settings shared by every database; scenarios/README.md)")
         for k in MySQLKeyCatalog.keys {
             print("  \(k.key): \(k.unit) = \(k.defaultValue)")

@@ -56,6 +56,8 @@ public final class NetProcess {
     public internal(set) var incarnation: UInt32 = 0
     public weak var observer: HostLifecycleObserver?
     var listeners: [Int: Listener] = [:]
+    /// Bound UDP sockets by port (Datagram.swift).
+    var datagramSockets: [Int: DatagramReceiver] = [:]
     var connections: [Connection] = []
 
     init(name: String, host: Host) {

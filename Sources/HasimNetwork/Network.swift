@@ -73,6 +73,8 @@ public final class Network: EventHandler {
         case pong(pending: Int)
         /// A segment of a connection that reached a host without that connection (the VIP moved).
         case stray
+        /// UDP (Datagram.swift): no connection, never retransmitted.
+        case datagram(Datagram)
     }
 
     private struct InFlight {
@@ -257,6 +259,7 @@ public final class Network: EventHandler {
         sim.record(host.name, .hostCrash)
         for p in host.processes {
             p.listeners.removeAll()
+            p.datagramSockets.removeAll()
             // No FIN, no RST: the peers keep believing in these connections.
             p.connections.removeAll()
             if p.isRunning {
@@ -282,6 +285,7 @@ public final class Network: EventHandler {
         p.isRunning = false
         p.incarnation &+= 1
         p.listeners.removeAll()
+        p.datagramSockets.removeAll()
         let conns = p.connections
         p.connections.removeAll()
         for c in conns {
@@ -525,6 +529,8 @@ public final class Network: EventHandler {
             guard let pp = pendingPings[id], !pp.done else { return }
             pendingPings[id] = nil
             pp.completion(true)
+        case .datagram(let d):
+            deliverDatagram(d, to: to)
         case .stray:
             // The kernel answers a segment of an unknown connection with RST.
             if let c = item.connection { send(.rst, from: to, to: from, connection: c, side: .server) }

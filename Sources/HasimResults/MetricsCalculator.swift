@@ -129,6 +129,13 @@ public enum MetricsCalculator {
         let lagS = series.filter { $0.name == "lag_seconds" && !$0.value.isNaN }.map(\.value)
         add("max_lag_transactions", lagTx.max() ?? 0, "count")
         add("max_lag_seconds", lagS.max() ?? 0, "s")
+        // UDP clients (`protocol: udp`): the longest stretch any of them heard no reply, over
+        // its workload. Only in runs that have one, so other runs' metrics stay as they were.
+        let udpStarts = s.workloads.filter { $0.udp != nil }.map(\.start)
+        if !o.datagrams.isEmpty {
+            let silence = zip(o.datagrams, udpStarts).map { $0.longestSilence(from: $1, to: s.duration) }.max() ?? 0
+            add("udp_silence", Time.seconds(silence), "s")
+        }
 
         let perGroup = groupRows(o, incidents: incidents)
         let timeline = o.trace.map { TimelineRow(time: $0.time, node: $0.node, kind: $0.kind.name, detail: $0.detail) }

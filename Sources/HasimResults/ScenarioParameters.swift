@@ -107,7 +107,10 @@ public enum ScenarioParameters {
             ("retries", String(w.retries)), ("retry_backoff_ns", String(w.retryBackoff)),
             ("probe_interval_ns", String(w.probeInterval)), ("probe_timeout_ns", String(w.probeTimeout)),
             ("start_ns", String(w.start)),
-        ])
+        ] + (w.udp.map { u in
+            // Only for a UDP group, so the stored parameters of MySQL groups stay as they were.
+            [("protocol", str("udp")), ("datagram_interval_ns", String(u.interval)), ("udp_port", String(u.port))]
+        } ?? []))
     }
 
     private static func fault(_ f: FaultSpec) -> String {

@@ -120,6 +120,11 @@ public enum ScenarioYAML {
     static func workload(_ w: WorkloadSpec) -> String {
         var f = ["client: \(q(w.client))"]
         if let a = w.address { f.append("address: \(q(a))") }
+        if let u = w.udp {
+            // A UDP group: no SQL keys (the loader refuses them there).
+            f += ["protocol: udp", "datagram_interval: \(d(u.interval))", "udp_port: \(u.port)", "start: \(d(w.start))"]
+            return "{" + f.joined(separator: ", ") + "}"
+        }
         f += ["writes_per_second: \(num(w.writesPerSecond))", "reads_per_second: \(num(w.readsPerSecond))",
               "update_fraction: \(num(w.updateFraction))", "hot_rows: \(w.hotRows)", "pool_size: \(w.poolSize)",
               "app_threads: \(w.appThreads)", "connect_timeout: \(d(w.connectTimeout))",

@@ -147,11 +147,23 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// Interval of probe writes that measure write downtime.
     public var probeInterval: SimTime = Time.ms(100)
     public var start: SimTime = 0
+    /// `protocol: udp`: the group is a UDP datagram client instead of a MySQL one (nil: MySQL).
+    public var udp: UDPClientSpec?
 
     public subscript<T>(dynamicMember key: WritableKeyPath<ClientConfig, T>) -> T {
         get { clientConfig[keyPath: key] }
         set { clientConfig[keyPath: key] = newValue }
     }
+}
+
+/// A UDP client's settings (`workload: {protocol: udp}`), as validation/experiments/vip_udp.py
+/// runs it: one datagram every `interval` to the group's address, an echo on every database host.
+public struct UDPClientSpec: Sendable, Equatable {
+    /// `datagram_interval`: vip_udp.py sends every 50 ms.
+    public var interval: SimTime = Time.ms(50)
+    /// `udp_port`: vip_udp.py's echo servers listen on port 9.
+    public var port: Int = 9
+    public init() {}
 }
 
 public enum FaultKind: Sendable, Equatable {
@@ -247,7 +259,7 @@ public struct Expectation: Sendable, Equatable {
     /// Metrics measured in seconds: `check` writes their bounds and values as durations.
     public static let durationMetrics: Set<String> = [
         "write_downtime", "rto", "max_rto", "mean_rto", "lost_span", "split_brain_time", "two_writable_primaries_time",
-        "duplicate_vip_time", "commit_latency_p50", "commit_latency_p99", "commit_latency_p999", "max_lag_seconds",
+        "duplicate_vip_time", "commit_latency_p50", "commit_latency_p99", "commit_latency_p999", "max_lag_seconds", "udp_silence",
     ]
 
     /// A value of this metric as `check` writes it: a duration in hasim's one format

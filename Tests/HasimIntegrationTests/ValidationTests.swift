@@ -14,7 +14,7 @@ import HasimResults
     static let folder = repoRoot + "/validation/"
 
     /// How a figure is read from a hasim run. Exactly one of metric, latency, trace, errors,
-    /// errorRate, firstError, firstAck, acks, lostWrites is set.
+    /// errorRate, firstError, firstAck, acks, lostWrites, firstReply, replyGap is set.
     struct HasimSide: Decodable {
         var metric: String?
         /// Percentile (50, 99) of acknowledged non-probe writes' latency before the first fault, in ms.
@@ -46,6 +46,10 @@ import HasimResults
         /// Acknowledged application writes (probes excluded, as the real client's ledger) absent
         /// from the final primary: the real experiments count their own ledger rows only.
         var lostWrites: Bool?
+        /// Seconds from the reference to the first reply a `protocol: udp` client got from this host.
+        var firstReply: String?
+        /// Seconds of the longest stretch without any UDP reply, from the reference to the end of the workload.
+        var replyGap: Bool?
         /// The reference time: "fault" (the first fault, default), "fault_end" (its recovery),
         /// "start", or "trace:KIND" (the first such record after the first fault).
         var from: String?
@@ -134,6 +138,12 @@ import HasimResults
         }
         if let code = h.firstError {
             return o.failures.filter { $0.code == code && $0.failedAt >= ref }.map { Time.seconds($0.failedAt - ref) }.min()
+        }
+        if let host = h.firstReply {
+            return o.datagrams.compactMap { $0.firstReply(from: host, atOrAfter: ref) }.min().map { Time.seconds($0 - ref) }
+        }
+        if h.replyGap == true {
+            return o.datagrams.map { Time.seconds($0.longestSilence(from: ref, to: o.scenario.duration)) }.max()
         }
         if h.firstAck == true {
             return o.ledger.filter { $0.issuedAt >= ref }.map { Time.seconds($0.ackedAt - ref) }.min()

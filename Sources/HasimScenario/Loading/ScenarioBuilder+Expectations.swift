@@ -15,7 +15,7 @@ extension ScenarioBuilder {
                           "lost_reads", "acknowledged_writes", "failed_writes", "split_brain_time", "split_brain_writes",
                           "two_writable_primaries_time", "false_failovers", "failovers", "announced_failovers",
                           "duplicate_vip_time", "commit_latency_p50", "commit_latency_p99", "commit_latency_p999",
-                          "max_lag_transactions", "max_lag_seconds"]
+                          "max_lag_transactions", "max_lag_seconds", "udp_silence"]
 
     func readExpectations(_ node: Node) -> [Expectation]? {
         guard let m = r.mapping(node, path: "expect", allowed: nil) else { return nil }

@@ -5,11 +5,30 @@ import Yams
 
 // workload: the client applications.
 
+/// The keys of a `protocol: udp` workload group, as `hasim list` and scenarios/README.md document them.
+public enum UDPClientKeyCatalog {
+    public static let keys: [MySQLKeyDoc] = [
+        .init(key: "protocol", defaultValue: "mysql", unit: "mysql or udp",
+              help: "udp: the group is a UDP client (no SQL) sending one datagram to its address every datagram_interval; a UDP echo on every database host answers with its host's name. UDP never confirms the client's neighbour entry for a VIP (only TCP progress and ARP replies do)",
+              source: "validation/experiments/vip_udp.py (the real run of this client)"),
+        .init(key: "datagram_interval", defaultValue: "50ms", unit: "duration (> 0)",
+              help: "time between two datagrams of a udp group (the first at a seeded phase within one interval of start)",
+              source: "validation/experiments/vip_udp.py: sendto every 50 ms"),
+        .init(key: "udp_port", defaultValue: "9", unit: "port (1...65535)",
+              help: "the port the udp group sends to and the echoes listen on",
+              source: "validation/experiments/vip_udp.py: VIP:9"),
+    ]
+}
+
 extension ScenarioBuilder {
     // MARK: - Workload
 
     static let workloadKeys = ["client", "address", "writes_per_second", "reads_per_second", "update_fraction", "hot_rows", "pool_size", "app_threads",
-                               "connect_timeout", "query_timeout", "retries", "retry_backoff", "probe_interval", "probe_timeout", "start"]
+                               "connect_timeout", "query_timeout", "retries", "retry_backoff", "probe_interval", "probe_timeout", "start",
+                               "protocol", "datagram_interval", "udp_port"]
+    /// Keys of a MySQL group only: a `protocol: udp` group sends no SQL.
+    static let mysqlOnlyKeys = ["writes_per_second", "reads_per_second", "update_fraction", "hot_rows", "pool_size", "app_threads",
+                                "connect_timeout", "query_timeout", "retries", "retry_backoff", "probe_interval", "probe_timeout"]
 
     /// One application group (a mapping) or several (a list of mappings), e.g. two
     /// application servers writing to two masters.
@@ -58,6 +77,7 @@ extension ScenarioBuilder {
         set("probe_interval", positiveDuration) { w.probeInterval = $0 }
         set("probe_timeout", positiveDuration) { w.probeTimeout = $0 }
         set("start", r.duration) { w.start = $0 }
+        if !readProtocol(m, into: &w) { ok = false }
         if let n = m.value("start"), let duration, w.start >= duration {
             r.error(n, "workload.start is not before the end of the run (duration: \(durationText))",
                     hint: "start the workload earlier or make the duration longer")
@@ -66,4 +86,42 @@ extension ScenarioBuilder {
         return ok ? w : nil
     }
 
+    /// `protocol: udp` (validation/experiments/vip_udp.py's client): a UDP datagram client on the
+    /// group's host instead of a MySQL one. Its own keys belong to it alone, and SQL keys not to it.
+    private func readProtocol(_ m: YAMLMapping, into w: inout WorkloadSpec) -> Bool {
+        var ok = true
+        var udp = false
+        if let n = m.value("protocol"), let p = r.string(n, path: m.path("protocol")) {
+            switch p {
+            case "mysql": break
+            case "udp": udp = true
+            default:
+                r.error(n, "unknown protocol '\(p)' in \(m.path("protocol"))", hint: "one of: mysql (default), udp")
+                ok = false
+            }
+        } else if m.value("protocol") != nil { ok = false }
+        var spec = UDPClientSpec()
+        for key in ["datagram_interval", "udp_port"] {
+            guard let n = m.value(key) else { continue }
+            if !udp {
+                r.error(m.keyNode(key), "\(m.path(key)) applies to a UDP client only", hint: "add 'protocol: udp' or remove \(key)")
+                ok = false
+            } else if key == "datagram_interval" {
+                if let t = positiveDuration(n, path: m.path(key)) { spec.interval = t } else { ok = false }
+            } else {
+                if let p = int(in: 1...65_535, n, path: m.path(key)) { spec.port = p } else { ok = false }
+            }
+        }
+        guard udp else { return ok }
+        for key in Self.mysqlOnlyKeys where m.value(key) != nil {
+            r.error(m.keyNode(key), "\(m.path(key)) applies to a MySQL client; this group has protocol: udp",
+                    hint: "a UDP group sends one datagram every datagram_interval; remove \(key)")
+            ok = false
+        }
+        // It sends no SQL: a silent (read-only) MySQL side, so nothing of it touches the network.
+        w.writesPerSecond = 0
+        w.readsPerSecond = 0
+        w.udp = spec
+        return ok
+    }
 }

@@ -63,6 +63,7 @@ final class ScenarioBuilder {
         // Read after topology and architecture: it checks hosts, sites and the strategy's options.
         let frontDoor = FrontDoorBuilder(self).read(m.value(FrontDoorBuilder.key), architecture: architecture)
         guard frontDoor.ok else { return nil }
+        if let workloads, !checkUDPFrontDoor(workloads, frontDoor.spec, m.value(FrontDoorBuilder.key)) { return nil }
 
         guard let name, let duration, let quiesce, let seeds, let topology, let mysql, let architecture,
               let workloads, let faults, let processes, let expectations else { return nil }
@@ -132,4 +133,16 @@ final class ScenarioBuilder {
         return v
     }
 
+    /// A UDP client sends to an IP address: a VIP or a host's own. A DNS name needs a resolver
+    /// call and a proxy forwards TCP only; neither is modelled for datagrams.
+    private func checkUDPFrontDoor(_ workloads: [WorkloadSpec], _ spec: FrontDoorSpec?, _ node: Node?) -> Bool {
+        guard workloads.contains(where: { $0.udp != nil && $0.address == nil }) else { return true }
+        switch spec {
+        case .dns?, .proxy?:
+            r.error(node, "a protocol: udp workload group cannot go through a DNS or proxy front door",
+                    hint: "use front_door: {vip: ...}, or give the UDP group an address (a VIP or a host)")
+            return false
+        default: return true
+        }
+    }
 }

@@ -83,6 +83,8 @@ public struct RunOutcome: Sendable {
     public var eventsProcessed: UInt64
     /// Simulated time at the end (duration + quiesce).
     public var endTime: SimTime
+    /// What each `protocol: udp` group's client sent and heard, in workload order.
+    public var datagrams: [DatagramLog] = []
 
     public func server(_ name: String) -> ServerSnapshot? { servers.first { $0.name == name } }
 }

@@ -108,6 +108,7 @@ public enum ScenarioRunner {
             app.setReads(perSecond: w.readsPerSecond)
             apps.append(app)
         }
+        let udpClients = startUDPClients(scenario, apps: apps, network: network)
         let app = apps[0]
         deployment.app = app
         strategy.start()
@@ -156,6 +157,8 @@ public enum ScenarioRunner {
                 + "\(sim.trace.records.count) trace records"
         }
         sim.run(until: end)
+        // The echoes are held by nothing else once their host dies (the socket table let go).
+        withExtendedLifetime(udpClients) {}
         if let watching { watch?.finish(watching) }
         if let stall = sim.stall { throw RunError.stalled(stall) }
         if let why = sim.interruption { throw RunError.interrupted(why) }
@@ -189,7 +192,29 @@ public enum ScenarioRunner {
                           trace: sim.trace.records, servers: snapshots,
                           finalPrimary: targets.count == 1 ? targets[0] : nil,
                           frontDoorTargets: targets, groups: groups, samples: samples, sampleInterval: interval,
-                          faults: applied, eventsProcessed: sim.eventsProcessed, endTime: sim.now)
+                          faults: applied, eventsProcessed: sim.eventsProcessed, endTime: sim.now,
+                          datagrams: udpClients.clients.map(\.log))
+    }
+
+    /// The `protocol: udp` groups' clients, each sending to its group's address from its host,
+    /// and a UDP echo on every database host for each port they use (vip_udp.py's servers).
+    private static func startUDPClients(_ scenario: Scenario, apps: [ApplicationClient], network: Network)
+        -> (clients: [DatagramClient], echoes: [UDPEcho]) {
+        var clients: [DatagramClient] = [], echoes: [UDPEcho] = [], ports: [Int] = []
+        for (i, (w, a)) in zip(scenario.workloads, apps).enumerated() {
+            guard let u = w.udp else { continue }
+            let c = DatagramClient(name: "udp-client\(i == 0 ? "" : "\(i + 1)")", host: a.process.host, network: network,
+                                   address: a.address, port: u.port, interval: u.interval, sourcePort: 40_000 + i)
+            c.start(at: w.start, stop: scenario.duration)
+            clients.append(c)
+            if !ports.contains(u.port) { ports.append(u.port) }
+        }
+        for port in ports {
+            for d in scenario.topology.databases {
+                if let h = network.host(named: d.host) { echoes.append(UDPEcho(host: h, network: network, port: port)) }
+            }
+        }
+        return (clients, echoes)
     }
 
     /// Samples every second, or coarser for long runs so that a run keeps at most about
