@@ -21,7 +21,8 @@ extension MySQLServer {
                              lastIOError: lastIOError, lastSQLError: lastSQLError,
                              retrieved: retrieved, executed: storage.gtidExecuted,
                              relayLogPending: relayLog.count - relayPos, secondsBehind: behind,
-                             autoPosition: !config.replicatesByPosition)
+                             autoPosition: !config.replicatesByPosition,
+                             readMasterLogPos: sourcePosition, execMasterLogPos: execPosition)
     }
 
     /// Transactions received but not yet applied.

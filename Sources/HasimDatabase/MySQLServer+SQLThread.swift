@@ -156,6 +156,24 @@ extension MySQLServer {
         return out
     }
 
+    /// save_binary_logs on this host: the binary log from event `index` on, read from the
+    /// files (mysqld may be dead); nil if those files were purged.
+    public func binlogEvents(from index: Int) -> [BinlogEvent]? {
+        guard index >= storage.binlogPurged else { return nil }
+        return index < storage.binlog.count ? Array(storage.binlog[index...]) : []
+    }
+
+    /// apply_diff_relay_logs --command=generate on this host: the relay-log events that came
+    /// from source position `position` on; nil if the relay log no longer starts that early
+    /// (relay_log_purge removed it, or nothing from that source is left).
+    public func relayLogEvents(fromSourcePosition position: Int) -> [BinlogEvent]? {
+        guard let read = sourcePosition else { return nil }
+        if position >= read { return [] }
+        guard let first = relayIndex.first, first <= position else { return nil }
+        let start = relayIndex.firstIndex { $0 >= position } ?? relayIndex.count
+        return Array(relayLog[start..<min(relayLog.count, relayIndex.count)])
+    }
+
     /// GTIDs this server has executed or received (Executed_Gtid_Set ∪ Retrieved_Gtid_Set).
     public var knownGTIDs: GTIDSet { storage.gtidExecuted.union(retrieved) }
 }

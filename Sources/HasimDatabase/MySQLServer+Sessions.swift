@@ -69,6 +69,9 @@ extension MySQLServer {
         case .stopReplica:
             stopReplicaThreads()
             reply(s, id, .ok(affected: 0, insertID: nil))
+        case .stopReplicaIOThread:
+            stopReplica(.io)
+            reply(s, id, .ok(affected: 0, insertID: nil))
         case .startReplica:
             if source == nil { reply(s, id, .error(.notReplica)); return }
             startReplicaThreads()

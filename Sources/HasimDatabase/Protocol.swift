@@ -42,6 +42,8 @@ public enum Query: Sendable, Equatable {
     /// own statements); ON implies read_only ON. Replication threads still apply.
     case setSuperReadOnly(Bool)
     case stopReplica
+    /// STOP SLAVE IO_THREAD: nothing more is received; the SQL thread applies what was.
+    case stopReplicaIOThread
     case startReplica
     /// RESET SLAVE ALL: forget the source.
     case resetReplicaAll
@@ -90,6 +92,11 @@ public struct ReplicaStatus: Sendable, Equatable {
     /// MySQL's Auto_Position = 1 / MariaDB's Using_Gtid != No: the source sends what the
     /// replica's GTID set lacks. false: file and position.
     public var autoPosition: Bool = true
+    /// Read_Master_Log_Pos / Exec_Master_Log_Pos of a file/position replica: how far into the
+    /// source's binary log the IO thread has received and the SQL thread has applied (here an
+    /// index of events, one binlog file); nil when it replicates by GTID.
+    public var readMasterLogPos: Int? = nil
+    public var execMasterLogPos: Int? = nil
 }
 
 public enum QueryResult: Sendable, Equatable {

@@ -9,7 +9,7 @@ public enum ValidatedBy {
         "single": ["galera-commit-latency", "async-kill9"],
         "manual": ["async-kill9", "replica-lag", "lagging-promote-gtid", "lagging-promote-filepos"],
         "vip-manual": ["vip-garp", "vip-no-garp"],
-        "mha": ["mha-failover-ping3", "mha-failover-ping1"],
+        "mha": ["mha-failover-ping3", "mha-failover-ping1", "mha-lagging"],
         "heartbeat-mon": ["heartbeat-failover"],
         "keepalived": ["keepalived-failover", "keepalived-split-brain"],
         "drbd": ["pacemaker-failover"],

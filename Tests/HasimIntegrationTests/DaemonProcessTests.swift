@@ -85,7 +85,7 @@ import HasimResults
         let slowApply = try report(load("managers", "mha-semi-sync-recovers.yaml") {
             $0.replacingOccurrences(of: "candidate_master: db2}", with: "candidate_master: db2, apply_events_per_second: 5}")
         })
-        let diff = try #require(base.timeline.first { $0.detail.hasPrefix("apply_diff_relay_logs --command=generate:") }?.detail)
+        let diff = try #require(base.timeline.first { $0.detail.hasPrefix("apply_diff_relay_logs --command=generate_and_send:") }?.detail)
         let events = Int(diff.split(separator: " ")[2]) ?? 0
         #expect(events >= 5, "the new master lacks events the latest slave has")
         // Each event at 5/s instead of 2000/s: about 0.2 s more per event.

@@ -16,6 +16,19 @@ public enum AgentCommand: Sendable {
     /// save_binary_logs / apply_diff_relay_logs --command=generate: the binlog and
     /// relay-log events on this host's disk that `set` lacks (mysqld may be dead).
     case eventsOnDisk(notIn: GTIDSet)
+    /// save_binary_logs --command=save --start_pos: the binlog files on this host from
+    /// event position `from` on (file/position replication; mysqld may be dead).
+    case binlogFrom(Int)
+    /// apply_diff_relay_logs --command=generate_and_send: this slave's relay-log events from
+    /// its source's position `from` on (what a slave that read less lacks).
+    case relayLogFrom(Int)
+    /// apply_diff_relay_logs --command=find: does this slave's relay log still start at or
+    /// before the source's position `from`? Answers `.reachable`.
+    case relayLogHas(Int)
+    /// scp of a file of `events` binlog events to this host (MHA's send_binlog).
+    case receiveFile(events: Int)
+    /// A shutdown_script's stopssh: `kill -9` of mysqld and mysqld_safe on this host.
+    case killMySQLD
     /// A node tool run for its version (MHA's SSH reachability check of a host).
     case version
     /// Secondary check: can this host open a TCP connection to address:port?
@@ -51,6 +64,11 @@ public struct RemoteCommandCost: Sendable, Equatable {
     public var session: SimTime = 0
     /// Start-up of the remote program (e.g. `perl save_binary_logs` loading its modules).
     public var startup: SimTime = 0
+    /// Programs the remote program starts in turn (mysqlbinlog, mysql, ssh, scp, md5sum), each
+    /// costing `helperStartup`, and SSH sessions it opens to a third host (`session` each).
+    public var helpers: Int = 0
+    public var helperStartup: SimTime = 0
+    public var extraSessions: Int = 0
     /// Size of one binlog event as read or shipped.
     public var eventBytes: Int = 0
     /// mysqlbinlog reading the binlog/relay log from disk.
@@ -71,6 +89,8 @@ public struct RemoteCommandCost: Sendable, Equatable {
         let bytes = Double(events * eventBytes)
         return seconds(bytes, per: readBytesPerSecond) + (events > 0 ? session : 0) + seconds(bytes, per: shipBytesPerSecond)
     }
+    /// Receiving a file of `events` by scp.
+    func ship(_ events: Int) -> SimTime { seconds(Double(events * eventBytes), per: shipBytesPerSecond) }
     /// Receiving `events` by scp and replaying them.
     func shipAndApply(_ events: Int) -> SimTime {
         seconds(Double(events * eventBytes), per: shipBytesPerSecond) + seconds(Double(events), per: applyEventsPerSecond)
@@ -113,8 +133,9 @@ public final class HostAgent: Listener, HostLifecycleObserver {
         let sim = network.sim
         let inc = process.incarnation
         func alive() -> Bool { process.isAlive && process.incarnation == inc }
-        var before = cost.session + cost.startup
+        var before = cost.session * SimTime(1 + cost.extraSessions) + cost.startup + cost.helperStartup * SimTime(cost.helpers)
         if case .sql(.applyEvents(let e)) = command { before += cost.shipAndApply(e.count) }
+        if case .receiveFile(let n) = command { before += cost.ship(n) }
         let start = max(sim.now, busyUntil) + before
         busyUntil = start
         sim.at(start) { [weak self] in
@@ -158,7 +179,20 @@ public final class HostAgent: Listener, HostLifecycleObserver {
         case .eventsOnDisk(let set):
             guard let server = localServer else { completion(.failed("no mysqld on \(host.name)")); return }
             completion(.events(server.eventsOnDisk(notIn: set)))
-        case .version:
+        case .binlogFrom(let p):
+            guard let server = localServer else { completion(.failed("no mysqld on \(host.name)")); return }
+            if let e = server.binlogEvents(from: p) { completion(.events(e)) } else { completion(.failed("binary logs from position \(p) were purged")) }
+        case .relayLogFrom(let p):
+            guard let server = localServer else { completion(.failed("no mysqld on \(host.name)")); return }
+            if let e = server.relayLogEvents(fromSourcePosition: p) { completion(.events(e)) } else { completion(.failed("relay logs from position \(p) were purged")) }
+        case .relayLogHas(let p):
+            completion(.reachable(localServer?.relayLogEvents(fromSourcePosition: p) != nil))
+        case .killMySQLD:
+            guard let server = localServer else { completion(.failed("no mysqld on \(host.name)")); return }
+            server.setAutostart(false)  // mysqld_safe is killed too: nothing restarts it
+            server.crash()
+            completion(.done)
+        case .receiveFile, .version:
             completion(.done)
         case .canConnect(let address, let port, let timeout):
             let probe = Probe()

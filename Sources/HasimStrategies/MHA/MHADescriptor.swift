@@ -29,8 +29,21 @@ public enum MHA {
                        help: "SSH connect timeout for every remote step.",
                        source: "lib/MHA/Config.pm (ssh_connection_timeout = 5)"),
             OptionSpec("candidate_master", .string, default: .string(""),
-                       help: "Preferred new master (candidate_master=1); empty = the slave with the latest relay log.",
-                       source: "lib/MHA/ServerManager.pm select_new_master"),
+                       help: "Comma-separated slaves with candidate_master=1: preferred as the new master, the latest of them first, unless no_master or too far behind; empty = the latest slave.",
+                       source: "lib/MHA/ServerManager.pm select_new_master (latest_priority=1), get_candidate_masters"),
+            OptionSpec("no_master", .string, default: .string(""),
+                       help: "Comma-separated slaves with no_master=1: never the new master (a DR or backup host), still recovered and re-pointed.",
+                       source: "lib/MHA/ServerManager.pm get_bad_candidate_masters"),
+            OptionSpec("check_repl_delay", .bool, default: .bool(true),
+                       help: "A slave whose SQL thread is more than 100 MB behind what the latest slave received (Exec_Master_Log_Pos + 100000000 < Read_Master_Log_Pos, in binlog_event_bytes per event) cannot be the new master, even as candidate_master.",
+                       source: "lib/MHA/ServerManager.pm check_slave_delay; lib/MHA/Config.pm check_repl_delay = 1"),
+            OptionSpec("shutdown_script", .string, default: .string("none"),
+                       help: "Phase 2's fencing of the dead master: none, or power_manager (the sample: --command=stopssh kills mysqld and mysqld_safe over SSH when the host answers SSH, otherwise --command=stop powers the host off through its BMC).",
+                       source: "samples/scripts/power_manager; lib/MHA/MasterFailover.pm force_shutdown_internal (shutdown_script is unset by default)",
+                       choices: ["none", "power_manager"]),
+            OptionSpec("power_off_time", .duration, default: .duration(Time.s(4)),
+                       help: "power_manager --command=stop: ipmitool power off to the BMC, then power status polled every 3 s until off.",
+                       source: "samples/scripts/power_manager stop (sleep 3 between power status checks); our estimate: one ipmitool lanplus call ~1 s, then one poll", range: .interval),
             OptionSpec("last_failover_minute", .int, default: .int(480),
                        help: "A second failover within this many minutes of the last one is refused (no ping-pong).",
                        source: "lib/MHA/MasterFailover.pm (last_failover_minute = 480)", range: .integers(0...Int(Time.horizon / Time.minute))),
@@ -43,6 +56,9 @@ public enum MHA {
             OptionSpec("node_script_startup", .duration, default: .duration(Time.ms(200)),
                        help: "Start-up of one MHA Perl program (save_binary_logs, apply_diff_relay_logs, master_ip_failover) loading its modules (DBI, MHA::*).",
                        source: "our estimate: perl with DBI + MHA::NodeUtil; mha4mysql-node bin/* are Perl scripts started per call (MasterFailover.pm exec_ssh_cmd)"),
+            OptionSpec("helper_startup", .duration, default: .duration(Time.ms(20)),
+                       help: "Start-up of one program a node tool runs in turn (mysqlbinlog, mysql, ssh, scp, md5sum): apply_diff_relay_logs --command=apply starts 7, generate_and_send 3.",
+                       source: "mha4mysql-node 0.58 bin/apply_diff_relay_logs check() / apply_diff() / generate_and_send; our estimate for an idle host (fork + exec + dynamic linking)", range: .delays),
             OptionSpec("binlog_event_bytes", .int, default: .int(512),
                        help: "Average size of one binlog event (row-based, small rows) as read and shipped.",
                        source: "our choice: a row-based single-row INSERT with its GTID, table-map and XID events", range: .integers(1...1_073_741_824)),
@@ -56,8 +72,8 @@ public enum MHA {
                        help: "mysqlbinlog | mysql replaying the missing events on the new master, one transaction after another.",
                        source: "our estimate: one client session, one fsync-ed commit per event (~0.5 ms)", range: .positive(upTo: 10_000_000)),
             OptionSpec("relay_log_wait", .duration, default: .duration(Time.minute * 10),
-                       help: "Longest wait for the new master's SQL thread to apply its relay log before the diff is applied anyway.",
-                       source: "MHA waits without a limit (DBHelper.pm wait_until_relay_log_applied); hasim bounds the wait"),
+                       help: "Longest wait for a slave's SQL thread to apply its relay log (checked every second) before its recovery is given up.",
+                       source: "lib/MHA/DBHelper.pm read_all_relay_log: SHOW SLAVE STATUS, then sleep(1), without a limit; hasim bounds the wait", range: .interval),
             OptionSpec("front_door", .string, default: .string("auto"),
                        help: "What master_ip_failover moves: vip (ip addr del/add + arping), dns (provider API), or auto = what the application dials.",
                        source: "samples/scripts/master_ip_failover", choices: ["auto", "vip", "dns"]),
@@ -70,8 +86,11 @@ public enum MHA {
         },
         validateOptions: { t, options in
             var problems: [String] = []
-            if case .string(let c)? = options["candidate_master"], !c.isEmpty, !t.replicas.contains(where: { $0.host == c }) {
-                problems.append("candidate_master '\(c)' is not a slave (slaves: \(t.replicas.map(\.host).joined(separator: ", ")))")
+            for key in ["candidate_master", "no_master"] {
+                guard case .string(let list)? = options[key] else { continue }
+                for c in hostList(list) where !t.replicas.contains(where: { $0.host == c }) {
+                    problems.append("\(key) '\(c)' is not a slave (slaves: \(t.replicas.map(\.host).joined(separator: ", ")))")
+                }
             }
             if case .string(let list)? = options["secondary_check_hosts"] {
                 for h in hostList(list) where t.siteOf[h] == nil {
