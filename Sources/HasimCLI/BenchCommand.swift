@@ -21,8 +21,9 @@ public struct Bench: ParsableCommand {
         """)
 
     @Option(name: .long, parsing: .upToNextOption,
-            help: "Pending timer counts N (space- or comma-separated), e.g. --pending 10 1000 100000.")
-    var pending: [String] = ["10", "1000", "100000"]
+            help: ArgumentHelp("Pending timer counts N (space- or comma-separated), e.g. --pending 10 1000 100000.",
+                               discussion: "Default 10 1000 100000; with --scenario or --fleet the hold model runs only when --pending is given."))
+    var pending: [String] = []
 
     @Option(name: .long, help: "Events handled per run.")
     var events: Int = 2_000_000
@@ -54,7 +55,8 @@ public struct Bench: ParsableCommand {
     /// `pending` with commas split and parsed.
     var pendingSizes: [Int] {
         get throws {
-            try pending.flatMap { $0.split(separator: ",") }.map { s in
+            if pending.isEmpty { return (scenario ?? fleet) == nil ? [10, 1000, 100000] : [] }
+            return try pending.flatMap { $0.split(separator: ",") }.map { s in
                 let t = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
                 guard let n = Int(t), n > 0 else {
                     throw ValidationError("--pending: '\(s)' is not a positive integer")
@@ -65,7 +67,7 @@ public struct Bench: ParsableCommand {
     }
 
     public func validate() throws {
-        if try pendingSizes.isEmpty { throw ValidationError("--pending: give at least one N") }
+        if !pending.isEmpty, try pendingSizes.isEmpty { throw ValidationError("--pending: give at least one N") }
         guard events > 0 else { throw ValidationError("--events must be positive") }
         guard repetitions > 0 else { throw ValidationError("--repetitions must be positive") }
     }
@@ -76,7 +78,7 @@ public struct Bench: ParsableCommand {
         Self.note("warning: debug build; figures are meaningless. Build with: swift build -c release --product hasim")
         #endif
 
-        if !json {
+        if !json, !sizes.isEmpty {
             print("# hold model: N timers re-armed at now + Exp(1 s); median of \(repetitions) run(s), \(events) events each")
             print(Self.row("pending", "events", "seconds", "events/s"))
         }

@@ -2,6 +2,14 @@
 /// server, a client) register once and switch on `tag`: no closure per event.
 public protocol EventHandler: AnyObject {
     func handle(_ event: Event, in sim: Simulation)
+    /// The run is over (`Simulation.close`): let go of what ties this component to the rest
+    /// of the world (connections, listeners, callbacks), so the finished world can be freed.
+    /// Called once, in registration order, before the simulation drops its handlers.
+    func simulationDidClose()
+}
+
+extension EventHandler {
+    public func simulationDidClose() {}
 }
 
 /// Names a scheduled event so it can be cancelled.
@@ -70,6 +78,7 @@ public final class Simulation {
     @usableFromInline let core: UnsafeMutablePointer<SimulationCore>
     /// Keeps the registered handlers alive (`core.targets` does not retain them).
     private var handlers: [HandlerBox] = []
+    private var closed = false
     let closures = ClosureHandler()
     /// The closure handler is registered first, in `init`.
     private static let closureTarget = HandlerID(raw: 0)
@@ -95,18 +104,23 @@ public final class Simulation {
         return HandlerID(raw: UInt32(handlers.count - 1))
     }
 
-    /// Ends the run for good: lets go of every registered handler and pending closure.
-    /// Model components keep `sim` strongly (a daemon schedules on it all its life) and the
-    /// simulation keeps them; this breaks that cycle. Not enough on its own (issue 15): other
-    /// cycles among model objects still keep a finished world alive (peak RSS over 100 seeds
-    /// of one process still grows about 6 MB per short MHA run). Events still queued are
-    /// dropped; nothing may be scheduled or run afterwards.
+    /// Ends the run for good: tells every handler (`simulationDidClose`), then lets go of
+    /// every registered handler and pending closure. Model components keep `sim` strongly (a
+    /// daemon schedules on it all its life) and the simulation keeps them; the model objects
+    /// also hold each other (a host its processes, a process its listeners, a connection its
+    /// ends' delegates, a server its host): each handler breaks its own part when told, so a
+    /// finished run frees its whole world (issue 15: peak memory flat across seeds). Events
+    /// still queued are dropped; nothing may be scheduled or run afterwards. Idempotent.
     public func close() {
+        guard !closed else { return }
+        closed = true
+        for box in handlers { box.handler.simulationDidClose() }
         core.pointee.targets.removeAll()
         core.pointee.cancelled.removeAll()
         while !core.pointee.queue.isEmpty { _ = core.pointee.queue.popMin() }
         closures.removeAll()
         handlers.removeAll()
+        monitor = nil
     }
 
     /// A random stream for one component, independent of every other stream.

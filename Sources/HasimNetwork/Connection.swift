@@ -101,6 +101,28 @@ public final class Connection {
 
     public func setDelegate(_ d: ConnectionDelegate?, for side: Side) { delegates[side.rawValue] = d }
 
+    /// This end now knows the connection is over. Nothing is delivered to a closed end, so
+    /// the end lets go of its delegate (returned, for a last `closed` call): the delegate
+    /// (a session, a pooled connection) usually holds the connection too, and that cycle
+    /// would outlive the run.
+    @discardableResult
+    func markClosed(_ side: Side) -> ConnectionDelegate? {
+        let d = side.rawValue
+        knownClosed[d] = true
+        let delegate = delegates[d]
+        delegates[d] = nil
+        return delegate
+    }
+
+    /// The run is over: drops both delegates and anything held for retransmission.
+    func release() {
+        delegates = [nil, nil]
+        held = [[], []]
+    }
+
+    /// Neither end can be told anything any more.
+    var isReleased: Bool { delegates[0] == nil && delegates[1] == nil }
+
     /// Whether the given end is still the same life of the same process.
     func endAlive(_ side: Side) -> Bool {
         let p = process(side)

@@ -43,6 +43,13 @@ public final class Host {
 public protocol HostLifecycleObserver: AnyObject {
     func hostDidCrash()
     func hostDidRestart()
+    /// The run is over (Simulation.close reached the network): let go of the other model
+    /// objects this process holds (its peers, its sessions), so a finished world is freed.
+    func networkDidClose()
+}
+
+extension HostLifecycleObserver {
+    public func networkDidClose() {}
 }
 
 /// A program on a host (mysqld, an agent, an application). The network uses it to

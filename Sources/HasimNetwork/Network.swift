@@ -291,7 +291,7 @@ public final class Network: EventHandler {
         for c in conns {
             let side: Connection.Side = c.client === p ? .client : .server
             guard !c.knownClosed[side.rawValue] else { continue }
-            c.knownClosed[side.rawValue] = true
+            c.markClosed(side)
             // The kernel aborts the socket: unsent and unacknowledged data are discarded.
             c.held[side.rawValue].removeAll()
             if p.host.isUp { sendPacket(.rst, on: c, from: side) }
@@ -393,7 +393,7 @@ public final class Network: EventHandler {
     /// Closes cleanly: the peer hears FIN after one trip.
     public func close(_ c: Connection, from side: Connection.Side) {
         guard !c.knownClosed[side.rawValue] else { return }
-        c.knownClosed[side.rawValue] = true
+        c.markClosed(side)
         c.process(side).connections.removeAll { $0 === c }
         if c.endAlive(side) { sendPacket(.fin, on: c, from: side) }
     }
@@ -489,6 +489,7 @@ public final class Network: EventHandler {
                 nextConnectionID += 1
                 let c = Connection(id: nextConnectionID, client: pc.process, server: proc,
                                    dialled: pc.dialled, port: pc.port)
+                opened(c)
                 c.neighbourSlot = vips?.slot(of: pc.dialled) ?? -1
                 guard let serverDelegate = listener.accept(c) else {
                     send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
@@ -550,16 +551,58 @@ public final class Network: EventHandler {
             let rx = item.side.other
             if case .fin = item.packet, resetIfUnknown(c, rx, at: to, from: from) { return }
             guard !c.knownClosed[rx.rawValue] else { return }
-            c.knownClosed[rx.rawValue] = true
+            let delegate = c.markClosed(rx)
             c.process(rx).connections.removeAll { $0 === c }
             guard c.endAlive(rx) else { return }
             if case .rst = item.packet {
-                c.delegates[rx.rawValue]?.closed(c, reason: .reset)
+                delegate?.closed(c, reason: .reset)
             } else {
-                c.delegates[rx.rawValue]?.closed(c, reason: .closedByPeer)
+                delegate?.closed(c, reason: .closedByPeer)
             }
         }
     }
 
     private var pendingSynAcks: [Int: Connection] = [:]
+
+    // MARK: the end of a run
+
+    /// Every connection that may still hold a delegate: one whose end died silently (its host
+    /// lost power) is in no process's list, yet its delegates and it may hold each other.
+    /// Compacted as it grows, so closed connections do not accumulate.
+    private var connectionsOpened: [Connection] = []
+    private var compactAt = 64
+
+    private func opened(_ c: Connection) {
+        connectionsOpened.append(c)
+        if connectionsOpened.count >= compactAt {
+            connectionsOpened.removeAll { $0.isReleased }
+            compactAt = max(64, connectionsOpened.count * 2)
+        }
+    }
+
+    /// Breaks the cycles between hosts, processes, listeners, connections and their delegates,
+    /// and drops the callbacks of pending connects and pings (Simulation.close).
+    public func simulationDidClose() {
+        for c in connectionsOpened { c.release() }
+        connectionsOpened.removeAll()
+        for c in pendingSynAcks.values { c.release() }
+        pendingSynAcks.removeAll()
+        pendingConnects.removeAll()
+        pendingPings.removeAll()
+        inFlight.removeAll()
+        freeSlots.removeAll()
+        for h in hosts {
+            for p in h.processes {
+                for c in p.connections { c.release() }
+                p.connections.removeAll()
+                p.listeners.removeAll()
+                p.observer?.networkDidClose()
+                p.observer = nil
+            }
+            h.processes.removeAll()
+        }
+        resolver = nil
+        vips = nil
+        dns = nil
+    }
 }

@@ -122,9 +122,9 @@ extension Network {
         c.held[d].removeAll()
         c.abandoned[d] = true
         guard !c.knownClosed[d] else { return }
-        c.knownClosed[d] = true
+        let delegate = c.markClosed(side)
         c.process(side).connections.removeAll { $0 === c }
-        if c.endAlive(side) { c.delegates[d]?.closed(c, reason: .timedOut) }
+        if c.endAlive(side) { delegate?.closed(c, reason: .timedOut) }
     }
 
     /// A segment reached a host whose kernel does not know the connection's end (its host

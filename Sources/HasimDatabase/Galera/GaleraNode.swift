@@ -229,6 +229,16 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
 
     public func hostDidCrash() { loseVolatile() }
     public func hostDidRestart() { if config.autostart { start() } }
+    /// The run is over: every node lists every other (wsrep_cluster_address) and its sessions
+    /// and transactions point back at it; dropping them lets the finished cluster be freed.
+    public func networkDidClose() {
+        peers = []
+        sessions = []
+        out = []
+        queued = []
+        trx = [:]
+        lockedWrites = []
+    }
 
     private func loseVolatile() {
         let wasPrimary = isPrimary

@@ -87,7 +87,12 @@ final class HeartbeatMonRuntime: StrategyRuntime {
         }
         for (i, n) in nodes.enumerated() {
             let other = nodes[1 - i]
-            n.onBoot = { [weak self] in self?.run(n, peer: other) }
+            // Weak: the node keeps this closure, so a strong capture of itself (or of its peer,
+            // which keeps its own) would outlive the run.
+            n.onBoot = { [weak self, weak n, weak other] in
+                guard let n, let other else { return }
+                self?.run(n, peer: other)
+            }
             run(n, peer: other)
         }
     }

@@ -73,7 +73,11 @@ final class KeepalivedRuntime: StrategyRuntime {
             nodes.append(n)
         }
         for n in nodes {
-            n.onBoot = { [weak self] in self?.run(n, initial: .backup) }
+            // Weak: the node keeps this closure; a strong capture of itself would outlive the run.
+            n.onBoot = { [weak self, weak n] in
+                guard let n else { return }
+                self?.run(n, initial: .backup)
+            }
             // The front door raised the VIP on the initial primary: its keepalived is MASTER.
             run(n, initial: n.dbName == d.initialPrimary.name ? .master : .backup)
         }
