@@ -259,6 +259,7 @@ public final class Network: EventHandler {
             p.listeners.removeAll()
             // No FIN, no RST: the peers keep believing in these connections.
             p.connections.removeAll()
+            p.forgetFrozen()
             if p.isRunning {
                 p.isRunning = false
                 p.incarnation &+= 1
@@ -282,6 +283,8 @@ public final class Network: EventHandler {
         p.isRunning = false
         p.incarnation &+= 1
         p.listeners.removeAll()
+        // SIGKILL ends a stopped process too; what it had queued dies with it.
+        p.forgetFrozen()
         let conns = p.connections
         p.connections.removeAll()
         for c in conns {
@@ -325,7 +328,7 @@ public final class Network: EventHandler {
             guard let self, var pc = self.pendingConnects[id], !pc.done else { return }
             pc.done = true
             self.pendingConnects[id] = nil
-            if pc.process.incarnation == inc { pc.completion(.failure(.timedOut)) }
+            if pc.process.incarnation == inc { pc.process.whenRunnable { pc.completion(.failure(.timedOut)) } }
         }
         // No ARP answer: behaves like a dead host (the connect times out).
         retrySYN(id)
@@ -486,11 +489,17 @@ public final class Network: EventHandler {
                 let c = Connection(id: nextConnectionID, client: pc.process, server: proc,
                                    dialled: pc.dialled, port: pc.port)
                 c.neighbourSlot = vips?.slot(of: pc.dialled) ?? -1
-                guard let serverDelegate = listener.accept(c) else {
-                    send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
-                    return
+                if proc.isPaused {
+                    // The kernel completes the handshake into the listen backlog; the program
+                    // accept()s it when it runs again.
+                    proc.frozen.append { [weak self] in self?.acceptFromBacklog(c, listener) }
+                } else {
+                    guard let serverDelegate = listener.accept(c) else {
+                        send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
+                        return
+                    }
+                    c.setDelegate(serverDelegate, for: .server)
                 }
-                c.setDelegate(serverDelegate, for: .server)
                 proc.connections.append(c)
                 pendingConnects[id]!.delegate = pc.delegate
                 pendingSynAcks[id] = c
@@ -512,13 +521,13 @@ public final class Network: EventHandler {
             if c.neighbourSlot >= 0 { vips?.confirm(slot: c.neighbourSlot, from: to) }
             c.setDelegate(pc.delegate, for: .client)
             pc.process.connections.append(c)
-            pc.completion(.success(c))
+            pc.process.whenRunnable { pc.completion(.success(c)) }
         case .refuse(let id):
             guard var pc = pendingConnects[id], !pc.done else { return }
             pc.done = true
             pendingConnects[id] = nil
             if let t = pc.timer { sim.cancel(t) }
-            if pc.process.isAlive { pc.completion(.failure(.refused)) }
+            if pc.process.isAlive { pc.process.whenRunnable { pc.completion(.failure(.refused)) } }
         case .ping(let id):
             send(.pong(pending: id), from: to, to: from, connection: nil, side: .server, reliable: false)
         case .pong(let id):
@@ -538,20 +547,25 @@ public final class Network: EventHandler {
             // A reply acknowledges what the client sent: TCP confirms the neighbour entry
             // (`tcp_ack` FLAG_FORWARD_PROGRESS → `sk_dst_confirm`).
             if rx == .client && c.neighbourSlot >= 0 { vips?.confirm(slot: c.neighbourSlot, from: to) }
+            let p = c.process(rx)
+            if p.isPaused {
+                // Acknowledged and queued in the socket's receive buffer: read at SIGCONT.
+                p.frozen.append {
+                    guard c.endAlive(rx), !c.knownClosed[rx.rawValue] else { return }
+                    c.delegates[rx.rawValue]?.received(message, on: c)
+                }
+                return
+            }
             c.delegates[rx.rawValue]?.received(message, on: c)
         case .fin, .rst:
             guard let c = item.connection else { return }
             let rx = item.side.other
             if case .fin = item.packet, resetIfUnknown(c, rx, at: to, from: from) { return }
-            guard !c.knownClosed[rx.rawValue] else { return }
-            c.knownClosed[rx.rawValue] = true
-            c.process(rx).connections.removeAll { $0 === c }
-            guard c.endAlive(rx) else { return }
-            if case .rst = item.packet {
-                c.delegates[rx.rawValue]?.closed(c, reason: .reset)
-            } else {
-                c.delegates[rx.rawValue]?.closed(c, reason: .closedByPeer)
-            }
+            let reason: CloseReason
+            if case .rst = item.packet { reason = .reset } else { reason = .closedByPeer }
+            // A stopped program learns of the close when it next reads the socket.
+            let p = c.process(rx)
+            if p.isPaused { p.frozen.append { [weak self] in self?.peerClosed(c, rx, reason) } } else { peerClosed(c, rx, reason) }
         }
     }
 
