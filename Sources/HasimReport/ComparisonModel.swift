@@ -183,6 +183,10 @@ public struct ComparisonData: Sendable {
 
     public var runs: [ReportRun] { groups.flatMap(\.runs) }
 
+    /// Architectures by name: in a fault suite every fault is a group holding the same ones,
+    /// so counting them per group would count each once per fault.
+    public var architectureCount: Int { Set(groups.flatMap { $0.architectures.map(\.scenarioName) }).count }
+
     /// Loads the complete runs of the database. When one scenario (file + name) ran
     /// with the same seed more than once, the latest run counts.
     public static func load(_ store: ResultsStore, databasePath: String? = nil) throws -> ComparisonData {

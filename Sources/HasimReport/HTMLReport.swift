@@ -33,7 +33,7 @@ public enum HTMLReport {
 
     static func header(_ d: ComparisonData) -> String {
         let runs = d.runs
-        let archs = d.groups.map(\.architectures.count).reduce(0, +)
+        let archs = d.architectureCount
         var s = "<header><h1>hasim comparison report</h1>"
         s += "<p class=\"meta\">Results database <code>\(e(d.databasePath))</code> · hasim \(e(d.versions.joined(separator: ", ")))"
         s += " · \(runs.count) run\(runs.count == 1 ? "" : "s") · \(archs) architecture\(archs == 1 ? "" : "s") in \(d.groups.count) group\(d.groups.count == 1 ? "" : "s")</p>"

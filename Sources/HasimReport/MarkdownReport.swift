@@ -7,7 +7,7 @@ import HasimStore
 public enum MarkdownReport {
     public static func render(_ data: ComparisonData, details: [Int64: RunDetails], scorecard: Scorecard? = nil) -> String {
         var out: [String] = ["# hasim comparison report", ""]
-        let archs = data.groups.map(\.architectures.count).reduce(0, +)
+        let archs = data.architectureCount
         out.append("Results database `\(data.databasePath)` · hasim \(data.versions.joined(separator: ", ")) · "
                    + "\(data.runs.count) runs · \(archs) architectures in \(data.groups.count) group\(data.groups.count == 1 ? "" : "s")")
         for inv in data.invocations { out += ["", "Produced by `hasim \(HTMLReport.argumentsText(inv.argumentsJSON))`"] }

@@ -44,7 +44,8 @@ extension Scorecard {
             s += "<span class=\"verdict\">\(e(r.verdict(faults: faults)))</span></td>"
             s += "<td class=\"num\">\(r.servers.map(String.init) ?? "—")</td>"
             if let p99 = r.normalLatencyP99, let p50 = r.normalLatencyP50 {
-                s += "<td class=\"num nowrap\">\(e(Time.text(seconds: p50.mean))) / \(e(Time.text(seconds: p99.mean)))</td>"
+                // Two lines (p50 over p99): the column stays narrow enough for eight faults at 1280 px.
+                s += "<td class=\"num nowrap\">\(e(Time.text(seconds: p50.mean)))<br>\(e(Time.text(seconds: p99.mean)))</td>"
             } else {
                 s += "<td class=\"num na\" title=\"not measured: no fault-free run in this database\">—</td>"
             }
@@ -97,10 +98,10 @@ extension Scorecard {
 
     static let css = """
     .sc-wrap{overflow-x:auto}table.sc{font-size:12.5px;width:100%}table.sc th{font-size:12px}table.sc td{padding:5px 6px}
-    table.sc td.arch{min-width:170px;max-width:230px}.verdict{display:block;font-size:11.5px;color:#4a5263;margin-top:2px}
-    td.cell{min-width:84px}td.cell .head{display:block;font-weight:600;white-space:nowrap}td.cell .sub{display:block;font-size:11px;color:#4a5263}
+    table.sc td.arch{min-width:150px;max-width:200px}.verdict{display:block;font-size:11.5px;color:#4a5263;margin-top:2px}
+    td.cell{min-width:72px}td.cell .head{display:block;font-weight:600;white-space:nowrap}td.cell .sub{display:block;font-size:11px;color:#4a5263}
     td.cell.sev-ok{background:#ebfbee}td.cell.sev-warn{background:#fff4e0}td.cell.sev-bad{background:#ffe8e8}
-    .find{display:block;font-size:11px;white-space:nowrap}.find.sev-bad{color:#b02525;font-weight:600}.find.sev-warn{color:#9a5b00}
+    .find{display:block;font-size:11px}.find.sev-bad{color:#b02525;font-weight:600}.find.sev-warn{color:#9a5b00}
     .logbar{display:block;height:5px;background:#e3e7ee;border-radius:2px;margin:2px 0}.logbar i{display:block;height:5px;background:#495057;border-radius:2px}
     .sev{padding:1px 6px;border-radius:3px;white-space:nowrap}.sev.sev-ok{background:#ebfbee}.sev.sev-warn{background:#fff4e0}.sev.sev-bad{background:#ffe8e8}
     """

@@ -93,6 +93,8 @@ import HasimResults
         case "start": return 0
         case "fault": return fault?.at
         case "fault_end": return fault?.recoveredAt
+        // A story with two faults (a replica stopped, then the host crash) measures from the last.
+        case "last_fault": return o.faults.last?.at
         case let s where s.hasPrefix("trace:"):
             let kind = String(s.dropFirst(6))
             let after = fault?.at ?? 0

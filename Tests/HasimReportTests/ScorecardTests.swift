@@ -89,6 +89,8 @@ import HasimStore
         #expect(html.contains("data-severity=\"bad\""))
         let md = try String(contentsOfFile: w.markdown, encoding: .utf8)
         #expect(md.contains("## Scorecard"))
+        // Two architectures against three faults: counted once each, not once per fault (6).
+        #expect(html.contains("6 runs · 2 architectures in 3 groups") && md.contains("6 runs · 2 architectures in 3 groups"))
         // Flip: one group (no suite) has no scorecard and keeps the lowest-mean marking.
         let one = temporaryFolder("scorecard-one-group")
         try writeDatabase(one + "/r.sqlite", [

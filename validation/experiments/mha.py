@@ -68,7 +68,10 @@ def start_sshd():
         with open(cfg, "w") as f:
             f.write(f"ListenAddress {ip}:2222\nHostKey {SSH}/host_key\nAuthorizedKeysFile {SSH}/authorized_keys\n"
                     f"PermitRootLogin yes\nPasswordAuthentication no\nStrictModes no\nUsePAM no\n"
-                    f"PidFile {SSH}/sshd-{ip}.pid\nUseDNS no\nSetEnv PERL5LIB={ROOT}/mha-perl\n")
+                    f"PidFile {SSH}/sshd-{ip}.pid\nUseDNS no\nSetEnv PERL5LIB={ROOT}/mha-perl\n"
+                    # OpenSSH 9's scp speaks SFTP: MHA's apply_diff_relay_logs ships the diff
+                    # relay log to a lagging slave with scp, which fails without this subsystem.
+                    f"Subsystem sftp /usr/lib/openssh/sftp-server\n")
         procs[ip] = spawn(["/usr/sbin/sshd", "-D", "-e", "-f", cfg], f"{SSH}/sshd-{ip}.log")
     time.sleep(0.5)
     return procs
@@ -103,7 +106,9 @@ def phases(logfile):
     keys = ["Got error on MySQL select ping", "Got error on MySQL connect", "Executing SSH check",
             "Master is not reachable from health checker", "Starting ping health check",
             "Phase 1:", "Phase 2:", "Phase 3:", "Phase 3.3:", "Phase 3.4:", "Phase 4:", "Phase 5:",
-            "completed successfully", "failed", "Master failover to"]
+            "completed successfully", "failed", "Master failover to",
+            "apply_diff_relay_logs", "Generating relay diff", "The latest binary log file", "Oldest slaves",
+            "New master is", "Starting recovery on", "Differential relay log", "All relay logs were successfully"]
     out = []
     with open(logfile, errors="replace") as f:
         for line in f:
@@ -114,7 +119,7 @@ def phases(logfile):
     return out
 
 
-def run(reps, ping_interval):
+def run(reps, ping_interval, lagging=False):
     rows = []
     for r in range(reps):
         sh(f"rm -rf {MHA}")
@@ -147,7 +152,13 @@ def run(reps, ping_interval):
                 return (f.read().strip(), 3306)
         t0 = now()
         c = Client(address, rate=100, pool=8).start(t0)
-        time.sleep(10)
+        if lagging:
+            # A replica left behind: db3 stops receiving 5 s before the master dies (~500 events).
+            time.sleep(5)
+            servers[2].sql("STOP SLAVE IO_THREAD")
+            time.sleep(5)
+        else:
+            time.sleep(10)
         db1.freeze()
         os.killpg(sshd[IPS[0]].pid, 19)   # SIGSTOP: the host's sshd is gone too
         tf = now() - t0     # the fault time: once the host is silent (writes issued after it meet it)
@@ -168,7 +179,29 @@ def run(reps, ping_interval):
         new = next((s for s in servers if s.ip == new_master), None)
         lost = c.lost(new)[0] if new is not None and new is not db1 else None
         ok = any("completed successfully" in l for _, l in ph)
-        rows.append({"rep": r + 1, "failover_completed": ok, "new_master": new_master,
+        lag = {}
+        if lagging:
+            # After the failover: does db3 hold every row the new master has, and does it replicate?
+            db3 = servers[2]
+            if new is not None and new is not db3 and new is not db1:
+                # db3 replicates from the new master now: let it apply everything (bounded) first.
+                f, p = new.sql("SHOW MASTER STATUS")[0][:2]
+                t_wait = now()
+                while now() - t_wait < 90:
+                    st = replication.slave_status(db3)
+                    if st.get("Relay_Master_Log_File") == f and int(st.get("Exec_Master_Log_Pos") or 0) >= int(p):
+                        break
+                    time.sleep(0.2)
+                lag["db3_caught_up_after"] = round(now() - t_wait, 1)
+                want = {x[0] for x in new.sql("SELECT seq FROM hsv.ledger", timeout=60)}
+                have = {x[0] for x in db3.sql("SELECT seq FROM hsv.ledger", timeout=60)}
+                lag["db3_missing_rows_of_new_master"] = len(want - have)
+            st = replication.slave_status(db3)
+            lag.update({"db3_io_running": st.get("Slave_IO_Running"), "db3_sql_running": st.get("Slave_SQL_Running"),
+                        "db3_master_host": st.get("Master_Host"), "db3_last_errno": st.get("Last_Errno"),
+                        "mha_apply_diff": first("apply_diff_relay_logs") or first("Generating relay diff"),
+                        "lost_on_db3": c.lost(db3)[0]})
+        rows.append({**lag, "rep": r + 1, "failover_completed": ok, "new_master": new_master,
                      "write_downtime": round(c.write_downtime(tf), 3),
                      "rto": round(c.rto(tf), 3) if c.rto(tf) is not None else None,
                      "lost_transactions": lost, "errors": c.errors_by_code(tf),
@@ -179,14 +212,17 @@ def run(reps, ping_interval):
                      "manager_log": [f"{round(t - tf_epoch, 1)} {l}" for t, l in ph if t >= tf_epoch - 1][:40]})
         log({k: v for k, v in rows[-1].items() if k != "manager_log"})
         cleanup()
-    write_result(f"mha-failover-ping{ping_interval}",
+    write_result("mha-lagging" if lagging else f"mha-failover-ping{ping_interval}",
                  f"MHA 0.58 (masterha_manager, ping_interval={ping_interval}, ping_type=SELECT default) over "
                  "db1 -> db2, db3 (MariaDB 10.11, file/position replication); the client writes 100/s to the "
-                 "address master_ip_failover_script last wrote; at 10 s db1's host goes silent (nft drop; mysqld "
-                 "and sshd stopped).",
+                 "address master_ip_failover_script last wrote; "
+                 + ("at 5 s db3's IO thread is stopped (STOP SLAVE IO_THREAD: db3 falls ~500 events behind); "
+                    if lagging else "") +
+                 "at 10 s db1's host goes silent (nft drop; mysqld and sshd stopped).",
                  "loopback hosts each with its own sshd (port 2222); per-phase times (s after the fault, 1 s "
                  "resolution) from MHA's manager log.", rows)
 
 
 if __name__ == "__main__":
-    hsv.main({"mha-failover-ping3": lambda n: run(n, 3), "mha-failover-ping1": lambda n: run(n, 1)})
+    hsv.main({"mha-failover-ping3": lambda n: run(n, 3), "mha-failover-ping1": lambda n: run(n, 1),
+              "mha-lagging": lambda n: run(n, 3, lagging=True)})

@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import hsv  # noqa: E402
 from hsv import Client, cleanup, host_silence, install_signal_cleanup, log, now, pct, write_result  # noqa: E402
 import replication  # noqa: E402
+from replication import seq_of  # noqa: E402
 
 
 def sampler(server, t0, fn, out, stop, period=0.1):
@@ -136,15 +137,6 @@ def semisync(reps):
                  "silent (nft drop + SIGSTOP); at 30 s it returns; 30 s more.",
                  "loopback hosts; Rpl_semi_sync_master_status sampled every 10 ms on db1's socket; the return "
                  "counts from the moment the nft rules are gone.", rows)
-
-
-def seq_of(gtid):
-    """The sequence number of domain 0 in a MariaDB GTID position ('0-1-1234' -> 1234)."""
-    for g in (gtid or "").split(","):
-        parts = g.strip().split("-")
-        if len(parts) == 3 and parts[0] == "0":
-            return int(parts[2])
-    return 0
 
 
 def fsync_append_ms(seconds=1.0):

@@ -18,7 +18,6 @@ address of its namespace); the client writes to the VIP.
                  defaults otherwise); at 10 s db1's host dies; db2 becomes MASTER after
                  3 x advert_int + skew and sends its gratuitous ARPs.
 """
-import ctypes
 import os
 import sys
 import threading
@@ -26,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import hsv  # noqa: E402
-from hsv import ROOT, Client, Server, create_app_schema, log, now, sh, write_result  # noqa: E402
+from hsv import ROOT, Client, create_app_schema, log, now, sh, write_result  # noqa: E402
 
 NET = "10.213.0"
 VIP = f"{NET}.100"
@@ -51,27 +50,14 @@ def make_segment():
 
 def enter(h):
     """Moves this thread (and the threads it starts later) into host h's network namespace."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    fd = os.open(f"/run/netns/{ns(h)}", os.O_RDONLY)
-    if libc.setns(fd, 0x40000000) != 0:      # CLONE_NEWNET
-        raise OSError(ctypes.get_errno(), "setns")
-    os.close(fd)
+    hsv.enter_netns(ns(h))
 
 
-class NsServer(Server):
-    """A mariadbd started inside a namespace (its argv behind `ip netns exec`)."""
+class NsServer(hsv.NamespacedServer):
+    """A mariadbd on host h's namespace."""
 
     def __init__(self, name, host):
-        super().__init__(name, f"{NET}.{HOSTS[host]}", extra={"bind-address": "0.0.0.0"})
-        self.ns = ns(host)
-
-    def start(self, args=(), wait=True, timeout=120):
-        self.write_cnf()
-        self.proc = hsv.spawn(["ip", "netns", "exec", self.ns, "mariadbd", f"--defaults-file={self.dir}/my.cnf",
-                               f"--user={hsv.MYSQL_UID}", *args], f"{self.dir}/stdout.log")
-        if wait:
-            self.wait_ready(timeout)
-        return self
+        super().__init__(name, f"{NET}.{HOSTS[host]}", ns(host), extra={"bind-address": "0.0.0.0"})
 
 
 def neigh_watch(t0, out, stop):

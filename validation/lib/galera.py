@@ -15,24 +15,28 @@ def ip_of(i):
     return host(10 + i)
 
 
+def node_options(i, ip, addrs, extra_provider=""):
+    """mysqld options of Galera node i at `ip` in a cluster of `addrs` (Galera's defaults)."""
+    popts = f"gmcast.listen_addr=tcp://{ip}:4567;ist.recv_addr={ip}:4568"
+    if extra_provider:
+        popts += ";" + extra_provider
+    return {
+        "wsrep_on": "ON", "wsrep_provider": PROVIDER,
+        "wsrep_cluster_address": f"gcomm://{addrs}", "wsrep_cluster_name": "hsv",
+        "wsrep_node_address": ip, "wsrep_node_name": f"db{i}",
+        "wsrep_provider_options": f'"{popts}"',
+        "wsrep_sst_method": "rsync", "wsrep_sst_receive_address": f"{ip}:4444",
+        "binlog_format": "ROW", "innodb_autoinc_lock_mode": 2,
+    }
+
+
 class Cluster:
     def __init__(self, n, extra_provider=""):
         self.n = n
         addrs = ",".join(ip_of(i) for i in range(1, n + 1))
         self.nodes = []
         for i in range(1, n + 1):
-            ip = ip_of(i)
-            popts = f"gmcast.listen_addr=tcp://{ip}:4567;ist.recv_addr={ip}:4568"
-            if extra_provider:
-                popts += ";" + extra_provider
-            self.nodes.append(Server(f"db{i}", ip, extra={
-                "wsrep_on": "ON", "wsrep_provider": PROVIDER,
-                "wsrep_cluster_address": f"gcomm://{addrs}", "wsrep_cluster_name": "hsv",
-                "wsrep_node_address": ip, "wsrep_node_name": f"db{i}",
-                "wsrep_provider_options": f'"{popts}"',
-                "wsrep_sst_method": "rsync", "wsrep_sst_receive_address": f"{ip}:4444",
-                "binlog_format": "ROW", "innodb_autoinc_lock_mode": 2,
-            }))
+            self.nodes.append(Server(f"db{i}", ip_of(i), extra=node_options(i, ip_of(i), addrs, extra_provider)))
 
     def start(self):
         first = self.nodes[0]

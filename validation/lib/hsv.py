@@ -90,6 +90,16 @@ def netns_add(name):
     _netns.append(name)
 
 
+def enter_netns(name):
+    """Moves this thread (and the threads it starts later) into network namespace `name`."""
+    import ctypes
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    fd = os.open(f"/run/netns/{name}", os.O_RDONLY)
+    if libc.setns(fd, 0x40000000) != 0:      # CLONE_NEWNET
+        raise OSError(ctypes.get_errno(), "setns")
+    os.close(fd)
+
+
 def host(i):
     """The address of host i: 10 the proxy, 11 db1, 12 db2, ..."""
     return f"{NET}.{i}"
@@ -232,6 +242,23 @@ class Server:
                 self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.kill9()
+
+
+class NamespacedServer(Server):
+    """A mariadbd started inside network namespace `ns` (its argv behind `ip netns exec`); the
+    harness still reaches it on its unix socket."""
+
+    def __init__(self, name, ip, ns, extra=None):
+        super().__init__(name, ip, extra=extra)
+        self.ns = ns
+
+    def start(self, args=(), wait=True, timeout=180):
+        self.write_cnf()
+        self.proc = spawn(["ip", "netns", "exec", self.ns, "mariadbd", f"--defaults-file={self.dir}/my.cnf",
+                           f"--user={MYSQL_UID}", *args], f"{self.dir}/stdout.log")
+        if wait:
+            self.wait_ready(timeout)
+        return self
 
 
 def create_app_schema(server):

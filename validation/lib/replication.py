@@ -80,3 +80,12 @@ def wait_drained(replica, timeout=120):
             return now() - t0
         time.sleep(0.02)
     return None
+
+
+def seq_of(gtid):
+    """The sequence number of domain 0 in a MariaDB GTID position ('0-1-1234' -> 1234)."""
+    for g in (gtid or "").split(","):
+        parts = g.strip().split("-")
+        if len(parts) == 3 and parts[0] == "0":
+            return int(parts[2])
+    return 0
