@@ -485,27 +485,14 @@ public final class Network: EventHandler {
             guard let pc = pendingConnects[id], !pc.done, pendingSynAcks[id] == nil else { return }
             if let proc = to.processes.first(where: { $0.isAlive && $0.listeners[pc.port] != nil }),
                let listener = proc.listeners[pc.port] {
-                nextConnectionID += 1
-                let c = Connection(id: nextConnectionID, client: pc.process, server: proc,
-                                   dialled: pc.dialled, port: pc.port)
-                c.neighbourSlot = vips?.slot(of: pc.dialled) ?? -1
                 if proc.isPaused {
-                    // The kernel completes the handshake into the listen backlog; the program
-                    // accept()s it when it runs again.
-                    proc.frozen.append { [weak self] in self?.acceptFromBacklog(c, listener) }
-                } else {
-                    guard let serverDelegate = listener.accept(c) else {
-                        send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
-                        return
-                    }
-                    c.setDelegate(serverDelegate, for: .server)
+                    // A connection here includes the server's first words (MySQL's greeting, SSH's
+                    // banner: those servers speak first). A stopped program sends none: the kernel
+                    // keeps the SYN in its backlog and the client waits, within its connect timeout.
+                    proc.frozen.append { [weak self] in self?.answerSYN(id, proc: proc, listener: listener, from: from, to: to) }
+                    return
                 }
-                proc.connections.append(c)
-                pendingConnects[id]!.delegate = pc.delegate
-                pendingSynAcks[id] = c
-                // On the connection's server-to-client path, so a FIN or RST sent right after
-                // the accept (a proxy with no server to use) cannot overtake it.
-                send(.synAck(pending: id), from: to, to: from, connection: c, side: .server)
+                answerSYN(id, proc: proc, listener: listener, from: from, to: to)
             } else {
                 send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
             }
@@ -570,4 +557,23 @@ public final class Network: EventHandler {
     }
 
     private var pendingSynAcks: [Int: Connection] = [:]
+
+    /// The listening program accepts a connect: SYN-ACK (and its greeting) go back.
+    private func answerSYN(_ id: Int, proc: NetProcess, listener: Listener, from: Host, to: Host) {
+        guard let pc = pendingConnects[id], !pc.done, pendingSynAcks[id] == nil, proc.isAlive else { return }
+        nextConnectionID += 1
+        let c = Connection(id: nextConnectionID, client: pc.process, server: proc, dialled: pc.dialled, port: pc.port)
+        c.neighbourSlot = vips?.slot(of: pc.dialled) ?? -1
+        guard let serverDelegate = listener.accept(c) else {
+            send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
+            return
+        }
+        c.setDelegate(serverDelegate, for: .server)
+        proc.connections.append(c)
+        pendingConnects[id]!.delegate = pc.delegate
+        pendingSynAcks[id] = c
+        // On the connection's server-to-client path, so a FIN or RST sent right after
+        // the accept (a proxy with no server to use) cannot overtake it.
+        send(.synAck(pending: id), from: to, to: from, connection: c, side: .server)
+    }
 }

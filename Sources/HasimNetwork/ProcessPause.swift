@@ -1,9 +1,10 @@
 import HasimKernel
 
 // SIGSTOP / SIGCONT of a program (a long GC-like stall, a VM freeze seen from inside, a
-// debugger attached): the program runs no code, but its host's kernel is alive. It still
-// completes TCP handshakes into the listen backlog and ACKs and queues every segment, so
-// peers see open connections that answer nothing: no RST, no FIN, nothing lost. They learn
+// debugger attached): the program runs no code, but its host's kernel is alive. It ACKs and
+// queues every segment, so peers see open connections that answer nothing: no RST, no FIN,
+// nothing lost. A new connect gets no greeting (the model's connection includes the server's
+// first words), so it waits in the backlog and the client's connect timeout ends it. Peers learn
 // only through their own timeouts. At SIGCONT the program does, in order, everything that
 // became due meanwhile: it accepts, reads the queued requests and serves them, and its own
 // timers fire.
@@ -56,19 +57,6 @@ extension Network {
 
     public func timer(of p: NetProcess, at time: SimTime, _ body: @escaping () -> Void) {
         sim.at(time) { p.whenRunnable(body) }
-    }
-
-    /// A connection the kernel completed while the program was stopped, accepted now.
-    func acceptFromBacklog(_ c: Connection, _ listener: Listener) {
-        guard c.endAlive(.server), !c.knownClosed[Connection.Side.server.rawValue] else { return }
-        if let d = listener.accept(c) {
-            c.setDelegate(d, for: .server)
-        } else {
-            // The program no longer wants it (it stopped listening meanwhile): reset.
-            c.knownClosed[Connection.Side.server.rawValue] = true
-            c.server.connections.removeAll { $0 === c }
-            sendPacket(.rst, on: c, from: .server)
-        }
     }
 
     /// FIN or RST reached this end (told to the program when it runs).

@@ -30,7 +30,7 @@ extension FaultKind.Name {
         case .cpuLoad:
             return ("cpu_load: {host: HOST, threads: N}", "N CPU-bound threads share the host's machine", "overload")
         case .pause:
-            return ("pause: DB_HOST", "kill -STOP of mysqld until recover_after (kill -CONT): nothing answers, the kernel keeps connections open and queues requests, served at resume",
+            return ("pause: DB_HOST", "kill -STOP of mysqld until recover_after (kill -CONT): nothing answers, the kernel keeps connections open and queues requests (served at resume), new connects get no greeting and time out",
                     "a GC-like stall or a frozen VM; replicas notice after slave_net_timeout (60s)")
         }
     }

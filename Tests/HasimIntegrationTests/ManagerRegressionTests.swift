@@ -239,15 +239,15 @@ extension ManagerRegressionTests {
         #expect(short.metric("write_downtime")! >= 4 && short.metric("write_downtime")! <= 6.5)
         // The clients' socket timeout decides whether "still connected" clients see those writes
         // acknowledged: with none shorter than the pause (JDBC's socketTimeout defaults to 0,
-        // none), the pool's writes wait on db1 and at SIGCONT db1 acknowledges them - after db2
-        // took over, so they are lost; with 10 s they were abandoned and are only errant.
+        // none), the writes in flight wait on db1 and at SIGCONT db1 acknowledges them - after
+        // db2 took over, so they are lost; with 10 s they were abandoned and are only errant.
         #expect(long.metric("lost_transactions") == 0)
         let patient = try report(scenario("mha-pause-old-master-resumes.yaml") {
             $0.replacingOccurrences(of: "  writes_per_second: 100", with: "  writes_per_second: 100\n  query_timeout: 10m")
         })
-        #expect(patient.metric("failovers") == 1)
+        #expect(patient.metric("failovers")! >= 1)
         #expect(patient.metric("lost_transactions")! >= 1, "db1 acknowledged at SIGCONT what db2 never got")
-        #expect(patient.metric("write_downtime")! >= 55, "the whole pool waited on the stopped master")
+        #expect(patient.metric("errant_transactions")! >= 1)
     }
 
     @Test func mhaInsertPingSeesAReadLockedMasterWhereSelectDoesNot() throws {

@@ -11,18 +11,29 @@ import HasimKernel
         w.net.pauseProcess(w.server, as: "server")
         w.net.send(Text(text: "one"), on: c, from: .client)
         w.net.send(Text(text: "two"), on: c, from: .client)
-        // A new connection while stopped: the kernel answers the SYN (no refusal, no timeout).
-        let second = w.connect()
-        #expect(second != nil, "the listen backlog completes the handshake")
-        w.sim.run(until: w.sim.now + Time.s(30))
+        // A new connection while stopped gets no greeting: neither refused nor completed; its
+        // connect timeout (5 s) ends it.
+        var second: Result<Connection, ConnectError>?
+        w.net.connect(from: w.client, to: "b", port: 1, timeout: Time.s(5), delegate: w.clientEnd) { second = $0 }
+        w.sim.run(until: w.sim.now + Time.s(4))
+        #expect(second == nil)
+        w.sim.run(until: w.sim.now + Time.s(26))
+        #expect(second.map { if case .failure(.timedOut) = $0 { true } else { false } } == true)
         #expect(w.serverEnd.received.isEmpty, "a stopped program reads nothing")
         #expect(w.serverEnd.accepted.count == 1, "nor accepts")
         #expect(w.clientEnd.closedAt == nil, "no RST, no FIN: the client sees an open connection")
+        // One that is still waiting when the program resumes completes then.
+        var third: Result<Connection, ConnectError>?
+        w.net.connect(from: w.client, to: "b", port: 1, timeout: Time.s(5), delegate: w.clientEnd) { third = $0 }
+        w.sim.run(until: w.sim.now + Time.s(1))
+        #expect(third == nil)
         let resumedAt = w.sim.now
         w.net.resumeProcess(w.server, as: "server")
         #expect(w.serverEnd.received.map(\.1) == ["one", "two"])
         #expect(w.serverEnd.received.allSatisfy { $0.0 == resumedAt })
-        #expect(w.serverEnd.accepted.count == 2)
+        #expect(w.serverEnd.accepted.count == 2, "the waiting connect, accepted at SIGCONT; not the abandoned one")
+        w.sim.run(until: w.sim.now + Time.ms(10))
+        #expect(third.map { if case .success = $0 { true } else { false } } == true)
         // Running again, it answers as usual.
         w.net.send(Text(text: "reply"), on: c, from: .server)
         w.sim.run(until: w.sim.now + Time.ms(10))
