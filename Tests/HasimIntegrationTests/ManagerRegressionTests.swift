@@ -250,6 +250,30 @@ extension ManagerRegressionTests {
         #expect(patient.metric("errant_transactions")! >= 1)
     }
 
+    @Test func mmmPausedWriterResumesAndBreaksReplicationWithoutInterleavedKeys() throws {
+        let paused = try report(scenario("mmm-pause-old-writer-resumes.yaml"))
+        #expect(paused.metric("failovers") == 1)
+        #expect(paused.replicationErrors.filter { $0.code == 1062 }.count == 2, "each SQL thread on the other's rows")
+        #expect(paused.metric("divergence")! >= 1)
+        // Flip the keys: interleaved auto-increments, db1's late writes replicate to db2 cleanly.
+        let interleaved = try report(scenario("mmm-pause-old-writer-resumes.yaml") {
+            $0.replacingOccurrences(of: "    db1: {role: primary, source: db2}",
+                                    with: "    db1: {role: primary, source: db2, auto_increment_increment: 2, auto_increment_offset: 1}")
+              .replacingOccurrences(of: "    db2: {role: replica, source: db1}",
+                                    with: "    db2: {role: replica, source: db1, auto_increment_increment: 2, auto_increment_offset: 2}")
+        })
+        #expect(interleaved.metric("failovers") == 1)
+        #expect(interleaved.metric("replication_crashes") == 0)
+        #expect(interleaved.metric("divergence") == 0)
+        // Flip the length: a pause within MMM's checks moves nothing and breaks nothing.
+        let short = try report(scenario("mmm-pause-old-writer-resumes.yaml") {
+            $0.replacingOccurrences(of: "recover_after: 60s", with: "recover_after: 5s")
+        })
+        #expect(short.metric("failovers") == 0)
+        #expect(short.metric("replication_crashes") == 0)
+        #expect(short.metric("divergence") == 0)
+    }
+
     @Test func mhaInsertPingSeesAReadLockedMasterWhereSelectDoesNot() throws {
         let insert = try report(scenario("mha-ping-insert-read-lock.yaml"))
         #expect(insert.metric("failovers") == 1)
