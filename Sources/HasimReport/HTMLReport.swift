@@ -77,12 +77,21 @@ public enum HTMLReport {
         s += "<h2>\(e(g.name)) <span class=\"muted\">— \(g.architectures.count) architecture\(g.architectures.count == 1 ? "" : "s"), seeds \(e(g.seeds.map(String.init).joined(separator: ", ")))</span></h2>"
         s += faultsLine(g)
         s += comparisonTable(g, markBest: markBest)
-        s += "<div class=\"charts\">"
-        s += BarChartSVG.render(title: "Write downtime (mean over seeds, whisker min–max)", metric: .downtime,
-                                bars: g.architectures.enumerated().map { i, a in .init(label: a.scenarioName, stats: a.stats("write_downtime"), colorIndex: i) })
-        s += BarChartSVG.render(title: "Lost transactions (mean over seeds, whisker min–max)", metric: .lostTransactions,
-                                bars: g.architectures.enumerated().map { i, a in .init(label: a.scenarioName, stats: a.stats("lost_transactions"), colorIndex: i) })
-        s += "</div>"
+        let down = g.architectures.map { $0.stats("write_downtime") }, lost = g.architectures.map { $0.stats("lost_transactions") }
+        // Bars of nothing but zeros tell nothing a sentence does not.
+        // Only when every run measured both and none left writes down until the end.
+        let nothing = (down + lost).allSatisfy { $0 != nil && $0!.measured == $0!.runs && $0!.max == 0 }
+            && g.architectures.allSatisfy { a in a.runs.allSatisfy { !$0.neverRecovered } }
+        if nothing {
+            s += "<p class=\"note\">No write downtime and no lost transaction in any architecture of this group.</p>"
+        } else {
+            s += "<div class=\"charts\">"
+            s += BarChartSVG.render(title: "Write downtime (mean over seeds, whisker min–max)", metric: .downtime,
+                                    bars: g.architectures.enumerated().map { i, a in .init(label: a.scenarioName, stats: down[i], colorIndex: i) })
+            s += BarChartSVG.render(title: "Lost transactions (mean over seeds, whisker min–max)", metric: .lostTransactions,
+                                    bars: g.architectures.enumerated().map { i, a in .init(label: a.scenarioName, stats: lost[i], colorIndex: i) })
+            s += "</div>"
+        }
         s += parameters(g)
         s += "<h3>Timelines</h3>" + legend()
         let notDrawn = g.runs.filter { details[$0.id] == nil }.count
@@ -166,13 +175,16 @@ public enum HTMLReport {
             if differ.isEmpty {
                 s += "<p>All architectures of this group have the same parameters.</p>"
             } else {
-                s += "<p>What differs between the architectures:</p><table class=\"params\"><thead><tr><th>parameter</th>"
+                // A long table (twelve architectures differ in a hundred options) is folded, so the
+                // timelines stay within reach; a short one stays open.
+                s += "<details class=\"differ\"\(differ.count <= 15 ? " open" : "")><summary>What differs between the architectures (\(differ.count) parameters)</summary>"
+                s += "<table class=\"params\"><thead><tr><th>parameter</th>"
                 for (i, a) in g.architectures.enumerated() { s += "<th><span class=\"dot c\(i % 8)\"></span>\(e(a.scenarioName))</th>" }
                 s += "</tr></thead><tbody>"
                 for r in differ {
                     s += "<tr><td><code>\(e(r.key))</code></td>" + r.values.map { "<td>\(e($0))</td>" }.joined() + "</tr>"
                 }
-                s += "</tbody></table>"
+                s += "</tbody></table></details>"
             }
         }
         s += "<details><summary>\(g.architectures.count > 1 ? "Shared parameters" : "All parameters") (\(shared.count))</summary><table class=\"params\"><tbody>"

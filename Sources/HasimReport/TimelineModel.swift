@@ -160,7 +160,7 @@ public struct TimelineModel: Sendable {
     /// Kinds drawn as state rather than as tick marks on a database lane.
     static let stateKinds: Set<String> = [
         "host_crash", "host_restart", "process_crash", "process_start", "mysql_starting", "mysql_ready", "read_only",
-        "replica_started", "replica_stopped", "replication_connected", "replication_io_error", "replication_error",
+        "mysql_stopped", "replica_started", "replica_stopped", "replication_connected", "replication_io_error", "replication_error",
         "source_changed",
     ]
 
@@ -192,6 +192,10 @@ public struct TimelineModel: Sendable {
                 up = false; set(r.time, "down", "host booting, mysqld down")
             case "mysql_starting":
                 up = false; set(r.time, "starting", "mysqld starting / crash recovery")
+            case "mysql_stopped":
+                // Stopped on purpose (a cluster manager's passive node, a clean shutdown): no
+                // mysqld, nothing wrong; drawn like "not started", not as a failure.
+                up = false; set(r.time, "off", "mysqld stopped")
             case "mysql_ready":
                 up = true
                 if detail.contains("read_only=ON") { set(r.time, "ro", "up, read_only=ON") }

@@ -53,6 +53,28 @@ import HasimStore
         #expect(try Runner.run([RunJob(scenario: try Self.scenario("long", duration: "2m"), seed: 1)], parallel: false, watch: roomy).count == 1)
     }
 
+    /// A run whose ledger alone cannot fit is refused before anything is built (the mutation run
+    /// found a ten-year Galera run at 200 writes/s that looked like a hang: 6e10 writes).
+    @Test func aRunTooLargeForTheBudgetIsRefusedBeforeItStarts() throws {
+        let decade = try Self.scenario("decade", duration: "87840h")
+        var message = ""
+        do {
+            _ = try Runner.run([RunJob(scenario: decade, seed: 1)], parallel: false,
+                               watch: RunWatch(memoryBudget: 1 << 30, residentBytes: { 0 }))
+            Issue.record("the ten-year run was not refused")
+        } catch { message = "\(error)" }
+        #expect(message.contains("decade (seed 1) refused: in 87840 h"), "\(message)")
+        #expect(message.contains("66.4 billion writes") && message.contains("over --max-memory 1024 MB"), "\(message)")
+        #expect(message.contains("needs 3.7 TB") && message.contains("hasim fleet"), "\(message)")
+        // The flip: a budget that holds the ledger lets it start; the resident-memory watch then
+        // stops it at its first look (given 4 EB resident), not the preflight.
+        do {
+            _ = try Runner.run([RunJob(scenario: decade, seed: 1)], parallel: false,
+                               watch: RunWatch(memoryBudget: 1 << 62, residentBytes: { UInt64(1) << 63 }))
+        } catch { message = "\(error)" }
+        #expect(message.contains("stopped at simulated") && !message.contains("refused"), "\(message)")
+    }
+
     /// The watch sees each run in flight advance in simulated time (the progress line of
     /// a long run), and forgets it when it ends.
     @Test func theWatchFollowsARunInSimulatedTime() throws {

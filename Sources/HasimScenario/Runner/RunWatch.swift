@@ -55,6 +55,28 @@ public final class RunWatch: @unchecked Sendable {
         return token
     }
 
+    /// Refuses, before anything is built, a run whose acknowledged writes alone could not fit the
+    /// memory budget: a ten-year duration at 200 writes/s is 6e10 ledger entries (3.5 TB), which
+    /// would otherwise run for hours before the budget stopped it, looking like a hang.
+    func preflight(run: String, duration: SimTime, plannedWrites: Double, bytesPerWrite: Int) -> String? {
+        guard let budget = memoryBudget, plannedWrites.isFinite else { return nil }
+        let bytes = plannedWrites * Double(bytesPerWrite)
+        guard bytes > Double(budget) else { return nil }
+        return "\(run) refused: in \(Time.text(seconds: Time.seconds(duration))) its clients would acknowledge up to "
+            + "\(Self.count(plannedWrites)) writes (probes included), whose ledger alone needs \(Self.size(bytes)), "
+            + "over --max-memory \(Self.megabytes(budget)). Shorten `duration`, lower `writes_per_second`, or study "
+            + "years with `hasim fleet` (it simulates incident windows, not every write of the year)"
+    }
+
+    static func size(_ bytes: Double) -> String {
+        bytes >= 1e12 ? "\((bytes / 1e12 * 10).rounded() / 10) TB" : bytes >= 1e9 ? "\((bytes / 1e9 * 10).rounded() / 10) GB"
+            : "\(Int(bytes / 1e6)) MB"
+    }
+
+    static func count(_ x: Double) -> String {
+        x >= 1e9 ? "\((x / 1e9 * 10).rounded() / 10) billion" : x >= 1e6 ? "\((x / 1e6 * 10).rounded() / 10) million" : "\(Int(x))"
+    }
+
     func finish(_ token: Int) {
         lock.lock(); inFlight[token] = nil; lock.unlock()
     }

@@ -15,10 +15,13 @@ public enum RunError: Error, CustomStringConvertible {
     case stalled(Simulation.Stall)
     /// The run's watch stopped it (the memory budget).
     case interrupted(String)
+    /// The run's watch refused it before it started: it could not fit the memory budget.
+    case refused(String)
     public var description: String {
         switch self {
         case .stalled(let s): return "run stopped: \(s)"
         case .interrupted(let why): return "run stopped: \(why)"
+        case .refused(let why): return why
 
         case .unknownStrategy(let s): return "strategy '\(s)' has no runtime (known: \(StrategyCatalog.names.joined(separator: ", ")))"
         }
@@ -30,6 +33,14 @@ public enum RunError: Error, CustomStringConvertible {
 public enum ScenarioRunner {
     public static func run(_ scenario: Scenario, seed: UInt64,
                            observe: ((Simulation) -> Void)? = nil, watch: RunWatch? = RunWatch.current) throws -> RunOutcome {
+        let planned = scenario.workloads.reduce(0.0) { sum, w in
+            let seconds = Time.seconds(scenario.duration)
+            return sum + w.writesPerSecond * seconds + (w.probeInterval > 0 ? seconds / Time.seconds(w.probeInterval) : 0)
+        }
+        if let why = watch?.preflight(run: "\(scenario.name) (seed \(seed))", duration: scenario.duration,
+                                      plannedWrites: planned, bytesPerWrite: MemoryLayout<LedgerEntry>.stride) {
+            throw RunError.refused(why)
+        }
         let sim = Simulation(seed: seed, expectedPending: 4096)
         // The world and the simulation hold each other; the outcome keeps only values.
         defer { sim.close() }
