@@ -242,6 +242,14 @@ struct ListCommand: ParsableCommand {
             }
             print("")
         }
+        print("faults (one kind per entry, with at: and an optional recover_after:; scenarios/README.md)")
+        for k in FaultKind.Name.allCases {
+            let doc = k.documentation
+            print("  \(doc.form)")
+            print("      \(doc.help)")
+            print("      source: \(doc.source)")
+        }
+        print("")
         print("fault_processes (random failures per component class; `hasim fleet` and scenario runs)")
         for p in FaultProcessSpec.defaults {
             let shape = p.shape == 1 ? "exponential" : "Weibull shape \(p.shape)"

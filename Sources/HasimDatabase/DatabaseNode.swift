@@ -25,6 +25,11 @@ public protocol DatabaseNode: AnyObject {
     /// A DBA's FLUSH TABLES [t] WITH READ LOCK (`global`: all tables), until unlockTables().
     func flushTablesWithReadLock(global: Bool)
     func unlockTables()
+    /// kill -STOP of mysqld (a GC-like stall, a frozen VM): it answers nothing until resume();
+    /// its host's kernel keeps the connections open.
+    func pause()
+    /// kill -CONT: mysqld serves what queued meanwhile.
+    func resume()
 }
 
 extension MySQLServer: DatabaseNode {
@@ -33,8 +38,4 @@ extension MySQLServer: DatabaseNode {
     public var sqlThreadRunning: Bool { replicaStatus?.sqlRunning ?? false }
     public func bootAtStart() { start(immediately: true) }
     public func startProcess() { start() }
-    /// Commits and the SQL thread's applies wait for UNLOCK TABLES, as they wait for a stalled
-    /// disk (the model has one table, so a table lock and a global one block the same writes).
-    public func flushTablesWithReadLock(global: Bool) { beginDiskStall() }
-    public func unlockTables() { endDiskStall() }
 }

@@ -139,7 +139,7 @@ final class Session: ConnectionDelegate {
     func armHeartbeat() {
         let period = server.heartbeatPeriod
         guard period > 0 else { return }
-        server.sim.at(lastSent + period) { [weak self] in
+        server.atRunnable(lastSent + period) { [weak self] in
             guard let self, self.connection.isOpen, self.server.state == .running else { return }
             if self.server.sim.now - self.lastSent >= period {
                 self.server.network.send(HeartbeatMessage(), on: self.connection, from: .server)

@@ -21,9 +21,7 @@ extension MySQLServer {
         let waiting = stalledCommits
         stalledCommits.removeAll()
         if state == .running { for slot in waiting { finishWrite(slot) } }
-        let applied = stalledApplies
-        stalledApplies.removeAll()
-        if state == .running { for arg in applied { sqlApplied(arg) } }
+        if !readLocked { releaseStalledApplies() }
     }
 
     /// Writes take `factor` times as long (a degraded RAID, a noisy neighbour); 1 restores.
@@ -31,6 +29,18 @@ extension MySQLServer {
         diskSlowdown = max(1, factor)
         sim.record(name, .diskStall, factor > 1 ? "disk \(factor)x slower" : "disk back to normal speed")
     }
+}
+
+extension MySQLServer {
+    /// kill -STOP: every thread of mysqld stops where it is. Clients, managers and replicas
+    /// see connections that stay open and answer nothing; a commit whose fsync was under way
+    /// completes in the kernel but is acknowledged only at SIGCONT.
+    public func pause() { if state != .down { network.pauseProcess(process, as: name) } }
+    /// kill -CONT: the queued connections, requests and timers are served in order.
+    public func resume() { network.resumeProcess(process, as: name) }
+    /// A timer of this mysqld (see Network.timer(of:)).
+    func afterRunnable(_ delay: SimTime, _ body: @escaping () -> Void) { network.timer(of: process, after: delay, body) }
+    func atRunnable(_ time: SimTime, _ body: @escaping () -> Void) { network.timer(of: process, at: time, body) }
 }
 
 extension TraceKind {

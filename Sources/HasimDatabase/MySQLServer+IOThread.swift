@@ -111,7 +111,7 @@ extension MySQLServer {
         sim.record(name, .replicationIOError, "\(err.code) \(err.message)")
         ioGeneration += 1
         let gen = ioGeneration
-        sim.after(retryAfter) { [weak self] in
+        afterRunnable(retryAfter) { [weak self] in
             guard let self, gen == self.ioGeneration else { return }
             self.ioConnect()
         }
@@ -120,7 +120,7 @@ extension MySQLServer {
     /// slave_net_timeout: no event or heartbeat for this long means the source is gone.
     func armReadTimeout(_ gen: Int64) {
         let due = ioLastReceive + config.slaveNetTimeout
-        sim.at(due) { [weak self] in
+        atRunnable(due) { [weak self] in
             guard let self, gen == self.ioGeneration, self.ioState == "Yes" else { return }
             if self.sim.now - self.ioLastReceive >= self.config.slaveNetTimeout {
                 if let c = self.ioConnection { self.network.close(c, from: .client) }

@@ -85,6 +85,9 @@ extension MySQLServer {
         sessions.removeAll()
         pending.removeAll()
         stalledCommits.removeAll()
+        // A read lock belongs to a session: it ends with the process.
+        readLocked = false
+        lockWaiters.removeAll()
         freePending.removeAll()
         ioGeneration += 1
         resetApplier()

@@ -39,6 +39,10 @@ extension MySQLServer {
                 reply(s, id, .error(.readOnly))
                 return
             }
+            if readLocked {
+                waitForReadLock(query, id: id, from: s)
+                return
+            }
             var key: Int64 = 0
             if case .insert = query {
                 // InnoDB reserves the auto-increment value when the statement runs.

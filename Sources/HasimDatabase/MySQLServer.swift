@@ -78,8 +78,13 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     var applyHeadSerial: Int64 = 0
     var workersBusy = 0
     /// The datadir's disk (diskFsync): the redo log and the binlog, each with group commit.
-    lazy var redoDisk = RedoLog(sim: sim, fsync: config.diskFsync, stream: "disk/\(name)/redo")
-    lazy var binlogDisk = RedoLog(sim: sim, fsync: config.binlogFsync ?? config.diskFsync, stream: "disk/\(name)/binlog")
+    lazy var redoDisk = diskLog(fsync: config.diskFsync, stream: "disk/\(name)/redo")
+    lazy var binlogDisk = diskLog(fsync: config.binlogFsync ?? config.diskFsync, stream: "disk/\(name)/binlog")
+    private func diskLog(fsync: LatencyModel?, stream: String) -> RedoLog {
+        let log = RedoLog(sim: sim, fsync: fsync, stream: stream)
+        log.owner = process
+        return log
+    }
     var sqlGeneration: Int64 = 0
     var lastSQLError: MySQLError?
 
@@ -110,6 +115,10 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     var stalledApplies: [Int64] = []
     /// How many times slower than normal writes to disk are (1: healthy).
     public internal(set) var diskSlowdown: Double = 1
+    // FLUSH TABLES WITH READ LOCK (MySQLServer+ReadLock.swift).
+    public internal(set) var readLocked = false
+    var lockWaiters: [LockWaiter] = []
+    var lockWaitSerial: Int64 = 0
     var lastReceivedGTID: GTID?
     var receivedSinceMasterInfoSync = 0
 
@@ -122,7 +131,7 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
         var released = false
     }
 
-    enum Tag: UInt32 { case commit = 1, applied = 2, ready = 3, semiSyncTimeout = 4 }
+    enum Tag: UInt32 { case commit = 1, applied = 2, ready = 3, semiSyncTimeout = 4, lockWaitTimeout = 5 }
 
     struct PendingWrite {
         var session: Session
@@ -176,6 +185,11 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
 
 
     public func handle(_ event: Event, in sim: Simulation) {
+        // SIGSTOP: the thread this event wakes runs at SIGCONT.
+        if process.isPaused {
+            process.whenRunnable { [weak self] in self?.handle(event, in: sim) }
+            return
+        }
         switch Tag(rawValue: event.tag) {
         case .commit:
             let slot = Int(event.arg & 0xFFFF_FFFF)
@@ -184,11 +198,14 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
             if diskStalled { stalledCommits.append(slot) } else { finishWrite(slot) }
         case .applied:
             // A stalled disk: the worker's writes do not return until the stall ends.
-            if diskStalled { stalledApplies.append(event.arg) } else { sqlApplied(event.arg) }
+            // A read lock: the applier waits for UNLOCK TABLES.
+            if diskStalled || readLocked { stalledApplies.append(event.arg) } else { sqlApplied(event.arg) }
         case .ready:
             if event.arg == life, state == .starting { becomeReady() }
         case .semiSyncTimeout:
             if event.arg >> 32 == life & 0x7FFF_FFFF { semiSyncTimedOut(index: Int(event.arg & 0xFFFF_FFFF)) }
+        case .lockWaitTimeout:
+            if event.arg >> 32 == life & 0x7FFF_FFFF { lockWaitTimedOut(serial: event.arg & 0xFFFF_FFFF) }
         case nil:
             break
         }

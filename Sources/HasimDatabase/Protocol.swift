@@ -22,6 +22,8 @@ public struct MySQLError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func cannotConnect(_ host: String, timedOut: Bool) -> MySQLError {
         MySQLError(code: 2003, message: "Can't connect to MySQL server on '\(host)' (\(timedOut ? 110 : 111))")
     }
+    /// ER_LOCK_WAIT_TIMEOUT, also what a statement gets when lock_wait_timeout ends its metadata-lock wait.
+    public static let lockWaitTimeout = MySQLError(code: 1205, message: "Lock wait timeout exceeded; try restarting transaction")
     public static let lostConnection = MySQLError(code: 2013, message: "Lost connection to MySQL server during query")
     public static let goneAway = MySQLError(code: 2006, message: "MySQL server has gone away")
     public static let notReplica = MySQLError(code: 1200, message: "The server is not configured as slave; fix in config file or with CHANGE MASTER TO")

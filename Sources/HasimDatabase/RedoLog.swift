@@ -23,6 +23,9 @@ public final class RedoLog {
     public private(set) var flushes = 0
     public private(set) var commits = 0
 
+    /// The program whose log writer waits on the fsync: a stopped one (SIGSTOP) goes on at SIGCONT.
+    public var owner: NetProcess?
+
     public init(sim: Simulation, fsync: LatencyModel?, stream: String) {
         self.sim = sim
         self.fsync = fsync
@@ -47,13 +50,22 @@ public final class RedoLog {
         let group = waiting
         waiting.removeAll(keepingCapacity: true)
         let g = generation
+        let owner = self.owner
         sim.after(model.sample(&rng)) { [weak self] in
-            guard let self, self.generation == g else { return }
-            self.flushing = false
-            for d in group { d() }
-            // The commits that arrived meanwhile: the next fsync, led by the first of them.
-            if !self.waiting.isEmpty { self.flush() }
+            if let owner, owner.isPaused {
+                owner.whenRunnable { [weak self] in self?.flushed(g, group) }
+            } else {
+                self?.flushed(g, group)
+            }
         }
+    }
+
+    private func flushed(_ g: Int64, _ group: [() -> Void]) {
+        guard generation == g else { return }
+        flushing = false
+        for d in group { d() }
+        // The commits that arrived meanwhile: the next fsync, led by the first of them.
+        if !waiting.isEmpty { flush() }
     }
 
     /// The process died: commits waiting for the disk are never acknowledged.

@@ -104,8 +104,13 @@ public struct ServerConfig: Sendable, Equatable {
     public var binlogFsync: LatencyModel?
     /// Execution + group-commit fsync of one write on the primary.
     public var commitLatency: SimTime = Time.us(800)
-    public var startupTime: SimTime = Time.s(3)
-    public var redoApplyPerTransaction: SimTime = Time.us(200)
+    /// mysqld's start-up before crash recovery: MariaDB 10.11 on this machine was ready 0.59-0.77 s
+    /// after a clean start (validation/results/async-kill9.json, clean_start_to_ready).
+    public var startupTime: SimTime = Time.ms(600)
+    /// Crash recovery per transaction since the last checkpoint: the same runs were ready
+    /// 0.87-0.93 s after kill -9 with ~2,000 transactions to recover, ~150 us each
+    /// (validation/results/async-kill9.json, restart_to_ready).
+    public var redoApplyPerTransaction: SimTime = Time.us(150)
     public var checkpointInterval: SimTime = Time.s(60)
     /// mysqld starts when its host boots.
     public var autostart: Bool = true
@@ -136,6 +141,9 @@ public struct ServerConfig: Sendable, Equatable {
     /// data older than 30 s is written back at the next 5 s flusher wake-up.
     public var osDirtyExpire: SimTime = Time.s(30)
     public var osWritebackInterval: SimTime = Time.s(5)
+    /// lock_wait_timeout: how long a statement waits for a metadata or global read lock before
+    /// 1205. nil: the flavour's default (MySQL 8.0 31536000 s, MariaDB 10.11 86400 s).
+    public var lockWaitTimeout: SimTime?
     public var flavor: Flavor = .mysql
     /// gtid_mode (MySQL): ON (this model's usual setting) or OFF (file/position replication).
     public var gtidMode = true

@@ -66,6 +66,11 @@ public final class NetProcess {
     /// Bound UDP sockets by port (Datagram.swift).
     var datagramSockets: [Int: DatagramReceiver] = [:]
     var connections: [Connection] = []
+    /// SIGSTOP: the program runs none of its code, while its host's kernel still completes
+    /// handshakes and ACKs and queues what arrives (no RST, nothing lost). See ProcessPause.swift.
+    public internal(set) var isPaused = false
+    /// What the program would have done while stopped, in the order it became due.
+    var frozen: [() -> Void] = []
 
     init(name: String, host: Host) {
         self.name = name

@@ -55,7 +55,8 @@ public final class Machine {
     public func compute(_ process: NetProcess, _ cost: SimTime, _ action: @escaping () -> Void) {
         if cores == 0 {
             busyTime = Time.sum(busyTime, cost)
-            sim.after(stretched(cost, running: 1, cores: 1), action)
+            // A stopped program goes on where it was when it runs again (SIGCONT).
+            sim.after(stretched(cost, running: 1, cores: 1)) { process.whenRunnable(action) }
             return
         }
         queue.append(Burst(cost: cost, enqueued: sim.now, process: process, incarnation: process.incarnation, action: action))
@@ -84,7 +85,7 @@ public final class Machine {
             sim.after(stretched(b.cost, running: running, cores: cores)) { [unowned self] in
                 self.running -= 1
                 self.dispatch()
-                if b.process.incarnation == b.incarnation { b.action() }
+                if b.process.incarnation == b.incarnation { b.process.whenRunnable(b.action) }
             }
         }
     }

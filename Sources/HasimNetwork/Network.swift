@@ -262,6 +262,7 @@ public final class Network: EventHandler {
             p.datagramSockets.removeAll()
             // No FIN, no RST: the peers keep believing in these connections.
             p.connections.removeAll()
+            p.forgetFrozen()
             if p.isRunning {
                 p.isRunning = false
                 p.incarnation &+= 1
@@ -286,6 +287,8 @@ public final class Network: EventHandler {
         p.incarnation &+= 1
         p.listeners.removeAll()
         p.datagramSockets.removeAll()
+        // SIGKILL ends a stopped process too; what it had queued dies with it.
+        p.forgetFrozen()
         let conns = p.connections
         p.connections.removeAll()
         for c in conns {
@@ -329,7 +332,7 @@ public final class Network: EventHandler {
             guard let self, var pc = self.pendingConnects[id], !pc.done else { return }
             pc.done = true
             self.pendingConnects[id] = nil
-            if pc.process.incarnation == inc { pc.completion(.failure(.timedOut)) }
+            if pc.process.incarnation == inc { pc.process.whenRunnable { pc.completion(.failure(.timedOut)) } }
         }
         // No ARP answer: behaves like a dead host (the connect times out).
         retrySYN(id)
@@ -486,22 +489,14 @@ public final class Network: EventHandler {
             guard let pc = pendingConnects[id], !pc.done, pendingSynAcks[id] == nil else { return }
             if let proc = to.processes.first(where: { $0.isAlive && $0.listeners[pc.port] != nil }),
                let listener = proc.listeners[pc.port] {
-                nextConnectionID += 1
-                let c = Connection(id: nextConnectionID, client: pc.process, server: proc,
-                                   dialled: pc.dialled, port: pc.port)
-                opened(c)
-                c.neighbourSlot = vips?.slot(of: pc.dialled) ?? -1
-                guard let serverDelegate = listener.accept(c) else {
-                    send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
+                if proc.isPaused {
+                    // A connection here includes the server's first words (MySQL's greeting, SSH's
+                    // banner: those servers speak first). A stopped program sends none: the kernel
+                    // keeps the SYN in its backlog and the client waits, within its connect timeout.
+                    proc.frozen.append { [weak self] in self?.answerSYN(id, proc: proc, listener: listener, from: from, to: to) }
                     return
                 }
-                c.setDelegate(serverDelegate, for: .server)
-                proc.connections.append(c)
-                pendingConnects[id]!.delegate = pc.delegate
-                pendingSynAcks[id] = c
-                // On the connection's server-to-client path, so a FIN or RST sent right after
-                // the accept (a proxy with no server to use) cannot overtake it.
-                send(.synAck(pending: id), from: to, to: from, connection: c, side: .server)
+                answerSYN(id, proc: proc, listener: listener, from: from, to: to)
             } else {
                 send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
             }
@@ -517,13 +512,13 @@ public final class Network: EventHandler {
             if c.neighbourSlot >= 0 { vips?.confirm(slot: c.neighbourSlot, from: to) }
             c.setDelegate(pc.delegate, for: .client)
             pc.process.connections.append(c)
-            pc.completion(.success(c))
+            pc.process.whenRunnable { pc.completion(.success(c)) }
         case .refuse(let id):
             guard var pc = pendingConnects[id], !pc.done else { return }
             pc.done = true
             pendingConnects[id] = nil
             if let t = pc.timer { sim.cancel(t) }
-            if pc.process.isAlive { pc.completion(.failure(.refused)) }
+            if pc.process.isAlive { pc.process.whenRunnable { pc.completion(.failure(.refused)) } }
         case .ping(let id):
             send(.pong(pending: id), from: to, to: from, connection: nil, side: .server, reliable: false)
         case .pong(let id):
@@ -545,20 +540,25 @@ public final class Network: EventHandler {
             // A reply acknowledges what the client sent: TCP confirms the neighbour entry
             // (`tcp_ack` FLAG_FORWARD_PROGRESS → `sk_dst_confirm`).
             if rx == .client && c.neighbourSlot >= 0 { vips?.confirm(slot: c.neighbourSlot, from: to) }
+            let p = c.process(rx)
+            if p.isPaused {
+                // Acknowledged and queued in the socket's receive buffer: read at SIGCONT.
+                p.frozen.append {
+                    guard c.endAlive(rx), !c.knownClosed[rx.rawValue] else { return }
+                    c.delegates[rx.rawValue]?.received(message, on: c)
+                }
+                return
+            }
             c.delegates[rx.rawValue]?.received(message, on: c)
         case .fin, .rst:
             guard let c = item.connection else { return }
             let rx = item.side.other
             if case .fin = item.packet, resetIfUnknown(c, rx, at: to, from: from) { return }
-            guard !c.knownClosed[rx.rawValue] else { return }
-            let delegate = c.markClosed(rx)
-            c.process(rx).connections.removeAll { $0 === c }
-            guard c.endAlive(rx) else { return }
-            if case .rst = item.packet {
-                delegate?.closed(c, reason: .reset)
-            } else {
-                delegate?.closed(c, reason: .closedByPeer)
-            }
+            let reason: CloseReason
+            if case .rst = item.packet { reason = .reset } else { reason = .closedByPeer }
+            // A stopped program learns of the close when it next reads the socket.
+            let p = c.process(rx)
+            if p.isPaused { p.frozen.append { [weak self] in self?.peerClosed(c, rx, reason) } } else { peerClosed(c, rx, reason) }
         }
     }
 
@@ -596,6 +596,8 @@ public final class Network: EventHandler {
                 for c in p.connections { c.release() }
                 p.connections.removeAll()
                 p.listeners.removeAll()
+                p.datagramSockets.removeAll()
+                p.frozen.removeAll()    // a paused program's queued reads hold its connections
                 p.observer?.networkDidClose()
                 p.observer = nil
             }
@@ -604,5 +606,25 @@ public final class Network: EventHandler {
         resolver = nil
         vips = nil
         dns = nil
+    }
+
+    /// The listening program accepts a connect: SYN-ACK (and its greeting) go back.
+    private func answerSYN(_ id: Int, proc: NetProcess, listener: Listener, from: Host, to: Host) {
+        guard let pc = pendingConnects[id], !pc.done, pendingSynAcks[id] == nil, proc.isAlive else { return }
+        nextConnectionID += 1
+        let c = Connection(id: nextConnectionID, client: pc.process, server: proc, dialled: pc.dialled, port: pc.port)
+        opened(c)
+        c.neighbourSlot = vips?.slot(of: pc.dialled) ?? -1
+        guard let serverDelegate = listener.accept(c) else {
+            send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
+            return
+        }
+        c.setDelegate(serverDelegate, for: .server)
+        proc.connections.append(c)
+        pendingConnects[id]!.delegate = pc.delegate
+        pendingSynAcks[id] = c
+        // On the connection's server-to-client path, so a FIN or RST sent right after
+        // the accept (a proxy with no server to use) cannot overtake it.
+        send(.synAck(pending: id), from: to, to: from, connection: c, side: .server)
     }
 }

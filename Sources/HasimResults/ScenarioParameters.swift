@@ -27,6 +27,7 @@ public enum ScenarioParameters {
             ("flavor", str(m.flavor.rawValue)), ("master_use_gtid", str(m.masterUseGTID.rawValue)),
             ("gtid_mode", String(m.gtidMode)), ("relay_log_info_repository", str(m.relayLogInfoRepository.rawValue)),
             ("relay_log_recovery", String(m.relayLogRecovery)), ("binlog_expire_ns", String(m.binlogExpire)),
+        ] + (m.lockWaitTimeout.map { [("lock_wait_timeout_ns", String($0))] } ?? []) + [
             ("slave_parallel_workers", String(m.parallelWorkers)), ("slave_parallel_mode", str(m.parallelMode.rawValue)),
             ("disk_fsync", m.diskFsync.map { str(String(describing: $0)) } ?? "null"),
             ("disk_fsync_append", m.binlogFsync.map { str(String(describing: $0)) } ?? "null"),
@@ -127,7 +128,7 @@ public enum ScenarioParameters {
             p.append((f.kind.name.rawValue, obj([("between", list(a)), ("and", list(b)), ("add_ns", String(add))])))
         case .stopReplica(let h, let threads):
             p.append((f.kind.name.rawValue, obj([("host", str(h)), ("thread", str(threads.rawValue))])))
-        case .diskStall(let h): p.append((f.kind.name.rawValue, str(h)))
+        case .diskStall(let h), .pause(let h): p.append((f.kind.name.rawValue, str(h)))
         case .slowDisk(let h, let factor):
             p.append((f.kind.name.rawValue, obj([("host", str(h)), ("factor", num(factor))])))
         case .readLock(let h, let global):

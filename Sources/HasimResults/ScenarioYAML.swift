@@ -75,6 +75,7 @@ public enum ScenarioYAML {
         out.append("  relay_log_info_repository: \(m.relayLogInfoRepository.rawValue)")
         out.append("  relay_log_recovery: \(m.relayLogRecovery)")
         out.append("  binlog_expire: \(d(m.binlogExpire))")
+        if let t = m.lockWaitTimeout { out.append("  lock_wait_timeout: \(d(t))") }
         out.append("  slave_parallel_workers: \(m.parallelWorkers)")
         out.append("  slave_parallel_mode: \(m.parallelMode.rawValue)")
         if case .logNormal(let median, let sigma)? = m.diskFsync {
@@ -139,7 +140,7 @@ public enum ScenarioYAML {
         var parts = [f.atLatest.map { "at: {uniform: [\(d(f.at)), \(d($0))]}" } ?? "at: \(d(f.at))"]
         let key = f.kind.name.rawValue
         switch f.kind {
-        case .hostCrash(let h), .processCrash(let h), .diskStall(let h): parts.append("\(key): \(q(h))")
+        case .hostCrash(let h), .processCrash(let h), .diskStall(let h), .pause(let h): parts.append("\(key): \(q(h))")
         case .stopReplica(let h, let threads): parts.append("\(key): {host: \(q(h)), thread: \(threads.rawValue)}")
         case .slowDisk(let h, let factor): parts.append("\(key): {host: \(q(h)), factor: \(num(factor))}")
         case .readLock(let h, let global): parts.append("\(key): {host: \(q(h)), global: \(global)}")

@@ -188,6 +188,9 @@ public enum FaultKind: Sendable, Equatable {
     /// Overload: `threads` CPU-bound processes run on the host's machine (a batch job, a
     /// neighbour VM, a runaway query) and take their fair share of its cores.
     case cpuLoad(host: String, threads: Double)
+    /// kill -STOP of mysqld (a long GC-like stall, a frozen VM) until `recover_after` (SIGCONT):
+    /// it answers nothing, its host's kernel keeps every connection open, nothing is lost.
+    case pause(host: String)
 }
 
 extension FaultKind {
@@ -203,6 +206,7 @@ extension FaultKind {
         case slowDisk = "slow_disk"
         case readLock = "read_lock"
         case cpuLoad = "cpu_load"
+        case pause
     }
 
     public var name: Name {
@@ -216,6 +220,7 @@ extension FaultKind {
         case .slowDisk: return .slowDisk
         case .readLock: return .readLock
         case .cpuLoad: return .cpuLoad
+        case .pause: return .pause
         }
     }
 

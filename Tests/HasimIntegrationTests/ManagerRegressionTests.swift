@@ -215,3 +215,83 @@ extension ManagerRegressionTests {
         #expect(real.dead - quick.dead > 1.5)
     }
 }
+
+/// Partial failures of the master that a manager's check sees or misses: a paused mysqld
+/// (SIGSTOP) and a forgotten FLUSH TABLES WITH READ LOCK.
+extension ManagerRegressionTests {
+    @Test func mhaFailsOverFromAPausedMasterThatThenResumesWritable() throws {
+        let long = try report(scenario("mha-pause-old-master-resumes.yaml"))
+        #expect(long.metric("failovers") == 1)
+        #expect(long.metric("lost_transactions") == 0, "a pause loses nothing db1 acknowledged")
+        // What queued on db1 while it was stopped commits at SIGCONT, after db2 took over.
+        #expect(long.metric("errant_transactions")! >= 1)
+        #expect(long.errantTransactions.contains { $0.server == "db1" })
+        #expect(long.metric("two_writable_primaries_time")! >= 20)
+        // Flip: a pause shorter than MHA's detection (4 x 3 s pings): no failover, no divergence,
+        // the queued writes are served at SIGCONT, so writes are down for the pause only.
+        let short = try report(scenario("mha-pause-old-master-resumes.yaml") {
+            $0.replacingOccurrences(of: "recover_after: 60s", with: "recover_after: 5s")
+        })
+        #expect(short.metric("failovers") == 0)
+        #expect(short.metric("errant_transactions") == 0)
+        #expect(short.metric("two_writable_primaries_time") == 0)
+        #expect(short.metric("lost_transactions") == 0)
+        #expect(short.metric("write_downtime")! >= 4 && short.metric("write_downtime")! <= 6.5)
+        // The clients' socket timeout decides whether "still connected" clients see those writes
+        // acknowledged: with none shorter than the pause (JDBC's socketTimeout defaults to 0,
+        // none), the writes in flight wait on db1 and at SIGCONT db1 acknowledges them - after
+        // db2 took over, so they are lost; with 10 s they were abandoned and are only errant.
+        #expect(long.metric("lost_transactions") == 0)
+        let patient = try report(scenario("mha-pause-old-master-resumes.yaml") {
+            $0.replacingOccurrences(of: "  writes_per_second: 100", with: "  writes_per_second: 100\n  query_timeout: 10m")
+        })
+        #expect(patient.metric("failovers")! >= 1)
+        #expect(patient.metric("lost_transactions")! >= 1, "db1 acknowledged at SIGCONT what db2 never got")
+        #expect(patient.metric("errant_transactions")! >= 1)
+    }
+
+    @Test func mmmPausedWriterResumesAndBreaksReplicationWithoutInterleavedKeys() throws {
+        let paused = try report(scenario("mmm-pause-old-writer-resumes.yaml"))
+        #expect(paused.metric("failovers") == 1)
+        #expect(paused.replicationErrors.filter { $0.code == 1062 }.count == 2, "each SQL thread on the other's rows")
+        #expect(paused.metric("divergence")! >= 1)
+        // Flip the keys: interleaved auto-increments, db1's late writes replicate to db2 cleanly.
+        let interleaved = try report(scenario("mmm-pause-old-writer-resumes.yaml") {
+            $0.replacingOccurrences(of: "    db1: {role: primary, source: db2}",
+                                    with: "    db1: {role: primary, source: db2, auto_increment_increment: 2, auto_increment_offset: 1}")
+              .replacingOccurrences(of: "    db2: {role: replica, source: db1}",
+                                    with: "    db2: {role: replica, source: db1, auto_increment_increment: 2, auto_increment_offset: 2}")
+        })
+        #expect(interleaved.metric("failovers") == 1)
+        #expect(interleaved.metric("replication_crashes") == 0)
+        #expect(interleaved.metric("divergence") == 0)
+        // Flip the length: a pause within MMM's checks moves nothing and breaks nothing.
+        let short = try report(scenario("mmm-pause-old-writer-resumes.yaml") {
+            $0.replacingOccurrences(of: "recover_after: 60s", with: "recover_after: 5s")
+        })
+        #expect(short.metric("failovers") == 0)
+        #expect(short.metric("replication_crashes") == 0)
+        #expect(short.metric("divergence") == 0)
+    }
+
+    @Test func mhaInsertPingSeesAReadLockedMasterWhereSelectDoesNot() throws {
+        let insert = try report(scenario("mha-ping-insert-read-lock.yaml"))
+        #expect(insert.metric("failovers") == 1)
+        #expect(insert.metric("write_downtime")! < 40)
+        // Flip: SELECT 1 answers from a master whose writes all wait for the global read lock.
+        let select = try report(scenario("mha-ping-insert-read-lock.yaml") {
+            $0.replacingOccurrences(of: ", ping_type: insert}", with: "}")
+        })
+        #expect(select.metric("failovers") == 0)
+        #expect(select.metric("write_downtime")! > 80)
+        // The writes waited: none failed with 1205 within MySQL's year of lock_wait_timeout.
+        #expect(!select.failedWrites.contains { $0.code == 1205 })
+        // With a short lock_wait_timeout they fail with 1205 instead of waiting.
+        let short = try report(scenario("mha-ping-insert-read-lock.yaml") {
+            $0.replacingOccurrences(of: ", ping_type: insert}", with: "}")
+              .replacingOccurrences(of: "architecture:", with: "mysql: {lock_wait_timeout: 2s}\narchitecture:")
+        })
+        #expect(short.failedWrites.contains { $0.code == 1205 })
+        #expect(short.metric("failovers") == 0)
+    }
+}

@@ -170,4 +170,40 @@ import HasimResults
         // 12,953 against 23,929 alone: not half, because a group still waits for the previous one's commit order.
         #expect(twoLag < lag * 0.6, "two workers: each group overlaps the previous one's fsyncs")
     }
+
+    @Test func readLockOnAReplicaHoldsItsApplier() throws {
+        let locked = try run(scenario("read-lock-replica-lag.yaml")).1
+        let lag = try #require(locked.metric("max_lag_seconds"))
+        #expect(lag >= 55 && lag <= 65, "the SQL thread waits for the whole 60 s lock: \(lag)")
+        #expect(locked.metric("write_downtime") == 0, "the source is not locked")
+        // Flip: no lock, no lag.
+        let free = try run(scenario("read-lock-replica-lag.yaml") {
+            $0.replacingOccurrences(of: "  - {at: 20s, read_lock: {host: db2, global: true}, recover_after: 60s}\n", with: "  []\n")
+              .replacingOccurrences(of: "faults:\n  []", with: "faults: []")
+        }).1
+        #expect(try #require(free.metric("max_lag_seconds")) < 1)
+    }
+
+    /// A paused source (kill -STOP) keeps its replicas' connections open: their IO threads hear
+    /// nothing (no events, no heartbeats) and reconnect only after slave_net_timeout (60 s).
+    @Test func aPausedSourceIsNoticedByItsReplicasAfterSlaveNetTimeout() throws {
+        func paused(_ length: String) throws -> (RunOutcome, RunReport) {
+            try run(scenario("read-lock-replica-lag.yaml") {
+                $0.replacingOccurrences(of: "read_lock: {host: db2, global: true}, recover_after: 60s",
+                                        with: "pause: db1, recover_after: \(length)")
+            })
+        }
+        let (o, report) = try paused("70s")
+        let timeouts = o.trace.filter { $0.kind == .replicationIOError && $0.node == "db2" && $0.detail.contains("read timeout") }
+        #expect(timeouts.count == 1)
+        if let t = timeouts.first { #expect(t.time >= Time.s(79) && t.time <= Time.s(81), "60 s after the last event db1 sent") }
+        #expect(report.metric("lost_transactions") == 0)
+        #expect(report.metric("divergence") == 0, "db2 catches up after SIGCONT")
+        #expect(!o.servers.flatMap(\.replicationFailures).contains { $0.thread == "io" && $0.error.code == 2003 },
+                "the host's kernel kept accepting: no connection refused")
+        // Flip: a pause shorter than slave_net_timeout goes unnoticed by the IO thread.
+        let (short, shortReport) = try paused("30s")
+        #expect(!short.trace.contains { $0.kind == .replicationIOError && $0.node == "db2" })
+        #expect(shortReport.metric("lost_transactions") == 0)
+    }
 }

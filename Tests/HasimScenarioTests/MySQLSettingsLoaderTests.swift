@@ -66,5 +66,20 @@ private func problems(_ text: String) -> [ScenarioIssue] { issues(text) }
         #expect(thread.hint == "did you mean 'sql'?")
         let factor = try #require(problems(base + "\nfaults:\n  - {at: 1m, slow_disk: {host: db1, factor: 0.5}}").first)
         #expect(factor.message.contains("outside 1"))
+        let pause = try #require(problems(base + "\nfaults:\n  - {at: 1m, pause: app1, recover_after: 30s}").first)
+        #expect(pause.line == notReplica.line, "on the fault's line, as for stop_replica")
+        #expect(pause.message == "pause of 'app1', which runs no database")
+        #expect(pause.hint?.contains("kill -STOP") == true)
+        let paused = try ScenarioLoader.load(text: base + "\nfaults:\n  - {at: 1m, pause: db1, recover_after: 30s}", file: "t.yaml")
+        #expect(paused.faults.first?.kind == .pause(host: "db1"))
+    }
+
+    @Test func lockWaitTimeoutIsADurationAndDefaultsToTheFlavors() throws {
+        let zero = try #require(problems(base + "\nmysql: {lock_wait_timeout: 0s}").first)
+        #expect(zero.line == 13)
+        #expect(zero.message.contains("lock_wait_timeout"))
+        let set = try ScenarioLoader.load(text: base + "\nmysql: {lock_wait_timeout: 50s}", file: "t.yaml")
+        #expect(set.mysql.lockWaitTimeout == 50_000_000_000)
+        #expect(try ScenarioLoader.load(text: base, file: "t.yaml").mysql.lockWaitTimeout == nil)
     }
 }

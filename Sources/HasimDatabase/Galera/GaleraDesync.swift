@@ -57,3 +57,11 @@ extension GaleraNode {
         for (q, id, s) in w { submit(q, id: id, from: s, retries: 0) }
     }
 }
+
+/// SIGSTOP / SIGCONT of mysqld (see HasimNetwork/ProcessPause.swift): its timers, CPU bursts
+/// and received messages wait for SIGCONT; peers see a member that says nothing.
+extension GaleraNode {
+    public func pause() { if state != .down { network.pauseProcess(process, as: name) } }
+    public func resume() { network.resumeProcess(process, as: name) }
+    func afterRunnable(_ delay: SimTime, _ body: @escaping () -> Void) { network.timer(of: process, after: delay, body) }
+}

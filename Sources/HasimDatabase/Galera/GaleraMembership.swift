@@ -102,7 +102,7 @@ extension GaleraNode {
     /// evs.join_retrans_period: while a round lasts, the member sends its join again (with what
     /// it believes now) and handles it.
     private func retransmitJoin(_ l: Int64, _ g: Int64) {
-        sim.after(config.joinRetransPeriod) { [weak self] in
+        afterRunnable(config.joinRetransPeriod) { [weak self] in
             guard let self, self.life == l, self.installing, self.gather == g, self.state != .down else { return }
             self.sendJoin(self.operationalPeers(), handle: true)
             self.retransmitJoin(l, g)

@@ -99,7 +99,11 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     /// gcomm's receive thread: group messages are handled one at a time, in arrival order.
     lazy var gcomm = ProcessThread(process, on: host.machine)
     /// InnoDB's redo log on this host's disk: local commits are acknowledged once it is flushed.
-    lazy var redo = RedoLog(sim: sim, fsync: config.diskFsync, stream: "disk/\(name)")
+    lazy var redo: RedoLog = {
+        let log = RedoLog(sim: sim, fsync: config.diskFsync, stream: "disk/\(name)")
+        log.owner = process
+        return log
+    }()
 
     // State transfer (GaleraStateTransfer.swift).
     var transferring = false
@@ -202,7 +206,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         view = [index]
         viewMask = mask(view)
         sim.record(name, .mysqlStarting, "start-up \(Time.format(config.startupTime))")
-        sim.after(config.startupTime) { [weak self] in
+        afterRunnable(config.startupTime) { [weak self] in
             guard let self, self.life == l else { return }
             self.begin()
         }
@@ -217,7 +221,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         var rng = sim.random("galera/\(name)/\(life)")
         let phase = SimTime(rng.unit() * Double(config.inactiveCheckPeriod))
         keepalive(l)
-        sim.after(phase) { [weak self] in self?.check(l) }
+        afterRunnable(phase) { [weak self] in self?.check(l) }
     }
 
     public func crash() {
@@ -366,14 +370,14 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         for j in peers.indices where j != index {
             send(GKeepalive(from: index, clock: clock, viewID: viewID), to: j)
         }
-        sim.after(config.keepalivePeriod) { [weak self] in self?.keepalive(l) }
+        afterRunnable(config.keepalivePeriod) { [weak self] in self?.keepalive(l) }
     }
 
     /// evs.inactive_check_period: look for silent members and for peers to merge with.
     private func check(_ l: Int64) {
         guard life == l, state != .down else { return }
         checkMembership()
-        sim.after(config.inactiveCheckPeriod) { [weak self] in self?.check(l) }
+        afterRunnable(config.inactiveCheckPeriod) { [weak self] in self?.check(l) }
     }
 
     // MARK: client sessions

@@ -28,7 +28,7 @@ extension GaleraNode {
         let blocks = !ist && config.sstBlocksDonor
         if !ist { setState(.donor); donating = true }
         if blocks { donorLocks += 1 }
-        sim.after(duration) { [weak self] in
+        afterRunnable(duration) { [weak self] in
             guard let self, self.life == l else { return }
             self.send(t, to: joiner)
             if !ist { self.donating = false }

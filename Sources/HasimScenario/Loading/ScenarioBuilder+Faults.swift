@@ -94,6 +94,10 @@ extension ScenarioBuilder {
             guard let host = r.string(node, path: path), databaseHost(host, node, path: path, fault: "process_crash kills mysqld")
             else { return nil }
             return .processCrash(host: host)
+        case .pause:
+            guard let host = r.string(node, path: path), databaseHost(host, node, path: path, fault: "pause stops mysqld (kill -STOP)")
+            else { return nil }
+            return .pause(host: host)
         case .diskStall:
             guard let host = r.string(node, path: path), databaseHost(host, node, path: path, fault: "disk_stall hangs mysqld's writes")
             else { return nil }

@@ -142,7 +142,8 @@ public enum ScenarioRunner {
                 let status = s.replicaStatus
                 let running = s.state == .running
                 samples.append(ServerSample(
-                    time: sim.now, server: s.name, writable: running && !s.readOnly,
+                    // A stopped mysqld (SIGSTOP) takes no write until it runs again.
+                    time: sim.now, server: s.name, writable: running && !s.process.isPaused && !s.readOnly,
                     reachable: network.canReach(appHost.id, s.host.id) && network.canReach(s.host.id, appHost.id),
                     lagTransactions: running ? status?.relayLogPending : nil,
                     lagTime: running ? status?.secondsBehind : nil))
@@ -304,6 +305,18 @@ public enum ScenarioRunner {
                 sim.at(f.at + r) {
                     sim.record(h, .faultEnd, threads.statement("START"))
                     mysqld()?.startReplica(threads)
+                }
+            }
+        case .pause(let h):
+            target = "mysqld@\(h)"
+            sim.at(f.at) {
+                sim.record(h, .fault, "kill -STOP mysqld")
+                node(h)?.pause()
+            }
+            if let r = f.recoverAfter {
+                sim.at(f.at + r) {
+                    sim.record(h, .faultEnd, "kill -CONT mysqld")
+                    node(h)?.resume()
                 }
             }
         case .diskStall(let h):
