@@ -62,8 +62,8 @@ struct CompareCommand: ParsableCommand {
                     scenarios = try Sweep.expand(combined, try common.set.map { try SweepParameter(parsing: $0) })
                 } catch let e as SweepError { throw CLIError(e.description) }
             }
-            let jobs = Runner.jobs(scenarios, seeds: common.seeds)
-            let sink = try ResultsSink(path: path, command: "compare", arguments: CommandLine.arguments.dropFirst().map { $0 },
+            let jobs = try common.select(Runner.jobs(scenarios, seeds: common.seeds))
+            let sink = try ResultsSink(path: path, command: "compare", arguments: InvocationArguments.current,
                                        plannedJobs: jobs.count)
             let progress = ProgressLine.make(label: "hasim compare", total: jobs.count, quiet: common.quiet)
             do {

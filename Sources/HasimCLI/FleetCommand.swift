@@ -109,16 +109,8 @@ struct FleetCommand: ParsableCommand {
         c.human.dbas = dbas
         c.human.hoursPerDBA = hoursPerDBA
         c.human.pageAfter = try duration(pageAfter, "page-after")
-        if let shard { c.shard = try Self.parseShard(shard) }
+        if let shard { let k = try Shard.parse(shard); c.shard = (k.index, k.count) }
         return c
-    }
-
-    static func parseShard(_ text: String) throws -> (index: Int, count: Int) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 1, k <= n else {
-            throw ValidationFailure("--shard \(text): expected K/N with 1 ≤ K ≤ N, e.g. --shard 2/3")
-        }
-        return (k, n)
     }
 
     mutating func run() throws {
@@ -132,7 +124,7 @@ struct FleetCommand: ParsableCommand {
         guard !scenarios.isEmpty else { throw ValidationFailure("no scenario files in \(paths.joined(separator: " "))") }
         let path = out ?? Runner.defaultResultsPath(command: "fleet")
         let store = try ResultsStore(path: path)
-        let invocation = try store.beginInvocation(command: "fleet", arguments: CommandLine.arguments.dropFirst().map { $0 },
+        let invocation = try store.beginInvocation(command: "fleet", arguments: InvocationArguments.current,
                                                    hasimVersion: HasimVersion.string)
         var rows: [FleetStudyRow] = []
         for s in scenarios {

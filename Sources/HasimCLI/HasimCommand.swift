@@ -70,6 +70,18 @@ struct CommonRunOptions: ParsableArguments {
         RunWatch.current = RunWatch(memoryBudget: try MemoryBudget.bytes(maxMemory))
     }
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Run only part K of N of the (scenario, seed, --set value) runs, e.g. --shard 2/3 (a Slurm array task, a Kubernetes Indexed Job).",
+        discussion: "Shard K runs the runs i with i mod N = K - 1. `hasim merge --out all.sqlite shard1.sqlite ...` joins the N databases into one equal, row for row, to the unsharded run.",
+        valueName: "K/N"))
+    var shard: String?
+
+    /// This command's runs, or the shard's part of them.
+    func select(_ jobs: [RunJob]) throws -> [RunJob] {
+        guard let shard else { return jobs }
+        return try Shard.parse(shard).select(jobs)
+    }
+
     @Option(name: .customLong("set"), help: ArgumentHelp(
         "Sweep a setting: KEY=V1,V2,... runs every scenario once per value (repeat --set for a grid).",
         discussion: "KEY: architecture.options.<option> (hasim list) or \(SweepParameter.scalarKeys.joined(separator: ", ")); e.g. --set architecture.options.ping_interval=1s,3s"))
@@ -101,9 +113,9 @@ struct RunCommand: ParsableCommand {
             }
             try common.installWatch()
             let scenarios = try Runner.load(found, sweep: common.set)
-            let jobs = Runner.jobs(scenarios, seeds: common.seeds)
+            let jobs = try common.select(Runner.jobs(scenarios, seeds: common.seeds))
             let path = common.out ?? Runner.defaultResultsPath(command: "run")
-            let sink = try ResultsSink(path: path, command: "run", arguments: CommandLine.arguments.dropFirst().map { $0 },
+            let sink = try ResultsSink(path: path, command: "run", arguments: InvocationArguments.current,
                                        plannedJobs: jobs.count)
             let reports: [RunReport]
             do {
@@ -147,6 +159,9 @@ struct CheckCommand: ParsableCommand {
 
     mutating func run() throws {
         let result: (reports: [RunReport], misses: [CheckMiss], skipped: [String])
+        if common.shard != nil {
+            throw ValidationFailure("--shard: hasim check runs every expectation in one process\n  hint: shard the runs with hasim run --shard K/N, join them with hasim merge")
+        }
         do {
             try common.installWatch()
             let scenarios = try Runner.load(try ScenarioFiles.expand(paths), sweep: common.set)
@@ -154,7 +169,7 @@ struct CheckCommand: ParsableCommand {
             let seeds = common.seeds
             let total = ProgressRunner.checkRuns(scenarios, seeds: seeds)
             let sink = try common.out.map {
-                try ResultsSink(path: $0, command: "check", arguments: CommandLine.arguments.dropFirst().map { $0 }, plannedJobs: total)
+                try ResultsSink(path: $0, command: "check", arguments: InvocationArguments.current, plannedJobs: total)
             }
             do {
                 result = try ProgressRunner.check(scenarios, seeds: seeds, progress: ProgressLine.make(

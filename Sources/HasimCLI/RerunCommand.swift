@@ -147,7 +147,7 @@ struct RerunCommand: ParsableCommand {
             throw ValidationFailure(e.description)
         }
         if let out {
-            try Runner.write([outcome.again], to: out, command: "rerun", arguments: CommandLine.arguments.dropFirst().map { $0 })
+            try Runner.write([outcome.again], to: out, command: "rerun", arguments: InvocationArguments.current)
         }
         if !quiet {
             print(SummaryTable.render([outcome.again]))
