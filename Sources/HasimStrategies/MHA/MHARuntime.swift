@@ -120,7 +120,7 @@ final class MHARuntime: StrategyRuntime {
         c.shipBytesPerSecond = options.double("scp_mb_per_second") * 1e6
         c.applyEventsPerSecond = options.double("apply_events_per_second")
         cost = c
-        configured = deployment.servers.map { Member(name: $0.name, host: $0.host, serverID: $0.config.serverID) }
+        configured = deployment.databases.map { Member(name: $0.name, host: $0.host, serverID: $0.serverID) }
     }
 
     var applicationAddress: IPAddress { d.initialPrimary.host.address }
@@ -136,10 +136,10 @@ final class MHARuntime: StrategyRuntime {
         manager.adopt(sql.process)
         manager.adopt(ssh.process)
         // sshd on every database host: the node tools it runs read that host's own files.
-        for s in d.servers { agents[s.name] = HostAgent(name: "sshd-mha", host: s.host, port: Self.sshPort, network: d.network, localServer: s) }
+        for s in d.databases { agents[s.name] = d.startHostAgent(name: "sshd-mha", on: s.host, port: Self.sshPort) }
         for h in secondaryHosts where agents[h] == nil {
             if let host = d.network.host(named: h) {
-                agents[h] = HostAgent(name: "sshd-mha", host: host, port: Self.sshPort, network: d.network, localServer: nil)
+                agents[h] = d.startHostAgent(name: "sshd-mha", on: host, port: Self.sshPort)
             }
         }
         manager.onBoot = { [weak self] in self?.restartMonitoring() }
