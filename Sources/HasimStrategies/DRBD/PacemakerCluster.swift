@@ -45,6 +45,8 @@ final class PacemakerCluster {
         var peerLost = false
         /// What this node's lrmd runs now (not the cluster's belief, which may lag).
         var runsResources = false
+        /// The Designated Controller as this node's crmd knows it (nil: not yet told, after a boot).
+        var dc: String?
         weak var cluster: PacemakerCluster?
         init(db: DatabaseHandle, deployment: Deployment) {
             self.db = db
@@ -56,6 +58,7 @@ final class PacemakerCluster {
         override func crashed() {
             peerLost = false
             runsResources = false
+            dc = nil
         }
         override func booted() { cluster?.join(self) }
     }
@@ -69,9 +72,6 @@ final class PacemakerCluster {
     /// The resource group's recovery on a survivor, after fencing (or without it).
     var recover: ((Node, Node) -> Void)?
     private var monitorGeneration: Int64 = 0
-    /// The Designated Controller: elected when the cluster forms; which node wins varies
-    /// (a seeded draw), and losing it costs the survivors an election before they act.
-    private(set) var dc: Node
 
     init(deployment: Deployment, settings: Settings, active primary: DatabaseHandle, standby: DatabaseHandle) {
         d = deployment
@@ -79,9 +79,14 @@ final class PacemakerCluster {
         for db in [primary, standby] { nodes.append(Node(db: db, deployment: deployment)) }
         active = [nodes[0]]
         nodes[0].runsResources = true
+        // The Designated Controller: elected when the cluster forms; which node wins varies
+        // (a seeded draw), and losing it costs the survivors an election before they act.
         var draw = deployment.sim.random("pacemaker.dc")
-        dc = nodes[draw.below(nodes.count)]
-        for n in nodes { n.cluster = self }
+        let dc = nodes[draw.below(nodes.count)].db.name
+        for n in nodes {
+            n.cluster = self
+            n.dc = dc
+        }
     }
 
     private var consensus: SimTime { s.consensus ?? s.token * 6 / 5 }
@@ -118,6 +123,9 @@ final class PacemakerCluster {
             guard let self else { return }
             if heard {
                 n.lastHeard = self.d.sim.now
+                // A node that (re)joins is told the DC by the membership's join round; two
+                // nodes booting together elect one (crmd's election: the lower uname here).
+                if n.dc == nil { n.dc = p.dc ?? min(n.db.name, p.db.name) }
                 if n.peerLost {
                     n.peerLost = false
                     self.record(n.db.name, .failoverStep, "corosync: node \(p.db.name) joined the membership")
@@ -134,8 +142,8 @@ final class PacemakerCluster {
         guard n.isAlive, n.peerLost else { return }
         record(n.db.name, .failoverStep, "pacemaker: node \(lost.db.name) lost (membership without it)")
         var decide = s.transition
-        if dc === lost {
-            dc = n
+        if n.dc == nil || n.dc == lost.db.name {
+            n.dc = n.db.name
             decide += s.dcElection
             record(n.db.name, .failoverStep, "pacemaker: the DC was \(lost.db.name); \(n.db.name) is elected DC")
         }

@@ -41,6 +41,8 @@ final class HeartbeatMonRuntime: StrategyRuntime {
         /// The resource scripts are still starting (heartbeat refuses hb_standby meanwhile).
         var starting = false
         var peerDead = false
+        /// Whether the peer holds the resources, as its last heartbeat said.
+        var peerHolds = false
         /// init starts heartbeat (and Mon) again on boot.
         var onBoot: (() -> Void)?
         init(db: DatabaseHandle, network: Network) {
@@ -53,6 +55,7 @@ final class HeartbeatMonRuntime: StrategyRuntime {
             holdsResources = false
             starting = false
             peerDead = false
+            peerHolds = false
             warned = false
         }
         override func booted() {
@@ -109,15 +112,34 @@ final class HeartbeatMonRuntime: StrategyRuntime {
 
     private func record(_ node: String, _ kind: TraceKind, _ detail: String) { d.sim.record(node, kind, detail) }
 
-    private func alive(_ n: Node) -> Bool { n.isAlive }
-
     // MARK: heartbeats
 
+    /// One heartbeat: it carries what the sender holds (heartbeat's status messages name the
+    /// resources each node owns), and its answer tells the sender its peer lives.
     private func beat(_ n: Node, to other: Node) {
+        let holds = n.holdsResources
         d.network.ping(from: n.process, to: other.db.host.address, timeout: keepalive, completion: n.inThisLife { [weak self] heard in
             guard let self else { return }
-            if heard { self.heard(other, by: n) } else { self.silence(other, by: n) }
+            if heard {
+                self.delivered(holds: holds, from: n, to: other)
+                self.heard(other, by: n)
+            } else {
+                self.silence(other, by: n)
+            }
         })
+    }
+
+    /// `other` reads `n`'s heartbeat. When the peer it knew holding the resources says it gave
+    /// them up (auto_failback after a split brain) while `other` holds them too, `other`
+    /// keeps them and announces the VIP again (gratuitous ARP), so clients come back to it.
+    private func delivered(holds: Bool, from n: Node, to other: Node) {
+        guard other.isAlive else { return }
+        let knewHolding = other.peerHolds
+        other.peerHolds = holds
+        guard knewHolding, !holds, other.holdsResources, !other.starting, let vip, let vips = d.network.vips else { return }
+        if case .success = vips.acquire(vip, on: other.db.host) {
+            record(other.db.name, .failoverStep, "auto_failback: \(vip) announced again")
+        }
     }
 
     private func heard(_ other: Node, by n: Node) {
@@ -130,17 +152,11 @@ final class HeartbeatMonRuntime: StrategyRuntime {
             if autoFailback && other.db == preferred && n.holdsResources {
                 release(n)
                 n.after(keepalive) { [weak self] in
-                    guard let self else { return }
-                    if other.holdsResources {
-                        // Both held the resources (split brain): the preferred node
-                        // keeps them and announces the VIP again (gratuitous ARP).
-                        if let vip = self.vip, self.alive(other) {
-                            _ = self.d.network.vips?.acquire(vip, on: other.db.host)
-                            self.record(other.db.name, .failoverStep, "auto_failback: \(vip) announced again")
-                        }
-                    } else {
-                        self.takeOver(other, reason: "auto_failback")
-                    }
+                    // If the preferred node's heartbeats say it holds them too (a split brain),
+                    // it keeps them (and announces the VIP again once it reads that this node
+                    // gave them up); otherwise it takes them back.
+                    guard let self, !n.peerHolds else { return }
+                    self.takeOver(other, reason: "auto_failback")
                 }
             }
         }
@@ -161,7 +177,7 @@ final class HeartbeatMonRuntime: StrategyRuntime {
     // MARK: resources (haresources: IPaddr::VIP mysqld)
 
     private func takeOver(_ n: Node, reason: String) {
-        guard alive(n), !n.holdsResources else { return }
+        guard n.isAlive, !n.holdsResources else { return }
         let other = nodes.first { $0 !== n }!
         record(other.db.name, .failoverStart, "heartbeat on \(n.db.name) takes the resources (\(reason))")
         n.holdsResources = true

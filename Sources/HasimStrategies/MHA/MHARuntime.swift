@@ -73,6 +73,8 @@ final class MHARuntime: StrategyRuntime {
     let frontDoorOption: String
     let cost: RemoteCommandCost
     let relayLogWait: SimTime
+    /// new_master_position = before_apply: the position is read before Phase 3.5's apply.
+    let positionBeforeApply: Bool
     /// shutdown_script: the sample power_manager (kill -9 mysqld over SSH, or power off).
     let powerManager: Bool
     let powerOffTime: SimTime
@@ -109,6 +111,7 @@ final class MHARuntime: StrategyRuntime {
         managerHostName = options.string("manager_host")
         frontDoorOption = options.string("front_door")
         relayLogWait = options.duration("relay_log_wait")
+        positionBeforeApply = options.string("new_master_position") == "before_apply"
         powerManager = options.string("shutdown_script") == "power_manager"
         powerOffTime = options.duration("power_off_time")
         var c = RemoteCommandCost()

@@ -99,7 +99,12 @@ final class MMMRuntime: StrategyRuntime {
             for v in readerVIPs { vips.addVIP(v, site: d.initialPrimary.host.site) }
             balanceReaders()
         }
-        monitor.onBoot = { [weak self] in self?.startChecks() }
+        monitor.onBoot = { [weak self] in
+            // A role change the monitor was carrying out died with it (its thread's memory);
+            // the roles in mmm_mond.status are where it starts again.
+            self?.moving = false
+            self?.startChecks()
+        }
         startChecks()
     }
 
@@ -297,7 +302,7 @@ final class MMMRuntime: StrategyRuntime {
             guard let self else { return }
             if case .success(.result(.replicaStatus(let st?))) = r, st.sqlRunning, st.relayLogPending > 0,
                deadline.map({ self.d.sim.now < $0 }) ?? true {
-                self.d.sim.after(Time.s(1)) { [weak self] in self?.promote(target, deadline: deadline) }
+                self.monitor.after(Time.s(1)) { [weak self] in self?.promote(target, deadline: deadline) }
                 return
             }
             self.agentRun(.sql(.setReadOnly(false)), on: target) { [weak self] ok in
@@ -325,7 +330,7 @@ final class MMMRuntime: StrategyRuntime {
     /// set_active_master on each slave: catch up as far as possible, then CHANGE MASTER
     /// to the new master's *current* SHOW MASTER STATUS position (Actions.pm).
     private func repointSlaves(to newMaster: DatabaseHandle) {
-        mysql.execute(.showMasterStatus, on: newMaster.host.address) { [weak self] r in
+        mysql.execute(.showMasterStatus, on: newMaster.host.address, completion: monitor.inThisLife { [weak self] r in
             guard let self, case .success(.masterStatus(_, _, let position)) = r else { return }
             for s in self.slaves {
                 let steps: [Query] = [.stopReplica, .changeSourceToPosition(newMaster.host.address, position: position), .startReplica]
@@ -334,7 +339,7 @@ final class MMMRuntime: StrategyRuntime {
                                  "agent: set_active_master \(newMaster.name) at position \(position)")
                 }
             }
-        }
+        })
     }
 
     /// Statements run one after another by the host's agent; stops at the first failure.
@@ -359,6 +364,6 @@ final class MMMRuntime: StrategyRuntime {
     }
 
     private func agentCall(_ c: AgentCommand, on s: DatabaseHandle, reply: @escaping (Result<AgentReply, AgentError>) -> Void) {
-        agent.run(c, on: s.host, port: Self.agentPort, connectTimeout: checkTimeout, timeout: agentTimeout, completion: reply)
+        agent.run(c, on: s.host, port: Self.agentPort, connectTimeout: checkTimeout, timeout: agentTimeout, completion: monitor.inThisLife(reply))
     }
 }

@@ -166,6 +166,13 @@ final class ManualFailoverRuntime: StrategyRuntime {
         let address = replica.host.address
         dba.execute(.showReplicaStatus, on: address) { [weak self] r in
             guard let self else { return }
+            if case .failure(let e) = r {
+                // The DBA cannot reach it, so cannot tell how it replicates: the runbook goes
+                // on without it and comes back to it.
+                self.d.sim.record(replica.name, .failoverStepFailed, "SHOW SLAVE STATUS on \(replica.name): \(e); skipped for now")
+                self.d.sim.after(Time.s(30)) { [weak self] in self?.repoint(replica) }
+                return
+            }
             guard case .success(.replicaStatus(let status?)) = r, !status.autoPosition else {
                 return self.repoint(replica, [.stopReplica, .changeSource(self.target.host.address), .startReplica],
                                     "MASTER_AUTO_POSITION=1")
