@@ -120,6 +120,47 @@ import HasimResults
         #expect(try writerMoved(base) < writerMoved(rebooted))
     }
 
+    /// masterha_manager after a power cycle has its configuration and its workdir, nothing
+    /// else: it finds the current master as the server the live slaves replicate from (SHOW
+    /// SLAVE STATUS). Rebooted after the failover it monitors db2; rebooted before the crash
+    /// it monitors db1 (the flip: the same restart, a different answer from the slaves).
+    @Test func theMHAManagerAsksTheSlavesForTheMasterAfterItsReboot() throws {
+        func run(_ rebootAt: String) throws -> RunReport {
+            try report(load("managers", "mha-semi-sync-recovers.yaml") {
+                $0.replacingOccurrences(of: "  - {at: 60s, host_crash: db1}",
+                                        with: "  - {at: 60s, host_crash: db1}\n  - {at: \(rebootAt), host_crash: mha1, recover_after: 1s}")
+            })
+        }
+        let after = try run("150s")
+        #expect(after.timeline.contains { $0.detail == "masterha_manager started: master db2" })
+        #expect(after.metric("failovers") == 1)
+        let before = try run("40s")
+        #expect(before.timeline.contains { $0.detail == "masterha_manager started: master db1" })
+        #expect(before.timeline.contains { $0.kind == "failover_complete" })
+    }
+
+    /// The Galera operator's page is in the pager and the DBA's head, gone with the admin box:
+    /// after its power cycle the monitoring must see the non-Primary cluster again and page
+    /// anew, so the bootstrap comes bootstrap_delay after the reboot. Flip: without the reboot
+    /// it comes bootstrap_delay after the first page, before that.
+    @Test func theGaleraOperatorForgetsItsPageWithItsHost() throws {
+        func run(_ extra: String) throws -> RunReport {
+            try report(load("galera", "galera-two-of-three-die.yaml") {
+                $0.replacingOccurrences(of: "idc1: [lb1, app1, db1, db2, db3]", with: "idc1: [lb1, app1, ops1, db1, db2, db3]")
+                    .replacingOccurrences(of: "options: {bootstrap_delay: 60s}", with: "options: {bootstrap_delay: 60s, operator_host: ops1}")
+                    .replacingOccurrences(of: "  - {at: 30s, host_crash: db3}", with: "  - {at: 30s, host_crash: db3}" + extra)
+            })
+        }
+        func bootstrap(_ r: RunReport) throws -> SimTime {
+            try #require(r.timeline.first { $0.kind == "galera_bootstrap" }?.time)
+        }
+        let base = try run("")
+        let rebooted = try run("\n  - {at: 60s, host_crash: ops1, recover_after: 1s}")
+        let restart = try #require(rebooted.timeline.first { $0.kind == "host_restart" && $0.node == "ops1" }?.time)
+        #expect(try bootstrap(rebooted) >= restart + Time.s(60))
+        #expect(try bootstrap(base) < restart + Time.s(60))
+    }
+
     /// MHA by file and position: the other slaves start at the new master's SHOW MASTER STATUS
     /// read after Phase 3.5 applied its diff, so they skip the events their own diff already
     /// gave them. Read before the apply (new_master_position: before_apply), the position is

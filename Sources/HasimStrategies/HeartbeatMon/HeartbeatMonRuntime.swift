@@ -170,6 +170,8 @@ final class HeartbeatMonRuntime: StrategyRuntime {
         }
         guard quiet >= deadtime, !n.peerDead else { return }
         n.peerDead = true
+        // A dead node holds nothing, as far as this node knows; its next heartbeats will say.
+        n.peerHolds = false
         record(n.db.name, .alert, "heartbeat: node \(other.db.name): status dead")
         if !n.holdsResources { takeOver(n, reason: "peer dead") }
     }
