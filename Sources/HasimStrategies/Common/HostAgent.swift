@@ -106,13 +106,15 @@ public final class HostAgent: Listener, HostLifecycleObserver {
     public let process: NetProcess
     public let port: Int
     let network: Network
-    let localServer: MySQLServer?
+    /// This host's own database (its files and process), set by `Deployment.startHostAgent`.
+    var local: LocalDatabase?
     private let mysql: AdminClient
 
-    public init(name: String, host: Host, port: Int, network: Network, localServer: MySQLServer?) {
+    /// An agent with no database on its host (a secondary-check host); one on a database host
+    /// comes from `Deployment.startHostAgent`.
+    public init(name: String, host: Host, port: Int, network: Network) {
         self.network = network
         self.port = port
-        self.localServer = localServer
         process = network.spawn(name, on: host)
         mysql = AdminClient(name: name + "-mysql", host: host, network: network)
         process.observer = self
@@ -177,20 +179,19 @@ public final class HostAgent: Listener, HostLifecycleObserver {
                 }
             }
         case .eventsOnDisk(let set):
-            guard let server = localServer else { completion(.failed("no mysqld on \(host.name)")); return }
-            completion(.events(server.eventsOnDisk(notIn: set)))
+            guard let db = local, let e = db.eventsOnDisk(notIn: set) else { completion(.failed("no mysqld on \(host.name)")); return }
+            completion(.events(e))
         case .binlogFrom(let p):
-            guard let server = localServer else { completion(.failed("no mysqld on \(host.name)")); return }
-            if let e = server.binlogEvents(from: p) { completion(.events(e)) } else { completion(.failed("binary logs from position \(p) were purged")) }
+            guard let db = local, db.hasBinlogs else { completion(.failed("no mysqld on \(host.name)")); return }
+            if let e = db.binlogEvents(from: p) { completion(.events(e)) } else { completion(.failed("binary logs from position \(p) were purged")) }
         case .relayLogFrom(let p):
-            guard let server = localServer else { completion(.failed("no mysqld on \(host.name)")); return }
-            if let e = server.relayLogEvents(fromSourcePosition: p) { completion(.events(e)) } else { completion(.failed("relay logs from position \(p) were purged")) }
+            guard let db = local, db.hasBinlogs else { completion(.failed("no mysqld on \(host.name)")); return }
+            if let e = db.relayLogEvents(fromSourcePosition: p) { completion(.events(e)) } else { completion(.failed("relay logs from position \(p) were purged")) }
         case .relayLogHas(let p):
-            completion(.reachable(localServer?.relayLogEvents(fromSourcePosition: p) != nil))
+            completion(.reachable(local?.relayLogEvents(fromSourcePosition: p) != nil))
         case .killMySQLD:
-            guard let server = localServer else { completion(.failed("no mysqld on \(host.name)")); return }
-            server.setAutostart(false)  // mysqld_safe is killed too: nothing restarts it
-            server.crash()
+            // mysqld_safe is killed too: nothing restarts it.
+            guard let db = local, db.killMySQLD() else { completion(.failed("no mysqld on \(host.name)")); return }
             completion(.done)
         case .receiveFile, .version:
             completion(.done)

@@ -12,9 +12,8 @@ final class DRBDRuntime: StrategyRuntime {
     private let config: DRBDConfig
     private let cluster: PacemakerCluster
     private let mountTime: SimTime
-    private let primary: MySQLServer
-    private let standby: MySQLServer
-    private var resource: DRBDResource!
+    private let primary: DatabaseHandle
+    private let standby: DatabaseHandle
     /// drbd RA: promote is retried within its recommended 90 s op timeout.
     private let promoteTimeout = Time.s(90)
 
@@ -47,32 +46,33 @@ final class DRBDRuntime: StrategyRuntime {
 
     func start() {
         // Cluster-managed mysqld, one my.cnf for both nodes (no read_only).
-        for s in [primary, standby] { s.setAutostart(false); s.setReadOnlyAtStartup(false) }
-        standby.stop()
-        resource = DRBDResource(primary: primary, secondary: standby, network: d.network, config: config)
-        resource.start()
+        for n in cluster.nodes { n.local.manageByCluster() }
+        cluster.nodes[1].local.stopMySQLD()
+        d.attachDRBD(primary: primary, secondary: standby, config: config)
+        d.startDRBD()
         d.sim.record(primary.name, .drbdState, "Primary/Secondary, protocol \(config.proto.rawValue)")
         cluster.recover = { [weak self] survivor, _ in self?.failover(survivor, deadline: nil) }
         cluster.start()
     }
 
     private func failover(_ n: PacemakerCluster.Node, deadline: SimTime?) {
-        guard n.isAlive, let dn = resource.node(n.server) else { return }
+        guard n.isAlive, n.local.hasDRBD else { return }
         let until = deadline ?? d.sim.now + promoteTimeout
-        if let err = resource.promote(dn) {
-            if deadline == nil { d.sim.record(n.server.name, .failoverStepFailed, "drbd promote: \(err); retrying") }
+        // The drbd resource agent's promote, on the survivor's host: drbdadm primary.
+        if let err = n.local.drbdPromote() {
+            if deadline == nil { d.sim.record(n.db.name, .failoverStepFailed, "drbd promote: \(err); retrying") }
             guard d.sim.now < until else {
-                d.sim.record(n.server.name, .failoverStepFailed, "drbd promote: timed out; resource group not started")
+                d.sim.record(n.db.name, .failoverStepFailed, "drbd promote: timed out; resource group not started")
                 return
             }
             n.after(Time.s(1)) { [weak self] in self?.failover(n, deadline: until) }
             return
         }
-        d.sim.record(n.server.name, .failoverStep, "drbd: promoted to Primary")
+        d.sim.record(n.db.name, .failoverStep, "drbd: promoted to Primary")
         n.after(mountTime) { [weak self] in
             guard let self else { return }
-            self.resource.mount(dn)
-            self.d.sim.record(n.server.name, .failoverStep, "Filesystem: /dev/drbd0 mounted on /var/lib/mysql")
+            n.local.drbdMount()
+            self.d.sim.record(n.db.name, .failoverStep, "Filesystem: /dev/drbd0 mounted on /var/lib/mysql")
             self.cluster.addVIP(on: n) { [weak self] in
                 guard let self else { return }
                 self.cluster.becameActive(n)

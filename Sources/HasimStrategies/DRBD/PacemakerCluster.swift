@@ -35,22 +35,30 @@ final class PacemakerCluster {
     /// memory: a power cycle leaves it running nothing, and on boot it joins the
     /// membership and starts only what the cluster then places on it.
     final class Node: Daemon {
-        let server: MySQLServer
+        /// The database host it runs on, as the cluster configuration names it.
+        let db: DatabaseHandle
+        /// What its resource agents (ocf:heartbeat:mysql, drbd, Filesystem) reach on this host:
+        /// the mysqld process and pid file, the block devices. Nothing of the peer's.
+        private(set) var local: LocalDatabase!
         let mysql: AdminClient
         var lastHeard: SimTime = 0
         var peerLost = false
         /// What this node's lrmd runs now (not the cluster's belief, which may lag).
         var runsResources = false
+        /// The Designated Controller as this node's crmd knows it (nil: not yet told, after a boot).
+        var dc: String?
         weak var cluster: PacemakerCluster?
-        init(server: MySQLServer, network: Network) {
-            self.server = server
-            mysql = AdminClient(name: "pacemaker-mysql", host: server.host, network: network)
-            super.init(name: "corosync", host: server.host, network: network)
+        init(db: DatabaseHandle, deployment: Deployment) {
+            self.db = db
+            mysql = AdminClient(name: "pacemaker-mysql", host: db.host, network: deployment.network)
+            super.init(name: "corosync", host: db.host, network: deployment.network)
             adopt(mysql.process)
+            local = deployment.localDatabase(for: process)
         }
         override func crashed() {
             peerLost = false
             runsResources = false
+            dc = nil
         }
         override func booted() { cluster?.join(self) }
     }
@@ -64,19 +72,21 @@ final class PacemakerCluster {
     /// The resource group's recovery on a survivor, after fencing (or without it).
     var recover: ((Node, Node) -> Void)?
     private var monitorGeneration: Int64 = 0
-    /// The Designated Controller: elected when the cluster forms; which node wins varies
-    /// (a seeded draw), and losing it costs the survivors an election before they act.
-    private(set) var dc: Node
 
-    init(deployment: Deployment, settings: Settings, active primary: MySQLServer, standby: MySQLServer) {
+    init(deployment: Deployment, settings: Settings, active primary: DatabaseHandle, standby: DatabaseHandle) {
         d = deployment
         s = settings
-        for srv in [primary, standby] { nodes.append(Node(server: srv, network: d.network)) }
+        for db in [primary, standby] { nodes.append(Node(db: db, deployment: deployment)) }
         active = [nodes[0]]
         nodes[0].runsResources = true
+        // The Designated Controller: elected when the cluster forms; which node wins varies
+        // (a seeded draw), and losing it costs the survivors an election before they act.
         var draw = deployment.sim.random("pacemaker.dc")
-        dc = nodes[draw.below(nodes.count)]
-        for n in nodes { n.cluster = self }
+        let dc = nodes[draw.below(nodes.count)].db.name
+        for n in nodes {
+            n.cluster = self
+            n.dc = dc
+        }
     }
 
     private var consensus: SimTime { s.consensus ?? s.token * 6 / 5 }
@@ -109,30 +119,33 @@ final class PacemakerCluster {
     private func token(_ n: Node) {
         let interval = max(Time.ms(1), s.token / 4)
         let p = peer(of: n)
-        d.network.ping(from: n.process, to: p.server.host.address, timeout: interval, completion: n.inThisLife { [weak self] heard in
+        d.network.ping(from: n.process, to: p.db.host.address, timeout: interval, completion: n.inThisLife { [weak self] heard in
             guard let self else { return }
             if heard {
                 n.lastHeard = self.d.sim.now
+                // A node that (re)joins is told the DC by the membership's join round; two
+                // nodes booting together elect one (crmd's election: the lower uname here).
+                if n.dc == nil { n.dc = p.dc ?? min(n.db.name, p.db.name) }
                 if n.peerLost {
                     n.peerLost = false
-                    self.record(n.server.name, .failoverStep, "corosync: node \(p.server.name) joined the membership")
+                    self.record(n.db.name, .failoverStep, "corosync: node \(p.db.name) joined the membership")
                 }
             } else if !n.peerLost, self.d.sim.now - n.lastHeard >= self.s.token {
                 n.peerLost = true
-                self.record(n.server.name, .alert, "corosync: A processor failed, forming new configuration: token timed out (\(Time.format(self.s.token))), waiting \(Time.format(self.consensus)) for consensus")
+                self.record(n.db.name, .alert, "corosync: A processor failed, forming new configuration: token timed out (\(Time.format(self.s.token))), waiting \(Time.format(self.consensus)) for consensus")
                 n.after(self.consensus) { [weak self] in self?.membershipLost(p, seenBy: n) }
             }
         })
     }
 
     private func membershipLost(_ lost: Node, seenBy n: Node) {
-        guard n.server.host.isUp, n.peerLost else { return }
-        record(n.server.name, .failoverStep, "pacemaker: node \(lost.server.name) lost (membership without it)")
+        guard n.isAlive, n.peerLost else { return }
+        record(n.db.name, .failoverStep, "pacemaker: node \(lost.db.name) lost (membership without it)")
         var decide = s.transition
-        if dc === lost {
-            dc = n
+        if n.dc == nil || n.dc == lost.db.name {
+            n.dc = n.db.name
             decide += s.dcElection
-            record(n.server.name, .failoverStep, "pacemaker: the DC was \(lost.server.name); \(n.server.name) is elected DC")
+            record(n.db.name, .failoverStep, "pacemaker: the DC was \(lost.db.name); \(n.db.name) is elected DC")
         }
         n.after(decide) { [weak self] in self?.schedule(lost: lost, seenBy: n) }
     }
@@ -141,7 +154,7 @@ final class PacemakerCluster {
     private func schedule(lost: Node, seenBy n: Node) {
         guard n.peerLost else { return }
         let needsRecovery = !isActive(n)
-        if needsRecovery { record(lost.server.name, .failoverStart, "pacemaker on \(n.server.name) recovers the resource group") }
+        if needsRecovery { record(lost.db.name, .failoverStart, "pacemaker on \(n.db.name) recovers the resource group") }
         guard s.stonith else {
             if needsRecovery { recover?(n, lost) }
             return
@@ -149,18 +162,18 @@ final class PacemakerCluster {
         // STONITH before anything touches the storage. priority-fencing-delay holds back
         // the fencing of the node that runs the resources, so that it wins a fence race.
         let delay = s.fenceTime + (isActive(lost) ? s.priorityFencingDelay : 0)
-        record(n.server.name, .failoverStep, "stonith: fencing \(lost.server.name) (off)")
+        record(n.db.name, .failoverStep, "stonith: fencing \(lost.db.name) (off)")
         guard delay <= s.stonithTimeout + (isActive(lost) ? s.priorityFencingDelay : 0) else {
             n.after(s.stonithTimeout) { [weak self] in
-                self?.record(n.server.name, .failoverStepFailed, "stonith: fence of \(lost.server.name) timed out (stonith-timeout); resources blocked")
+                self?.record(n.db.name, .failoverStepFailed, "stonith: fence of \(lost.db.name) timed out (stonith-timeout); resources blocked")
             }
             return
         }
         n.after(delay) { [weak self] in
             guard let self else { return }
-            self.d.network.crashHost(lost.server.host)
+            self.d.network.crashHost(lost.db.host)
             self.active.removeAll { $0 === lost }
-            self.record(n.server.name, .failoverStep, "stonith: \(lost.server.name) fenced (powered off)")
+            self.record(n.db.name, .failoverStep, "stonith: \(lost.db.name) fenced (powered off)")
             if needsRecovery && !self.isActive(n) { self.recover?(n, lost) }
         }
     }
@@ -171,19 +184,21 @@ final class PacemakerCluster {
     /// runs on that host, so it may look at the local process table (pid file + kill -0).
     private func monitor(_ n: Node) {
         guard n.runsResources else { return }
-        if n.server.state == .down {
+        switch n.local.mysqld {
+        case .down:
             // A mysqld that died (the process, not the host) is found down by the monitor.
-            record(n.server.name, .alert, "pacemaker: mysqld monitor: not running; on-fail=restart")
-            n.server.start()
+            record(n.db.name, .alert, "pacemaker: mysqld monitor: not running; on-fail=restart")
+            n.local.startMySQLD()
             return
+        case .starting: return
+        case .running: break
         }
-        guard n.server.state == .running else { return }
-        n.mysql.execute(.ping, on: n.server.host.address, connectTimeout: s.monitorTimeout, timeout: s.monitorTimeout,
+        n.mysql.execute(.ping, on: n.db.host.address, connectTimeout: s.monitorTimeout, timeout: s.monitorTimeout,
                         completion: n.inThisLife { [weak self] r in
             guard let self, case .failure(let e) = r, n.runsResources else { return }
-            self.record(n.server.name, .alert, "pacemaker: mysqld monitor failed (\(e)); on-fail=restart")
-            n.server.stop()
-            n.server.start()
+            self.record(n.db.name, .alert, "pacemaker: mysqld monitor failed (\(e)); on-fail=restart")
+            n.local.stopMySQLD()
+            n.local.startMySQLD()
         })
     }
 
@@ -195,9 +210,9 @@ final class PacemakerCluster {
         let add = { [weak self] in
             guard let self else { return }
             if let vip = self.vip, let vips = self.d.network.vips {
-                switch vips.acquire(vip, on: n.server.host) {
-                case .success: self.record(n.server.name, .failoverStep, "IPaddr2: \(vip) added, unsolicited ARP")
-                case .failure(let e): self.record(n.server.name, .failoverStepFailed, "IPaddr2: \(e)")
+                switch vips.acquire(vip, on: n.db.host) {
+                case .success: self.record(n.db.name, .failoverStep, "IPaddr2: \(vip) added, unsolicited ARP")
+                case .failure(let e): self.record(n.db.name, .failoverStepFailed, "IPaddr2: \(e)")
                 }
             }
             next()
@@ -207,15 +222,15 @@ final class PacemakerCluster {
 
     /// mysql agent start: mysqld, then wait until it answers (InnoDB crash recovery).
     func startMySQL(on n: Node, poll: SimTime = Time.s(1)) {
-        n.server.start()
+        n.local.startMySQLD()
         waitForMySQL(n, poll: poll)
     }
 
     private func waitForMySQL(_ n: Node, poll: SimTime) {
-        n.mysql.execute(.ping, on: n.server.host.address, connectTimeout: poll, timeout: poll, completion: n.inThisLife { [weak self] r in
+        n.mysql.execute(.ping, on: n.db.host.address, connectTimeout: poll, timeout: poll, completion: n.inThisLife { [weak self] r in
             guard let self else { return }
             if case .success = r {
-                self.record(n.server.name, .failoverComplete, "mysql agent: mysqld running, resource group started")
+                self.record(n.db.name, .failoverComplete, "mysql agent: mysqld running, resource group started")
             } else {
                 n.after(poll) { [weak self] in self?.waitForMySQL(n, poll: poll) }
             }

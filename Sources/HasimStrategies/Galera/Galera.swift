@@ -165,16 +165,17 @@ extension Galera {
 public final class GaleraRuntime: StrategyRuntime {
     let deployment: Deployment
     let options: OptionValues
-    public let nodes: [GaleraNode]
+    /// The nodes as the operator's runbook lists them (name, address): no node object.
+    let nodes: [DatabaseHandle]
     private var dba: GaleraOperator?
 
     init(options: OptionValues, deployment: Deployment) {
         self.options = options
         self.deployment = deployment
-        self.nodes = deployment.nodes.compactMap { $0 as? GaleraNode }
+        self.nodes = deployment.databases
     }
 
-    public var applicationAddress: IPAddress { nodes[0].host.address }
+    public var applicationAddress: IPAddress { nodes[0].address }
 
     /// The operator works from `operator_host` (default: the application's host) and knows the
     /// nodes by address only, as in their runbook.

@@ -74,9 +74,9 @@ final class KeepalivedRuntime: StrategyRuntime {
     private func record(_ node: String, _ kind: TraceKind, _ detail: String) { d.sim.record(node, kind, detail) }
 
     func start() {
-        let members = [d.initialPrimary] + d.replicas.map(\.replica).filter { $0 !== d.initialPrimary }
+        let members = [d.initialPrimary] + d.replicas.map(\.replica).filter { $0 != d.initialPrimary }
         for s in members {
-            let n = Node(dbName: s.name, host: s.host, priority: s === d.initialPrimary ? masterPriority : backupPriority, network: d.network)
+            let n = Node(dbName: s.name, host: s.host, priority: s == d.initialPrimary ? masterPriority : backupPriority, network: d.network)
             nodes.append(n)
         }
         for n in nodes {

@@ -130,6 +130,20 @@ extension MHARuntime {
     // MARK: Phase 3.4 - 3.5 (recover_master)
 
     func recoverMaster(_ r: Recovery) {
+        guard positionBeforeApply else { return recoverMaster(r, positionBeforeApply: nil) }
+        // A runbook that reads the new master's position at promotion, before its diff is applied.
+        sql.execute(.showMasterStatus, on: r.newMaster.address, completion: manager.inThisLife { [weak self] s in
+            guard let self else { return }
+            guard case .success(.masterStatus(_, _, let position)) = s else {
+                self.record(r.newMaster.name, .failoverStepFailed, "Recovering master server failed: SHOW MASTER STATUS")
+                return
+            }
+            self.record(r.newMaster.name, .failoverStep, "new master's binlog position read before the diff is applied: \(position)")
+            self.recoverMaster(r, positionBeforeApply: position)
+        })
+    }
+
+    func recoverMaster(_ r: Recovery, positionBeforeApply early: Int?) {
         let m = r.newMaster
         record(m.name, .failoverStep, "Phase 3.4: New Master Diff Log Generation")
         generateDiff(for: m, r) { [weak self] diff in
@@ -139,6 +153,10 @@ extension MHARuntime {
             self.recoverSlave(m, diff: diff, r) { [weak self] ok in
                 guard let self else { return }
                 guard ok else { self.record(m.name, .failoverStepFailed, "Recovering master server failed."); return }
+                if let early {
+                    self.openFrontDoor(on: m.member) { [weak self] in self?.disableReadOnly(r, position: early) }
+                    return
+                }
                 // get_new_master_binlog_position: where the other slaves will start.
                 self.sql.execute(.showMasterStatus, on: m.address, completion: self.manager.inThisLife { [weak self] s in
                     guard let self else { return }

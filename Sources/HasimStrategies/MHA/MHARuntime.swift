@@ -73,6 +73,8 @@ final class MHARuntime: StrategyRuntime {
     let frontDoorOption: String
     let cost: RemoteCommandCost
     let relayLogWait: SimTime
+    /// new_master_position = before_apply: the position is read before Phase 3.5's apply.
+    let positionBeforeApply: Bool
     /// shutdown_script: the sample power_manager (kill -9 mysqld over SSH, or power off).
     let powerManager: Bool
     let powerOffTime: SimTime
@@ -109,6 +111,7 @@ final class MHARuntime: StrategyRuntime {
         managerHostName = options.string("manager_host")
         frontDoorOption = options.string("front_door")
         relayLogWait = options.duration("relay_log_wait")
+        positionBeforeApply = options.string("new_master_position") == "before_apply"
         powerManager = options.string("shutdown_script") == "power_manager"
         powerOffTime = options.duration("power_off_time")
         var c = RemoteCommandCost()
@@ -120,7 +123,7 @@ final class MHARuntime: StrategyRuntime {
         c.shipBytesPerSecond = options.double("scp_mb_per_second") * 1e6
         c.applyEventsPerSecond = options.double("apply_events_per_second")
         cost = c
-        configured = deployment.servers.map { Member(name: $0.name, host: $0.host, serverID: $0.config.serverID) }
+        configured = deployment.databases.map { Member(name: $0.name, host: $0.host, serverID: $0.serverID) }
     }
 
     var applicationAddress: IPAddress { d.initialPrimary.host.address }
@@ -136,10 +139,10 @@ final class MHARuntime: StrategyRuntime {
         manager.adopt(sql.process)
         manager.adopt(ssh.process)
         // sshd on every database host: the node tools it runs read that host's own files.
-        for s in d.servers { agents[s.name] = HostAgent(name: "sshd-mha", host: s.host, port: Self.sshPort, network: d.network, localServer: s) }
+        for s in d.databases { agents[s.name] = d.startHostAgent(name: "sshd-mha", on: s.host, port: Self.sshPort) }
         for h in secondaryHosts where agents[h] == nil {
             if let host = d.network.host(named: h) {
-                agents[h] = HostAgent(name: "sshd-mha", host: host, port: Self.sshPort, network: d.network, localServer: nil)
+                agents[h] = d.startHostAgent(name: "sshd-mha", on: host, port: Self.sshPort)
             }
         }
         manager.onBoot = { [weak self] in self?.restartMonitoring() }

@@ -38,9 +38,9 @@ final class MMMRuntime: StrategyRuntime {
     private var readerHolder: [IPAddress: String] = [:]
 
     /// The host holding the writer role (nil: orphaned).
-    private var activeMaster: MySQLServer?
+    private var activeMaster: DatabaseHandle?
     /// The two hosts with `mode master` in mmm_common.conf, peers of each other.
-    private let masters: [MySQLServer]
+    private let masters: [DatabaseHandle]
     private var agents: [String: HostAgent] = [:]
     private var mysql: AdminClient!
     private var agent: AgentClient!
@@ -64,10 +64,10 @@ final class MMMRuntime: StrategyRuntime {
         let primary = deployment.initialPrimary
         // The peer master: named, else the server the primary itself replicates from
         // (dual-master), else the primary's first replica.
-        let peer = primary.source.flatMap { addr in deployment.servers.first { $0.host.address == addr } }
-        let standby = deployment.servers.first { $0.name == named }
+        let peer = primary.configuredSource.flatMap(deployment.database(named:))
+        let standby = deployment.databases.first { $0.name == named }
             ?? peer
-            ?? deployment.replicas.first { $0.source === primary }!.replica
+            ?? deployment.replicas.first { $0.source == primary }!.replica
         masters = [primary, standby]
         syncTimeout = options.duration("sync_with_master_timeout")
     }
@@ -75,10 +75,10 @@ final class MMMRuntime: StrategyRuntime {
     var applicationAddress: IPAddress { d.initialPrimary.host.address }
 
     /// Hosts with `mode slave`: by configuration, not by looking at their replication.
-    private var slaves: [MySQLServer] { d.servers.filter { s in !masters.contains { $0 === s } } }
+    private var slaves: [DatabaseHandle] { d.databases.filter { s in !masters.contains { $0 == s } } }
 
-    private func peer(of s: MySQLServer) -> MySQLServer? {
-        if let i = masters.firstIndex(where: { $0 === s }) { return masters[1 - i] }
+    private func peer(of s: DatabaseHandle) -> DatabaseHandle? {
+        if let i = masters.firstIndex(where: { $0 == s }) { return masters[1 - i] }
         return activeMaster
     }
 
@@ -90,8 +90,8 @@ final class MMMRuntime: StrategyRuntime {
         monitor.adopt(mysql.process)
         monitor.adopt(agent.process)
         activeMaster = d.initialPrimary
-        for s in d.servers {
-            agents[s.name] = HostAgent(name: "mmm_agentd", host: s.host, port: Self.agentPort, network: d.network, localServer: s)
+        for s in d.databases {
+            agents[s.name] = d.startHostAgent(name: "mmm_agentd", on: s.host, port: Self.agentPort)
             state[s.name] = "ONLINE"
         }
         if !readerVIPs.isEmpty {
@@ -99,7 +99,12 @@ final class MMMRuntime: StrategyRuntime {
             for v in readerVIPs { vips.addVIP(v, site: d.initialPrimary.host.site) }
             balanceReaders()
         }
-        monitor.onBoot = { [weak self] in self?.startChecks() }
+        monitor.onBoot = { [weak self] in
+            // A role change the monitor was carrying out died with it (its thread's memory);
+            // the roles in mmm_mond.status are where it starts again.
+            self?.moving = false
+            self?.startChecks()
+        }
         startChecks()
     }
 
@@ -112,10 +117,10 @@ final class MMMRuntime: StrategyRuntime {
     /// Reader VIPs sit on ONLINE hosts only, spread evenly; a host that leaves ONLINE
     /// loses them to the host with the fewest, and one coming back gets its share.
     private func balanceReaders() {
-        let online = d.servers.filter { state[$0.name] == "ONLINE" }
+        let online = d.databases.filter { state[$0.name] == "ONLINE" }
         guard !online.isEmpty else { return }
-        func count(_ s: MySQLServer) -> Int { readerVIPs.filter { readerHolder[$0] == s.name }.count }
-        func fewest() -> MySQLServer { online.min { count($0) < count($1) }! }
+        func count(_ s: DatabaseHandle) -> Int { readerVIPs.filter { readerHolder[$0] == s.name }.count }
+        func fewest() -> DatabaseHandle { online.min { count($0) < count($1) }! }
         for v in readerVIPs where !online.contains(where: { $0.name == readerHolder[v] }) {
             moveReader(v, to: fewest())
         }
@@ -125,8 +130,8 @@ final class MMMRuntime: StrategyRuntime {
         }
     }
 
-    private func moveReader(_ v: IPAddress, to new: MySQLServer) {
-        let old = readerHolder[v].flatMap { n in d.servers.first { $0.name == n } }
+    private func moveReader(_ v: IPAddress, to new: DatabaseHandle) {
+        let old = readerHolder[v].flatMap { n in d.databases.first { $0.name == n } }
         readerHolder[v] = new.name
         record("mmm_mond", .roleChange, "reader(\(v)): \(old?.name ?? "-") -> \(new.name)")
         if let old {
@@ -143,13 +148,13 @@ final class MMMRuntime: StrategyRuntime {
     // MARK: checks (lib/Monitor/Checker.pm)
 
     private func checkRound() {
-        for s in d.servers { check(s) }
+        for s in d.databases { check(s) }
     }
 
     /// ping (fping, 500 ms) and mysql (connect + SELECT NOW(), timeout 2 s); for
     /// replicating hosts also rep_threads (Slave_IO/SQL_Running) and rep_backlog
     /// (Seconds_Behind_Master <= max_backlog) from SHOW SLAVE STATUS.
-    private func check(_ s: MySQLServer) {
+    private func check(_ s: DatabaseHandle) {
         d.network.ping(from: monitor.process, to: s.host.address, timeout: Time.ms(500), completion: monitor.inThisLife { [weak self] pingOK in
             guard let self else { return }
             self.mysql.execute(.ping, on: s.host.address, connectTimeout: self.checkTimeout, timeout: self.checkTimeout,
@@ -158,7 +163,7 @@ final class MMMRuntime: StrategyRuntime {
                 var alive = pingOK
                 if case .success(.ok) = r {} else { alive = false }
                 // Replication of the active master is irrelevant (Monitor.pm).
-                guard alive, s !== self.activeMaster else {
+                guard alive, s != self.activeMaster else {
                     self.checked(s, alive: alive, threads: true, backlog: true)
                     return
                 }
@@ -188,7 +193,7 @@ final class MMMRuntime: StrategyRuntime {
         return d.sim.now - since >= trapPeriod
     }
 
-    private func setState(_ s: MySQLServer, _ new: String, _ why: String) {
+    private func setState(_ s: DatabaseHandle, _ new: String, _ why: String) {
         guard state[s.name] != new else { return }
         record("mmm_mond", .alert, "\(s.name): \(state[s.name] ?? "?") -> \(new) (\(why))")
         state[s.name] = new
@@ -197,12 +202,12 @@ final class MMMRuntime: StrategyRuntime {
 
     /// The host state machine of lib/Monitor/Monitor.pm `_check_host_states`, then the
     /// role distribution of the same loop (`_distribute_roles`).
-    private func checked(_ s: MySQLServer, alive: Bool, threads: Bool, backlog: Bool) {
+    private func checked(_ s: DatabaseHandle, alive: Bool, threads: Bool, backlog: Bool) {
         transition(s, alive: alive, threads: threads, backlog: backlog)
         distributeWriterRole()
     }
 
-    private func transition(_ s: MySQLServer, alive: Bool, threads: Bool, backlog: Bool) {
+    private func transition(_ s: DatabaseHandle, alive: Bool, threads: Bool, backlog: Bool) {
         let down = failedLongEnough(s.name + "/mysql", ok: alive)
         let repFail = failedLongEnough(s.name + "/rep_threads", ok: threads)
         let repDelay = failedLongEnough(s.name + "/rep_backlog", ok: backlog)
@@ -211,7 +216,7 @@ final class MMMRuntime: StrategyRuntime {
         if down {
             guard current != "HARD_OFFLINE" && current != "AWAITING_RECOVERY" else { return }
             setState(s, "HARD_OFFLINE", "ping/mysql checks failing for trap_period")
-            if s === activeMaster { removeWriterRole(from: s) }
+            if s == activeMaster { removeWriterRole(from: s) }
             return
         }
         switch current {
@@ -221,7 +226,7 @@ final class MMMRuntime: StrategyRuntime {
         case "ONLINE":
             // Replication failures count only while the peer (a master's other master, a
             // slave's active master) is ONLINE; the active master's are irrelevant.
-            guard s !== activeMaster, peerOnline else { return }
+            guard s != activeMaster, peerOnline else { return }
             if repFail {
                 setState(s, "REPLICATION_FAIL", "rep_threads failing for trap_period")
             } else if repDelay {
@@ -241,7 +246,7 @@ final class MMMRuntime: StrategyRuntime {
     /// clear_roles + send_agent_status: the old master's agent removes the writer role on
     /// its own host (read_only=1, kill client sessions, drop the VIP). If it cannot be
     /// reached nothing of that happens.
-    private func removeWriterRole(from old: MySQLServer) {
+    private func removeWriterRole(from old: DatabaseHandle) {
         activeMaster = nil
         moving = true
         let vip = writerVIP
@@ -292,12 +297,12 @@ final class MMMRuntime: StrategyRuntime {
 
     /// The new writer's agent (Agent/Role.pm add → sync_with_master): MASTER_POS_WAIT
     /// until its relay log is applied, then read_only=0, then the VIP + ARP.
-    private func promote(_ target: MySQLServer, deadline: SimTime?) {
+    private func promote(_ target: DatabaseHandle, deadline: SimTime?) {
         agentCall(.sql(.showReplicaStatus), on: target) { [weak self] r in
             guard let self else { return }
             if case .success(.result(.replicaStatus(let st?))) = r, st.sqlRunning, st.relayLogPending > 0,
                deadline.map({ self.d.sim.now < $0 }) ?? true {
-                self.d.sim.after(Time.s(1)) { [weak self] in self?.promote(target, deadline: deadline) }
+                self.monitor.after(Time.s(1)) { [weak self] in self?.promote(target, deadline: deadline) }
                 return
             }
             self.agentRun(.sql(.setReadOnly(false)), on: target) { [weak self] ok in
@@ -324,8 +329,8 @@ final class MMMRuntime: StrategyRuntime {
 
     /// set_active_master on each slave: catch up as far as possible, then CHANGE MASTER
     /// to the new master's *current* SHOW MASTER STATUS position (Actions.pm).
-    private func repointSlaves(to newMaster: MySQLServer) {
-        mysql.execute(.showMasterStatus, on: newMaster.host.address) { [weak self] r in
+    private func repointSlaves(to newMaster: DatabaseHandle) {
+        mysql.execute(.showMasterStatus, on: newMaster.host.address, completion: monitor.inThisLife { [weak self] r in
             guard let self, case .success(.masterStatus(_, _, let position)) = r else { return }
             for s in self.slaves {
                 let steps: [Query] = [.stopReplica, .changeSourceToPosition(newMaster.host.address, position: position), .startReplica]
@@ -334,11 +339,11 @@ final class MMMRuntime: StrategyRuntime {
                                  "agent: set_active_master \(newMaster.name) at position \(position)")
                 }
             }
-        }
+        })
     }
 
     /// Statements run one after another by the host's agent; stops at the first failure.
-    private func agentSQL(_ steps: [Query], on s: MySQLServer, _ done: @escaping (Bool) -> Void) {
+    private func agentSQL(_ steps: [Query], on s: DatabaseHandle, _ done: @escaping (Bool) -> Void) {
         guard let first = steps.first else { done(true); return }
         agentRun(.sql(first), on: s) { [weak self] ok in
             guard ok, let self else { done(false); return }
@@ -348,7 +353,7 @@ final class MMMRuntime: StrategyRuntime {
 
     private var writerVIP: IPAddress? { d.applicationVIP }
 
-    private func agentRun(_ c: AgentCommand, on s: MySQLServer, _ done: @escaping (Bool) -> Void) {
+    private func agentRun(_ c: AgentCommand, on s: DatabaseHandle, _ done: @escaping (Bool) -> Void) {
         agentCall(c, on: s) { r in
             switch r {
             case .success(.failed), .failure: done(false)
@@ -358,7 +363,7 @@ final class MMMRuntime: StrategyRuntime {
         }
     }
 
-    private func agentCall(_ c: AgentCommand, on s: MySQLServer, reply: @escaping (Result<AgentReply, AgentError>) -> Void) {
-        agent.run(c, on: s.host, port: Self.agentPort, connectTimeout: checkTimeout, timeout: agentTimeout, completion: reply)
+    private func agentCall(_ c: AgentCommand, on s: DatabaseHandle, reply: @escaping (Result<AgentReply, AgentError>) -> Void) {
+        agent.run(c, on: s.host, port: Self.agentPort, connectTimeout: checkTimeout, timeout: agentTimeout, completion: monitor.inThisLife(reply))
     }
 }

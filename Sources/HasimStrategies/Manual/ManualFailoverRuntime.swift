@@ -29,8 +29,8 @@ final class ManualFailoverRuntime: StrategyRuntime {
     private var alerted = false
     /// Bumped when monitoring re-arms after a stand-down, so one check loop runs at a time.
     private var checkLoop = 0
-    private let target: MySQLServer
-    private let oldPrimary: MySQLServer
+    private let target: DatabaseHandle
+    private let oldPrimary: DatabaseHandle
 
     init(options: OptionValues, deployment: Deployment) {
         d = deployment
@@ -47,7 +47,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
         // The DBA fails over to the designated replica, or the first replica of the primary.
         let named = options.string("target")
         target = deployment.replicas.first { $0.replica.name == named }?.replica
-            ?? deployment.replicas.first { $0.source === deployment.initialPrimary }?.replica
+            ?? deployment.replicas.first { $0.source == deployment.initialPrimary }?.replica
             ?? deployment.replicas[0].replica
     }
 
@@ -60,7 +60,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
         dba = AdminClient(name: "dba", host: host, network: d.network)
         if d.network.vips != nil {
             ssh = AgentClient(name: "dba-ssh", host: host, network: d.network)
-            sshd = d.servers.map { HostAgent(name: "sshd", host: $0.host, port: 22, network: d.network, localServer: $0) }
+            sshd = d.databases.map { d.startHostAgent(name: "sshd", on: $0.host, port: 22) }
         }
         d.sim.after(checkInterval) { [weak self] in self?.check(loop: 0) }
     }
@@ -152,7 +152,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
     /// The other replicas of the old primary follow the new one: by GTID auto-position, or, when
     /// they replicate by file and position, at the new primary's SHOW MASTER STATUS coordinates.
     private func repointOtherReplicas() {
-        for (replica, source) in d.replicas where source === oldPrimary && replica !== target {
+        for (replica, source) in d.replicas where source == oldPrimary && replica != target {
             repoint(replica)
         }
     }
@@ -162,10 +162,17 @@ final class ManualFailoverRuntime: StrategyRuntime {
     /// on the new primary and points the replica there: whatever the replica already has beyond
     /// what the new primary has is not undone, which is why this re-point ends in 1062 when the
     /// new primary hands out those keys again (validation/results/lagging-promote-filepos.json).
-    private func repoint(_ replica: MySQLServer) {
+    private func repoint(_ replica: DatabaseHandle) {
         let address = replica.host.address
         dba.execute(.showReplicaStatus, on: address) { [weak self] r in
             guard let self else { return }
+            if case .failure(let e) = r {
+                // The DBA cannot reach it, so cannot tell how it replicates: the runbook goes
+                // on without it and comes back to it.
+                self.d.sim.record(replica.name, .failoverStepFailed, "SHOW SLAVE STATUS on \(replica.name): \(e); skipped for now")
+                self.d.sim.after(Time.s(30)) { [weak self] in self?.repoint(replica) }
+                return
+            }
             guard case .success(.replicaStatus(let status?)) = r, !status.autoPosition else {
                 return self.repoint(replica, [.stopReplica, .changeSource(self.target.host.address), .startReplica],
                                     "MASTER_AUTO_POSITION=1")
@@ -183,7 +190,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
         }
     }
 
-    private func repoint(_ replica: MySQLServer, _ steps: [Query], _ how: String) {
+    private func repoint(_ replica: DatabaseHandle, _ steps: [Query], _ how: String) {
         dba.executeAll(steps, on: replica.host.address) { [weak self] r in
             guard let self else { return }
             switch r {
@@ -211,7 +218,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
             if let vip { return .vip(vip) }
             if let name { return .dns(name) }
             // An address that leads to no database is a proxy's: its health checks route.
-            let leadsToDatabase = d.network.ownerOfAddress(address).map { id in d.servers.contains { $0.host.id == id } } ?? true
+            let leadsToDatabase = d.network.ownerOfAddress(address).map { id in d.databases.contains { $0.host.id == id } } ?? true
             return leadsToDatabase ? .ip : .proxy
         default: return .ip
         }

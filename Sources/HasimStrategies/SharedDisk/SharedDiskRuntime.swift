@@ -12,14 +12,15 @@ final class SharedDiskRuntime: StrategyRuntime {
     private let d: Deployment
     private let cluster: PacemakerCluster
     private let mountTime: SimTime
-    private let primary: MySQLServer
-    private let standby: MySQLServer
+    private let primary: DatabaseHandle
+    private let standby: DatabaseHandle
 
     init(options: OptionValues, deployment: Deployment) {
         d = deployment
         primary = deployment.initialPrimary
         standby = deployment.replicas[0].replica
         mountTime = options.duration("mount_time")
+        deployment.attachSharedLUN(primary, standby)
         cluster = PacemakerCluster(deployment: deployment, settings: .init(
             token: options.duration("token"), stonith: true,
             fenceTime: options.duration("post_fail_delay") + options.duration("fence_time"),
@@ -33,21 +34,24 @@ final class SharedDiskRuntime: StrategyRuntime {
 
     func start() {
         // Cluster-managed mysqld, one my.cnf for both nodes (no read_only).
-        for s in [primary, standby] { s.setAutostart(false); s.setReadOnlyAtStartup(false) }
-        standby.stop()
+        for n in cluster.nodes { n.local.manageByCluster() }
+        cluster.nodes[1].local.stopMySQLD()
         cluster.recover = { [weak self] survivor, lost in self?.failover(survivor, from: lost) }
         cluster.start()
     }
 
-    private func failover(_ n: PacemakerCluster.Node, from old: PacemakerCluster.Node) {
+    private func failover(_ n: PacemakerCluster.Node, from _: PacemakerCluster.Node) {
         // Called only once the fence agent has answered that the old owner is off: the
         // survivor knows the power state from that reply, never from looking at the host.
         n.after(mountTime) { [weak self] in
             guard let self else { return }
-            // The LUN's blocks are what the fenced owner's mysqld last made durable: its
-            // storage after a power-off holds exactly that (the volatile part died with it).
-            n.server.mount(old.server.storage, redoPending: old.server.redoPending)
-            self.d.sim.record(n.server.name, .failoverStep, "fs: shared LUN mounted on /var/lib/mysql (journal replayed)")
+            // The Filesystem agent on the survivor: the LUN's blocks are what the fenced owner's
+            // mysqld last made durable; mysqld starts from them and replays their redo.
+            guard n.local.mountSharedLUN() else {
+                self.d.sim.record(n.db.name, .failoverStepFailed, "fs: mount of the shared LUN failed (mysqld running here?)")
+                return
+            }
+            self.d.sim.record(n.db.name, .failoverStep, "fs: shared LUN mounted on /var/lib/mysql (journal replayed)")
             self.cluster.addVIP(on: n) { [weak self] in
                 guard let self else { return }
                 self.cluster.becameActive(n)
