@@ -137,10 +137,7 @@ extension MySQLServer {
     func ioReceived(_ message: WireMessage, generation: Int64) {
         guard generation == ioGeneration else { return }
         ioLastReceive = sim.now
-        if let e = message as? BinlogDumpError {
-            ioFatal(MySQLError(code: 1236, message: "Got fatal error 1236 from master when reading data from binary log: '\(e.message)'"))
-            return
-        }
+        // The common message first: each `as?` is a dynamic cast (a runtime call).
         if let m = message as? BinlogEventMessage {
             let g = m.event.gtid
             if sourcePosition != nil { sourcePosition = m.index + 1 }
@@ -156,6 +153,8 @@ extension MySQLServer {
             if m.needsAck && config.semiSync.replicaEnabled, let c = ioConnection {
                 network.send(SemiSyncAck(replicaServerID: config.serverID, index: m.index), on: c, from: .client)
             }
+        } else if let e = message as? BinlogDumpError {
+            ioFatal(MySQLError(code: 1236, message: "Got fatal error 1236 from master when reading data from binary log: '\(e.message)'"))
         }
     }
 

@@ -4,13 +4,13 @@ import HasimKernel
 /// on what reached the disk (see Durability.swift): everything with sync_binlog=1 and
 /// innodb_flush_log_at_trx_commit=1, less with other settings after a host crash.
 public struct Storage: Sendable {
-    public private(set) var tables: [[Int64: Row]] = Array(repeating: [:], count: Table.allCases.count)
+    public private(set) var tables: [RowTable] = Array(repeating: RowTable(), count: Table.allCases.count)
     /// Next auto-increment value per table (InnoDB's counter).
     public private(set) var autoIncrement: [Int64] = Array(repeating: 1, count: Table.allCases.count)
     public private(set) var binlog: [BinlogEvent] = []
     public private(set) var gtidExecuted = GTIDSet()
     /// Ids of the client transactions whose effects are in this server's data.
-    public private(set) var appliedTxids = Set<Int64>()
+    public private(set) var appliedTxids = TxidSet()
     /// Binlog indexes written and synced but not yet committed in the engine (the
     /// AFTER_SYNC wait). Crash recovery commits them: the binlog is the XA coordinator.
     public private(set) var preparedInBinlog: [Int] = []
@@ -27,9 +27,10 @@ public struct Storage: Sendable {
 
     public init() {}
 
+    @inline(__always)
     public func row(_ table: Table, _ key: Int64) -> Row? { tables[Int(table.rawValue)][key] }
     public func rowCount(_ table: Table) -> Int { tables[Int(table.rawValue)].count }
-    public func keys(_ table: Table) -> [Int64] { tables[Int(table.rawValue)].keys.sorted() }
+    public func keys(_ table: Table) -> [Int64] { tables[Int(table.rawValue)].keys }
 
     /// Reserves the next auto-increment key (auto_increment_increment/offset).
     mutating func nextKey(_ table: Table, increment: Int64, offset: Int64) -> Int64 {
@@ -45,6 +46,7 @@ public struct Storage: Sendable {
     }
 
     /// The error MySQL would raise applying this change, if any.
+    @inline(__always)
     public func conflict(_ change: RowChange) -> MySQLError? {
         switch change {
         case .insert(let table, let key, _):
@@ -91,7 +93,7 @@ public struct Storage: Sendable {
         }
         for t in Table.allCases {
             let i = Int(t.rawValue)
-            if tables[i][maxKey[i]] == nil { maxKey[i] = tables[i].keys.max() ?? 0 }
+            if tables[i][maxKey[i]] == nil { maxKey[i] = tables[i].maxKey }
         }
     }
 

@@ -124,10 +124,14 @@ public final class Connection {
     var isReleased: Bool { delegates[0] == nil && delegates[1] == nil }
 
     /// Whether the given end is still the same life of the same process.
+    /// Asked for every packet: each branch reads its own `let` end, which costs no reference
+    /// counting (a local copy of the process was a retain and a release per packet).
     func endAlive(_ side: Side) -> Bool {
-        let p = process(side)
-        let inc = side == .client ? incarnations.client : incarnations.server
-        let hinc = side == .client ? hostIncarnations.client : hostIncarnations.server
-        return p.isAlive && p.incarnation == inc && p.host.incarnation == hinc
+        switch side {
+        case .client:
+            return client.isAlive && client.incarnation == incarnations.client && client.host.incarnation == hostIncarnations.client
+        case .server:
+            return server.isAlive && server.incarnation == incarnations.server && server.host.incarnation == hostIncarnations.server
+        }
     }
 }

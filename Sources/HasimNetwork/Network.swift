@@ -463,8 +463,8 @@ public final class Network: EventHandler {
 
     public func handle(_ event: Event, in sim: Simulation) {
         let slot = Int(event.arg)
-        guard let item = inFlight[slot] else { return }
-        inFlight[slot] = nil
+        // Moved out of its slot, not copied: no retain and release of its connection and message.
+        guard let item = inFlight[slot].take() else { return }
         freeSlots.append(slot)
         deliver(item)
     }

@@ -1,0 +1,86 @@
+/// One InnoDB table's rows by primary key. The keys are auto-increment values and the hot
+/// rows' 1…n: dense from 1. So rows live in an array indexed by key − 1 (16 B a row, no
+/// hashing, no rehash of the whole table each time it doubles: the dictionary it replaces was
+/// the largest cost of a 1,000 writes/s run); a key far past the end, or below 1, goes to a
+/// small dictionary, moved into the array once the array reaches it.
+public struct RowTable: Sendable {
+    /// Rows by key − 1; an absent key holds `vacant`.
+    private var dense: [Row] = []
+    private var sparse: [Int64: Row] = [:]
+    /// Rows present.
+    public private(set) var count = 0
+
+    /// No transaction id is negative: marks a key with no row in `dense`.
+    private static let vacant = Row(value: 0, txid: .min)
+    /// How far past the end of the array a key may land and still extend it (the gap is
+    /// filled with vacant slots): auto_increment_increment, an offset, keys skipped by
+    /// rolled-back inserts.
+    private static let reach: Int64 = 65_536
+
+    public init() {}
+
+    public subscript(key: Int64) -> Row? {
+        get {
+            if key >= 1 && key <= Int64(dense.count) {
+                let r = dense[Int(key - 1)]
+                return r.txid == Self.vacant.txid ? nil : r
+            }
+            return sparse.isEmpty ? nil : sparse[key]
+        }
+        set {
+            if key >= 1 && key <= Int64(dense.count) {
+                let i = Int(key - 1)
+                let had = dense[i].txid != Self.vacant.txid
+                if let row = newValue {
+                    dense[i] = row
+                    if !had { count += 1 }
+                } else if had {
+                    dense[i] = Self.vacant
+                    count -= 1
+                }
+            } else if key >= 1 && key <= Int64(dense.count) + Self.reach, let row = newValue {
+                let end = Int(key)
+                // No reserveCapacity here: it would grow the array to exactly `end`, a copy
+                // of the whole table per insert; append grows it geometrically.
+                while dense.count < end - 1 { dense.append(Self.vacant) }
+                dense.append(row)
+                count += 1
+                if !sparse.isEmpty { absorbSparse() }
+            } else {
+                let had = sparse[key] != nil
+                sparse[key] = newValue
+                if had && newValue == nil { count -= 1 } else if !had && newValue != nil { count += 1 }
+            }
+        }
+    }
+
+    /// Moves the sparse rows the array now covers into it (which row moves first does not
+    /// matter: each goes to its own slot).
+    private mutating func absorbSparse() {
+        let covered = sparse.keys.filter { $0 >= 1 && $0 <= Int64(dense.count) }
+        for key in covered {
+            dense[Int(key - 1)] = sparse.removeValue(forKey: key)!
+        }
+    }
+
+    /// Every key with a row, ascending.
+    public var keys: [Int64] {
+        var out: [Int64] = []
+        out.reserveCapacity(count)
+        for (i, r) in dense.enumerated() where r.txid != Self.vacant.txid { out.append(Int64(i) + 1) }
+        if !sparse.isEmpty {
+            out.append(contentsOf: sparse.keys)
+            out.sort()
+        }
+        return out
+    }
+
+    /// The highest key with a row (0 if none).
+    public var maxKey: Int64 {
+        var best = sparse.keys.max() ?? 0
+        var i = dense.count - 1
+        while i >= 0 && dense[i].txid == Self.vacant.txid { i -= 1 }
+        if i >= 0 { best = max(best, Int64(i) + 1) }
+        return best
+    }
+}
