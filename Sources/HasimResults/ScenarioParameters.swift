@@ -55,6 +55,8 @@ public enum ScenarioParameters {
             }.joined(separator: ",") + "]"))
         }
         if let door = s.frontDoor { o.append(("front_door", frontDoor(door))) }
+        // The web tier as its resolved YAML text: every setting a regression may flip.
+        if let w = s.web { o.append(("web", str(ScenarioYAML.web(w).joined(separator: "\n")))) }
         return obj(o)
     }
 

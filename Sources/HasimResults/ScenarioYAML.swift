@@ -98,6 +98,7 @@ public enum ScenarioYAML {
             }
         }
         if let fd = s.frontDoor { out.append("front_door: \(frontDoor(fd))") }
+        if let w = s.web { out += web(w) }
         out.append("workload:")
         for w in s.workloads { out.append("  - \(workload(w))") }
         if s.faults.isEmpty {

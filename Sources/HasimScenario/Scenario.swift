@@ -3,6 +3,7 @@ import HasimNetwork
 import HasimStrategies
 import HasimDatabase
 import HasimWorkload
+import HasimWeb
 
 /// A position in a scenario file, for error messages.
 public struct SourceMark: Sendable, Equatable, CustomStringConvertible {
@@ -48,6 +49,9 @@ public struct Scenario: Sendable {
     public var faultProcesses: [FaultProcessSpec] = []
     /// How the application reaches the primary (VIP, DNS name, proxy); nil: the primary's host address.
     public var frontDoor: FrontDoorSpec? = nil
+    /// Users, Apache + mod_jk and Tomcats in front of the database (`web:`); nil: none, the
+    /// application groups alone write to the database.
+    public var web: WebSpec? = nil
     public var expectations: [Expectation]
     /// Scenarios of one group face the same faults and are compared side by side
     /// (`hasim compare`, `hasim report`); nil: the file's folder names the group.
@@ -265,6 +269,7 @@ public struct Expectation: Sendable, Equatable {
     public static let durationMetrics: Set<String> = [
         "write_downtime", "rto", "max_rto", "mean_rto", "lost_span", "split_brain_time", "two_writable_primaries_time",
         "duplicate_vip_time", "commit_latency_p50", "commit_latency_p99", "commit_latency_p999", "max_lag_seconds", "udp_silence",
+        "http_latency_p50", "http_latency_p99",
     ]
 
     /// A value of this metric as `check` writes it: a duration in hasim's one format

@@ -38,6 +38,9 @@ public final class Deployment {
     public let replicas: [(replica: MySQLServer, source: MySQLServer)]
     /// Set once the strategy has said which address the application uses.
     public var app: ApplicationClient!
+    /// The web tier's JDBC pools (one per Tomcat) that write through the same address: a
+    /// redeploy of the application redeploys them too.
+    public var webPools: [ApplicationClient] = []
 
     public init(sim: Simulation, network: Network, nodes: [DatabaseNode], initialPrimary: MySQLServer?,
                 replicas: [(replica: MySQLServer, source: MySQLServer)]) {

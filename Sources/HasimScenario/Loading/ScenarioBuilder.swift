@@ -32,7 +32,7 @@ final class ScenarioBuilder {
     // MARK: - Root
 
     func build(_ root: Node) -> Scenario? {
-        guard let m = r.mapping(root, path: "", allowed: Self.rootKeys + [FrontDoorBuilder.key],
+        guard let m = r.mapping(root, path: "", allowed: Self.rootKeys + [FrontDoorBuilder.key, WebBuilder.key],
                                 required: ["name", "duration", "topology", "architecture", "workload"],
                                 examples: ["name": "name: primary crash under load",
                                            "duration": "duration: 10m",
@@ -63,6 +63,8 @@ final class ScenarioBuilder {
         // Read after topology and architecture: it checks hosts, sites and the strategy's options.
         let frontDoor = FrontDoorBuilder(self).read(m.value(FrontDoorBuilder.key), architecture: architecture)
         guard frontDoor.ok else { return nil }
+        let web = WebBuilder(self).read(m.value(WebBuilder.key))
+        guard web.ok else { return nil }
         if let workloads, !checkUDPFrontDoor(workloads, frontDoor.spec, m.value(FrontDoorBuilder.key)) { return nil }
 
         guard let name, let duration, let quiesce, let seeds, let topology, let mysql, let architecture,
@@ -72,6 +74,7 @@ final class ScenarioBuilder {
                         architecture: architecture, workloads: workloads, faults: faults, frontDoor: frontDoor.spec,
                         expectations: expectations, group: m.value("group").flatMap { r.string($0, path: "group") })
         scenario.faultProcesses = processes
+        scenario.web = web.spec
         return FaultProcessBuilder(self).checkTargets(scenario) ? scenario : nil
     }
 
