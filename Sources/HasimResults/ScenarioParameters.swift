@@ -130,7 +130,7 @@ public enum ScenarioParameters {
             p.append((f.kind.name.rawValue, obj([("between", list(a)), ("and", list(b)), ("add_ns", String(add))])))
         case .stopReplica(let h, let threads):
             p.append((f.kind.name.rawValue, obj([("host", str(h)), ("thread", str(threads.rawValue))])))
-        case .diskStall(let h), .pause(let h): p.append((f.kind.name.rawValue, str(h)))
+        case .diskStall(let h), .pause(let h), .drain(let h), .remove(let h): p.append((f.kind.name.rawValue, str(h)))
         case .slowDisk(let h, let factor):
             p.append((f.kind.name.rawValue, obj([("host", str(h)), ("factor", num(factor))])))
         case .readLock(let h, let global):

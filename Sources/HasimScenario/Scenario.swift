@@ -195,6 +195,12 @@ public enum FaultKind: Sendable, Equatable {
     /// kill -STOP of mysqld (a long GC-like stall, a frozen VM) until `recover_after` (SIGCONT):
     /// it answers nothing, its host's kernel keeps every connection open, nothing is lost.
     case pause(host: String)
+    /// An administrator drains a Tomcat from mod_jk (jkstatus activation Disabled on every
+    /// Apache): no new sessions, its users' sticky requests still go to it. recover_after: Active.
+    case drain(host: String)
+    /// An administrator removes a Tomcat from mod_jk (activation Stopped): no request at all,
+    /// its users' sessions move to another member. recover_after: Active.
+    case remove(host: String)
 }
 
 extension FaultKind {
@@ -211,6 +217,8 @@ extension FaultKind {
         case readLock = "read_lock"
         case cpuLoad = "cpu_load"
         case pause
+        case drain
+        case remove
     }
 
     public var name: Name {
@@ -225,6 +233,8 @@ extension FaultKind {
         case .readLock: return .readLock
         case .cpuLoad: return .cpuLoad
         case .pause: return .pause
+        case .drain: return .drain
+        case .remove: return .remove
         }
     }
 

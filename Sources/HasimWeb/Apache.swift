@@ -7,6 +7,7 @@ extension TraceKind {
     public static let jkWorkerRecover = TraceKind("jk_worker_recover")
     public static let jkWorkerOK = TraceKind("jk_worker_ok")
     public static let apacheStart = TraceKind("apache_start")
+    public static let jkActivation = TraceKind("jk_activation")
 }
 
 /// Apache httpd (event MPM) on a host: `MaxRequestWorkers` requests at once, up to
@@ -74,6 +75,13 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
     public override func booted() {
         sim.record(host.name, .apacheStart, "httpd started")
         boot()
+    }
+
+    /// An administrator sets a member's activation through this Apache's jkstatus worker.
+    public func setActivation(_ tomcat: String, _ a: JKBalancer.Activation) {
+        guard isAlive, let i = tomcatNames.firstIndex(of: tomcat) else { return }
+        balancer.members[i].activation = a
+        sim.record(host.name, .jkActivation, "jkstatus: worker \(tomcat) activation \(a.rawValue)")
     }
 
     private func maintain() {

@@ -2,7 +2,7 @@ import HasimKernel
 
 /// mod_jk's `lb` worker: the members' shared state and the choice of a member for one
 /// request, as native/common/jk_lb_worker.c (tomcat-connectors, commit fdb5700f1) does it.
-struct JKBalancer {
+public struct JKBalancer {
     enum State: String { case ok = "OK", error = "ERR", recovering = "ERR/REC", probing = "ERR/PRB" }
 
     struct Member {
@@ -14,7 +14,13 @@ struct JKBalancer {
         var value = 0
         var state = State.ok
         var lastError: SimTime = 0
+        var activation = Activation.active
     }
+
+    /// A member's activation, as an administrator sets it in the jkstatus worker (or
+    /// `activation` in workers.properties): Disabled takes no new session but keeps serving
+    /// its sticky ones (a drain); Stopped takes no request at all (a removal).
+    public enum Activation: String, Sendable { case active = "A", disabled = "D", stopped = "S" }
 
     var members: [Member]
     let spec: ModJKSpec
@@ -37,12 +43,13 @@ struct JKBalancer {
     /// nil: none (with sticky_session_force, a sticky route whose member is down is final).
     func choose(route: Int32, excluded: UInt64) -> Int? {
         func ok(_ i: Int) -> Bool { excluded & (1 << UInt64(i)) == 0 && Self.usable(members[i].state) }
+        // JK_WORKER_USABLE_STICKY: any activation but Stopped; JK_WORKER_USABLE: Active only.
         if spec.stickySession, route >= 0, Int(route) < members.count {
-            if ok(Int(route)) { return Int(route) }
+            if ok(Int(route)) && members[Int(route)].activation != .stopped { return Int(route) }
             if spec.stickySessionForce { return nil }
         }
         var best: Int?
-        for i in members.indices where ok(i) {
+        for i in members.indices where ok(i) && members[i].activation == .active {
             if best == nil || members[i].value < members[best!].value { best = i }
         }
         return best

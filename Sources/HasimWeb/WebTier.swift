@@ -44,6 +44,11 @@ public final class WebTier {
 
     public func start(at start: SimTime, stop: SimTime) { users.start(at: start, stop: stop) }
 
+    /// The administrator sets a Tomcat's mod_jk activation on every Apache (jkstatus).
+    public func setActivation(_ tomcat: String, _ a: JKBalancer.Activation) {
+        for apache in apaches { apache.setActivation(tomcat, a) }
+    }
+
     public var outcome: WebOutcome {
         WebOutcome(records: users.records, sessionsStarted: users.sessionsStarted, tomcats: tomcats.map(\.host.name),
                    bytesIn: users.bytesIn, bytesOut: users.bytesOut,

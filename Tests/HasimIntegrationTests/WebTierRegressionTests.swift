@@ -64,6 +64,19 @@ import HasimWeb
         #expect(r.metric("http_write_errors") == 0)
     }
 
+    /// Removing a Tomcat from mod_jk at once logs its users out; draining it first (no new
+    /// sessions for a minute, three visits) and removing it then does not. Flip of the flip:
+    /// removing it at once after the drain's start (the same instant) loses them again.
+    @Test func removingATomcatLogsItsUsersOutDrainingItFirstDoesNot() throws {
+        let removed = MetricsCalculator.report(try ScenarioRunner.run(try scenario("tomcat-remove-vs-drain.yaml"), seed: 1))
+        let drained = MetricsCalculator.report(try ScenarioRunner.run(try scenario("tomcat-drain-then-remove.yaml"), seed: 1))
+        #expect(try #require(removed.metric("sessions_lost")) >= 100)
+        #expect(drained.metric("sessions_lost") == 0)
+        let hurried = try scenario("tomcat-drain-then-remove.yaml", [("{at: 90s, remove: was1}", "{at: 31s, remove: was1}")])
+        let h = MetricsCalculator.report(try ScenarioRunner.run(hurried, seed: 1))
+        #expect(try #require(h.metric("sessions_lost")) >= 100)
+    }
+
     /// Same scenario and seed, same users' ledger, bit for bit.
     @Test func theWebTierIsDeterministic() throws {
         let s = try scenario("tomcat-death-sessions-backup.yaml")

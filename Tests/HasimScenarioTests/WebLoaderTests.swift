@@ -79,6 +79,30 @@ private func web(_ lines: String) -> String { base + "\nweb:\n" + lines }
         #expect(issue.hint == "one of: none (default), delta (DeltaManager), backup (BackupManager)")
     }
 
+    @Test func drainNamesATomcatBehindApache() throws {
+        let noApache = try #require(onlyIssue(web("  users: {client: loadgen}\n  tomcat: {hosts: [was1]}\nfaults:\n  - {at: 1m, drain: was1}")))
+        #expect(noApache.message == "drain acts on mod_jk's members: the scenario has no web.apache")
+        #expect(noApache.line == 17)
+        let wrong = try #require(onlyIssue(web("""
+              users: {client: loadgen}
+              apache: {hosts: [web1]}
+              tomcat: {hosts: [was1, was2]}
+            faults:
+              - {at: 1m, remove: was3}
+            """)))
+        #expect(wrong.message == "was3 in faults[0].remove is not one of web.tomcat.hosts")
+        #expect(wrong.hint == "did you mean 'was1'?")
+        // Flip: a Tomcat behind Apache is accepted.
+        let ok = try ScenarioLoader.load(text: web("""
+              users: {client: loadgen}
+              apache: {hosts: [web1]}
+              tomcat: {hosts: [was1, was2]}
+            faults:
+              - {at: 1m, remove: was2, recover_after: 1m}
+            """), file: "t.yaml")
+        #expect(ok.faults.first?.kind == .remove(host: "was2"))
+    }
+
     @Test func aMisspeltKeySuggestsTheRightOne() throws {
         let issue = try #require(onlyIssue(web("  users: {client: loadgen}\n  tomcat: {hosts: [was1], max_thread: 50}")))
         #expect(issue.message == "unknown key 'max_thread' in web.tomcat")

@@ -130,7 +130,7 @@ public enum ScenarioRunner {
                 var rng = sim.random("fault.\(i)")
                 f.at += SimTime(rng.next(upperBound: UInt64(latest - f.at + 1)))
             }
-            applied.append(schedule(f, index: i, sim: sim, network: network, node: node))
+            applied.append(schedule(f, index: i, sim: sim, network: network, node: node, web: web))
         }
         observe?(sim)
         let end = scenario.duration + scenario.quiesce
@@ -269,7 +269,7 @@ public enum ScenarioRunner {
     }
 
     private static func schedule(_ f: FaultSpec, index: Int, sim: Simulation, network: Network,
-                                 node: @escaping (String) -> DatabaseNode?) -> AppliedFault {
+                                 node: @escaping (String) -> DatabaseNode?, web: WebTier?) -> AppliedFault {
         func ids(_ names: [String]) -> [HostID] { names.compactMap { network.host(named: $0)?.id } }
         let kind = f.kind.name.rawValue, target: String
         switch f.kind {
@@ -383,6 +383,19 @@ public enum ScenarioRunner {
                 sim.at(f.at + r) {
                     sim.record(h, .faultEnd, "UNLOCK TABLES")
                     node(h)?.unlockTables()
+                }
+            }
+        case .drain(let h), .remove(let h):
+            target = "mod_jk@\(h)"
+            let stop = f.kind.name == .remove
+            sim.at(f.at) {
+                sim.record(h, .fault, stop ? "mod_jk worker stopped (removed)" : "mod_jk worker disabled (drained)")
+                web?.setActivation(h, stop ? .stopped : .disabled)
+            }
+            if let r = f.recoverAfter {
+                sim.at(f.at + r) {
+                    sim.record(h, .faultEnd, "mod_jk worker active again")
+                    web?.setActivation(h, .active)
                 }
             }
         case .cpuLoad(let h, let threads):
