@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, lowest first. A target only depends on targets below it:
-// Kernel < Network < Database < Workload < Strategies < Scenario < Results < Report, Fleet < CLI < hasim
+// Kernel < Network < Database < Workload < Strategies < Web < Scenario < Results < Report, Fleet < CLI < hasim
 // Store (the SQLite schema and writer) needs only the kernel and GRDB: a report reads a
 // database without the simulated world; Results measures a run and re-exports Store.
 
@@ -33,8 +33,12 @@ let package = Package(
         .target(name: "HasimDatabase", dependencies: ["HasimKernel", "HasimNetwork"], swiftSettings: modelSettings),
         .target(name: "HasimWorkload", dependencies: ["HasimKernel", "HasimNetwork", "HasimDatabase"], swiftSettings: modelSettings),
         .target(name: "HasimStrategies", dependencies: ["HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload"], swiftSettings: modelSettings),
+        // The web tier (docs/web-tier.md): users, Apache + mod_jk, Tomcat; its programs are
+        // processes on hosts like the HA daemons (Strategies' Daemon), above the database.
+        .target(name: "HasimWeb", dependencies: ["HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload", "HasimStrategies"],
+                swiftSettings: modelSettings),
         .target(name: "HasimScenario", dependencies: [
-            "HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload", "HasimStrategies",
+            "HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload", "HasimStrategies", "HasimWeb",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: modelSettings),
         .target(name: "HasimStore", dependencies: [
@@ -42,7 +46,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "HasimResults", dependencies: [
-            "HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload", "HasimStrategies", "HasimScenario", "HasimStore",
+            "HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload", "HasimStrategies", "HasimWeb", "HasimScenario", "HasimStore",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .target(name: "HasimReport", dependencies: ["HasimStore", "HasimScenario"]),

@@ -89,5 +89,17 @@ enum MetricGlossary {
         Entry(name: "max_lag_transactions", unit: "count", text: "largest relay-log backlog (received, not applied) a replica had, sampled as SHOW REPLICA STATUS gives it"),
         Entry(name: "max_lag_seconds", unit: "seconds", text: "largest Seconds_Behind_Source sampled on a replica"),
         Entry(name: "udp_silence", unit: "seconds", text: "longest stretch a `protocol: udp` client heard no reply to its datagrams, from its start to the end of the workload (only in runs with one)"),
+        // The web tier's, from the virtual users' own ledger (runs with `web:` only).
+        Entry(name: "http_requests", unit: "count", text: "requests the web tier's virtual users sent and saw end (answered, refused, reset or timed out)"),
+        Entry(name: "http_ok", unit: "count", text: "requests answered 200"),
+        Entry(name: "http_errors", unit: "count", text: "requests not answered 200: 500 (the page's statement failed), 503 (no thread, no mod_jk member), or no HTTP answer; by kind and status in the http_status table"),
+        Entry(name: "http_no_answer", unit: "count", text: "requests with no HTTP answer (status 0): connection refused or reset, or the users' timeout"),
+        Entry(name: "http_latency_p50", unit: "seconds", text: "median time from a user's request to its answer, answered requests (error pages too)"),
+        Entry(name: "http_latency_p99", unit: "seconds", text: "99th percentile of the users' response time"),
+        Entry(name: "sessions_lost", unit: "count", text: "users logged out: an answer carried a new session although the user sent one (the Tomcat that answered did not hold it)"),
+        Entry(name: "http_write_errors", unit: "count", text: "write pages not answered 200"),
+        Entry(name: "http_db_mismatch", unit: "count", text: "write pages whose answer disagrees with the database ledger: a 200 whose transaction the JDBC pools never saw acknowledged, or an error page for one they did (0: users saw errors for exactly the writes that failed)"),
+        Entry(name: "http_tps", unit: "per second", text: "requests answered 200 per second of workload; per sample interval in the series table (http_ok_per_s, http_errors_per_s)"),
+        Entry(name: "session_replication_messages", unit: "count", text: "session changes Tomcat's cluster sent to other members (DeltaManager: every member; BackupManager: one backup)"),
     ]
 }

@@ -133,6 +133,7 @@ struct RunCommand: ParsableCommand {
                                              : MachineOutput.runsCSV(reports))
             } else if !common.quiet {
                 print(SummaryTable.render(reports))
+                if let web = SummaryTable.renderWeb(reports) { print("\nweb tier (what the users saw)\n" + web) }
                 if timeline {
                     for r in reports { print("\n" + TimelineTable.render(r)) }
                 }
@@ -275,6 +276,13 @@ struct ListCommand: ParsableCommand {
         print("")
         print("workload: protocol: udp (a UDP datagram client instead of a MySQL one; scenarios/README.md)")
         for k in UDPClientKeyCatalog.keys {
+            print("  \(k.key): \(k.unit) = \(k.defaultValue)")
+            print("      \(k.help)")
+            print("      default: \(k.source)")
+        }
+        print("")
+        print("web: (users, Apache + mod_jk, Tomcat in front of the database; docs/web-tier.md, scenarios/README.md)")
+        for k in WebKeyCatalog.keys {
             print("  \(k.key): \(k.unit) = \(k.defaultValue)")
             print("      \(k.help)")
             print("      default: \(k.source)")

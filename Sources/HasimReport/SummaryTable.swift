@@ -24,6 +24,25 @@ public enum SummaryTable {
         return table(rows)
     }
 
+    /// The web tier's columns, for the runs that have one (nil: none has).
+    public static let webColumns: [(title: String, metric: String)] = [
+        ("requests", "http_requests"), ("ok", "http_ok"), ("errors", "http_errors"), ("no answer", "http_no_answer"),
+        ("p50", "http_latency_p50"), ("p99", "http_latency_p99"), ("sessions lost", "sessions_lost"),
+        ("write errors", "http_write_errors"), ("vs ledger", "http_db_mismatch"), ("TPS", "http_tps"),
+    ]
+
+    public static func renderWeb(_ reports: [RunReport]) -> String? {
+        let web = reports.filter { r in r.metrics.contains { $0.name == "http_requests" } }
+        guard !web.isEmpty else { return nil }
+        var rows: [[String]] = [["scenario", "strategy", "seed"] + webColumns.map(\.title)]
+        for r in web {
+            rows.append([r.scenarioName, r.strategy, String(r.seed)] + webColumns.map { c in
+                r.metrics.first { $0.name == c.metric }.map(format) ?? "-"
+            })
+        }
+        return table(rows)
+    }
+
     public static func format(_ m: MetricValue) -> String {
         if m.unit == "s" { return Time.text(seconds: m.value) }
         if m.value == m.value.rounded() { return String(Int64(m.value)) }

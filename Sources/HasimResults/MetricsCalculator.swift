@@ -158,6 +158,7 @@ public enum MetricsCalculator {
         report.splitBrainSides = sides
         report.divergence = pairs
         report.errantTransactions = errant
+        WebMetrics.add(o, to: &report)
         return report
     }
 

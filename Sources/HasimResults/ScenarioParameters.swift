@@ -55,6 +55,8 @@ public enum ScenarioParameters {
             }.joined(separator: ",") + "]"))
         }
         if let door = s.frontDoor { o.append(("front_door", frontDoor(door))) }
+        // The web tier as its resolved YAML text: every setting a regression may flip.
+        if let w = s.web { o.append(("web", str(ScenarioYAML.web(w).joined(separator: "\n")))) }
         return obj(o)
     }
 
@@ -128,7 +130,7 @@ public enum ScenarioParameters {
             p.append((f.kind.name.rawValue, obj([("between", list(a)), ("and", list(b)), ("add_ns", String(add))])))
         case .stopReplica(let h, let threads):
             p.append((f.kind.name.rawValue, obj([("host", str(h)), ("thread", str(threads.rawValue))])))
-        case .diskStall(let h), .pause(let h): p.append((f.kind.name.rawValue, str(h)))
+        case .diskStall(let h), .pause(let h), .drain(let h), .remove(let h): p.append((f.kind.name.rawValue, str(h)))
         case .slowDisk(let h, let factor):
             p.append((f.kind.name.rawValue, obj([("host", str(h)), ("factor", num(factor))])))
         case .readLock(let h, let global):

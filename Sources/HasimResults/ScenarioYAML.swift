@@ -98,6 +98,7 @@ public enum ScenarioYAML {
             }
         }
         if let fd = s.frontDoor { out.append("front_door: \(frontDoor(fd))") }
+        if let w = s.web { out += web(w) }
         out.append("workload:")
         for w in s.workloads { out.append("  - \(workload(w))") }
         if s.faults.isEmpty {
@@ -140,7 +141,7 @@ public enum ScenarioYAML {
         var parts = [f.atLatest.map { "at: {uniform: [\(d(f.at)), \(d($0))]}" } ?? "at: \(d(f.at))"]
         let key = f.kind.name.rawValue
         switch f.kind {
-        case .hostCrash(let h), .processCrash(let h), .diskStall(let h), .pause(let h): parts.append("\(key): \(q(h))")
+        case .hostCrash(let h), .processCrash(let h), .diskStall(let h), .pause(let h), .drain(let h), .remove(let h): parts.append("\(key): \(q(h))")
         case .stopReplica(let h, let threads): parts.append("\(key): {host: \(q(h)), thread: \(threads.rawValue)}")
         case .slowDisk(let h, let factor): parts.append("\(key): {host: \(q(h)), factor: \(num(factor))}")
         case .readLock(let h, let global): parts.append("\(key): {host: \(q(h)), global: \(global)}")

@@ -29,6 +29,12 @@ extension FaultKind.Name {
                     "MySQL sql/lock.cc, lock_wait_timeout 31536000s (MySQL 8.0) / 86400s (MariaDB 10.11)")
         case .cpuLoad:
             return ("cpu_load: {host: HOST, threads: N}", "N CPU-bound threads share the host's machine", "overload")
+        case .drain:
+            return ("drain: TOMCAT_HOST", "the administrator sets the Tomcat's mod_jk activation to Disabled on every Apache (jkstatus): no new sessions, sticky ones still served; recover_after: Active",
+                    "mod_jk jk_lb_worker.c JK_WORKER_USABLE (Active only) / JK_WORKER_USABLE_STICKY (not Stopped)")
+        case .remove:
+            return ("remove: TOMCAT_HOST", "the administrator sets the Tomcat's mod_jk activation to Stopped on every Apache: no request goes to it, its users' sessions move; recover_after: Active",
+                    "mod_jk jk_lb_worker.c JK_WORKER_USABLE_STICKY: a Stopped member takes no sticky request")
         case .pause:
             return ("pause: DB_HOST", "kill -STOP of mysqld until recover_after (kill -CONT): nothing answers, the kernel keeps connections open and queues requests (served at resume), new connects get no greeting and time out",
                     "a GC-like stall or a frozen VM; replicas notice after slave_net_timeout (60s)")

@@ -3,6 +3,7 @@ import HasimNetwork
 import HasimStrategies
 import HasimDatabase
 import HasimWorkload
+import HasimWeb
 
 /// A position in a scenario file, for error messages.
 public struct SourceMark: Sendable, Equatable, CustomStringConvertible {
@@ -48,6 +49,9 @@ public struct Scenario: Sendable {
     public var faultProcesses: [FaultProcessSpec] = []
     /// How the application reaches the primary (VIP, DNS name, proxy); nil: the primary's host address.
     public var frontDoor: FrontDoorSpec? = nil
+    /// Users, Apache + mod_jk and Tomcats in front of the database (`web:`); nil: none, the
+    /// application groups alone write to the database.
+    public var web: WebSpec? = nil
     public var expectations: [Expectation]
     /// Scenarios of one group face the same faults and are compared side by side
     /// (`hasim compare`, `hasim report`); nil: the file's folder names the group.
@@ -191,6 +195,12 @@ public enum FaultKind: Sendable, Equatable {
     /// kill -STOP of mysqld (a long GC-like stall, a frozen VM) until `recover_after` (SIGCONT):
     /// it answers nothing, its host's kernel keeps every connection open, nothing is lost.
     case pause(host: String)
+    /// An administrator drains a Tomcat from mod_jk (jkstatus activation Disabled on every
+    /// Apache): no new sessions, its users' sticky requests still go to it. recover_after: Active.
+    case drain(host: String)
+    /// An administrator removes a Tomcat from mod_jk (activation Stopped): no request at all,
+    /// its users' sessions move to another member. recover_after: Active.
+    case remove(host: String)
 }
 
 extension FaultKind {
@@ -207,6 +217,8 @@ extension FaultKind {
         case readLock = "read_lock"
         case cpuLoad = "cpu_load"
         case pause
+        case drain
+        case remove
     }
 
     public var name: Name {
@@ -221,6 +233,8 @@ extension FaultKind {
         case .readLock: return .readLock
         case .cpuLoad: return .cpuLoad
         case .pause: return .pause
+        case .drain: return .drain
+        case .remove: return .remove
         }
     }
 
@@ -265,6 +279,7 @@ public struct Expectation: Sendable, Equatable {
     public static let durationMetrics: Set<String> = [
         "write_downtime", "rto", "max_rto", "mean_rto", "lost_span", "split_brain_time", "two_writable_primaries_time",
         "duplicate_vip_time", "commit_latency_p50", "commit_latency_p99", "commit_latency_p999", "max_lag_seconds", "udp_silence",
+        "http_latency_p50", "http_latency_p99",
     ]
 
     /// A value of this metric as `check` writes it: a duration in hasim's one format

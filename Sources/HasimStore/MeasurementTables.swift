@@ -57,6 +57,8 @@ extension ResultsStore {
             INSERT INTO errant_transactions (run_id, server, reference, count) VALUES (?, ?, ?, ?)
             """)
         for e in run.errantTransactions { try er.execute(arguments: [id, e.server, e.reference, e.count]) }
+        let hs = try db.makeStatement(sql: "INSERT INTO http_status (run_id, kind, status, count) VALUES (?, ?, ?, ?)")
+        for h in run.httpStatus { try hs.execute(arguments: [id, h.kind, h.status, h.count]) }
     }
 
     static func readMeasurements(_ report: inout RunReport, id: Int64, db: Database) throws {
@@ -91,6 +93,9 @@ extension ResultsStore {
         report.errantTransactions = try Row.fetchAll(db, sql: """
             SELECT server, reference, count FROM errant_transactions WHERE run_id = ? ORDER BY rowid
             """, arguments: [id]).map { r in ErrantRow(server: r[0], reference: r[1], count: r[2]) }
+        report.httpStatus = try Row.fetchAll(db, sql: """
+            SELECT kind, status, count FROM http_status WHERE run_id = ? ORDER BY rowid
+            """, arguments: [id]).map { r in HTTPStatusRow(kind: r[0], status: r[1], count: r[2]) }
     }
 
     /// The resolved scenario (YAML) stored with a run; nil for a run written before

@@ -38,6 +38,8 @@ public struct RunReport: Sendable, Equatable {
     public var divergence: [DivergenceRow] = []
     /// Transactions a server executed that the final primary (or another side) lacks.
     public var errantTransactions: [ErrantRow] = []
+    /// The web tier's requests by kind and HTTP status (0: no HTTP answer); empty without `web:`.
+    public var httpStatus: [HTTPStatusRow] = []
 
     public init(scenarioName: String, scenarioFile: String, strategy: String, seed: UInt64,
                 duration: SimTime, parametersJSON: String, hasimVersion: String,
@@ -307,6 +309,19 @@ public struct ErrantRow: Sendable, Equatable {
     public init(server: String, reference: String, count: Int) {
         self.server = server
         self.reference = reference
+        self.count = count
+    }
+}
+
+/// How many requests of one kind (static, read, write) ended with one HTTP status.
+public struct HTTPStatusRow: Sendable, Equatable {
+    public var kind: String
+    /// 200, 500, 503; 0: no HTTP answer (refused, reset, the users' timeout).
+    public var status: Int
+    public var count: Int
+    public init(kind: String, status: Int, count: Int) {
+        self.kind = kind
+        self.status = status
         self.count = count
     }
 }

@@ -14,7 +14,7 @@ import GRDB
 /// insertion order because a run's children are inserted in one transaction.
 enum Schema {
     /// Bump together with a new migration that updates `schema_info`.
-    static let version = 3
+    static let version = 4
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -31,8 +31,26 @@ enum Schema {
         migrator.registerMigration("v3") { db in
             try db.execute(sql: v3)
         }
+        // v4 adds the web tier's requests by status (issue 16); a v3 database keeps its runs.
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: v4)
+        }
         return migrator
     }
+
+    static let v4 = """
+        UPDATE schema_info SET version = 4;
+
+        -- The web tier's users' requests (runs with `web:`): by kind (static, read, write)
+        -- and HTTP status, 0 standing for no HTTP answer (refused, reset, timed out).
+        CREATE TABLE http_status (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            count INTEGER NOT NULL
+        );
+        CREATE INDEX http_status_run_id ON http_status(run_id);
+        """
 
     static let v3 = """
         UPDATE schema_info SET version = 3;

@@ -59,6 +59,9 @@ public final class Deployment {
     /// Block devices shared by two hosts (set up by `attachSharedLUN` / `startDRBD`).
     private var lun: SharedLUN?
     private var drbd: DRBDResource?
+    /// The web tier's JDBC pools (one per Tomcat) that write through the same address: a
+    /// redeploy of the application redeploys them too.
+    public var webPools: [ApplicationClient] = []
 
     public init(sim: Simulation, network: Network, nodes: [DatabaseNode], initialPrimary: MySQLServer?,
                 replicas: [(replica: MySQLServer, source: MySQLServer)]) {

@@ -28,6 +28,14 @@ public struct ClientConfig: Sendable, Equatable {
     public init() {}
 }
 
+/// Who hands statements to a pool one by one and waits for each (a servlet in Tomcat,
+/// HasimWeb): told once per statement, after the driver's retries, how it ended.
+public protocol PoolRequester: AnyObject {
+    /// `txid`: the last attempt's transaction (0 for a read); `code`: the MySQL error of a
+    /// failure (`FailedAttempt.rejectedCode` when no thread took it).
+    func statementFinished(token: Int64, ok: Bool, txid: Int64, code: Int)
+}
+
 /// The application: a connection pool on a client host, writing through the
 /// address it is configured with (a host IP, a VIP, a DNS name's answer).
 public final class ApplicationClient: EventHandler {
@@ -49,6 +57,8 @@ public final class ApplicationClient: EventHandler {
     public private(set) var reads: [ReadObservation] = []
     private var readRate = 0.0
     private var activeOps = 0
+    /// Told how each statement submitted with a token ended (nil: the open-loop workload alone).
+    public weak var requester: PoolRequester?
 
     private let sim: Simulation
     private let network: Network
@@ -113,6 +123,8 @@ public final class ApplicationClient: EventHandler {
         var queryID: Int64 = -1
         var waitingSince: SimTime = 0
         var isWaiting = false
+        /// The requester's name for this statement (-1: nobody waits for it).
+        var token: Int64 = -1
     }
 
     public init(name: String, host: Host, network: Network, address: IPAddress, config: ClientConfig, clientIndex: Int = 0) {
@@ -194,9 +206,10 @@ public final class ApplicationClient: EventHandler {
     // MARK: requests
 
     /// Submits one write with the driver's retry policy.
-    public func submit(_ query: Query, isProbe: Bool) {
+    public func submit(_ query: Query, isProbe: Bool, token: Int64 = -1) {
         if activeOps >= config.appThreads {
             // No thread to run the request: the caller gets an error at once (HTTP 503).
+            if token >= 0 { requester?.statementFinished(token: token, ok: false, txid: 0, code: FailedAttempt.rejectedCode) }
             guard query.isWrite else { return }
             failures.append(FailedAttempt(issuedAt: sim.now, failedAt: sim.now, code: FailedAttempt.rejectedCode,
                                           isProbe: isProbe, group: clientIndex))
@@ -216,8 +229,9 @@ public final class ApplicationClient: EventHandler {
             probes.append(ProbeOutcome(issuedAt: sim.now, ok: true, latency: nil, error: nil))
             sim.schedule(after: config.probeTimeout, handler, tag: Tag.probeDeadline.rawValue, arg: Int64(probeIndex))
         }
-        let op = Op(query: query, txid: 0, attemptsLeft: isProbe || !query.isWrite ? 0 : config.retries,
+        var op = Op(query: query, txid: 0, attemptsLeft: isProbe || !query.isWrite ? 0 : config.retries,
                     isProbe: isProbe, probeIndex: probeIndex, issuedAt: sim.now)
+        op.token = token
         let slot: Int
         if let f = freeOps.popLast() { ops[f] = op; slot = f } else { ops.append(op); slot = ops.count - 1 }
         attempt(slot)
@@ -364,9 +378,9 @@ public final class ApplicationClient: EventHandler {
             failed(slot, code: e.code)
         case .row(_, let txid):
             if txid != 0 { reads.append(ReadObservation(txid: txid, at: sim.now, server: r.server)) }
-            release(slot)
+            release(slot, ok: true)
         case .empty:
-            release(slot)
+            release(slot, ok: true)
         default:
             failed(slot, code: 0)
         }
@@ -421,7 +435,7 @@ public final class ApplicationClient: EventHandler {
             probes[op.probeIndex].latency = latency
             probes[op.probeIndex].ok = latency <= config.probeTimeout
         }
-        release(slot)
+        release(slot, ok: true)
     }
 
     private func failed(_ slot: Int, code: Int) {
@@ -440,14 +454,35 @@ public final class ApplicationClient: EventHandler {
             sim.schedule(after: config.retryBackoff, handler, tag: Tag.retry.rawValue, arg: Int64(slot))
         } else {
             if !op.isProbe && op.query.isWrite { abandonedWrites += 1 }
-            release(slot)
+            release(slot, ok: false, code: code)
         }
     }
 
-    private func release(_ slot: Int) {
+    private func release(_ slot: Int, ok: Bool, code: Int = 0) {
+        let op = ops[slot]
         activeOps -= 1
         ops[slot] = nil
         freeOps.append(slot)
+        if let op, op.token >= 0 {
+            requester?.statementFinished(token: op.token, ok: ok, txid: op.query.isWrite ? op.txid : 0, code: code)
+        }
+    }
+
+    /// The JVM the pool lives in died with its host: every connection, waiting statement
+    /// and timer of that life is forgotten (nobody is told: its requesters died too). Slots
+    /// of that life are not reused, so a timer of it that still fires finds nothing.
+    public func processDied() {
+        for p in pool { p.connection = nil; p.busyOp = nil }
+        pool.removeAll()
+        for i in ops.indices { ops[i] = nil }
+        freeOps.removeAll()
+        inflight.removeAll()
+        timedConnections.removeAll()
+        waiting.removeAll()
+        waitingHead = 0
+        waitingCount = 0
+        connectingCount = 0
+        activeOps = 0
     }
 
     /// Called once the run is over: a probe still waiting for its answer (its deadline

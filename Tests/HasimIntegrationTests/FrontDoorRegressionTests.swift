@@ -12,12 +12,7 @@ import HasimStrategies
     static let folder = repoRoot + "/scenarios/regressions/front-doors/"
 
     func scenario(_ file: String, _ edits: [(String, String)] = []) throws -> Scenario {
-        var text = try String(contentsOfFile: Self.folder + file, encoding: .utf8)
-        for (old, new) in edits {
-            #expect(text.contains(old), "\(file) no longer contains \(old)")
-            text = text.replacingOccurrences(of: old, with: new)
-        }
-        return try ScenarioLoader.load(text: text, file: file)
+        try editedScenario(Self.folder + file, edits)
     }
 
     func metric(_ s: Scenario, _ name: String, seed: UInt64) throws -> Double? {

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import Testing
+import HasimScenario
 
 /// The repository root, found from this file's path.
 let repoRoot: String = {
@@ -30,4 +32,17 @@ func allRows(of path: String) throws -> [String: [String]] {
         }
         return out
     }
+}
+
+/// A regression scenario file loaded with some of its text replaced (its cause flipped);
+/// each replaced text must still be in the file, so a flip never silently does nothing.
+func editedScenario(_ path: String, _ edits: [(String, String)] = [],
+                    sourceLocation: SourceLocation = #_sourceLocation) throws -> Scenario {
+    var text = try String(contentsOfFile: path, encoding: .utf8)
+    let file = (path as NSString).lastPathComponent
+    for (old, new) in edits {
+        #expect(text.contains(old), "\(file) no longer contains \(old)", sourceLocation: sourceLocation)
+        text = text.replacingOccurrences(of: old, with: new)
+    }
+    return try ScenarioLoader.load(text: text, file: file)
 }

@@ -48,6 +48,8 @@ private func sampleReport(seed: UInt64 = 42, scenario: String = "primary-crash")
     r.splitBrainSides = [SplitBrainSideRow(address: "10.0.0.100", side: "db1", writes: 4, atRisk: 3)]
     r.divergence = [DivergenceRow(serverA: "db2", serverB: "db3", relation: "replica", rows: 1)]
     r.errantTransactions = [ErrantRow(server: "db1", reference: "db2", count: 2)]
+    // Schema v4: the web tier's requests by kind and status.
+    r.httpStatus = [HTTPStatusRow(kind: "write", status: 500, count: 3), HTTPStatusRow(kind: "static", status: 200, count: 12)]
     return r
 }
 
@@ -250,22 +252,22 @@ private func dumpAll(_ path: String) throws -> [String: [[DatabaseValue]]] {
     @Test func refusesNewerSchemaVersion() throws {
         let tmp = TempDB(); defer { tmp.cleanup() }
         try ResultsStore(path: tmp.path).close()
-        try tmp.raw().write { db in try db.execute(sql: "UPDATE schema_info SET version = 4") }
+        try tmp.raw().write { db in try db.execute(sql: "UPDATE schema_info SET version = 5") }
 
-        #expect(throws: ResultsStoreError.newerSchema(path: tmp.path, found: 4, supported: 3)) {
+        #expect(throws: ResultsStoreError.newerSchema(path: tmp.path, found: 5, supported: 4)) {
             _ = try ResultsStore(path: tmp.path)
         }
         let error = #expect(throws: ResultsStoreError.self) { _ = try ResultsStore(path: tmp.path) }
         #expect(error?.description.contains("newer") == true)
         // Refusing does not touch the database.
         let version = try tmp.raw().read { db in try Int.fetchOne(db, sql: "SELECT version FROM schema_info") }
-        #expect(version == 4)
+        #expect(version == 5)
     }
 
     @Test func refusesUnknownMigrations() throws {
         let tmp = TempDB(); defer { tmp.cleanup() }
         try ResultsStore(path: tmp.path).close()
-        try tmp.raw().write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v4')") }
+        try tmp.raw().write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v5')") }
         #expect(throws: ResultsStoreError.self) { _ = try ResultsStore(path: tmp.path) }
     }
 
@@ -280,9 +282,9 @@ private func dumpAll(_ path: String) throws -> [String: [[DatabaseValue]]] {
         }
         let store = try ResultsStore(path: tmp.path)
         #expect(try store.report(run: id) == sampleReport())
-        #expect(ResultsStore.schemaVersion == 3)
+        #expect(ResultsStore.schemaVersion == 4)
         let versions = try tmp.raw().read { db in try Int.fetchAll(db, sql: "SELECT version FROM schema_info") }
-        #expect(versions == [3])
+        #expect(versions == [4])
     }
 
     /// A database written by a v1 hasim is migrated in place: its runs read back, the v2
@@ -312,7 +314,7 @@ private func dumpAll(_ path: String) throws -> [String: [[DatabaseValue]]] {
         #expect(old.scenarioYAML.isEmpty, "a v1 run has no stored scenario")
         #expect(try store.scenarioYAML(run: 1) == nil)
         let versions = try tmp.raw().read { db in try Int.fetchAll(db, sql: "SELECT version FROM schema_info") }
-        #expect(versions == [3])
+        #expect(versions == [4])
         var fresh = sampleReport()
         fresh.scenarioYAML = "name: x\n"
         let id = try store.write(fresh, invocation: try store.beginInvocation(command: "run", arguments: [], hasimVersion: "t"))

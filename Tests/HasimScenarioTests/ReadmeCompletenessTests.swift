@@ -17,6 +17,7 @@ import Testing
         let readme = try String(contentsOfFile: repositoryRoot + "/scenarios/README.md", encoding: .utf8)
         let keys = ScenarioBuilder.rootKeys + ScenarioBuilder.workloadKeys + ScenarioBuilder.mysqlKeys + ScenarioBuilder.faultKinds
             + FrontDoorBuilder.vipKeys + FrontDoorBuilder.dnsKeys + FrontDoorBuilder.proxyKeys + Self.databaseKeys
+            + WebKeyCatalog.keys.map { String($0.key.split(separator: ".").last!) }
         #expect(undocumented(keys, in: readme) == [])
         #expect(undocumented(ScenarioBuilder.metrics, in: readme) == [])
         // Flip: a key the reference lacks is found.

@@ -15,7 +15,10 @@ extension ScenarioBuilder {
                           "lost_reads", "acknowledged_writes", "failed_writes", "split_brain_time", "split_brain_writes",
                           "two_writable_primaries_time", "false_failovers", "failovers", "announced_failovers",
                           "duplicate_vip_time", "commit_latency_p50", "commit_latency_p99", "commit_latency_p999",
-                          "max_lag_transactions", "max_lag_seconds", "udp_silence"]
+                          "max_lag_transactions", "max_lag_seconds", "udp_silence",
+                          // The web tier's (runs with `web:`).
+                          "http_requests", "http_ok", "http_errors", "http_no_answer", "http_latency_p50", "http_latency_p99",
+                          "sessions_lost", "http_write_errors", "http_db_mismatch", "http_tps", "session_replication_messages"]
 
     func readExpectations(_ node: Node) -> [Expectation]? {
         guard let m = r.mapping(node, path: "expect", allowed: nil) else { return nil }

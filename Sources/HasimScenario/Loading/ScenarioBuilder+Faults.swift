@@ -145,6 +145,19 @@ extension ScenarioBuilder {
                 global = b
             }
             return .readLock(host: host, global: global)
+        case .drain, .remove:
+            guard let host = r.string(node, path: path) else { return nil }
+            guard let tomcats = webTomcats, webHasApache else {
+                r.error(node, "\(key) acts on mod_jk's members: the scenario has no web.apache",
+                        hint: "add web: {apache: {hosts: [...]}, tomcat: {hosts: [...]}} and name a Tomcat host")
+                return nil
+            }
+            guard tomcats.contains(host) else {
+                r.error(node, "\(host) in \(path) is not one of web.tomcat.hosts",
+                        hint: Suggestions.hint(for: host, in: tomcats, listing: "Tomcat hosts") ?? "name a Tomcat host")
+                return nil
+            }
+            return name == .drain ? .drain(host: host) : .remove(host: host)
         case .cpuLoad:
             guard let m = r.mapping(node, path: path, allowed: ["host", "threads"], required: ["host", "threads"],
                                     examples: ["host": "host: db1", "threads": "threads: 4"]),

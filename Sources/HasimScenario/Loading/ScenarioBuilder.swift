@@ -22,6 +22,9 @@ final class ScenarioBuilder {
     var duration: SimTime?
     var durationText = ""
     var architectureNode: Node?
+    /// web.tomcat.hosts and whether web.apache is given (nil: no web tier), for drain/remove.
+    var webTomcats: [String]?
+    var webHasApache = false
 
     init(reader: YAMLNodeReader) { self.r = reader }
 
@@ -32,7 +35,7 @@ final class ScenarioBuilder {
     // MARK: - Root
 
     func build(_ root: Node) -> Scenario? {
-        guard let m = r.mapping(root, path: "", allowed: Self.rootKeys + [FrontDoorBuilder.key],
+        guard let m = r.mapping(root, path: "", allowed: Self.rootKeys + [FrontDoorBuilder.key, WebBuilder.key],
                                 required: ["name", "duration", "topology", "architecture", "workload"],
                                 examples: ["name": "name: primary crash under load",
                                            "duration": "duration: 10m",
@@ -57,12 +60,17 @@ final class ScenarioBuilder {
         let architecture = m.value("architecture").flatMap { readArchitecture($0) }
         if let architecture { validateStrategy(architecture) }
         let workloads = m.value("workload").flatMap { readWorkloads($0) }
+        // Before the faults: drain and remove name its Tomcats.
+        let web = WebBuilder(self).read(m.value(WebBuilder.key))
+        webTomcats = web.spec?.tomcat.hosts
+        webHasApache = web.spec?.apache != nil
         let faults: [FaultSpec]? = m.value("faults").map { readFaults($0) } ?? []
         let processes: [FaultProcessSpec]? = m.value(FaultProcessBuilder.key).map { FaultProcessBuilder(self).read($0) } ?? []
         let expectations: [Expectation]? = m.value("expect").map { readExpectations($0) } ?? []
         // Read after topology and architecture: it checks hosts, sites and the strategy's options.
         let frontDoor = FrontDoorBuilder(self).read(m.value(FrontDoorBuilder.key), architecture: architecture)
         guard frontDoor.ok else { return nil }
+        guard web.ok else { return nil }
         if let workloads, !checkUDPFrontDoor(workloads, frontDoor.spec, m.value(FrontDoorBuilder.key)) { return nil }
 
         guard let name, let duration, let quiesce, let seeds, let topology, let mysql, let architecture,
@@ -72,6 +80,7 @@ final class ScenarioBuilder {
                         architecture: architecture, workloads: workloads, faults: faults, frontDoor: frontDoor.spec,
                         expectations: expectations, group: m.value("group").flatMap { r.string($0, path: "group") })
         scenario.faultProcesses = processes
+        scenario.web = web.spec
         return FaultProcessBuilder(self).checkTargets(scenario) ? scenario : nil
     }
 

@@ -1,6 +1,7 @@
 import HasimKernel
 import HasimDatabase
 import HasimWorkload
+import HasimWeb
 
 /// The final state of one server, for loss and divergence measurement.
 public struct ServerSnapshot: Sendable {
@@ -85,6 +86,8 @@ public struct RunOutcome: Sendable {
     public var endTime: SimTime
     /// What each `protocol: udp` group's client sent and heard, in workload order.
     public var datagrams: [DatagramLog] = []
+    /// What the web tier's users saw (`web:`); nil: the scenario has none.
+    public var web: WebOutcome? = nil
 
     public func server(_ name: String) -> ServerSnapshot? { servers.first { $0.name == name } }
 }

@@ -3,6 +3,7 @@ import HasimNetwork
 import HasimDatabase
 import HasimWorkload
 import HasimStrategies
+import HasimWeb
 
 extension TraceKind {
     public static let fault = TraceKind("fault")
@@ -111,12 +112,15 @@ public enum ScenarioRunner {
         let udpClients = startUDPClients(scenario, apps: apps, network: network)
         let app = apps[0]
         deployment.app = app
+        let web = scenario.web.map { buildWeb($0, scenario: scenario, apps: &apps, frontDoor: frontDoor, network: network) }
+        deployment.webPools = web?.tomcats.map(\.pool) ?? []
         strategy.start()
         for (w, a) in zip(scenario.workloads, apps) {
             // A read-only group measures no write downtime: it sends no probe writes.
             a.startWorkload(writesPerSecond: w.writesPerSecond, updateFraction: w.updateFraction, hotRows: w.hotRows,
                             probeInterval: w.writesPerSecond > 0 ? w.probeInterval : 0, start: w.start, stop: scenario.duration)
         }
+        web?.start(at: 0, stop: scenario.duration)
 
         var applied: [AppliedFault] = []
         let faults = scenario.faults(seed: seed)
@@ -126,7 +130,7 @@ public enum ScenarioRunner {
                 var rng = sim.random("fault.\(i)")
                 f.at += SimTime(rng.next(upperBound: UInt64(latest - f.at + 1)))
             }
-            applied.append(schedule(f, index: i, sim: sim, network: network, node: node))
+            applied.append(schedule(f, index: i, sim: sim, network: network, node: node, web: web))
         }
         observe?(sim)
         let end = scenario.duration + scenario.quiesce
@@ -183,18 +187,41 @@ public enum ScenarioRunner {
         func ackOrder(_ a: LedgerEntry, _ b: LedgerEntry) -> Bool { (a.ackedAt, a.txid) < (b.ackedAt, b.txid) }
         var ledger = apps.count == 1 ? apps[0].ledger : apps.flatMap(\.ledger)
         if !zip(ledger, ledger.dropFirst()).allSatisfy({ !ackOrder($1, $0) }) { ledger.sort(by: ackOrder) }
-        let groups = zip(scenario.workloads, apps).map { w, a in
-            ApplicationGroupInfo(name: a.process.name, client: w.client, address: a.initialAddress.value)
+        // The web tier's JDBC pools are groups too, after the workload's.
+        let groups = apps.map { a in
+            ApplicationGroupInfo(name: a.process.name, client: a.process.host.name, address: a.initialAddress.value)
         }
         return RunOutcome(scenario: scenario, seed: seed, ledger: ledger, reads: apps.flatMap(\.reads),
-                          probes: apps[0].probes, probeGroups: apps.map(\.probes),
+                          probes: apps[0].probes, probeGroups: apps.prefix(scenario.workloads.count).map(\.probes),
                           failures: apps.flatMap(\.failures).sorted { ($0.failedAt, $0.issuedAt, $0.group) < ($1.failedAt, $1.issuedAt, $1.group) },
                           abandonedWrites: apps.reduce(0) { $0 + $1.abandonedWrites },
                           trace: sim.trace.records, servers: snapshots,
                           finalPrimary: targets.count == 1 ? targets[0] : nil,
                           frontDoorTargets: targets, groups: groups, samples: samples, sampleInterval: interval,
                           faults: applied, eventsProcessed: sim.eventsProcessed, endTime: sim.now,
-                          datagrams: udpClients.clients.map(\.log))
+                          datagrams: udpClients.clients.map(\.log), web: web?.outcome)
+    }
+
+    /// The web tier in front of the database: each Tomcat's JDBC pool is an application client
+    /// with the first group's driver settings and address (so the front door, a redeploy and
+    /// the loss measurement treat it as the application it is), appended to `apps`.
+    private static func buildWeb(_ spec: WebSpec, scenario: Scenario, apps: inout [ApplicationClient],
+                                 frontDoor: FrontDoorRuntime?, network: Network) -> WebTier {
+        let first = apps[0]
+        var pools: [ApplicationClient] = []
+        let base = apps.count
+        let tier = WebTier(spec, network: network) { host, i in
+            var cc = first.config
+            // Every request thread may hold a statement: the pool's queue, not a thread cap, limits it.
+            cc.appThreads = max(cc.appThreads, spec.tomcat.maxThreads)
+            let pool = ApplicationClient(name: "jdbc", host: host, network: network, address: first.initialAddress,
+                                         config: cc, clientIndex: base + i)
+            frontDoor?.start(app: pool)
+            pools.append(pool)
+            return pool
+        }
+        apps += pools
+        return tier
     }
 
     /// The `protocol: udp` groups' clients, each sending to its group's address from its host,
@@ -242,7 +269,7 @@ public enum ScenarioRunner {
     }
 
     private static func schedule(_ f: FaultSpec, index: Int, sim: Simulation, network: Network,
-                                 node: @escaping (String) -> DatabaseNode?) -> AppliedFault {
+                                 node: @escaping (String) -> DatabaseNode?, web: WebTier?) -> AppliedFault {
         func ids(_ names: [String]) -> [HostID] { names.compactMap { network.host(named: $0)?.id } }
         let kind = f.kind.name.rawValue, target: String
         switch f.kind {
@@ -356,6 +383,19 @@ public enum ScenarioRunner {
                 sim.at(f.at + r) {
                     sim.record(h, .faultEnd, "UNLOCK TABLES")
                     node(h)?.unlockTables()
+                }
+            }
+        case .drain(let h), .remove(let h):
+            target = "mod_jk@\(h)"
+            let stop = f.kind.name == .remove
+            sim.at(f.at) {
+                sim.record(h, .fault, stop ? "mod_jk worker stopped (removed)" : "mod_jk worker disabled (drained)")
+                web?.setActivation(h, stop ? .stopped : .disabled)
+            }
+            if let r = f.recoverAfter {
+                sim.at(f.at + r) {
+                    sim.record(h, .faultEnd, "mod_jk worker active again")
+                    web?.setActivation(h, .active)
                 }
             }
         case .cpuLoad(let h, let threads):

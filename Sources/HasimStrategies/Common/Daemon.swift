@@ -7,50 +7,51 @@ import HasimNetwork
 /// configuration (and from what the real tool writes to disk, nothing else). Timers
 /// armed through `after` belong to one life and are dropped when the daemon dies.
 ///
+/// Public for the web tier (HasimWeb: Apache, Tomcat), whose programs are processes alike.
 /// Galera's bootstrap operator can adopt it the same way: subclass, keep in-RAM state
 /// in properties reset by `crashed()`, arm every timer with `after`.
-class Daemon: HostLifecycleObserver {
-    let process: NetProcess
-    let network: Network
-    var sim: Simulation { network.sim }
-    var host: Host { process.host }
+open class Daemon: HostLifecycleObserver {
+    public let process: NetProcess
+    public let network: Network
+    public var sim: Simulation { network.sim }
+    public var host: Host { process.host }
     /// Bumped when the daemon dies: replies and timers of an earlier life are ignored.
-    private(set) var life: UInt32 = 0
+    public private(set) var life: UInt32 = 0
     private var phaseRNG: SimRandom
     /// The daemon's client sockets (its mysql and ssh clients): they die with the host
     /// and come back with the daemon.
     private var helpers: [NetProcess] = []
 
-    init(name: String, host: Host, network: Network) {
+    public init(name: String, host: Host, network: Network) {
         self.network = network
         process = network.spawn(name, on: host)
         phaseRNG = network.sim.random("phase.\(name)@\(host.name)")
         process.observer = self
     }
 
-    var isAlive: Bool { process.isAlive }
+    public var isAlive: Bool { process.isAlive }
 
-    func hostDidCrash() {
+    public func hostDidCrash() {
         life &+= 1
         crashed()
     }
 
-    func hostDidRestart() {
+    public func hostDidRestart() {
         network.processStarted(process)
         for p in helpers { network.processStarted(p) }
         booted()
     }
 
     /// A client the daemon uses (AdminClient, AgentClient) lives and restarts with it.
-    func adopt(_ p: NetProcess) { helpers.append(p) }
+    public func adopt(_ p: NetProcess) { helpers.append(p) }
 
     /// The host lost power: forget everything held in memory.
-    func crashed() {}
+    open func crashed() {}
     /// The host booted and init started the daemon again.
-    func booted() {}
+    open func booted() {}
 
     /// Runs `action` after `delay` in this life of the daemon only.
-    func after(_ delay: SimTime, _ action: @escaping () -> Void) {
+    public func after(_ delay: SimTime, _ action: @escaping () -> Void) {
         let l = life
         sim.after(delay) { [weak self] in
             guard let self, self.life == l, self.isAlive else { return }
@@ -59,7 +60,7 @@ class Daemon: HostLifecycleObserver {
     }
 
     /// Wraps a completion so that it is dropped if the daemon died since it asked.
-    func inThisLife<T>(_ body: @escaping (T) -> Void) -> (T) -> Void {
+    public func inThisLife<T>(_ body: @escaping (T) -> Void) -> (T) -> Void {
         let l = life
         return { [weak self] v in
             guard let self, self.life == l, self.isAlive else { return }
@@ -71,7 +72,7 @@ class Daemon: HostLifecycleObserver {
     /// a real daemon starts whenever its host booted, so a fault lands anywhere in its
     /// check cycle, and seeds explore that phase. The loop ends with the daemon's life or
     /// once `keepGoing` says so.
-    func every(_ interval: SimTime, while keepGoing: @escaping () -> Bool = { true }, _ tick: @escaping () -> Void) {
+    public func every(_ interval: SimTime, while keepGoing: @escaping () -> Bool = { true }, _ tick: @escaping () -> Void) {
         let phase = 1 + SimTime(phaseRNG.next(upperBound: UInt64(max(1, interval))))
         after(min(phase, interval)) { [weak self] in self?.loop(interval, keepGoing, tick) }
     }

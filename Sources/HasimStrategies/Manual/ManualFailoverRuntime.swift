@@ -281,6 +281,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
 
     private func redeployApplication() {
         d.app.redeploy(address: target.host.address)
+        for pool in d.webPools { pool.redeploy(address: target.host.address) }
         d.sim.record(target.name, .failoverComplete, "application uses \(target.host.address)")
     }
 }

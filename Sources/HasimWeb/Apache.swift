@@ -1,0 +1,272 @@
+import HasimKernel
+import HasimNetwork
+import HasimStrategies
+
+extension TraceKind {
+    public static let jkWorkerError = TraceKind("jk_worker_error")
+    public static let jkWorkerRecover = TraceKind("jk_worker_recover")
+    public static let jkWorkerOK = TraceKind("jk_worker_ok")
+    public static let apacheStart = TraceKind("apache_start")
+    public static let jkActivation = TraceKind("jk_activation")
+}
+
+/// Apache httpd (event MPM) on a host: `MaxRequestWorkers` requests at once, up to
+/// `ListenBacklog` more waiting; static files served from its own disk, every other
+/// request forwarded over AJP13 by mod_jk's `lb` worker to a Tomcat.
+public final class Apache: Daemon, Listener, ConnectionDelegate {
+    public static let port = 80
+
+    let spec: ApacheSpec
+    let jk: ModJKSpec
+    let users: UsersSpec
+    /// The Tomcats' addresses, by route (worker order in worker.lb.balance_workers).
+    let tomcats: [IPAddress]
+    let tomcatNames: [String]
+    var balancer: JKBalancer
+
+    private struct Forward {
+        var connection: Connection
+        var request: HTTPRequest
+        var attempt = 0
+        var round = 0
+        var excluded: UInt64 = 0
+        var member = -1
+        var ajpID: Int64 = 0
+    }
+    private var forwards: [Forward?] = []
+    private var freeSlots: [Int] = []
+    private var busy = 0
+    private var backlog: [(Connection, HTTPRequest)] = []
+    private var backlogHead = 0
+    /// Idle AJP connections per member (mod_jk's endpoint cache).
+    private var idle: [[AJPLink]]
+    private var nextAJP: Int64 = 0
+
+    public init(host: Host, network: Network, spec: ApacheSpec, jk: ModJKSpec, users: UsersSpec,
+                tomcats: [(name: String, address: IPAddress)]) {
+        self.spec = spec
+        self.jk = jk
+        self.users = users
+        self.tomcats = tomcats.map(\.address)
+        tomcatNames = tomcats.map(\.name)
+        balancer = JKBalancer(names: tomcatNames, spec: jk)
+        idle = Array(repeating: [], count: tomcats.count)
+        super.init(name: "httpd", host: host, network: network)
+        boot()
+    }
+
+    private func boot() {
+        network.listen(process, port: Self.port, self)
+        // JkWatchdogInterval / worker.maintain: the pass that lets members in ERROR recover.
+        every(jk.maintain) { [weak self] in self?.maintain() }
+    }
+
+    public override func crashed() {
+        forwards.removeAll()
+        freeSlots.removeAll()
+        busy = 0
+        backlog.removeAll()
+        backlogHead = 0
+        idle = Array(repeating: [], count: tomcats.count)
+        // mod_jk's shared memory is gone with the host: every member starts OK again.
+        balancer = JKBalancer(names: tomcatNames, spec: jk)
+    }
+
+    public override func booted() {
+        sim.record(host.name, .apacheStart, "httpd started")
+        boot()
+    }
+
+    /// An administrator sets a member's activation through this Apache's jkstatus worker.
+    public func setActivation(_ tomcat: String, _ a: JKBalancer.Activation) {
+        guard isAlive, let i = tomcatNames.firstIndex(of: tomcat) else { return }
+        balancer.members[i].activation = a
+        sim.record(host.name, .jkActivation, "jkstatus: worker \(tomcat) activation \(a.rawValue)")
+    }
+
+    private func maintain() {
+        for i in balancer.maintain(at: sim.now) {
+            sim.record(host.name, .jkWorkerRecover, "mod_jk: worker \(tomcatNames[i]) in ERR/REC (recover_time over)")
+        }
+    }
+
+    // MARK: the users' side
+
+    public func accept(_ connection: Connection) -> ConnectionDelegate? { self }
+
+    public func received(_ message: WireMessage, on connection: Connection) {
+        guard isAlive, let r = message as? HTTPRequest else { return }
+        if busy < spec.maxRequestWorkers {
+            serve(connection, r)
+        } else if backlog.count - backlogHead < spec.listenBacklog {
+            backlog.append((connection, r))
+        } else {
+            answer(connection, HTTPResponse(id: r.id, status: 503, cookie: r.cookie, bytes: 300, txid: 0))
+        }
+    }
+
+    public func closed(_ connection: Connection, reason: CloseReason) {}
+
+    private func serve(_ c: Connection, _ r: HTTPRequest) {
+        busy += 1
+        if r.kind == .staticFile {
+            let life = self.life
+            after(spec.staticTime) { [weak self] in
+                guard let self, self.life == life else { return }
+                self.done(c, HTTPResponse(id: r.id, status: 200, cookie: r.cookie, bytes: Int32(self.users.staticBytes), txid: 0))
+            }
+            return
+        }
+        let slot: Int
+        if let f = freeSlots.popLast() { slot = f } else { forwards.append(nil); slot = forwards.count - 1 }
+        forwards[slot] = Forward(connection: c, request: r)
+        tryMember(slot)
+    }
+
+    private func done(_ c: Connection, _ response: HTTPResponse) {
+        busy -= 1
+        answer(c, response)
+        if backlogHead < backlog.count {
+            let (nc, nr) = backlog[backlogHead]
+            backlogHead += 1
+            if backlogHead > 256 && backlogHead * 2 > backlog.count { backlog.removeFirst(backlogHead); backlogHead = 0 }
+            serve(nc, nr)
+        }
+    }
+
+    private func answer(_ c: Connection, _ r: HTTPResponse) { network.send(r, on: c, from: .server) }
+
+    // MARK: mod_jk
+
+    /// One pass of jk_lb_worker.c service(): up to min(members, lb_retries) members per
+    /// round, `retries` rounds with `retry_interval` between them, then 503.
+    private func tryMember(_ slot: Int) {
+        guard var f = forwards[slot] else { return }
+        // JK_LB_RETRIES (jk_service.h:38): attempts per round.
+        let perRound = min(balancer.members.count, 2)
+        var chosen: Int?
+        if f.attempt < perRound { chosen = balancer.choose(route: f.request.cookie.route, excluded: f.excluded) }
+        guard let i = chosen else {
+            f.round += 1
+            guard f.round < jk.retries else {
+                forwards[slot] = nil
+                freeSlots.append(slot)
+                done(f.connection, HTTPResponse(id: f.request.id, status: 503, cookie: f.request.cookie, bytes: 300, txid: 0))
+                return
+            }
+            f.attempt = perRound  // until the sleep is over
+            forwards[slot] = f
+            let life = self.life
+            after(jk.retryInterval) { [weak self] in
+                guard let self, self.life == life, self.forwards[slot] != nil else { return }
+                self.forwards[slot]!.attempt = 0
+                self.forwards[slot]!.excluded = 0
+                self.tryMember(slot)
+            }
+            return
+        }
+        balancer.elected(i)
+        f.member = i
+        f.attempt += 1
+        nextAJP += 1
+        f.ajpID = nextAJP
+        forwards[slot] = f
+        if let link = idle[i].popLast() {
+            send(slot, on: link)
+        } else {
+            let link = AJPLink(apache: self, member: i)
+            let timeout = jk.socketConnectTimeout > 0 ? jk.socketConnectTimeout : Time.s(127)
+            let ajpID = f.ajpID
+            network.connect(from: process, to: tomcats[i], port: Tomcat.ajpPort, timeout: timeout, delegate: link,
+                            completion: inThisLife { [weak self] (result: Result<Connection, ConnectError>) in
+                guard let self else { return }
+                switch result {
+                case .success(let c):
+                    link.connection = c
+                    if self.forwards[slot]?.ajpID == ajpID { self.send(slot, on: link) } else { self.idle[i].append(link) }
+                case .failure:
+                    if self.forwards[slot]?.ajpID == ajpID { self.memberFailed(slot) }
+                }
+            })
+        }
+    }
+
+    private func send(_ slot: Int, on link: AJPLink) {
+        guard let f = forwards[slot], let c = link.connection else { return }
+        link.busy = f.ajpID
+        link.slot = slot
+        var r = f.request
+        r.id = f.ajpID
+        guard network.send(r, on: c, from: .client) else {
+            link.connection = nil
+            link.busy = 0
+            memberFailed(slot)
+            return
+        }
+        if jk.replyTimeout > 0 {
+            let ajpID = f.ajpID
+            after(jk.replyTimeout) { [weak self, weak link] in
+                guard let self, let link, link.busy == ajpID else { return }
+                if let c = link.connection { self.network.close(c, from: .client) }
+                link.connection = nil
+                link.busy = 0
+                self.memberFailed(slot)
+            }
+        }
+    }
+
+    fileprivate func linkAnswered(_ link: AJPLink, _ response: HTTPResponse) {
+        guard response.id == link.busy, let f = forwards[link.slot], f.ajpID == response.id else { return }
+        let slot = link.slot
+        link.busy = 0
+        idle[link.member].append(link)
+        if balancer.members[f.member].state != .ok {
+            sim.record(host.name, .jkWorkerOK, "mod_jk: worker \(tomcatNames[f.member]) OK again")
+        }
+        balancer.succeeded(f.member)
+        forwards[slot] = nil
+        freeSlots.append(slot)
+        var r = response
+        r.id = f.request.id
+        done(f.connection, r)
+    }
+
+    fileprivate func linkClosed(_ link: AJPLink) {
+        link.connection = nil
+        idle[link.member].removeAll { $0 === link }
+        guard link.busy != 0, let f = forwards[link.slot], f.ajpID == link.busy else { return }
+        link.busy = 0
+        memberFailed(link.slot)
+    }
+
+    /// The AJP exchange failed: the member goes to ERROR and the request to another.
+    private func memberFailed(_ slot: Int) {
+        guard var f = forwards[slot] else { return }
+        let i = f.member
+        if balancer.members[i].state != .error {
+            sim.record(host.name, .jkWorkerError, "mod_jk: worker \(tomcatNames[i]) in ERR")
+        }
+        balancer.failed(i, at: sim.now)
+        // Pooled connections to a member in error are dropped with it.
+        for l in idle[i] { if let c = l.connection { network.close(c, from: .client) } }
+        idle[i].removeAll()
+        f.excluded |= 1 << UInt64(i)
+        forwards[slot] = f
+        tryMember(slot)
+    }
+}
+
+/// One AJP13 connection of mod_jk to a Tomcat: one request at a time.
+final class AJPLink: ConnectionDelegate {
+    unowned let apache: Apache
+    let member: Int
+    var connection: Connection?
+    /// The AJP request in flight (0: idle) and its forward slot.
+    var busy: Int64 = 0
+    var slot = 0
+    init(apache: Apache, member: Int) { self.apache = apache; self.member = member }
+    func received(_ message: WireMessage, on connection: Connection) {
+        if let r = message as? HTTPResponse { apache.linkAnswered(self, r) }
+    }
+    func closed(_ connection: Connection, reason: CloseReason) { apache.linkClosed(self) }
+}

@@ -1,0 +1,89 @@
+import HasimKernel
+
+/// mod_jk's `lb` worker: the members' shared state and the choice of a member for one
+/// request, as native/common/jk_lb_worker.c (tomcat-connectors, commit fdb5700f1) does it.
+public struct JKBalancer {
+    enum State: String { case ok = "OK", error = "ERR", recovering = "ERR/REC", probing = "ERR/PRB" }
+
+    struct Member {
+        var name: String
+        var route: Int32
+        /// lb_mult: the least common multiple of the lbfactors over this one's, so that
+        /// lb_value grows slower for a larger lbfactor (jk_lb_worker.c update_mult).
+        var mult: Int
+        var value = 0
+        var state = State.ok
+        var lastError: SimTime = 0
+        var activation = Activation.active
+    }
+
+    /// A member's activation, as an administrator sets it in the jkstatus worker (or
+    /// `activation` in workers.properties): Disabled takes no new session but keeps serving
+    /// its sticky ones (a drain); Stopped takes no request at all (a removal).
+    public enum Activation: String, Sendable { case active = "A", disabled = "D", stopped = "S" }
+
+    var members: [Member]
+    let spec: ModJKSpec
+
+    init(names: [String], spec: ModJKSpec) {
+        self.spec = spec
+        let factors = names.map { max(1, spec.lbfactor[$0] ?? 1) }
+        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+        let lcm = factors.reduce(1) { $0 / gcd($0, $1) * $1 }
+        members = names.enumerated().map { i, n in Member(name: n, route: Int32(i), mult: lcm / factors[i]) }
+    }
+
+    /// Usable for a new request: not in ERROR (JK_WORKER_USABLE: OK, RECOVER; a PROBE is
+    /// already being tried by another request).
+    static func usable(_ s: State) -> Bool { s == .ok || s == .recovering }
+
+    /// get_most_suitable_worker: the session's route when sticky and usable
+    /// (find_bysession_route), else the usable member with the lowest lb_value
+    /// (find_best_byvalue, method Request). `excluded`: members that failed this request.
+    /// nil: none (with sticky_session_force, a sticky route whose member is down is final).
+    func choose(route: Int32, excluded: UInt64) -> Int? {
+        func ok(_ i: Int) -> Bool { excluded & (1 << UInt64(i)) == 0 && Self.usable(members[i].state) }
+        // JK_WORKER_USABLE_STICKY: any activation but Stopped; JK_WORKER_USABLE: Active only.
+        if spec.stickySession, route >= 0, Int(route) < members.count {
+            if ok(Int(route)) && members[Int(route)].activation != .stopped { return Int(route) }
+            if spec.stickySessionForce { return nil }
+        }
+        var best: Int?
+        for i in members.indices where ok(i) && members[i].activation == .active {
+            if best == nil || members[i].value < members[best!].value { best = i }
+        }
+        return best
+    }
+
+    /// A request goes to member i: its lb_value grows by its mult; a RECOVER member is
+    /// being probed by this request (jk_lb_worker.c service: JK_LB_STATE_PROBE).
+    mutating func elected(_ i: Int) {
+        members[i].value += members[i].mult
+        if members[i].state == .recovering { members[i].state = .probing }
+    }
+
+    mutating func succeeded(_ i: Int) {
+        members[i].state = .ok
+        members[i].lastError = 0
+    }
+
+    /// The AJP exchange failed (connect, send, reply): ERROR, with last_error_time.
+    mutating func failed(_ i: Int, at now: SimTime) {
+        members[i].state = .error
+        members[i].lastError = now
+    }
+
+    /// The maintenance pass (recover_workers): a member in ERROR longer than recover_time
+    /// becomes RECOVER, with the current maximum lb_value so it does not take every request.
+    /// Returns the members it moved.
+    mutating func maintain(at now: SimTime) -> [Int] {
+        let top = members.map(\.value).max() ?? 0
+        var moved: [Int] = []
+        for i in members.indices where members[i].state == .error && now - members[i].lastError > spec.recoverTime {
+            members[i].state = .recovering
+            members[i].value = top
+            moved.append(i)
+        }
+        return moved
+    }
+}

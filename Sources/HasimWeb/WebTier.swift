@@ -1,0 +1,57 @@
+import HasimKernel
+import HasimNetwork
+import HasimWorkload
+
+/// The web tier of one run: built from the `web:` section in front of whatever database
+/// architecture the scenario runs; the Tomcats' JDBC pools are application clients like
+/// any other (their ledgers join the run's ledger, so loss is measured on their writes too).
+public final class WebTier {
+    public let users: VirtualUsers
+    public let tomcats: [Tomcat]
+    public let apaches: [Apache]
+
+    /// `pool`: makes the JDBC pool of the Tomcat on a host (the runner gives it the
+    /// database's address, port, driver settings and the group index).
+    public init(_ spec: WebSpec, network: Network, pool: (Host, Int) -> ApplicationClient) {
+        let tomcatHosts = spec.tomcat.hosts.map { network.host(named: $0)! }
+        tomcats = tomcatHosts.enumerated().map { i, h in
+            Tomcat(route: i, host: h, network: network, spec: spec.tomcat, users: spec.users, pool: pool(h, i))
+        }
+        if spec.tomcat.sessions != .none {
+            let peers = tomcatHosts.map(\.address)
+            for t in tomcats {
+                let c = SessionCluster(tomcat: t, mode: spec.tomcat.sessions, peers: peers)
+                t.cluster = c
+                c.started()
+            }
+        }
+        let targets: [IPAddress], port: Int
+        if let a = spec.apache {
+            let members = zip(spec.tomcat.hosts, tomcatHosts).map { (name: $0, address: $1.address) }
+            apaches = a.hosts.map {
+                Apache(host: network.host(named: $0)!, network: network, spec: a, jk: spec.modJK, users: spec.users, tomcats: members)
+            }
+            targets = apaches.map(\.host.address)
+            port = Apache.port
+        } else {
+            apaches = []
+            targets = tomcatHosts.map(\.address)
+            port = Tomcat.httpPort
+        }
+        users = VirtualUsers(host: network.host(named: spec.users.client)!, network: network, spec: spec.users,
+                             targets: targets, port: port)
+    }
+
+    public func start(at start: SimTime, stop: SimTime) { users.start(at: start, stop: stop) }
+
+    /// The administrator sets a Tomcat's mod_jk activation on every Apache (jkstatus).
+    public func setActivation(_ tomcat: String, _ a: JKBalancer.Activation) {
+        for apache in apaches { apache.setActivation(tomcat, a) }
+    }
+
+    public var outcome: WebOutcome {
+        WebOutcome(records: users.records, sessionsStarted: users.sessionsStarted, tomcats: tomcats.map(\.host.name),
+                   bytesIn: users.bytesIn, bytesOut: users.bytesOut,
+                   replicationMessages: tomcats.reduce(0) { $0 + ($1.cluster?.messagesSent ?? 0) })
+    }
+}
