@@ -22,6 +22,8 @@ final class ScenarioBuilder {
     var duration: SimTime?
     var durationText = ""
     var architectureNode: Node?
+    /// The strategy named in architecture (operator actions check that its tool has them).
+    var strategy: StrategyDescriptor?
 
     init(reader: YAMLNodeReader) { self.r = reader }
 
