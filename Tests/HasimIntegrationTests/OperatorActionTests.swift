@@ -43,6 +43,27 @@ import HasimResults
         #expect(manualCrash.metric("lost_transactions")! >= 1)
     }
 
+    @Test func mmmMoveRoleAndPassiveMode() throws {
+        let moved = try report(scenario("operator/mmm-move-role-writer.yaml"))
+        #expect(moved.metric("lost_transactions") == 0)
+        #expect(moved.metric("failovers") == 1)
+        #expect(moved.metric("false_failovers") == 0)
+        #expect(moved.metric("write_downtime")! <= 1)
+        // Flip: a power loss of db1 at the same moment is a failover after trap_period, and loses.
+        let crash = try report(scenario("operator/mmm-move-role-writer.yaml") {
+            $0.replacingOccurrences(of: "{at: 60s, switchover: db2}", with: "{at: 60s, host_crash: db1}")
+        })
+        #expect(crash.metric("lost_transactions")! >= 1)
+        #expect(crash.metric("write_downtime")! > 10)
+        // set_passive before the crash: the dead writer keeps its role until set_active at 90 s.
+        let passive = try report(scenario("operator/mmm-move-role-writer.yaml") {
+            $0.replacingOccurrences(of: "  - {at: 60s, switchover: db2}",
+                                    with: "  - {at: 20s, maintenance: manager, recover_after: 70s}\n  - {at: 60s, host_crash: db1}")
+        })
+        #expect(passive.metric("failovers") == 1)
+        #expect(passive.metric("write_downtime")! > crash.metric("write_downtime")! + 10)
+    }
+
     @Test func errantCheckRefusesTheReattachThatBreaksReplication() throws {
         let checked = try report(scenario("operator/reattach-old-master-errant.yaml"))
         #expect(checked.metric("errant_transactions")! >= 1)

@@ -53,7 +53,7 @@ final class OperatorDesk {
             }
             if let r = f.recoverAfter {
                 sim.at(f.at + r) { [weak self] in
-                    self?.sim.record("manager", .faultEnd, "maintenance over: the manager is started again")
+                    self?.sim.record("manager", .faultEnd, "maintenance over (masterha_manager started, mmm_control set_active, downtime ended)")
                     (self?.strategy as? OperatorCommands)?.endMaintenance()
                 }
             }
