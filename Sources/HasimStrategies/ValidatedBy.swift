@@ -7,15 +7,16 @@ public enum ValidatedBy {
     /// `missing` says why.
     public static let experiments: [String: [String]] = [
         "single": ["galera-commit-latency", "async-kill9"],
-        "manual": ["async-kill9", "replica-lag", "lagging-promote-gtid", "lagging-promote-filepos"],
-        "vip-manual": ["vip-garp", "vip-no-garp"],
+        "manual": ["async-kill9", "replica-lag", "lagging-promote-gtid", "lagging-promote-filepos",
+                   "host-crash-fast-slow-async", "host-crash-fast-slow-semisync"],
+        "vip-manual": ["vip-garp", "vip-no-garp", "vip-no-garp-udp"],
         "mha": ["mha-failover-ping3", "mha-failover-ping1", "mha-lagging"],
         "heartbeat-mon": ["heartbeat-failover"],
         "keepalived": ["keepalived-failover", "keepalived-split-brain"],
         "drbd": ["pacemaker-failover"],
         "shared-disk": ["pacemaker-failover"],
         "galera": ["galera-commit-latency", "galera-kill-one", "galera-kill9-one", "galera-kill-two",
-                   "galera-hot-row", "galera-flow-control-table", "galera-rejoin"],
+                   "galera-hot-row", "galera-flow-control-table", "galera-flow-control", "galera-rejoin", "galera-link-delay"],
     ]
 
     /// Why a strategy has no real experiment, in a DBA's words.

@@ -40,8 +40,11 @@ struct PrimaryView: Sendable, Equatable {
 struct GKeepalive: WireMessage { var from: Int; var clock: Int64; var viewID: Int64 }
 /// A write-set on its way to every member (EVS user message).
 struct GWriteSet: WireMessage { var stamp: Stamp; var ws: WriteSet }
-/// `from` has received the write-set `stamp`: once every member has, it is delivered (safe order).
+/// `from` has received the write-set `stamp` (evs's completing message).
 struct GAck: WireMessage { var from: Int; var stamp: Stamp; var clock: Int64 }
+/// `from` has received every write-set up to `upTo` (evs's gap message announcing its aru_seq):
+/// once every member has said so of a write-set, it is safe and delivered.
+struct GSafe: WireMessage { var from: Int; var upTo: Stamp; var clock: Int64 }
 /// gcs flow control: FC_PAUSE / FC_CONT.
 struct GFlow: WireMessage { var from: Int; var pause: Bool }
 /// EVS join message of a membership round: the sender's proposed membership and its state, so

@@ -76,6 +76,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     var clock: Int64 = 0
     var pending: [PendingWriteSet] = []
     var earlyAcks: [Stamp: UInt64] = [:]
+    /// Each member's all-received-up-to as it last reported it (this member's own included).
+    var safeUpTo: [Stamp] = []
     var lastDelivered = Stamp.zero
     var cert: [CertKey: CertEntry] = [:]
     var gcache: [(seqno: Int64, ws: WriteSet)] = []
@@ -140,6 +142,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         peers = cluster
         let n = cluster.count
         lastHeard = Array(repeating: -1, count: n)
+        safeUpTo = Array(repeating: .zero, count: n)
         out = Array(repeating: nil, count: n)
         connecting = Array(repeating: false, count: n)
         connectedAt = Array(repeating: 0, count: n)
@@ -254,6 +257,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         trx.removeAll(); replicating.removeAll(); held.removeAll()
         rowLocks.removeAll(); lockWaiters.removeAll()
         pending.removeAll(); earlyAcks.removeAll(); deferred.removeAll(); buffered.removeAll()
+        for i in safeUpTo.indices { safeUpTo[i] = .zero }
         commitQueue.removeAll(); commitHead = 0; committing = false
         redo.lose()
         installing = false; bootstrapRequested = false; suspectedMask = 0
@@ -345,6 +349,9 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         case let a as GAck:
             heard(a.from, clock: a.clock)
             acked(a.stamp, by: a.from)
+        case let g as GSafe:
+            heard(g.from, clock: g.clock)
+            safeReported(g.upTo, by: g.from)
         case let f as GFlow:
             heard(f.from, clock: 0)
             if f.pause { pausedBy |= 1 << UInt64(f.from) } else { pausedBy &= ~(1 << UInt64(f.from)) }

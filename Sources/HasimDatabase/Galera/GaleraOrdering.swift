@@ -8,9 +8,15 @@ struct PendingWriteSet {
     var receivedBy: UInt64
 }
 
-/// Total order without a sequencer (EVS safe delivery): every write-set carries a Lamport stamp
-/// from its origin; every member acknowledges each write-set it receives to every other member;
-/// a member delivers the lowest pending stamp once every member of the view has acknowledged it.
+/// Total order without a sequencer (EVS safe delivery, gcomm/src/evs_proto.cpp): every write-set
+/// carries a Lamport stamp from its origin; every member acknowledges each write-set it receives to
+/// every other member (evs's completing user message, `complete_user`). Once a member has every
+/// member's acknowledgement of all write-sets up to s, nothing below s can still reach it: its
+/// all-received-up-to (`aru_seq`) is s, and it tells every member so (the empty gap message evs sends
+/// when its aru changed, `handle_user`). A write-set is safe, and delivered, once every member of
+/// the view has reported an aru at or above it (`input_map_->is_safe`: seq <= safe_seq = min aru):
+/// three one-way trips after the origin sent it, where one acknowledgement round would be two.
+/// Galera sends write-sets O_SAFE (gcs/src/gcs_gcomm.cpp), so this is the commit path's latency.
 /// Connections are FIFO, so a member's acknowledgement of stamp s arrives after every write-set
 /// it sent with a lower stamp: all members deliver the same write-sets in the same order, and an
 /// acknowledgement may overtake the write-set it acknowledges (it waits in `earlyAcks`).
@@ -67,7 +73,7 @@ extension GaleraNode {
         guard stamp > lastDelivered else { return }
         if let i = pendingIndex(stamp) {
             pending[i].receivedBy |= 1 << UInt64(j)
-            if i == 0 { deliverReady() }
+            deliverReady()
         } else if j == index {
             return
         } else {
@@ -84,13 +90,33 @@ extension GaleraNode {
         return lo < pending.count && pending[lo].stamp == stamp ? lo : nil
     }
 
-    /// Delivers, in stamp order, every write-set that all members have received.
+    /// `j` has received every write-set up to `upTo` (its aru, from a gap message).
+    func safeReported(_ upTo: Stamp, by j: Int) {
+        guard upTo > safeUpTo[j] else { return }
+        safeUpTo[j] = upTo
+        deliverReady()
+    }
+
+    /// Advances this member's aru over the write-sets every member has acknowledged (telling the
+    /// others when it moved), then delivers, in stamp order, every write-set that is safe: every
+    /// member of the view has reported an aru at or above it.
     func deliverReady() {
         guard !installing, isPrimary else { return }
-        while let head = pending.first, head.receivedBy & viewMask == viewMask {
+        var i = 0
+        while i < pending.count, pending[i].receivedBy & viewMask == viewMask { i += 1 }
+        if i > 0, pending[i - 1].stamp > safeUpTo[index] {
+            safeUpTo[index] = pending[i - 1].stamp
+            broadcast(GSafe(from: index, upTo: safeUpTo[index], clock: clock), to: view)
+        }
+        while let head = pending.first, head.receivedBy & viewMask == viewMask, isSafe(head.stamp) {
             pending.removeFirst()
             deliverOrdered(head.stamp, head.ws)
         }
+    }
+
+    private func isSafe(_ stamp: Stamp) -> Bool {
+        for j in view where safeUpTo[j] < stamp { return false }
+        return true
     }
 
     /// The write-set's place in the history: its seqno. A joiner keeps it for after its state

@@ -10,7 +10,11 @@ import HasimWorkload
 final class KeepalivedRuntime: StrategyRuntime {
     enum VRRPState: String { case backup = "BACKUP", master = "MASTER", fault = "FAULT" }
 
-    final class Node: Daemon {
+    /// VRRP is IP protocol 112 to 224.0.0.18: one datagram per advert, no reply. hasim's
+    /// datagrams carry a port, so the protocol number stands in for it.
+    static let vrrpProtocol = 112
+
+    final class Node: Daemon, DatagramReceiver {
         /// The database host this keepalived runs on, by name: its track script reaches the
         /// local mysqld through SQL only, so no server object is held (nothing to read behind its back).
         let dbName: String
@@ -22,6 +26,8 @@ final class KeepalivedRuntime: StrategyRuntime {
         var trackFailures = 0
         var trackSuccesses = 0
         var onBoot: (() -> Void)?
+        /// An advert heard: the sender's host and its priority.
+        var onAdvert: ((HostID, Int) -> Void)?
         init(dbName: String, host: Host, priority: Int, network: Network) {
             self.dbName = dbName
             self.priority = priority
@@ -35,6 +41,7 @@ final class KeepalivedRuntime: StrategyRuntime {
             trackSuccesses = 0
         }
         override func booted() { onBoot?() }
+        func received(_ datagram: Datagram) { onAdvert?(datagram.source, Int(datagram.sequence)) }
     }
 
     private let d: Deployment
@@ -78,6 +85,10 @@ final class KeepalivedRuntime: StrategyRuntime {
                 guard let n else { return }
                 self?.run(n, initial: .backup)
             }
+            n.onAdvert = { [weak self, weak n] source, priority in
+                guard let self, let n, let sender = self.nodes.first(where: { $0.host.id == source }) else { return }
+                self.received(from: sender, priority: priority, by: n)
+            }
             // The front door raised the VIP on the initial primary: its keepalived is MASTER.
             run(n, initial: n.dbName == d.initialPrimary.name ? .master : .backup)
         }
@@ -91,6 +102,7 @@ final class KeepalivedRuntime: StrategyRuntime {
     private func run(_ n: Node, initial: VRRPState) {
         n.state = initial
         n.lastAdvert = d.sim.now
+        d.network.bind(n.process, port: Self.vrrpProtocol, n)
         if initial == .backup { armMasterDown(n) }
         n.every(advert) { [weak self] in self?.sendAdverts(n) }
         if trackInterval > 0 { n.every(trackInterval) { [weak self] in self?.track(n) } }
@@ -98,14 +110,14 @@ final class KeepalivedRuntime: StrategyRuntime {
 
     // MARK: VRRP
 
+    /// An advert is a multicast datagram: it reaches a peer if the path from this host to it
+    /// holds, whatever the way back does (a filter that drops VRRP only on one side makes one
+    /// node deaf and the other still hearing: validation keepalived-split-brain).
     private func sendAdverts(_ n: Node) {
         guard n.state == .master else { return }
         for peer in nodes where peer !== n {
-            // An advert is a multicast datagram: it reaches the peer if the path holds.
-            d.network.ping(from: n.process, to: peer.host.address, timeout: advert,
-                           completion: n.inThisLife { [weak self] heard in
-                if heard { self?.received(from: n, priority: n.priority, by: peer) }
-            })
+            d.network.sendDatagram(from: n.process, sourcePort: Self.vrrpProtocol, to: peer.host.address,
+                                   port: Self.vrrpProtocol, sequence: Int64(n.priority))
         }
     }
 
@@ -146,6 +158,9 @@ final class KeepalivedRuntime: StrategyRuntime {
     private func becomeMaster(_ n: Node) {
         n.state = .master
         record(n.dbName, .failoverStart, "keepalived: (VI_1) Receive advertisement timeout; Entering MASTER STATE")
+        // vrrp_state_goto_master -> vrrp_state_master_tx: the first advert goes out at once
+        // (a MASTER of higher priority that hears it answers and re-sends its gratuitous ARPs).
+        sendAdverts(n)
         guard let vip = d.applicationVIP, let vips = d.network.vips else { return }
         switch vips.acquire(vip, on: n.host) {
         case .success: record(n.dbName, .failoverStep, "keepalived: setting VIPs, gratuitous ARPs for \(vip)")
