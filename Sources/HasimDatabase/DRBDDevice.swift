@@ -1,5 +1,5 @@
 import HasimKernel
-import HasimNetwork
+@_spi(Oracle) import HasimNetwork
 
 extension TraceKind {
     /// A DRBD connection or role change (detail in drbdsetup's words).

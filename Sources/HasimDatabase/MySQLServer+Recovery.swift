@@ -1,5 +1,5 @@
 import HasimKernel
-import HasimNetwork
+@_spi(Oracle) import HasimNetwork
 
 // Start-up, crash and InnoDB crash recovery: what a mysqld keeps across a death
 // (tables, binlog, master.info) and what it loses (sessions, threads, relay log).

@@ -22,7 +22,11 @@ public final class Host {
     public let name: String
     public let site: String
     public let address: IPAddress
-    public internal(set) var isUp = true
+    /// Power state: the world's truth, not something a program on another host can read.
+    /// Only the fault injector, the measurements and a host's own processes (the database
+    /// layer's mysqld) import it (`@_spi(Oracle) import HasimNetwork`); the HA tools do not,
+    /// so a tool that wants to know whether a host is up must ask over the network.
+    @_spi(Oracle) public internal(set) var isUp = true
     /// Bumped on every crash, so that events meant for an earlier life are dropped.
     public internal(set) var incarnation: UInt32 = 0
     var processes: [NetProcess] = []

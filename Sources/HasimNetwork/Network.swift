@@ -175,7 +175,9 @@ public final class Network: EventHandler {
 
     // MARK: path state
 
-    public func canReach(_ from: HostID, _ to: HostID) -> Bool {
+    /// Whether the path holds now: the world's truth (SPI Oracle, as `Host.isUp`); a tool learns
+    /// it only by sending something and seeing an answer or a timeout.
+    @_spi(Oracle) public func canReach(_ from: HostID, _ to: HostID) -> Bool {
         from == to || blocked.isEmpty || !blocked.contains(Self.pair(from.raw, to.raw))
     }
 

@@ -1,6 +1,6 @@
 import Testing
 import HasimKernel
-@testable import HasimNetwork
+@_spi(Oracle) @testable import HasimNetwork
 
 /// A backend that answers every message with "<host>:<text>".
 final class Echo: Listener, ConnectionDelegate {

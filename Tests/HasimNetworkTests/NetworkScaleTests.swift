@@ -1,6 +1,6 @@
 import Testing
 import HasimKernel
-@testable import HasimNetwork
+@_spi(Oracle) @testable import HasimNetwork
 
 /// A large topology costs memory and time only where faults touch it (issue 17): building
 /// 10,000 hosts was O(n³) with a dense n×n matrix (~900 MB at that size).

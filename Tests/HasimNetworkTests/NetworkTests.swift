@@ -1,6 +1,6 @@
 import Testing
 import HasimKernel
-@testable import HasimNetwork
+@_spi(Oracle) @testable import HasimNetwork
 
 /// Records what reaches one end of a connection.
 final class Recorder: ConnectionDelegate, Listener {

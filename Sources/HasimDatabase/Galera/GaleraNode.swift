@@ -1,5 +1,5 @@
 import HasimKernel
-import HasimNetwork
+@_spi(Oracle) import HasimNetwork
 
 /// A Galera (wsrep) node: one mysqld with the Galera provider loaded. Clients speak the
 /// ordinary client protocol on `port`; members talk to each other on `groupPort`.

@@ -1,5 +1,5 @@
 import HasimKernel
-import HasimNetwork
+@_spi(Oracle) import HasimNetwork
 import HasimDatabase
 import HasimWorkload
 import HasimStrategies

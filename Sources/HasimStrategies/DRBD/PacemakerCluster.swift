@@ -12,7 +12,16 @@ import HasimWorkload
 /// lost node was the DC — and the survivor fences the lost node if STONITH is enabled, then
 /// runs `recover`. Pacemaker's recurring monitor restarts a failed mysqld in place
 /// (on-fail=restart).
+///
+/// Each node has its own CIB: the configuration (persisted in /var/lib/pacemaker/cib, here the
+/// cluster's settings) and the status section, which node's lrmd runs the group. The status
+/// is not persisted: a booting node rebuilds it from its own lrmd (nothing runs) and from the
+/// peer's updates, which travel over the cluster messaging (CPG on corosync's port 5405, a
+/// datagram per token round here). What a node decides from (recover, fence, delay the fence)
+/// is its own copy, which may lag the truth or be wrong across a partition.
 final class PacemakerCluster {
+    /// corosync's `mcastport` (knet/udpu 5405): the CIB updates and join messages.
+    static let port = 5405
     struct Settings {
         var token: SimTime
         /// corosync's consensus timeout; nil: 1.2 x token, as corosync computes it.
@@ -34,7 +43,7 @@ final class PacemakerCluster {
     /// corosync + pacemaker on one server's host. Which resources it runs is its lrmd's
     /// memory: a power cycle leaves it running nothing, and on boot it joins the
     /// membership and starts only what the cluster then places on it.
-    final class Node: Daemon {
+    final class Node: Daemon, DatagramReceiver {
         /// The database host it runs on, as the cluster configuration names it.
         let db: DatabaseHandle
         /// What its resource agents (ocf:heartbeat:mysql, drbd, Filesystem) reach on this host:
@@ -47,6 +56,12 @@ final class PacemakerCluster {
         var runsResources = false
         /// The Designated Controller as this node's crmd knows it (nil: not yet told, after a boot).
         var dc: String?
+        /// This node's CIB status section about its peer: the peer's lrmd runs the group, as
+        /// the peer's last update said (or as this node concluded when it fenced the peer).
+        var peerRuns = false
+        /// The peer's last update (a CIB diff and its crmd's DC), delivered on the cluster port.
+        var onUpdate: ((Int64) -> Void)?
+        func received(_ datagram: Datagram) { onUpdate?(datagram.sequence) }
         weak var cluster: PacemakerCluster?
         init(db: DatabaseHandle, deployment: Deployment) {
             self.db = db
@@ -59,6 +74,7 @@ final class PacemakerCluster {
             peerLost = false
             runsResources = false
             dc = nil
+            peerRuns = false
         }
         override func booted() { cluster?.join(self) }
     }
@@ -66,9 +82,6 @@ final class PacemakerCluster {
     let d: Deployment
     let s: Settings
     private(set) var nodes: [Node] = []
-    /// Nodes the cluster believes run the resource group (two after a split brain): the
-    /// CIB's view, changed by membership and fencing, not by a node's silent death.
-    private(set) var active: [Node] = []
     /// The resource group's recovery on a survivor, after fencing (or without it).
     var recover: ((Node, Node) -> Void)?
     private var monitorGeneration: Int64 = 0
@@ -77,8 +90,8 @@ final class PacemakerCluster {
         d = deployment
         s = settings
         for db in [primary, standby] { nodes.append(Node(db: db, deployment: deployment)) }
-        active = [nodes[0]]
         nodes[0].runsResources = true
+        nodes[1].peerRuns = true
         // The Designated Controller: elected when the cluster forms; which node wins varies
         // (a seeded draw), and losing it costs the survivors an election before they act.
         var draw = deployment.sim.random("pacemaker.dc")
@@ -86,17 +99,18 @@ final class PacemakerCluster {
         for n in nodes {
             n.cluster = self
             n.dc = dc
+            n.onUpdate = { [weak self, weak n] update in
+                guard let self, let n else { return }
+                self.received(update, by: n)
+            }
         }
     }
 
     private var consensus: SimTime { s.consensus ?? s.token * 6 / 5 }
 
     func peer(of n: Node) -> Node { n === nodes[0] ? nodes[1] : nodes[0] }
-    func isActive(_ n: Node) -> Bool { active.contains { $0 === n } }
-    func becameActive(_ n: Node) {
-        n.runsResources = true
-        if !isActive(n) { active.append(n) }
-    }
+    /// The group's start on `n` finished: its lrmd runs it (the peer learns it from n's next update).
+    func becameActive(_ n: Node) { n.runsResources = true }
     private func record(_ node: String, _ kind: TraceKind, _ detail: String) { d.sim.record(node, kind, detail) }
 
     var vip: IPAddress? { d.applicationVIP }
@@ -110,22 +124,37 @@ final class PacemakerCluster {
     func join(_ n: Node) {
         let interval = max(Time.ms(1), s.token / 4)
         n.lastHeard = d.sim.now
+        d.network.bind(n.process, port: Self.port, n)
         n.every(interval) { [weak self] in self?.token(n) }
         if s.monitorInterval > 0 { n.every(s.monitorInterval) { [weak self] in self?.monitor(n) } }
     }
 
     // MARK: Corosync membership
 
+    /// A node's update to its peer: bit 0 its lrmd runs the group, the rest the DC its crmd
+    /// knows (1 + the node's index in the configuration; 0 none yet).
+    private func update(from n: Node) -> Int64 {
+        let dc = n.dc.flatMap { name in nodes.firstIndex { $0.db.name == name } }.map { Int64($0 + 1) } ?? 0
+        return dc << 1 | (n.runsResources ? 1 : 0)
+    }
+
+    private func received(_ update: Int64, by n: Node) {
+        guard n.isAlive else { return }
+        n.peerRuns = update & 1 == 1
+        let dc = Int(update >> 1)
+        // A node that (re)joins is told the DC by the membership's join round; two nodes
+        // booting together elect one (crmd's election: the lower uname here).
+        if n.dc == nil { n.dc = dc > 0 ? nodes[dc - 1].db.name : min(n.db.name, peer(of: n).db.name) }
+    }
+
     private func token(_ n: Node) {
         let interval = max(Time.ms(1), s.token / 4)
         let p = peer(of: n)
+        d.network.sendDatagram(from: n.process, sourcePort: Self.port, to: p.db.host.address, port: Self.port, sequence: update(from: n))
         d.network.ping(from: n.process, to: p.db.host.address, timeout: interval, completion: n.inThisLife { [weak self] heard in
             guard let self else { return }
             if heard {
                 n.lastHeard = self.d.sim.now
-                // A node that (re)joins is told the DC by the membership's join round; two
-                // nodes booting together elect one (crmd's election: the lower uname here).
-                if n.dc == nil { n.dc = p.dc ?? min(n.db.name, p.db.name) }
                 if n.peerLost {
                     n.peerLost = false
                     self.record(n.db.name, .failoverStep, "corosync: node \(p.db.name) joined the membership")
@@ -153,7 +182,9 @@ final class PacemakerCluster {
     /// The DC's scheduler run after the membership change: recover, fencing first.
     private func schedule(lost: Node, seenBy n: Node) {
         guard n.peerLost else { return }
-        let needsRecovery = !isActive(n)
+        // From this node's own CIB: its lrmd runs nothing, so the group must be recovered here.
+        let needsRecovery = !n.runsResources
+        let lostRan = n.peerRuns
         if needsRecovery { record(lost.db.name, .failoverStart, "pacemaker on \(n.db.name) recovers the resource group") }
         guard s.stonith else {
             if needsRecovery { recover?(n, lost) }
@@ -161,9 +192,9 @@ final class PacemakerCluster {
         }
         // STONITH before anything touches the storage. priority-fencing-delay holds back
         // the fencing of the node that runs the resources, so that it wins a fence race.
-        let delay = s.fenceTime + (isActive(lost) ? s.priorityFencingDelay : 0)
+        let delay = s.fenceTime + (lostRan ? s.priorityFencingDelay : 0)
         record(n.db.name, .failoverStep, "stonith: fencing \(lost.db.name) (off)")
-        guard delay <= s.stonithTimeout + (isActive(lost) ? s.priorityFencingDelay : 0) else {
+        guard delay <= s.stonithTimeout + (lostRan ? s.priorityFencingDelay : 0) else {
             n.after(s.stonithTimeout) { [weak self] in
                 self?.record(n.db.name, .failoverStepFailed, "stonith: fence of \(lost.db.name) timed out (stonith-timeout); resources blocked")
             }
@@ -171,10 +202,11 @@ final class PacemakerCluster {
         }
         n.after(delay) { [weak self] in
             guard let self else { return }
+            // The fence device (IPMI) powers the host off and answers: the peer runs nothing now.
             self.d.network.crashHost(lost.db.host)
-            self.active.removeAll { $0 === lost }
+            n.peerRuns = false
             self.record(n.db.name, .failoverStep, "stonith: \(lost.db.name) fenced (powered off)")
-            if needsRecovery && !self.isActive(n) { self.recover?(n, lost) }
+            if needsRecovery && !n.runsResources { self.recover?(n, lost) }
         }
     }
 

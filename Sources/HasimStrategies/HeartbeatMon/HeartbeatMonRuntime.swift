@@ -8,7 +8,16 @@ import HasimWorkload
 /// stops them); a node that has not heard its peer for `deadtime` takes the
 /// resources: the VIP (IPaddr: ip addr add + gratuitous ARP) and a writable mysqld.
 /// Nothing fences the peer: if both live and cannot hear each other, both hold the VIP.
+/// What one node tells the other (the resources it holds, hb_standby's hand-off) travels as
+/// a UDP message to the peer's heartbeat process (udpport 694), never as a call on its object:
+/// a cut link loses it.
 final class HeartbeatMonRuntime: StrategyRuntime {
+    /// heartbeat's `udpport` (ha.cf default 694).
+    static let udpPort = 694
+    /// What a heartbeat message says (ha_msg `t=status` with the node's resources, or the
+    /// resource request hb_standby sends): hasim's datagrams carry one number.
+    enum Message: Int64 { case statusHoldsNothing = 0, statusHolds = 1, standby = 2 }
+
     private let d: Deployment
     private let keepalive: SimTime
     private let deadtime: SimTime
@@ -30,7 +39,7 @@ final class HeartbeatMonRuntime: StrategyRuntime {
     /// heartbeat (and Mon on the preferred node) on one server's host. Whether it holds
     /// the resources lives in its memory only: after a power cycle it starts holding
     /// nothing, and learns about its peer from heartbeats again.
-    final class Node: Daemon {
+    final class Node: Daemon, DatagramReceiver {
         /// The database host it runs on, as haresources names it: its resource scripts reach the
         /// local mysqld through SQL only.
         let db: DatabaseHandle
@@ -43,8 +52,16 @@ final class HeartbeatMonRuntime: StrategyRuntime {
         var peerDead = false
         /// Whether the peer holds the resources, as its last heartbeat said.
         var peerHolds = false
+        /// Resources given up by hb_standby and not yet seen taken by the peer: heartbeat
+        /// resends the request (its messages are retransmitted until acknowledged).
+        var handingOff = false
         /// init starts heartbeat (and Mon) again on boot.
         var onBoot: (() -> Void)?
+        /// A message from the peer's heartbeat arrived on udpport.
+        var onMessage: ((Message) -> Void)?
+        func received(_ datagram: Datagram) {
+            if let m = Message(rawValue: datagram.sequence) { onMessage?(m) }
+        }
         init(db: DatabaseHandle, network: Network) {
             self.db = db
             mysql = AdminClient(name: "heartbeat-rsc", host: db.host, network: network)
@@ -57,6 +74,7 @@ final class HeartbeatMonRuntime: StrategyRuntime {
             peerDead = false
             peerHolds = false
             warned = false
+            handingOff = false
         }
         override func booted() {
             lastHeard = sim.now
@@ -98,6 +116,10 @@ final class HeartbeatMonRuntime: StrategyRuntime {
                 guard let n, let other else { return }
                 self?.run(n, peer: other)
             }
+            n.onMessage = { [weak self, weak n] m in
+                guard let self, let n else { return }
+                self.receive(m, by: n)
+            }
             run(n, peer: other)
         }
     }
@@ -106,6 +128,7 @@ final class HeartbeatMonRuntime: StrategyRuntime {
     /// begins at a random phase, as the daemons started whenever the host booted.
     private func run(_ n: Node, peer other: Node) {
         n.lastHeard = d.sim.now
+        d.network.bind(n.process, port: Self.udpPort, n)
         n.every(keepalive) { [weak self] in self?.beat(n, to: other) }
         if n.db == preferred { n.every(monInterval) { [weak self] in self?.mon(n, peer: other) } }
     }
@@ -114,14 +137,14 @@ final class HeartbeatMonRuntime: StrategyRuntime {
 
     // MARK: heartbeats
 
-    /// One heartbeat: it carries what the sender holds (heartbeat's status messages name the
-    /// resources each node owns), and its answer tells the sender its peer lives.
+    /// One heartbeat: a status message to the peer's heartbeat naming what the sender holds,
+    /// and an exchange whose answer tells the sender its peer lives.
     private func beat(_ n: Node, to other: Node) {
-        let holds = n.holdsResources
+        send(n.holdsResources ? .statusHolds : .statusHoldsNothing, from: n, to: other)
+        if n.handingOff { send(.standby, from: n, to: other) }
         d.network.ping(from: n.process, to: other.db.host.address, timeout: keepalive, completion: n.inThisLife { [weak self] heard in
             guard let self else { return }
             if heard {
-                self.delivered(holds: holds, from: n, to: other)
                 self.heard(other, by: n)
             } else {
                 self.silence(other, by: n)
@@ -129,16 +152,34 @@ final class HeartbeatMonRuntime: StrategyRuntime {
         })
     }
 
-    /// `other` reads `n`'s heartbeat. When the peer it knew holding the resources says it gave
-    /// them up (auto_failback after a split brain) while `other` holds them too, `other`
-    /// keeps them and announces the VIP again (gratuitous ARP), so clients come back to it.
-    private func delivered(holds: Bool, from n: Node, to other: Node) {
-        guard other.isAlive else { return }
-        let knewHolding = other.peerHolds
-        other.peerHolds = holds
-        guard knewHolding, !holds, other.holdsResources, !other.starting, let vip, let vips = d.network.vips else { return }
-        if case .success = vips.acquire(vip, on: other.db.host) {
-            record(other.db.name, .failoverStep, "auto_failback: \(vip) announced again")
+    private func send(_ m: Message, from n: Node, to other: Node) {
+        d.network.sendDatagram(from: n.process, sourcePort: Self.udpPort, to: other.db.host.address, port: Self.udpPort, sequence: m.rawValue)
+    }
+
+    /// A message from the peer's heartbeat, read by `n`'s.
+    private func receive(_ m: Message, by n: Node) {
+        guard n.isAlive else { return }
+        switch m {
+        case .standby:
+            // hb_standby on the peer: it gave up the resources and asks this node to take them.
+            takeOver(n, reason: autoFailback && n.db == preferred ? "auto_failback" : "hb_standby from the peer")
+        case .statusHolds, .statusHoldsNothing:
+            let holds = m == .statusHolds
+            // The peer now holds what it handed off: the request is answered.
+            if holds { n.handingOff = false }
+            delivered(holds: holds, to: n)
+        }
+    }
+
+    /// `n` reads its peer's status. When the peer it knew holding the resources says it gave
+    /// them up (auto_failback after a split brain) while `n` holds them too, `n` keeps them and
+    /// announces the VIP again (gratuitous ARP), so clients come back to it.
+    private func delivered(holds: Bool, to n: Node) {
+        let knewHolding = n.peerHolds
+        n.peerHolds = holds
+        guard knewHolding, !holds, n.holdsResources, !n.starting, let vip, let vips = d.network.vips else { return }
+        if case .success = vips.acquire(vip, on: n.db.host) {
+            record(n.db.name, .failoverStep, "auto_failback: \(vip) announced again")
         }
     }
 
@@ -154,9 +195,11 @@ final class HeartbeatMonRuntime: StrategyRuntime {
                 n.after(keepalive) { [weak self] in
                     // If the preferred node's heartbeats say it holds them too (a split brain),
                     // it keeps them (and announces the VIP again once it reads that this node
-                    // gave them up); otherwise it takes them back.
+                    // gave them up); otherwise this node asks it to take them back, a message
+                    // to its heartbeat as hb_standby sends.
                     guard let self, !n.peerHolds else { return }
-                    self.takeOver(other, reason: "auto_failback")
+                    n.handingOff = true
+                    self.send(.standby, from: n, to: other)
                 }
             }
         }
@@ -180,6 +223,7 @@ final class HeartbeatMonRuntime: StrategyRuntime {
 
     private func takeOver(_ n: Node, reason: String) {
         guard n.isAlive, !n.holdsResources else { return }
+        n.handingOff = false
         let other = nodes.first { $0 !== n }!
         record(other.db.name, .failoverStart, "heartbeat on \(n.db.name) takes the resources (\(reason))")
         n.holdsResources = true
@@ -239,11 +283,12 @@ final class HeartbeatMonRuntime: StrategyRuntime {
             guard let self, n.holdsResources, !n.starting else { return }
             if case .success(.ok) = r { return }
             self.record(n.db.name, .alert, "mon: mysql.monitor failed; bring-ha-down.alert -> hb_standby")
-            // hb_standby: give the resources to the peer over the heartbeat link.
+            // hb_standby: give the resources up and ask the peer's heartbeat to take them, a
+            // message over the heartbeat link, resent with each heartbeat until the peer's
+            // status says it holds them (lost while the link is cut).
             self.release(n)
-            self.d.network.ping(from: n.process, to: other.db.host.address, timeout: self.keepalive) { [weak self] heard in
-                if heard { self?.takeOver(other, reason: "hb_standby from \(n.db.name)") }
-            }
+            n.handingOff = true
+            self.send(.standby, from: n, to: other)
         })
     }
 }

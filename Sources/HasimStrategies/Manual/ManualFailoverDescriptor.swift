@@ -38,6 +38,10 @@ public enum ManualFailover {
             OptionSpec("ssh_connect_timeout", .duration, default: .duration(Time.s(10)),
                        help: "The DBA's `ssh -o ConnectTimeout` for the VIP commands: how long `ip addr del` on a dead old primary holds up the move (front_door vip).",
                        source: "a DBA's habit of 10 s; OpenSSH's own default is the kernel's TCP connect timeout (about 2 min)"),
+            OptionSpec("monitor_host", .string, default: .string(""),
+                       help: "Host the monitoring system and the DBA's terminal run on (an ops host); empty = the application's host. "
+                           + "While it is down nothing is checked and nobody is paged; it keeps its check states across a reboot.",
+                       source: "deployment choice; Nagios retain_state_information=1 (retention.dat) keeps the check states over a restart"),
             OptionSpec("gratuitous_arp", .bool, default: .bool(true),
                        help: "Whether the DBA's `ip addr add` of the VIP is followed by `arping -U` (front_door vip). false: clients that talked "
                            + "to the old holder keep its MAC until their neighbour entry fails (REACHABLE 15-45 s, DELAY 5 s, 3 probes 1 s apart).",
@@ -50,10 +54,14 @@ public enum ManualFailover {
             return problems
         },
         validateOptions: { t, options in
-            guard case .string(let target)? = options["target"], !target.isEmpty else { return [] }
-            if !t.replicas.contains(where: { $0.host == target }) {
-                return ["target '\(target)' is not a replica (replicas: \(t.replicas.map(\.host).joined(separator: ", ")))"]
+            var problems: [String] = []
+            if case .string(let m)? = options["monitor_host"], !m.isEmpty, t.siteOf[m] == nil {
+                problems.append("monitor_host '\(m)' is not a host of the topology")
             }
-            return []
+            guard case .string(let target)? = options["target"], !target.isEmpty else { return problems }
+            if !t.replicas.contains(where: { $0.host == target }) {
+                problems.append("target '\(target)' is not a replica (replicas: \(t.replicas.map(\.host).joined(separator: ", ")))")
+            }
+            return problems
         }).supporting([.switchover, .maintenance])
 }

@@ -8,6 +8,15 @@ import HasimWorkload
 /// to apply its relay log, stops replication and clears read_only; then the
 /// developers change the application's DB address and redeploy (response delay).
 final class ManualFailoverRuntime: StrategyRuntime {
+    /// The monitoring system (Nagios-style) and the DBA's terminal as processes on the ops
+    /// host: while it is down no check runs and nothing is paged; init starts the monitoring
+    /// again on boot. Nagios keeps its check states in retention.dat (retain_state_information),
+    /// so the failed-check count and an alert already raised survive; nothing else is held.
+    final class Ops: Daemon {
+        var onBoot: (() -> Void)?
+        override func booted() { onBoot?() }
+    }
+
     let d: Deployment
     private let checkInterval: SimTime
     private let alertAfter: Int
@@ -25,6 +34,8 @@ final class ManualFailoverRuntime: StrategyRuntime {
     private var sshd: [HostAgent] = []
     private var monitor: AdminClient!
     var dba: AdminClient!
+    private var ops: Ops!
+    private let monitorHostName: String
     private var failedChecks = 0
     private var alerted = false
     /// A scheduled downtime in the monitoring (the `maintenance:` action): no check alerts.
@@ -47,6 +58,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
         responseDelay = options.duration("response_delay")
         frontDoor = options.string("front_door")
         arping = options.bool("gratuitous_arp")
+        monitorHostName = options.string("monitor_host")
         oldPrimary = deployment.initialPrimary
         // The DBA fails over to the designated replica, or the first replica of the primary.
         let named = options.string("target")
@@ -58,20 +70,36 @@ final class ManualFailoverRuntime: StrategyRuntime {
     var applicationAddress: IPAddress { oldPrimary.host.address }
 
     func start() {
-        // Monitoring and the DBA's terminal sit where the application runs.
-        let host = d.app.process.host
+        // Monitoring and the DBA's terminal sit on the ops host (by default where the application runs).
+        let host = d.network.host(named: monitorHostName) ?? d.app.process.host
+        ops = Ops(name: "monitoring", host: host, network: d.network)
         monitor = AdminClient(name: "monitoring", host: host, network: d.network)
         dba = AdminClient(name: "dba", host: host, network: d.network)
+        ops.adopt(monitor.process)
+        ops.adopt(dba.process)
         if d.network.vips != nil {
             ssh = AgentClient(name: "dba-ssh", host: host, network: d.network)
+            ops.adopt(ssh.process)
             sshd = d.databases.map { d.startHostAgent(name: "sshd", on: $0.host, port: 22) }
         }
-        d.sim.after(checkInterval) { [weak self] in self?.check(loop: 0) }
+        ops.onBoot = { [weak self] in
+            guard let self else { return }
+            self.checkLoop += 1
+            self.scheduleCheck(loop: self.checkLoop)
+        }
+        scheduleCheck(loop: 0)
+    }
+
+    /// The next check of the loop, in the monitoring process's life (none while its host is down).
+    func scheduleCheck(loop: Int) {
+        ops.after(checkInterval) { [weak self] in self?.check(loop: loop) }
     }
 
     func check(loop: Int) {
         guard !alerted, !inDowntime, loop == checkLoop else { return }
-        monitor.execute(.ping, on: oldPrimary.host.address, connectTimeout: checkTimeout, timeout: checkTimeout) { [weak self] r in
+        // A check in flight when the ops host dies dies with it: it counts neither way.
+        monitor.execute(.ping, on: oldPrimary.host.address, connectTimeout: checkTimeout, timeout: checkTimeout,
+                        completion: ops.inThisLife { [weak self] r in
             guard let self, !self.alerted else { return }
             if case .success(.ok) = r {
                 self.failedChecks = 0
@@ -83,8 +111,8 @@ final class ManualFailoverRuntime: StrategyRuntime {
                     self.d.sim.after(self.detectionDelay) { [weak self] in self?.beginFailover() }
                 }
             }
-        }
-        d.sim.after(checkInterval) { [weak self] in self?.check(loop: loop) }
+        })
+        scheduleCheck(loop: loop)
     }
 
     /// The DBA's first step once at the terminal: is the primary really down? A host that
@@ -100,8 +128,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
                 self.alerted = false
                 self.failedChecks = 0
                 self.checkLoop += 1
-                let loop = self.checkLoop
-                self.d.sim.after(self.checkInterval) { [weak self] in self?.check(loop: loop) }
+                self.scheduleCheck(loop: self.checkLoop)
             } else {
                 self.promoteAfterConfirmation()
             }
