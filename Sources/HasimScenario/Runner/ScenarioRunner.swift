@@ -55,6 +55,13 @@ public enum ScenarioRunner {
         for m in scenario.topology.machines {
             network.place(m.hosts.compactMap { network.host(named: $0) }, onMachine: m.name, cores: m.cpus)
         }
+        for n in scenario.topology.nics {
+            guard let h = network.host(named: n.host) else { continue }
+            var nic = h.nic
+            nic.bitsPerSecond = n.bitsPerSecond
+            nic.packetCost = n.packetCost
+            network.setNIC(h, nic)
+        }
 
         // One database node per host, of the kind the strategy runs (plain mysqld by default).
         let ownNodes = StrategyFactory.makeNodes(scenario.architecture.strategy, options: scenario.architecture.options,
