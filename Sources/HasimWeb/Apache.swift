@@ -38,6 +38,8 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
     private var busy = 0
     private var backlog: [(Connection, HTTPRequest)] = []
     private var backlogHead = 0
+    /// KeepAliveTimeout and MaxKeepAliveRequests (nil: connections live as long as the users').
+    private var keepAlive: KeepAlivePolicy?
     /// Idle AJP connections per member (mod_jk's endpoint cache).
     private var idle: [[AJPLink]]
     private var nextAJP: Int64 = 0
@@ -52,6 +54,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         balancer = JKBalancer(names: tomcatNames, spec: jk)
         idle = Array(repeating: [], count: tomcats.count)
         super.init(name: "httpd", host: host, network: network)
+        if spec.keepAliveTimeout > 0 || spec.maxKeepAliveRequests > 0 { keepAlive = KeepAlivePolicy(apache: self) }
         boot()
     }
 
@@ -68,6 +71,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         backlog.removeAll()
         backlogHead = 0
         idle = Array(repeating: [], count: tomcats.count)
+        keepAlive?.connections.removeAll()
         // mod_jk's shared memory is gone with the host: every member starts OK again.
         balancer = JKBalancer(names: tomcatNames, spec: jk)
     }
@@ -95,7 +99,14 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
     public func accept(_ connection: Connection) -> ConnectionDelegate? { self }
 
     public func received(_ message: WireMessage, on connection: Connection) {
-        guard isAlive, let r = message as? HTTPRequest else { return }
+        guard isAlive else { return }
+        if message is HTTPCheckRequest {
+            // A balancer's health check (GET of a static URL): answered by Apache itself.
+            network.send(HTTPCheckResponse(status: 200), on: connection, from: .server)
+            return
+        }
+        guard let r = message as? HTTPRequest else { return }
+        if keepAlive != nil { keepAlive!.requestArrived(connection) }
         if busy < spec.maxRequestWorkers {
             serve(connection, r)
         } else if backlog.count - backlogHead < spec.listenBacklog {
@@ -105,7 +116,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         }
     }
 
-    public func closed(_ connection: Connection, reason: CloseReason) {}
+    public func closed(_ connection: Connection, reason: CloseReason) { keepAlive?.forget(connection) }
 
     private func serve(_ c: Connection, _ r: HTTPRequest) {
         busy += 1
@@ -134,7 +145,10 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         }
     }
 
-    private func answer(_ c: Connection, _ r: HTTPResponse) { network.send(r, on: c, from: .server) }
+    private func answer(_ c: Connection, _ r: HTTPResponse) {
+        network.send(r, on: c, from: .server)
+        if keepAlive != nil, keepAlive!.answered(c) { network.close(c, from: .server) }
+    }
 
     // MARK: mod_jk
 
@@ -269,4 +283,37 @@ final class AJPLink: ConnectionDelegate {
         if let r = message as? HTTPResponse { apache.linkAnswered(self, r) }
     }
     func closed(_ connection: Connection, reason: CloseReason) { apache.linkClosed(self) }
+}
+
+/// Apache's keep-alive rules for the users' connections: after `MaxKeepAliveRequests`
+/// responses the connection is closed with the last one (Connection: close), and one idle
+/// for `KeepAliveTimeout` is closed by the server. How a drained server's connections end.
+final class KeepAlivePolicy {
+    unowned let apache: Apache
+    /// Per connection id: responses sent, and the request count when it last went idle.
+    var connections: [Int: (served: Int, arrivals: Int)] = [:]
+    init(apache: Apache) { self.apache = apache }
+
+    func requestArrived(_ c: Connection) { connections[c.id, default: (0, 0)].arrivals += 1 }
+
+    /// A response went out: true if the connection closes with it.
+    func answered(_ c: Connection) -> Bool {
+        var e = connections[c.id, default: (0, 0)]
+        e.served += 1
+        connections[c.id] = e
+        let max = apache.spec.maxKeepAliveRequests
+        if max > 0 && e.served >= max { connections[c.id] = nil; return true }
+        let timeout = apache.spec.keepAliveTimeout
+        if timeout > 0 {
+            let arrivals = e.arrivals
+            apache.after(timeout) { [weak self, weak c] in
+                guard let self, let c, let now = self.connections[c.id], now.arrivals == arrivals, now.served == now.arrivals else { return }
+                self.connections[c.id] = nil
+                self.apache.network.close(c, from: .server)
+            }
+        }
+        return false
+    }
+
+    func forget(_ c: Connection) { connections[c.id] = nil }
 }

@@ -77,4 +77,6 @@ public struct WebOutcome: Sendable {
     public var bytesOut: Int64
     /// Session replication messages sent between Tomcats (DeltaManager / BackupManager).
     public var replicationMessages: Int
+    /// The L4 balancer's load (nil: none in the run).
+    public var l4: L4Load? = nil
 }

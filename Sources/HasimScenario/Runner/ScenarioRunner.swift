@@ -392,6 +392,19 @@ public enum ScenarioRunner {
                     node(h)?.unlockTables()
                 }
             }
+        case .drain(let h) where web?.isBalancedApache(h) == true, .remove(let h) where web?.isBalancedApache(h) == true:
+            target = "l4@\(h)"
+            let remove = f.kind.name == .remove
+            sim.at(f.at) {
+                sim.record(h, .fault, remove ? "real server deleted from the L4 service (ipvsadm -d)" : "real server drained (weight 0)")
+                if remove { web?.removeApache(h, true) } else { web?.drainApache(h) }
+            }
+            if let r = f.recoverAfter {
+                sim.at(f.at + r) {
+                    sim.record(h, .faultEnd, "real server back in the L4 service")
+                    web?.removeApache(h, false)
+                }
+            }
         case .drain(let h), .remove(let h):
             target = "mod_jk@\(h)"
             let stop = f.kind.name == .remove
