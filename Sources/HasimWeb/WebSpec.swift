@@ -9,6 +9,8 @@ public struct WebSpec: Sendable, Equatable {
     public var modJK = ModJKSpec()
     /// An L4 balancer in front of the Apaches; nil: user i goes to Apache i mod n.
     public var l4: L4Spec?
+    /// mod_proxy_balancer instead of mod_jk (nil: mod_jk).
+    public var modProxy: ModProxySpec?
     public var tomcat = TomcatSpec()
     public init() {}
 }

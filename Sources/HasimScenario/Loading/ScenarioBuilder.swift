@@ -29,6 +29,8 @@ final class ScenarioBuilder {
     var webBalancedApaches: [String] = []
     /// Hosts the provider runs (an LBaaS): no fault may name them.
     var managedHosts: [String] = []
+    /// The strategy named in architecture (operator actions check that its tool has them).
+    var strategy: StrategyDescriptor?
 
     init(reader: YAMLNodeReader) { self.r = reader }
 
