@@ -101,5 +101,10 @@ enum MetricGlossary {
         Entry(name: "http_db_mismatch", unit: "count", text: "write pages whose answer disagrees with the database ledger: a 200 whose transaction the JDBC pools never saw acknowledged, or an error page for one they did (0: users saw errors for exactly the writes that failed)"),
         Entry(name: "http_tps", unit: "per second", text: "requests answered 200 per second of workload; per sample interval in the series table (http_ok_per_s, http_errors_per_s)"),
         Entry(name: "session_replication_messages", unit: "count", text: "session changes Tomcat's cluster sent to other members (DeltaManager: every member; BackupManager: one backup)"),
+        Entry(name: "http_tps_min", unit: "per second", text: "the lowest rate of 200 answers over one sample interval, from the first fault to the end (without faults: from the second interval): the TPS dip users saw"),
+        Entry(name: "l4_bytes_in", unit: "bytes", text: "bytes the L4 balancer's NIC received (web.l4): the users' requests, and in nat/lbaas mode the Apaches' responses too; headers included (66 B per 1448-byte segment)"),
+        Entry(name: "l4_bytes_out", unit: "bytes", text: "bytes the L4 balancer's NIC sent: the requests on to the Apaches, and in nat/lbaas mode the responses to the users (dsr: only the requests)"),
+        Entry(name: "l4_peak_utilisation", unit: "fraction", text: "the L4 balancer's busiest second (either direction) over its bandwidth; 1 is a saturated NIC"),
+        Entry(name: "l4_queue_delay_max", unit: "seconds", text: "the longest a packet waited in the L4 balancer's NIC queue"),
     ]
 }

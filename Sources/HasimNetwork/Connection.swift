@@ -1,7 +1,14 @@
 import HasimKernel
 
 /// A message carried by the network. Models define their own message types.
-public protocol WireMessage {}
+public protocol WireMessage {
+    /// Payload bytes on the wire, for links with a capacity (NIC.swift); 0: headers only.
+    var wireBytes: Int { get }
+}
+
+extension WireMessage {
+    public var wireBytes: Int { 0 }
+}
 
 public enum CloseReason: Sendable, Equatable {
     /// The peer process died; its host's kernel answered with RST.
@@ -86,6 +93,16 @@ public final class Connection {
     /// The dialled VIP's slot in the VIP table (-1: not a VIP), so that replies confirm the
     /// client's neighbour entry without a lookup per packet.
     var neighbourSlot = -1
+    /// A connection through a director (Director.swift): the host every client-to-server
+    /// segment passes (and, when `viaReplies`, every reply too), the director's life there,
+    /// and the bytes of its tunnel header per packet on the director-to-server hop.
+    unowned(unsafe) var via: Host?
+    var director: PacketDirector?
+    var viaReplies = false
+    var viaIncarnation: UInt32 = 0
+    var tunnelBytes: Int64 = 0
+    /// The director was told the connection ended (its first FIN or RST it forwarded).
+    var directorTold = false
 
     init(id: Int, client: NetProcess, server: NetProcess, dialled: IPAddress, port: Int) {
         self.id = id
@@ -116,6 +133,7 @@ public final class Connection {
 
     /// The run is over: drops both delegates and anything held for retransmission.
     func release() {
+        director = nil
         delegates = [nil, nil]
         held = [[], []]
     }

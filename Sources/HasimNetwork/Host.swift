@@ -33,6 +33,8 @@ public final class Host {
     /// The CPUs its processes run on: its own, uncontended, unless the scenario puts it on a
     /// shared machine (Network.place).
     public internal(set) var machine: Machine
+    /// Its network interface: unlimited and unmeasured unless the scenario sets it (NIC.swift).
+    public internal(set) var nic = NIC()
 
     init(id: HostID, name: String, site: String, address: IPAddress, machine: Machine) {
         self.id = id
@@ -70,6 +72,8 @@ public final class NetProcess {
     /// Bound UDP sockets by port (Datagram.swift).
     var datagramSockets: [Int: DatagramReceiver] = [:]
     var connections: [Connection] = []
+    /// Services this program directs to real servers by port (an IPVS director, Director.swift).
+    var directors: [Int: PacketDirector] = [:]
     /// SIGSTOP: the program runs none of its code, while its host's kernel still completes
     /// handshakes and ACKs and queues what arrives (no RST, nothing lost). See ProcessPause.swift.
     public internal(set) var isPaused = false

@@ -98,6 +98,9 @@ public final class Network: EventHandler {
         var done = false
         /// The host the last SYN went to (nil: none yet, the address did not resolve).
         var sentTo: HostID?
+        /// The director that sent the SYN on to a real server, and its host.
+        var via: HostID?
+        var director: PacketDirector?
     }
     private var pendingConnects: [Int: PendingConnect] = [:]
     private var pendingPings: [Int: (done: Bool, completion: (Bool) -> Void)] = [:]
@@ -227,7 +230,7 @@ public final class Network: EventHandler {
         ids.map { hosts[$0.raw].name }.joined(separator: ",")
     }
 
-    private func oneWayDelay(_ from: Host, _ to: Host, reliable: Bool) -> SimTime? {
+    func oneWayDelay(_ from: Host, _ to: Host, reliable: Bool) -> SimTime? {
         if from.id == to.id { return Time.us(20) }  // loopback
         let spec = link(from, to)
         var d = spec.latency.sample(&rng)
@@ -261,6 +264,7 @@ public final class Network: EventHandler {
         sim.record(host.name, .hostCrash)
         for p in host.processes {
             p.listeners.removeAll()
+            p.directors.removeAll()
             p.datagramSockets.removeAll()
             // No FIN, no RST: the peers keep believing in these connections.
             p.connections.removeAll()
@@ -288,6 +292,7 @@ public final class Network: EventHandler {
         p.isRunning = false
         p.incarnation &+= 1
         p.listeners.removeAll()
+        p.directors.removeAll()
         p.datagramSockets.removeAll()
         // SIGKILL ends a stopped process too; what it had queued dies with it.
         p.forgetFrozen()
@@ -414,7 +419,7 @@ public final class Network: EventHandler {
         }
         let fromHost = c.process(side).host
         let toHost = c.process(side.other).host
-        if side == .client, resolver != nil, c.dialled != toHost.address {
+        if side == .client, resolver != nil, c.via == nil, c.dialled != toHost.address {
             // The client's kernel sends to whichever host its ARP cache says holds the
             // dialled address (a VIP) now, not to the host that accepted the connection.
             guard let target = resolve(c.dialled, from: fromHost) else {
@@ -435,6 +440,10 @@ public final class Network: EventHandler {
     func send(_ packet: Packet, from: Host, to: Host, connection: Connection?, side: Connection.Side,
                       reliable: Bool = true) {
         guard from.isUp else { return }
+        if let c = connection, let v = c.via, side == .client || c.viaReplies, from !== v, to !== v {
+            sendVia(packet, from: from, via: v, to: to, c, side, reliable: reliable)
+            return
+        }
         var seq: UInt64 = 0
         if let c = connection { c.sent[side.rawValue] &+= 1; seq = c.sent[side.rawValue] }
         if !canReach(from.id, to.id) {
@@ -450,7 +459,13 @@ public final class Network: EventHandler {
             if reliable, let c = connection { lossBudgetSpent(c, side) }
             return
         }
-        var at = Time.sum(sim.now, delay)
+        let at = from.nic.shaped || to.nic.shaped ? shapedArrival(packet, from: from, to: to, latency: delay) : Time.sum(sim.now, delay)
+        enqueue(packet, seq: seq, from: from, to: to, connection: connection, side: side, at: at)
+    }
+
+    /// Schedules a packet's delivery at `at` (in order with what its connection sent before).
+    func enqueue(_ packet: Packet, seq: UInt64, from: Host, to: Host, connection: Connection?, side: Connection.Side, at arrival: SimTime) {
+        var at = arrival
         if let c = connection {
             let d = side.rawValue
             at = max(at, c.lastDelivery[d])
@@ -499,8 +514,18 @@ public final class Network: EventHandler {
                     return
                 }
                 answerSYN(id, proc: proc, listener: listener, from: from, to: to)
+            } else if let d = director(on: to, port: pc.port) {
+                // An IPVS director: the SYN goes on to the real server its scheduler picks;
+                // none available, and the director's own stack answers RST.
+                guard let real = d.schedule(port: pc.port, from: pc.process.host) else {
+                    send(.refuse(pending: id), from: to, to: pc.process.host, connection: nil, side: .server)
+                    return
+                }
+                pendingConnects[id]!.via = to.id
+                pendingConnects[id]!.director = d
+                send(.syn(pending: id), from: to, to: real, connection: nil, side: .client)
             } else {
-                send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
+                send(.refuse(pending: id), from: to, to: pc.process.host, connection: nil, side: .server)
             }
         case .synAck(let id):
             let c = pendingSynAcks.removeValue(forKey: id)
@@ -617,8 +642,11 @@ public final class Network: EventHandler {
         let c = Connection(id: nextConnectionID, client: pc.process, server: proc, dialled: pc.dialled, port: pc.port)
         opened(c)
         c.neighbourSlot = vips?.slot(of: pc.dialled) ?? -1
+        // The client's host: `from` is the director's when the SYN came through one.
+        let client = pc.process.host
+        if let v = pc.via, let d = pc.director { throughDirector(c, via: hosts[v.raw], d) }
         guard let serverDelegate = listener.accept(c) else {
-            send(.refuse(pending: id), from: to, to: from, connection: nil, side: .server)
+            send(.refuse(pending: id), from: to, to: client, connection: nil, side: .server)
             return
         }
         c.setDelegate(serverDelegate, for: .server)
@@ -627,6 +655,6 @@ public final class Network: EventHandler {
         pendingSynAcks[id] = c
         // On the connection's server-to-client path, so a FIN or RST sent right after
         // the accept (a proxy with no server to use) cannot overtake it.
-        send(.synAck(pending: id), from: to, to: from, connection: c, side: .server)
+        send(.synAck(pending: id), from: to, to: client, connection: c, side: .server)
     }
 }

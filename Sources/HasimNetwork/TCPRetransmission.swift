@@ -98,7 +98,7 @@ extension Network {
     private func pathOpen(_ c: Connection, _ side: Connection.Side) -> Bool {
         let fromHost = c.process(side).host
         var target = c.process(side.other).host.id
-        if side == .client, resolver != nil, c.dialled != hosts[target.raw].address {
+        if side == .client, resolver != nil, c.via == nil, c.dialled != hosts[target.raw].address {
             guard let t = resolve(c.dialled, from: fromHost) else { return false }
             target = t
         }

@@ -12,6 +12,8 @@ public struct ReportMetric: Sendable, Equatable {
     public var short: String
     public var kind: Kind
     public var help: String
+    /// The lowest mean is the best (bold); false for a rate users want high (TPS).
+    public var lowerIsBetter = true
 
     /// The comparison table's columns, in order (DESIGN.md's definitions).
     public static let comparison: [ReportMetric] = [
@@ -35,6 +37,22 @@ public struct ReportMetric: Sendable, Equatable {
                      help: "99th percentile of the time from a write's issue to its acknowledgement, every write"),
         ReportMetric(name: "mean_rto", title: "RTO (mean)", short: "RTO mean", kind: .duration,
                      help: "mean RTO over the incidents whose writes came back"),
+    ]
+
+    /// What the users of a web tier saw (runs with `web:`): the seed's comparison of web designs.
+    public static let web: [ReportMetric] = [
+        ReportMetric(name: "http_errors", title: "Failed requests", short: "failed req.", kind: .count,
+                     help: "requests not answered 200 (500, 503, or no answer at all)"),
+        ReportMetric(name: "http_no_answer", title: "No answer", short: "no answer", kind: .count,
+                     help: "requests with no HTTP answer: refused, reset, or the users' timeout"),
+        ReportMetric(name: "http_tps", title: "TPS", short: "TPS", kind: .count,
+                     help: "requests answered 200 per second, over the run", lowerIsBetter: false),
+        ReportMetric(name: "http_tps_min", title: "Lowest TPS", short: "TPS min", kind: .count,
+                     help: "the lowest one-interval rate of 200 answers from the first fault on: the TPS dip", lowerIsBetter: false),
+        ReportMetric(name: "sessions_lost", title: "Sessions lost", short: "sessions lost", kind: .count,
+                     help: "users logged out (an answer carried a new session)"),
+        ReportMetric(name: "http_latency_p99", title: "Latency p99", short: "p99", kind: .duration,
+                     help: "99th percentile of the users' response time"),
     ]
 
     public static let downtime = comparison[0]

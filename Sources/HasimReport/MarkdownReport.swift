@@ -41,26 +41,41 @@ public enum MarkdownReport {
         }
         out.append("")
 
-        // Comparison table.
+        out += table(g, ReportMetric.comparison)
+        out += ["", "Mean over seeds, range min–max in brackets. **Bold**: lowest mean of the group. "
+                + "— : not measured by these runs (not zero); never: writes did not come back before the end of the run. Charts and timelines: report.html.", ""]
+        if g.architectures.contains(where: { $0.stats("http_requests") != nil }) {
+            out += ["### What the users saw (web tier)", ""]
+            out += table(g, ReportMetric.web)
+            out += ["", ReportMetric.web.map { "\($0.title): \($0.help)." }.joined(separator: " "), ""]
+        }
+        return out + parametersAndRuns(g, details: details)
+    }
+
+    static func table(_ g: GroupSummary, _ metrics: [ReportMetric]) -> [String] {
+        var out: [String] = []
         var header = "| Architecture | Strategy | Runs |"
         var rule = "|---|---|--:|"
-        for m in ReportMetric.comparison { header += " \(m.title) |"; rule += "--:|" }
+        for m in metrics { header += " \(m.title) |"; rule += "--:|" }
         out += [header, rule]
         for (i, a) in g.architectures.enumerated() {
             var row = "| \(cell(a.scenarioName)) | \(cell(a.strategy)) | \(a.runs.count) |"
-            for m in ReportMetric.comparison {
+            for m in metrics {
                 let never = a.never(m.name)
                 guard let st = a.stats(m.name) else { row += never > 0 ? " never |" : " — |"; continue }
                 let t = StatsText(st, m)
                 var text = t.inline
                 if never > 0 { text += " [\(never)/\(st.runs) runs never recovered]" }
                 else if st.measured < st.runs { text += " [\(st.measured)/\(st.runs) runs]" }
-                row += g.best(m.name) == i ? " **\(cell(text))** |" : " \(cell(text)) |"
+                row += m.lowerIsBetter && g.best(m.name) == i ? " **\(cell(text))** |" : " \(cell(text)) |"
             }
             out.append(row)
         }
-        out += ["", "Mean over seeds, range min–max in brackets. **Bold**: lowest mean of the group. "
-                + "— : not measured by these runs (not zero); never: writes did not come back before the end of the run. Charts and timelines: report.html.", ""]
+        return out
+    }
+
+    static func parametersAndRuns(_ g: GroupSummary, details: [Int64: RunDetails]) -> [String] {
+        var out: [String] = []
 
         // Parameters.
         let (differ, _) = Parameters.comparison(g.architectures)
@@ -119,6 +134,14 @@ public enum ComparisonText {
                 rows.append(row)
             }
             lines.append(SummaryTable.table(rows))
+            if g.architectures.contains(where: { $0.stats("http_requests") != nil }) {
+                var web: [[String]] = [["what the users saw", "strategy", "runs"] + ReportMetric.web.map(\.short)]
+                for a in g.architectures {
+                    web.append([a.scenarioName, a.strategy, String(a.runs.count)]
+                               + ReportMetric.web.map { m in a.stats(m.name).map { StatsText($0, m).inline } ?? "—" })
+                }
+                lines.append(SummaryTable.table(web))
+            }
             blocks.append(lines.joined(separator: "\n"))
         }
         return blocks.joined(separator: "\n\n") + "\n(mean over seeds, min–max in brackets; — = not measured)"

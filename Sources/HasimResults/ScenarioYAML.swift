@@ -36,6 +36,13 @@ public enum ScenarioYAML {
                 out.append("    \(q(m.name)): {cpus: \(m.cpus), hosts: [\(m.hosts.map(q).joined(separator: ", "))]}")
             }
         }
+        if !s.topology.nics.isEmpty {
+            out.append("  nics:")
+            for n in s.topology.nics {
+                let bw = n.bitsPerSecond > 0 ? "bandwidth: \(BandwidthParser.format(n.bitsPerSecond)), " : ""
+                out.append("    \(q(n.host)): {\(bw)packet_cost: \(d(n.packetCost))}")
+            }
+        }
         out.append("  databases:")
         for db in s.topology.databases {
             var fields = ["role: \(db.role.rawValue)"]

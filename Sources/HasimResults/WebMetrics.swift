@@ -6,7 +6,8 @@ import HasimScenario
 /// "Web tier"). Only runs with `web:` have these metrics, so other runs stay as they were.
 enum WebMetrics {
     static let names = ["http_requests", "http_ok", "http_errors", "http_no_answer", "http_latency_p50", "http_latency_p99",
-                        "sessions_lost", "http_write_errors", "http_db_mismatch", "http_tps", "session_replication_messages"]
+                        "sessions_lost", "http_write_errors", "http_db_mismatch", "http_tps", "http_tps_min", "session_replication_messages",
+                        "l4_bytes_in", "l4_bytes_out", "l4_peak_utilisation", "l4_queue_delay_max"]
 
     static func add(_ o: RunOutcome, to report: inout RunReport) {
         guard let w = o.web else { return }
@@ -32,6 +33,13 @@ enum WebMetrics {
         add("http_db_mismatch", Double(mismatch(o, writes: writes)), "count")
         add("http_tps", Double(ok.count) / max(1e-9, Time.seconds(o.scenario.duration)), "1/s")
         add("session_replication_messages", Double(w.replicationMessages), "count")
+        if let l = w.l4 {
+            // The balancer's NIC: what NAT carries both ways and DSR only the users' way.
+            add("l4_bytes_in", Double(l.bytesIn), "bytes")
+            add("l4_bytes_out", Double(l.bytesOut), "bytes")
+            add("l4_peak_utilisation", l.peakUtilisation, "fraction")
+            add("l4_queue_delay_max", Time.seconds(l.maxQueueDelay), "s")
+        }
 
         // By request kind and status, for the http_status table.
         var counts: [Int: Int] = [:]
@@ -49,6 +57,11 @@ enum WebMetrics {
             if r.ok { good[i] += 1 } else { bad[i] += 1 }
         }
         let perSecond = 1 / Time.seconds(bucket)
+        // The TPS dip: the lowest interval from the first fault on (from the second interval
+        // without faults: the first holds the users' ramp), to the end of the workload.
+        let from = o.faults.map(\.at).min().map { Int($0 / bucket) } ?? 1
+        let dip = (min(from, n)..<n).map { good[$0] }.min() ?? 0
+        add("http_tps_min", dip * perSecond, "1/s")
         for i in 0..<n {
             report.series.append(SeriesRow(time: SimTime(i) * bucket, name: "http_ok_per_s", subject: "users", value: good[i] * perSecond))
             report.series.append(SeriesRow(time: SimTime(i) * bucket, name: "http_errors_per_s", subject: "users", value: bad[i] * perSecond))

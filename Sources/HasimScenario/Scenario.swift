@@ -58,6 +58,15 @@ public struct Scenario: Sendable {
     public var group: String? = nil
 }
 
+/// `topology.nics.HOST: {bandwidth: 1Gbit, packet_cost: 1us}`: the host's interface, a FIFO per
+/// direction at that capacity (HasimNetwork NIC.swift). 0: unlimited.
+public struct NICSpec: Sendable, Equatable {
+    public var host: String
+    public var bitsPerSecond: Int64 = 0
+    public var packetCost: SimTime = 0
+    public init(host: String) { self.host = host }
+}
+
 /// `topology.machines.NAME: {cpus: N, hosts: [...]}`: hosts whose processes share N cores.
 public struct MachineSpec: Sendable, Equatable {
     public var name: String
@@ -120,6 +129,8 @@ public struct Topology: Sendable {
     public var databases: [DatabaseSpec]
     /// Physical machines shared by several hosts (each other host has its own, uncontended CPUs).
     public var machines: [MachineSpec] = []
+    /// Hosts whose network interface has a capacity or a per-packet cost (others: unlimited).
+    public var nics: [NICSpec] = []
 
     public func site(of host: String) -> String? {
         sites.first { $0.hosts.contains(host) }?.name

@@ -38,6 +38,8 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
     private var busy = 0
     private var backlog: [(Connection, HTTPRequest)] = []
     private var backlogHead = 0
+    /// KeepAliveTimeout and MaxKeepAliveRequests (nil: connections live as long as the users').
+    private var keepAlive: KeepAlivePolicy?
     /// Idle AJP connections per member (mod_jk's endpoint cache).
     private var idle: [[AJPLink]]
     private var nextAJP: Int64 = 0
@@ -57,6 +59,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         balancer = makeBalancer()
         idle = Array(repeating: [], count: tomcats.count)
         super.init(name: "httpd", host: host, network: network)
+        if spec.keepAliveTimeout > 0 || spec.maxKeepAliveRequests > 0 { keepAlive = KeepAlivePolicy(apache: self) }
         boot()
     }
 
@@ -73,6 +76,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         backlog.removeAll()
         backlogHead = 0
         idle = Array(repeating: [], count: tomcats.count)
+        keepAlive?.connections.removeAll()
         // The balancer's shared memory is gone with the host: every member starts OK again.
         balancer = makeBalancer()
     }
@@ -101,7 +105,14 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
     public func accept(_ connection: Connection) -> ConnectionDelegate? { self }
 
     public func received(_ message: WireMessage, on connection: Connection) {
-        guard isAlive, let r = message as? HTTPRequest else { return }
+        guard isAlive else { return }
+        if message is HTTPCheckRequest {
+            // A balancer's health check (GET of a static URL): answered by Apache itself.
+            network.send(HTTPCheckResponse(status: 200), on: connection, from: .server)
+            return
+        }
+        guard let r = message as? HTTPRequest else { return }
+        if keepAlive != nil { keepAlive!.requestArrived(connection) }
         if busy < spec.maxRequestWorkers {
             serve(connection, r)
         } else if backlog.count - backlogHead < spec.listenBacklog {
@@ -111,7 +122,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         }
     }
 
-    public func closed(_ connection: Connection, reason: CloseReason) {}
+    public func closed(_ connection: Connection, reason: CloseReason) { keepAlive?.forget(connection) }
 
     private func serve(_ c: Connection, _ r: HTTPRequest) {
         busy += 1
@@ -140,7 +151,10 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         }
     }
 
-    private func answer(_ c: Connection, _ r: HTTPResponse) { network.send(r, on: c, from: .server) }
+    private func answer(_ c: Connection, _ r: HTTPResponse) {
+        network.send(r, on: c, from: .server)
+        if keepAlive != nil, keepAlive!.answered(c) { network.close(c, from: .server) }
+    }
 
     // MARK: the balancer
 
@@ -275,4 +289,37 @@ final class AJPLink: ConnectionDelegate {
         if let r = message as? HTTPResponse { apache.linkAnswered(self, r) }
     }
     func closed(_ connection: Connection, reason: CloseReason) { apache.linkClosed(self) }
+}
+
+/// Apache's keep-alive rules for the users' connections: after `MaxKeepAliveRequests`
+/// responses the connection is closed with the last one (Connection: close), and one idle
+/// for `KeepAliveTimeout` is closed by the server. How a drained server's connections end.
+final class KeepAlivePolicy {
+    unowned let apache: Apache
+    /// Per connection id: responses sent, and the request count when it last went idle.
+    var connections: [Int: (served: Int, arrivals: Int)] = [:]
+    init(apache: Apache) { self.apache = apache }
+
+    func requestArrived(_ c: Connection) { connections[c.id, default: (0, 0)].arrivals += 1 }
+
+    /// A response went out: true if the connection closes with it.
+    func answered(_ c: Connection) -> Bool {
+        var e = connections[c.id, default: (0, 0)]
+        e.served += 1
+        connections[c.id] = e
+        let max = apache.spec.maxKeepAliveRequests
+        if max > 0 && e.served >= max { connections[c.id] = nil; return true }
+        let timeout = apache.spec.keepAliveTimeout
+        if timeout > 0 {
+            let arrivals = e.arrivals
+            apache.after(timeout) { [weak self, weak c] in
+                guard let self, let c, let now = self.connections[c.id], now.arrivals == arrivals, now.served == now.arrivals else { return }
+                self.connections[c.id] = nil
+                self.apache.network.close(c, from: .server)
+            }
+        }
+        return false
+    }
+
+    func forget(_ c: Connection) { connections[c.id] = nil }
 }

@@ -33,6 +33,7 @@ public struct HTTPRequest: WireMessage {
     public var cookie: SessionCookie
     /// Bytes on the wire (request line, headers, body).
     public var bytes: Int32
+    public var wireBytes: Int { Int(bytes) }
 }
 
 public struct HTTPResponse: WireMessage {
@@ -44,6 +45,7 @@ public struct HTTPResponse: WireMessage {
     public var bytes: Int32
     /// The transaction of a write page's statement (its last attempt), 0 otherwise.
     public var txid: Int64
+    public var wireBytes: Int { Int(bytes) }
 }
 
 /// One request as the user who sent it saw it: the users' own ledger.
@@ -75,4 +77,6 @@ public struct WebOutcome: Sendable {
     public var bytesOut: Int64
     /// Session replication messages sent between Tomcats (DeltaManager / BackupManager).
     public var replicationMessages: Int
+    /// The L4 balancer's load (nil: none in the run).
+    public var l4: L4Load? = nil
 }

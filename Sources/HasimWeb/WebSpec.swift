@@ -7,6 +7,8 @@ public struct WebSpec: Sendable, Equatable {
     /// nil: the users talk HTTP to the Tomcats directly (user i to Tomcat i mod n).
     public var apache: ApacheSpec?
     public var modJK = ModJKSpec()
+    /// An L4 balancer in front of the Apaches; nil: user i goes to Apache i mod n.
+    public var l4: L4Spec?
     /// mod_proxy_balancer instead of mod_jk (nil: mod_jk).
     public var modProxy: ModProxySpec?
     public var tomcat = TomcatSpec()
@@ -48,6 +50,10 @@ public struct ApacheSpec: Sendable, Equatable {
     public var listenBacklog = 511
     /// CPU time to serve one static file from the page cache.
     public var staticTime: SimTime = Time.us(200)
+    /// KeepAliveTimeout (Apache 2.4: 5 s) and MaxKeepAliveRequests (100); 0: off, hasim's
+    /// default so that runs from before them keep their results (users keep their connections).
+    public var keepAliveTimeout: SimTime = 0
+    public var maxKeepAliveRequests = 0
     public init() {}
 }
 

@@ -9,6 +9,8 @@ public final class WebTier {
     public let users: VirtualUsers
     public let tomcats: [Tomcat]
     public let apaches: [Apache]
+    /// The L4 balancer in front of the Apaches (`web.l4`).
+    public let balancer: L4Balancer?
 
     /// `pool`: makes the JDBC pool of the Tomcat on a host (the runner gives it the
     /// database's address, port, driver settings and the group index).
@@ -32,9 +34,17 @@ public final class WebTier {
                 Apache(host: network.host(named: $0)!, network: network, spec: a, jk: spec.modJK, proxy: spec.modProxy,
                        users: spec.users, tomcats: members)
             }
-            targets = apaches.map(\.host.address)
+            if let l4 = spec.l4 {
+                let lb = L4Balancer(host: network.host(named: l4.host)!, network: network, spec: l4, apaches: apaches.map(\.host))
+                balancer = lb
+                targets = [lb.address]
+            } else {
+                balancer = nil
+                targets = apaches.map(\.host.address)
+            }
             port = Apache.port
         } else {
+            balancer = nil
             apaches = []
             targets = tomcatHosts.map(\.address)
             port = Tomcat.httpPort
@@ -50,9 +60,18 @@ public final class WebTier {
         for apache in apaches { apache.setActivation(tomcat, a) }
     }
 
+    /// Whether `host` runs one of the Apaches behind the balancer (a drain or removal acts there).
+    public func isBalancedApache(_ host: String) -> Bool { balancer != nil && apaches.contains { $0.host.name == host } }
+
+    /// The administrator drains (weight 0), removes or restores an Apache on the balancer.
+    public func drainApache(_ host: String) { balancer?.setWeight(host, 0) }
+    public func removeApache(_ host: String, _ out: Bool) { balancer?.setRemoved(host, out) }
+
     public var outcome: WebOutcome {
-        WebOutcome(records: users.records, sessionsStarted: users.sessionsStarted, tomcats: tomcats.map(\.host.name),
-                   bytesIn: users.bytesIn, bytesOut: users.bytesOut,
-                   replicationMessages: tomcats.reduce(0) { $0 + ($1.cluster?.messagesSent ?? 0) })
+        var o = WebOutcome(records: users.records, sessionsStarted: users.sessionsStarted, tomcats: tomcats.map(\.host.name),
+                           bytesIn: users.bytesIn, bytesOut: users.bytesOut,
+                           replicationMessages: tomcats.reduce(0) { $0 + ($1.cluster?.messagesSent ?? 0) })
+        o.l4 = balancer?.load
+        return o
     }
 }

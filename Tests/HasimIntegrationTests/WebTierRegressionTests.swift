@@ -85,3 +85,56 @@ import HasimWeb
         #expect(a == b)
     }
 }
+
+/// The L4 balancer's regressions (scenarios/regressions/web/l4-*.yaml), each with its flip.
+@Suite struct L4BalancerRegressionTests {
+    func scenario(_ file: String, _ edits: [(String, String)] = []) throws -> Scenario {
+        try editedScenario(WebTierRegressionTests.folder + file, edits)
+    }
+
+    /// Requests answered 200 per second, over [from, to).
+    func tps(_ o: RunOutcome, from: SimTime, to: SimTime) -> Double {
+        let n = o.web!.records.filter { $0.ok && $0.finishedAt >= from && $0.finishedAt < to }.count
+        return Double(n) / Time.seconds(to - from)
+    }
+
+    /// (a) Deleting one of two Apaches from the pool (ipvsadm -d, expire_nodest_conn 0) leaves
+    /// its users' connections in a hole: the TPS falls for the users' timeout, then the
+    /// failures come in a burst. Draining it first (weight 0, until Apache's
+    /// MaxKeepAliveRequests has closed its connections) and deleting it then costs nothing.
+    /// Flip of the flip: deleting one second after the drain began is a burst again.
+    @Test func removingAnApacheFromTheL4PoolIsABurstDrainingItFirstIsNot() throws {
+        let removed = try ScenarioRunner.run(try scenario("l4-remove-apache.yaml"), seed: 1)
+        let r = MetricsCalculator.report(removed)
+        #expect(try #require(r.metric("http_no_answer")) >= 100)
+        // The failures come together, one timeout (10 s) after the removal at 30 s (a user who
+        // was thinking at 30 s sends into the hole a little later).
+        let failures = removed.web!.records.filter { !$0.ok }
+        #expect(failures.allSatisfy { $0.finishedAt >= Time.s(30) && $0.finishedAt <= Time.s(50) })
+        #expect(failures.filter { $0.finishedAt >= Time.s(40) && $0.finishedAt < Time.s(41) }.count * 2 > failures.count)
+        let before = tps(removed, from: Time.s(15), to: Time.s(30)), during = tps(removed, from: Time.s(31), to: Time.s(39))
+        #expect(during < before * 0.7, "TPS \(before) before, \(during) during")
+
+        let drained = MetricsCalculator.report(try ScenarioRunner.run(try scenario("l4-drain-then-remove-apache.yaml"), seed: 1))
+        #expect(drained.metric("http_errors") == 0)
+        let hurried = try scenario("l4-drain-then-remove-apache.yaml", [("{at: 60s, remove: web1}", "{at: 31s, remove: web1}")])
+        #expect(try #require(MetricsCalculator.report(try ScenarioRunner.run(hurried, seed: 1)).metric("http_no_answer")) >= 50)
+    }
+
+    /// (b) NAT carries the responses through the balancer's 50 Mbit/s port: it saturates and
+    /// the users time out; L2DSR carries only the requests: no error. The balancer's bytes
+    /// show why (responses far larger than requests).
+    @Test func theInlineBalancerSaturatesWhereDSRDoesNot() throws {
+        let nat = MetricsCalculator.report(try ScenarioRunner.run(try scenario("l4-inline-saturates.yaml"), seed: 1))
+        let dsr = MetricsCalculator.report(try ScenarioRunner.run(try scenario("l4-dsr-does-not-saturate.yaml"), seed: 1))
+        #expect(try #require(nat.metric("l4_peak_utilisation")) >= 0.95)
+        #expect(try #require(nat.metric("http_no_answer")) >= 100)
+        #expect(try #require(nat.metric("l4_queue_delay_max")) > 1)
+        #expect(dsr.metric("http_errors") == 0)
+        #expect(try #require(dsr.metric("l4_peak_utilisation")) < 0.8)
+        // Per request, NAT's balancer sends the responses too: far more bytes out per answer.
+        let natPerRequest = nat.metric("l4_bytes_out")! / nat.metric("http_requests")!
+        let dsrPerRequest = dsr.metric("l4_bytes_out")! / dsr.metric("http_requests")!
+        #expect(natPerRequest > 10 * dsrPerRequest)
+    }
+}

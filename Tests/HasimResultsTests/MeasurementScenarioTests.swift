@@ -130,7 +130,9 @@ struct MeasurementScenarioTests {
 struct ExpectKeysTests {
     static let webMetrics: Set<String> = ["http_requests", "http_ok", "http_errors", "http_no_answer", "http_latency_p50",
                                           "http_latency_p99", "sessions_lost", "http_write_errors", "http_db_mismatch",
-                                          "http_tps", "session_replication_messages"]
+                                          "http_tps", "http_tps_min", "session_replication_messages",
+                                          // The L4 balancer's, only in runs with `web.l4`.
+                                          "l4_bytes_in", "l4_bytes_out", "l4_peak_utilisation", "l4_queue_delay_max"]
     /// Every metric `expect:` accepts is one a run reports (so a regression can never
     /// expect a name that is never measured), and every metric a run reports can be expected.
     @Test func expectKeysAreTheMeasuredMetrics() throws {

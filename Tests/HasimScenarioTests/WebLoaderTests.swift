@@ -109,3 +109,64 @@ private func web(_ lines: String) -> String { base + "\nweb:\n" + lines }
         #expect(issue.hint == "did you mean 'max_threads'?")
     }
 }
+
+/// web.l4: the balancer's keys, its mode's defaults, and L2DSR's one-domain rule.
+@Suite struct L4LoaderTests {
+    static let twoSites = """
+    name: t
+    duration: 10m
+    topology:
+      sites:
+        idc1: [db1, app1, loadgen, lb1, web1, was1]
+        idc2: [db2, web2]
+      databases:
+        db1: {role: primary}
+        db2: {role: replica, source: db1}
+    architecture:
+      strategy: manual
+    workload:
+      client: app1
+    web:
+      users: {client: loadgen}
+      apache: {hosts: [web1, web2]}
+      tomcat: {hosts: [was1]}
+
+    """
+
+    @Test func aBalancerLoadsWithKeepalivedsDefaultsAndLBaaSWithAWSs() throws {
+        let s = try ScenarioLoader.load(text: Self.twoSites + "  l4: {host: lb1, mode: dsr_l3}\n", file: "t.yaml")
+        let l = try #require(s.web?.l4)
+        #expect(l.interval == 60_000_000_000 && l.timeout == 5_000_000_000 && l.fall == 2 && l.rise == 1)
+        #expect(l.scheduler == .wlc && l.bandwidth == 1_000_000_000)
+        let c = try ScenarioLoader.load(text: Self.twoSites + "  l4: {host: lb1, mode: lbaas}\n", file: "t.yaml")
+        let m = try #require(c.web?.l4)
+        #expect(m.interval == 30_000_000_000 && m.rise == 5 && m.fall == 2 && m.expireNodestConn)
+    }
+
+    /// L2DSR rewrites MAC addresses: an Apache in another site is refused, with the L3DSR hint.
+    /// Flip: the same file in dsr_l3 mode loads (above), and dsr_l2 with both Apaches in idc1 too.
+    @Test func l2DSRAcrossSitesIsRefusedWithTheL3DSRHint() throws {
+        let issue = try #require(onlyIssue(Self.twoSites + "  l4: {host: lb1, mode: dsr_l2}\n"))
+        #expect(issue.message == "web.l4.mode dsr_l2 needs the balancer and every Apache in one L2 domain: web2 is in site idc2, lb1 in idc1")
+        #expect(issue.line == 18)
+        #expect(issue.column == 25)
+        #expect(issue.hint?.contains("use mode: dsr_l3") == true)
+        let sameSite = Self.twoSites.replacingOccurrences(of: "lb1, web1, was1]", with: "lb1, web1, web2, was1]")
+            .replacingOccurrences(of: "[db2, web2]", with: "[db2]")
+        #expect(try ScenarioLoader.load(text: sameSite + "  l4: {host: lb1, mode: dsr_l2}\n", file: "t.yaml").web?.l4?.mode == .dsrL2)
+    }
+
+    @Test func aBandwidthNeedsAUnitAndTheLBaaSCannotBeCrashed() throws {
+        let bare = try #require(onlyIssue(Self.twoSites + "  l4: {host: lb1, bandwidth: 100}\n"))
+        #expect(bare.message == "web.l4.bandwidth: the bare number 100 has no unit")
+        let managed = try #require(onlyIssue(Self.twoSites + "  l4: {host: lb1, mode: lbaas}\nfaults:\n  - {at: 1m, host_crash: lb1}\n"))
+        #expect(managed.message.contains("runs the managed LBaaS"))
+    }
+
+    @Test func aDrainNamesAnApacheBehindTheBalancer() throws {
+        let s = try ScenarioLoader.load(text: Self.twoSites + "  l4: {host: lb1, mode: dsr_l3}\nfaults:\n  - {at: 1m, drain: web2}\n", file: "t.yaml")
+        #expect(s.faults.count == 1)
+        // Flip: without the balancer an Apache is no drain target.
+        #expect(onlyIssue(Self.twoSites + "faults:\n  - {at: 1m, drain: web2}\n") != nil)
+    }
+}

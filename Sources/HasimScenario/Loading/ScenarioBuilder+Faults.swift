@@ -97,6 +97,11 @@ extension ScenarioBuilder {
             return nil  // read above
         case .hostCrash:
             guard let host = r.string(node, path: path), checkHost(host, node, path: path) else { return nil }
+            if managedHosts.contains(host) {
+                r.error(node, "\(host) in \(path) runs the managed LBaaS (web.l4 mode: lbaas): the provider runs it on hosts you cannot crash",
+                        hint: "crash an Apache behind it, or model a balancer you run (mode: nat, dsr_l2 or dsr_l3)")
+                return nil
+            }
             return .hostCrash(host: host)
         case .processCrash:
             guard let host = r.string(node, path: path), databaseHost(host, node, path: path, fault: "process_crash kills mysqld")
@@ -155,14 +160,17 @@ extension ScenarioBuilder {
             return .readLock(host: host, global: global)
         case .drain, .remove:
             guard let host = r.string(node, path: path) else { return nil }
+            // An Apache behind the L4 balancer: weight 0 (drain) or deleted from the service (remove).
+            if webBalancedApaches.contains(host) { return name == .drain ? .drain(host: host) : .remove(host: host) }
             guard let tomcats = webTomcats, webHasApache else {
                 r.error(node, "\(key) acts on mod_jk's members: the scenario has no web.apache",
                         hint: "add web: {apache: {hosts: [...]}, tomcat: {hosts: [...]}} and name a Tomcat host")
                 return nil
             }
             guard tomcats.contains(host) else {
-                r.error(node, "\(host) in \(path) is not one of web.tomcat.hosts",
-                        hint: Suggestions.hint(for: host, in: tomcats, listing: "Tomcat hosts") ?? "name a Tomcat host")
+                r.error(node, "\(host) in \(path) is not one of web.tomcat.hosts\(webBalancedApaches.isEmpty ? "" : " nor an Apache behind web.l4")",
+                        hint: Suggestions.hint(for: host, in: tomcats + webBalancedApaches, listing: "Tomcat hosts")
+                            ?? "name a Tomcat host (mod_jk) or an Apache host behind web.l4 (the L4 pool)")
                 return nil
             }
             return name == .drain ? .drain(host: host) : .remove(host: host)

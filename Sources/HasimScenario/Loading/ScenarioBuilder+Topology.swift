@@ -40,7 +40,7 @@ extension ScenarioBuilder {
     // MARK: - Topology
 
     func readTopology(_ node: Node) -> Topology? {
-        guard let m = r.mapping(node, path: "topology", allowed: ["sites", "latency", "databases", "machines"],
+        guard let m = r.mapping(node, path: "topology", allowed: ["sites", "latency", "databases", "machines", "nics"],
                                 required: ["sites", "databases"],
                                 examples: ["sites": "sites: {idc1: [db1, db2, app1]}",
                                            "databases": "databases: {db1: {role: primary}}"])
@@ -67,9 +67,10 @@ extension ScenarioBuilder {
         self.databases = r.issues.count == issuesBefore ? databases : nil
 
         let machines = m.value("machines").map { readMachines($0) } ?? []
-        guard let sites, let links, let databases, let machines else { return nil }
+        let nics = m.value("nics").map { readNICs($0) } ?? []
+        guard let sites, let links, let databases, let machines, let nics else { return nil }
         return Topology(sites: sites, sameSite: sameSite, crossSite: crossSite, links: links, databases: databases,
-                        machines: machines)
+                        machines: machines, nics: nics)
     }
 
     /// topology.machines: {bench: {cpus: 2, hosts: [app1, db1, db2]}}.

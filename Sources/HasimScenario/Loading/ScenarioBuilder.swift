@@ -25,6 +25,10 @@ final class ScenarioBuilder {
     /// web.tomcat.hosts and whether web.apache is given (nil: no web tier), for drain/remove.
     var webTomcats: [String]?
     var webHasApache = false
+    /// The Apaches behind a `web.l4` balancer (a drain or removal may name them).
+    var webBalancedApaches: [String] = []
+    /// Hosts the provider runs (an LBaaS): no fault may name them.
+    var managedHosts: [String] = []
     /// The strategy named in architecture (operator actions check that its tool has them).
     var strategy: StrategyDescriptor?
 
@@ -66,6 +70,8 @@ final class ScenarioBuilder {
         let web = WebBuilder(self).read(m.value(WebBuilder.key))
         webTomcats = web.spec?.tomcat.hosts
         webHasApache = web.spec?.apache != nil
+        if web.spec?.l4 != nil { webBalancedApaches = web.spec?.apache?.hosts ?? [] }
+        if let l4 = web.spec?.l4, l4.mode == .lbaas { managedHosts = [l4.host] }
         let faults: [FaultSpec]? = m.value("faults").map { readFaults($0) } ?? []
         let processes: [FaultProcessSpec]? = m.value(FaultProcessBuilder.key).map { FaultProcessBuilder(self).read($0) } ?? []
         let expectations: [Expectation]? = m.value("expect").map { readExpectations($0) } ?? []

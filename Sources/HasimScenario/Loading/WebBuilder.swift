@@ -28,12 +28,49 @@ public enum WebKeyCatalog {
         .init(key: "users.static_bytes", defaultValue: "20000", unit: "bytes", help: "size of one static file's response", source: "hasim's assumption"),
         .init(key: "users.page_bytes", defaultValue: "8000", unit: "bytes", help: "size of one page's response", source: "hasim's assumption"),
         .init(key: "apache.hosts", defaultValue: "(none: users talk to Tomcat)", unit: "hosts",
-              help: "Apache httpd with mod_jk; user i goes to the i-th host mod n (an L4 balancer is not modelled yet)", source: "seed notes"),
+              help: "Apache httpd with mod_jk; without web.l4 user i goes to the i-th host mod n", source: "seed notes"),
         .init(key: "apache.max_request_workers", defaultValue: "400", unit: "requests (1...100000)",
               help: "requests served at once", source: "Apache 2.4 event MPM: ServerLimit 16 x ThreadsPerChild 25"),
         .init(key: "apache.listen_backlog", defaultValue: "511", unit: "requests (0...100000)",
               help: "requests waiting for a worker; beyond, 503", source: "Apache 2.4 ListenBacklog 511"),
         .init(key: "apache.static_time", defaultValue: "200us", unit: "duration", help: "serving one static file", source: "hasim's assumption"),
+        .init(key: "apache.keep_alive_timeout", defaultValue: "0s (off: connections stay open)", unit: "duration",
+              help: "close a user's connection idle this long (how a drained server's connections end); Apache's own default is 5s, off here so earlier runs keep their results",
+              source: "Apache 2.4 core KeepAliveTimeout 5"),
+        .init(key: "apache.max_keep_alive_requests", defaultValue: "0 (off)", unit: "requests (0...1000000)",
+              help: "close a user's connection with its Nth response (Connection: close); Apache's own default is 100",
+              source: "Apache 2.4 core MaxKeepAliveRequests 100"),
+        .init(key: "l4.host", defaultValue: "(required)", unit: "host",
+              help: "the L4 balancer's own host: users connect to its address; it directs each connection to an Apache (IPVS: a director, not a proxy)",
+              source: "seed notes"),
+        .init(key: "l4.mode", defaultValue: "nat", unit: "nat, dsr_l2, dsr_l3 or lbaas",
+              help: "nat: requests and responses through the balancer; dsr_l2: MAC rewrite, replies straight to the users, balancer and Apaches in one site (L2 domain); dsr_l3: IP-in-IP tunnel (+20 B/packet), across sites; lbaas: a managed cloud balancer (no VIP, DNS name, both ways, not crashable)",
+              source: "ipvsadm(8) -m/-g/-i; AWS Elastic Load Balancing"),
+        .init(key: "l4.scheduler", defaultValue: "wlc (lbaas: rr)", unit: "rr, wrr, lc or wlc",
+              help: "which Apache a new connection goes to: round robin, weighted round robin, least connections, weighted least connections",
+              source: "ipvsadm(8) -s, default wlc; ip_vs_{rr,wrr,lc,wlc}.c"),
+        .init(key: "l4.weights", defaultValue: "1 each", unit: "{apache host: 0...65535}", help: "real server weights (wrr, wlc)",
+              source: "ipvsadm(8) -w 1"),
+        .init(key: "l4.check", defaultValue: "http", unit: "tcp or http",
+              help: "health check: a TCP connect to port 80, or GET (200 is healthy)", source: "keepalived.conf(5) TCP_CHECK / HTTP_GET"),
+        .init(key: "l4.interval", defaultValue: "60s (lbaas: 30s)", unit: "duration (> 0)", help: "time between two checks of one Apache",
+              source: "keepalived delay_loop: KEEPALIVED_DEFAULT_DELAY 60 s (check_data.h); AWS target group HealthCheckIntervalSeconds 30"),
+        .init(key: "l4.timeout", defaultValue: "5s", unit: "duration (> 0)", help: "a check not answered by then failed",
+              source: "keepalived connect_timeout 5; AWS HealthCheckTimeoutSeconds 5 (HTTP)"),
+        .init(key: "l4.fall", defaultValue: "2 (lbaas: 2)", unit: "checks (1...100)",
+              help: "consecutive failed checks that take an Apache out of the service",
+              source: "keepalived retry 1 (+ the first check); AWS UnhealthyThresholdCount 2"),
+        .init(key: "l4.rise", defaultValue: "1 (lbaas: 5)", unit: "checks (1...100)",
+              help: "consecutive good checks that bring it back", source: "keepalived: one good check; AWS ALB HealthyThresholdCount 5 (NLB 3, ELB classic 10)"),
+        .init(key: "l4.retry_delay", defaultValue: "1s (lbaas: the interval)", unit: "duration (> 0)",
+              help: "pause before checking again after a failed check", source: "keepalived delay_before_retry 1"),
+        .init(key: "l4.bandwidth", defaultValue: "1Gbit (lbaas: unlimited)", unit: "bits/s (bit, kbit, Mbit, Gbit)",
+              help: "the balancer's NIC, each direction a FIFO: in nat mode the responses pass it too", source: "hasim's assumption: a 1 GbE port"),
+        .init(key: "l4.packet_cost", defaultValue: "1us (lbaas: 0)", unit: "duration", help: "CPU per forwarded packet",
+              source: "hasim's assumption (IPVS forwards on the order of a million packets/s per core)"),
+        .init(key: "l4.expire_nodest_conn", defaultValue: "false (lbaas: true)", unit: "true or false",
+              help: "false: the packets of a deleted Apache's connections are dropped silently (users wait for their timeout); true: reset (users see the error at once)",
+              source: "Linux ipvs-sysctl.rst expire_nodest_conn 0; AWS NLB resets the connections of an unhealthy target"),
         .init(key: "mod_jk.lbfactor", defaultValue: "1 each", unit: "{tomcat host: 1...100}",
               help: "share of new sessions per Tomcat (the seed's 2:1)", source: "workers.properties lbfactor 1"),
         .init(key: "mod_jk.sticky_session", defaultValue: "true", unit: "true or false",
@@ -81,7 +118,7 @@ struct WebBuilder {
     /// (ok, spec): ok false when the section had errors; spec nil when absent.
     func read(_ node: Node?) -> (ok: Bool, spec: WebSpec?) {
         guard let node else { return (true, nil) }
-        guard let m = r.mapping(node, path: "web", allowed: ["users", "apache", "mod_jk", "mod_proxy", "tomcat"], required: ["users", "tomcat"],
+        guard let m = r.mapping(node, path: "web", allowed: ["users", "apache", "mod_jk", "mod_proxy", "tomcat", "l4"], required: ["users", "tomcat"],
                                 examples: ["users": "users: {client: loadgen, count: 200}", "tomcat": "tomcat: {hosts: [was1, was2]}"])
         else { return (false, nil) }
         var spec = WebSpec()
@@ -132,6 +169,14 @@ struct WebBuilder {
         if let n = m.value("users") {
             if let u = readUsers(n, hosts: hosts) { spec.users = u } else { ok = false }
         }
+        if let n = m.value("l4") {
+            if let a = spec.apache {
+                if let l = readL4(n, apaches: a.hosts, hosts: hosts) { spec.l4 = l } else { ok = false }
+            } else {
+                r.error(m.keyNode("l4"), "web.l4 without web.apache", hint: "the L4 balancer spreads users over Apaches: add web.apache: {hosts: [...]}")
+                ok = false
+            }
+        }
         return (ok, ok ? spec : nil)
     }
 
@@ -174,7 +219,8 @@ struct WebBuilder {
     }
 
     private func readApache(_ node: Node, hosts: (Node, String) -> [String]?) -> ApacheSpec? {
-        guard let m = r.mapping(node, path: "web.apache", allowed: ["hosts", "max_request_workers", "listen_backlog", "static_time"],
+        guard let m = r.mapping(node, path: "web.apache", allowed: ["hosts", "max_request_workers", "listen_backlog", "static_time",
+                                                                  "keep_alive_timeout", "max_keep_alive_requests"],
                                 required: ["hosts"], examples: ["hosts": "hosts: [web1, web2]"]) else { return nil }
         var a = ApacheSpec()
         var ok = true
@@ -186,6 +232,10 @@ struct WebBuilder {
             if let v = b.int(in: 0...100_000, n, path: m.path("listen_backlog")) { a.listenBacklog = v } else { ok = false }
         }
         if let n = m.value("static_time") { if let v = r.duration(n, path: m.path("static_time")) { a.staticTime = v } else { ok = false } }
+        if let n = m.value("keep_alive_timeout") { if let v = r.duration(n, path: m.path("keep_alive_timeout")) { a.keepAliveTimeout = v } else { ok = false } }
+        if let n = m.value("max_keep_alive_requests") {
+            if let v = b.int(in: 0...1_000_000, n, path: m.path("max_keep_alive_requests")) { a.maxKeepAliveRequests = v } else { ok = false }
+        }
         return ok ? a : nil
     }
 
@@ -235,5 +285,73 @@ struct WebBuilder {
             }
         } else if m.value("sessions") != nil { ok = false }
         return ok ? t : nil
+    }
+}
+
+extension WebBuilder {
+    /// web.l4: the balancer's host, its mode (whose defaults the other keys start from), and checks.
+    func readL4(_ node: Node, apaches: [String], hosts: (Node, String) -> [String]?) -> L4Spec? {
+        let keys = ["host", "mode", "scheduler", "weights", "check", "interval", "timeout", "fall", "rise", "retry_delay",
+                    "bandwidth", "packet_cost", "expire_nodest_conn"]
+        guard let m = r.mapping(node, path: "web.l4", allowed: keys, required: ["host"], examples: ["host": "host: lb1"]) else { return nil }
+        var mode = L4Spec.Mode.nat
+        var ok = true
+        if let n = m.value("mode"), let v = r.string(n, path: m.path("mode")) {
+            if let md = L4Spec.Mode(rawValue: v) { mode = md } else {
+                r.error(n, "unknown web.l4.mode '\(v)'", hint: "one of: nat (default), dsr_l2, dsr_l3, lbaas")
+                ok = false
+            }
+        } else if m.value("mode") != nil { ok = false }
+        var l = L4Spec.defaults(for: mode)
+        func set<T>(_ key: String, _ read: (Node, String) -> T?, _ assign: (T) -> Void) {
+            guard let n = m.value(key) else { return }
+            if let v = read(n, m.path(key)) { assign(v) } else { ok = false }
+        }
+        if let n = m.value("host") {
+            // One host, of its own (the same checks as the tier's lists).
+            if let h = r.string(n, path: m.path("host")), b.checkHost(h, n, path: m.path("host")),
+               let list = hosts(Node.sequence(Node.Sequence([Node(h)], Tag(.implicit), .flow, n.mark)), m.path("host")) {
+                l.host = list[0]
+            } else { ok = false }
+        }
+        func oneOf<E: RawRepresentable & CaseIterable>(_ t: E.Type) -> (Node, String) -> E? where E.RawValue == String {
+            { n, p in
+                guard let v = r.string(n, path: p) else { return nil }
+                if let e = E(rawValue: v) { return e }
+                r.error(n, "unknown \(p) '\(v)'", hint: "one of: " + E.allCases.map(\.rawValue).joined(separator: ", "))
+                return nil
+            }
+        }
+        set("scheduler", oneOf(L4Spec.Scheduler.self)) { l.scheduler = $0 }
+        set("check", oneOf(L4Spec.Check.self)) { l.check = $0 }
+        set("interval", b.positiveDuration) { l.interval = $0 }
+        set("timeout", b.positiveDuration) { l.timeout = $0 }
+        set("retry_delay", b.positiveDuration) { l.retryDelay = $0 }
+        set("fall", { b.int(in: 1...100, $0, path: $1) }) { l.fall = $0 }
+        set("rise", { b.int(in: 1...100, $0, path: $1) }) { l.rise = $0 }
+        set("bandwidth", b.bandwidth) { l.bandwidth = $0 }
+        set("packet_cost", r.duration) { l.packetCost = $0 }
+        set("expire_nodest_conn", r.bool) { l.expireNodestConn = $0 }
+        if let n = m.value("weights"), let wm = r.mapping(n, path: "web.l4.weights", allowed: nil) {
+            for e in wm.entries {
+                guard apaches.contains(e.key) else {
+                    r.error(e.keyNode, "\(e.key) in web.l4.weights is not one of web.apache.hosts",
+                            hint: Suggestions.hint(for: e.key, in: apaches, listing: "Apache hosts") ?? "name an Apache host")
+                    ok = false
+                    continue
+                }
+                if let v = b.int(in: 0...65_535, e.value, path: wm.path(e.key)) { l.weights[e.key] = v } else { ok = false }
+            }
+        } else if m.value("weights") != nil { ok = false }
+        // L2DSR rewrites the destination MAC: the real servers must be in the balancer's broadcast domain.
+        if ok && mode == .dsrL2, let lbSite = b.siteOf?[l.host] {
+            let away = apaches.filter { b.siteOf?[$0] != lbSite }
+            if let first = away.first {
+                r.error(m.value("mode")!, "web.l4.mode dsr_l2 needs the balancer and every Apache in one L2 domain: \(first) is in site \(b.siteOf?[first] ?? "?"), \(l.host) in \(lbSite)",
+                        hint: "L2DSR rewrites MAC addresses, which do not cross a router: use mode: dsr_l3 (an IP-in-IP tunnel to each Apache, across sites) or nat")
+                ok = false
+            }
+        }
+        return ok ? l : nil
     }
 }

@@ -55,6 +55,13 @@ public enum ScenarioRunner {
         for m in scenario.topology.machines {
             network.place(m.hosts.compactMap { network.host(named: $0) }, onMachine: m.name, cores: m.cpus)
         }
+        for n in scenario.topology.nics {
+            guard let h = network.host(named: n.host) else { continue }
+            var nic = h.nic
+            nic.bitsPerSecond = n.bitsPerSecond
+            nic.packetCost = n.packetCost
+            network.setNIC(h, nic)
+        }
 
         // One database node per host, of the kind the strategy runs (plain mysqld by default).
         let ownNodes = StrategyFactory.makeNodes(scenario.architecture.strategy, options: scenario.architecture.options,
@@ -387,6 +394,19 @@ public enum ScenarioRunner {
                 sim.at(f.at + r) {
                     sim.record(h, .faultEnd, "UNLOCK TABLES")
                     node(h)?.unlockTables()
+                }
+            }
+        case .drain(let h) where web?.isBalancedApache(h) == true, .remove(let h) where web?.isBalancedApache(h) == true:
+            target = "l4@\(h)"
+            let remove = f.kind.name == .remove
+            sim.at(f.at) {
+                sim.record(h, .fault, remove ? "real server deleted from the L4 service (ipvsadm -d)" : "real server drained (weight 0)")
+                if remove { web?.removeApache(h, true) } else { web?.drainApache(h) }
+            }
+            if let r = f.recoverAfter {
+                sim.at(f.at + r) {
+                    sim.record(h, .faultEnd, "real server back in the L4 service")
+                    web?.removeApache(h, false)
                 }
             }
         case .drain(let h), .remove(let h):
