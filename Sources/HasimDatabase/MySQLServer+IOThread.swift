@@ -141,7 +141,12 @@ extension MySQLServer {
         if let m = message as? BinlogEventMessage {
             let g = m.event.gtid
             if sourcePosition != nil { sourcePosition = m.index + 1 }
-            if !config.skipsByGTIDSet || (!retrieved.contains(g) && !storage.gtidExecuted.contains(g)) {
+            // replicate_same_server_id=0 (the default): the IO thread drops an event that carries
+            // this server's own server_id, so an old master re-attached by file and position
+            // before its own events in the new source's binlog does not apply them again.
+            // (With GTIDs the sets already exclude them.)
+            let own = config.replicatesByPosition && g.origin == config.serverID
+            if !own, !config.skipsByGTIDSet || (!retrieved.contains(g) && !storage.gtidExecuted.contains(g)) {
                 relayLog.append(m.event)
                 relayIndex.append(m.index)
                 lastReceivedGTID = g

@@ -1,7 +1,8 @@
 import HasimKernel
 
 // What a DBA or a tool's online switch does by hand on one server: take and release the
-// global read lock from its own session, and skip the event a stopped SQL thread failed on.
+// global read lock from its own session, skip the event a stopped SQL thread failed on, and
+// read the binary log for a mysqlbinlog | mysql repair.
 
 extension TraceKind {
     /// A replica's failing event was skipped by hand (its row change is not applied).
@@ -15,6 +16,9 @@ extension MySQLServer {
             flushTablesWithReadLock(global: true)
         case .unlockTables:
             unlockTables()
+        case .readBinlog(let excluding):
+            reply(s, id, .events(binlogEvents(from: storage.binlogPurged)?.filter { !excluding.contains($0.gtid) } ?? []))
+            return
         case .skipReplicaEvent:
             // ER_SLAVE_SQL_THREAD_MUST_STOP-like: the skip needs the SQL thread stopped.
             if sqlRunning { reply(s, id, .error(.replicaRunning)); return }

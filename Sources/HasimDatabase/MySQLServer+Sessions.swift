@@ -126,7 +126,7 @@ extension MySQLServer {
         case .killClientSessions:
             reply(s, id, .ok(affected: 0, insertID: nil))
             killClientSessions()
-        case .flushTablesWithReadLock, .unlockTables, .skipReplicaEvent:
+        case .flushTablesWithReadLock, .unlockTables, .skipReplicaEvent, .readBinlog:
             executeAdministrative(query, id: id, from: s)
         case .selectLatest(let table):
             if let (key, row) = storage.latest(table) {

@@ -76,6 +76,10 @@ public enum Query: Sendable, Equatable {
     /// Skip the event the stopped SQL thread failed on: MySQL with GTIDs an empty transaction
     /// with its GTID (SET GTID_NEXT; BEGIN; COMMIT), otherwise SET GLOBAL sql_slave_skip_counter=1.
     case skipReplicaEvent
+    /// mysqlbinlog --read-from-remote-server --exclude-gtids=SET: this server's binary log
+    /// events whose GTID is not in SET, in binlog order (read over the dump protocol, so
+    /// mysqld must be up; purged files are gone).
+    case readBinlog(excluding: GTIDSet)
 
     public var isWrite: Bool {
         if case .applyEvents = self { return false }
@@ -118,6 +122,8 @@ public enum QueryResult: Sendable, Equatable {
     case row(key: Int64, txid: Int64)
     case empty
     case wsrepStatus(WsrepStatus)
+    /// Binary log events as mysqlbinlog prints them (readBinlog).
+    case events([BinlogEvent])
 }
 
 /// What SHOW STATUS LIKE 'wsrep%' tells a DBA about a Galera node.

@@ -142,8 +142,12 @@ public enum ScenarioParameters {
         case .skipReplicaError(let h, let n):
             p.append((f.kind.name.rawValue, obj([("host", str(h)), ("events", String(n))])))
         case .maintenance: p.append((f.kind.name.rawValue, str("manager")))
-        case .reattach(let h, let to, let check):
-            p.append((f.kind.name.rawValue, obj([("host", str(h)), ("to", str(to)), ("check", String(check))])))
+        case .reattach(let h, let to, let check, let at):
+            var fields = [("host", str(h)), ("to", str(to)), ("check", String(check))]
+            if let at { fields.append(("coordinates_at", String(Time.seconds(at)))) }
+            p.append((f.kind.name.rawValue, obj(fields)))
+        case .reapplyBinlog(let from, let to):
+            p.append((f.kind.name.rawValue, obj([("from", str(from)), ("to", str(to))])))
         }
         return obj(p)
     }

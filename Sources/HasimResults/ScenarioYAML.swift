@@ -160,7 +160,9 @@ public enum ScenarioYAML {
         case .switchover(let h), .unlockTables(let h), .bootstrap(let h): parts.append("\(key): \(q(h))")
         case .skipReplicaError(let h, let n): parts.append("\(key): {host: \(q(h)), events: \(n)}")
         case .maintenance: parts.append("\(key): manager")
-        case .reattach(let h, let to, let check): parts.append("\(key): {host: \(q(h)), to: \(q(to)), check: \(check)}")
+        case .reattach(let h, let to, let check, let at):
+            parts.append("\(key): {host: \(q(h)), to: \(q(to)), check: \(check)\(at.map { ", coordinates_at: \(d($0))" } ?? "")}")
+        case .reapplyBinlog(let from, let to): parts.append("\(key): {from: \(q(from)), to: \(q(to))}")
         }
         if let r = f.recoverAfter { parts.append("recover_after: \(d(r))") }
         return "{" + parts.joined(separator: ", ") + "}"

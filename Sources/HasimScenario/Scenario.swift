@@ -223,7 +223,12 @@ public enum FaultKind: Sendable, Equatable {
     case maintenance
     /// A DBA makes `host` (an old primary) a replica of `to`; with `check`, only after
     /// GTID_SUBSET(host's gtid_executed, to's gtid_executed) says it has no errant transactions.
-    case reattach(host: String, to: String, check: Bool)
+    /// With `coordinatesAt`, by file and position: the File/Position of `to`'s SHOW MASTER STATUS
+    /// as the DBA read it at that time (nil: by GTID, or at the re-attach when gtid_mode=OFF).
+    case reattach(host: String, to: String, check: Bool, coordinatesAt: SimTime? = nil)
+    /// A DBA copies what the dead primary `from` logged and `to` lacks: mysqlbinlog
+    /// --read-from-remote-server --exclude-gtids=<to's gtid_executed> from | mysql to.
+    case reapplyBinlog(from: String, to: String)
     /// A DBA skips the event a replica's SQL thread stopped on and runs START SLAVE, and does it
     /// again while it stops on another, up to `events` times (pt-slave-restart by hand).
     case skipReplicaError(host: String, events: Int)
@@ -250,6 +255,7 @@ extension FaultKind {
         case drain
         case remove
         case switchover, maintenance, reattach
+        case reapplyBinlog = "reapply_binlog"
         case skipReplicaError = "skip_replica_error"
         case unlockTables = "unlock_tables"
         case bootstrap
@@ -257,7 +263,7 @@ extension FaultKind {
         /// An operator's action rather than something that breaks.
         public var isOperatorAction: Bool {
             switch self {
-            case .switchover, .maintenance, .reattach, .skipReplicaError, .unlockTables, .bootstrap: return true
+            case .switchover, .maintenance, .reattach, .reapplyBinlog, .skipReplicaError, .unlockTables, .bootstrap: return true
             default: return false
             }
         }
@@ -280,6 +286,7 @@ extension FaultKind {
         case .switchover: return .switchover
         case .maintenance: return .maintenance
         case .reattach: return .reattach
+        case .reapplyBinlog: return .reapplyBinlog
         case .skipReplicaError: return .skipReplicaError
         case .unlockTables: return .unlockTables
         case .bootstrap: return .bootstrap

@@ -294,4 +294,36 @@ extension ManagerRegressionTests {
         #expect(short.failedWrites.contains { $0.code == 1205 })
         #expect(short.metric("failovers") == 0)
     }
+
+    // A replica far behind when its source dies, under each manager's own policy (manual, MHA
+    // and MMM: mysql/replica-behind-when-source-dies, mha-lagging-slave, mmm-lagging-standby).
+
+    @Test func keepalivedPromotesALaggingReplica() throws {
+        let lagging = try report(scenario("keepalived-lagging-replica.yaml"))
+        #expect(lagging.metric("failovers") == 1)
+        #expect(lagging.metric("write_downtime")! < 10, "VRRP does not wait for the relay log")
+        #expect(lagging.replicationErrors.contains { $0.code == 1062 && $0.node == "db2" })
+        #expect(lagging.metric("lost_transactions")! >= 3000, "the backlog behind the 1062 is never applied")
+        // Flip: a replica that keeps up has nothing waiting when it takes the VIP.
+        let keepsUp = try report(scenario("keepalived-lagging-replica.yaml") {
+            $0.replacingOccurrences(of: "sql_thread_rate: 150", with: "sql_thread_rate: 2000")
+        })
+        #expect(keepsUp.metric("replication_crashes") == 0)
+        #expect(keepsUp.metric("lost_transactions")! <= 5)
+    }
+
+    @Test func heartbeatTakesOverALaggingPeer() throws {
+        let offsets = try report(scenario("heartbeat-lagging-peer.yaml"))
+        #expect(offsets.metric("failovers") == 1)
+        #expect(offsets.metric("write_downtime")! >= 29, "deadtime, not the drain, sets the outage")
+        #expect(offsets.metric("replication_crashes") == 0)
+        #expect(offsets.metric("lost_transactions")! <= 5, "the backlog applies behind the new writes")
+        // Flip: the same pair without auto-increment offsets: db2's new rows take db1's keys.
+        let noOffsets = try report(scenario("heartbeat-lagging-peer.yaml") {
+            $0.replacingOccurrences(of: ", auto_increment_increment: 2, auto_increment_offset: 1", with: "")
+                .replacingOccurrences(of: ", auto_increment_increment: 2, auto_increment_offset: 2", with: "")
+        })
+        #expect(noOffsets.replicationErrors.contains { $0.code == 1062 && $0.node == "db2" })
+        #expect(noOffsets.metric("lost_transactions")! >= 1000)
+    }
 }

@@ -134,4 +134,40 @@ import HasimResults
         #expect(brief.metric("write_downtime")! < 3)
         #expect(!brief.timeline.contains { $0.kind == "galera_view" && $0.time > 29_000_000_000 })
     }
+
+    @Test func binlogReapplyRecoversOnlyWithoutKeyCollisions() throws {
+        let collided = try report(scenario("operator/reapply-binlog-stops-on-1062.yaml"))
+        #expect(collided.timeline.contains { $0.kind == "operator_refused" && $0.detail.contains("ERROR 1062") })
+        #expect(collided.metric("lost_transactions")! >= 1, "the pipe stopped at the first reused key")
+        #expect(collided.metric("replication_crashes") == 0)
+        // Flip: one auto-increment offset per server: no key db1 gave is reused, all of it applies.
+        let offsets = try report(scenario("operator/reapply-binlog-stops-on-1062.yaml") {
+            $0.replacingOccurrences(of: "    db1: {role: primary}\n", with: "    db1: {role: primary, auto_increment_increment: 3, auto_increment_offset: 1}\n")
+                .replacingOccurrences(of: "    db2: {role: replica, source: db1}\n", with: "    db2: {role: replica, source: db1, auto_increment_increment: 3, auto_increment_offset: 2}\n")
+                .replacingOccurrences(of: "    db3: {role: replica, source: db1}\n", with: "    db3: {role: replica, source: db1, auto_increment_increment: 3, auto_increment_offset: 3}\n")
+        })
+        #expect(offsets.timeline.contains { $0.kind == "operator_action" && $0.detail.hasPrefix("mysql < ") })
+        #expect(offsets.metric("lost_transactions") == 0)
+    }
+
+    @Test func reattachByPositionNeedsTheCoordinatesOfThePromotion() throws {
+        let late = try report(scenario("operator/reattach-by-position.yaml"))
+        #expect(late.timeline.contains { $0.kind == "operator_refused" && $0.detail.contains("1777") })
+        #expect(late.timeline.contains { $0.kind == "operator_action" && $0.detail.contains("MASTER_LOG_POS=") })
+        #expect(late.metric("replication_crashes") == 0, "skipped rows stop nothing")
+        #expect(late.metric("divergence")! >= 10000, "db1 lacks what db2 took before the coordinates")
+        // Flip: the coordinates noted at the promotion, before db2's first own write.
+        let noted = try report(scenario("operator/reattach-by-position.yaml") {
+            $0.replacingOccurrences(of: "check: false}", with: "check: false, coordinates_at: 76s}")
+        })
+        #expect(noted.metric("divergence") == 0)
+        #expect(noted.metric("replication_crashes") == 0)
+        // Read while db2 still held db1's own events in its binlog: db1 drops them
+        // (replicate_same_server_id=0) instead of stopping on 1062.
+        let early = try report(scenario("operator/reattach-by-position.yaml") {
+            $0.replacingOccurrences(of: "check: false}", with: "check: false, coordinates_at: 30s}")
+        })
+        #expect(early.metric("replication_crashes") == 0)
+        #expect(early.metric("divergence") == 0)
+    }
 }

@@ -32,6 +32,30 @@ workload:
         #expect(s.faults.map(\.kind) == [.switchover(to: "db2"), .maintenance, .reattach(host: "db1", to: "db2", check: true),
                                          .skipReplicaError(host: "db1", events: 3), .unlockTables(host: "db2")])
         #expect(s.faults[1].recoverAfter == 300_000_000_000)
+        let more = try ScenarioLoader.load(text: base + """
+
+            faults:
+              - {at: 3m, reattach: {host: db1, to: db2, check: false, coordinates_at: 95s}}
+              - {at: 4m, reapply_binlog: {from: db1, to: db2}}
+            """, file: "t.yaml")
+        #expect(more.faults.map(\.kind) == [.reattach(host: "db1", to: "db2", check: false, coordinatesAt: 95_000_000_000),
+                                            .reapplyBinlog(from: "db1", to: "db2")])
+    }
+
+    @Test func fileAndPositionCoordinatesAndBinlogReapplyAreChecked() throws {
+        // The coordinates are read before the CHANGE MASTER TO that uses them (flip: 95s above).
+        let late = try #require(issues(base + "\nfaults:\n  - {at: 1m, reattach: {host: db1, to: db2, coordinates_at: 2m}}").first)
+        #expect(late.line == 14 && (late.column ?? 0) > 1)
+        #expect(late.message.contains("coordinates_at is after the re-attach"))
+        #expect(late.hint?.contains("SHOW MASTER STATUS") == true)
+        let bare = try #require(issues(base + "\nfaults:\n  - {at: 1m, reattach: {host: db1, to: db2, coordinates_at: 30}}").first)
+        #expect(bare.hint?.contains("unit") == true)
+        let same = try #require(issues(base + "\nfaults:\n  - {at: 1m, reapply_binlog: {from: db2, to: db2}}").first)
+        #expect(same.hint == "name the new primary")
+        let missing = try #require(issues(base + "\nfaults:\n  - {at: 1m, reapply_binlog: {from: db1}}").first)
+        #expect(missing.message.contains("to"))
+        let unknown = try #require(issues(base + "\nfaults:\n  - {at: 1m, reapply_binlog: {from: db9, to: db2}}").first)
+        #expect(unknown.line == 14)
     }
 
     @Test func actionsTheToolLacksOrThatMakeNoSenseAreRefused() throws {

@@ -19,7 +19,7 @@ extension ScenarioBuilder {
             }
             return .maintenance
         case .reattach:
-            guard let m = r.mapping(node, path: path, allowed: ["host", "to", "check"], required: ["host", "to"],
+            guard let m = r.mapping(node, path: path, allowed: ["host", "to", "check", "coordinates_at"], required: ["host", "to"],
                                     examples: ["host": "host: db1", "to": "to: db2"]),
                   let hn = m.value("host"), let host = r.string(hn, path: m.path("host")),
                   databaseHost(host, hn, path: m.path("host"), fault: "reattach makes mysqld a replica"),
@@ -35,7 +35,26 @@ extension ScenarioBuilder {
                 guard let b = r.bool(c, path: m.path("check")) else { return nil }
                 check = b
             }
-            return .reattach(host: host, to: to, check: check)
+            var coordinatesAt: SimTime?
+            if let c = m.value("coordinates_at") {
+                // When the DBA read the new primary's SHOW MASTER STATUS (File, Position).
+                guard let t = r.duration(c, path: m.path("coordinates_at")) else { return nil }
+                coordinatesAt = t
+            }
+            return .reattach(host: host, to: to, check: check, coordinatesAt: coordinatesAt)
+        case .reapplyBinlog:
+            guard let m = r.mapping(node, path: path, allowed: ["from", "to"], required: ["from", "to"],
+                                    examples: ["from": "from: db1", "to": "to: db2"]),
+                  let fn = m.value("from"), let from = r.string(fn, path: m.path("from")),
+                  databaseHost(from, fn, path: m.path("from"), fault: "reapply_binlog reads this mysqld's binary log"),
+                  let tn = m.value("to"), let to = r.string(tn, path: m.path("to")),
+                  databaseHost(to, tn, path: m.path("to"), fault: "reapply_binlog applies the events on this mysqld")
+            else { return nil }
+            guard from != to else {
+                r.error(tn, "\(m.path("to")) is '\(to)', the server the events are read from", hint: "name the new primary")
+                return nil
+            }
+            return .reapplyBinlog(from: from, to: to)
         case .skipReplicaError:
             // skip_replica_error: db3, or {host: db3, events: 5}
             let fault = "skip_replica_error repairs a replica's SQL thread"

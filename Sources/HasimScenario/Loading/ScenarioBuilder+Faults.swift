@@ -66,6 +66,11 @@ extension ScenarioBuilder {
                     hint: "remove recover_after; only maintenance (until the manager is started again) takes one")
             ok = false
         }
+        if let at, case .reattach(_, _, _, let read?)? = kind, read > at, let n = first.value["coordinates_at"] {
+            r.error(n, "\(m.path(first.key)).coordinates_at is after the re-attach itself (\(Time.text(at)))",
+                    hint: "the DBA reads SHOW MASTER STATUS before typing CHANGE MASTER TO: give a time at or before at")
+            ok = false
+        }
         guard ok, let at, let kind else { return nil }
         return FaultSpec(at: at, atLatest: atLatest, kind: kind, recoverAfter: recoverAfter)
     }
@@ -93,7 +98,7 @@ extension ScenarioBuilder {
         guard let name = FaultKind.Name(rawValue: key) else { return nil }
         if name.isOperatorAction { return readOperatorAction(name, node, path: path) }
         switch name {
-        case .switchover, .maintenance, .reattach, .skipReplicaError, .unlockTables, .bootstrap:
+        case .switchover, .maintenance, .reattach, .reapplyBinlog, .skipReplicaError, .unlockTables, .bootstrap:
             return nil  // read above
         case .hostCrash:
             guard let host = r.string(node, path: path), checkHost(host, node, path: path) else { return nil }

@@ -14,6 +14,11 @@ extension TraceKind {
 /// The operator's side of a run: the HA tool's own commands (switchover, maintenance) and a
 /// DBA at a terminal on the first application's host, who reaches the servers only with a
 /// mysql client and pays, for every statement, the time it takes to type it.
+/// A DBA's note of the File and Position a server's SHOW MASTER STATUS printed.
+final class NotedCoordinates {
+    var position: Int?
+}
+
 final class OperatorDesk {
     private let sim: Simulation
     private let network: Network
@@ -58,9 +63,21 @@ final class OperatorDesk {
                 }
             }
             return "manager"
-        case .reattach(let host, let to, let check):
-            sim.at(f.at) { [weak self] in self?.reattach(host, to: to, check: check) }
+        case .reattach(let host, let to, let check, let coordinatesAt):
+            // File and position read earlier: the DBA's note of SHOW MASTER STATUS on `to`.
+            let noted = NotedCoordinates()
+            if let read = coordinatesAt {
+                sim.at(read) { [weak self] in
+                    self?.typed([.showMasterStatus], on: to, "SHOW MASTER STATUS (File, Position noted for later)") { r in
+                        if case .masterStatus(_, _, let position)? = r.first { noted.position = position }
+                    }
+                }
+            }
+            sim.at(f.at) { [weak self] in self?.reattach(host, to: to, check: check, noted: coordinatesAt == nil ? nil : noted) }
             return "mysqld@\(host)"
+        case .reapplyBinlog(let from, let to):
+            sim.at(f.at) { [weak self] in self?.reapplyBinlog(from: from, to: to) }
+            return "mysqld@\(to)"
         case .skipReplicaError(let host, let events):
             sim.at(f.at) { [weak self] in self?.skipReplicaError(host, left: events) }
             return "mysqld@\(host)"
@@ -86,8 +103,10 @@ final class OperatorDesk {
     private func address(_ host: String) -> IPAddress { network.host(named: host)!.address }
 
     /// Statements one after another, each after the time it takes to type; `next` gets the
-    /// results, and is not called when one fails (the DBA stops and records why).
-    private func typed(_ queries: [Query], on host: String, _ what: String, then next: @escaping ([QueryResult]) -> Void) {
+    /// results, and is not called when one fails (the DBA stops and records why, then does
+    /// `failed` if the runbook says what to do about that error).
+    private func typed(_ queries: [Query], on host: String, _ what: String, failed: ((MySQLError) -> Void)? = nil,
+                       then next: @escaping ([QueryResult]) -> Void) {
         guard let dba else { return }
         sim.after(typing * SimTime(queries.count)) { [weak self] in
             dba.executeAll(queries, on: self?.address(host) ?? IPAddress(host)) { [weak self] r in
@@ -98,6 +117,7 @@ final class OperatorDesk {
                     next(results)
                 case .failure(let e):
                     self.sim.record(host, .operatorRefused, "\(what): \(e)")
+                    failed?(e)
                 }
             }
         }
@@ -108,9 +128,9 @@ final class OperatorDesk {
     /// unreplicated last commits) must not replicate from it, or the new primary's rows with the
     /// same keys stop it with 1062 and what it has alone stays divergent. Without the check the
     /// DBA goes straight to read_only, CHANGE MASTER TO and START SLAVE.
-    private func reattach(_ host: String, to: String, check: Bool) {
+    private func reattach(_ host: String, to: String, check: Bool, noted: NotedCoordinates?) {
         sim.record(host, .operatorAction, "re-attach \(host) as a replica of \(to)\(check ? " after the errant-transaction check" : ", unchecked")")
-        guard check else { return repoint(host, to: to) }
+        guard check else { return repoint(host, to: to, noted: noted) }
         typed([.showMasterStatus], on: host, "SELECT @@GLOBAL.gtid_executed") { [weak self] old in
             self?.typed([.showMasterStatus], on: to, "SELECT @@GLOBAL.gtid_executed") { [weak self] new in
                 guard let self, case .masterStatus(let oldSet, _, _)? = old.first, case .masterStatus(let newSet, _, _)? = new.first
@@ -122,16 +142,54 @@ final class OperatorDesk {
                     return
                 }
                 self.sim.record(host, .operatorAction, "SELECT GTID_SUBSET(<\(host)>, <\(to)>) = 1")
-                self.repoint(host, to: to)
+                self.repoint(host, to: to, noted: noted)
             }
         }
     }
 
-    /// read_only first, then by GTID auto-position, or by file and position at the new
-    /// primary's SHOW MASTER STATUS when the server has gtid_mode=OFF (error 1777).
-    private func repoint(_ host: String, to: String) {
+    /// read_only first, then by GTID auto-position, or by file and position: at the coordinates
+    /// the DBA noted earlier, or, when the server answers 1777 (gtid_mode=OFF), at the new
+    /// primary's SHOW MASTER STATUS read now. Whatever the new primary logged between those
+    /// coordinates and the events the old one already has is what the old one will miss or repeat.
+    private func repoint(_ host: String, to: String, noted: NotedCoordinates?) {
+        if let noted {
+            guard let position = noted.position else {
+                sim.record(host, .operatorRefused, "no SHOW MASTER STATUS of \(to) was noted: not re-attached")
+                return
+            }
+            return repoint(host, to: to, position: position)
+        }
         typed([.setReadOnly(true), .stopReplica, .changeSource(address(to)), .startReplica], on: host,
-              "SET GLOBAL read_only=ON; CHANGE MASTER TO MASTER_HOST='\(to)', MASTER_AUTO_POSITION=1; START SLAVE") { _ in }
+              "SET GLOBAL read_only=ON; CHANGE MASTER TO MASTER_HOST='\(to)', MASTER_AUTO_POSITION=1; START SLAVE",
+              failed: { [weak self] e in
+                  guard let self, e.code == MySQLError.autoPositionNeedsGTIDs.code else { return }
+                  self.typed([.showMasterStatus], on: to, "SHOW MASTER STATUS (gtid_mode=OFF: File, Position)") { [weak self] r in
+                      if case .masterStatus(_, _, let position)? = r.first { self?.repoint(host, to: to, position: position) }
+                  }
+              }) { _ in }
+    }
+
+    private func repoint(_ host: String, to: String, position: Int) {
+        typed([.setReadOnly(true), .stopReplica, .changeSourceToPosition(address(to), position: position), .startReplica], on: host,
+              "SET GLOBAL read_only=ON; CHANGE MASTER TO MASTER_HOST='\(to)', MASTER_LOG_POS=\(position); START SLAVE") { _ in }
+    }
+
+    /// mysqlbinlog | mysql: the new primary's gtid_executed, then the old primary's binary log
+    /// without those GTIDs (its mysqld must answer), then replayed on the new primary, which
+    /// applies them in order until the first error; the error stops the pipe there.
+    private func reapplyBinlog(from: String, to: String) {
+        sim.record(to, .operatorAction, "re-apply \(from)'s binary log to \(to) (mysqlbinlog | mysql)")
+        typed([.showMasterStatus], on: to, "SELECT @@GLOBAL.gtid_executed") { [weak self] r in
+            guard let self, case .masterStatus(let executed, _, _)? = r.first else { return }
+            self.typed([.readBinlog(excluding: executed)], on: from, "mysqlbinlog --read-from-remote-server --exclude-gtids=<\(to)'s gtid_executed>") { [weak self] r in
+                guard let self, case .events(let events)? = r.first else { return }
+                guard !events.isEmpty else {
+                    self.sim.record(from, .operatorAction, "nothing in \(from)'s binary log that \(to) lacks")
+                    return
+                }
+                self.typed([.applyEvents(events)], on: to, "mysql < \(events.count) transactions from \(from)") { _ in }
+            }
+        }
     }
 
     /// SHOW SLAVE STATUS; when the SQL thread stopped on an error, skip that event and START
