@@ -281,7 +281,7 @@ struct ListCommand: ParsableCommand {
             print("      default: \(k.source)")
         }
         print("")
-        print("web: (users, Apache + mod_jk, Tomcat in front of the database; docs/web-tier.md, scenarios/README.md)")
+        print("web: (users, Apache + mod_jk or mod_proxy, Tomcat in front of the database; docs/web-tier.md, scenarios/README.md)")
         for k in WebKeyCatalog.keys {
             print("  \(k.key): \(k.unit) = \(k.defaultValue)")
             print("      \(k.help)")

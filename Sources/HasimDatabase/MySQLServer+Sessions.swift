@@ -126,6 +126,8 @@ extension MySQLServer {
         case .killClientSessions:
             reply(s, id, .ok(affected: 0, insertID: nil))
             killClientSessions()
+        case .flushTablesWithReadLock, .unlockTables, .skipReplicaEvent:
+            executeAdministrative(query, id: id, from: s)
         case .selectLatest(let table):
             if let (key, row) = storage.latest(table) {
                 reply(s, id, .row(key: key, txid: row.txid))

@@ -68,6 +68,14 @@ public enum Query: Sendable, Equatable {
     case showWsrepStatus
     /// SET GLOBAL wsrep_provider_options='...', e.g. 'pc.bootstrap=YES'.
     case setWsrepProviderOptions(String)
+    /// FLUSH TABLES WITH READ LOCK in the tool's own session (MHA's online switch holds it
+    /// until its UNLOCK TABLES; here the lock outlives the short connection that took it).
+    case flushTablesWithReadLock
+    /// UNLOCK TABLES, or a DBA's KILL of the session holding the read lock or the long query.
+    case unlockTables
+    /// Skip the event the stopped SQL thread failed on: MySQL with GTIDs an empty transaction
+    /// with its GTID (SET GTID_NEXT; BEGIN; COMMIT), otherwise SET GLOBAL sql_slave_skip_counter=1.
+    case skipReplicaEvent
 
     public var isWrite: Bool {
         if case .applyEvents = self { return false }

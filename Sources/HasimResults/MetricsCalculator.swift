@@ -110,7 +110,8 @@ public enum MetricsCalculator {
         let failoverRows = observed.map { address, f in
             FailoverRow(time: f.time, address: address, from: f.from.servers.joined(separator: ","),
                         to: f.to.servers.joined(separator: ","),
-                        isFalse: groups.members(f.from.group).contains { mysqldRunning(o, node: $0, at: f.time) })
+                        isFalse: groups.members(f.from.group).contains { mysqldRunning(o, node: $0, at: f.time) }
+                            && !plannedSwitchover(o, to: f.to.servers, at: f.time))
         }
         add("failovers", Double(failoverRows.count), "count")
         add("false_failovers", Double(failoverRows.filter(\.isFalse).count), "count")
@@ -287,6 +288,12 @@ public enum MetricsCalculator {
     }
 
     // MARK: - time and incidents
+
+    /// A change of writer that an operator's `switchover:` to one of `servers` asked for, at or
+    /// before `t`: the old writer was healthy on purpose, so it is not a false failover.
+    static func plannedSwitchover(_ o: RunOutcome, to servers: [String], at t: SimTime) -> Bool {
+        o.faults.contains { $0.kind == FaultKind.Name.switchover.rawValue && $0.at <= t && servers.contains($0.target) }
+    }
 
     /// Whether mysqld on `node` was running at time t, from the trace.
     static func mysqldRunning(_ o: RunOutcome, node: String, at t: SimTime) -> Bool {

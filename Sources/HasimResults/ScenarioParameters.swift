@@ -137,6 +137,13 @@ public enum ScenarioParameters {
             p.append((f.kind.name.rawValue, obj([("host", str(h)), ("global", String(global))])))
         case .cpuLoad(let h, let threads):
             p.append((f.kind.name.rawValue, obj([("host", str(h)), ("threads", num(threads))])))
+        case .switchover(let h), .unlockTables(let h), .bootstrap(let h):
+            p.append((f.kind.name.rawValue, str(h)))
+        case .skipReplicaError(let h, let n):
+            p.append((f.kind.name.rawValue, obj([("host", str(h)), ("events", String(n))])))
+        case .maintenance: p.append((f.kind.name.rawValue, str("manager")))
+        case .reattach(let h, let to, let check):
+            p.append((f.kind.name.rawValue, obj([("host", str(h)), ("to", str(to)), ("check", String(check))])))
         }
         return obj(p)
     }

@@ -150,6 +150,10 @@ public enum ScenarioYAML {
             parts.append("\(key): {between: \(list(a)), and: \(list(b)), one_way: \(oneWay)\(firewall ? ", firewall: true" : "")}")
         case .latencySpike(let a, let b, let add):
             parts.append("\(key): {between: \(list(a)), and: \(list(b)), add: \(d(add))}")
+        case .switchover(let h), .unlockTables(let h), .bootstrap(let h): parts.append("\(key): \(q(h))")
+        case .skipReplicaError(let h, let n): parts.append("\(key): {host: \(q(h)), events: \(n)}")
+        case .maintenance: parts.append("\(key): manager")
+        case .reattach(let h, let to, let check): parts.append("\(key): {host: \(q(h)), to: \(q(to)), check: \(check)}")
         }
         if let r = f.recoverAfter { parts.append("recover_after: \(d(r))") }
         return "{" + parts.joined(separator: ", ") + "}"

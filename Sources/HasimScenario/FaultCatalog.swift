@@ -38,6 +38,24 @@ extension FaultKind.Name {
         case .pause:
             return ("pause: DB_HOST", "kill -STOP of mysqld until recover_after (kill -CONT): nothing answers, the kernel keeps connections open and queues requests (served at resume), new connects get no greeting and time out",
                     "a GC-like stall or a frozen VM; replicas notice after slave_net_timeout (60s)")
+        case .switchover:
+            return ("switchover: DB_HOST", "operator action: the tool's planned switchover to this replica. mha: masterha_stop, then masterha_master_switch --master_state=alive --orig_master_is_new_slave on the manager's host (master_ip_online_change stop: read_only=1 + KILL; FLUSH TABLES WITH READ LOCK; wait until the slaves executed the orig master's binlog; read_only=0 and the VIP/DNS on the new master; slaves re-pointed; CHANGE MASTER + UNLOCK TABLES + START SLAVE on the orig master; masterha_manager started again). manual/vip-manual: the DBA types read_only=ON + KILL, (ssh ip addr del), SHOW MASTER STATUS, waits on SHOW SLAVE STATUS, promotes after promote_time, moves the front door, CHANGE MASTER TO + START SLAVE on the old primary; each statement costs promote_time / 3. mmm: mmm_control move_role writer HOST (the old writer's agent: read_only=1, KILL, ip addr del; the new one's: sync_with_master, read_only=0, ip addr add; slaves follow)",
+                    "mha4mysql-manager 0.58 lib/MHA/MasterRotate.pm, samples/scripts/master_ip_online_change; mysql-mmm 2.2.1 lib/Monitor/Commands.pm move_role; seed 000's runbook order")
+        case .maintenance:
+            return ("maintenance: manager", "operator action: the manager stands down until recover_after (mha: masterha_stop, then masterha_manager started again; mmm: mmm_control set_passive, then set_active; manual: a scheduled downtime in the monitoring): a failure meanwhile is nobody's to fail over",
+                    "mha4mysql-manager bin/masterha_stop; Nagios/Zabbix scheduled downtime")
+        case .reattach:
+            return ("reattach: {host: OLD_PRIMARY, to: NEW_PRIMARY, check: true}", "operator action: a DBA makes the old primary a replica of the new one: (check: SELECT GTID_SUBSET(old's @@gtid_executed, new's) on both servers, and refuse when it has errant transactions) SET GLOBAL read_only=ON; CHANGE MASTER TO ... MASTER_AUTO_POSITION=1; START SLAVE (GTID replication only); each statement typed (40 s, manual's promote_time / 3)",
+                    "MySQL 8.0 reference manual, GTID_SUBSET(); the errant-transaction check of every re-attach runbook (Percona, 'How to find errant transactions', 2014)")
+        case .skipReplicaError:
+            return ("skip_replica_error: DB_HOST | {host: DB_HOST, events: 1}", "operator action: a DBA reads SHOW SLAVE STATUS and skips the event its SQL thread stopped on (1062/1032), and again while it stops on the next, up to events times (pt-slave-restart by hand; each statement typed, 40 s): MySQL with GTIDs an empty transaction (SET GTID_NEXT; BEGIN; COMMIT), else SET GLOBAL sql_slave_skip_counter=1; then START SLAVE. The row change is never applied: replication runs again, the data differs",
+                    "MySQL 8.0 manual 'Skipping Transactions'; MariaDB sql_slave_skip_counter")
+        case .unlockTables:
+            return ("unlock_tables: DB_HOST", "operator action: a DBA finds the session holding FLUSH TABLES WITH READ LOCK or the long query (SHOW PROCESSLIST) and KILLs it: UNLOCK TABLES; waiting writes and the applier go on",
+                    "MySQL KILL / UNLOCK TABLES")
+        case .bootstrap:
+            return ("bootstrap: DB_HOST", "operator action: a DBA runs SET GLOBAL wsrep_provider_options='pc.bootstrap=YES' on this Galera node (after SHOW STATUS LIKE 'wsrep%'): its non-Primary component becomes the Primary Component, with its history; a node with more (a higher seqno) must rejoin it by SST",
+                    "Galera documentation 'Resetting the Quorum' (pc.bootstrap=YES; galera_new_cluster on a stopped node)")
         }
     }
 }

@@ -201,6 +201,25 @@ public enum FaultKind: Sendable, Equatable {
     /// An administrator removes a Tomcat from mod_jk (activation Stopped): no request at all,
     /// its users' sessions move to another member. recover_after: Active.
     case remove(host: String)
+
+    // Operator actions: carried out at `at` by a process on the operator's or the manager's
+    // host that talks SQL and SSH, costing the time the real command (or its typing) costs.
+
+    /// The strategy's own planned switchover to `to` (MHA masterha_master_switch
+    /// --master_state=alive, the manual runbook's switchover).
+    case switchover(to: String)
+    /// The manager stands down (masterha_stop, a monitoring downtime) until `recover_after`.
+    case maintenance
+    /// A DBA makes `host` (an old primary) a replica of `to`; with `check`, only after
+    /// GTID_SUBSET(host's gtid_executed, to's gtid_executed) says it has no errant transactions.
+    case reattach(host: String, to: String, check: Bool)
+    /// A DBA skips the event a replica's SQL thread stopped on and runs START SLAVE, and does it
+    /// again while it stops on another, up to `events` times (pt-slave-restart by hand).
+    case skipReplicaError(host: String, events: Int)
+    /// A DBA KILLs the session holding the read lock or the long query (UNLOCK TABLES).
+    case unlockTables(host: String)
+    /// A DBA runs SET GLOBAL wsrep_provider_options='pc.bootstrap=YES' on a Galera node.
+    case bootstrap(host: String)
 }
 
 extension FaultKind {
@@ -219,6 +238,18 @@ extension FaultKind {
         case pause
         case drain
         case remove
+        case switchover, maintenance, reattach
+        case skipReplicaError = "skip_replica_error"
+        case unlockTables = "unlock_tables"
+        case bootstrap
+
+        /// An operator's action rather than something that breaks.
+        public var isOperatorAction: Bool {
+            switch self {
+            case .switchover, .maintenance, .reattach, .skipReplicaError, .unlockTables, .bootstrap: return true
+            default: return false
+            }
+        }
     }
 
     public var name: Name {
@@ -235,6 +266,12 @@ extension FaultKind {
         case .pause: return .pause
         case .drain: return .drain
         case .remove: return .remove
+        case .switchover: return .switchover
+        case .maintenance: return .maintenance
+        case .reattach: return .reattach
+        case .skipReplicaError: return .skipReplicaError
+        case .unlockTables: return .unlockTables
+        case .bootstrap: return .bootstrap
         }
     }
 

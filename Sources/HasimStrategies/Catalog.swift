@@ -10,6 +10,8 @@ public struct StrategyDescriptor: Sendable {
     public let validate: @Sendable (StrategyTopology) -> [String]
     /// Checks option values against the topology (e.g. a named target is a replica).
     public let validateOptions: @Sendable (StrategyTopology, OptionValues) -> [String]
+    /// The operator commands (`switchover:`, `maintenance:`) its tool has (OperatorCommands).
+    public internal(set) var operatorActions: [OperatorAction] = []
 
     public init(name: String, summary: String, options: [OptionSpec],
                 validate: @escaping @Sendable (StrategyTopology) -> [String],

@@ -12,24 +12,24 @@ extension TraceKind {
 
 /// Apache httpd (event MPM) on a host: `MaxRequestWorkers` requests at once, up to
 /// `ListenBacklog` more waiting; static files served from its own disk, every other
-/// request forwarded over AJP13 by mod_jk's `lb` worker to a Tomcat.
+/// request forwarded to a Tomcat by its balancer: mod_jk's `lb` worker over AJP13, or
+/// mod_proxy_balancer over HTTP.
 public final class Apache: Daemon, Listener, ConnectionDelegate {
     public static let port = 80
 
     let spec: ApacheSpec
-    let jk: ModJKSpec
     let users: UsersSpec
     /// The Tomcats' addresses, by route (worker order in worker.lb.balance_workers).
     let tomcats: [IPAddress]
     let tomcatNames: [String]
-    var balancer: JKBalancer
+    var balancer: any RequestBalancer
+    /// A fresh balancer: its state is in Apache's shared memory and dies with it.
+    private let makeBalancer: () -> any RequestBalancer
 
     private struct Forward {
         var connection: Connection
         var request: HTTPRequest
-        var attempt = 0
-        var round = 0
-        var excluded: UInt64 = 0
+        var tries = BalanceAttempt()
         var member = -1
         var ajpID: Int64 = 0
     }
@@ -42,14 +42,19 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
     private var idle: [[AJPLink]]
     private var nextAJP: Int64 = 0
 
-    public init(host: Host, network: Network, spec: ApacheSpec, jk: ModJKSpec, users: UsersSpec,
+    /// `proxy`: mod_proxy_balancer instead of mod_jk.
+    public init(host: Host, network: Network, spec: ApacheSpec, jk: ModJKSpec, proxy: ModProxySpec? = nil, users: UsersSpec,
                 tomcats: [(name: String, address: IPAddress)]) {
         self.spec = spec
-        self.jk = jk
         self.users = users
         self.tomcats = tomcats.map(\.address)
-        tomcatNames = tomcats.map(\.name)
-        balancer = JKBalancer(names: tomcatNames, spec: jk)
+        let names = tomcats.map(\.name)
+        tomcatNames = names
+        makeBalancer = { () -> any RequestBalancer in
+            if let proxy { return ProxyBalancer(names: names, spec: proxy) }
+            return JKBalancer(names: names, spec: jk)
+        }
+        balancer = makeBalancer()
         idle = Array(repeating: [], count: tomcats.count)
         super.init(name: "httpd", host: host, network: network)
         boot()
@@ -57,8 +62,8 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
 
     private func boot() {
         network.listen(process, port: Self.port, self)
-        // JkWatchdogInterval / worker.maintain: the pass that lets members in ERROR recover.
-        every(jk.maintain) { [weak self] in self?.maintain() }
+        // JkWatchdogInterval / worker.maintain: the pass that lets mod_jk's members in ERROR recover.
+        if let period = balancer.maintenanceInterval { every(period) { [weak self] in self?.maintain() } }
     }
 
     public override func crashed() {
@@ -68,8 +73,8 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         backlog.removeAll()
         backlogHead = 0
         idle = Array(repeating: [], count: tomcats.count)
-        // mod_jk's shared memory is gone with the host: every member starts OK again.
-        balancer = JKBalancer(names: tomcatNames, spec: jk)
+        // The balancer's shared memory is gone with the host: every member starts OK again.
+        balancer = makeBalancer()
     }
 
     public override func booted() {
@@ -77,16 +82,17 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         boot()
     }
 
-    /// An administrator sets a member's activation through this Apache's jkstatus worker.
+    /// An administrator sets a member's activation through this Apache's jkstatus worker
+    /// (balancer-manager for mod_proxy: Drain mode for Disabled, Stopped for Stopped).
     public func setActivation(_ tomcat: String, _ a: JKBalancer.Activation) {
         guard isAlive, let i = tomcatNames.firstIndex(of: tomcat) else { return }
-        balancer.members[i].activation = a
-        sim.record(host.name, .jkActivation, "jkstatus: worker \(tomcat) activation \(a.rawValue)")
+        balancer.setActivation(i, a)
+        sim.record(host.name, .jkActivation, "\(balancer.moduleName): worker \(tomcat) activation \(a.rawValue)")
     }
 
     private func maintain() {
         for i in balancer.maintain(at: sim.now) {
-            sim.record(host.name, .jkWorkerRecover, "mod_jk: worker \(tomcatNames[i]) in ERR/REC (recover_time over)")
+            sim.record(host.name, .jkWorkerRecover, "\(balancer.moduleName): worker \(tomcatNames[i]) \(balancer.recoveryWord)")
         }
     }
 
@@ -136,38 +142,31 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
 
     private func answer(_ c: Connection, _ r: HTTPResponse) { network.send(r, on: c, from: .server) }
 
-    // MARK: mod_jk
+    // MARK: the balancer
 
-    /// One pass of jk_lb_worker.c service(): up to min(members, lb_retries) members per
-    /// round, `retries` rounds with `retry_interval` between them, then 503.
+    /// Asks the balancer for the request's next member, then forwards it (over a pooled
+    /// connection when one is idle), sleeps, or answers the user.
     private func tryMember(_ slot: Int) {
         guard var f = forwards[slot] else { return }
-        // JK_LB_RETRIES (jk_service.h:38): attempts per round.
-        let perRound = min(balancer.members.count, 2)
-        var chosen: Int?
-        if f.attempt < perRound { chosen = balancer.choose(route: f.request.cookie.route, excluded: f.excluded) }
-        guard let i = chosen else {
-            f.round += 1
-            guard f.round < jk.retries else {
-                forwards[slot] = nil
-                freeSlots.append(slot)
-                done(f.connection, HTTPResponse(id: f.request.id, status: 503, cookie: f.request.cookie, bytes: 300, txid: 0))
-                return
-            }
-            f.attempt = perRound  // until the sleep is over
+        let i: Int
+        switch balancer.next(&f.tries, route: f.request.cookie.route, now: sim.now) {
+        case .member(let m):
+            i = m
+        case .fail(let status):
+            forwards[slot] = nil
+            freeSlots.append(slot)
+            done(f.connection, HTTPResponse(id: f.request.id, status: status, cookie: f.request.cookie, bytes: 300, txid: 0))
+            return
+        case .wait(let pause):
             forwards[slot] = f
             let life = self.life
-            after(jk.retryInterval) { [weak self] in
+            after(pause) { [weak self] in
                 guard let self, self.life == life, self.forwards[slot] != nil else { return }
-                self.forwards[slot]!.attempt = 0
-                self.forwards[slot]!.excluded = 0
                 self.tryMember(slot)
             }
             return
         }
-        balancer.elected(i)
         f.member = i
-        f.attempt += 1
         nextAJP += 1
         f.ajpID = nextAJP
         forwards[slot] = f
@@ -175,9 +174,8 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
             send(slot, on: link)
         } else {
             let link = AJPLink(apache: self, member: i)
-            let timeout = jk.socketConnectTimeout > 0 ? jk.socketConnectTimeout : Time.s(127)
             let ajpID = f.ajpID
-            network.connect(from: process, to: tomcats[i], port: Tomcat.ajpPort, timeout: timeout, delegate: link,
+            network.connect(from: process, to: tomcats[i], port: balancer.port, timeout: balancer.connectTimeout, delegate: link,
                             completion: inThisLife { [weak self] (result: Result<Connection, ConnectError>) in
                 guard let self else { return }
                 switch result {
@@ -185,7 +183,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
                     link.connection = c
                     if self.forwards[slot]?.ajpID == ajpID { self.send(slot, on: link) } else { self.idle[i].append(link) }
                 case .failure:
-                    if self.forwards[slot]?.ajpID == ajpID { self.memberFailed(slot) }
+                    if self.forwards[slot]?.ajpID == ajpID { self.memberFailed(slot, .connect) }
                 }
             })
         }
@@ -200,17 +198,17 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         guard network.send(r, on: c, from: .client) else {
             link.connection = nil
             link.busy = 0
-            memberFailed(slot)
+            memberFailed(slot, .connect)
             return
         }
-        if jk.replyTimeout > 0 {
+        if balancer.replyTimeout > 0 {
             let ajpID = f.ajpID
-            after(jk.replyTimeout) { [weak self, weak link] in
+            after(balancer.replyTimeout) { [weak self, weak link] in
                 guard let self, let link, link.busy == ajpID else { return }
                 if let c = link.connection { self.network.close(c, from: .client) }
                 link.connection = nil
                 link.busy = 0
-                self.memberFailed(slot)
+                self.memberFailed(slot, .replyTimeout)
             }
         }
     }
@@ -220,10 +218,9 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         let slot = link.slot
         link.busy = 0
         idle[link.member].append(link)
-        if balancer.members[f.member].state != .ok {
-            sim.record(host.name, .jkWorkerOK, "mod_jk: worker \(tomcatNames[f.member]) OK again")
+        if balancer.answered(f.member) {
+            sim.record(host.name, .jkWorkerOK, "\(balancer.moduleName): worker \(tomcatNames[f.member]) OK again")
         }
-        balancer.succeeded(f.member)
         forwards[slot] = nil
         freeSlots.append(slot)
         var r = response
@@ -236,27 +233,36 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         idle[link.member].removeAll { $0 === link }
         guard link.busy != 0, let f = forwards[link.slot], f.ajpID == link.busy else { return }
         link.busy = 0
-        memberFailed(link.slot)
+        memberFailed(link.slot, .afterSend)
     }
 
-    /// The AJP exchange failed: the member goes to ERROR and the request to another.
-    private func memberFailed(_ slot: Int) {
+    /// The exchange with a member failed: the balancer says whether the member is in error
+    /// now and whether the request goes to another member or ends with a status.
+    private func memberFailed(_ slot: Int, _ how: MemberFailure) {
         guard var f = forwards[slot] else { return }
         let i = f.member
-        if balancer.members[i].state != .error {
-            sim.record(host.name, .jkWorkerError, "mod_jk: worker \(tomcatNames[i]) in ERR")
+        let (newlyInError, answer) = balancer.failed(i, how, &f.tries, now: sim.now)
+        if newlyInError {
+            sim.record(host.name, .jkWorkerError, "\(balancer.moduleName): worker \(tomcatNames[i]) \(balancer.errorWord)")
         }
-        balancer.failed(i, at: sim.now)
-        // Pooled connections to a member in error are dropped with it.
-        for l in idle[i] { if let c = l.connection { network.close(c, from: .client) } }
-        idle[i].removeAll()
-        f.excluded |= 1 << UInt64(i)
+        if answer == nil {
+            // Pooled connections to a member in error are dropped with it.
+            for l in idle[i] { if let c = l.connection { network.close(c, from: .client) } }
+            idle[i].removeAll()
+        }
+        if let status = answer {
+            forwards[slot] = nil
+            freeSlots.append(slot)
+            done(f.connection, HTTPResponse(id: f.request.id, status: status, cookie: f.request.cookie, bytes: 300, txid: 0))
+            return
+        }
         forwards[slot] = f
         tryMember(slot)
     }
 }
 
-/// One AJP13 connection of mod_jk to a Tomcat: one request at a time.
+/// One connection of the balancer to a Tomcat (AJP13 for mod_jk, HTTP for mod_proxy): one
+/// request at a time.
 final class AJPLink: ConnectionDelegate {
     unowned let apache: Apache
     let member: Int

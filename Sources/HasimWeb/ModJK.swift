@@ -87,3 +87,51 @@ public struct JKBalancer {
         return moved
     }
 }
+
+extension JKBalancer: RequestBalancer {
+    var memberCount: Int { members.count }
+    var port: Int { Tomcat.ajpPort }
+    /// socket_connect_timeout 0 leaves it to the kernel: Linux gives up on SYNs after ~127 s.
+    var connectTimeout: SimTime { spec.socketConnectTimeout > 0 ? spec.socketConnectTimeout : Time.s(127) }
+    var replyTimeout: SimTime { spec.replyTimeout }
+    var maintenanceInterval: SimTime? { spec.maintain }
+    var moduleName: String { "mod_jk" }
+    var errorWord: String { "in ERR" }
+    var recoveryWord: String { "in ERR/REC (recover_time over)" }
+
+    /// One pass of jk_lb_worker.c service(): up to min(members, lb_retries) members per
+    /// round (JK_LB_RETRIES 2, jk_service.h:38), `retries` rounds with `retry_interval`
+    /// between them, then 503.
+    mutating func next(_ a: inout BalanceAttempt, route: Int32, now: SimTime) -> BalanceStep {
+        let perRound = min(members.count, 2)
+        if a.attempt < perRound, let i = choose(route: route, excluded: a.excluded) {
+            elected(i)
+            a.attempt += 1
+            return .member(i)
+        }
+        a.round += 1
+        guard a.round < spec.retries else { return .fail(503) }
+        a.attempt = 0
+        a.excluded = 0
+        return .wait(spec.retryInterval)
+    }
+
+    mutating func answered(_ i: Int) -> Bool {
+        let wasNotOK = members[i].state != .ok
+        succeeded(i)
+        return wasNotOK
+    }
+
+    /// ERROR with last_error_time, and the request goes on to another member whatever phase
+    /// it failed in: recovery_options defaults to 0 (jk_ajp_common.h:237 AJP_DEF_RECOVERY_OPTS),
+    /// none of the RECOVER_ABORT_IF_TC* bits (:253-254), so a request Tomcat already received is
+    /// sent again to another member, a POST included.
+    mutating func failed(_ i: Int, _ how: MemberFailure, _ a: inout BalanceAttempt, now: SimTime) -> (newlyInError: Bool, answer: Int16?) {
+        let newly = members[i].state != .error
+        failed(i, at: now)
+        a.excluded |= 1 << UInt64(i)
+        return (newly, nil)
+    }
+
+    mutating func setActivation(_ i: Int, _ a: Activation) { members[i].activation = a }
+}

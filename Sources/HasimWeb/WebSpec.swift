@@ -7,6 +7,8 @@ public struct WebSpec: Sendable, Equatable {
     /// nil: the users talk HTTP to the Tomcats directly (user i to Tomcat i mod n).
     public var apache: ApacheSpec?
     public var modJK = ModJKSpec()
+    /// mod_proxy_balancer instead of mod_jk (nil: mod_jk).
+    public var modProxy: ModProxySpec?
     public var tomcat = TomcatSpec()
     public init() {}
 }

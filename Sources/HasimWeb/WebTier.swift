@@ -29,7 +29,8 @@ public final class WebTier {
         if let a = spec.apache {
             let members = zip(spec.tomcat.hosts, tomcatHosts).map { (name: $0, address: $1.address) }
             apaches = a.hosts.map {
-                Apache(host: network.host(named: $0)!, network: network, spec: a, jk: spec.modJK, users: spec.users, tomcats: members)
+                Apache(host: network.host(named: $0)!, network: network, spec: a, jk: spec.modJK, proxy: spec.modProxy,
+                       users: spec.users, tomcats: members)
             }
             targets = apaches.map(\.host.address)
             port = Apache.port

@@ -440,6 +440,11 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
             if options.replacingOccurrences(of: " ", with: "").lowercased().contains("pc.bootstrap=yes") { bootstrap() }
             reply(s, id, .ok(affected: 0, insertID: nil))
             return
+        case .flushTablesWithReadLock, .unlockTables:
+            // Taken and released without the Primary Component, as on the real node.
+            if query == .unlockTables { unlockTables() } else { flushTablesWithReadLock(global: true) }
+            reply(s, id, .ok(affected: 0, insertID: nil))
+            return
         default: break
         }
         guard isReady else { reply(s, id, .error(.wsrepNotReady)); return }

@@ -26,6 +26,7 @@ extension ScenarioBuilder {
             r.error(strategyNode, "unknown strategy '\(name)'", hint: near.map { "did you mean '\($0)'? \(known)" } ?? known)
             return nil
         }
+        strategy = descriptor
         var given: [String: OptionValue] = [:]
         var ok = true
         if let optionsNode = m.value("options"), let om = r.mapping(optionsNode, path: "architecture.options", allowed: nil) {

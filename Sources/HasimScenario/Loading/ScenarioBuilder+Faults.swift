@@ -61,6 +61,11 @@ extension ScenarioBuilder {
             return nil
         }
         let kind = readFaultKind(first.key, first.value, path: m.path(first.key))
+        if let n = m.value("recover_after"), let name = FaultKind.Name(rawValue: first.key), name.isOperatorAction, name != .maintenance {
+            r.error(n, "\(path): '\(first.key)' is an operator action: there is nothing to recover after it",
+                    hint: "remove recover_after; only maintenance (until the manager is started again) takes one")
+            ok = false
+        }
         guard ok, let at, let kind else { return nil }
         return FaultSpec(at: at, atLatest: atLatest, kind: kind, recoverAfter: recoverAfter)
     }
@@ -86,7 +91,10 @@ extension ScenarioBuilder {
 
     func readFaultKind(_ key: String, _ node: Node, path: String) -> FaultKind? {
         guard let name = FaultKind.Name(rawValue: key) else { return nil }
+        if name.isOperatorAction { return readOperatorAction(name, node, path: path) }
         switch name {
+        case .switchover, .maintenance, .reattach, .skipReplicaError, .unlockTables, .bootstrap:
+            return nil  // read above
         case .hostCrash:
             guard let host = r.string(node, path: path), checkHost(host, node, path: path) else { return nil }
             return .hostCrash(host: host)

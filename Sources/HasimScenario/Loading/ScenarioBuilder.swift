@@ -25,6 +25,8 @@ final class ScenarioBuilder {
     /// web.tomcat.hosts and whether web.apache is given (nil: no web tier), for drain/remove.
     var webTomcats: [String]?
     var webHasApache = false
+    /// The strategy named in architecture (operator actions check that its tool has them).
+    var strategy: StrategyDescriptor?
 
     init(reader: YAMLNodeReader) { self.r = reader }
 

@@ -4,7 +4,8 @@ import Yams
 
 /// The keys of the `web:` section, as `hasim list` and scenarios/README.md document them.
 public enum WebKeyCatalog {
-    public static let keys: [MySQLKeyDoc] = [
+    public static let keys: [MySQLKeyDoc] = base + ModProxyKeyCatalog.keys
+    static let base: [MySQLKeyDoc] = [
         .init(key: "users.client", defaultValue: "(required)", unit: "host",
               help: "the load generator's host: the virtual users' process runs there", source: "-"),
         .init(key: "users.count", defaultValue: "100", unit: "users (1...100000)",
@@ -80,7 +81,7 @@ struct WebBuilder {
     /// (ok, spec): ok false when the section had errors; spec nil when absent.
     func read(_ node: Node?) -> (ok: Bool, spec: WebSpec?) {
         guard let node else { return (true, nil) }
-        guard let m = r.mapping(node, path: "web", allowed: ["users", "apache", "mod_jk", "tomcat"], required: ["users", "tomcat"],
+        guard let m = r.mapping(node, path: "web", allowed: ["users", "apache", "mod_jk", "mod_proxy", "tomcat"], required: ["users", "tomcat"],
                                 examples: ["users": "users: {client: loadgen, count: 200}", "tomcat": "tomcat: {hosts: [was1, was2]}"])
         else { return (false, nil) }
         var spec = WebSpec()
@@ -116,6 +117,17 @@ struct WebBuilder {
                 r.error(m.keyNode("mod_jk"), "web.mod_jk without web.apache", hint: "mod_jk runs inside Apache httpd: add web.apache: {hosts: [...]}")
                 ok = false
             } else if let j = readModJK(n, tomcats: spec.tomcat.hosts) { spec.modJK = j } else { ok = false }
+        }
+        if let n = m.value("mod_proxy") {
+            if m.value("apache") == nil {
+                r.error(m.keyNode("mod_proxy"), "web.mod_proxy without web.apache",
+                        hint: "mod_proxy_balancer runs inside Apache httpd: add web.apache: {hosts: [...]}")
+                ok = false
+            } else if m.value("mod_jk") != nil {
+                r.error(m.keyNode("mod_proxy"), "web.mod_jk and web.mod_proxy both given",
+                        hint: "Apache forwards to Tomcat with one balancer: keep mod_jk (AJP) or mod_proxy (HTTP)")
+                ok = false
+            } else if let p = readModProxy(n, tomcats: spec.tomcat.hosts) { spec.modProxy = p } else { ok = false }
         }
         if let n = m.value("users") {
             if let u = readUsers(n, hosts: hosts) { spec.users = u } else { ok = false }
@@ -196,17 +208,7 @@ struct WebBuilder {
         set("maintain", b.positiveDuration) { j.maintain = $0 }
         set("socket_connect_timeout", r.duration) { j.socketConnectTimeout = $0 }
         set("reply_timeout", r.duration) { j.replyTimeout = $0 }
-        if let n = m.value("lbfactor"), let lm = r.mapping(n, path: "web.mod_jk.lbfactor", allowed: nil) {
-            for e in lm.entries {
-                guard tomcats.isEmpty || tomcats.contains(e.key) else {
-                    r.error(e.keyNode, "\(e.key) in web.mod_jk.lbfactor is not one of web.tomcat.hosts",
-                            hint: Suggestions.hint(for: e.key, in: tomcats, listing: "Tomcat hosts"))
-                    ok = false
-                    continue
-                }
-                if let v = b.int(in: 1...100, e.value, path: lm.path(e.key)) { j.lbfactor[e.key] = v } else { ok = false }
-            }
-        } else if m.value("lbfactor") != nil { ok = false }
+        set("lbfactor", { n, _ in readFactors(n, path: "web.mod_jk.lbfactor", tomcats: tomcats) }) { j.lbfactor = $0 }
         return ok ? j : nil
     }
 

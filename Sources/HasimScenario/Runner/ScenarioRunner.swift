@@ -123,6 +123,7 @@ public enum ScenarioRunner {
         web?.start(at: 0, stop: scenario.duration)
 
         var applied: [AppliedFault] = []
+        let desk = OperatorDesk(scenario, sim: sim, network: network, strategy: strategy)
         let faults = scenario.faults(seed: seed)
         for (i, var f) in faults.enumerated() {
             if let latest = f.atLatest, latest > f.at {
@@ -130,9 +131,12 @@ public enum ScenarioRunner {
                 var rng = sim.random("fault.\(i)")
                 f.at += SimTime(rng.next(upperBound: UInt64(latest - f.at + 1)))
             }
-            applied.append(schedule(f, index: i, sim: sim, network: network, node: node, web: web))
+            applied.append(f.kind.name.isOperatorAction
+                ? AppliedFault(index: i, kind: f.kind.name.rawValue, target: desk.schedule(f), at: f.at, recoveredAt: nil)
+                : schedule(f, index: i, sim: sim, network: network, node: node, web: web))
         }
         observe?(sim)
+        defer { withExtendedLifetime(desk) {} }
         let end = scenario.duration + scenario.quiesce
         let interval = sampleInterval(duration: scenario.duration)
         var samples: [ServerSample] = []
@@ -411,6 +415,8 @@ public enum ScenarioRunner {
                     machine.setLoad(machine.load - threads)
                 }
             }
+        case .switchover, .maintenance, .reattach, .skipReplicaError, .unlockTables, .bootstrap:
+            preconditionFailure("operator actions are scheduled by the OperatorDesk")
         }
         return AppliedFault(index: index, kind: kind, target: target, at: f.at, recoveredAt: nil)
     }

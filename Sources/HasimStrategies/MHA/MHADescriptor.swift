@@ -105,5 +105,5 @@ public enum MHA {
                 problems.append("manager_host '\(m)' is not a host of the topology")
             }
             return problems
-        })
+        }).supporting([.switchover, .maintenance])
 }

@@ -51,5 +51,5 @@ public enum MMM {
                 problems.append("monitor_host '\(m)' is not a host of the topology")
             }
             return problems
-        })
+        }).supporting([.switchover, .maintenance])
 }

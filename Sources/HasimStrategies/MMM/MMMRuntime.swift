@@ -26,7 +26,7 @@ final class MMMRuntime: StrategyRuntime {
         override func booted() { onBoot?() }
     }
 
-    private let d: Deployment
+    let d: Deployment
     private let checkPeriod: SimTime
     private let trapPeriod: SimTime
     private let checkTimeout: SimTime
@@ -38,16 +38,20 @@ final class MMMRuntime: StrategyRuntime {
     private var readerHolder: [IPAddress: String] = [:]
 
     /// The host holding the writer role (nil: orphaned).
-    private var activeMaster: DatabaseHandle?
+    var activeMaster: DatabaseHandle?
     /// The two hosts with `mode master` in mmm_common.conf, peers of each other.
-    private let masters: [DatabaseHandle]
+    let masters: [DatabaseHandle]
     private var agents: [String: HostAgent] = [:]
     private var mysql: AdminClient!
     private var agent: AgentClient!
     private var monitor: Monitor!
-    private var state: [String: String] = [:]
+    var state: [String: String] = [:]
     /// A role change is being carried out by the agents.
-    private var moving = false
+    var moving = false
+    /// mmm_control set_passive: the monitor checks and logs but changes no role (set_active ends it).
+    var passive = false
+    /// mmm_control move_role writer HOST: the master the orphaned writer role goes to first.
+    var requestedWriter: String?
     private let syncTimeout: SimTime
 
     init(options: OptionValues, deployment: Deployment) {
@@ -143,7 +147,7 @@ final class MMMRuntime: StrategyRuntime {
         }
     }
 
-    private func record(_ node: String, _ kind: TraceKind, _ detail: String) { d.sim.record(node, kind, detail) }
+    func record(_ node: String, _ kind: TraceKind, _ detail: String) { d.sim.record(node, kind, detail) }
 
     // MARK: checks (lib/Monitor/Checker.pm)
 
@@ -216,7 +220,7 @@ final class MMMRuntime: StrategyRuntime {
         if down {
             guard current != "HARD_OFFLINE" && current != "AWAITING_RECOVERY" else { return }
             setState(s, "HARD_OFFLINE", "ping/mysql checks failing for trap_period")
-            if s == activeMaster { removeWriterRole(from: s) }
+            if s == activeMaster && !passive { removeWriterRole(from: s) }
             return
         }
         switch current {
@@ -246,7 +250,7 @@ final class MMMRuntime: StrategyRuntime {
     /// clear_roles + send_agent_status: the old master's agent removes the writer role on
     /// its own host (read_only=1, kill client sessions, drop the VIP). If it cannot be
     /// reached nothing of that happens.
-    private func removeWriterRole(from old: DatabaseHandle) {
+    func removeWriterRole(from old: DatabaseHandle) {
         activeMaster = nil
         moving = true
         let vip = writerVIP
@@ -277,9 +281,10 @@ final class MMMRuntime: StrategyRuntime {
 
     /// Roles.pm process_orphans('exclusive'): an orphaned writer role goes to an ONLINE
     /// master; with none ONLINE it stays orphaned and is looked at again every loop.
-    private func distributeWriterRole() {
-        guard activeMaster == nil, !moving else { return }
-        guard let target = masters.first(where: { state[$0.name] == "ONLINE" }) else {
+    func distributeWriterRole() {
+        guard activeMaster == nil, !moving, !passive else { return }
+        let online = masters.filter { state[$0.name] == "ONLINE" }
+        guard let target = online.first(where: { $0.name == requestedWriter }) ?? online.first else {
             if !reportedOrphan {
                 reportedOrphan = true
                 record("mmm_mond", .failoverStepFailed,

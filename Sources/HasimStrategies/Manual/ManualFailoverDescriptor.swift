@@ -55,5 +55,5 @@ public enum ManualFailover {
                 return ["target '\(target)' is not a replica (replicas: \(t.replicas.map(\.host).joined(separator: ", ")))"]
             }
             return []
-        })
+        }).supporting([.switchover, .maintenance])
 }

@@ -8,12 +8,12 @@ import HasimWorkload
 /// to apply its relay log, stops replication and clears read_only; then the
 /// developers change the application's DB address and redeploy (response delay).
 final class ManualFailoverRuntime: StrategyRuntime {
-    private let d: Deployment
+    let d: Deployment
     private let checkInterval: SimTime
     private let alertAfter: Int
     private let checkTimeout: SimTime
     private let detectionDelay: SimTime
-    private let promoteTime: SimTime
+    let promoteTime: SimTime
     private let responseDelay: SimTime
     private let sshConnectTimeout: SimTime
     /// ip, vip, dns or auto (the option front_door).
@@ -24,13 +24,17 @@ final class ManualFailoverRuntime: StrategyRuntime {
     private var ssh: AgentClient!
     private var sshd: [HostAgent] = []
     private var monitor: AdminClient!
-    private var dba: AdminClient!
+    var dba: AdminClient!
     private var failedChecks = 0
     private var alerted = false
+    /// A scheduled downtime in the monitoring (the `maintenance:` action): no check alerts.
+    var inDowntime = false
     /// Bumped when monitoring re-arms after a stand-down, so one check loop runs at a time.
-    private var checkLoop = 0
-    private let target: DatabaseHandle
-    private let oldPrimary: DatabaseHandle
+    var checkLoop = 0
+    /// The replica the DBA promotes (a planned switchover may name another).
+    var target: DatabaseHandle
+    /// The primary the monitoring watches (the new one after a planned switchover).
+    var oldPrimary: DatabaseHandle
 
     init(options: OptionValues, deployment: Deployment) {
         d = deployment
@@ -65,8 +69,8 @@ final class ManualFailoverRuntime: StrategyRuntime {
         d.sim.after(checkInterval) { [weak self] in self?.check(loop: 0) }
     }
 
-    private func check(loop: Int) {
-        guard !alerted, loop == checkLoop else { return }
+    func check(loop: Int) {
+        guard !alerted, !inDowntime, loop == checkLoop else { return }
         monitor.execute(.ping, on: oldPrimary.host.address, connectTimeout: checkTimeout, timeout: checkTimeout) { [weak self] r in
             guard let self, !self.alerted else { return }
             if case .success(.ok) = r {
@@ -151,7 +155,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
 
     /// The other replicas of the old primary follow the new one: by GTID auto-position, or, when
     /// they replicate by file and position, at the new primary's SHOW MASTER STATUS coordinates.
-    private func repointOtherReplicas() {
+    func repointOtherReplicas() {
         for (replica, source) in d.replicas where source == oldPrimary && replica != target {
             repoint(replica)
         }
@@ -205,10 +209,10 @@ final class ManualFailoverRuntime: StrategyRuntime {
 
     // MARK: - the front door
 
-    private enum Door { case ip, vip(IPAddress), dns(String), proxy }
+    enum Door { case ip, vip(IPAddress), dns(String), proxy }
 
     /// What the DBA has to change, from the option and from what the application dials.
-    private var door: Door {
+    var door: Door {
         let address = d.app.address
         let vip = d.applicationVIP, name = d.applicationDNSName
         switch frontDoor {
@@ -224,7 +228,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
         }
     }
 
-    private func pointApplicationAtTarget() {
+    func pointApplicationAtTarget() {
         switch door {
         case .ip:
             d.sim.after(responseDelay) { [weak self] in self?.redeployApplication() }
@@ -246,7 +250,7 @@ final class ManualFailoverRuntime: StrategyRuntime {
 
     /// `ip addr del` on the old primary, so it stops answering for the VIP; a dead or
     /// unreachable host cannot be asked, and the DBA goes on (it may still hold the VIP).
-    private func removeVIP(_ vip: IPAddress, then next: @escaping () -> Void) {
+    func removeVIP(_ vip: IPAddress, then next: @escaping () -> Void) {
         let command = "ip addr del \(vip) dev eth0"
         ssh.run(.deleteVIP(vip), on: oldPrimary.host, port: 22, connectTimeout: sshTimeout, timeout: sshTimeout) { [weak self] r in
             guard let self else { return }

@@ -19,6 +19,6 @@ public enum VIPManual {
             summary: "Async replica behind a VIP; monitoring alerts, a DBA promotes the replica and moves the VIP by hand (no redeploy).",
             options: options,
             validate: manual.validate,
-            validateOptions: manual.validateOptions)
+            validateOptions: manual.validateOptions).supporting(manual.operatorActions)
     }()
 }

@@ -1,0 +1,137 @@
+import Testing
+import Foundation
+import HasimScenario
+import HasimResults
+
+/// The operator actions' regressions (scenarios/regressions/operator, and two Galera ones), each
+/// with its cause flipped.
+@Suite struct OperatorActionTests {
+    func scenario(_ path: String, _ edit: ((String) -> String)? = nil) throws -> Scenario {
+        let text = try String(contentsOfFile: repoRoot + "/scenarios/regressions/" + path, encoding: .utf8)
+        let edited = edit?(text) ?? text
+        if edit != nil { #expect(edited != text, "the edit did not apply to \(path)") }
+        return try ScenarioLoader.load(text: edited, file: path)
+    }
+
+    func report(_ s: Scenario, seed: UInt64 = 1) throws -> RunReport {
+        MetricsCalculator.report(try ScenarioRunner.run(s, seed: seed))
+    }
+
+    @Test func switchoverLosesNothingWhereAFailoverLoses() throws {
+        let mha = try report(scenario("operator/mha-switchover-under-load.yaml"))
+        #expect(mha.metric("lost_transactions") == 0)
+        #expect(mha.metric("failovers") == 1)
+        #expect(mha.metric("false_failovers") == 0, "a planned switchover is not a false failover")
+        #expect(mha.metric("write_downtime")! < 3)
+        #expect(mha.timeline.contains { $0.detail.hasPrefix("Locking all tables on the orig master") })
+        // Flip: the same moment as a power loss of db1 is a failover, and it loses what db2 lacked.
+        let crash = try report(scenario("operator/mha-switchover-under-load.yaml") {
+            $0.replacingOccurrences(of: "{at: 60s, switchover: db2}", with: "{at: 60s, host_crash: db1}")
+        })
+        #expect(crash.metric("lost_transactions")! >= 1)
+        #expect(crash.metric("write_downtime")! > 10)
+
+        let manual = try report(scenario("operator/manual-switchover-runbook.yaml"))
+        #expect(manual.metric("lost_transactions") == 0)
+        #expect(manual.metric("failovers") == 1)
+        #expect(manual.metric("write_downtime")! > 120, "hand-typed: minutes, not MHA's second")
+        let manualCrash = try report(scenario("operator/manual-switchover-runbook.yaml") {
+            $0.replacingOccurrences(of: "{at: 2m, switchover: db2}", with: "{at: 2m, host_crash: db1}")
+                .replacingOccurrences(of: "  strategy: vip-manual\n", with: "  strategy: vip-manual\n  options: {detection_delay: 1m}\n")
+        })
+        #expect(manualCrash.metric("failovers") == 1)
+        #expect(manualCrash.metric("lost_transactions")! >= 1)
+    }
+
+    @Test func mmmMoveRoleAndPassiveMode() throws {
+        let moved = try report(scenario("operator/mmm-move-role-writer.yaml"))
+        #expect(moved.metric("lost_transactions") == 0)
+        #expect(moved.metric("failovers") == 1)
+        #expect(moved.metric("false_failovers") == 0)
+        #expect(moved.metric("write_downtime")! <= 1)
+        // Flip: a power loss of db1 at the same moment is a failover after trap_period, and loses.
+        let crash = try report(scenario("operator/mmm-move-role-writer.yaml") {
+            $0.replacingOccurrences(of: "{at: 60s, switchover: db2}", with: "{at: 60s, host_crash: db1}")
+        })
+        #expect(crash.metric("lost_transactions")! >= 1)
+        #expect(crash.metric("write_downtime")! > 10)
+        // set_passive before the crash: the dead writer keeps its role until set_active at 90 s.
+        let passive = try report(scenario("operator/mmm-move-role-writer.yaml") {
+            $0.replacingOccurrences(of: "  - {at: 60s, switchover: db2}",
+                                    with: "  - {at: 20s, maintenance: manager, recover_after: 70s}\n  - {at: 60s, host_crash: db1}")
+        })
+        #expect(passive.metric("failovers") == 1)
+        #expect(passive.metric("write_downtime")! > crash.metric("write_downtime")! + 10)
+    }
+
+    @Test func errantCheckRefusesTheReattachThatBreaksReplication() throws {
+        let checked = try report(scenario("operator/reattach-old-master-errant.yaml"))
+        #expect(checked.metric("errant_transactions")! >= 1)
+        #expect(checked.metric("replication_crashes") == 0)
+        #expect(checked.timeline.contains { $0.kind == "operator_refused" && $0.detail.contains("errant transactions on db1") })
+        // Flip: without the check db1 replicates from db2 and stops on db2's reuse of its keys.
+        let unchecked = try report(scenario("operator/reattach-old-master-errant.yaml") {
+            $0.replacingOccurrences(of: "check: true", with: "check: false")
+        })
+        #expect(unchecked.replicationErrors.contains { $0.code == 1062 && $0.node == "db1" })
+        #expect(unchecked.metric("divergence")! > 1000)
+    }
+
+    @Test func skippingTheErrorRestartsReplicationButLeavesDivergence() throws {
+        let skipped = try report(scenario("operator/skip-replica-error-diverges.yaml"))
+        #expect(skipped.metric("replication_crashes")! >= 1)
+        let divergent = skipped.metric("divergence")!
+        #expect(divergent >= 1 && divergent <= 10)
+        #expect(skipped.timeline.contains { $0.kind == "event_skipped" })
+        // Flip: not repaired, db1 stays stopped and lacks everything written since.
+        let stopped = try report(scenario("operator/skip-replica-error-diverges.yaml") {
+            $0.replacingOccurrences(of: "  - {at: 6m, skip_replica_error: {host: db1, events: 4}}\n", with: "")
+        })
+        #expect(stopped.metric("divergence")! > 1000)
+    }
+
+    @Test func maintenanceModeTurnsACrashIntoAnOutage() throws {
+        let maintenance = try report(scenario("operator/mha-maintenance-no-failover.yaml"))
+        #expect(maintenance.metric("write_downtime")! > 120)
+        // Flip: MHA watching fails over in seconds.
+        let watched = try report(scenario("operator/mha-maintenance-no-failover.yaml") {
+            $0.replacingOccurrences(of: "  - {at: 30s, maintenance: manager, recover_after: 150s}\n", with: "")
+        })
+        #expect(watched.metric("failovers") == 1)
+        #expect(watched.metric("write_downtime")! < 25)
+    }
+
+    @Test func killingTheLockHolderEndsTheOutage() throws {
+        let killed = try report(scenario("operator/unlock-tables-backup-lock.yaml"))
+        let down = killed.metric("write_downtime")!
+        #expect(down > 55 && down < 65)
+        // Flip: nobody KILLs it: no write until the end.
+        let held = try report(scenario("operator/unlock-tables-backup-lock.yaml") {
+            $0.replacingOccurrences(of: "  - {at: 40s, unlock_tables: db1}\n", with: "")
+        })
+        #expect(held.metric("write_downtime")! > 95)
+    }
+
+    @Test func bootstrapOnTheLowerSeqnoLosesTheNewerRows() throws {
+        let lower = try report(scenario("galera/galera-bootstrap-lower-seqno.yaml"))
+        #expect(lower.metric("lost_transactions")! > 2500)
+        // Flip: bootstrap the node with the highest seqno.
+        let highest = try report(scenario("galera/galera-bootstrap-lower-seqno.yaml") {
+            $0.replacingOccurrences(of: "{at: 70s, bootstrap: db3}", with: "{at: 70s, bootstrap: db1}")
+        })
+        #expect(highest.metric("lost_transactions") == 0)
+    }
+
+    @Test func aPausedNodeStallsTheClusterUntilItIsEvicted() throws {
+        let paused = try report(scenario("galera/galera-pause-node.yaml"))
+        let stall = paused.metric("write_downtime")!
+        #expect(stall > 4 && stall < 9)
+        #expect(paused.timeline.contains { $0.kind == "galera_view" && $0.detail.hasPrefix("view db1,db2 ") })
+        // Flip: a freeze shorter than evs.suspect_timeout evicts nobody and stalls only while it lasts.
+        let brief = try report(scenario("galera/galera-pause-node.yaml") {
+            $0.replacingOccurrences(of: "recover_after: 60s}", with: "recover_after: 2s}")
+        })
+        #expect(brief.metric("write_downtime")! < 3)
+        #expect(!brief.timeline.contains { $0.kind == "galera_view" && $0.time > 29_000_000_000 })
+    }
+}
