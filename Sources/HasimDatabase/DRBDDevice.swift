@@ -163,8 +163,7 @@ public final class DRBDResource: EventHandler {
     }
 
     private func installGate(_ n: Node) {
-        n.server.commitGate = { [weak self, unowned n] event, done in
-            guard let self else { done(); return }
+        n.server.commitGate = { [unowned(unsafe) self, unowned n] event, done in
             self.write(event, from: n, done: done)
         }
     }
@@ -218,8 +217,8 @@ public final class DRBDResource: EventHandler {
         let p = peer(of: n)
         let gen = n.generation
         network.connect(from: n.process, to: p.server.host.address, port: config.port, timeout: config.connectInterval,
-                        delegate: n) { [weak self] r in
-            guard let self, gen == n.generation else { return }
+                        delegate: n) { [unowned(unsafe) self] r in
+            guard gen == n.generation else { return }
             switch r {
             case .success(let c):
                 if n.connection != nil || n.cstate == .standAlone { self.network.close(c, from: .client); return }
@@ -261,24 +260,22 @@ public final class DRBDResource: EventHandler {
 
     fileprivate func received(_ m: WireMessage, by n: Node) {
         n.lastReceived = sim.now
-        switch m {
-        case let d as DRBDData:
+        // WireMessage.as: one metadata comparison each, no runtime cast.
+        if let d = m.as(DRBDData.self) {
             if config.proto == .B { _ = network.send(DRBDAck(seq: d.seq), on: n.connection!, from: n.side) }
             arm(n, .diskWrite(d.seq, d.event), after: config.peerDiskWrite)
-        case let a as DRBDAck:
+        } else if let a = m.as(DRBDAck.self) {
             ackedSeq = max(ackedSeq, a.seq)
             releaseAcked()
-        case is DRBDPing:
+        } else if m.as(DRBDPing.self) != nil {
             _ = network.send(DRBDPingAck(), on: n.connection!, from: n.side)
-        case is DRBDPingAck:
+        } else if m.as(DRBDPingAck.self) != nil {
             n.pingSentAt = nil
-        case let h as DRBDHello:
+        } else if let h = m.as(DRBDHello.self) {
             if n.side == .server, let c = n.connection {
                 _ = network.send(DRBDHello(primary: n.role == .primary, newData: n.newData), on: c, from: n.side)
             }
             handshake(n, peerPrimary: h.primary, peerNewData: h.newData)
-        default:
-            break
         }
     }
 

@@ -77,7 +77,10 @@ extension MySQLServer {
 /// A client connection on the server: runs queries, or, after COM_BINLOG_DUMP,
 /// becomes the binlog dump thread that streams events to a replica.
 final class Session: ConnectionDelegate {
-    unowned let server: MySQLServer
+    // unowned(unsafe): read for every message; a checked `unowned` costs a strong retain and
+    // release per read (swift_unownedRetainStrong). The server outlives its sessions: both live until
+    // Simulation.close, after which no message is delivered.
+    unowned(unsafe) let server: MySQLServer
     let connection: Connection
     private(set) var isDump = false
     private(set) var isSemiSync = false
@@ -93,11 +96,11 @@ final class Session: ConnectionDelegate {
     }
 
     func received(_ message: WireMessage, on connection: Connection) {
-        if let q = message as? QueryMessage {
+        if let q = message.as(QueryMessage.self) {
             server.execute(q.query, id: q.id, from: self)
-        } else if let ack = message as? SemiSyncAck {
+        } else if let ack = message.as(SemiSyncAck.self) {
             server.semiSyncAck(replica: ack.replicaServerID, index: ack.index)
-        } else if let d = message as? BinlogDumpRequest {
+        } else if let d = message.as(BinlogDumpRequest.self) {
             isDump = true
             server.refreshDumpSessions()
             if let refusal = server.dumpRefusal(d) {
@@ -139,8 +142,11 @@ final class Session: ConnectionDelegate {
     func armHeartbeat() {
         let period = server.heartbeatPeriod
         guard period > 0 else { return }
-        server.atRunnable(lastSent + period) { [weak self] in
-            guard let self, self.connection.isOpen, self.server.state == .running else { return }
+        // Held strongly: a closed session may be dropped by its server before this fires (it then
+        // finds its connection closed); a weak capture would give every session a side table and
+        // make each of its retains and releases the runtime's slow path.
+        server.atRunnable(lastSent + period) { [self] in
+            guard self.connection.isOpen, self.server.state == .running else { return }
             if self.server.sim.now - self.lastSent >= period {
                 self.server.network.send(HeartbeatMessage(), on: self.connection, from: .server)
                 self.lastSent = self.server.sim.now

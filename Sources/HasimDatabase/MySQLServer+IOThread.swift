@@ -81,8 +81,8 @@ extension MySQLServer {
         ioState = "Connecting"
         let link = ReplicaLink(server: self, generation: gen)
         network.connect(from: process, to: source, port: config.port, timeout: config.slaveNetTimeout,
-                        delegate: link) { [weak self] result in
-            guard let self, gen == self.ioGeneration else { return }
+                        delegate: link) { [unowned(unsafe) self] result in
+            guard gen == self.ioGeneration else { return }
             switch result {
             case .success(let c):
                 self.ioConnection = c
@@ -111,8 +111,8 @@ extension MySQLServer {
         sim.record(name, .replicationIOError, "\(err.code) \(err.message)")
         ioGeneration += 1
         let gen = ioGeneration
-        afterRunnable(retryAfter) { [weak self] in
-            guard let self, gen == self.ioGeneration else { return }
+        afterRunnable(retryAfter) { [unowned(unsafe) self] in
+            guard gen == self.ioGeneration else { return }
             self.ioConnect()
         }
     }
@@ -120,8 +120,8 @@ extension MySQLServer {
     /// slave_net_timeout: no event or heartbeat for this long means the source is gone.
     func armReadTimeout(_ gen: Int64) {
         let due = ioLastReceive + config.slaveNetTimeout
-        atRunnable(due) { [weak self] in
-            guard let self, gen == self.ioGeneration, self.ioState == "Yes" else { return }
+        atRunnable(due) { [unowned(unsafe) self] in
+            guard gen == self.ioGeneration, self.ioState == "Yes" else { return }
             if self.sim.now - self.ioLastReceive >= self.config.slaveNetTimeout {
                 if let c = self.ioConnection { self.network.close(c, from: .client) }
                 self.lastIOError = MySQLError(code: 2013, message: "Lost connection to MySQL server during query (read timeout \(self.config.slaveNetTimeout / Time.second)s)")
@@ -137,8 +137,8 @@ extension MySQLServer {
     func ioReceived(_ message: WireMessage, generation: Int64) {
         guard generation == ioGeneration else { return }
         ioLastReceive = sim.now
-        // The common message first: each `as?` is a dynamic cast (a runtime call).
-        if let m = message as? BinlogEventMessage {
+        // The common message first (WireMessage.as: one metadata comparison each).
+        if let m = message.as(BinlogEventMessage.self) {
             let g = m.event.gtid
             if sourcePosition != nil { sourcePosition = m.index + 1 }
             // replicate_same_server_id=0 (the default): the IO thread drops an event that carries
@@ -158,7 +158,7 @@ extension MySQLServer {
             if m.needsAck && config.semiSync.replicaEnabled, let c = ioConnection {
                 network.send(SemiSyncAck(replicaServerID: config.serverID, index: m.index), on: c, from: .client)
             }
-        } else if let e = message as? BinlogDumpError {
+        } else if let e = message.as(BinlogDumpError.self) {
             ioFatal(MySQLError(code: 1236, message: "Got fatal error 1236 from master when reading data from binary log: '\(e.message)'"))
         }
     }
@@ -189,16 +189,19 @@ extension MySQLServer {
 
 /// The IO thread's end of the replication connection.
 final class ReplicaLink: ConnectionDelegate {
-    weak var server: MySQLServer?
+    /// unowned(unsafe): a weak reference gives the server a side table, and then every retain and
+    /// release of the server (several per commit) takes the runtime's slow path. The server
+    /// outlives its links (both live until Simulation.close, after which nothing is delivered).
+    unowned(unsafe) let server: MySQLServer
     let generation: Int64
     init(server: MySQLServer, generation: Int64) {
         self.server = server
         self.generation = generation
     }
     func received(_ message: WireMessage, on connection: Connection) {
-        server?.ioReceived(message, generation: generation)
+        server.ioReceived(message, generation: generation)
     }
     func closed(_ connection: Connection, reason: CloseReason) {
-        server?.ioClosed(generation: generation)
+        server.ioClosed(generation: generation)
     }
 }

@@ -81,8 +81,8 @@ extension MySQLServer {
                 if relayPos < relayIndex.count { noteExecuted(sourceIndex: relayIndex[relayPos]) }
                 relayPos += 1
                 let g = sqlGeneration
-                durable(binlog: config.logSlaveUpdates) { [weak self] in
-                    guard let self, self.sqlGeneration == g else { return }
+                durable(binlog: config.logSlaveUpdates) { [unowned(unsafe) self] in
+                    guard self.sqlGeneration == g else { return }
                     self.workersBusy -= 1
                     self.sqlWake()
                 }
@@ -106,7 +106,7 @@ extension MySQLServer {
     func durable(binlog: Bool, _ done: @escaping () -> Void) {
         guard config.diskFsync != nil else { done(); return }
         let syncBinlog = binlog && config.syncBinlog == 1
-        let afterRedo: () -> Void = syncBinlog ? { [weak self] in self?.binlogDisk.commit(done) } : done
+        let afterRedo: () -> Void = syncBinlog ? { [unowned(unsafe) self] in self.binlogDisk.commit(done) } : done
         if config.innodbFlushLogAtTrxCommit == 1 { redoDisk.commit(afterRedo) } else { afterRedo() }
     }
 

@@ -185,15 +185,15 @@ extension MySQLServer {
             if let gate = commitGate {
                 // A replicated block device (DRBD) decides when the write is "written".
                 let l = life, session = w.session, queryID = w.queryID
-                gate(event) { [weak self] in
-                    guard let self, self.life == l, self.state == .running else { return }
+                gate(event) { [unowned(unsafe) self] in
+                    guard self.life == l, self.state == .running else { return }
                     self.reply(session, queryID, .ok(affected: 1, insertID: insertID))
                 }
             } else if config.diskFsync != nil {
                 // The client's OK waits for the group commit's fsyncs.
                 let l = life, session = w.session, queryID = w.queryID
-                durable(binlog: true) { [weak self] in
-                    guard let self, self.life == l, self.state == .running else { return }
+                durable(binlog: true) { [unowned(unsafe) self] in
+                    guard self.life == l, self.state == .running else { return }
                     self.reply(session, queryID, .ok(affected: 1, insertID: insertID))
                 }
             } else {

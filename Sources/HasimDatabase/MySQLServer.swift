@@ -35,6 +35,8 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
 
     public let name: String
     public let process: NetProcess
+    /// The process's (weak) observer in this object's place: see LifecycleRelay.
+    private lazy var lifecycle = LifecycleRelay(self)
     public internal(set) var config: ServerConfig
     public internal(set) var storage = Storage()
     public internal(set) var state: State = .down
@@ -153,7 +155,7 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
         self.rng = network.sim.random("mysqld/\(name)")
         self.applyRNG = network.sim.random("mysqld/\(name)/apply")
         handler = sim.register(self)
-        process.observer = self
+        process.observer = lifecycle
         // The process starts "not running" until `boot` has recovered it.
         network.processDied(process)
         nextCheckpoint = config.checkpointInterval
@@ -187,7 +189,8 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     public func handle(_ event: Event, in sim: Simulation) {
         // SIGSTOP: the thread this event wakes runs at SIGCONT.
         if process.isPaused {
-            process.whenRunnable { [weak self] in self?.handle(event, in: sim) }
+            // unowned(unsafe), as every callback of the server: see Network.connect.
+            process.whenRunnable { [unowned(unsafe) self] in self.handle(event, in: sim) }
             return
         }
         switch Tag(rawValue: event.tag) {

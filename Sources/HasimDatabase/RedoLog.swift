@@ -51,11 +51,11 @@ public final class RedoLog {
         waiting.removeAll(keepingCapacity: true)
         let g = generation
         let owner = self.owner
-        sim.after(model.sample(&rng)) { [weak self] in
+        sim.after(model.sample(&rng)) { [unowned(unsafe) self] in
             if let owner, owner.isPaused {
-                owner.whenRunnable { [weak self] in self?.flushed(g, group) }
+                owner.whenRunnable { [unowned(unsafe) self] in self.flushed(g, group) }
             } else {
-                self?.flushed(g, group)
+                self.flushed(g, group)
             }
         }
     }

@@ -10,6 +10,19 @@ extension WireMessage {
     public var wireBytes: Int { 0 }
 }
 
+extension WireMessage {
+    /// This message as the struct type `T`, or nil: what `message as? T` answers for a struct,
+    /// without the runtime's general cast (`swift_dynamicCast`/`tryCast`: 3 % of an MHA incident's
+    /// time and 8 % of a Galera one's, one per message received). Called on an `any WireMessage`,
+    /// `Self` is the message's dynamic type, so the check is one comparison of type metadata.
+    /// Only for structs (every message type is one): a subclass would not match its class.
+    @inlinable @inline(__always)
+    public func `as`<T: WireMessage>(_ type: T.Type) -> T? {
+        guard Self.self == T.self else { return nil }
+        return unsafeBitCast(self, to: T.self)
+    }
+}
+
 public enum CloseReason: Sendable, Equatable {
     /// The peer process died; its host's kernel answered with RST.
     case reset

@@ -58,6 +58,21 @@ extension HostLifecycleObserver {
     public func networkDidClose() {}
 }
 
+/// Stands between a process and an observer that is retained and released on hot paths (a
+/// mysqld: several times per commit). `NetProcess.observer` is weak, and a weak reference gives
+/// its object a side table for life, after which every retain and release of that object takes
+/// the runtime's slow path (a tenth of an MHA incident's time). The relay takes the weak
+/// reference instead. Its owner keeps it (`let`), so it lives exactly as long as the observer:
+/// when the observer is freed, so is the relay, and the process's reference reads nil as before.
+public final class LifecycleRelay: HostLifecycleObserver {
+    // unowned(unsafe): the owner holds the relay, so the owner is alive whenever the relay is.
+    private unowned(unsafe) let target: HostLifecycleObserver
+    public init(_ target: HostLifecycleObserver) { self.target = target }
+    public func hostDidCrash() { target.hostDidCrash() }
+    public func hostDidRestart() { target.hostDidRestart() }
+    public func networkDidClose() { target.networkDidClose() }
+}
+
 /// A program on a host (mysqld, an agent, an application). The network uses it to
 /// know which listeners and connection ends die when the program dies.
 public final class NetProcess {

@@ -134,8 +134,8 @@ public final class ProcessThread {
         head += 1
         let g = generation
         if job.cost == 0 { job.action(); next(); return }
-        machine.compute(process, job.cost) { [weak self] in
-            guard let self, self.generation == g else { return }
+        machine.compute(process, job.cost) { [unowned(unsafe) self] in
+            guard self.generation == g else { return }
             job.action()
             self.next()
         }

@@ -335,8 +335,12 @@ public final class Network: EventHandler {
         pendingConnects[id] = PendingConnect(process: p, dialled: address, port: port,
                                              delegate: delegate, completion: completion)
         let inc = p.incarnation
-        pendingConnects[id]!.timer = sim.after(timeout) { [weak self] in
-            guard let self, var pc = self.pendingConnects[id], !pc.done else { return }
+        // Callbacks capture their model object `unowned(unsafe)`, not `weak`: a weak reference
+        // gives the object a side table for life, after which every retain and release of it takes
+        // the runtime's slow path (a tenth of a run). The network, servers, Galera nodes, clients
+        // and their threads live until Simulation.close, which drops pending callbacks unrun.
+        pendingConnects[id]!.timer = sim.after(timeout) { [unowned(unsafe) self] in
+            guard var pc = self.pendingConnects[id], !pc.done else { return }
             pc.done = true
             self.pendingConnects[id] = nil
             if pc.process.incarnation == inc { pc.process.whenRunnable { pc.completion(.failure(.timedOut)) } }
@@ -350,8 +354,8 @@ public final class Network: EventHandler {
     }
 
     private func resendSYN(_ id: Int, after rto: SimTime) {
-        sim.after(rto) { [weak self] in
-            guard let self, let pc = self.pendingConnects[id], !pc.done else { return }
+        sim.after(rto) { [unowned(unsafe) self] in
+            guard let pc = self.pendingConnects[id], !pc.done else { return }
             self.retrySYN(id)
             self.resendSYN(id, after: rto * 2)
         }
@@ -380,8 +384,8 @@ public final class Network: EventHandler {
         let id = nextPending
         nextPending += 1
         pendingPings[id] = (false, completion)
-        sim.after(timeout) { [weak self] in
-            guard let self, let pp = self.pendingPings[id], !pp.done else { return }
+        sim.after(timeout) { [unowned(unsafe) self] in
+            guard let pp = self.pendingPings[id], !pp.done else { return }
             self.pendingPings[id] = nil
             pp.completion(false)
         }
@@ -422,7 +426,9 @@ public final class Network: EventHandler {
         if side == .client, resolver != nil, c.via == nil, c.dialled != toHost.address {
             // The client's kernel sends to whichever host its ARP cache says holds the
             // dialled address (a VIP) now, not to the host that accepted the connection.
-            guard let target = resolve(c.dialled, from: fromHost) else {
+            // A connection to a VIP knows the VIP's slot: no address lookup per segment.
+            let found = c.neighbourSlot >= 0 ? vips?.resolve(vip: c.neighbourSlot, from: fromHost) : resolve(c.dialled, from: fromHost)
+            guard let target = found else {
                 // No one answers for the address: the segment waits for the retransmission timer.
                 c.sent[d] &+= 1
                 hold(packet, seq: c.sent[d], on: c, from: side, local: false)
@@ -510,7 +516,7 @@ public final class Network: EventHandler {
                     // A connection here includes the server's first words (MySQL's greeting, SSH's
                     // banner: those servers speak first). A stopped program sends none: the kernel
                     // keeps the SYN in its backlog and the client waits, within its connect timeout.
-                    proc.frozen.append { [weak self] in self?.answerSYN(id, proc: proc, listener: listener, from: from, to: to) }
+                    proc.frozen.append { [unowned(unsafe) self] in self.answerSYN(id, proc: proc, listener: listener, from: from, to: to) }
                     return
                 }
                 answerSYN(id, proc: proc, listener: listener, from: from, to: to)
@@ -585,7 +591,7 @@ public final class Network: EventHandler {
             if case .rst = item.packet { reason = .reset } else { reason = .closedByPeer }
             // A stopped program learns of the close when it next reads the socket.
             let p = c.process(rx)
-            if p.isPaused { p.frozen.append { [weak self] in self?.peerClosed(c, rx, reason) } } else { peerClosed(c, rx, reason) }
+            if p.isPaused { p.frozen.append { [unowned(unsafe) self] in self.peerClosed(c, rx, reason) } } else { peerClosed(c, rx, reason) }
         }
     }
 

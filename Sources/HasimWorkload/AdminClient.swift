@@ -72,7 +72,7 @@ public final class AdminClient {
             c(r)
         }
         func received(_ message: WireMessage, on connection: Connection) {
-            if let m = message as? ResultMessage, m.id == id { finish(.success(m.result)) }
+            if let m = message.as(ResultMessage.self), m.id == id { finish(.success(m.result)) }
         }
         func closed(_ connection: Connection, reason: CloseReason) {
             finish(.failure(.lostConnection))

@@ -94,7 +94,10 @@ public final class ApplicationClient: EventHandler {
     private enum Tag: UInt32 { case arrival = 1, probe, queryTimeout, retry, poolTimeout, probeDeadline, read }
 
     final class Pooled: ConnectionDelegate {
-        unowned let client: ApplicationClient
+        // unowned(unsafe): read for every message; a checked `unowned` costs a strong retain and
+        // release per read (swift_unownedRetainStrong). The client outlives its pooled connections: both live until
+        // Simulation.close, after which no message is delivered.
+        unowned(unsafe) let client: ApplicationClient
         var connection: Connection?
         var busyOp: Int?
         var connecting = true
@@ -287,8 +290,8 @@ public final class ApplicationClient: EventHandler {
         connectingCount += 1
         let dialled = address
         guard let names = nameResolution else { dial(dialled, as: dialled, for: p); return }
-        names.resolve(dialled) { [weak self, weak p] ip in
-            guard let self, let p else { return }
+        names.resolve(dialled) { [unowned(unsafe) self, weak p] ip in
+            guard let p else { return }
             self.dial(ip, as: dialled, for: p)
         }
     }
@@ -296,8 +299,7 @@ public final class ApplicationClient: EventHandler {
     /// Opens one pooled connection to `ip` (what `dialled` resolved to).
     private func dial(_ ip: IPAddress, as dialled: IPAddress, for p: Pooled) {
         network.connect(from: process, to: ip, port: config.port, timeout: config.connectTimeout,
-                        delegate: p) { [weak self, weak p] result in
-            guard let self, let p else { return }
+                        delegate: p) { [unowned(unsafe) self, p] result in
             guard self.pool.contains(where: { $0 === p }) else {
                 // The pool was rebuilt (redeploy) while this connect was under way.
                 if case .success(let c) = result { self.network.close(c, from: .client) }
@@ -368,7 +370,7 @@ public final class ApplicationClient: EventHandler {
     }
 
     private func received(_ message: WireMessage, on p: Pooled) {
-        guard let r = message as? ResultMessage, let slot = inflight.removeValue(forKey: r.id),
+        guard let r = message.as(ResultMessage.self), let slot = inflight.removeValue(forKey: r.id),
               let op = ops[slot] else { return }
         p.busyOp = nil
         switch r.result {

@@ -58,8 +58,8 @@ extension GaleraNode {
         let dependsOn = appliedSeqno
         let l = life
         // Parse and execute on the client's connection thread: a CPU burst on the host's machine.
-        host.machine.compute(process, config.localCommit / 2) { [weak self] in
-            guard let self, self.life == l, let t = self.trx[lid] else { return }
+        host.machine.compute(process, config.localCommit / 2) { [unowned(unsafe) self] in
+            guard self.life == l, let t = self.trx[lid] else { return }
             if t.aborted { self.retryOrFail(lid); return }
             guard case .insert(let table, let txid) = t.query else {
                 if case .update(let table, let key, let txid) = t.query {
@@ -175,8 +175,8 @@ extension GaleraNode {
             rowLocks[k] = applierLock
         }
         // The ordered commit (or an applier's apply) burns CPU; the queue is one thread.
-        host.machine.compute(process, cost) { [weak self] in
-            guard let self, self.life == l else { return }
+        host.machine.compute(process, cost) { [unowned(unsafe) self] in
+            guard self.life == l else { return }
             self.apply(item.ws)
             self.appliedSeqno = item.seqno
             self.commitHead += 1
@@ -187,8 +187,8 @@ extension GaleraNode {
                 self.release(lid)
                 self.trx[lid] = nil
                 let ok = QueryResult.ok(affected: 1, insertID: item.ws.isInsert ? item.ws.key : nil)
-                self.redo.commit { [weak self] in
-                    guard let self, self.life == l else { return }
+                self.redo.commit { [unowned(unsafe) self] in
+                    guard self.life == l else { return }
                     self.reply(t.session, t.queryID, ok)
                 }
             } else if self.rowLocks[k] == applierLock {

@@ -102,8 +102,8 @@ extension GaleraNode {
     /// evs.join_retrans_period: while a round lasts, the member sends its join again (with what
     /// it believes now) and handles it.
     private func retransmitJoin(_ l: Int64, _ g: Int64) {
-        afterRunnable(config.joinRetransPeriod) { [weak self] in
-            guard let self, self.life == l, self.installing, self.gather == g, self.state != .down else { return }
+        afterRunnable(config.joinRetransPeriod) { [unowned(unsafe) self] in
+            guard self.life == l, self.installing, self.gather == g, self.state != .down else { return }
             self.sendJoin(self.operationalPeers(), handle: true)
             self.retransmitJoin(l, g)
         }
@@ -167,10 +167,10 @@ extension GaleraNode {
                 var union: [Stamp: WriteSet] = [:]
                 for p in pending { union[p.stamp] = p.ws }
                 for jn in js where jn.primaryView.id == prev.id { for (s, ws) in jn.pending where s > lastDelivered { union[s] = ws } }
-                pending.removeAll()
+                clearPending()
                 for s in union.keys.sorted() { deliverOrdered(s, union[s]!) }
             } else {
-                pending.removeAll()
+                clearPending()
             }
             isPrimary = true
             restoredView = false
@@ -178,7 +178,7 @@ extension GaleraNode {
             primaryView = PrimaryView(id: prev.id + 1, members: members, lineage: lineage)
             if !wasMember { joinPrimary(js, prev: prev, booter: booter) }
         } else {
-            pending.removeAll()
+            clearPending()
             if isPrimary { leftPrimary() }
             isPrimary = false
         }

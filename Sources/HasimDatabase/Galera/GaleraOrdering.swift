@@ -33,8 +33,8 @@ extension GaleraNode {
         // it, and so delivers it, only once the copies are out.
         broadcast(GWriteSet(stamp: stamp, ws: ws), to: members)
         insertPending(stamp, ws, sending: true)
-        host.machine.compute(process, cost) { [weak self] in
-            guard let self, self.life == l else { return }
+        host.machine.compute(process, cost) { [unowned(unsafe) self] in
+            guard self.life == l else { return }
             self.acked(stamp, by: self.index)
         }
         return stamp
@@ -67,6 +67,7 @@ extension GaleraNode {
         let early = earlyAcks.removeValue(forKey: stamp) ?? 0
         let have: UInt64 = sending ? 0 : (1 << UInt64(index)) | (1 << UInt64(stamp.origin))
         pending.insert(PendingWriteSet(stamp: stamp, ws: ws, receivedBy: early | have), at: i)
+        receivedPrefix = min(receivedPrefix, i)
     }
 
     func acked(_ stamp: Stamp, by j: Int) {
@@ -102,16 +103,26 @@ extension GaleraNode {
     /// member of the view has reported an aru at or above it.
     func deliverReady() {
         guard !installing, isPrimary else { return }
-        var i = 0
+        // Entries before `receivedPrefix` were complete under the same view; bits are only ever
+        // added, so the scan resumes there (an insertion before it lowers it, a new view resets it).
+        if prefixMask != viewMask { receivedPrefix = 0; prefixMask = viewMask }
+        var i = receivedPrefix
         while i < pending.count, pending[i].receivedBy & viewMask == viewMask { i += 1 }
+        receivedPrefix = i
         if i > 0, pending[i - 1].stamp > safeUpTo[index] {
             safeUpTo[index] = pending[i - 1].stamp
             broadcast(GSafe(from: index, upTo: safeUpTo[index], clock: clock), to: view)
         }
         while let head = pending.first, head.receivedBy & viewMask == viewMask, isSafe(head.stamp) {
             pending.removeFirst()
+            receivedPrefix -= 1
             deliverOrdered(head.stamp, head.ws)
         }
+    }
+
+    func clearPending() {
+        pending.removeAll()
+        receivedPrefix = 0
     }
 
     private func isSafe(_ stamp: Stamp) -> Bool {

@@ -28,8 +28,8 @@ extension GaleraNode {
         let blocks = !ist && config.sstBlocksDonor
         if !ist { setState(.donor); donating = true }
         if blocks { donorLocks += 1 }
-        afterRunnable(duration) { [weak self] in
-            guard let self, self.life == l else { return }
+        afterRunnable(duration) { [unowned(unsafe) self] in
+            guard self.life == l else { return }
             self.send(t, to: joiner)
             if !ist { self.donating = false }
             if !ist && self.state == .donor && !self.desynced { self.setState(.synced) }

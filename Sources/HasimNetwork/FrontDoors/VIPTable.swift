@@ -70,7 +70,7 @@ public final class VIPTable {
         self.settings = settings
         rng = network.sim.random("arp")
         network.vips = self
-        network.resolver = { [unowned self] address, host in self.resolve(address, from: host) }
+        network.resolver = { [unowned(unsafe) self] address, host in self.resolve(address, from: host) }
     }
 
     /// Declares a VIP of a site; nobody holds it yet.
@@ -133,8 +133,8 @@ public final class VIPTable {
     public func announceAgain(_ vip: IPAddress, from host: Host) {
         guard let v = index[vip] else { return }
         let incarnation = host.incarnation
-        network.sim.after(settings.garpDelay) { [weak self] in
-            self?.gratuitousARP(v, from: host, incarnation: incarnation)
+        network.sim.after(settings.garpDelay) { [unowned(unsafe) self] in
+            self.gratuitousARP(v, from: host, incarnation: incarnation)
         }
     }
 
@@ -180,6 +180,12 @@ public final class VIPTable {
     /// address (its kernel drops the packet).
     public func resolve(_ address: IPAddress, from host: Host) -> HostID? {
         guard let v = index[address] else { return network.ownerOfAddress(address) }
+        return resolve(vip: v, from: host)
+    }
+
+    /// `resolve` of the VIP in slot `v`: a connection to a VIP knows its slot (`neighbourSlot`),
+    /// so each of its segments skips hashing the address string.
+    func resolve(vip v: Int, from host: Host) -> HostID? {
         if vips[v].holders.contains(where: { $0.host == host.id && isLive($0) }) { return host.id }
         let o = host.site == vips[v].site ? NeighbourOwner(host: host.id.raw, vip: v) : .gateway(v)
         if o.host >= 0 { ensureCache(host.id) }
@@ -229,7 +235,7 @@ public final class VIPTable {
         e.timer &+= 1
         let generation = e.timer
         setEntry(o, e)
-        network.sim.at(t) { [weak self] in self?.timerFired(o, generation) }
+        network.sim.at(t) { [unowned(unsafe) self] in self.timerFired(o, generation) }
     }
 
     private func disarm(_ o: NeighbourOwner) {
