@@ -5,24 +5,8 @@ import Testing
 
 /// `web.mod_proxy`: Apache's other balancer, read and refused as the loader does the rest.
 @Suite struct ModProxyLoaderTests {
-    static let base = """
-    name: t
-    duration: 10m
-    topology:
-      sites:
-        idc1: [db1, db2, app1, loadgen, web1, was1, was2]
-      databases:
-        db1: {role: primary}
-        db2: {role: replica, source: db1}
-    architecture:
-      strategy: manual
-    workload:
-      client: app1
-    web:
-      users: {client: loadgen}
-      tomcat: {hosts: [was1, was2]}
-
-    """
+    /// WebLoaderTests' scenario with users and two Tomcats; a test appends its own lines.
+    static let base = web("  users: {client: loadgen}\n  tomcat: {hosts: [was1, was2]}\n")
 
     @Test func modProxyLoadsWithHttpdsDefaults() throws {
         let s = try ScenarioLoader.load(text: Self.base + "  apache: {hosts: [web1]}\n  mod_proxy: {loadfactor: {was1: 2}}\n", file: "t.yaml")

@@ -19,7 +19,8 @@ workload:
   client: app1
 """
 
-private func web(_ lines: String) -> String { base + "\nweb:\n" + lines }
+/// The base scenario with a `web:` section of these lines (ModProxyLoaderTests uses it too).
+func web(_ lines: String) -> String { base + "\nweb:\n" + lines }
 
 @Suite struct WebLoaderTests {
     @Test func aWebTierLoadsWithTheToolsDefaults() throws {
