@@ -43,6 +43,14 @@ public protocol ConnectionDelegate: AnyObject {
 /// or nil to refuse it.
 public protocol Listener: AnyObject {
     func accept(_ connection: Connection) -> ConnectionDelegate?
+    /// Whether the server sends the first words (MySQL's greeting, SSH's banner): then a
+    /// stopped program's connects wait in the backlog. HTTP and AJP servers do not: the
+    /// kernel completes the connect and the request waits unread.
+    var speaksFirst: Bool { get }
+}
+
+extension Listener {
+    public var speaksFirst: Bool { true }
 }
 
 public enum ConnectError: Error, Sendable, Equatable {

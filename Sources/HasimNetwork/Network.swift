@@ -512,7 +512,7 @@ public final class Network: EventHandler {
             guard let pc = pendingConnects[id], !pc.done, pendingSynAcks[id] == nil else { return }
             if let proc = to.processes.first(where: { $0.isAlive && $0.listeners[pc.port] != nil }),
                let listener = proc.listeners[pc.port] {
-                if proc.isPaused {
+                if proc.isPaused && listener.speaksFirst {
                     // A connection here includes the server's first words (MySQL's greeting, SSH's
                     // banner: those servers speak first). A stopped program sends none: the kernel
                     // keeps the SYN in its backlog and the client waits, within its connect timeout.
