@@ -98,6 +98,9 @@ public final class Connection {
     var rto: [SimTime] = [0, 0]
     var lossStarted: [SimTime] = [0, 0]
     var retransmitArmed: [Bool] = [false, false]
+    /// A retransmission is being sent: a segment dropped again now (a full queue) keeps the
+    /// loss's start and backs the timer off instead of starting a new loss.
+    var resending: [Bool] = [false, false]
     /// Per direction: the loss was at the sender's own firewall (send() failed with EPERM),
     /// so the kernel tries again at every write instead of waiting for the timer.
     var localDrop: [Bool] = [false, false]

@@ -68,6 +68,9 @@ public enum WebKeyCatalog {
               help: "the balancer's NIC, each direction a FIFO: in nat mode the responses pass it too", source: "hasim's assumption: a 1 GbE port"),
         .init(key: "l4.packet_cost", defaultValue: "1us (lbaas: 0)", unit: "duration", help: "CPU per forwarded packet",
               source: "hasim's assumption (IPVS forwards on the order of a million packets/s per core)"),
+        .init(key: "l4.txqueuelen", defaultValue: "1000 (lbaas: 0, unbounded)", unit: "frames (0...1000000; 0: unbounded)",
+              help: "the balancer NIC's transmit queue: a message finding it full is dropped at the tail and its sender's TCP retransmits it after the RTO, so saturation drops instead of queueing without bound",
+              source: "Linux DEFAULT_TX_QUEUE_LEN 1000 (include/uapi/linux/if_ether.h, ether_setup); ip-link(8) txqueuelen"),
         .init(key: "l4.expire_nodest_conn", defaultValue: "false (lbaas: true)", unit: "true or false",
               help: "false: the packets of a deleted Apache's connections are dropped silently (users wait for their timeout); true: reset (users see the error at once)",
               source: "Linux ipvs-sysctl.rst expire_nodest_conn 0; AWS NLB resets the connections of an unhealthy target"),
@@ -313,7 +316,7 @@ extension WebBuilder {
     /// web.l4: the balancer's host, its mode (whose defaults the other keys start from), and checks.
     func readL4(_ node: Node, apaches: [String], hosts: (Node, String) -> [String]?) -> L4Spec? {
         let keys = ["host", "mode", "scheduler", "weights", "check", "interval", "timeout", "fall", "rise", "retry_delay",
-                    "bandwidth", "packet_cost", "expire_nodest_conn"]
+                    "bandwidth", "packet_cost", "expire_nodest_conn", "txqueuelen"]
         guard let m = r.mapping(node, path: "web.l4", allowed: keys, required: ["host"], examples: ["host": "host: lb1"]) else { return nil }
         var mode = L4Spec.Mode.nat
         var ok = true
@@ -352,6 +355,7 @@ extension WebBuilder {
         set("rise", { b.int(in: 1...100, $0, path: $1) }) { l.rise = $0 }
         set("bandwidth", b.bandwidth) { l.bandwidth = $0 }
         set("packet_cost", r.duration) { l.packetCost = $0 }
+        set("txqueuelen", { b.int(in: 0...1_000_000, $0, path: $1, hint: "frames; 0 leaves the queue unbounded") }) { l.txQueueLen = $0 }
         set("expire_nodest_conn", r.bool) { l.expireNodestConn = $0 }
         if let n = m.value("weights"), let wm = r.mapping(n, path: "web.l4.weights", allowed: nil) {
             for e in wm.entries {
