@@ -106,5 +106,6 @@ enum MetricGlossary {
         Entry(name: "l4_bytes_out", unit: "bytes", text: "bytes the L4 balancer's NIC sent: the requests on to the Apaches, and in nat/lbaas mode the responses to the users (dsr: only the requests)"),
         Entry(name: "l4_peak_utilisation", unit: "fraction", text: "the L4 balancer's busiest second (either direction) over its bandwidth; 1 is a saturated NIC"),
         Entry(name: "l4_queue_delay_max", unit: "seconds", text: "the longest a packet waited in the L4 balancer's NIC queue"),
+        Entry(name: "l4_drops", unit: "count", text: "messages the L4 balancer dropped at the tail of its full transmit queue (web.l4.txqueuelen, 1000 frames); their senders' TCP retransmits them after the RTO. With the other l4_ figures in the run database's l4_load table"),
     ]
 }

@@ -134,6 +134,7 @@ struct RunCommand: ParsableCommand {
             } else if !common.quiet {
                 print(SummaryTable.render(reports))
                 if let web = SummaryTable.renderWeb(reports) { print("\nweb tier (what the users saw)\n" + web) }
+                if let l4 = SummaryTable.renderL4(reports) { print("\nL4 director (its NIC's load)\n" + l4) }
                 if timeline {
                     for r in reports { print("\n" + TimelineTable.render(r)) }
                 }

@@ -43,6 +43,14 @@ public protocol ConnectionDelegate: AnyObject {
 /// or nil to refuse it.
 public protocol Listener: AnyObject {
     func accept(_ connection: Connection) -> ConnectionDelegate?
+    /// Whether the server sends the first words (MySQL's greeting, SSH's banner): then a
+    /// stopped program's connects wait in the backlog. HTTP and AJP servers do not: the
+    /// kernel completes the connect and the request waits unread.
+    var speaksFirst: Bool { get }
+}
+
+extension Listener {
+    public var speaksFirst: Bool { true }
 }
 
 public enum ConnectError: Error, Sendable, Equatable {
@@ -90,6 +98,9 @@ public final class Connection {
     var rto: [SimTime] = [0, 0]
     var lossStarted: [SimTime] = [0, 0]
     var retransmitArmed: [Bool] = [false, false]
+    /// A retransmission is being sent: a segment dropped again now (a full queue) keeps the
+    /// loss's start and backs the timer off instead of starting a new loss.
+    var resending: [Bool] = [false, false]
     /// Per direction: the loss was at the sender's own firewall (send() failed with EPERM),
     /// so the kernel tries again at every write instead of waiting for the timer.
     var localDrop: [Bool] = [false, false]

@@ -6,8 +6,11 @@ import HasimKernel
 /// unmeasured by default (`shaped` false), so a packet to or from such a host costs one
 /// test of a Bool and nothing moves in a scenario that sets no bandwidth.
 ///
-/// Approximation: the queue is unbounded (no `txqueuelen` tail drop); a saturated link
-/// shows as queueing delay, and the applications' own timeouts turn that into errors.
+/// The transmit queue holds at most `txQueueLen` frames (the qdisc's limit, `ip link ...
+/// txqueuelen`, 1000 by default on Linux: DEFAULT_TX_QUEUE_LEN in include/uapi/linux/if_ether.h
+/// ... net/ethernet/eth.c ether_setup): a message that finds it full is dropped at the tail,
+/// and TCP retransmits it after its RTO. 0 (hasim's default for a host that sets nothing)
+/// keeps the queue unbounded, so a saturated link shows as queueing delay only.
 /// The receive side reserves its slot when the packet is sent (its arrival time is known
 /// then), not in arrival order, which a jittered path may swap by a few microseconds.
 public struct NIC: Sendable {
@@ -17,6 +20,16 @@ public struct NIC: Sendable {
     public var packetCost: SimTime = 0
     /// Counts bytes even when unlimited (a load balancer's host, to report its load).
     public var measured = false
+    /// The queues' limit in frames (txqueuelen; the receive side stands for the switch port's
+    /// buffer in front of this interface, given the same limit); 0: unbounded.
+    public var txQueueLen = 0 {
+        didSet { rings = (FrameRing(txQueueLen), FrameRing(txQueueLen)) }
+    }
+    /// Messages dropped at the tail of a full queue (either direction), and their frames.
+    public internal(set) var drops: Int64 = 0
+    public internal(set) var droppedPackets: Int64 = 0
+    /// When each queued frame leaves, per direction (0: transmit, 1: receive).
+    private var rings = (FrameRing(0), FrameRing(0))
     var shaped: Bool { bitsPerSecond > 0 || packetCost > 0 || measured }
 
     /// When each direction's wire is free again (0: transmit, 1: receive).
@@ -55,6 +68,22 @@ public struct NIC: Sendable {
         return end
     }
 
+    /// Offers a message to the queue of direction `out` at `t`: nil when it is dropped at the
+    /// tail (the queue holds txQueueLen frames), else when its last bit has left (or arrived).
+    mutating func offer(_ bytes: Int64, packets: Int64, at t: SimTime, out: Bool) -> SimTime? {
+        guard txQueueLen > 0 else { return transmit(bytes, packets: packets, at: t, out: out) }
+        let admitted = out ? rings.0.admits(packets, at: t) : rings.1.admits(packets, at: t)
+        guard admitted else {
+            drops += 1
+            droppedPackets += packets
+            return nil
+        }
+        let start = max(t, out ? freeAt.0 : freeAt.1)
+        let end = transmit(bytes, packets: packets, at: t, out: out)
+        if out { rings.0.enqueue(packets, from: start, to: end) } else { rings.1.enqueue(packets, from: start, to: end) }
+        return end
+    }
+
     /// The busiest second's traffic over the capacity (0 when unlimited).
     public var peakUtilisation: Double {
         bitsPerSecond > 0 ? Double(peakBytesPerSecond * 8) / Double(bitsPerSecond) : 0
@@ -73,13 +102,50 @@ extension Network {
 
     /// When a packet sent now from `from` reaches `to` after `latency` on the path, through
     /// the sender's transmit queue and the receiver's receive queue.
-    func shapedArrival(_ p: Packet, from: Host, to: Host, latency: SimTime, extraBytes: Int64 = 0) -> SimTime {
+    /// nil: dropped at the tail of the sender's full transmit queue.
+    func shapedArrival(_ p: Packet, from: Host, to: Host, latency: SimTime, extraBytes: Int64 = 0) -> SimTime? {
         var t = sim.now
         let size = Self.wireSize(p)
         let bytes = size.bytes + extraBytes * size.packets
-        if from.nic.shaped { t = from.nic.transmit(bytes, packets: size.packets, at: t, out: true) }
+        if from.nic.shaped {
+            guard let end = from.nic.offer(bytes, packets: size.packets, at: t, out: true) else { return nil }
+            t = end
+        }
         t = Time.sum(t, latency)
-        if to.nic.shaped { t = to.nic.transmit(bytes, packets: size.packets, at: t, out: false) }
+        if to.nic.shaped {
+            guard let end = to.nic.offer(bytes, packets: size.packets, at: t, out: false) else { return nil }
+            t = end
+        }
         return t
+    }
+}
+
+/// The frames waiting in one direction of a bounded queue, FIFO: when each leaves. A ring of
+/// fixed size, allocated once.
+struct FrameRing: Sendable {
+    private var leaves: [SimTime]
+    private var head = 0
+    private var count = 0
+    init(_ capacity: Int) { leaves = Array(repeating: 0, count: capacity) }
+
+    /// Whether `packets` more frames offered at `t` find room (frames gone by `t` free theirs).
+    mutating func admits(_ packets: Int64, at t: SimTime) -> Bool {
+        let cap = leaves.count
+        while count > 0 && leaves[head] <= t {
+            head = head + 1 == cap ? 0 : head + 1
+            count -= 1
+        }
+        return count + Int(packets) <= cap
+    }
+
+    /// The frames of a message admitted, leaving one after another from `start` to `end`.
+    mutating func enqueue(_ packets: Int64, from start: SimTime, to end: SimTime) {
+        let cap = leaves.count
+        guard cap > 0, packets > 0 else { return }
+        let per = (end - start) / packets
+        for k in 1...packets {
+            leaves[(head + count) % cap] = k == packets ? end : start + per * k
+            count += 1
+        }
     }
 }

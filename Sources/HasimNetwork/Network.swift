@@ -465,7 +465,17 @@ public final class Network: EventHandler {
             if reliable, let c = connection { lossBudgetSpent(c, side) }
             return
         }
-        let at = from.nic.shaped || to.nic.shaped ? shapedArrival(packet, from: from, to: to, latency: delay) : Time.sum(sim.now, delay)
+        let at: SimTime
+        if from.nic.shaped || to.nic.shaped {
+            guard let t = shapedArrival(packet, from: from, to: to, latency: delay) else {
+                // Dropped at the tail of a full transmit queue: TCP retransmits it after its RTO.
+                if let c = connection { hold(packet, seq: seq, on: c, from: side, local: false) }
+                return
+            }
+            at = t
+        } else {
+            at = Time.sum(sim.now, delay)
+        }
         enqueue(packet, seq: seq, from: from, to: to, connection: connection, side: side, at: at)
     }
 
@@ -512,7 +522,7 @@ public final class Network: EventHandler {
             guard let pc = pendingConnects[id], !pc.done, pendingSynAcks[id] == nil else { return }
             if let proc = to.processes.first(where: { $0.isAlive && $0.listeners[pc.port] != nil }),
                let listener = proc.listeners[pc.port] {
-                if proc.isPaused {
+                if proc.isPaused && listener.speaksFirst {
                     // A connection here includes the server's first words (MySQL's greeting, SSH's
                     // banner: those servers speak first). A stopped program sends none: the kernel
                     // keeps the SYN in its backlog and the client waits, within its connect timeout.

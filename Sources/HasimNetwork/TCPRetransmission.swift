@@ -24,8 +24,13 @@ extension Network {
         guard packet.isRetransmitted else { return }  // RST and stray segments are never resent
         let d = side.rawValue
         if c.held[d].isEmpty {
-            c.lossStarted[d] = sim.now
-            c.rto[d] = retransmitTimeout
+            if c.resending[d] {
+                // The retransmission itself was dropped (a tail drop): the same loss, backed off.
+                c.rto[d] = min(c.rto[d] * 2, Self.maxRetransmitTimeout)
+            } else {
+                c.lossStarted[d] = sim.now
+                c.rto[d] = retransmitTimeout
+            }
             c.localDrop[d] = local
         }
         // Segments lost in flight arrive out of order with those held at send time.
@@ -67,7 +72,10 @@ extension Network {
         c.localDrop[d] = false
         c.retransmitEpoch[d] &+= 1
         c.retransmitArmed[d] = false
+        c.resending[d] = true
         for (_, p) in queue { sendPacket(p, on: c, from: side) }
+        c.resending[d] = false
+        if !c.held[d].isEmpty && sim.now - c.lossStarted[d] >= retransmitBudget { lossBudgetSpent(c, side) }
         return true
     }
 

@@ -55,6 +55,18 @@ public struct ReportMetric: Sendable, Equatable {
                      help: "99th percentile of the users' response time"),
     ]
 
+    /// The L4 director's load (runs with `web.l4`, table l4_load): the seed's case for DSR.
+    public static let l4: [ReportMetric] = [
+        ReportMetric(name: "l4_bytes_out", title: "L4 bytes out", short: "L4 out", kind: .count,
+                     help: "bytes the L4 director's NIC sent: requests and responses in NAT, requests only with DSR"),
+        ReportMetric(name: "l4_peak_utilisation", title: "L4 peak utilisation", short: "L4 peak", kind: .count,
+                     help: "the director NIC's busiest second over its bandwidth (1: saturated)"),
+        ReportMetric(name: "l4_queue_delay_max", title: "L4 queue delay max", short: "L4 queue", kind: .duration,
+                     help: "the longest a packet waited in the director's NIC queue"),
+        ReportMetric(name: "l4_drops", title: "L4 drops", short: "L4 drops", kind: .count,
+                     help: "messages dropped at the tail of the director's full transmit queue (txqueuelen)"),
+    ]
+
     public static let downtime = comparison[0]
     public static let lostTransactions = comparison[2]
 

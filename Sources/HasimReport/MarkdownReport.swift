@@ -48,6 +48,11 @@ public enum MarkdownReport {
             out += ["### What the users saw (web tier)", ""]
             out += table(g, ReportMetric.web)
             out += ["", ReportMetric.web.map { "\($0.title): \($0.help)." }.joined(separator: " "), ""]
+            if g.architectures.contains(where: { $0.stats("l4_bytes_out") != nil }) {
+                out += ["#### The L4 director's load", ""]
+                out += table(g, ReportMetric.l4)
+                out += ["", ReportMetric.l4.map { "\($0.title): \($0.help)." }.joined(separator: " ") + " Per run: table l4_load.", ""]
+            }
         }
         return out + parametersAndRuns(g, details: details)
     }

@@ -43,6 +43,23 @@ public enum SummaryTable {
         return table(rows)
     }
 
+    /// The L4 director's load per run (table l4_load), for runs whose web tier has one.
+    public static func renderL4(_ reports: [RunReport]) -> String? {
+        let runs = reports.filter { !$0.l4Load.isEmpty }
+        guard !runs.isEmpty else { return nil }
+        var rows: [[String]] = [["scenario", "strategy", "seed", "mode", "bandwidth", "bytes in", "bytes out", "peak util.",
+                                 "queue delay max", "drops"]]
+        for r in runs {
+            for l in r.l4Load {
+                rows.append([r.scenarioName, r.strategy, String(r.seed), l.mode,
+                             l.bandwidth > 0 ? Units.bitRate(l.bandwidth) : "unlimited", Units.bytes(l.bytesIn), Units.bytes(l.bytesOut),
+                             l.peakUtilisation.map { Time.formatFixed($0, 2) } ?? "-", Time.text(seconds: Time.seconds(l.queueDelayMax)),
+                             String(l.drops)])
+            }
+        }
+        return table(rows)
+    }
+
     public static func format(_ m: MetricValue) -> String {
         if m.unit == "s" { return Time.text(seconds: m.value) }
         if m.value == m.value.rounded() { return String(Int64(m.value)) }

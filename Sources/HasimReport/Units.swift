@@ -34,6 +34,24 @@ public enum Units {
         return number(v, abs(v) < 1 ? 2 : 1)
     }
 
+    /// Bytes in decimal units: "820 B", "14.2 kB", "3.4 MB", "1.20 GB".
+    public static func bytes(_ v: Int64) -> String {
+        let d = Double(v)
+        if d < 1_000 { return "\(v) B" }
+        if d < 1_000_000 { return number(d / 1_000, 1) + " kB" }
+        if d < 1_000_000_000 { return number(d / 1_000_000, 1) + " MB" }
+        return number(d / 1_000_000_000, 2) + " GB"
+    }
+
+    /// A link's capacity: "50 Mbit/s", "1 Gbit/s".
+    public static func bitRate(_ bps: Int64) -> String {
+        let d = Double(bps)
+        if d >= 1e9 { return trimmed(d / 1e9) + " Gbit/s" }
+        if d >= 1e6 { return trimmed(d / 1e6) + " Mbit/s" }
+        if d >= 1e3 { return trimmed(d / 1e3) + " kbit/s" }
+        return "\(bps) bit/s"
+    }
+
     /// Fixed decimals without trailing-zero trimming ("5.10"), "-0" written as "0".
     public static func number(_ v: Double, _ decimals: Int) -> String {
         Time.formatFixed(v, decimals)

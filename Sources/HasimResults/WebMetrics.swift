@@ -7,7 +7,7 @@ import HasimScenario
 enum WebMetrics {
     static let names = ["http_requests", "http_ok", "http_errors", "http_no_answer", "http_latency_p50", "http_latency_p99",
                         "sessions_lost", "http_write_errors", "http_db_mismatch", "http_tps", "http_tps_min", "session_replication_messages",
-                        "l4_bytes_in", "l4_bytes_out", "l4_peak_utilisation", "l4_queue_delay_max"]
+                        "l4_bytes_in", "l4_bytes_out", "l4_peak_utilisation", "l4_queue_delay_max", "l4_drops"]
 
     static func add(_ o: RunOutcome, to report: inout RunReport) {
         guard let w = o.web else { return }
@@ -39,6 +39,10 @@ enum WebMetrics {
             add("l4_bytes_out", Double(l.bytesOut), "bytes")
             add("l4_peak_utilisation", l.peakUtilisation, "fraction")
             add("l4_queue_delay_max", Time.seconds(l.maxQueueDelay), "s")
+            add("l4_drops", Double(l.drops), "count")
+            report.l4Load = [L4LoadRow(mode: l.mode, bandwidth: l.bandwidth, bytesIn: l.bytesIn, bytesOut: l.bytesOut,
+                                       peakUtilisation: l.bandwidth > 0 ? l.peakUtilisation : nil,
+                                       queueDelayMax: l.maxQueueDelay, drops: l.drops, droppedPackets: l.droppedPackets)]
         }
 
         // By request kind and status, for the http_status table.

@@ -59,6 +59,14 @@ extension ResultsStore {
         for e in run.errantTransactions { try er.execute(arguments: [id, e.server, e.reference, e.count]) }
         let hs = try db.makeStatement(sql: "INSERT INTO http_status (run_id, kind, status, count) VALUES (?, ?, ?, ?)")
         for h in run.httpStatus { try hs.execute(arguments: [id, h.kind, h.status, h.count]) }
+        let l4 = try db.makeStatement(sql: """
+            INSERT INTO l4_load (run_id, mode, bandwidth_bps, bytes_in, bytes_out, peak_utilisation, queue_delay_max_ns,
+                                 drops, dropped_packets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for l in run.l4Load {
+            try l4.execute(arguments: [id, l.mode, l.bandwidth, l.bytesIn, l.bytesOut, l.peakUtilisation, l.queueDelayMax,
+                                       l.drops, l.droppedPackets])
+        }
     }
 
     static func readMeasurements(_ report: inout RunReport, id: Int64, db: Database) throws {
@@ -96,6 +104,13 @@ extension ResultsStore {
         report.httpStatus = try Row.fetchAll(db, sql: """
             SELECT kind, status, count FROM http_status WHERE run_id = ? ORDER BY rowid
             """, arguments: [id]).map { r in HTTPStatusRow(kind: r[0], status: r[1], count: r[2]) }
+        report.l4Load = try Row.fetchAll(db, sql: """
+            SELECT mode, bandwidth_bps, bytes_in, bytes_out, peak_utilisation, queue_delay_max_ns, drops, dropped_packets
+            FROM l4_load WHERE run_id = ? ORDER BY rowid
+            """, arguments: [id]).map { r in
+            L4LoadRow(mode: r[0], bandwidth: r[1], bytesIn: r[2], bytesOut: r[3], peakUtilisation: r[4], queueDelayMax: r[5],
+                      drops: r[6], droppedPackets: r[7])
+        }
     }
 
     /// The resolved scenario (YAML) stored with a run; nil for a run written before

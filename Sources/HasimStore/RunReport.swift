@@ -40,6 +40,8 @@ public struct RunReport: Sendable, Equatable {
     public var errantTransactions: [ErrantRow] = []
     /// The web tier's requests by kind and HTTP status (0: no HTTP answer); empty without `web:`.
     public var httpStatus: [HTTPStatusRow] = []
+    /// The L4 director's load (one row per director); empty without `web.l4`.
+    public var l4Load: [L4LoadRow] = []
 
     public init(scenarioName: String, scenarioFile: String, strategy: String, seed: UInt64,
                 duration: SimTime, parametersJSON: String, hasimVersion: String,
@@ -323,5 +325,31 @@ public struct HTTPStatusRow: Sendable, Equatable {
         self.kind = kind
         self.status = status
         self.count = count
+    }
+}
+
+/// What an L4 director's NIC carried over a run (table `l4_load`).
+public struct L4LoadRow: Sendable, Equatable {
+    public var mode: String
+    /// The NIC's capacity in bits/s; 0: unlimited.
+    public var bandwidth: Int64
+    public var bytesIn: Int64
+    public var bytesOut: Int64
+    /// The busiest second over the capacity; nil when unlimited.
+    public var peakUtilisation: Double?
+    public var queueDelayMax: SimTime
+    /// Messages dropped at the tail of the full transmit queue, and their frames.
+    public var drops: Int64
+    public var droppedPackets: Int64
+    public init(mode: String, bandwidth: Int64, bytesIn: Int64, bytesOut: Int64, peakUtilisation: Double?,
+                queueDelayMax: SimTime, drops: Int64, droppedPackets: Int64) {
+        self.mode = mode
+        self.bandwidth = bandwidth
+        self.bytesIn = bytesIn
+        self.bytesOut = bytesOut
+        self.peakUtilisation = peakUtilisation
+        self.queueDelayMax = queueDelayMax
+        self.drops = drops
+        self.droppedPackets = droppedPackets
     }
 }

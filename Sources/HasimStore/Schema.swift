@@ -14,7 +14,7 @@ import GRDB
 /// insertion order because a run's children are inserted in one transaction.
 enum Schema {
     /// Bump together with a new migration that updates `schema_info`.
-    static let version = 4
+    static let version = 5
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -35,8 +35,33 @@ enum Schema {
         migrator.registerMigration("v4") { db in
             try db.execute(sql: v4)
         }
+        // v5 adds the L4 director's load (issue 16); a v4 database keeps its runs.
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: v5)
+        }
         return migrator
     }
+
+    static let v5 = """
+        UPDATE schema_info SET version = 5;
+
+        -- The L4 director's load (runs with `web.l4`): what its NIC carried and how it coped.
+        -- Bytes include headers (66 B per 1448-byte segment); peak_utilisation is the busiest
+        -- second over the bandwidth (NULL when unlimited); drops are messages (frames in
+        -- dropped_packets) dropped at the tail of its full transmit queue (txqueuelen).
+        CREATE TABLE l4_load (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            mode TEXT NOT NULL,
+            bandwidth_bps INTEGER NOT NULL,
+            bytes_in INTEGER NOT NULL,
+            bytes_out INTEGER NOT NULL,
+            peak_utilisation REAL,
+            queue_delay_max_ns INTEGER NOT NULL,
+            drops INTEGER NOT NULL,
+            dropped_packets INTEGER NOT NULL
+        );
+        CREATE INDEX l4_load_run_id ON l4_load(run_id);
+        """
 
     static let v4 = """
         UPDATE schema_info SET version = 4;

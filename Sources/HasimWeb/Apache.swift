@@ -95,6 +95,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
     }
 
     private func maintain() {
+        maintainConnections()
         for i in balancer.maintain(at: sim.now) {
             sim.record(host.name, .jkWorkerRecover, "\(balancer.moduleName): worker \(tomcatNames[i]) \(balancer.recoveryWord)")
         }
@@ -184,22 +185,109 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         nextAJP += 1
         f.ajpID = nextAJP
         forwards[slot] = f
-        if let link = idle[i].popLast() {
-            send(slot, on: link)
-        } else {
-            let link = AJPLink(apache: self, member: i)
-            let ajpID = f.ajpID
-            network.connect(from: process, to: tomcats[i], port: balancer.port, timeout: balancer.connectTimeout, delegate: link,
-                            completion: inThisLife { [weak self] (result: Result<Connection, ConnectError>) in
-                guard let self else { return }
-                switch result {
-                case .success(let c):
-                    link.connection = c
-                    if self.forwards[slot]?.ajpID == ajpID { self.send(slot, on: link) } else { self.idle[i].append(link) }
-                case .failure:
-                    if self.forwards[slot]?.ajpID == ajpID { self.memberFailed(slot, .connect) }
+        usePooled(slot)
+    }
+
+    /// ajp_send_request (jk_ajp_common.c:1674-1800): a pooled connection first, checked with a
+    /// CPing when the balancer checks before a request; one that fails it is closed and the
+    /// next is tried; none left, a new connection.
+    private func usePooled(_ slot: Int) {
+        guard let f = forwards[slot] else { return }
+        let i = f.member
+        guard let link = idle[i].popLast() else { connectNew(slot); return }
+        let t = checkBefore(f.request)
+        guard t > 0 else { send(slot, on: link); return }
+        let ajpID = f.ajpID
+        ping(link, timeout: t) { [weak self] ok in
+            guard let self else { return }
+            guard self.forwards[slot]?.ajpID == ajpID else { if ok { self.idle[i].append(link) }; return }
+            if ok { self.send(slot, on: link) } else { self.usePooled(slot) }
+        }
+    }
+
+    /// The check before this request (0: none): mod_jk's prepost CPing for every request,
+    /// mod_proxy_http's 100-continue for a request with a body.
+    private func checkBefore(_ r: HTTPRequest) -> SimTime {
+        let p = balancer.probes
+        return p.bodyOnly && r.kind != .write ? 0 : p.beforeRequest
+    }
+
+    /// A new connection to the request's member, checked with a CPing after the connect
+    /// (ping_mode C), or before the request (P) when C is not set; a failed check is a failure
+    /// of the member before the request went out.
+    private func connectNew(_ slot: Int) {
+        guard let f = forwards[slot] else { return }
+        let i = f.member
+        let link = AJPLink(apache: self, member: i)
+        let ajpID = f.ajpID
+        network.connect(from: process, to: tomcats[i], port: balancer.port, timeout: balancer.connectTimeout, delegate: link,
+                        completion: inThisLife { [weak self] (result: Result<Connection, ConnectError>) in
+            guard let self else { return }
+            switch result {
+            case .success(let c):
+                link.connection = c
+                link.lastUsed = self.sim.now
+                guard self.forwards[slot]?.ajpID == ajpID else { self.idle[i].append(link); return }
+                let p = self.balancer.probes
+                let t = p.afterConnect > 0 ? p.afterConnect : self.checkBefore(f.request)
+                guard t > 0 else { self.send(slot, on: link); return }
+                self.ping(link, timeout: t) { [weak self] ok in
+                    guard let self else { return }
+                    guard self.forwards[slot]?.ajpID == ajpID else { if ok { self.idle[i].append(link) }; return }
+                    if ok { self.send(slot, on: link) } else { self.memberFailed(slot, .ping) }
                 }
-            })
+            case .failure:
+                if self.forwards[slot]?.ajpID == ajpID { self.memberFailed(slot, .connect) }
+            }
+        })
+    }
+
+    /// ajp_handle_cping_cpong: a CPing (or a 100-continue) on the connection; `done(true)` when
+    /// the answer comes within `timeout`, else the connection is closed and `done(false)`.
+    private func ping(_ link: AJPLink, timeout: SimTime, _ done: @escaping (Bool) -> Void) {
+        let done = inThisLife(done)
+        guard let c = link.connection, network.send(BackendPing(), on: c, from: .client) else {
+            link.connection = nil
+            done(false)
+            return
+        }
+        link.pingSeq &+= 1
+        let seq = link.pingSeq
+        link.pinging = done
+        after(timeout) { [weak self, weak link] in
+            guard let self, let link, link.pingSeq == seq, let pending = link.pinging else { return }
+            link.pinging = nil
+            if let c = link.connection { self.network.close(c, from: .client) }
+            link.connection = nil
+            pending(false)
+        }
+    }
+
+    /// ajp_maintain at the maintenance pass: idle connections older than
+    /// connection_pool_timeout are closed; those idle longer than connection_ping_interval
+    /// are CPing'd, and closed if no CPong comes within ping_timeout.
+    private func maintainConnections() {
+        let p = balancer.probes
+        guard p.poolTimeout > 0 || p.idleInterval > 0 else { return }
+        let now = sim.now
+        for i in idle.indices {
+            var keep: [AJPLink] = []
+            for link in idle[i] {
+                let idleFor = now - link.lastUsed
+                if p.poolTimeout > 0 && idleFor > p.poolTimeout {
+                    if let c = link.connection { network.close(c, from: .client) }
+                    link.connection = nil
+                } else if p.idleInterval > 0 && idleFor > p.idleInterval {
+                    ping(link, timeout: p.idleTimeout) { [weak self] ok in
+                        guard let self, ok else { return }
+                        link.lastUsed = self.sim.now
+                        self.idle[i].append(link)
+                    }
+                } else {
+                    keep.append(link)
+                }
+            }
+            idle[i] = keep
         }
     }
 
@@ -231,9 +319,14 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         guard response.id == link.busy, let f = forwards[link.slot], f.ajpID == response.id else { return }
         let slot = link.slot
         link.busy = 0
+        link.lastUsed = sim.now
         idle[link.member].append(link)
-        if balancer.answered(f.member) {
-            sim.record(host.name, .jkWorkerOK, "\(balancer.moduleName): worker \(tomcatNames[f.member]) OK again")
+        switch balancer.answered(f.member, status: response.status, now: sim.now) {
+        case .backToOK?: sim.record(host.name, .jkWorkerOK, "\(balancer.moduleName): worker \(tomcatNames[f.member]) OK again")
+        case .inError?:
+            sim.record(host.name, .jkWorkerError,
+                       "\(balancer.moduleName): worker \(tomcatNames[f.member]) \(balancer.errorWord) (status \(response.status))")
+        case nil: break
         }
         forwards[slot] = nil
         freeSlots.append(slot)
@@ -245,6 +338,11 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
     fileprivate func linkClosed(_ link: AJPLink) {
         link.connection = nil
         idle[link.member].removeAll { $0 === link }
+        if let pending = link.pinging {
+            link.pinging = nil
+            pending(false)
+            return
+        }
         guard link.busy != 0, let f = forwards[link.slot], f.ajpID == link.busy else { return }
         link.busy = 0
         memberFailed(link.slot, .afterSend)
@@ -285,41 +383,17 @@ final class AJPLink: ConnectionDelegate {
     var busy: Int64 = 0
     var slot = 0
     init(apache: Apache, member: Int) { self.apache = apache; self.member = member }
+    /// A CPing waiting for its CPong (nil: none) and its number.
+    var pinging: ((Bool) -> Void)?
+    var pingSeq = 0
+    /// last_access: when the connection last went back to the pool.
+    var lastUsed: SimTime = 0
     func received(_ message: WireMessage, on connection: Connection) {
         if let r = message as? HTTPResponse { apache.linkAnswered(self, r) }
+        if message is BackendPong, let pending = pinging {
+            pinging = nil
+            pending(true)
+        }
     }
     func closed(_ connection: Connection, reason: CloseReason) { apache.linkClosed(self) }
-}
-
-/// Apache's keep-alive rules for the users' connections: after `MaxKeepAliveRequests`
-/// responses the connection is closed with the last one (Connection: close), and one idle
-/// for `KeepAliveTimeout` is closed by the server. How a drained server's connections end.
-final class KeepAlivePolicy {
-    unowned let apache: Apache
-    /// Per connection id: responses sent, and the request count when it last went idle.
-    var connections: [Int: (served: Int, arrivals: Int)] = [:]
-    init(apache: Apache) { self.apache = apache }
-
-    func requestArrived(_ c: Connection) { connections[c.id, default: (0, 0)].arrivals += 1 }
-
-    /// A response went out: true if the connection closes with it.
-    func answered(_ c: Connection) -> Bool {
-        var e = connections[c.id, default: (0, 0)]
-        e.served += 1
-        connections[c.id] = e
-        let max = apache.spec.maxKeepAliveRequests
-        if max > 0 && e.served >= max { connections[c.id] = nil; return true }
-        let timeout = apache.spec.keepAliveTimeout
-        if timeout > 0 {
-            let arrivals = e.arrivals
-            apache.after(timeout) { [weak self, weak c] in
-                guard let self, let c, let now = self.connections[c.id], now.arrivals == arrivals, now.served == now.arrivals else { return }
-                self.connections[c.id] = nil
-                self.apache.network.close(c, from: .server)
-            }
-        }
-        return false
-    }
-
-    func forget(_ c: Connection) { connections[c.id] = nil }
 }

@@ -27,7 +27,32 @@ enum MemberFailure {
     case afterSend
     /// No reply within the module's reply timeout.
     case replyTimeout
+    /// No CPong (mod_jk ping_mode, mod_proxy `ping`) within the ping timeout on a new
+    /// connection: the request never went out.
+    case ping
 }
+
+/// The checks a balancer makes on its connections to a member and how long it keeps idle
+/// ones (mod_jk: ping_mode, ping_timeout, connection_pool_timeout; mod_proxy: ping).
+struct ConnectionProbes {
+    /// CPing on a new connection, with this timeout (0: none).
+    var afterConnect: SimTime = 0
+    /// CPing before each request on a pooled connection, and on a new one when
+    /// `afterConnect` is 0 (0: none).
+    var beforeRequest: SimTime = 0
+    /// At the maintenance pass, CPing every connection idle longer than this (0: none)...
+    var idleInterval: SimTime = 0
+    /// ...with this timeout.
+    var idleTimeout: SimTime = 0
+    /// At the maintenance pass, close connections idle longer than this (0: never).
+    var poolTimeout: SimTime = 0
+    /// The check before a request is made for requests with a body only (mod_proxy_http's
+    /// 100-continue); false: for every request (mod_jk's CPing).
+    var bodyOnly = false
+}
+
+/// What an answer did to its member's state (worth a line in the error log).
+enum MemberChange { case backToOK, inError }
 
 /// The module inside Apache that spreads dynamic requests over the Tomcats: mod_jk's `lb`
 /// worker or mod_proxy_balancer. Its state lives in Apache's shared memory (a scoreboard
@@ -41,10 +66,11 @@ protocol RequestBalancer {
     var replyTimeout: SimTime { get }
     /// The period of a maintenance pass (nil: none; recovery happens at request time).
     var maintenanceInterval: SimTime? { get }
+    var probes: ConnectionProbes { get }
     /// The next step for this request.
     mutating func next(_ a: inout BalanceAttempt, route: Int32, now: SimTime) -> BalanceStep
-    /// Member i answered. true: it was not OK before (worth a trace line).
-    mutating func answered(_ i: Int) -> Bool
+    /// Member i answered with this status.
+    mutating func answered(_ i: Int, status: Int16, now: SimTime) -> MemberChange?
     /// Member i failed this request. `newlyInError`: it went into error now (a trace line);
     /// `answer`: the request ends with this status instead of going on with `next`.
     mutating func failed(_ i: Int, _ how: MemberFailure, _ a: inout BalanceAttempt, now: SimTime) -> (newlyInError: Bool, answer: Int16?)

@@ -48,6 +48,17 @@ public struct HTTPResponse: WireMessage {
     public var wireBytes: Int { Int(bytes) }
 }
 
+/// mod_jk's CPing (AJP13 packet type 10, 5 bytes) or mod_proxy_http's `Expect: 100-continue`:
+/// is the member's program answering on this connection?
+public struct BackendPing: WireMessage {
+    public var wireBytes: Int { 5 }
+}
+
+/// CPong (type 9) or `100 Continue`.
+public struct BackendPong: WireMessage {
+    public var wireBytes: Int { 5 }
+}
+
 /// One request as the user who sent it saw it: the users' own ledger.
 public struct HTTPRecord: Sendable, Equatable {
     public var issuedAt: SimTime

@@ -14,6 +14,10 @@ public struct JKBalancer {
         var value = 0
         var state = State.ok
         var lastError: SimTime = 0
+        /// first_error_time: the first of a run of local errors (0: none since the last success).
+        var firstError: SimTime = 0
+        /// The AJP worker's busy count: requests being served by it now.
+        var busy = 0
         var activation = Activation.active
     }
 
@@ -59,18 +63,31 @@ public struct JKBalancer {
     /// being probed by this request (jk_lb_worker.c service: JK_LB_STATE_PROBE).
     mutating func elected(_ i: Int) {
         members[i].value += members[i].mult
+        members[i].busy += 1
         if members[i].state == .recovering { members[i].state = .probing }
     }
 
     mutating func succeeded(_ i: Int) {
         members[i].state = .ok
         members[i].lastError = 0
+        members[i].firstError = 0
     }
 
-    /// The AJP exchange failed (connect, send, reply): ERROR, with last_error_time.
-    mutating func failed(_ i: Int, at now: SimTime) {
-        members[i].state = .error
+    /// The AJP exchange failed (jk_lb_worker.c service, lines 1536-1596). A reply timeout
+    /// (JK_REPLY_TIMEOUT, more than max_reply_timeouts 0 of them) puts the member in ERROR at
+    /// once. Any other failure (connect, CPing, a connection lost) is a local error: only this
+    /// request leaves the member, unless no other request is busy on it, or
+    /// error_escalation_time has passed since the first of these errors, or it is 0; then
+    /// ERROR. Returns whether the member is in ERROR now.
+    mutating func failed(_ i: Int, at now: SimTime, escalateAtOnce: Bool) -> Bool {
+        members[i].busy -= 1
+        let m = members[i]
+        if escalateAtOnce || m.busy == 0 || spec.escalation == 0 || (m.firstError > 0 && now - m.firstError >= spec.escalation) {
+            members[i].state = .error
+        }
+        if members[i].firstError == 0 || escalateAtOnce { members[i].firstError = now }
         members[i].lastError = now
+        return members[i].state == .error
     }
 
     /// The maintenance pass (recover_workers): a member in ERROR longer than recover_time
@@ -79,10 +96,17 @@ public struct JKBalancer {
     mutating func maintain(at now: SimTime) -> [Int] {
         let top = members.map(\.value).max() ?? 0
         var moved: [Int] = []
-        for i in members.indices where members[i].state == .error && now - members[i].lastError > spec.recoverTime {
-            members[i].state = .recovering
-            members[i].value = top
-            moved.append(i)
+        for i in members.indices {
+            if members[i].state == .error {
+                guard now - members[i].lastError > spec.recoverTime else { continue }
+                members[i].state = .recovering
+                members[i].value = top
+                moved.append(i)
+            } else if members[i].firstError > 0, now - members[i].firstError >= spec.escalation, members[i].state != .recovering {
+                // Local errors for error_escalation_time: ERROR for every request now
+                // (recover_workers, lines 626-634; last_error_time stays the last error's).
+                members[i].state = .error
+            }
         }
         return moved
     }
@@ -95,6 +119,16 @@ extension JKBalancer: RequestBalancer {
     var connectTimeout: SimTime { spec.socketConnectTimeout > 0 ? spec.socketConnectTimeout : Time.s(127) }
     var replyTimeout: SimTime { spec.replyTimeout }
     var maintenanceInterval: SimTime? { spec.maintain }
+    /// ajp_worker init (jk_ajp_common.c:3132-3150): with C, connect_timeout = ping_timeout;
+    /// with P, prepost_timeout = ping_timeout; with I, connection_ping_interval =
+    /// ping_timeout / 100 seconds (ten times the timeout). connection_pool_timeout is
+    /// cache_timeout (jk_util.c CACHE_TIMEOUT_OF_WORKER).
+    var probes: ConnectionProbes {
+        let m = spec.pingMode, t = spec.pingTimeout
+        return ConnectionProbes(afterConnect: m.contains(.connect) ? t : 0, beforeRequest: m.contains(.prepost) ? t : 0,
+                                idleInterval: m.contains(.interval) ? t * 10 : 0, idleTimeout: t,
+                                poolTimeout: spec.connectionPoolTimeout)
+    }
     var moduleName: String { "mod_jk" }
     var errorWord: String { "in ERR" }
     var recoveryWord: String { "in ERR/REC (recover_time over)" }
@@ -116,10 +150,11 @@ extension JKBalancer: RequestBalancer {
         return .wait(spec.retryInterval)
     }
 
-    mutating func answered(_ i: Int) -> Bool {
+    mutating func answered(_ i: Int, status: Int16, now: SimTime) -> MemberChange? {
         let wasNotOK = members[i].state != .ok
+        members[i].busy -= 1
         succeeded(i)
-        return wasNotOK
+        return wasNotOK ? .backToOK : nil
     }
 
     /// ERROR with last_error_time, and the request goes on to another member whatever phase
@@ -127,10 +162,10 @@ extension JKBalancer: RequestBalancer {
     /// none of the RECOVER_ABORT_IF_TC* bits (:253-254), so a request Tomcat already received is
     /// sent again to another member, a POST included.
     mutating func failed(_ i: Int, _ how: MemberFailure, _ a: inout BalanceAttempt, now: SimTime) -> (newlyInError: Bool, answer: Int16?) {
-        let newly = members[i].state != .error
-        failed(i, at: now)
+        let wasError = members[i].state == .error
+        let isError = failed(i, at: now, escalateAtOnce: how == .replyTimeout)
         a.excluded |= 1 << UInt64(i)
-        return (newly, nil)
+        return (!wasError && isError, nil)
     }
 
     mutating func setActivation(_ i: Int, _ a: Activation) { members[i].activation = a }

@@ -29,6 +29,16 @@ public struct ModProxySpec: Sendable, Equatable {
     public var connectionTimeout: SimTime = Time.s(60)
     /// How long to wait for the member's reply (ProxyTimeout; unset: Timeout 60 s).
     public var timeout: SimTime = Time.s(60)
+    /// BalancerMember ping: a request with a body (a write page's POST) is sent with
+    /// `Expect: 100-continue` and the member must answer 100 within this (0: unset, no test;
+    /// mod_proxy.h PROXY_SHOULD_PING_100_CONTINUE).
+    public var ping: SimTime = 0
+    /// BalancerMember status=+H, by Tomcat host: a hot standby, chosen only when no other
+    /// member is usable (proxy_util.c proxy_balancer_get_best_worker).
+    public var hotStandby: Set<String> = []
+    /// failonstatus: a reply with one of these statuses puts its member in error (it still
+    /// goes to the user; mod_proxy_balancer.c proxy_balancer_post_request). Empty: none.
+    public var failOnStatus: [Int16] = []
     public init() {}
 }
 
@@ -43,6 +53,7 @@ struct ProxyBalancer: RequestBalancer {
         var inError = false
         var errorTime: SimTime = 0
         var activation = JKBalancer.Activation.active
+        var hotStandby = false
     }
     var workers: [Worker]
     let spec: ModProxySpec
@@ -51,7 +62,8 @@ struct ProxyBalancer: RequestBalancer {
     init(names: [String], spec: ModProxySpec) {
         self.spec = spec
         // recalc_factors: a single member's factor is 100.
-        workers = names.map { Worker(lbfactor: names.count == 1 ? 100 : max(1, spec.loadfactor[$0] ?? 1)) }
+        workers = names.map { Worker(lbfactor: names.count == 1 ? 100 : max(1, spec.loadfactor[$0] ?? 1),
+                                     hotStandby: spec.hotStandby.contains($0)) }
         maxAttempts = spec.maxAttempts ?? max(0, names.count - 1)
     }
 
@@ -62,6 +74,8 @@ struct ProxyBalancer: RequestBalancer {
     /// No maintenance pass: a member in error is retried by the request that looks at it once
     /// `retry` is over (ap_proxy_retry_worker).
     var maintenanceInterval: SimTime? { nil }
+    /// `ping` on HTTP: the 100-continue wait of a request with a body, on every connection.
+    var probes: ConnectionProbes { ConnectionProbes(beforeRequest: spec.ping, bodyOnly: true) }
     var moduleName: String { "mod_proxy_balancer" }
     var errorWord: String { "in error state" }
     var recoveryWord: String { "marked for retry" }
@@ -102,11 +116,17 @@ struct ProxyBalancer: RequestBalancer {
     }
 
     /// ap_proxy_balancer_get_best_worker with the lbmethod's is_best: every usable, not
-    /// draining member gains its lbfactor; the best loses the total.
+    /// draining member gains its lbfactor; the best loses the total. Hot standbys are looked
+    /// at only when no other member is usable (proxy_util.c:1470-1479).
     private mutating func best(now: SimTime) -> Int? {
+        if let b = best(standbys: false, now: now) { return b }
+        return best(standbys: true, now: now)
+    }
+
+    private mutating func best(standbys: Bool, now: SimTime) -> Int? {
         var best: Int?
         var total = 0
-        for i in workers.indices where workers[i].activation == .active {
+        for i in workers.indices where workers[i].activation == .active && workers[i].hotStandby == standbys {
             retried(i, now: now)
             guard usable(i) else { continue }
             workers[i].lbstatus += workers[i].lbfactor
@@ -134,9 +154,13 @@ struct ProxyBalancer: RequestBalancer {
         if spec.forceRecovery { for i in workers.indices { workers[i].inError = false } }
     }
 
-    mutating func answered(_ i: Int) -> Bool {
+    mutating func answered(_ i: Int, status: Int16, now: SimTime) -> MemberChange? {
         workers[i].busy -= 1
-        return false
+        guard spec.failOnStatus.contains(status) else { return nil }
+        let newly = !workers[i].inError
+        workers[i].inError = true
+        workers[i].errorTime = now
+        return newly ? .inError : nil
     }
 
     /// A connect failure is mod_proxy_http's 503, recoverable: the member goes into error and
@@ -146,7 +170,9 @@ struct ProxyBalancer: RequestBalancer {
     mutating func failed(_ i: Int, _ how: MemberFailure, _ a: inout BalanceAttempt, now: SimTime) -> (newlyInError: Bool, answer: Int16?) {
         workers[i].busy -= 1
         switch how {
-        case .connect:
+        case .connect, .ping:
+            // A 100-continue that does not come is a 503 too (mod_proxy_http.c:2158-2164
+            // retries it once on a new connection; hasim goes to the balancer at once).
             let newly = !workers[i].inError
             workers[i].inError = true
             workers[i].errorTime = now

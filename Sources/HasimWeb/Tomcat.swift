@@ -82,14 +82,38 @@ public final class Tomcat: Daemon, Listener, ConnectionDelegate, PoolRequester {
         listenAll()
     }
 
+    /// kill -STOP of the JVM (a hung Tomcat: a long GC, a frozen VM): its threads, its JDBC
+    /// pool and its cluster heartbeats stop; the kernel still accepts connections (neither
+    /// AJP nor HTTP has the server speak first) and queues what arrives.
+    public func pause() {
+        network.pauseProcess(process, as: host.name)
+        network.pauseProcess(pool.process, as: host.name)
+    }
+
+    /// kill -CONT: everything queued is served in order.
+    public func resume() {
+        network.resumeProcess(process, as: host.name)
+        network.resumeProcess(pool.process, as: host.name)
+    }
+
     // MARK: connector
+
+    /// AJP and HTTP: the client speaks first, so a stopped JVM's kernel completes connects.
+    public var speaksFirst: Bool { false }
 
     public func accept(_ connection: Connection) -> ConnectionDelegate? {
         connection.port == Self.clusterPort ? cluster : self
     }
 
     public func received(_ message: WireMessage, on connection: Connection) {
-        guard isAlive, let r = message as? HTTPRequest else { return }
+        guard isAlive else { return }
+        if message is BackendPing {
+            // CPing (AJP13 type 10) answered with CPong by the connector, or the 100 Continue
+            // of a request that expects it.
+            network.send(BackendPong(), on: connection, from: .server)
+            return
+        }
+        guard let r = message as? HTTPRequest else { return }
         let work = Work(request: r, connection: connection, cookie: r.cookie, sessionChanged: false)
         if busy < spec.maxThreads {
             start(work)

@@ -75,7 +75,47 @@ public struct ModJKSpec: Sendable, Equatable {
     public var socketConnectTimeout: SimTime = 0
     /// How long mod_jk waits for Tomcat's reply; 0: forever (the TCP connection's own end).
     public var replyTimeout: SimTime = 0
+    /// ping_mode: when mod_jk sends a CPing and waits for Tomcat's CPong (none by default,
+    /// jk_ajp_common.c: jk_get_worker_ping_mode(..., AJP_CPING_NONE)).
+    public var pingMode: AJPPingMode = []
+    /// ping_timeout: the wait for a CPong (AJP_DEF_PING_TIMEOUT 10000 ms).
+    public var pingTimeout: SimTime = Time.s(10)
+    /// connection_pool_timeout: idle AJP connections are closed by the maintenance pass
+    /// after this long (0: kept, AJP_DEF_CACHE_TIMEOUT 0).
+    public var connectionPoolTimeout: SimTime = 0
+    /// error_escalation_time: a member with a local error (connect, CPing, send) goes to
+    /// ERROR for every request only after this long (nil: recover_time / 2, jk_lb_worker.c).
+    public var errorEscalationTime: SimTime?
+    /// The effective error_escalation_time.
+    public var escalation: SimTime { errorEscalationTime ?? recoverTime / 2 }
     public init() {}
+}
+
+/// mod_jk's ping_mode letters (jk_ajp_common.h AJP_CPING_*): C a CPing on each new
+/// connection (its timeout is connect_timeout), P before each request (prepost_timeout), I on
+/// connections idle for connection_ping_interval at the maintenance pass; A all three.
+public struct AJPPingMode: OptionSet, Sendable, Equatable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let connect = AJPPingMode(rawValue: 1)
+    public static let prepost = AJPPingMode(rawValue: 2)
+    public static let interval = AJPPingMode(rawValue: 4)
+    public static let all: AJPPingMode = [.connect, .prepost, .interval]
+
+    /// jk_ajp_get_cping_mode: each of C, P, I (either case) sets its bit; A sets all.
+    public init?(letters: String) {
+        var m: AJPPingMode = []
+        for ch in letters.uppercased() {
+            switch ch {
+            case "C": m.insert(.connect)
+            case "P": m.insert(.prepost)
+            case "I": m.insert(.interval)
+            case "A": m = .all
+            default: return nil
+            }
+        }
+        self = m
+    }
 }
 
 /// How Tomcats share sessions (<distributable/> plus a <Cluster> in server.xml).

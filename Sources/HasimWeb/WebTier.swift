@@ -60,6 +60,9 @@ public final class WebTier {
         for apache in apaches { apache.setActivation(tomcat, a) }
     }
 
+    /// The Tomcat on `host`, if one runs there.
+    public func tomcat(on host: String) -> Tomcat? { tomcats.first { $0.host.name == host } }
+
     /// Whether `host` runs one of the Apaches behind the balancer (a drain or removal acts there).
     public func isBalancedApache(_ host: String) -> Bool { balancer != nil && apaches.contains { $0.host.name == host } }
 

@@ -40,4 +40,20 @@ import HasimStore
         let sticky = try metrics("mod-proxy-no-stickysession.yaml", [("mod_proxy: {}", "mod_proxy: {stickysession: JSESSIONID}")])
         #expect(sticky.metric("sessions_lost") == 0)
     }
+
+    /// A hot standby (status=+H) gets nothing while another member is usable: when was1 and
+    /// was2 die every user is logged out (their sessions were all there) and was3 serves on.
+    /// Flips: without +H was3 held a third of the sessions; without was3 the pages fail.
+    @Test func aHotStandbyTakesOverOnlyWhenTheActiveMembersAreGone() throws {
+        let standby = try metrics("mod-proxy-hot-standby.yaml")
+        #expect((standby.metric("sessions_lost") ?? 0) >= 270)
+        #expect((standby.metric("http_errors") ?? 999) <= 50)
+        #expect((standby.metric("http_tps") ?? 0) >= 200)
+        let active = try metrics("mod-proxy-hot-standby.yaml", [(", hot_standby: [was3]}", "}")])
+        let lostActive = active.metric("sessions_lost") ?? 999
+        #expect(lostActive >= 150 && lostActive <= 250)
+        let none = try metrics("mod-proxy-hot-standby.yaml", [(", hot_standby: [was3]}", "}"),
+                                                              ("hosts: [was1, was2, was3]", "hosts: [was1, was2]")])
+        #expect((none.metric("http_errors") ?? 0) >= 500)
+    }
 }

@@ -132,7 +132,7 @@ struct ExpectKeysTests {
                                           "http_latency_p99", "sessions_lost", "http_write_errors", "http_db_mismatch",
                                           "http_tps", "http_tps_min", "session_replication_messages",
                                           // The L4 balancer's, only in runs with `web.l4`.
-                                          "l4_bytes_in", "l4_bytes_out", "l4_peak_utilisation", "l4_queue_delay_max"]
+                                          "l4_bytes_in", "l4_bytes_out", "l4_peak_utilisation", "l4_queue_delay_max", "l4_drops"]
     /// Every metric `expect:` accepts is one a run reports (so a regression can never
     /// expect a name that is never measured), and every metric a run reports can be expected.
     @Test func expectKeysAreTheMeasuredMetrics() throws {

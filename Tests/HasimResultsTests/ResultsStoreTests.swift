@@ -50,6 +50,10 @@ private func sampleReport(seed: UInt64 = 42, scenario: String = "primary-crash")
     r.errantTransactions = [ErrantRow(server: "db1", reference: "db2", count: 2)]
     // Schema v4: the web tier's requests by kind and status.
     r.httpStatus = [HTTPStatusRow(kind: "write", status: 500, count: 3), HTTPStatusRow(kind: "static", status: 200, count: 12)]
+    r.l4Load = [L4LoadRow(mode: "nat", bandwidth: 50_000_000, bytesIn: 1_200, bytesOut: 48_000, peakUtilisation: 1.06,
+                          queueDelayMax: 242_000_000, drops: 7, droppedPackets: 30),
+                 L4LoadRow(mode: "lbaas", bandwidth: 0, bytesIn: 10, bytesOut: 20, peakUtilisation: nil, queueDelayMax: 0,
+                           drops: 0, droppedPackets: 0)]
     return r
 }
 
@@ -252,22 +256,22 @@ private func dumpAll(_ path: String) throws -> [String: [[DatabaseValue]]] {
     @Test func refusesNewerSchemaVersion() throws {
         let tmp = TempDB(); defer { tmp.cleanup() }
         try ResultsStore(path: tmp.path).close()
-        try tmp.raw().write { db in try db.execute(sql: "UPDATE schema_info SET version = 5") }
+        try tmp.raw().write { db in try db.execute(sql: "UPDATE schema_info SET version = 6") }
 
-        #expect(throws: ResultsStoreError.newerSchema(path: tmp.path, found: 5, supported: 4)) {
+        #expect(throws: ResultsStoreError.newerSchema(path: tmp.path, found: 6, supported: 5)) {
             _ = try ResultsStore(path: tmp.path)
         }
         let error = #expect(throws: ResultsStoreError.self) { _ = try ResultsStore(path: tmp.path) }
         #expect(error?.description.contains("newer") == true)
         // Refusing does not touch the database.
         let version = try tmp.raw().read { db in try Int.fetchOne(db, sql: "SELECT version FROM schema_info") }
-        #expect(version == 5)
+        #expect(version == 6)
     }
 
     @Test func refusesUnknownMigrations() throws {
         let tmp = TempDB(); defer { tmp.cleanup() }
         try ResultsStore(path: tmp.path).close()
-        try tmp.raw().write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v5')") }
+        try tmp.raw().write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v6')") }
         #expect(throws: ResultsStoreError.self) { _ = try ResultsStore(path: tmp.path) }
     }
 
@@ -282,9 +286,9 @@ private func dumpAll(_ path: String) throws -> [String: [[DatabaseValue]]] {
         }
         let store = try ResultsStore(path: tmp.path)
         #expect(try store.report(run: id) == sampleReport())
-        #expect(ResultsStore.schemaVersion == 4)
+        #expect(ResultsStore.schemaVersion == 5)
         let versions = try tmp.raw().read { db in try Int.fetchAll(db, sql: "SELECT version FROM schema_info") }
-        #expect(versions == [4])
+        #expect(versions == [5])
     }
 
     /// A database written by a v1 hasim is migrated in place: its runs read back, the v2
@@ -314,7 +318,7 @@ private func dumpAll(_ path: String) throws -> [String: [[DatabaseValue]]] {
         #expect(old.scenarioYAML.isEmpty, "a v1 run has no stored scenario")
         #expect(try store.scenarioYAML(run: 1) == nil)
         let versions = try tmp.raw().read { db in try Int.fetchAll(db, sql: "SELECT version FROM schema_info") }
-        #expect(versions == [4])
+        #expect(versions == [5])
         var fresh = sampleReport()
         fresh.scenarioYAML = "name: x\n"
         let id = try store.write(fresh, invocation: try store.beginInvocation(command: "run", arguments: [], hasimVersion: "t"))

@@ -88,8 +88,13 @@ extension Network {
         if from.nic.shaped { t = from.nic.transmit(size.bytes, packets: size.packets, at: t, out: true) }
         t = Time.sum(t, l1)
         if v.nic.shaped {
-            t = v.nic.transmit(size.bytes, packets: size.packets, at: t, out: false)
-            t = v.nic.transmit(size.bytes + tunnel, packets: size.packets, at: t, out: true)
+            // The director's queues full (txqueuelen): dropped at the tail, the sender retransmits.
+            guard let inEnd = v.nic.offer(size.bytes, packets: size.packets, at: t, out: false),
+                  let end = v.nic.offer(size.bytes + tunnel, packets: size.packets, at: inEnd, out: true) else {
+                hold(packet, seq: seq, on: c, from: side, local: false)
+                return
+            }
+            t = end
         }
         t = Time.sum(t, l2)
         if to.nic.shaped { t = to.nic.transmit(size.bytes + tunnel, packets: size.packets, at: t, out: false) }

@@ -19,7 +19,7 @@ extension ScenarioBuilder {
                           // The web tier's (runs with `web:`).
                           "http_requests", "http_ok", "http_errors", "http_no_answer", "http_latency_p50", "http_latency_p99",
                           "sessions_lost", "http_write_errors", "http_db_mismatch", "http_tps", "http_tps_min", "session_replication_messages",
-                          "l4_bytes_in", "l4_bytes_out", "l4_peak_utilisation", "l4_queue_delay_max"]
+                          "l4_bytes_in", "l4_bytes_out", "l4_peak_utilisation", "l4_queue_delay_max", "l4_drops"]
 
     func readExpectations(_ node: Node) -> [Expectation]? {
         guard let m = r.mapping(node, path: "expect", allowed: nil) else { return nil }

@@ -113,8 +113,11 @@ extension ScenarioBuilder {
             else { return nil }
             return .processCrash(host: host)
         case .pause:
-            guard let host = r.string(node, path: path), databaseHost(host, node, path: path, fault: "pause stops mysqld (kill -STOP)")
-            else { return nil }
+            guard let host = r.string(node, path: path) else { return nil }
+            // A Tomcat's JVM stops the same way (a hung Tomcat: its kernel keeps the
+            // connections, nothing answers).
+            if webTomcats?.contains(host) == true { return checkHost(host, node, path: path) ? .pause(host: host) : nil }
+            guard databaseHost(host, node, path: path, fault: "pause stops mysqld or a Tomcat (kill -STOP)") else { return nil }
             return .pause(host: host)
         case .diskStall:
             guard let host = r.string(node, path: path), databaseHost(host, node, path: path, fault: "disk_stall hangs mysqld's writes")

@@ -30,13 +30,22 @@ enum ModProxyKeyCatalog {
         .init(key: "mod_proxy.timeout", defaultValue: "60s", unit: "duration (> 0)",
               help: "wait for a Tomcat's reply: then 504, no failover; a connection closed after the request was sent is a 502, no failover",
               source: "ProxyTimeout unset = Timeout 60 s; mod_proxy_http.c 'Error reading from remote server'"),
+        .init(key: "mod_proxy.ping", defaultValue: "0s (unset)", unit: "duration",
+              help: "a write page's POST goes with Expect: 100-continue and the Tomcat must answer 100 within this, else 503 and the member is in error (the request goes to another); reads are not tested",
+              source: "mod_proxy.h PROXY_SHOULD_PING_100_CONTINUE (ping set, a request body); mod_proxy_http.c:2158"),
+        .init(key: "mod_proxy.hot_standby", defaultValue: "none", unit: "[tomcat host, ...]",
+              help: "BalancerMember status=+H: used only when no other member is usable",
+              source: "proxy_util.c proxy_balancer_get_best_worker: standbys 'as a last resort'"),
+        .init(key: "mod_proxy.failonstatus", defaultValue: "none", unit: "[HTTP status, ...] (100...599)",
+              help: "a Tomcat reply with one of these statuses puts the member in error for `retry` (the reply still goes to the user)",
+              source: "mod_proxy_balancer.c proxy_balancer_post_request: errstatuses"),
     ]
 }
 
 extension WebBuilder {
     func readModProxy(_ node: Node, tomcats: [String]) -> ModProxySpec? {
         let keys = ["lbmethod", "loadfactor", "stickysession", "nofailover", "maxattempts", "retry", "forcerecovery",
-                    "connectiontimeout", "timeout"]
+                    "connectiontimeout", "timeout", "ping", "hot_standby", "failonstatus"]
         guard let m = r.mapping(node, path: "web.mod_proxy", allowed: keys) else { return nil }
         var p = ModProxySpec()
         var ok = true
@@ -64,6 +73,31 @@ extension WebBuilder {
         set("connectiontimeout", b.positiveDuration) { p.connectionTimeout = $0 }
         set("timeout", b.positiveDuration) { p.timeout = $0 }
         set("loadfactor", { n, _ in readFactors(n, path: "web.mod_proxy.loadfactor", tomcats: tomcats) }) { p.loadfactor = $0 }
+        set("ping", r.duration) { p.ping = $0 }
+        set("hot_standby", { n, path in r.stringList(n, path: path).flatMap { list -> Set<String>? in
+            var out: Set<String> = []
+            for (h, hn) in list {
+                guard tomcats.contains(h) else {
+                    r.error(hn, "\(h) in \(path) is not one of web.tomcat.hosts",
+                            hint: Suggestions.hint(for: h, in: tomcats, listing: "Tomcat hosts"))
+                    return nil
+                }
+                out.insert(h)
+            }
+            guard out.count < tomcats.count else {
+                r.error(n, "every Tomcat in \(path) is a hot standby", hint: "a standby is used only when the others are unusable: leave at least one out")
+                return nil
+            }
+            return out
+        } }) { p.hotStandby = $0 }
+        set("failonstatus", { n, path in r.sequence(n, path: path).flatMap { items -> [Int16]? in
+            var out: [Int16] = []
+            for (k, item) in items.enumerated() {
+                guard let v = b.int(in: 100...599, item, path: "\(path)[\(k)]", hint: "HTTP status codes, e.g. [503]") else { return nil }
+                out.append(Int16(v))
+            }
+            return out
+        } }) { p.failOnStatus = $0 }
         return ok ? p : nil
     }
 

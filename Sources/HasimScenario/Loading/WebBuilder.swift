@@ -68,6 +68,9 @@ public enum WebKeyCatalog {
               help: "the balancer's NIC, each direction a FIFO: in nat mode the responses pass it too", source: "hasim's assumption: a 1 GbE port"),
         .init(key: "l4.packet_cost", defaultValue: "1us (lbaas: 0)", unit: "duration", help: "CPU per forwarded packet",
               source: "hasim's assumption (IPVS forwards on the order of a million packets/s per core)"),
+        .init(key: "l4.txqueuelen", defaultValue: "1000 (lbaas: 0, unbounded)", unit: "frames (0...1000000; 0: unbounded)",
+              help: "the balancer NIC's transmit queue: a message finding it full is dropped at the tail and its sender's TCP retransmits it after the RTO, so saturation drops instead of queueing without bound",
+              source: "Linux DEFAULT_TX_QUEUE_LEN 1000 (include/uapi/linux/if_ether.h, ether_setup); ip-link(8) txqueuelen"),
         .init(key: "l4.expire_nodest_conn", defaultValue: "false (lbaas: true)", unit: "true or false",
               help: "false: the packets of a deleted Apache's connections are dropped silently (users wait for their timeout); true: reset (users see the error at once)",
               source: "Linux ipvs-sysctl.rst expire_nodest_conn 0; AWS NLB resets the connections of an unhealthy target"),
@@ -91,6 +94,18 @@ public enum WebKeyCatalog {
         .init(key: "mod_jk.reply_timeout", defaultValue: "0s (none)", unit: "duration",
               help: "how long mod_jk waits for Tomcat's reply before it marks the member in error and fails over",
               source: "jk_ajp_common.h AJP_DEF_REPLY_TIMEOUT 0"),
+        .init(key: "mod_jk.ping_mode", defaultValue: "none", unit: "letters C, P, I or A",
+              help: "CPing/CPong: C on each new AJP connection, P before each request (a pooled connection that fails it is closed and the next tried), I on connections idle for 10 x ping_timeout at the maintenance pass; A all. A hung Tomcat is then found in ping_timeout, before the request is sent",
+              source: "jk_ajp_common.c jk_get_worker_ping_mode(..., AJP_CPING_NONE), jk_ajp_common.h AJP_CPING_*"),
+        .init(key: "mod_jk.ping_timeout", defaultValue: "10s", unit: "duration (> 0)",
+              help: "the wait for a CPong; also connect_timeout with C and prepost_timeout with P",
+              source: "jk_ajp_common.h AJP_DEF_PING_TIMEOUT 10000"),
+        .init(key: "mod_jk.connection_pool_timeout", defaultValue: "0s (kept)", unit: "duration",
+              help: "idle AJP connections are closed at the maintenance pass after this long (set it with Tomcat's AJP connectionTimeout)",
+              source: "jk_util.c CACHE_TIMEOUT_OF_WORKER, jk_ajp_common.h AJP_DEF_CACHE_TIMEOUT 0"),
+        .init(key: "mod_jk.error_escalation_time", defaultValue: "recover_time / 2 (30s)", unit: "duration",
+              help: "a member failing a connect or CPing while other requests are busy on it is skipped by that request only; after this long (or when none is busy, or if 0) it goes to ERROR",
+              source: "jk_lb_worker.c: error_escalation_time = recover_wait_time / 2; service() lines 1576-1596"),
         .init(key: "tomcat.hosts", defaultValue: "(required)", unit: "hosts",
               help: "Tomcats; each runs its own JDBC pool with the workload's driver settings (pool_size, timeouts, retries) to the workload's address",
               source: "seed notes"),
@@ -241,7 +256,8 @@ struct WebBuilder {
 
     private func readModJK(_ node: Node, tomcats: [String]) -> ModJKSpec? {
         let keys = ["lbfactor", "sticky_session", "sticky_session_force", "retries", "retry_interval", "recover_time", "maintain",
-                    "socket_connect_timeout", "reply_timeout"]
+                    "socket_connect_timeout", "reply_timeout", "ping_mode", "ping_timeout", "connection_pool_timeout",
+                    "error_escalation_time"]
         guard let m = r.mapping(node, path: "web.mod_jk", allowed: keys) else { return nil }
         var j = ModJKSpec()
         var ok = true
@@ -258,6 +274,14 @@ struct WebBuilder {
         set("maintain", b.positiveDuration) { j.maintain = $0 }
         set("socket_connect_timeout", r.duration) { j.socketConnectTimeout = $0 }
         set("reply_timeout", r.duration) { j.replyTimeout = $0 }
+        set("ping_mode", { n, p in r.string(n, path: p).flatMap { s in
+            AJPPingMode(letters: s) ?? { r.error(n, "\(p) '\(s)' is not a set of ping_mode letters",
+                                                 hint: "C (new connection), P (before each request), I (idle connections), A (all), e.g. CP"); return nil }() } }) {
+            j.pingMode = $0
+        }
+        set("ping_timeout", b.positiveDuration) { j.pingTimeout = $0 }
+        set("connection_pool_timeout", r.duration) { j.connectionPoolTimeout = $0 }
+        set("error_escalation_time", r.duration) { j.errorEscalationTime = $0 }
         set("lbfactor", { n, _ in readFactors(n, path: "web.mod_jk.lbfactor", tomcats: tomcats) }) { j.lbfactor = $0 }
         return ok ? j : nil
     }
@@ -292,7 +316,7 @@ extension WebBuilder {
     /// web.l4: the balancer's host, its mode (whose defaults the other keys start from), and checks.
     func readL4(_ node: Node, apaches: [String], hosts: (Node, String) -> [String]?) -> L4Spec? {
         let keys = ["host", "mode", "scheduler", "weights", "check", "interval", "timeout", "fall", "rise", "retry_delay",
-                    "bandwidth", "packet_cost", "expire_nodest_conn"]
+                    "bandwidth", "packet_cost", "expire_nodest_conn", "txqueuelen"]
         guard let m = r.mapping(node, path: "web.l4", allowed: keys, required: ["host"], examples: ["host": "host: lb1"]) else { return nil }
         var mode = L4Spec.Mode.nat
         var ok = true
@@ -331,6 +355,7 @@ extension WebBuilder {
         set("rise", { b.int(in: 1...100, $0, path: $1) }) { l.rise = $0 }
         set("bandwidth", b.bandwidth) { l.bandwidth = $0 }
         set("packet_cost", r.duration) { l.packetCost = $0 }
+        set("txqueuelen", { b.int(in: 0...1_000_000, $0, path: $1, hint: "frames; 0 leaves the queue unbounded") }) { l.txQueueLen = $0 }
         set("expire_nodest_conn", r.bool) { l.expireNodestConn = $0 }
         if let n = m.value("weights"), let wm = r.mapping(n, path: "web.l4.weights", allowed: nil) {
             for e in wm.entries {

@@ -345,6 +345,18 @@ public enum ScenarioRunner {
                     mysqld()?.startReplica(threads)
                 }
             }
+        case .pause(let h) where web?.tomcat(on: h) != nil:
+            target = "tomcat@\(h)"
+            sim.at(f.at) {
+                sim.record(h, .fault, "kill -STOP of Tomcat's JVM")
+                web?.tomcat(on: h)?.pause()
+            }
+            if let r = f.recoverAfter {
+                sim.at(f.at + r) {
+                    sim.record(h, .faultEnd, "kill -CONT of Tomcat's JVM")
+                    web?.tomcat(on: h)?.resume()
+                }
+            }
         case .pause(let h):
             target = "mysqld@\(h)"
             sim.at(f.at) {

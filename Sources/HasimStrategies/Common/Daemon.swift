@@ -57,9 +57,10 @@ open class Daemon: HostLifecycleObserver {
     open func booted() {}
 
     /// Runs `action` after `delay` in this life of the daemon only.
+    /// A stopped program (kill -STOP) runs it at SIGCONT.
     public func after(_ delay: SimTime, _ action: @escaping () -> Void) {
         let l = life
-        sim.after(delay) { [weak self] in
+        network.timer(of: process, after: delay) { [weak self] in
             guard let self, self.life == l, self.isAlive else { return }
             action()
         }

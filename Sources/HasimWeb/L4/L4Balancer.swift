@@ -50,6 +50,7 @@ public final class L4Balancer: Daemon, PacketDirector {
         nic.bitsPerSecond = spec.bandwidth
         nic.packetCost = spec.packetCost
         nic.measured = true
+        nic.txQueueLen = spec.txQueueLen
         network.setNIC(host, nic)
         boot()
     }
@@ -215,7 +216,8 @@ public final class L4Balancer: Daemon, PacketDirector {
     public var load: L4Load {
         let nic = host.nic
         return L4Load(mode: spec.mode.rawValue, bytesIn: nic.bytesIn, bytesOut: nic.bytesOut,
-                      peakUtilisation: nic.peakUtilisation, maxQueueDelay: nic.maxQueueDelay, bandwidth: spec.bandwidth)
+                      peakUtilisation: nic.peakUtilisation, maxQueueDelay: nic.maxQueueDelay, bandwidth: spec.bandwidth,
+                      drops: nic.drops, droppedPackets: nic.droppedPackets)
     }
 
     /// The client end of a check.
@@ -239,4 +241,7 @@ public struct L4Load: Sendable, Equatable {
     public var peakUtilisation: Double
     public var maxQueueDelay: SimTime
     public var bandwidth: Int64
+    /// Messages (and their frames) dropped at the tail of the full transmit queue.
+    public var drops: Int64 = 0
+    public var droppedPackets: Int64 = 0
 }

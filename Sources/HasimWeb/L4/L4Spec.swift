@@ -49,6 +49,8 @@ public struct L4Spec: Sendable, Equatable {
     /// The balancer's NIC (a 1 GbE port) and its per-packet CPU cost; LBaaS: unlimited.
     public var bandwidth: Int64 = 1_000_000_000
     public var packetCost: SimTime = Time.us(1)
+    /// The NIC's transmit queue in frames (txqueuelen, Linux 1000): beyond, tail drop. 0: unbounded.
+    public var txQueueLen = 1000
     /// IPVS `expire_nodest_conn` (0: a deleted real server's connections are dropped silently).
     public var expireNodestConn = false
     public init() {}
@@ -66,6 +68,7 @@ public struct L4Spec: Sendable, Equatable {
             s.retryDelay = Time.s(30)
             s.bandwidth = 0
             s.packetCost = 0
+            s.txQueueLen = 0
             s.expireNodestConn = true
         }
         return s
