@@ -80,7 +80,10 @@ public final class NetProcess {
     /// The network keeps every host for the whole run; unowned(unsafe) spares the
     /// reference count checks of `unowned` on every packet's liveness test.
     public unowned(unsafe) let host: Host
-    public internal(set) var isRunning = true
+    /// Whether the program runs. Like `Host.isUp` this is the simulator's truth, not
+    /// something another program can know: it sits behind `@_spi(Oracle)`, and a daemon
+    /// knows only its own life (Daemon tracks it through its lifecycle callbacks).
+    @_spi(Oracle) public internal(set) var isRunning = true
     public internal(set) var incarnation: UInt32 = 0
     public weak var observer: HostLifecycleObserver?
     var listeners: [Int: Listener] = [:]
@@ -103,5 +106,5 @@ public final class NetProcess {
     public var label: String { "\(name)@\(host.name)" }
 
     /// Alive as far as the network is concerned: the program runs on a live host.
-    public var isAlive: Bool { isRunning && host.isUp }
+    @_spi(Oracle) public var isAlive: Bool { isRunning && host.isUp }
 }

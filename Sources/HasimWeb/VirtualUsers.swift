@@ -16,6 +16,8 @@ public final class VirtualUsers: EventHandler, HostLifecycleObserver {
     private let targets: [IPAddress]
     private let port: Int
     private var stopAt: SimTime = 0
+    /// Whether the load generator runs, from its own lifecycle (not the simulator's truth).
+    private var running = true
 
     private final class User: ConnectionDelegate {
         unowned let owner: VirtualUsers
@@ -84,7 +86,7 @@ public final class VirtualUsers: EventHandler, HostLifecycleObserver {
     }
 
     private func request(_ u: User) {
-        guard sim.now < stopAt, process.isAlive else { return }
+        guard sim.now < stopAt, running else { return }
         if u.pagesLeft <= 0 {
             // Log in again: a new visit starts without a cookie.
             u.cookie = .none
@@ -155,7 +157,7 @@ public final class VirtualUsers: EventHandler, HostLifecycleObserver {
         sim.schedule(after: thinkTime(), handler, tag: Tag.think.rawValue, arg: Int64(u.index))
     }
 
-    public func hostDidCrash() {}
-    public func hostDidRestart() { network.processStarted(process) }
+    public func hostDidCrash() { running = false }
+    public func hostDidRestart() { running = true; network.processStarted(process) }
     public func networkDidClose() { users.removeAll() }
 }

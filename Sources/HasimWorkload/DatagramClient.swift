@@ -20,6 +20,9 @@ public final class DatagramClient: EventHandler, DatagramReceiver, HostLifecycle
     private var stopAt: SimTime = .max
     /// The client socket's (ephemeral) port.
     private let sourcePort: Int
+    /// Whether this program runs, as it knows it from its own lifecycle (a program cannot
+    /// ask the simulator whether its host is up).
+    private var running = true
 
     public init(name: String, host: Host, network: Network, address: IPAddress, port: Int, interval: SimTime,
                 sourcePort: Int = 40_000) {
@@ -45,7 +48,7 @@ public final class DatagramClient: EventHandler, DatagramReceiver, HostLifecycle
 
     public func handle(_ event: Event, in sim: Simulation) {
         guard sim.now < stopAt else { return }
-        if process.isAlive {
+        if running {
             log.sent.append(sim.now)
             network.sendDatagram(from: process, sourcePort: sourcePort, to: address, port: port,
                                  sequence: Int64(log.sent.count))
@@ -62,10 +65,11 @@ public final class DatagramClient: EventHandler, DatagramReceiver, HostLifecycle
                                          at: network.sim.now))
     }
 
-    public func hostDidCrash() {}
+    public func hostDidCrash() { running = false }
 
     /// The program is started again with its host; it binds a new socket.
     public func hostDidRestart() {
+        running = true
         network.processStarted(process)
         network.bind(process, port: sourcePort, self)
     }

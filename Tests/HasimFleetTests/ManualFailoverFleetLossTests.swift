@@ -23,10 +23,13 @@ private let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         return try ScenarioLoader.load(text: text, file: "manual.yaml")
     }
 
-    /// The settings of scripts/main's fleet view (20-minute windows at 20 writes/s).
+    /// The settings of scripts/main's fleet view (30-minute windows at 20 writes/s). The window
+    /// must hold the whole runbook: with the first check at a seeded phase, alert + detection_delay
+    /// + promote_time + response_delay end up to ~21 min after the failure, and a redeploy after
+    /// the window's end would hide the loss (a 20-minute window did for seed 1).
     private var config: FleetConfig {
         var c = FleetConfig()
-        c.window = 20 * Time.minute
+        c.window = 30 * Time.minute
         c.writesPerSecond = 20
         return c
     }

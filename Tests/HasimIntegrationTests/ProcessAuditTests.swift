@@ -60,6 +60,23 @@ import HasimResults
         #expect(down.metric("write_downtime")! > up.metric("write_downtime")!)
     }
 
+    /// The monitoring's first check comes at a seeded phase of check_interval (as any daemon's
+    /// loop here), so where in the cycle db1 dies varies with the seed: the alert comes
+    /// alert_after failed checks after the crash, anywhere within one interval. Flip: before
+    /// the phase was seeded, every seed alerted at the same instant (the loop began at t = 0).
+    @Test func theManualMonitoringsChecksStartAtASeededPhase() throws {
+        let s = try d.load("replication", "three-replicas-wrong-promotion.yaml")
+        var alerts: [SimTime] = []
+        for seed in UInt64(1)...6 {
+            let r = try d.report(s, seed: seed)
+            alerts.append(try #require(r.timeline.first { $0.kind == "alert" && $0.node == "monitoring" }?.time))
+        }
+        // check_interval 5 s, alert_after 2, crash at 60 s: the second failed check starts 5-10 s
+        // after the crash and fails at its 10 s connect timeout (check_timeout's default).
+        for a in alerts { #expect(a > Time.s(60 + 5 + 10) && a <= Time.s(60 + 10 + 10) + Time.ms(50), "alert at \(Time.format(a))") }
+        #expect(Set(alerts).count >= 3, "seeds give different phases: \(alerts.map(Time.format))")
+    }
+
     /// keepalived after its host's power cycle starts from keepalived.conf: state BACKUP (the
     /// MASTER state was memory), so the returning db1 takes the VIP back only through its
     /// higher priority with preempt (a second move of the writer), and keeps out with

@@ -1,5 +1,5 @@
 import HasimKernel
-import HasimNetwork
+@_spi(Oracle) import HasimNetwork
 
 /// Percona's `clustercheck` script under xinetd on port 9200, on a Galera node's host: for each
 /// HTTP request it runs `mysql -e "SHOW STATUS LIKE 'wsrep_local_state'"` against the local

@@ -29,14 +29,20 @@ open class Daemon: HostLifecycleObserver {
         process.observer = self
     }
 
-    public var isAlive: Bool { process.isAlive }
+    /// Whether this daemon runs, as it knows it itself: its host's power is the simulator's
+    /// truth (the Oracle SPI), so the daemon follows its own lifecycle instead. Meant for a
+    /// daemon's own handlers (a reply or datagram arriving after it died is ignored); reading
+    /// another daemon's is the god's-eye read docs/processes.md forbids.
+    public private(set) var isAlive = true
 
     public func hostDidCrash() {
+        isAlive = false
         life &+= 1
         crashed()
     }
 
     public func hostDidRestart() {
+        isAlive = true
         network.processStarted(process)
         for p in helpers { network.processStarted(p) }
         booted()
@@ -73,8 +79,13 @@ open class Daemon: HostLifecycleObserver {
     /// check cycle, and seeds explore that phase. The loop ends with the daemon's life or
     /// once `keepGoing` says so.
     public func every(_ interval: SimTime, while keepGoing: @escaping () -> Bool = { true }, _ tick: @escaping () -> Void) {
-        let phase = 1 + SimTime(phaseRNG.next(upperBound: UInt64(max(1, interval))))
-        after(min(phase, interval)) { [weak self] in self?.loop(interval, keepGoing, tick) }
+        after(randomPhase(in: interval)) { [weak self] in self?.loop(interval, keepGoing, tick) }
+    }
+
+    /// A seeded delay in (0, interval] before a loop's first tick: where in its cycle the
+    /// daemon happens to be when something fails.
+    public func randomPhase(in interval: SimTime) -> SimTime {
+        min(1 + SimTime(phaseRNG.next(upperBound: UInt64(max(1, interval)))), interval)
     }
 
     private func loop(_ interval: SimTime, _ keepGoing: @escaping () -> Bool, _ tick: @escaping () -> Void) {

@@ -132,15 +132,17 @@ public final class HostAgent: Listener, HostLifecycleObserver {
     /// The host's CPU and disk do one costly command at a time: several at once (MHA
     /// generating a diff per slave on the latest slave) queue behind each other.
     private var busyUntil: SimTime = 0
+    /// Whether the agent runs, from its own lifecycle (the host's power is not its to read).
+    private var running = true
 
-    public func hostDidCrash() { busyUntil = 0 }
+    public func hostDidCrash() { busyUntil = 0; running = false }
 
     /// Runs a command after its session and start-up costs, and replies after the work
     /// it did (bytes read and shipped). Nothing is answered if the host died meanwhile.
     func execute(_ command: AgentCommand, cost: RemoteCommandCost, completion: @escaping (AgentReply) -> Void) {
         let sim = network.sim
         let inc = process.incarnation
-        func alive() -> Bool { process.isAlive && process.incarnation == inc }
+        func alive() -> Bool { running && process.incarnation == inc }
         var before = cost.session * SimTime(1 + cost.extraSessions) + cost.startup + cost.helperStartup * SimTime(cost.helpers)
         if case .sql(.applyEvents(let e)) = command { before += cost.shipAndApply(e.count) }
         if case .receiveFile(let n) = command { before += cost.ship(n) }
@@ -160,6 +162,7 @@ public final class HostAgent: Listener, HostLifecycleObserver {
     }
 
     public func hostDidRestart() {
+        running = true
         network.processStarted(process)
         network.listen(process, port: port, self)
     }

@@ -85,14 +85,17 @@ final class ManualFailoverRuntime: StrategyRuntime {
         ops.onBoot = { [weak self] in
             guard let self else { return }
             self.checkLoop += 1
-            self.scheduleCheck(loop: self.checkLoop)
+            self.scheduleCheck(loop: self.checkLoop, first: true)
         }
-        scheduleCheck(loop: 0)
+        scheduleCheck(loop: 0, first: true)
     }
 
     /// The next check of the loop, in the monitoring process's life (none while its host is down).
-    func scheduleCheck(loop: Int) {
-        ops.after(checkInterval) { [weak self] in self?.check(loop: loop) }
+    /// The first check after the monitoring starts comes at a seeded phase of the interval (Nagios
+    /// spreads its initial checks over the interval, `max_service_check_spread`): where in the
+    /// cycle the primary fails varies with the seed, not always one full interval before a check.
+    func scheduleCheck(loop: Int, first: Bool = false) {
+        ops.after(first ? ops.randomPhase(in: checkInterval) : checkInterval) { [weak self] in self?.check(loop: loop) }
     }
 
     func check(loop: Int) {
