@@ -145,8 +145,9 @@ import HasimResults
         #expect(try #require(fast.metric("max_lag_transactions")) < 100)
         let slowOutage = try #require(slow.metric("write_downtime")), fastOutage = try #require(fast.metric("write_downtime"))
         // The backlog (~9000 transactions at ~132/s on average) drains before the promotion.
-        // (23 s with the runbook's ping before the promotion and the source's group commit.)
-        #expect(slowOutage - fastOutage >= 20, "the drain adds to the outage: \(slowOutage) vs \(fastOutage)")
+        // (18-23 s with the runbook's ping before the promotion and the source's group commit;
+        // the monitoring's first check comes at a seeded phase, so the two runs' alerts differ.)
+        #expect(slowOutage - fastOutage >= 15, "the drain adds to the outage: \(slowOutage) vs \(fastOutage)")
     }
 
     @Test func parallelWorkersApplyTheSourcesCommitGroupsAndKeepUp() throws {
