@@ -148,6 +148,8 @@ public enum ScenarioParameters {
             p.append((f.kind.name.rawValue, obj(fields)))
         case .reapplyBinlog(let from, let to):
             p.append((f.kind.name.rawValue, obj([("from", str(from)), ("to", str(to))])))
+        case .galeraNewCluster(let h, let force):
+            p.append((f.kind.name.rawValue, obj([("host", str(h ?? "most_advanced")), ("force", String(force))])))
         }
         return obj(p)
     }

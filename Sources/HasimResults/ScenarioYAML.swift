@@ -163,6 +163,7 @@ public enum ScenarioYAML {
         case .reattach(let h, let to, let check, let at):
             parts.append("\(key): {host: \(q(h)), to: \(q(to)), check: \(check)\(at.map { ", coordinates_at: \(d($0))" } ?? "")}")
         case .reapplyBinlog(let from, let to): parts.append("\(key): {from: \(q(from)), to: \(q(to))}")
+        case .galeraNewCluster(let h, let force): parts.append("\(key): {host: \(q(h ?? "most_advanced")), force: \(force)}")
         }
         if let r = f.recoverAfter { parts.append("recover_after: \(d(r))") }
         return "{" + parts.joined(separator: ", ") + "}"

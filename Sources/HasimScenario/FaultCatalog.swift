@@ -59,6 +59,9 @@ extension FaultKind.Name {
         case .bootstrap:
             return ("bootstrap: DB_HOST", "operator action: a DBA runs SET GLOBAL wsrep_provider_options='pc.bootstrap=YES' on this Galera node (after SHOW STATUS LIKE 'wsrep%'): its non-Primary component becomes the Primary Component, with its history; a node with more (a higher seqno) must rejoin it by SST",
                     "Galera documentation 'Resetting the Quorum' (pc.bootstrap=YES; galera_new_cluster on a stopped node)")
+        case .galeraNewCluster:
+            return ("galera_new_cluster: most_advanced | DB_HOST | {host: DB_HOST, force: true}", "operator action, every Galera node stopped (a whole-cluster crash; strategy option autostart: false keeps them down): a DBA reads grastate.dat on each host over SSH (seqno, safe_to_bootstrap), runs mysqld --wsrep-recover where seqno is -1 (a start-up each) to read the recovered position, and runs galera_new_cluster on the chosen node, then systemctl start on the others. most_advanced: the highest recovered seqno (first in topology order on a tie), with safe_to_bootstrap edited to 1 as the documentation says. DB_HOST: that node as it is: mysqld refuses 'It may not be safe to bootstrap the cluster from this node...' when safe_to_bootstrap is 0 (only the last node alone in a Primary Component has 1); force: true edits it first. A node started after a bootstrap from a less advanced one aborts ('Local state seqno (N) is greater than group seqno (M): states diverged') and what only it had is not in the cluster. Each command typed (40 s, manual's promote_time / 3)",
+                    "codership/galera galera/src/replicator_smm.cpp (connect: safe_to_bootstrap; process_conf_change: safe_to_bootstrap = one-member Primary view), replicator_str.cpp state_transfer_required; Galera documentation 'Restarting the Cluster' / 'Crash Recovery'")
         }
     }
 }

@@ -236,6 +236,11 @@ public enum FaultKind: Sendable, Equatable {
     case unlockTables(host: String)
     /// A DBA runs SET GLOBAL wsrep_provider_options='pc.bootstrap=YES' on a Galera node.
     case bootstrap(host: String)
+    /// Every Galera node is down: a DBA reads grastate.dat on each host over SSH, runs
+    /// mysqld --wsrep-recover where its seqno is -1, and starts `host` (nil: the most advanced
+    /// node) with galera_new_cluster, then systemctl start on the others. `force`: edit
+    /// safe_to_bootstrap to 1 first (the runbook does it on the node it picked).
+    case galeraNewCluster(host: String?, force: Bool)
 }
 
 extension FaultKind {
@@ -259,11 +264,12 @@ extension FaultKind {
         case skipReplicaError = "skip_replica_error"
         case unlockTables = "unlock_tables"
         case bootstrap
+        case galeraNewCluster = "galera_new_cluster"
 
         /// An operator's action rather than something that breaks.
         public var isOperatorAction: Bool {
             switch self {
-            case .switchover, .maintenance, .reattach, .reapplyBinlog, .skipReplicaError, .unlockTables, .bootstrap: return true
+            case .switchover, .maintenance, .reattach, .reapplyBinlog, .skipReplicaError, .unlockTables, .bootstrap, .galeraNewCluster: return true
             default: return false
             }
         }
@@ -290,6 +296,7 @@ extension FaultKind {
         case .skipReplicaError: return .skipReplicaError
         case .unlockTables: return .unlockTables
         case .bootstrap: return .bootstrap
+        case .galeraNewCluster: return .galeraNewCluster
         }
     }
 

@@ -172,6 +172,33 @@ import HasimResults
         #expect(twoLag < lag * 0.6, "two workers: each group overlaps the previous one's fsyncs")
     }
 
+    @Test func parallelWorkersKeepTheReplicaCurrentUnderKeepalived() throws {
+        let alone = try run(scenario("parallel-replica-drains-before-keepalived.yaml")).1
+        #expect(try #require(alone.metric("max_lag_transactions")) > 8000, "one SQL thread, two fsyncs of its own per transaction")
+        #expect(alone.replicationErrors.contains { $0.code == 1062 && $0.node == "db2" })
+        #expect(try #require(alone.metric("lost_transactions")) >= 5000, "the relay log behind the 1062 is never applied")
+        // Flip: four conservative workers share the fsyncs; db2 is current when it takes the VIP.
+        let four = try run(scenario("parallel-replica-drains-before-keepalived.yaml") {
+            $0.replacingOccurrences(of: "slave_parallel_workers: 0", with: "slave_parallel_workers: 4")
+        }).1
+        #expect(try #require(four.metric("max_lag_transactions")) < 200)
+        #expect(four.metric("replication_crashes") == 0)
+        #expect(try #require(four.metric("lost_transactions")) <= 5)
+    }
+
+    @Test func aSlowDiskMakesTheReplicaLag() throws {
+        let slow = try run(scenario("slow-disk-replica-lag.yaml")).1
+        let lag = try #require(slow.metric("max_lag_transactions"))
+        #expect(lag >= 5000 && lag <= 9000, "~115 transactions/s more in than out for 60 s: \(lag)")
+        #expect(slow.metric("write_downtime") == 0, "connects and the source's commits are untouched")
+        // Flip: the healthy disk keeps db2 current.
+        let healthy = try run(scenario("slow-disk-replica-lag.yaml") {
+            $0.replacingOccurrences(of: "  - {at: 30s, slow_disk: {host: db2, factor: 20}, recover_after: 60s}\n", with: "")
+                .replacingOccurrences(of: "faults:\n", with: "faults: []\n")
+        }).1
+        #expect(try #require(healthy.metric("max_lag_transactions")) < 100)
+    }
+
     @Test func readLockOnAReplicaHoldsItsApplier() throws {
         let locked = try run(scenario("read-lock-replica-lag.yaml")).1
         let lag = try #require(locked.metric("max_lag_seconds"))

@@ -124,6 +124,27 @@ import HasimResults
         #expect(highest.metric("lost_transactions") == 0)
     }
 
+    @Test func galeraNewClusterOnTheMostAdvancedNodeLosesNothing() throws {
+        let path = "galera/galera-new-cluster-after-power-loss.yaml"
+        let best = try report(scenario(path))
+        #expect(best.metric("lost_transactions") == 0)
+        #expect(best.timeline.contains { $0.kind == "operator_action" && $0.detail.hasPrefix("the most advanced node: db1") })
+        #expect(best.timeline.filter { $0.detail.hasPrefix("mysqld --wsrep-recover: WSREP: Recovered position") }.count == 3)
+        // Flip: the bootstrap forced on db3, 90 s behind: db1 and db2 abort at their start and
+        // what they acknowledged after db3 went down is not in the cluster.
+        let forced = try report(scenario(path) {
+            $0.replacingOccurrences(of: "galera_new_cluster: most_advanced}", with: "galera_new_cluster: {host: db3, force: true}}")
+        })
+        #expect(forced.metric("lost_transactions")! > 8000)
+        #expect(forced.timeline.filter { $0.kind == "process_crash" && $0.detail.contains("states diverged") }.count == 2)
+        // Without the edit, mysqld refuses (safe_to_bootstrap: 0) and the cluster stays down.
+        let refused = try report(scenario(path) {
+            $0.replacingOccurrences(of: "galera_new_cluster: most_advanced}", with: "galera_new_cluster: db3}")
+        })
+        #expect(refused.timeline.contains { $0.kind == "operator_refused" && $0.detail.contains("It may not be safe to bootstrap the cluster from this node") })
+        #expect(refused.metric("write_downtime")! > 11 * 60)
+    }
+
     @Test func aPausedNodeStallsTheClusterUntilItIsEvicted() throws {
         let paused = try report(scenario("galera/galera-pause-node.yaml"))
         let stall = paused.metric("write_downtime")!

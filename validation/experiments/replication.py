@@ -205,9 +205,19 @@ def replica_lag(reps):
         th.start()
         def group_commits():
             return (int(db1.var("Binlog_commits")), int(db1.var("Binlog_group_commits")))
+
+        def replica_disk():
+            # db2's own commits: binlog commits, binlog group commits (one fsync each with
+            # sync_binlog=1), InnoDB's fsyncs (10.11 has no Innodb_os_log_fsyncs: data + log), and
+            # what its SQL thread has applied.
+            return (int(db2.var("Binlog_commits")), int(db2.var("Binlog_group_commits")),
+                    int(db2.var("Innodb_data_fsyncs")), seq_of(db2.sql("SELECT @@gtid_slave_pos")[0][0]))
         g0 = group_commits()
+        time.sleep(max(0.0, t0 + 5.0 - now()))
+        d0, td0 = replica_disk(), now()
         time.sleep(max(0.0, t0 + kill_at - 0.5 - now()))
         g1 = group_commits()
+        d1, td1 = replica_disk(), now()
         time.sleep(max(0.0, t0 + kill_at - now()))
         db1.kill9()
         tk = now() - t0
@@ -222,6 +232,13 @@ def replica_lag(reps):
             time.sleep(0.05)
         stop.set()
         th.join(2)
+        d2, td2 = replica_disk(), now()
+
+        def per_tx(a, b):
+            # (applied/s, transactions per binlog group commit, InnoDB fsyncs per transaction)
+            n = max(1, b[3] - a[3])
+            return (round(n / (b[4] - a[4]), 1), round((b[0] - a[0]) / max(1, b[1] - a[1]), 2), round((b[2] - a[2]) / n, 2))
+        under, drained = per_tx(d0 + (td0,), d1 + (td1,)), per_tx(d1 + (td1,), d2 + (td2,))
         pre = [s for s in samples if s[0] < tk and s[1] is not None]
 
         def at(t):
@@ -252,6 +269,10 @@ def replica_lag(reps):
                 "commit_p50_ms": round(pct(lat, 50), 3) if lat else None,
                 "commit_p99_ms": round(pct(lat, 99), 3) if lat else None,
                 "source_group_size": round((g1[0] - g0[0]) / max(1, g1[1] - g0[1]), 2),
+                "replica_applied_per_s_under_load": under[0], "replica_group_size_under_load": under[1],
+                "replica_innodb_fsyncs_per_tx_under_load": under[2],
+                "replica_applied_per_s_drain": drained[0], "replica_group_size_drain": drained[1],
+                "replica_innodb_fsyncs_per_tx_drain": drained[2],
                 "fsync_p50_ms": fs[0], "fsync_p99_ms": fs[1],
                 "fsync_append_p50_ms": fa[0], "fsync_append_p99_ms": fa[1], "base_seq": base2,
                 "series": [(round(t, 2), (a - b) if a is not None else None, io - b, sb)
@@ -260,7 +281,8 @@ def replica_lag(reps):
     rows = hsv.repeat(reps, one)
     par = (f"slave_parallel_threads={workers}, slave_parallel_mode={mode}" if workers
            else "one SQL thread (slave_parallel_threads=0, the default)")
-    write_result("replica-lag" + (f"-{mode}{workers}" if workers else ""),
+    # REPLICA_LAG_SUFFIX: a separate result file (e.g. a run for the replica's fsync counters).
+    write_result("replica-lag" + (f"-{mode}{workers}" if workers else "") + os.environ.get("REPLICA_LAG_SUFFIX", ""),
                  f"db1 -> db2 asynchronous GTID replication (MariaDB 10.11); db1 at its defaults "
                  f"(sync_binlog=0, innodb_flush_log_at_trx_commit=1), db2 durable (sync_binlog=1, "
                  f"innodb_flush_log_at_trx_commit=1, log_slave_updates) with {par}; {rate} inserts/s "

@@ -172,11 +172,14 @@ extension GaleraNode {
             } else {
                 clearPending()
             }
+            let justStarted = restoredView
             isPrimary = true
             restoredView = false
+            // replicator_smm.cpp process_conf_change: safe_to_bootstrap_ = (memb_num == 1).
+            safeToBootstrap = members.count == 1
             let lineage = booter.map { "pc\(newViewID)-\(peers[$0.from].name)" } ?? prev.lineage
             primaryView = PrimaryView(id: prev.id + 1, members: members, lineage: lineage)
-            if !wasMember { joinPrimary(js, prev: prev, booter: booter) }
+            if !wasMember { joinPrimary(js, prev: prev, booter: booter, justStarted: justStarted) }
         } else {
             clearPending()
             if isPrimary { leftPrimary() }
@@ -202,8 +205,9 @@ extension GaleraNode {
     /// synced member (IST when the donor's gcache reaches back to it, else SST). When no member
     /// is synced (whole-cluster recovery, pc.bootstrap of a non-Primary component), the most
     /// advanced member's data (grastate.dat seqno; the bootstrapped node's with pc.bootstrap)
-    /// defines the cluster's state and the others take it from there.
-    private func joinPrimary(_ js: [GJoin], prev: PrimaryView, booter: GJoin?) {
+    /// defines the cluster's state and the others take it from there. A node just started whose
+    /// committed position is past the group's aborts (GaleraNewCluster.swift).
+    private func joinPrimary(_ js: [GJoin], prev: PrimaryView, booter: GJoin?, justStarted: Bool) {
         var donors = js.filter { $0.synced && $0.primaryView.id == prev.id && $0.from != index }
         if donors.isEmpty {
             let best = booter ?? js.max { ($0.seqno, -$0.from) < ($1.seqno, -$1.from) }!
@@ -216,6 +220,7 @@ extension GaleraNode {
         }
         // A donor that can serve IST is preferred (wsrep_sst_donor unset: Galera picks one).
         let mine = lastSeqno
+        if justStarted, abortIfAhead(of: donors.map(\.seqno).max() ?? mine) { return }
         let ist = donors.first { mine >= 0 && mine <= $0.seqno && mine + 1 >= $0.gcacheFrom }
         let donor = (ist ?? donors[0]).from
         setState(.joiner)

@@ -47,6 +47,10 @@ struct GAck: WireMessage { var from: Int; var stamp: Stamp; var clock: Int64 }
 struct GSafe: WireMessage { var from: Int; var upTo: Stamp; var clock: Int64 }
 /// gcs flow control: FC_PAUSE / FC_CONT.
 struct GFlow: WireMessage { var from: Int; var pause: Bool }
+/// A member leaves on purpose (mysqld closing the provider, e.g. the states-diverged abort):
+/// the others drop it from the Primary Component's weight at once (pc_proto.cpp: a graceful
+/// leave does not count against quorum).
+struct GLeave: WireMessage { var from: Int }
 /// EVS join message of a membership round: the sender's proposed membership and its state, so
 /// that every member installs the same view, redelivers the same undelivered write-sets and
 /// reaches the same quorum decision (pc_proto state exchange folded in).

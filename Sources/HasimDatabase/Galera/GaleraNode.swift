@@ -74,6 +74,14 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     var bootstrapRequested = false
     var excludedUntil: [SimTime] = []
 
+    // grastate.dat and InnoDB's wsrep position (GaleraNewCluster.swift): they survive restarts.
+    /// grastate.dat's seqno: -1 while mysqld runs and after a crash, the position after a clean stop.
+    var grastateSeqno: Int64 = -1
+    /// grastate.dat's safe_to_bootstrap (replicator_smm.cpp: set when a Primary view has one member).
+    var safeToBootstrap = false
+    /// The wsrep XID InnoDB recovers (`mysqld --wsrep-recover`): the last committed seqno.
+    var innodbSeqno: Int64 = 0
+
     // Ordering and certification (GaleraOrdering.swift).
     var clock: Int64 = 0
     var pending: [PendingWriteSet] = []
@@ -198,6 +206,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         viewMask = mask(view)
         viewID = 1
         isPrimary = true
+        safeToBootstrap = peers.count == 1
         recordWriterGroup()
         for i in peers.indices { lastHeard[i] = sim.now }
         begin()
@@ -221,7 +230,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         }
     }
 
-    private func begin() {
+    func begin() {
         network.listen(process, port: config.port, self)
         network.listen(process, port: config.groupPort, GroupListener(node: self))
         sim.record(name, .mysqlReady, clusterStatus)
@@ -253,7 +262,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         lockedWrites = []
     }
 
-    private func loseVolatile() {
+    func loseVolatile() {
         let wasPrimary = isPrimary
         state = .down
         isPrimary = false
@@ -270,6 +279,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         for i in joins.indices { joins[i] = nil }
         // Committed data survives; what was delivered but not committed is lost (the node will
         // catch up). Without --wsrep-recover grastate.dat says seqno -1 after a crash.
+        if appliedSeqno >= 0 { innodbSeqno = appliedSeqno }
         lastSeqno = config.wsrepRecover ? appliedSeqno : -1
         if !config.wsrepRecover { appliedSeqno = -1 }
         gcache.removeAll(); gcacheHead = 0
@@ -362,6 +372,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
             heard(f.from, clock: 0)
             if f.pause { pausedBy |= 1 << UInt64(f.from) } else { pausedBy &= ~(1 << UInt64(f.from)) }
             flowChanged()
+        } else if let l = m.as(GLeave.self) {
+            leftGracefully(l.from)
         } else if let j = m.as(GJoin.self) {
             heard(j.from, clock: j.clock)
             joinReceived(j)

@@ -84,9 +84,37 @@ extension ScenarioBuilder {
                 return nil
             }
             return .bootstrap(host: host)
+        case .galeraNewCluster:
+            return readGaleraNewCluster(node, path: path)
         default:
             return nil
         }
+    }
+
+    /// galera_new_cluster: most_advanced | DB_HOST | {host: most_advanced | DB_HOST, force: BOOL}
+    private func readGaleraNewCluster(_ node: Node, path: String) -> FaultKind? {
+        if let s = strategy, s.name != Galera.descriptor.name {
+            r.error(node, "\(path): strategy '\(s.name)' runs no Galera node", hint: "galera_new_cluster is for strategy: galera")
+            return nil
+        }
+        let fault = "galera_new_cluster starts mysqld --wsrep-new-cluster on a Galera node"
+        var hostNode = node, hostPath = path, force = false
+        if case .mapping = node {
+            guard let m = r.mapping(node, path: path, allowed: ["host", "force"], required: ["host"],
+                                    examples: ["host": "host: most_advanced"]),
+                  let hn = m.value("host") else { return nil }
+            hostNode = hn
+            hostPath = m.path("host")
+            if let f = m.value("force") {
+                guard let b = r.bool(f, path: m.path("force")) else { return nil }
+                force = b
+            }
+        }
+        guard let host = r.string(hostNode, path: hostPath) else { return nil }
+        // The runbook picks the node with the highest recovered seqno, and edits its grastate.dat.
+        if host == "most_advanced" { return .galeraNewCluster(host: nil, force: true) }
+        guard databaseHost(host, hostNode, path: hostPath, fault: fault + " (or most_advanced: the runbook picks it)") else { return nil }
+        return .galeraNewCluster(host: host, force: force)
     }
 
     /// The strategy's tool has this command (OperatorCommands).

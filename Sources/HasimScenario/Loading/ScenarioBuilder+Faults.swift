@@ -98,7 +98,7 @@ extension ScenarioBuilder {
         guard let name = FaultKind.Name(rawValue: key) else { return nil }
         if name.isOperatorAction { return readOperatorAction(name, node, path: path) }
         switch name {
-        case .switchover, .maintenance, .reattach, .reapplyBinlog, .skipReplicaError, .unlockTables, .bootstrap:
+        case .switchover, .maintenance, .reattach, .reapplyBinlog, .skipReplicaError, .unlockTables, .bootstrap, .galeraNewCluster:
             return nil  // read above
         case .hostCrash:
             guard let host = r.string(node, path: path), checkHost(host, node, path: path) else { return nil }

@@ -20,7 +20,7 @@ final class NotedCoordinates {
 }
 
 final class OperatorDesk {
-    private let sim: Simulation
+    let sim: Simulation
     private let network: Network
     private let strategy: StrategyRuntime
     private let dba: AdminClient?
@@ -88,6 +88,11 @@ final class OperatorDesk {
                 self.typed([.unlockTables], on: host, "KILL: UNLOCK TABLES") { _ in }
             }
             return "mysqld@\(host)"
+        case .galeraNewCluster(let host, let force):
+            guard let shell = strategy as? OperatorShell else { return "" }
+            shell.openShell()
+            sim.at(f.at) { [weak self] in self?.galeraNewCluster(shell, host: host, force: force) }
+            return "mysqld@\(host ?? "most_advanced")"
         case .bootstrap(let host):
             sim.at(f.at) { [weak self] in
                 guard let self else { return }

@@ -447,7 +447,7 @@ public enum ScenarioRunner {
                     machine.setLoad(machine.load - threads)
                 }
             }
-        case .switchover, .maintenance, .reattach, .reapplyBinlog, .skipReplicaError, .unlockTables, .bootstrap:
+        case .switchover, .maintenance, .reattach, .reapplyBinlog, .skipReplicaError, .unlockTables, .bootstrap, .galeraNewCluster:
             preconditionFailure("operator actions are scheduled by the OperatorDesk")
         }
         return AppliedFault(index: index, kind: kind, target: target, at: f.at, recoveredAt: nil)

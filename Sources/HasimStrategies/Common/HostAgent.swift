@@ -33,6 +33,10 @@ public enum AgentCommand: Sendable {
     case version
     /// Secondary check: can this host open a TCP connection to address:port?
     case canConnect(IPAddress, port: Int, timeout: SimTime)
+    /// Galera, mysqld stopped (GaleraNewCluster.swift): `cat /var/lib/mysql/grastate.dat`,
+    /// `mysqld --wsrep-recover` (both answer `.grastate`), `sed -i` safe_to_bootstrap: 1,
+    /// `galera_new_cluster`, and `systemctl start mariadb`.
+    case readGrastate, wsrepRecover, setSafeToBootstrap, galeraNewCluster, startMySQLD
 }
 
 public enum AgentReply: Sendable {
@@ -41,6 +45,8 @@ public enum AgentReply: Sendable {
     case events([BinlogEvent])
     case reachable(Bool)
     case failed(String)
+    /// grastate.dat's seqno and safe_to_bootstrap (after --wsrep-recover: the recovered seqno).
+    case grastate(seqno: Int64, safeToBootstrap: Bool)
 }
 
 public enum AgentError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -198,6 +204,9 @@ public final class HostAgent: Listener, HostLifecycleObserver {
             completion(.done)
         case .receiveFile, .version:
             completion(.done)
+        case .readGrastate, .wsrepRecover, .setSafeToBootstrap, .galeraNewCluster, .startMySQLD:
+            guard let db = local else { completion(.failed("no mysqld on \(host.name)")); return }
+            db.galeraCommand(command, completion: completion)
         case .canConnect(let address, let port, let timeout):
             let probe = Probe()
             network.connect(from: process, to: address, port: port, timeout: timeout, delegate: probe) { [network] r in

@@ -59,6 +59,34 @@ final class LocalDatabase {
     func relayLogEvents(fromSourcePosition p: Int) -> [BinlogEvent]? { server?.relayLogEvents(fromSourcePosition: p) }
     var hasBinlogs: Bool { server != nil }
 
+    // MARK: Galera's files and its bootstrap (mysqld stopped)
+
+    func galeraCommand(_ command: AgentCommand, completion: @escaping (AgentReply) -> Void) {
+        guard let g = node as? GaleraNode else {
+            if case .startMySQLD = command { startMySQLD(); completion(.done) } else { completion(.failed("no Galera node on \(node.name)")) }
+            return
+        }
+        switch command {
+        case .readGrastate:
+            completion(.grastate(seqno: g.grastate.seqno, safeToBootstrap: g.grastate.safeToBootstrap))
+        case .wsrepRecover:
+            g.wsrepRecover { seqno in
+                completion(seqno.map { .grastate(seqno: $0, safeToBootstrap: g.grastate.safeToBootstrap) }
+                           ?? .failed("mysqld is running: the datadir is locked"))
+            }
+        case .setSafeToBootstrap:
+            g.editGrastate(safeToBootstrap: true)
+            completion(.done)
+        case .galeraNewCluster:
+            g.startNewCluster { error in completion(error.map { .failed($0) } ?? .done) }
+        case .startMySQLD:
+            g.start()
+            completion(.done)
+        default:
+            completion(.failed("not a Galera command"))
+        }
+    }
+
     // MARK: block devices
 
     /// `mount /dev/mapper/lun /var/lib/mysql` (mysqld down): the datadir becomes the blocks the

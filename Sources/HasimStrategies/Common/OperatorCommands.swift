@@ -13,6 +13,18 @@ public protocol OperatorCommands: AnyObject {
     func endMaintenance()
 }
 
+/// A DBA's SSH to the database hosts, for runbooks that work on files and stopped processes
+/// (Galera's whole-cluster recovery): sshd on each host runs the command there. A runtime whose
+/// hosts have it conforms.
+public protocol OperatorShell: AnyObject {
+    /// The database hosts, in the runbook's order.
+    var shellHosts: [String] { get }
+    /// sshd on every database host and the DBA's ssh client, before the run starts.
+    func openShell()
+    /// `ssh HOST COMMAND` from the DBA's terminal.
+    func ssh(_ command: AgentCommand, on host: String, completion: @escaping (Result<AgentReply, AgentError>) -> Void)
+}
+
 /// The operator actions a strategy's tool has.
 public enum OperatorAction: String, CaseIterable, Sendable {
     case switchover, maintenance

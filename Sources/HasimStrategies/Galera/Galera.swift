@@ -87,6 +87,9 @@ public enum Galera {
             OptionSpec("clustercheck_available_when_donor", .bool, default: .bool(false),
                        help: "clustercheck (xinetd, port 9200) answers 200 for a Donor/Desynced node too; by default only a Synced node is 200.",
                        source: "percona/percona-clustercheck clustercheck (AVAILABLE_WHEN_DONOR=0)"),
+            OptionSpec("autostart", .bool, default: .bool(true),
+                       help: "mysqld starts when its host boots (systemd unit enabled); false: a node stays down after its host restarts until a DBA starts it (galera_new_cluster, systemctl start), as where the unit is disabled on Galera nodes so that a whole-cluster power loss waits for a human.",
+                       source: "MariaDB support-files/mariadb.service.in (systemctl enable); Galera documentation 'Restarting the Cluster'"),
             OptionSpec("startup_time", .duration, default: .duration(Time.s(5)),
                        help: "mysqld start-up before the node contacts the group.", source: "our estimate"),
             OptionSpec("bootstrap_delay", .duration, default: .duration(Time.s(300)),
@@ -147,6 +150,7 @@ extension Galera {
             c.sstBlocksDonor = ["rsync", "mysqldump"].contains(options.string("sst_method"))
             c.startupTime = options.duration("startup_time")
             c.wsrepRecover = options.bool("wsrep_recover")
+            c.autostart = options.bool("autostart")
             // wsrep_auto_increment_control=ON.
             c.autoIncrementIncrement = Int64(n)
             c.autoIncrementOffset = Int64(i + 1)
@@ -168,6 +172,9 @@ public final class GaleraRuntime: StrategyRuntime {
     /// The nodes as the operator's runbook lists them (name, address): no node object.
     let nodes: [DatabaseHandle]
     private var dba: GaleraOperator?
+    /// sshd on the nodes' hosts and the DBA's ssh client (GaleraShell.swift), when a DBA acts.
+    var sshd: [HostAgent] = []
+    var sshClient: AgentClient?
 
     init(options: OptionValues, deployment: Deployment) {
         self.options = options
