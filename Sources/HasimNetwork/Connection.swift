@@ -47,10 +47,15 @@ public protocol Listener: AnyObject {
     /// stopped program's connects wait in the backlog. HTTP and AJP servers do not: the
     /// kernel completes the connect and the request waits unread.
     var speaksFirst: Bool { get }
+    /// The listen backlog: connections the kernel completes (or, for a server that speaks
+    /// first, holds) for a stopped program before it drops further SYNs (listen(2)'s backlog,
+    /// capped by net.core.somaxconn 4096).
+    var acceptBacklog: Int { get }
 }
 
 extension Listener {
     public var speaksFirst: Bool { true }
+    public var acceptBacklog: Int { 4096 }
 }
 
 public enum ConnectError: Error, Sendable, Equatable {

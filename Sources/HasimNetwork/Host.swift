@@ -97,6 +97,9 @@ public final class NetProcess {
     public internal(set) var isPaused = false
     /// What the program would have done while stopped, in the order it became due.
     var frozen: [() -> Void] = []
+    /// Connections to each port the kernel queued for this program while it is stopped
+    /// (its accept queue; the program would accept them when it runs again).
+    var unaccepted: [Int: Int] = [:]
 
     init(name: String, host: Host) {
         self.name = name

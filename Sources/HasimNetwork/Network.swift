@@ -522,6 +522,16 @@ public final class Network: EventHandler {
             guard let pc = pendingConnects[id], !pc.done, pendingSynAcks[id] == nil else { return }
             if let proc = to.processes.first(where: { $0.isAlive && $0.listeners[pc.port] != nil }),
                let listener = proc.listeners[pc.port] {
+                if proc.isPaused {
+                    // A stopped program accepts nothing: once its accept queue is full the
+                    // kernel drops further SYNs (tcp_conn_request: sk_acceptq_is_full, the
+                    // ListenOverflows counter) and the client's connect times out. Real:
+                    // a stopped Tomcat (AJP acceptCount 100) made mod_jk's later connects time
+                    // out (validation/results/web-tomcat-pause-ping.json).
+                    let queued = proc.unaccepted[pc.port, default: 0]
+                    guard queued < listener.acceptBacklog else { return }
+                    proc.unaccepted[pc.port] = queued + 1
+                }
                 if proc.isPaused && listener.speaksFirst {
                     // A connection here includes the server's first words (MySQL's greeting, SSH's
                     // banner: those servers speak first). A stopped program sends none: the kernel

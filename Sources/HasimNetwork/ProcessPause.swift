@@ -34,6 +34,7 @@ extension Network {
         guard p.isAlive, !p.isPaused else { return }
         sim.record(name, .processPause, "SIGSTOP")
         p.isPaused = true
+        p.unaccepted.removeAll()
     }
 
     /// kill -CONT: the program runs again and catches up with what became due while stopped.
@@ -41,6 +42,7 @@ extension Network {
         guard p.isPaused else { return }
         sim.record(name, .processPause, "SIGCONT")
         p.isPaused = false
+        p.unaccepted.removeAll()
         let work = p.frozen
         p.frozen.removeAll()
         let inc = p.incarnation, hostInc = p.host.incarnation

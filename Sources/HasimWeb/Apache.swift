@@ -32,6 +32,10 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         var tries = BalanceAttempt()
         var member = -1
         var ajpID: Int64 = 0
+        /// Attempts already made on `member` by its AJP worker.
+        var memberTry = 0
+        /// The child process serving the user's connection: its pool (`idle`) is used.
+        var child = 0
     }
     private var forwards: [Forward?] = []
     private var freeSlots: [Int] = []
@@ -40,7 +44,9 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
     private var backlogHead = 0
     /// KeepAliveTimeout and MaxKeepAliveRequests (nil: connections live as long as the users').
     private var keepAlive: KeepAlivePolicy?
-    /// Idle AJP connections per member (mod_jk's endpoint cache).
+    /// Idle AJP connections per (child process, member): mod_jk's endpoint cache is a child's
+    /// own (connection_pool_size = ThreadsPerChild), so each child holds its connections to
+    /// every Tomcat; index child * members + member.
     private var idle: [[AJPLink]]
     private var nextAJP: Int64 = 0
 
@@ -57,7 +63,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
             return JKBalancer(names: names, spec: jk)
         }
         balancer = makeBalancer()
-        idle = Array(repeating: [], count: tomcats.count)
+        idle = Array(repeating: [], count: tomcats.count * max(1, spec.processes))
         super.init(name: "httpd", host: host, network: network)
         if spec.keepAliveTimeout > 0 || spec.maxKeepAliveRequests > 0 { keepAlive = KeepAlivePolicy(apache: self) }
         boot()
@@ -75,7 +81,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         busy = 0
         backlog.removeAll()
         backlogHead = 0
-        idle = Array(repeating: [], count: tomcats.count)
+        idle = Array(repeating: [], count: idle.count)
         keepAlive?.connections.removeAll()
         // The balancer's shared memory is gone with the host: every member starts OK again.
         balancer = makeBalancer()
@@ -137,7 +143,9 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         }
         let slot: Int
         if let f = freeSlots.popLast() { slot = f } else { forwards.append(nil); slot = forwards.count - 1 }
-        forwards[slot] = Forward(connection: c, request: r)
+        // Which child accepted the user's connection: the kernel hands connections to the
+        // children in no order that matters; the connection's number spreads them evenly.
+        forwards[slot] = Forward(connection: c, request: r, child: c.id % max(1, spec.processes))
         tryMember(slot)
     }
 
@@ -182,6 +190,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
             return
         }
         f.member = i
+        f.memberTry = 0
         nextAJP += 1
         f.ajpID = nextAJP
         forwards[slot] = f
@@ -193,14 +202,14 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
     /// next is tried; none left, a new connection.
     private func usePooled(_ slot: Int) {
         guard let f = forwards[slot] else { return }
-        let i = f.member
-        guard let link = idle[i].popLast() else { connectNew(slot); return }
+        let i = f.member, pool = f.child * tomcats.count + i
+        guard let link = idle[pool].popLast() else { connectNew(slot); return }
         let t = checkBefore(f.request)
         guard t > 0 else { send(slot, on: link); return }
         let ajpID = f.ajpID
         ping(link, timeout: t) { [weak self] ok in
             guard let self else { return }
-            guard self.forwards[slot]?.ajpID == ajpID else { if ok { self.idle[i].append(link) }; return }
+            guard self.forwards[slot]?.ajpID == ajpID else { if ok { self.idle[pool].append(link) }; return }
             if ok { self.send(slot, on: link) } else { self.usePooled(slot) }
         }
     }
@@ -218,7 +227,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
     private func connectNew(_ slot: Int) {
         guard let f = forwards[slot] else { return }
         let i = f.member
-        let link = AJPLink(apache: self, member: i)
+        let link = AJPLink(apache: self, member: i, pool: f.child * tomcats.count + i)
         let ajpID = f.ajpID
         network.connect(from: process, to: tomcats[i], port: balancer.port, timeout: balancer.connectTimeout, delegate: link,
                         completion: inThisLife { [weak self] (result: Result<Connection, ConnectError>) in
@@ -227,13 +236,13 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
             case .success(let c):
                 link.connection = c
                 link.lastUsed = self.sim.now
-                guard self.forwards[slot]?.ajpID == ajpID else { self.idle[i].append(link); return }
+                guard self.forwards[slot]?.ajpID == ajpID else { self.idle[link.pool].append(link); return }
                 let p = self.balancer.probes
                 let t = p.afterConnect > 0 ? p.afterConnect : self.checkBefore(f.request)
                 guard t > 0 else { self.send(slot, on: link); return }
                 self.ping(link, timeout: t) { [weak self] ok in
                     guard let self else { return }
-                    guard self.forwards[slot]?.ajpID == ajpID else { if ok { self.idle[i].append(link) }; return }
+                    guard self.forwards[slot]?.ajpID == ajpID else { if ok { self.idle[link.pool].append(link) }; return }
                     if ok { self.send(slot, on: link) } else { self.memberFailed(slot, .ping) }
                 }
             case .failure:
@@ -320,7 +329,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
         let slot = link.slot
         link.busy = 0
         link.lastUsed = sim.now
-        idle[link.member].append(link)
+        idle[link.pool].append(link)
         switch balancer.answered(f.member, status: response.status, now: sim.now) {
         case .backToOK?: sim.record(host.name, .jkWorkerOK, "\(balancer.moduleName): worker \(tomcatNames[f.member]) OK again")
         case .inError?:
@@ -337,7 +346,7 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
 
     fileprivate func linkClosed(_ link: AJPLink) {
         link.connection = nil
-        idle[link.member].removeAll { $0 === link }
+        idle[link.pool].removeAll { $0 === link }
         if let pending = link.pinging {
             link.pinging = nil
             pending(false)
@@ -353,14 +362,39 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
     private func memberFailed(_ slot: Int, _ how: MemberFailure) {
         guard var f = forwards[slot] else { return }
         let i = f.member
-        let (newlyInError, answer) = balancer.failed(i, how, &f.tries, now: sim.now)
+        let recoverable = balancer.recoverable(how, f.request.kind)
+        if recoverable && f.memberTry + 1 < balancer.memberAttempts {
+            // jk_ajp_common.c ajp_service: the AJP worker tries its own Tomcat `retries` times,
+            // retry_interval apart, on another pooled connection or a new one, before its lb
+            // worker sees the failure. A silent host costs reply_timeout and then a connect
+            // timeout (13.2 s in the real run, validation/results/web-tomcat-death.json), a
+            // stopped JVM two reply timeouts (20.3 s, web-tomcat-pause.json).
+            f.memberTry += 1
+            nextAJP += 1
+            f.ajpID = nextAJP
+            forwards[slot] = f
+            let life = self.life, id = f.ajpID
+            after(balancer.memberRetryInterval) { [weak self] in
+                guard let self, self.life == life, self.forwards[slot]?.ajpID == id else { return }
+                self.usePooled(slot)
+            }
+            return
+        }
+        var (newlyInError, answer) = balancer.failed(i, how, &f.tries, now: sim.now)
+        if !recoverable && answer == nil {
+            // recovery_options: Tomcat had the request, so it is not sent again: 504 after a
+            // reply timeout (JK_HTTP_GATEWAY_TIME_OUT), 502 when the connection broke.
+            answer = how == .replyTimeout ? 504 : 502
+        }
         if newlyInError {
             sim.record(host.name, .jkWorkerError, "\(balancer.moduleName): worker \(tomcatNames[i]) \(balancer.errorWord)")
         }
         if answer == nil {
             // Pooled connections to a member in error are dropped with it.
-            for l in idle[i] { if let c = l.connection { network.close(c, from: .client) } }
-            idle[i].removeAll()
+            // (This child's: another child's sockets stay until it meets them.)
+            let pool = f.child * tomcats.count + i
+            for l in idle[pool] { if let c = l.connection { network.close(c, from: .client) } }
+            idle[pool].removeAll()
         }
         if let status = answer {
             forwards[slot] = nil
@@ -378,11 +412,13 @@ public final class Apache: Daemon, Listener, ConnectionDelegate {
 final class AJPLink: ConnectionDelegate {
     unowned let apache: Apache
     let member: Int
+    /// Its child's pool for `member` (Apache.idle's index).
+    let pool: Int
     var connection: Connection?
     /// The AJP request in flight (0: idle) and its forward slot.
     var busy: Int64 = 0
     var slot = 0
-    init(apache: Apache, member: Int) { self.apache = apache; self.member = member }
+    init(apache: Apache, member: Int, pool: Int) { self.apache = apache; self.member = member; self.pool = pool }
     /// A CPing waiting for its CPong (nil: none) and its number.
     var pinging: ((Bool) -> Void)?
     var pingSeq = 0

@@ -64,6 +64,14 @@ protocol RequestBalancer {
     var connectTimeout: SimTime { get }
     /// 0: none.
     var replyTimeout: SimTime { get }
+    /// Attempts on one member before the balancer hears of a failure, each on another pooled
+    /// connection or a new one, `memberRetryInterval` apart (mod_jk's AJP worker `retries`;
+    /// mod_proxy: 1, its balancer moves the request itself).
+    var memberAttempts: Int { get }
+    var memberRetryInterval: SimTime { get }
+    /// Whether a failure of this kind may be tried again, on this member or another, for a
+    /// request of this kind (mod_jk's recovery_options; mod_proxy: true, its `failed` decides).
+    func recoverable(_ how: MemberFailure, _ kind: RequestKind) -> Bool
     /// The period of a maintenance pass (nil: none; recovery happens at request time).
     var maintenanceInterval: SimTime? { get }
     var probes: ConnectionProbes { get }

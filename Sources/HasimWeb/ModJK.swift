@@ -118,6 +118,22 @@ extension JKBalancer: RequestBalancer {
     /// socket_connect_timeout 0 leaves it to the kernel: Linux gives up on SYNs after ~127 s.
     var connectTimeout: SimTime { spec.socketConnectTimeout > 0 ? spec.socketConnectTimeout : Time.s(127) }
     var replyTimeout: SimTime { spec.replyTimeout }
+    var memberAttempts: Int { spec.ajpRetries }
+    var memberRetryInterval: SimTime { spec.retryInterval }
+
+    /// recovery_options (jk_ajp_common.c ajp_get_reply, lines 2310-2330): bit 1
+    /// (RECOVER_ABORT_IF_TCGETREQUEST) makes a request Tomcat already had unrecoverable, unless
+    /// bit 16 (RECOVER_ALWAYS_HTTP_GET) and it is a GET. A failure before the request went out
+    /// (connect, CPing) is always recoverable. (Bit 2 concerns failures after the reply's
+    /// headers, which hasim's one-message replies do not have.)
+    func recoverable(_ how: MemberFailure, _ kind: RequestKind) -> Bool {
+        switch how {
+        case .connect, .ping: return true
+        case .afterSend, .replyTimeout:
+            guard spec.recoveryOptions & 1 != 0 else { return true }
+            return spec.recoveryOptions & 16 != 0 && kind != .write
+        }
+    }
     var maintenanceInterval: SimTime? { spec.maintain }
     /// ajp_worker init (jk_ajp_common.c:3132-3150): with C, connect_timeout = ping_timeout;
     /// with P, prepost_timeout = ping_timeout; with I, connection_ping_interval =

@@ -71,6 +71,10 @@ struct ProxyBalancer: RequestBalancer {
     var port: Int { Tomcat.httpPort }
     var connectTimeout: SimTime { spec.connectionTimeout }
     var replyTimeout: SimTime { spec.timeout }
+    var memberAttempts: Int { 1 }
+    var memberRetryInterval: SimTime { 0 }
+    /// Its own rule, in `failed`: what went out is never sent again.
+    func recoverable(_ how: MemberFailure, _ kind: RequestKind) -> Bool { true }
     /// No maintenance pass: a member in error is retried by the request that looks at it once
     /// `retry` is over (ap_proxy_retry_worker).
     var maintenanceInterval: SimTime? { nil }

@@ -100,6 +100,8 @@ public final class Tomcat: Daemon, Listener, ConnectionDelegate, PoolRequester {
 
     /// AJP and HTTP: the client speaks first, so a stopped JVM's kernel completes connects.
     public var speaksFirst: Bool { false }
+    /// Tomcat passes acceptCount (100) to bind() as the listen backlog.
+    public var acceptBacklog: Int { spec.acceptCount }
 
     public func accept(_ connection: Connection) -> ConnectionDelegate? {
         connection.port == Self.clusterPort ? cluster : self

@@ -46,6 +46,10 @@ public struct ApacheSpec: Sendable, Equatable {
     public var hosts: [String] = []
     /// Requests served at once (event MPM: ServerLimit 16 x ThreadsPerChild 25 = 400).
     public var maxRequestWorkers = 400
+    /// Child processes (event MPM StartServers 3): each has its own mod_jk connection pool.
+    /// hasim keeps this many; Apache spawns more only when fewer than MinSpareThreads (75)
+    /// threads are idle.
+    public var processes = 3
     /// Connections waiting beyond the workers (ListenBacklog 511).
     public var listenBacklog = 511
     /// CPU time to serve one static file from the page cache.
@@ -65,8 +69,16 @@ public struct ModJKSpec: Sendable, Equatable {
     public var stickySessionForce = false
     /// Rounds over the members before giving up (JK_RETRIES 2).
     public var retries = 2
-    /// Sleep between two rounds (JK_SLEEP_DEF 100 ms).
+    /// Sleep between two rounds, and between two attempts of an AJP worker (JK_SLEEP_DEF 100 ms).
     public var retryInterval: SimTime = Time.ms(100)
+    /// The AJP member worker's own `retries` (JK_RETRIES 2): attempts on the same Tomcat, each
+    /// on another pooled connection or a new one, before the lb worker hears of a failure
+    /// (jk_ajp_common.c ajp_service).
+    public var ajpRetries = 2
+    /// recovery_options (AJP_DEF_RECOVERY_OPTS 0): 1 no recovery once Tomcat has the request,
+    /// 2 none once it sent headers, 4 close the connection on a client error, 8 always
+    /// recover a HEAD, 16 always recover a GET (jk_ajp_common.h RECOVER_*).
+    public var recoveryOptions = 0
     /// How long a member in ERROR is left alone (WAIT_BEFORE_RECOVER 60 s).
     public var recoverTime: SimTime = Time.s(60)
     /// The maintenance pass that moves ERROR members to RECOVER (worker.maintain 60 s).

@@ -14,7 +14,8 @@ import HasimResults
     static let folder = repoRoot + "/validation/"
 
     /// How a figure is read from a hasim run. Exactly one of metric, latency, trace, errors,
-    /// errorRate, firstError, firstAck, acks, lostWrites, firstReply, replyGap is set.
+    /// errorRate, firstError, firstAck, acks, lostWrites, firstReply, replyGap, slowRequests,
+    /// maxLatency is set.
     struct HasimSide: Decodable {
         var metric: String?
         /// Percentile (50, 99) of acknowledged non-probe writes' latency before the first fault, in ms.
@@ -50,6 +51,11 @@ import HasimResults
         var firstReply: String?
         /// Seconds of the longest stretch without any UDP reply, from the reference to the end of the workload.
         var replyGap: Bool?
+        /// The web tier's user requests that ended at or after the reference and took longer
+        /// than this many seconds (the real client's `requests_over_Ns`).
+        var slowRequests: Double?
+        /// The longest such request, in seconds.
+        var maxLatency: Bool?
         /// The reference time: "fault" (the first fault, default), "fault_end" (its recovery),
         /// "start", or "trace:KIND" (the first such record after the first fault).
         var from: String?
@@ -141,6 +147,11 @@ import HasimResults
         }
         if let host = h.firstReply {
             return o.datagrams.compactMap { $0.firstReply(from: host, atOrAfter: ref) }.min().map { Time.seconds($0 - ref) }
+        }
+        if let web = o.web, h.slowRequests != nil || h.maxLatency == true {
+            let after = web.records.filter { $0.finishedAt >= ref }.map { Time.seconds($0.latency) }
+            if let s = h.slowRequests { return Double(after.filter { $0 > s }.count) }
+            return after.max()
         }
         if h.replyGap == true {
             return o.datagrams.map { Time.seconds($0.longestSilence(from: ref, to: o.scenario.duration)) }.max()

@@ -117,7 +117,7 @@ import HasimWeb
 
         let drained = MetricsCalculator.report(try ScenarioRunner.run(try scenario("l4-drain-then-remove-apache.yaml"), seed: 1))
         #expect(drained.metric("http_errors") == 0)
-        let hurried = try scenario("l4-drain-then-remove-apache.yaml", [("{at: 60s, remove: web1}", "{at: 31s, remove: web1}")])
+        let hurried = try scenario("l4-drain-then-remove-apache.yaml", [("{at: 75s, remove: web1}", "{at: 31s, remove: web1}")])
         #expect(try #require(MetricsCalculator.report(try ScenarioRunner.run(hurried, seed: 1)).metric("http_no_answer")) >= 50)
     }
 

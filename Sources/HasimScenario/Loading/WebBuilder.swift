@@ -31,6 +31,9 @@ public enum WebKeyCatalog {
               help: "Apache httpd with mod_jk; without web.l4 user i goes to the i-th host mod n", source: "seed notes"),
         .init(key: "apache.max_request_workers", defaultValue: "400", unit: "requests (1...100000)",
               help: "requests served at once", source: "Apache 2.4 event MPM: ServerLimit 16 x ThreadsPerChild 25"),
+        .init(key: "apache.processes", defaultValue: "3", unit: "child processes (1...64)",
+              help: "Apache's children; each keeps its own mod_jk/mod_proxy connection pool to every Tomcat, so after a Tomcat's host dies each child's idle connections cost one reply_timeout (real: 6 of 50 users met one, validation/results/web-tomcat-death.json)",
+              source: "Apache 2.4 event MPM StartServers 3; mod_jk connection_pool_size = ThreadsPerChild"),
         .init(key: "apache.listen_backlog", defaultValue: "511", unit: "requests (0...100000)",
               help: "requests waiting for a worker; beyond, 503", source: "Apache 2.4 ListenBacklog 511"),
         .init(key: "apache.static_time", defaultValue: "200us", unit: "duration", help: "serving one static file", source: "hasim's assumption"),
@@ -83,8 +86,15 @@ public enum WebKeyCatalog {
               help: "never move a session: its Tomcat down is a 503", source: "jk_util.c jk_get_is_sticky_session_force: JK_FALSE"),
         .init(key: "mod_jk.retries", defaultValue: "2", unit: "rounds (1...100)",
               help: "rounds over the members (up to 2 members each) before a 503", source: "jk_service.h JK_RETRIES 2, JK_LB_RETRIES 2"),
-        .init(key: "mod_jk.retry_interval", defaultValue: "100ms", unit: "duration", help: "sleep between two rounds",
+        .init(key: "mod_jk.retry_interval", defaultValue: "100ms", unit: "duration",
+              help: "sleep between two rounds, and between two attempts of one member's AJP worker",
               source: "jk_util.h JK_SLEEP_DEF 100"),
+        .init(key: "mod_jk.ajp_retries", defaultValue: "2", unit: "attempts (1...100)",
+              help: "the member's AJP worker `retries` (worker.was1.retries): attempts on the same Tomcat, each on another pooled connection or a new one, retry_interval apart, before the lb worker sees a failure. A silent Tomcat host costs reply_timeout + socket_connect_timeout (+ 0.1 s) per request, a stopped JVM two reply_timeouts (real: 13.2 s and 20.3 s, validation/results/web-tomcat-*.json)",
+              source: "jk_ajp_common.c ajp_service, jk_service.h JK_RETRIES 2"),
+        .init(key: "mod_jk.recovery_options", defaultValue: "0", unit: "bits (0...31)",
+              help: "1: a request Tomcat already had is not sent to another member (504 after reply_timeout, 502 when the connection broke); 16: a GET (hasim's read pages) is recovered anyway; 2, 4, 8 are accepted and change nothing hasim models (headers already sent, client errors, HEAD)",
+              source: "jk_ajp_common.h AJP_DEF_RECOVERY_OPTS 0, RECOVER_ABORT_IF_TCGETREQUEST 1, RECOVER_ALWAYS_HTTP_GET 16"),
         .init(key: "mod_jk.recover_time", defaultValue: "60s", unit: "duration (>= 1s)",
               help: "a member in ERROR is left alone this long, then tried again (ERR/REC)", source: "jk_lb_worker.h WAIT_BEFORE_RECOVER 60"),
         .init(key: "mod_jk.maintain", defaultValue: "60s", unit: "duration (> 0)",
@@ -234,8 +244,8 @@ struct WebBuilder {
     }
 
     private func readApache(_ node: Node, hosts: (Node, String) -> [String]?) -> ApacheSpec? {
-        guard let m = r.mapping(node, path: "web.apache", allowed: ["hosts", "max_request_workers", "listen_backlog", "static_time",
-                                                                  "keep_alive_timeout", "max_keep_alive_requests"],
+        guard let m = r.mapping(node, path: "web.apache", allowed: ["hosts", "max_request_workers", "processes", "listen_backlog",
+                                                                  "static_time", "keep_alive_timeout", "max_keep_alive_requests"],
                                 required: ["hosts"], examples: ["hosts": "hosts: [web1, web2]"]) else { return nil }
         var a = ApacheSpec()
         var ok = true
@@ -246,6 +256,9 @@ struct WebBuilder {
         if let n = m.value("listen_backlog") {
             if let v = b.int(in: 0...100_000, n, path: m.path("listen_backlog")) { a.listenBacklog = v } else { ok = false }
         }
+        if let n = m.value("processes") {
+            if let v = b.int(in: 1...64, n, path: m.path("processes")) { a.processes = v } else { ok = false }
+        }
         if let n = m.value("static_time") { if let v = r.duration(n, path: m.path("static_time")) { a.staticTime = v } else { ok = false } }
         if let n = m.value("keep_alive_timeout") { if let v = r.duration(n, path: m.path("keep_alive_timeout")) { a.keepAliveTimeout = v } else { ok = false } }
         if let n = m.value("max_keep_alive_requests") {
@@ -255,7 +268,8 @@ struct WebBuilder {
     }
 
     private func readModJK(_ node: Node, tomcats: [String]) -> ModJKSpec? {
-        let keys = ["lbfactor", "sticky_session", "sticky_session_force", "retries", "retry_interval", "recover_time", "maintain",
+        let keys = ["lbfactor", "sticky_session", "sticky_session_force", "retries", "retry_interval", "ajp_retries", "recovery_options",
+                    "recover_time", "maintain",
                     "socket_connect_timeout", "reply_timeout", "ping_mode", "ping_timeout", "connection_pool_timeout",
                     "error_escalation_time"]
         guard let m = r.mapping(node, path: "web.mod_jk", allowed: keys) else { return nil }
@@ -269,6 +283,8 @@ struct WebBuilder {
         set("sticky_session_force", r.bool) { j.stickySessionForce = $0 }
         set("retries", { b.int(in: 1...100, $0, path: $1) }) { j.retries = $0 }
         set("retry_interval", r.duration) { j.retryInterval = $0 }
+        set("ajp_retries", { b.int(in: 1...100, $0, path: $1) }) { j.ajpRetries = $0 }
+        set("recovery_options", { b.int(in: 0...31, $0, path: $1) }) { j.recoveryOptions = $0 }
         set("recover_time", { n, p in r.duration(n, path: p).flatMap { v in
             v >= Time.s(1) ? v : { r.error(n, "\(p) is below 1s", hint: "mod_jk raises recover_time below 1 to 1 s (jk_lb_worker.c)"); return nil }() } }) { j.recoverTime = $0 }
         set("maintain", b.positiveDuration) { j.maintain = $0 }
