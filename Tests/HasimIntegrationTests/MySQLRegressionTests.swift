@@ -124,9 +124,11 @@ import HasimResults
         let down = try #require(window.metric("write_downtime"))
         #expect(down >= 100 && down <= 121, "spread over the 2 min window, not beyond it")
         #expect(window.metric("failovers") == 0)
-        // The last probe that timed out was issued before the window closed.
+        // The window closes at until, and the writes issued after it go through.
         let end = try #require(o.trace.first { $0.kind == .faultEnd }?.time)
         #expect(end == Time.s(180))
+        let lastFailure = try #require(o.failures.map(\.issuedAt).max())
+        #expect(lastFailure > Time.s(150) && lastFailure < Time.s(190), "failures stop with the loss")
         let forever = try run(scenario(file) { $0.replacingOccurrences(of: ", until: 3m}", with: "}") }).1
         #expect(try #require(forever.metric("write_downtime")) >= 220, "the loss lasts to the end of the run")
         let none = try run(scenario(file) {
