@@ -259,7 +259,7 @@ struct ListCommand: ParsableCommand {
             }
             print("")
         }
-        print("faults (one kind per entry, with at: and an optional recover_after:; scenarios/README.md)")
+        print("faults (one kind per entry, with at: and an optional end, recover_after: DURATION or until: TIME; scenarios/README.md)")
         for k in FaultKind.Name.allCases {
             let doc = k.documentation
             print("  \(doc.form)")

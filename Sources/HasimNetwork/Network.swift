@@ -26,8 +26,11 @@ public final class Network: EventHandler {
     /// matrix was 900 MB there and O(n³) to build). Packets check `isEmpty` first.
     private var blocked = Set<UInt64>()
     private var extraDelay: [UInt64: SimTime] = [:]
+    /// Loss added by faults (packet_loss), per directed pair: the rates in force, and the
+    /// chance a packet survives them all (Network+Loss.swift).
+    var extraLoss: [UInt64: (rates: [Double], survive: Double)] = [:]
 
-    @inline(__always) private static func pair(_ a: Int, _ b: Int) -> UInt64 { UInt64(a) << 32 | UInt64(b) }
+    @inline(__always) static func pair(_ a: Int, _ b: Int) -> UInt64 { UInt64(a) << 32 | UInt64(b) }
     /// Links set between sites, by site index (`siteOf`): [a * siteNames.count + b], both orders.
     /// Looked up for every packet, so by index rather than by a string key built per packet.
     private var siteNames: [String] = []
@@ -235,15 +238,20 @@ public final class Network: EventHandler {
         let spec = link(from, to)
         var d = spec.latency.sample(&rng)
         if !extraDelay.isEmpty { d = Time.sum(d, extraDelay[Self.pair(from.id.raw, to.id.raw)] ?? 0) }
-        if spec.loss > 0 {
-            if !reliable { if rng.chance(spec.loss) { return nil } } else {
+        var loss = spec.loss
+        if !extraLoss.isEmpty, let extra = extraLoss[Self.pair(from.id.raw, to.id.raw)] {
+            // Independent drops: the link's own loss and each fault's.
+            loss = 1 - (1 - loss) * extra.survive
+        }
+        if loss > 0 {
+            if !reliable { if rng.chance(loss) { return nil } } else {
                 // Each loss costs a retransmission timeout, doubling up to TCP_RTO_MAX; after
                 // tcp_retries2 of them the kernel gives up and the connection breaks
                 // (ETIMEDOUT). Without that limit a link that loses nearly everything
                 // looped until the delay overflowed (issue 17).
                 var rto = retransmitTimeout
                 var retransmissions = 0
-                while rng.chance(spec.loss) {
+                while rng.chance(loss) {
                     retransmissions += 1
                     if retransmissions > tcpRetries2 { return nil }
                     d = Time.sum(d, rto); rto = min(rto * 2, Time.s(120))

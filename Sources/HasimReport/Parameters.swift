@@ -63,7 +63,7 @@ public enum Parameters {
         let at = f["at_ns"]?.int.map(Time.text(_:)) ?? "?"
         var what = ""
         if case .object(let pairs) = f {
-            for (k, v) in pairs where !["at_ns", "recover_after_ns"].contains(k) {
+            for (k, v) in pairs where !["at_ns", "recover_after_ns", "until_ns"].contains(k) {
                 switch v {
                 case .string(let s): what = "\(k) \(s)"
                 case .object:
@@ -71,13 +71,15 @@ public enum Parameters {
                     let b = (v["and"]?.array ?? []).compactMap(\.string).joined(separator: ",")
                     var extra = ""
                     if let add = v["add_ns"]?.int { extra = " +\(Time.text(add))" }
+                    if let rate = v["rate"] { extra = " \(scalar(rate)) lost" }
                     if case .bool(true)? = v["one_way"] { extra += " (one-way)" }
                     what = "\(k) \(a) | \(b)\(extra)"
                 default: what = "\(k) \(scalar(v))"
                 }
             }
         }
-        let rec = f["recover_after_ns"]?.int.map { ", recovers after \(Time.text($0))" } ?? ""
+        let rec = f["until_ns"]?.int.map { " until \(Time.text($0))" }
+            ?? f["recover_after_ns"]?.int.map { ", recovers after \(Time.text($0))" } ?? ""
         return "at \(at): \(what)\(rec)"
     }
 

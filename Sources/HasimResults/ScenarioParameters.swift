@@ -119,6 +119,8 @@ public enum ScenarioParameters {
     private static func fault(_ f: FaultSpec) -> String {
         var p: [(String, String)] = [("at_ns", String(f.at)), ("recover_after_ns", f.recoverAfter.map { String($0) } ?? "null")]
         if let latest = f.atLatest { p.insert(("at_latest_ns", String(latest)), at: 1) }
+        // Only when given, so the stored parameters of other faults stay as they were.
+        if let u = f.until { p.append(("until_ns", String(u))) }
         switch f.kind {
         case .hostCrash(let h): p.append((f.kind.name.rawValue, str(h)))
         case .processCrash(let h): p.append((f.kind.name.rawValue, str(h)))
@@ -128,6 +130,8 @@ public enum ScenarioParameters {
                                                  + (firewall ? [("firewall", "true")] : []))))
         case .latencySpike(let a, let b, let add):
             p.append((f.kind.name.rawValue, obj([("between", list(a)), ("and", list(b)), ("add_ns", String(add))])))
+        case .packetLoss(let a, let b, let rate):
+            p.append((f.kind.name.rawValue, obj([("between", list(a)), ("and", list(b)), ("rate", num(rate))])))
         case .stopReplica(let h, let threads):
             p.append((f.kind.name.rawValue, obj([("host", str(h)), ("thread", str(threads.rawValue))])))
         case .diskStall(let h), .pause(let h), .drain(let h), .remove(let h): p.append((f.kind.name.rawValue, str(h)))

@@ -157,6 +157,8 @@ public enum ScenarioYAML {
             parts.append("\(key): {between: \(list(a)), and: \(list(b)), one_way: \(oneWay)\(firewall ? ", firewall: true" : "")}")
         case .latencySpike(let a, let b, let add):
             parts.append("\(key): {between: \(list(a)), and: \(list(b)), add: \(d(add))}")
+        case .packetLoss(let a, let b, let rate):
+            parts.append("\(key): {between: \(list(a)), and: \(list(b)), rate: \(num(rate))}")
         case .switchover(let h), .unlockTables(let h), .bootstrap(let h): parts.append("\(key): \(q(h))")
         case .skipReplicaError(let h, let n): parts.append("\(key): {host: \(q(h)), events: \(n)}")
         case .maintenance: parts.append("\(key): manager")
@@ -165,7 +167,7 @@ public enum ScenarioYAML {
         case .reapplyBinlog(let from, let to): parts.append("\(key): {from: \(q(from)), to: \(q(to))}")
         case .galeraNewCluster(let h, let force): parts.append("\(key): {host: \(q(h ?? "most_advanced")), force: \(force)}")
         }
-        if let r = f.recoverAfter { parts.append("recover_after: \(d(r))") }
+        if let u = f.until { parts.append("until: \(d(u))") } else if let r = f.recoverAfter { parts.append("recover_after: \(d(r))") }
         return "{" + parts.joined(separator: ", ") + "}"
     }
 

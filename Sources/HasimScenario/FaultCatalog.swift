@@ -14,7 +14,11 @@ extension FaultKind.Name {
                     "packets between the two sets are dropped; TCP retransmits (tcp_retries2 15)", "Linux TCP defaults")
         case .latencySpike:
             return ("latency_spike: {between: [..], and: [..], add: DURATION}",
-                    "extra one-way delay between the two sets, for recover_after", "tc netem delay")
+                    "extra one-way delay between the two sets, from at until recover_after / until", "tc netem delay")
+        case .packetLoss:
+            return ("packet_loss: {between: [..], and: [..], rate: 0.3}",
+                    "each packet between the two sets is dropped with this probability (both ways), from at until recover_after / until; TCP retransmits after its RTO (200 ms, doubling), so queries slow down and time out",
+                    "tc netem loss; Linux TCP_RTO_MIN 200 ms, tcp_retries2 15")
         case .stopReplica:
             return ("stop_replica: DB_HOST | {host: DB_HOST, thread: all|io|sql}",
                     "STOP SLAVE [IO_THREAD|SQL_THREAD]; recover_after: START SLAVE", "MySQL/MariaDB statements")

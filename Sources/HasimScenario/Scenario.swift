@@ -191,6 +191,9 @@ public enum FaultKind: Sendable, Equatable {
     case partition(a: [String], b: [String], oneWay: Bool, firewall: Bool)
     /// Extra one-way delay between the two sets.
     case latencySpike(a: [String], b: [String], add: SimTime)
+    /// Each packet between the two sets (both ways) is dropped with probability `rate` (tc netem
+    /// loss): TCP retransmits after its RTO, so requests slow down and some time out.
+    case packetLoss(a: [String], b: [String], rate: Double)
     /// A DBA runs STOP SLAVE [IO_THREAD | SQL_THREAD] on a replica (START SLAVE at recovery).
     case stopReplica(host: String, threads: ReplicaThreads)
     /// The datadir's disk stops completing writes: commits hang, connect and SELECT 1 answer.
@@ -251,6 +254,7 @@ extension FaultKind {
         case processCrash = "process_crash"
         case partition
         case latencySpike = "latency_spike"
+        case packetLoss = "packet_loss"
         case stopReplica = "stop_replica"
         case diskStall = "disk_stall"
         case slowDisk = "slow_disk"
@@ -281,6 +285,7 @@ extension FaultKind {
         case .processCrash: return .processCrash
         case .partition: return .partition
         case .latencySpike: return .latencySpike
+        case .packetLoss: return .packetLoss
         case .stopReplica: return .stopReplica
         case .diskStall: return .diskStall
         case .slowDisk: return .slowDisk
@@ -314,6 +319,9 @@ public struct FaultSpec: Sendable, Equatable {
     /// When given, the fault is undone this long after it started (host/process
     /// restart, partition heal, spike end).
     public var recoverAfter: SimTime?
+    /// `until:`, the end of the fault's window as a time of the run (instead of recover_after):
+    /// with a uniform `at`, each seed's fault lasts from its drawn instant to this same end.
+    public var until: SimTime? = nil
 }
 
 /// What a metric must be, for `hasim check`.

@@ -118,6 +118,28 @@ import HasimResults
         #expect(crash.metric("failovers") == 1, "a dead mysqld fails MHA's check")
     }
 
+    @Test func packetLossForAWindowCostsWritesOnlyDuringIt() throws {
+        let file = "packet-loss-window.yaml"
+        let (o, window) = try run(scenario(file))
+        let down = try #require(window.metric("write_downtime"))
+        #expect(down >= 100 && down <= 121, "spread over the 2 min window, not beyond it")
+        #expect(window.metric("failovers") == 0)
+        // The window closes at until, and the writes issued after it go through.
+        let end = try #require(o.trace.first { $0.kind == .faultEnd }?.time)
+        #expect(end == Time.s(180))
+        let lastFailure = try #require(o.failures.map(\.issuedAt).max())
+        #expect(lastFailure > Time.s(150) && lastFailure < Time.s(190), "failures stop with the loss")
+        let forever = try run(scenario(file) { $0.replacingOccurrences(of: ", until: 3m}", with: "}") }).1
+        #expect(try #require(forever.metric("write_downtime")) >= 220, "the loss lasts to the end of the run")
+        let none = try run(scenario(file) {
+            $0.replacingOccurrences(of: "  - {at: 60s, packet_loss: {between: [app1], and: [db1], rate: 0.3}, until: 3m}\n", with: "")
+                .replacingOccurrences(of: "faults:\n", with: "")
+        }).1
+        #expect(none.metric("write_downtime") == 0)
+        let relative = try run(scenario(file) { $0.replacingOccurrences(of: "until: 3m", with: "recover_after: 2m") }).1
+        #expect(relative.metric("write_downtime") == down, "the same window, written as a duration")
+    }
+
     @Test func aForgottenStopSlaveLosesEverythingSinceOnFailover() throws {
         let forgotten = try run(scenario("stop-slave-forgotten.yaml")).1
         #expect(try #require(forgotten.metric("lost_transactions")) >= 8000)

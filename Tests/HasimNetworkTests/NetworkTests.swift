@@ -164,6 +164,36 @@ struct World {
         #expect(w.serverEnd.received.last?.0 == t1 + Time.ms(1))
     }
 
+    @Test func packetLossDelaysSegmentsByRetransmissionsAndEnds() throws {
+        let w = World()
+        /// How many of `n` segments, sent 10 s apart on `c`, arrive in the link's 1 ms.
+        func onTime(_ n: Int, _ c: Connection) -> Int {
+            var count = 0
+            for _ in 0..<n {
+                let t0 = w.sim.now
+                w.net.send(Text(text: "x"), on: c, from: .client)
+                w.sim.run(until: t0 + Time.s(10))
+                if w.serverEnd.received.contains(where: { $0.0 == t0 + Time.ms(1) }) { count += 1 }
+            }
+            return count
+        }
+        let c = try #require(w.connect())
+        #expect(onTime(10, c) == 10)
+        // Two faults on the link compound: a segment gets through with 0.5 x 0.5; the others wait
+        // for TCP's retransmissions (and the segments behind them, in order).
+        w.net.addLoss([w.a.id], [w.b.id], 0.5)
+        w.net.addLoss([w.b.id], [w.a.id], 0.5)
+        let lossy = onTime(40, c)
+        #expect(lossy < 10, "a lost segment holds the ones behind it (in order): \(lossy) of 40 on time")
+        // Ending one leaves the other; ending both restores the link, even from a rate of 1.
+        w.net.removeLoss([w.a.id], [w.b.id], 0.5)
+        w.net.addLoss([w.a.id], [w.b.id], 1)
+        w.net.removeLoss([w.a.id], [w.b.id], 1)
+        w.net.removeLoss([w.a.id], [w.b.id], 0.5)
+        w.sim.run(until: w.sim.now + Time.s(600))  // what was held goes out
+        #expect(onTime(10, try #require(w.connect())) == 10)
+    }
+
     @Test func pingAnswersOnlyWhenHostIsUpAndReachable() {
         let w = World()
         var answers: [Bool] = []

@@ -4,7 +4,8 @@ import HasimKernel
 import HasimScenario
 import Testing
 
-private let base = """
+/// Two servers and the manual strategy (also FaultWindowLoaderTests' base).
+let twoServerBase = """
 name: t
 duration: 10m
 topology:
@@ -18,6 +19,8 @@ architecture:
 workload:
   client: app1
 """
+
+private let base = twoServerBase
 
 private func problems(_ text: String) -> [ScenarioIssue] { issues(text) }
 

@@ -345,7 +345,7 @@ private func appending(_ text: String) -> String { base + "\n" + text }
                                         "unknown key 'hots_crash' in faults[2]"])
         #expect(all.map(\.line) == [16, 17, 18])
         #expect(all.map(\.column) == [5, 31, 14])
-        #expect(all.map(\.hint) == ["add one of host_crash, process_crash, partition, latency_spike, stop_replica, disk_stall, slow_disk, read_lock, cpu_load, pause, drain, remove, "
+        #expect(all.map(\.hint) == ["add one of host_crash, process_crash, partition, latency_spike, packet_loss, stop_replica, disk_stall, slow_disk, read_lock, cpu_load, pause, drain, remove, "
                                      + "switchover, maintenance, reattach, reapply_binlog, skip_replica_error, unlock_tables, bootstrap, galera_new_cluster",
                                      "write one fault entry per kind", "did you mean 'host_crash'?"])
     }

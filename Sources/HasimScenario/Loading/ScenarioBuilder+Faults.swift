@@ -18,11 +18,12 @@ extension ScenarioBuilder {
         for (i, item) in items.enumerated() {
             if let f = readFault(item, path: "faults[\(i)]") { faults.append(f) } else { ok = false }
         }
-        return ok ? faults : nil
+        guard ok, checkOverlappingWindows(faults, items, path: "faults") else { return nil }
+        return faults
     }
 
     func readFault(_ node: Node, path: String) -> FaultSpec? {
-        guard let m = r.mapping(node, path: path, allowed: ["at", "recover_after"] + Self.faultKinds,
+        guard let m = r.mapping(node, path: path, allowed: ["at", "recover_after", "until"] + Self.faultKinds,
                                 required: ["at"], examples: ["at": "at: 60s"])
         else { return nil }
         var ok = true
@@ -41,6 +42,7 @@ extension ScenarioBuilder {
         if let n = m.value("recover_after") {
             if let t = positiveDuration(n, path: m.path("recover_after")) { recoverAfter = t } else { ok = false }
         }
+        let until = readUntil(m, at: at.map { atLatest ?? $0 }, ok: &ok)
 
         let kinds = m.entries.filter { Self.faultKinds.contains($0.key) }
         guard let first = kinds.first else {
@@ -61,9 +63,11 @@ extension ScenarioBuilder {
             return nil
         }
         let kind = readFaultKind(first.key, first.value, path: m.path(first.key))
-        if let n = m.value("recover_after"), let name = FaultKind.Name(rawValue: first.key), name.isOperatorAction, name != .maintenance {
+        if let n = m.value("recover_after") ?? m.value("until"), let name = FaultKind.Name(rawValue: first.key),
+           name.isOperatorAction, name != .maintenance {
+            let key = m.value("recover_after") != nil ? "recover_after" : "until"
             r.error(n, "\(path): '\(first.key)' is an operator action: there is nothing to recover after it",
-                    hint: "remove recover_after; only maintenance (until the manager is started again) takes one")
+                    hint: "remove \(key); only maintenance (until the manager is started again) takes one")
             ok = false
         }
         if let at, case .reattach(_, _, _, let read?)? = kind, read > at, let n = first.value["coordinates_at"] {
@@ -72,7 +76,7 @@ extension ScenarioBuilder {
             ok = false
         }
         guard ok, let at, let kind else { return nil }
-        return FaultSpec(at: at, atLatest: atLatest, kind: kind, recoverAfter: recoverAfter)
+        return FaultSpec(at: at, atLatest: atLatest, kind: kind, recoverAfter: recoverAfter, until: until)
     }
 
     /// `at: 5m`, or `at: {uniform: [5m, 6m]}`: a window each seed draws its instant from.
@@ -190,11 +194,13 @@ extension ScenarioBuilder {
                                                                    hint: "CPU-bound threads competing for the host's cores, e.g. 4")
             else { return nil }
             return .cpuLoad(host: host, threads: threads)
-        case .partition, .latencySpike:
-            let spike = name == .latencySpike
-            guard let m = r.mapping(node, path: path, allowed: spike ? ["between", "and", "add"] : ["between", "and", "one_way", "firewall"],
-                                    required: spike ? ["between", "and", "add"] : ["between", "and"],
-                                    examples: ["between": "between: [db1]", "and": "and: [db2, app1]", "add": "add: 50ms"])
+        case .partition, .latencySpike, .packetLoss:
+            let spike = name == .latencySpike, lossy = name == .packetLoss
+            let own = spike ? ["add"] : lossy ? ["rate"] : ["one_way", "firewall"]
+            guard let m = r.mapping(node, path: path, allowed: ["between", "and"] + own,
+                                    required: ["between", "and"] + (spike || lossy ? own : []),
+                                    examples: ["between": "between: [db1]", "and": "and: [db2, app1]", "add": "add: 50ms",
+                                               "rate": "rate: 0.3"])
             else { return nil }
             let a = m.value("between").flatMap { hostList($0, path: m.path("between")) }
             let b = m.value("and").flatMap { hostList($0, path: m.path("and")) }
@@ -211,6 +217,14 @@ extension ScenarioBuilder {
                 let add = m.value("add").flatMap { positiveDuration($0, path: m.path("add")) }
                 guard ok, let a, let b, let add else { return nil }
                 return .latencySpike(a: a, b: b, add: add)
+            }
+            if lossy {
+                let rate = m.value("rate").flatMap {
+                    number(in: 0.000_001...1, $0, path: m.path("rate"),
+                           hint: "the fraction of packets dropped each way, e.g. 0.3 (tc netem loss 30%); 1 drops all")
+                }
+                guard ok, let a, let b, let rate else { return nil }
+                return .packetLoss(a: a, b: b, rate: rate)
             }
             var oneWay = false
             if let n = m.value("one_way") {

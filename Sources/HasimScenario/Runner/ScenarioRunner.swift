@@ -138,6 +138,8 @@ public enum ScenarioRunner {
                 var rng = sim.random("fault.\(i)")
                 f.at += SimTime(rng.next(upperBound: UInt64(latest - f.at + 1)))
             }
+            // until: the window ends at that time of the run, whatever instant `at` drew.
+            if let u = f.until { f.recoverAfter = u - f.at }
             applied.append(f.kind.name.isOperatorAction
                 ? AppliedFault(index: i, kind: f.kind.name.rawValue, target: desk.schedule(f), at: f.at, recoveredAt: nil)
                 : schedule(f, index: i, sim: sim, network: network, node: node, web: web))
@@ -182,7 +184,8 @@ public enum ScenarioRunner {
 
         // Recovery times are only known once the run is over.
         for i in applied.indices {
-            if let r = faults[i].recoverAfter, applied[i].at + r <= end { applied[i].recoveredAt = applied[i].at + r }
+            let recovery = faults[i].until ?? faults[i].recoverAfter.map { applied[i].at + $0 }
+            if let t = recovery, t <= end { applied[i].recoveredAt = t }
         }
         let targets = frontDoorTargets(app: app, frontDoor: frontDoor, network: network, nodes: nodes)
         let snapshots = nodes.map { s in
@@ -320,16 +323,26 @@ public enum ScenarioRunner {
                     network.heal(ids(a), ids(b), oneWay: oneWay)
                 }
             }
-        case .latencySpike(let a, let b, let add):
+        case .latencySpike(let a, let b, _), .packetLoss(let a, let b, _):
             target = "\(a.joined(separator: ",")) | \(b.joined(separator: ","))"
+            // A change of the links between the two sets, undone at the window's end.
+            let (begin, end): (String, String)
+            let change: (Bool) -> Void
+            if case .latencySpike(_, _, let add) = f.kind {
+                (begin, end) = ("latency +\(Time.format(add))", "latency back to normal")
+                change = { on in network.addLatency(ids(a), ids(b), on ? add : -add) }
+            } else if case .packetLoss(_, _, let rate) = f.kind {
+                (begin, end) = ("packet loss \(rate * 100)%", "packet loss ends")
+                change = { on in on ? network.addLoss(ids(a), ids(b), rate) : network.removeLoss(ids(a), ids(b), rate) }
+            } else { preconditionFailure("a link fault") }
             sim.at(f.at) {
-                sim.record(a.joined(separator: ","), .fault, "latency +\(Time.format(add)) to \(b.joined(separator: ","))")
-                network.addLatency(ids(a), ids(b), add)
+                sim.record(a.joined(separator: ","), .fault, "\(begin) to \(b.joined(separator: ","))")
+                change(true)
             }
             if let r = f.recoverAfter {
                 sim.at(f.at + r) {
-                    sim.record(a.joined(separator: ","), .faultEnd, "latency back to normal")
-                    network.addLatency(ids(a), ids(b), -add)
+                    sim.record(a.joined(separator: ","), .faultEnd, end)
+                    change(false)
                 }
             }
         case .stopReplica(let h, let threads):
