@@ -31,7 +31,8 @@ final class MMMAgentRoles: AgentStatusHandler {
     /// read this often to see it (docs/timings.md: MMM agent sync_with_master).
     static let pollInterval = Time.s(1)
 
-    private let agent: HostAgent
+    // The agent holds this memory (statusHandler); unowned, so the two do not keep each other alive.
+    private unowned let agent: HostAgent
     private let config: Config
     private(set) var status = AgentStatus.unknown
     private var queue: [(AgentStatus, (AgentReply) -> Void)] = []
