@@ -177,7 +177,9 @@ public final class Network: EventHandler {
         return addressOwner[address]
     }
 
-    public func ownerOfAddress(_ address: IPAddress) -> HostID? { addressOwner[address] }
+    /// Which host owns an address: the world's view, for the resolver and the measurements;
+    /// a tool learns it by connecting (Oracle SPI, as `Host.isUp`).
+    @_spi(Oracle) public func ownerOfAddress(_ address: IPAddress) -> HostID? { addressOwner[address] }
 
     // MARK: path state
 

@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import HasimKernel
 import HasimScenario
 import HasimResults
 
@@ -272,6 +273,39 @@ extension ManagerRegressionTests {
         #expect(short.metric("failovers") == 0)
         #expect(short.metric("replication_crashes") == 0)
         #expect(short.metric("divergence") == 0)
+    }
+
+    /// mmm_agentd keeps its roles in memory: a power cycle of the writer's host shorter than
+    /// trap_period leaves the monitor's status unchanged (db1 keeps the writer role, no
+    /// failover), but the rebooted agent holds no role and db1 has no VIP until the monitor's
+    /// next send_status_to_agents gives the role back (sync, read_only=0, ip addr add + ARP).
+    /// Flip: the monitor in PASSIVE mode sends nothing, so writes stay down until set_active.
+    /// Flip 2: a power cycle longer than trap_period moves the role to db2 instead.
+    @Test func mmmRebootedWriterGetsItsRoleBackFromTheMonitorsStatus() throws {
+        let crash = Time.s(60), boot = Time.s(63)
+        for seed: UInt64 in [1, 2] {
+            let r = try report(scenario("mmm-writer-power-cycle.yaml"), seed: seed)
+            #expect(r.metric("failovers") == 0)
+            let down = r.metric("write_downtime")!
+            #expect(down >= 4 && down <= 15, "seed \(seed): \(down) s")
+            let raised = try #require(r.timeline.first { $0.kind == "vip_acquire" && $0.node == "db1" && $0.time > boot })
+            #expect(raised.time <= boot + Time.s(12))
+            #expect(r.timeline.contains { $0.node == "db1" && $0.time > boot && $0.detail.hasPrefix("agent: ip addr add 10.0.0.100") })
+        }
+        let passive = try report(scenario("mmm-writer-power-cycle.yaml") {
+            $0.replacingOccurrences(of: "  - {at: 60s, host_crash: db1, recover_after: 3s}",
+                                    with: "  - {at: 20s, maintenance: manager, recover_after: 80s}\n  - {at: 60s, host_crash: db1, recover_after: 3s}")
+        })
+        #expect(passive.metric("failovers") == 0)
+        let stuck = passive.metric("write_downtime")!
+        #expect(stuck >= 30 && stuck <= 100, "\(stuck) s")
+        #expect(!passive.timeline.contains { $0.kind == "vip_acquire" && $0.node == "db1" && $0.time > boot && $0.time < Time.s(100) })
+        let long = try report(scenario("mmm-writer-power-cycle.yaml") {
+            $0.replacingOccurrences(of: "recover_after: 3s", with: "recover_after: 40s")
+        })
+        #expect(long.metric("failovers") == 1)
+        #expect(long.timeline.contains { $0.kind == "vip_acquire" && $0.node == "db2" && $0.time > crash })
+        #expect(!long.timeline.contains { $0.kind == "vip_acquire" && $0.node == "db1" && $0.time > crash })
     }
 
     @Test func mhaInsertPingSeesAReadLockedMasterWhereSelectDoesNot() throws {

@@ -102,22 +102,30 @@ import HasimResults
 
     /// A killed host makes its daemon forget what it held in memory; the tools with no such
     /// test yet. MMM's monitor: the checks' failure history (the trap_period clock) is the
-    /// checker threads' memory, so after a power cycle of the monitor's host a master that
-    /// died before it needs a whole new trap_period (10 s) from the first check after the boot.
-    /// Flip: had it kept the history, the first failing check after the boot (at most
-    /// check_period + check_timeout, 7 s) would have moved the writer.
+    /// checker threads' memory, so after a power cycle of the monitor's host a master whose
+    /// mysqld died before it needs a whole new trap_period (10 s) from the first check after the
+    /// boot. Flip: had it kept the history, the first failing check after the boot (at most
+    /// check_period + check_timeout, 7 s) would have moved the writer. And Monitor.pm init: an
+    /// agent that cannot be asked its status at start-up (db1's whole host is down) puts the
+    /// monitor in PASSIVE mode, and it moves nothing.
     @Test func theMMMMonitorForgetsItsChecksWithItsHost() throws {
+        func run(_ faults: String) throws -> RunReport {
+            try report(load("managers", "mmm-semi-sync-1062.yaml") {
+                $0.replacingOccurrences(of: "  - {at: 60s, host_crash: db1}", with: faults)
+            })
+        }
         func writerMoved(_ r: RunReport) throws -> SimTime {
             try #require(r.timeline.first { $0.kind == "failover_start" }?.time)
         }
-        let base = try report(load("managers", "mmm-semi-sync-1062.yaml"))
-        let rebooted = try report(load("managers", "mmm-semi-sync-1062.yaml") {
-            $0.replacingOccurrences(of: "  - {at: 60s, host_crash: db1}",
-                                    with: "  - {at: 60s, host_crash: db1}\n  - {at: 68s, host_crash: mon1, recover_after: 1s}")
-        })
+        let base = try run("  - {at: 60s, process_crash: db1}")
+        let rebooted = try run("  - {at: 60s, process_crash: db1}\n  - {at: 68s, host_crash: mon1, recover_after: 1s}")
         let restart = try #require(rebooted.timeline.first { $0.kind == "host_restart" && $0.node == "mon1" }?.time)
+        #expect(rebooted.timeline.contains { $0.detail == "Monitor started in active mode." })
         #expect(try writerMoved(rebooted) >= restart + Time.s(10), "a new trap_period after the boot")
         #expect(try writerMoved(base) < writerMoved(rebooted))
+        let agentDown = try run("  - {at: 60s, host_crash: db1}\n  - {at: 68s, host_crash: mon1, recover_after: 1s}")
+        #expect(agentDown.timeline.contains { $0.kind == "alert" && $0.detail.hasPrefix("Switching to passive mode") })
+        #expect(agentDown.metric("failovers") == 0)
     }
 
     /// masterha_manager after a power cycle has its configuration and its workdir, nothing

@@ -96,6 +96,14 @@ public final class VIPTable {
         return vips[v].holders.filter(isLive).map { network.host($0.host) }
     }
 
+    /// `ip addr show` on `host`: whether its own interface carries the address now (raised
+    /// in this boot and not removed). The host-local question a tool on that host can ask,
+    /// unlike `holders(of:)`, which is the whole network's view.
+    public func isConfigured(_ vip: IPAddress, on host: Host) -> Bool {
+        guard let v = index[vip] else { return false }
+        return vips[v].holders.contains { $0.host == host.id && $0.incarnation == host.incarnation }
+    }
+
     /// What a host's ARP cache says about a VIP (nil: no entry or none known), and whether the
     /// entry is REACHABLE (fresh) rather than STALE, DELAY or PROBE.
     public func cachedHolder(of vip: IPAddress, on host: Host) -> (holder: Host, fresh: Bool)? {

@@ -37,6 +37,46 @@ public enum AgentCommand: Sendable {
     /// `mysqld --wsrep-recover` (both answer `.grastate`), `sed -i` safe_to_bootstrap: 1,
     /// `galera_new_cluster`, and `systemctl start mariadb`.
     case readGrastate, wsrepRecover, setSafeToBootstrap, galeraNewCluster, startMySQLD
+    /// MMM's SET_STATUS: the host's state, its roles and the active master, as the monitor
+    /// has them; the agent applies the difference with the roles it holds (MMMAgent.swift).
+    case setStatus(AgentStatus)
+    /// MMM's GET_AGENT_STATUS: the state, roles and master the agent holds (answers `.status`).
+    case getAgentStatus
+    /// MMM's configure_ip: `ip addr show` on this host; if the address is missing,
+    /// `ip addr add` and send_arp. A no-op when this host's NIC already has it.
+    case configureVIP(IPAddress)
+}
+
+/// One MMM role on one host: its name (`writer`, `reader`) and the VIP it carries.
+public struct AgentRole: Sendable, Equatable, Comparable, CustomStringConvertible {
+    public let name: String
+    public let ip: IPAddress
+    public init(name: String, ip: IPAddress) { self.name = name; self.ip = ip }
+    public static func < (a: AgentRole, b: AgentRole) -> Bool { a.description < b.description }
+    public var description: String { "\(name)(\(ip))" }
+}
+
+/// What MMM's monitor tells an agent (SET_STATUS) and an agent answers (GET_AGENT_STATUS).
+public struct AgentStatus: Sendable, Equatable {
+    /// ONLINE, HARD_OFFLINE, ...; an agent that has been told nothing since it started is UNKNOWN.
+    public var state: String
+    /// Sorted, as Agent.pm keeps them.
+    public var roles: [AgentRole]
+    /// The active master's name ("" for none).
+    public var master: String
+    public init(state: String, roles: [AgentRole], master: String) {
+        self.state = state; self.roles = roles.sorted(); self.master = master
+    }
+    public static let unknown = AgentStatus(state: "UNKNOWN", roles: [], master: "")
+}
+
+/// The part of an agent that keeps a tool's roles in the agent process's memory (MMM's
+/// mmm_agentd): it answers SET_STATUS / GET_AGENT_STATUS and forgets everything when
+/// its host dies.
+protocol AgentStatusHandler: AnyObject {
+    func setStatus(_ status: AgentStatus, completion: @escaping (AgentReply) -> Void)
+    var status: AgentStatus { get }
+    func forget()
 }
 
 public enum AgentReply: Sendable {
@@ -47,6 +87,8 @@ public enum AgentReply: Sendable {
     case failed(String)
     /// grastate.dat's seqno and safe_to_bootstrap (after --wsrep-recover: the recovered seqno).
     case grastate(seqno: Int64, safeToBootstrap: Bool)
+    /// GET_AGENT_STATUS's answer.
+    case status(AgentStatus)
 }
 
 public enum AgentError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -114,7 +156,10 @@ public final class HostAgent: Listener, HostLifecycleObserver {
     let network: Network
     /// This host's own database (its files and process), set by `Deployment.startHostAgent`.
     var local: LocalDatabase?
-    private let mysql: AdminClient
+    /// The agent's client of its local mysqld (and of peers, for MMM's set_active_master).
+    let mysql: AdminClient
+    /// Role memory of an MMM agent (MMMAgent.swift); nil for agents that keep none.
+    var statusHandler: AgentStatusHandler?
 
     /// An agent with no database on its host (a secondary-check host); one on a database host
     /// comes from `Deployment.startHostAgent`.
@@ -135,7 +180,7 @@ public final class HostAgent: Listener, HostLifecycleObserver {
     /// Whether the agent runs, from its own lifecycle (the host's power is not its to read).
     private var running = true
 
-    public func hostDidCrash() { busyUntil = 0; running = false }
+    public func hostDidCrash() { busyUntil = 0; running = false; statusHandler?.forget() }
 
     /// Runs a command after its session and start-up costs, and replies after the work
     /// it did (bytes read and shipped). Nothing is answered if the host died meanwhile.
@@ -164,6 +209,8 @@ public final class HostAgent: Listener, HostLifecycleObserver {
     public func hostDidRestart() {
         running = true
         network.processStarted(process)
+        // Its mysql client socket died with the host too: the agent's statements need it back.
+        network.processStarted(mysql.process)
         network.listen(process, port: port, self)
     }
 
@@ -207,6 +254,17 @@ public final class HostAgent: Listener, HostLifecycleObserver {
         case .readGrastate, .wsrepRecover, .setSafeToBootstrap, .galeraNewCluster, .startMySQLD:
             guard let db = local else { completion(.failed("no mysqld on \(host.name)")); return }
             db.galeraCommand(command, completion: completion)
+        case .setStatus(let status):
+            guard let h = statusHandler else { completion(.failed("ERROR: Invalid command 'SET_STATUS'!")); return }
+            h.setStatus(status, completion: completion)
+        case .getAgentStatus:
+            guard let h = statusHandler else { completion(.failed("ERROR: Invalid command 'GET_AGENT_STATUS'!")); return }
+            completion(.status(h.status))
+        case .configureVIP(let vip):
+            // check_ip asks this host's own interface, not where the VIP lives in the network.
+            guard let vips = network.vips else { completion(.failed("no VIPs configured")); return }
+            if vips.isConfigured(vip, on: host) { completion(.done); return }
+            execute(.addVIP(vip, arping: true), completion: completion)
         case .canConnect(let address, let port, let timeout):
             let probe = Probe()
             network.connect(from: process, to: address, port: port, timeout: timeout, delegate: probe) { [network] r in

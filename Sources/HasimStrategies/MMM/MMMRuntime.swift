@@ -29,22 +29,21 @@ final class MMMRuntime: StrategyRuntime {
     let d: Deployment
     private let checkPeriod: SimTime
     private let trapPeriod: SimTime
-    private let checkTimeout: SimTime
+    let checkTimeout: SimTime
     private let maxBacklog: SimTime
-    private let agentTimeout: SimTime
     private let monitorHostName: String
     private let readerVIPs: [IPAddress]
     /// Reader VIP -> the host that holds the role, as the monitor assigned it.
-    private var readerHolder: [IPAddress: String] = [:]
+    var readerHolder: [IPAddress: String] = [:]
 
     /// The host holding the writer role (nil: orphaned).
     var activeMaster: DatabaseHandle?
     /// The two hosts with `mode master` in mmm_common.conf, peers of each other.
     let masters: [DatabaseHandle]
     private var agents: [String: HostAgent] = [:]
-    private var mysql: AdminClient!
-    private var agent: AgentClient!
-    private var monitor: Monitor!
+    var mysql: AdminClient!
+    var agent: AgentClient!
+    var monitor: Monitor!
     var state: [String: String] = [:]
     /// A role change is being carried out by the agents.
     var moving = false
@@ -52,7 +51,10 @@ final class MMMRuntime: StrategyRuntime {
     var passive = false
     /// mmm_control move_role writer HOST: the master the orphaned writer role goes to first.
     var requestedWriter: String?
-    private let syncTimeout: SimTime
+    /// The orphaned writer role was logged once (not again every loop).
+    var reportedOrphan = false
+    let syncTimeout: SimTime
+    let agentTimeoutValue: SimTime
 
     init(options: OptionValues, deployment: Deployment) {
         d = deployment
@@ -60,7 +62,7 @@ final class MMMRuntime: StrategyRuntime {
         trapPeriod = options.duration("trap_period")
         checkTimeout = options.duration("check_timeout")
         maxBacklog = options.duration("max_backlog")
-        agentTimeout = options.duration("agent_timeout")
+        agentTimeoutValue = options.duration("agent_timeout")
         monitorHostName = options.string("monitor_host")
         readerVIPs = hostList(options.string("reader_vips")).map { IPAddress($0) }
         activeMaster = deployment.initialPrimary
@@ -79,7 +81,7 @@ final class MMMRuntime: StrategyRuntime {
     var applicationAddress: IPAddress { d.initialPrimary.host.address }
 
     /// Hosts with `mode slave`: by configuration, not by looking at their replication.
-    private var slaves: [DatabaseHandle] { d.databases.filter { s in !masters.contains { $0 == s } } }
+    var slaves: [DatabaseHandle] { d.databases.filter { s in !masters.contains { $0 == s } } }
 
     private func peer(of s: DatabaseHandle) -> DatabaseHandle? {
         if let i = masters.firstIndex(where: { $0 == s }) { return masters[1 - i] }
@@ -94,9 +96,17 @@ final class MMMRuntime: StrategyRuntime {
         monitor.adopt(mysql.process)
         monitor.adopt(agent.process)
         activeMaster = d.initialPrimary
+        for s in d.databases { state[s.name] = "ONLINE" }
+        let addresses = Dictionary(uniqueKeysWithValues: d.databases.map { ($0.name, $0.host.address) })
         for s in d.databases {
-            agents[s.name] = d.startHostAgent(name: "mmm_agentd", on: s.host, port: Self.agentPort)
-            state[s.name] = "ONLINE"
+            let a = d.startHostAgent(name: "mmm_agentd", on: s.host, port: Self.agentPort)
+            agents[s.name] = a
+            let isMaster = masters.contains { $0 == s }
+            let roles = MMMAgentRoles(agent: a, config: .init(
+                isSlave: !isMaster, peer: isMaster ? peer(of: s)?.host.address : nil,
+                addresses: addresses, syncTimeout: syncTimeout))
+            // The steady state before t = 0: each agent has applied the monitor's status.
+            roles.seed(statusFor(s))
         }
         if !readerVIPs.isEmpty {
             let vips = d.network.vips ?? VIPTable(network: d.network)
@@ -105,14 +115,15 @@ final class MMMRuntime: StrategyRuntime {
         }
         monitor.onBoot = { [weak self] in
             // A role change the monitor was carrying out died with it (its thread's memory);
-            // the roles in mmm_mond.status are where it starts again.
+            // the roles in mmm_mond.status are where it starts again, checked against what
+            // the agents say they hold (Monitor.pm init).
             self?.moving = false
-            self?.startChecks()
+            self?.reconcileWithAgents { self?.startChecks() }
         }
         startChecks()
     }
 
-    private func startChecks() {
+    func startChecks() {
         monitor.every(checkPeriod) { [weak self] in self?.checkRound() }
     }
 
@@ -138,12 +149,10 @@ final class MMMRuntime: StrategyRuntime {
         let old = readerHolder[v].flatMap { n in d.databases.first { $0.name == n } }
         readerHolder[v] = new.name
         record("mmm_mond", .roleChange, "reader(\(v)): \(old?.name ?? "-") -> \(new.name)")
-        if let old {
-            // The old holder's agent drops the address if it can be reached at all.
-            agentRun(.deleteVIP(v), on: old) { _ in }
-        }
-        agentRun(.addVIP(v), on: new) { [weak self] ok in
-            if !ok { self?.record(new.name, .failoverStepFailed, "agent: ip addr add \(v) (reader role)") }
+        // The old holder's agent drops the address if it can be reached at all; the new one raises it.
+        if let old { sendStatus(to: old) { _ in } }
+        sendStatus(to: new) { [weak self] ok in
+            if !ok { self?.record(new.name, .failoverStepFailed, "agent: SET_STATUS with reader(\(v)) not applied") }
         }
     }
 
@@ -152,6 +161,10 @@ final class MMMRuntime: StrategyRuntime {
     // MARK: checks (lib/Monitor/Checker.pm)
 
     private func checkRound() {
+        // send_status_to_agents, every loop of the main thread: each agent gets its roles again
+        // (a rebooted agent that forgot them takes them back), except in PASSIVE mode or while
+        // a role move is waiting for an agent.
+        if !passive && !moving { for s in d.databases { sendStatus(to: s) { _ in } } }
         for s in d.databases { check(s) }
     }
 
@@ -243,132 +256,5 @@ final class MMMRuntime: StrategyRuntime {
         default:
             break
         }
-    }
-
-    // MARK: role transition (doc/mmm_monitor.texi "Role transition")
-
-    /// clear_roles + send_agent_status: the old master's agent removes the writer role on
-    /// its own host (read_only=1, kill client sessions, drop the VIP). If it cannot be
-    /// reached nothing of that happens.
-    func removeWriterRole(from old: DatabaseHandle) {
-        activeMaster = nil
-        moving = true
-        let vip = writerVIP
-        let done: () -> Void = { [weak self] in
-            self?.moving = false
-            self?.distributeWriterRole()
-        }
-        agentRun(.sql(.setReadOnly(true)), on: old) { [weak self] ok in
-            guard let self else { return }
-            if !ok {
-                self.record(old.name, .failoverStepFailed,
-                            "Can't send offline status notification to '\(old.name)' - killing it! Could not kill host '\(old.name)' - there may be some duplicate ips now!")
-                done()
-                return
-            }
-            self.record(old.name, .failoverStep, "agent: read_only=1")
-            self.agentRun(.sql(.killClientSessions), on: old) { [weak self] _ in
-                guard let self else { return }
-                self.record(old.name, .failoverStep, "agent: killed client sessions")
-                guard let vip else { done(); return }
-                self.agentRun(.deleteVIP(vip), on: old) { [weak self] ok in
-                    self?.record(old.name, ok ? .failoverStep : .failoverStepFailed, "agent: ip addr del \(vip)")
-                    done()
-                }
-            }
-        }
-    }
-
-    /// Roles.pm process_orphans('exclusive'): an orphaned writer role goes to an ONLINE
-    /// master; with none ONLINE it stays orphaned and is looked at again every loop.
-    func distributeWriterRole() {
-        guard activeMaster == nil, !moving, !passive else { return }
-        let online = masters.filter { state[$0.name] == "ONLINE" }
-        guard let target = online.first(where: { $0.name == requestedWriter }) ?? online.first else {
-            if !reportedOrphan {
-                reportedOrphan = true
-                record("mmm_mond", .failoverStepFailed,
-                       "no ONLINE master for the writer role (\(masters.map { "\($0.name) is \(state[$0.name] ?? "?")" }.joined(separator: ", ")))")
-            }
-            return
-        }
-        reportedOrphan = false
-        activeMaster = target
-        moving = true
-        record(target.name, .failoverStart, "MMM: writer role -> \(target.name)")
-        promote(target, deadline: syncTimeout > 0 ? d.sim.now + syncTimeout : nil)
-    }
-    private var reportedOrphan = false
-
-    /// The new writer's agent (Agent/Role.pm add → sync_with_master): MASTER_POS_WAIT
-    /// until its relay log is applied, then read_only=0, then the VIP + ARP.
-    private func promote(_ target: DatabaseHandle, deadline: SimTime?) {
-        agentCall(.sql(.showReplicaStatus), on: target) { [weak self] r in
-            guard let self else { return }
-            if case .success(.result(.replicaStatus(let st?))) = r, st.sqlRunning, st.relayLogPending > 0,
-               deadline.map({ self.d.sim.now < $0 }) ?? true {
-                self.monitor.after(Time.s(1)) { [weak self] in self?.promote(target, deadline: deadline) }
-                return
-            }
-            self.agentRun(.sql(.setReadOnly(false)), on: target) { [weak self] ok in
-                guard let self else { return }
-                self.moving = false
-                if !ok {
-                    self.record(target.name, .failoverStepFailed, "agent: mysql_allow_write failed; read_only stays ON")
-                    return
-                }
-                self.record(target.name, .failoverStep, "agent: sync_with_master done; read_only=0")
-                self.repointSlaves(to: target)
-                guard let vip = self.writerVIP else {
-                    self.record(target.name, .failoverComplete, "writer role on \(target.name) (no VIP)")
-                    return
-                }
-                self.agentRun(.addVIP(vip), on: target) { [weak self] ok in
-                    guard let self else { return }
-                    self.record(target.name, ok ? .failoverComplete : .failoverStepFailed,
-                                "agent: ip addr add \(vip); send_arp")
-                }
-            }
-        }
-    }
-
-    /// set_active_master on each slave: catch up as far as possible, then CHANGE MASTER
-    /// to the new master's *current* SHOW MASTER STATUS position (Actions.pm).
-    private func repointSlaves(to newMaster: DatabaseHandle) {
-        mysql.execute(.showMasterStatus, on: newMaster.host.address, completion: monitor.inThisLife { [weak self] r in
-            guard let self, case .success(.masterStatus(_, _, let position)) = r else { return }
-            for s in self.slaves {
-                let steps: [Query] = [.stopReplica, .changeSourceToPosition(newMaster.host.address, position: position), .startReplica]
-                self.agentSQL(steps, on: s) { [weak self] ok in
-                    self?.record(s.name, ok ? .failoverStep : .failoverStepFailed,
-                                 "agent: set_active_master \(newMaster.name) at position \(position)")
-                }
-            }
-        })
-    }
-
-    /// Statements run one after another by the host's agent; stops at the first failure.
-    private func agentSQL(_ steps: [Query], on s: DatabaseHandle, _ done: @escaping (Bool) -> Void) {
-        guard let first = steps.first else { done(true); return }
-        agentRun(.sql(first), on: s) { [weak self] ok in
-            guard ok, let self else { done(false); return }
-            self.agentSQL(Array(steps.dropFirst()), on: s, done)
-        }
-    }
-
-    private var writerVIP: IPAddress? { d.applicationVIP }
-
-    private func agentRun(_ c: AgentCommand, on s: DatabaseHandle, _ done: @escaping (Bool) -> Void) {
-        agentCall(c, on: s) { r in
-            switch r {
-            case .success(.failed), .failure: done(false)
-            case .success(.result(.error)): done(false)
-            case .success: done(true)
-            }
-        }
-    }
-
-    private func agentCall(_ c: AgentCommand, on s: DatabaseHandle, reply: @escaping (Result<AgentReply, AgentError>) -> Void) {
-        agent.run(c, on: s.host, port: Self.agentPort, connectTimeout: checkTimeout, timeout: agentTimeout, completion: monitor.inThisLife(reply))
     }
 }

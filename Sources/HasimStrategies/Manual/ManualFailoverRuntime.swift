@@ -252,7 +252,8 @@ final class ManualFailoverRuntime: StrategyRuntime {
             if let vip { return .vip(vip) }
             if let name { return .dns(name) }
             // An address that leads to no database is a proxy's: its health checks route.
-            let leadsToDatabase = d.network.ownerOfAddress(address).map { id in d.databases.contains { $0.host.id == id } } ?? true
+            // The inventory the DBA knows: a database's own address, or another host's (a proxy's).
+            let leadsToDatabase = d.databases.contains { $0.host.address == address } || !d.network.hosts.contains { $0.address == address }
             return leadsToDatabase ? .ip : .proxy
         default: return .ip
         }
