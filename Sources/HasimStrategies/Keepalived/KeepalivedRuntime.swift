@@ -37,6 +37,10 @@ final class KeepalivedRuntime: StrategyRuntime {
     private let advert: SimTime
     private let preempt: Bool
     private let garpDelay: SimTime
+    private let garpRepeat: Int
+    private let lowerPrioRepeat: Int
+    private let lowerPrioDelay: SimTime
+    private let stepTime: LatencyModel
     private let trackInterval: SimTime
     private let fall: Int
     private let rise: Int
@@ -50,6 +54,10 @@ final class KeepalivedRuntime: StrategyRuntime {
         advert = options.duration("advert_int")
         preempt = options.bool("preempt")
         garpDelay = options.duration("garp_master_delay")
+        garpRepeat = options.int("garp_master_repeat")
+        lowerPrioRepeat = options.int("garp_lower_prio_repeat")
+        lowerPrioDelay = options.duration("garp_lower_prio_delay")
+        stepTime = .logNormal(median: options.duration("step_time"), sigma: options.double("step_time_sigma"))
         trackInterval = options.duration("track_interval")
         fall = max(1, options.int("track_fall"))
         rise = max(1, options.int("track_rise"))
@@ -66,7 +74,9 @@ final class KeepalivedRuntime: StrategyRuntime {
         let members = [d.initialPrimary] + d.replicas.map(\.replica).filter { $0 != d.initialPrimary }
         for s in members {
             let settings = VRRPInstance.Settings(priority: s == d.initialPrimary ? masterPriority : backupPriority,
-                                                 advertInt: advert, preempt: preempt, garpMasterDelay: garpDelay)
+                                                 advertInt: advert, preempt: preempt, garpMasterDelay: garpDelay,
+                                                 garpMasterRepeat: garpRepeat, garpLowerPrioRepeat: lowerPrioRepeat,
+                                                 garpLowerPrioDelay: lowerPrioDelay, stepTime: stepTime)
             nodes.append(Node(dbName: s.name, host: s.host, settings: settings, vip: d.applicationVIP, network: d.network))
         }
         for n in nodes {
