@@ -62,6 +62,13 @@ public final class VRRPInstance: DatagramReceiver {
     public let vip: IPAddress?
     public var peers: [Peer] = []
     public private(set) var state: State = .backup
+    /// The trace kinds of its transitions: a database VIP manager's are failover steps; an L4
+    /// director pair's are its own (they are not database failovers, and metrics count those).
+    public struct TraceKinds: Sendable {
+        public var master: TraceKind, step: TraceKind, failed: TraceKind
+        public init(master: TraceKind, step: TraceKind, failed: TraceKind) { self.master = master; self.step = step; self.failed = failed }
+    }
+    public var traceKinds = TraceKinds(master: .failoverStart, step: .failoverStep, failed: .failoverStepFailed)
     /// After the VIP is set on becoming MASTER (notify_master).
     public var onMaster: (() -> Void)?
     /// After the VIP is removed on leaving MASTER (notify_backup).
@@ -155,14 +162,14 @@ public final class VRRPInstance: DatagramReceiver {
         switch state {
         case .master:
             if outranks {
-                record(.failoverStep, "keepalived: (VI_1) Master received advert from \(sender.name) with higher priority \(priority), ours \(settings.priority)")
+                record(traceKinds.step, "keepalived: (VI_1) Master received advert from \(sender.name) with higher priority \(priority), ours \(settings.priority)")
                 becomeBackup(reason: "higher priority advert from \(sender.name)")
                 return
             }
             // vrrp_state_master_rx: a lower priority MASTER (a healed partition, a deaf peer):
             // answer with an advert and refresh the clients' ARP caches at once, and again
             // garp_lower_prio_delay later.
-            record(.failoverStep, "keepalived: (VI_1) Received advert from \(sender.name) with lower priority \(priority), ours \(settings.priority), forcing new election")
+            record(traceKinds.step, "keepalived: (VI_1) Received advert from \(sender.name) with lower priority \(priority), ours \(settings.priority), forcing new election")
             sendAdvert()
             if settings.garpLowerPrioRepeat > 0, let vip {
                 network.vips?.announceAgain(vip, from: daemon.host)
@@ -196,7 +203,7 @@ public final class VRRPInstance: DatagramReceiver {
     /// is a race of these two steps (validation keepalived-split-brain).
     private func becomeMaster() {
         state = .master
-        record(.failoverStart, "keepalived: (VI_1) Receive advertisement timeout; Entering MASTER STATE")
+        record(traceKinds.master, "keepalived: (VI_1) Receive advertisement timeout; Entering MASTER STATE")
         sendAdvert()
         // The next advert is timed from when this transition's work is done
         // (vrrp_dispatcher_read_timeout calls vrrp_init_instance_sands after it), as is the
@@ -212,8 +219,8 @@ public final class VRRPInstance: DatagramReceiver {
         daemon.after(step() + step()) { [weak self] in
             guard let self, self.state == .master else { return }
             switch vips.acquire(vip, on: self.daemon.host, announce: self.settings.garpMasterRepeat > 0) {
-            case .success: self.record(.failoverStep, "keepalived: setting VIPs, gratuitous ARPs for \(vip)")
-            case .failure(let e): self.record(.failoverStepFailed, "keepalived: \(e)")
+            case .success: self.record(self.traceKinds.step, "keepalived: setting VIPs, gratuitous ARPs for \(vip)")
+            case .failure(let e): self.record(self.traceKinds.failed, "keepalived: \(e)")
             }
             if self.settings.garpMasterRepeat > 0 && self.settings.garpMasterDelay > 0 {
                 self.delayedGARP(after: self.settings.garpMasterDelay, vip)
@@ -226,7 +233,7 @@ public final class VRRPInstance: DatagramReceiver {
     private func becomeBackup(reason: String) {
         state = .backup
         arm(masterDown)
-        record(.failoverStep, "keepalived: Entering BACKUP STATE (\(reason)); removing VIPs")
+        record(traceKinds.step, "keepalived: Entering BACKUP STATE (\(reason)); removing VIPs")
         if let vip { network.vips?.release(vip, on: daemon.host) }
         onBackup?()
     }
