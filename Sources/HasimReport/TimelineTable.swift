@@ -9,7 +9,7 @@ public enum TimelineTable {
         "partition", "heal", "latency_spike", "alert", "failover_start", "failover_step",
         "failover_step_failed", "failover_complete", "vip_acquire", "vip_release", "dns_update",
         "dns_change", "read_only", "replication_error", "source_changed", "semi_sync_off",
-        "semi_sync_on", "app_redeploy", "drbd_split_brain",
+        "semi_sync_on", "app_redeploy", "drbd_split_brain", "l4_vrrp",
     ]
 
     public static func render(_ r: RunReport) -> String {

@@ -11,6 +11,8 @@ public final class WebTier {
     public let apaches: [Apache]
     /// The L4 balancer in front of the Apaches (`web.l4`).
     public let balancer: L4Balancer?
+    /// With `web.l4.hosts`: the VRRP pair of directors (`balancer` is its first).
+    public private(set) var pair: L4Pair?
 
     /// `pool`: makes the JDBC pool of the Tomcat on a host (the runner gives it the
     /// database's address, port, driver settings and the group index).
@@ -34,7 +36,13 @@ public final class WebTier {
                 Apache(host: network.host(named: $0)!, network: network, spec: a, jk: spec.modJK, proxy: spec.modProxy,
                        users: spec.users, tomcats: members)
             }
-            if let l4 = spec.l4 {
+            if let l4 = spec.l4, !l4.pairHosts.isEmpty {
+                let p = L4Pair(hosts: l4.pairHosts.map { network.host(named: $0)! }, network: network, spec: l4,
+                               apaches: apaches.map(\.host))
+                pair = p
+                balancer = p.balancers[0]
+                targets = [IPAddress(l4.vip)]
+            } else if let l4 = spec.l4 {
                 let lb = L4Balancer(host: network.host(named: l4.host)!, network: network, spec: l4, apaches: apaches.map(\.host))
                 balancer = lb
                 targets = [lb.address]
@@ -67,14 +75,16 @@ public final class WebTier {
     public func isBalancedApache(_ host: String) -> Bool { balancer != nil && apaches.contains { $0.host.name == host } }
 
     /// The administrator drains (weight 0), removes or restores an Apache on the balancer.
-    public func drainApache(_ host: String) { balancer?.setWeight(host, 0) }
-    public func removeApache(_ host: String, _ out: Bool) { balancer?.setRemoved(host, out) }
+    public func drainApache(_ host: String) { for b in directors { b.setWeight(host, 0) } }
+    public func removeApache(_ host: String, _ out: Bool) { for b in directors { b.setRemoved(host, out) } }
+    /// The directors an administrator's ipvsadm change goes to (both of a pair: keepalived.conf is the same).
+    private var directors: [L4Balancer] { pair?.balancers ?? (balancer.map { [$0] } ?? []) }
 
     public var outcome: WebOutcome {
         var o = WebOutcome(records: users.records, sessionsStarted: users.sessionsStarted, tomcats: tomcats.map(\.host.name),
                            bytesIn: users.bytesIn, bytesOut: users.bytesOut,
                            replicationMessages: tomcats.reduce(0) { $0 + ($1.cluster?.messagesSent ?? 0) })
-        o.l4 = balancer?.load
+        o.l4 = pair?.load ?? balancer?.load
         return o
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A VIP moving between two hosts of one L2 segment, as the client's ARP cache sees it.
-Usage: vip.py vip-garp|vip-no-garp|keepalived-failover [--reps N]
+Usage: vip.py vip-garp|vip-no-garp|keepalived-failover|keepalived-split-brain [--reps N]
 
 Layer 2 needs real interfaces, so these hosts are network namespaces (hsv-app1, hsv-db1,
 hsv-db2) with veth pairs on a bridge that lives in its own namespace (hsv-sw): the segment
@@ -17,6 +17,10 @@ address of its namespace); the client writes to the VIP.
   keepalived-failover  keepalived 2.2 on db1 (priority 101) and db2 (100), advert_int 1 (the
                  defaults otherwise); at 10 s db1's host dies; db2 becomes MASTER after
                  3 x advert_int + skew and sends its gratuitous ARPs.
+  keepalived-split-brain  the same pair; at 10 s db2 stops hearing VRRP (nft drop on db2), at
+                 20 s it hears again. tcpdump on the client's interface (lib/l2capture.py) records
+                 every ARP and VRRP frame, so the run says whose gratuitous ARP came last when db2
+                 became MASTER beside db1 (first_round) and how long the client stayed on db2.
 """
 import os
 import sys
@@ -25,6 +29,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import hsv  # noqa: E402
+from l2capture import L2Capture  # noqa: E402
 from hsv import ROOT, Client, create_app_schema, log, now, sh, write_result  # noqa: E402
 
 NET = "10.213.0"
@@ -142,6 +147,50 @@ def client_through_failover(crash, after_s):
     return result
 
 
+def split_frames(frames, tf, th, nb, mac1, mac2):
+    """What the capture on the client's interface says about the split brain: the frames after
+    the link loss (times after the fault), the first GARPs of db2 and of db1 after db2 became
+    MASTER, and how long the client's ARP entry pointed at db2."""
+    fr = [dict(f, t=round(f["t"] - tf, 4)) for f in frames if tf - 0.2 <= f["t"] <= th + 5]
+    g2 = next((f["t"] for f in fr if f["kind"] == "garp" and f["src"] == "db2"), None)
+    g1 = next((f["t"] for f in fr if g2 is not None and f["kind"] == "garp" and f["src"] == "db1" and f["t"] >= g2), None)
+    on2 = [t - tf for t, mac, st in nb if t >= tf and mac == mac2]
+    back = next((t - tf for t, mac, st in nb if on2 and t - tf > on2[0] and mac == mac1), None)
+    return {"frames_after_fault": [f"{f['t']} {f['src']}>{f['dst']} {f['kind']}"
+                                   + (f" prio {f['prio']}" if "prio" in f else "")
+                                   + (f" who-has {f['who_has']} tell {f['tell']}" if f["kind"] == "arp-request" else "")
+                                   for f in fr][:200],
+            "db2_first_garp_after_link_loss": g2,
+            "db1_first_garp_after_db2_garp": round(g1 - g2, 4) if g1 is not None else None,
+            "db1_garps_within_1s_of_db2_garp": sum(1 for f in fr if g2 is not None and f["kind"] == "garp"
+                                                   and f["src"] == "db1" and g2 <= f["t"] < g2 + 1),
+            "db2_garps_during_split": sum(1 for f in fr if f["kind"] == "garp" and f["src"] == "db2"),
+            "client_arp_on_db2_for": round(back - on2[0], 3) if back is not None else None,
+            **first_round(fr)}
+
+
+def first_round(frames):
+    """The race when db2 becomes MASTER, from the frames: db2 sends its advert, then adds the VIP
+    (netlink) and sends its gratuitous ARPs; db1 hears the lower-priority advert and answers with
+    its own advert and gratuitous ARPs (vrrp.c vrrp_state_master_rx). Whoever's last GARP of that
+    exchange the client hears last is where its ARP entry points until db2's next advert. Frames
+    are dicts (t, src, kind) or the strings of frames_after_fault."""
+    fr = [f if isinstance(f, dict) else {"t": float(f.split()[0]), "src": f.split()[1].split(">")[0],
+                                         "kind": f.split()[2]} for f in frames]
+    a2 = next((f["t"] for f in fr if f["kind"] == "vrrp" and f["src"] == "db2"), None)
+    if a2 is None:
+        return {}
+    window = [f for f in fr if a2 <= f["t"] <= a2 + 0.2]
+    a1 = next((f["t"] for f in window if f["kind"] == "vrrp" and f["src"] == "db1"), None)
+    g2 = next((f["t"] for f in window if f["kind"] == "garp" and f["src"] == "db2"), None)
+    g1 = next((f["t"] for f in window if f["kind"] == "garp" and f["src"] == "db1"), None)
+    last = [f["src"] for f in window if f["kind"] == "garp"][-1:]
+    ms = lambda x: round((x - a2) * 1000, 1) if x is not None else None
+    return {"db1_advert_after_db2_advert_ms": ms(a1), "db1_garp_after_db2_advert_ms": ms(g1),
+            "db2_garp_after_own_advert_ms": ms(g2),
+            "db2_last_garp_of_first_round": (1 if last == ["db2"] else 0) if last else None}
+
+
 def run(reps, mode):
     rows = []
     for r in range(reps):
@@ -172,6 +221,11 @@ def run(reps, mode):
             c = Client(lambda: (VIP, 3306), rate=100, pool=8).start(t0c)
             nb, stop = [], threading.Event()
             neigh_watch(t0c, nb, stop)
+            if mode == "split":
+                # What the client's interface hears: every GARP and advert, timestamped by the kernel.
+                cap = L2Capture(ns("app1"), name=f"rep{r + 1}").start()
+                result["cap"] = cap
+                result["epoch_t0c"] = time.time() - (now() - t0c)
             time.sleep(10)
             if mode == "split":
                 # db2 stops hearing db1's VRRP adverts (the heartbeat link fails); both live.
@@ -191,6 +245,8 @@ def run(reps, mode):
             if mode == "garp":
                 sh(f"ip netns exec {ns('db2')} arping -q -U -c 1 -I eth0 {VIP}", check=False)
             time.sleep(50 if mode == "no-garp" else 20)
+            if "cap" in result:
+                result["cap"].stop()
             result["on_db2"] = {x[0] for x in db2.sql(f"SELECT seq FROM hsv.ledger WHERE client = {c.client_id}")}
             c.stop()
             stop.set()
@@ -217,8 +273,10 @@ def run(reps, mode):
             row["write_downtime_after_heal"] = round(c.write_downtime(th), 3)
             mac_at_end = nb[-1][1] if nb else None
             row["arp_on_db2_at_end"] = mac_at_end == mac2
-            row["keepalived"] = [f"{round(t - off - tf, 2)} {h} {l[:100]}" for t, h, l in ka_lines
-                                 if t - off >= tf and "STATE" in l][:12]
+            row["keepalived"] = [f"{round(t - off - tf, 3)} {h} {l[:140]}" for t, h, l in ka_lines
+                                 if t - off >= tf][:40]
+            row.update(split_frames(result["cap"].frames({"db1": mac1, "db2": mac2, "app1": mac_of("app1")},
+                                                         result["epoch_t0c"]), tf, th, nb, mac1, mac2))
         elif mode == "keepalived":
             off = result["t0c"] - t0
             master = next((t - off for t, h, l in ka_lines if h == "db2" and "Entering MASTER STATE" in l), None)

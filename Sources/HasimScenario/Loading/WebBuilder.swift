@@ -43,9 +43,17 @@ public enum WebKeyCatalog {
         .init(key: "apache.max_keep_alive_requests", defaultValue: "0 (off)", unit: "requests (0...1000000)",
               help: "close a user's connection with its Nth response (Connection: close); Apache's own default is 100",
               source: "Apache 2.4 core MaxKeepAliveRequests 100"),
-        .init(key: "l4.host", defaultValue: "(required)", unit: "host",
+        .init(key: "l4.host", defaultValue: "(required unless hosts)", unit: "host",
               help: "the L4 balancer's own host: users connect to its address; it directs each connection to an Apache (IPVS: a director, not a proxy)",
               source: "seed notes"),
+        .init(key: "l4.hosts", defaultValue: "(none: one director on host)", unit: "two hosts of one site",
+              help: "an active/standby pair of directors instead of host: both run IPVS and its checkers, keepalived's VRRP keeps l4.vip on one; a MASTER's death moves the VIP (master-down 3 x advert_int + skew, then gratuitous ARPs); the connection table is not synchronised (no lvs_sync_daemon), so connections through the dead director are lost",
+              source: "keepalived.conf(5) vrrp_instance + virtual_server (the LVS design of keepalived's documentation)"),
+        .init(key: "l4.vip", defaultValue: "(required with hosts)", unit: "IPv4 address",
+              help: "the address the users dial with a pair of directors", source: "keepalived.conf(5) virtual_ipaddress"),
+        .init(key: "l4.vrrp", defaultValue: "{advert_int: 1s, priorities: [101, 100], preempt: true}", unit: "advert_int (duration > 0), priorities (two of 1...254), preempt (true or false)",
+              help: "the directors' vrrp_instance: advert interval, priorities in the order of hosts (the first is the preferred MASTER), preemption",
+              source: "keepalived.conf(5): advert_int 1 (VRRP_ADVER_DFL), priority 100 (VRRP_PRIO_DFL; 101 on the preferred node), preempt by default"),
         .init(key: "l4.mode", defaultValue: "nat", unit: "nat, dsr_l2, dsr_l3 or lbaas",
               help: "nat: requests and responses through the balancer; dsr_l2: MAC rewrite, replies straight to the users, balancer and Apaches in one site (L2 domain); dsr_l3: IP-in-IP tunnel (+20 B/packet), across sites; lbaas: a managed cloud balancer (no VIP, DNS name, both ways, not crashable)",
               source: "ipvsadm(8) -m/-g/-i; AWS Elastic Load Balancing"),
@@ -331,9 +339,14 @@ struct WebBuilder {
 extension WebBuilder {
     /// web.l4: the balancer's host, its mode (whose defaults the other keys start from), and checks.
     func readL4(_ node: Node, apaches: [String], hosts: (Node, String) -> [String]?) -> L4Spec? {
-        let keys = ["host", "mode", "scheduler", "weights", "check", "interval", "timeout", "fall", "rise", "retry_delay",
-                    "bandwidth", "packet_cost", "expire_nodest_conn", "txqueuelen"]
-        guard let m = r.mapping(node, path: "web.l4", allowed: keys, required: ["host"], examples: ["host": "host: lb1"]) else { return nil }
+        let keys = ["host", "hosts", "vip", "vrrp", "mode", "scheduler", "weights", "check", "interval", "timeout", "fall", "rise",
+                    "retry_delay", "bandwidth", "packet_cost", "expire_nodest_conn", "txqueuelen"]
+        guard let m = r.mapping(node, path: "web.l4", allowed: keys, required: [], examples: [:]) else { return nil }
+        if m.value("host") == nil && m.value("hosts") == nil {
+            r.error(node, "web.l4 needs its director's host",
+                    hint: "add host: lb1 (one director) or hosts: [lb1, lb2] with vip: (a VRRP pair)")
+            return nil
+        }
         var mode = L4Spec.Mode.nat
         var ok = true
         if let n = m.value("mode"), let v = r.string(n, path: m.path("mode")) {
@@ -352,6 +365,14 @@ extension WebBuilder {
             if let h = r.string(n, path: m.path("host")), b.checkHost(h, n, path: m.path("host")),
                let list = hosts(Node.sequence(Node.Sequence([Node(h)], Tag(.implicit), .flow, n.mark)), m.path("host")) {
                 l.host = list[0]
+            } else { ok = false }
+        }
+        if m.value("hosts") != nil || m.value("vip") != nil || m.value("vrrp") != nil {
+            if let p = readL4Pair(m, mode: mode, hosts: hosts) {
+                l.pairHosts = p.hosts
+                l.host = p.hosts[0]
+                l.vip = p.vip
+                l.vrrp = p.vrrp
             } else { ok = false }
         }
         func oneOf<E: RawRepresentable & CaseIterable>(_ t: E.Type) -> (Node, String) -> E? where E.RawValue == String {

@@ -29,6 +29,21 @@ public struct L4Spec: Sendable, Equatable {
     }
 
     public var host = ""
+    /// An active/standby pair of directors (`hosts: [lb1, lb2]`): the users dial `vip`, which
+    /// keepalived's VRRP keeps on one of them (L4Pair.swift); empty: one director on `host`.
+    public var pairHosts: [String] = []
+    public var vip = ""
+    public var vrrp = VRRP()
+    /// keepalived's `vrrp_instance` on the directors (web.l4.vrrp).
+    public struct VRRP: Sendable, Equatable {
+        /// `advert_int`, 1 s (VRRP_ADVER_DFL).
+        public var advertInt: SimTime = Time.s(1)
+        /// Priorities in the order of `hosts`: the first is the preferred MASTER.
+        public var priorities: [Int] = [101, 100]
+        /// keepalived preempts by default (`nopreempt` turns it off).
+        public var preempt = true
+        public init() {}
+    }
     public var mode = Mode.nat
     public var scheduler = Scheduler.wlc
     /// Real server weights by Apache host (absent: 1).
