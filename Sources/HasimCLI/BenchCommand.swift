@@ -101,13 +101,17 @@ public struct Bench: ParsableCommand {
                 + "\(Int64(r.eventsPerSecond.rounded())) events/s, \(Self.fixed(r.speedup, 0)) simulated s per wall s; "
                 + "CPU \(Self.fixed(r.cpuPerRun, 3)) s per run; \(r.acknowledgedWrites) acknowledged writes, "
                 + "\(Self.fixed(r.bytesPerAcknowledgedWrite, 0)) B of peak memory per acknowledged write; "
-                + "peak RSS \(mb(r.peakAfterFirst)) MB after run 1, \(mb(r.peakAfterLast)) MB after run \(r.runs)"
+                + "peak RSS \(mb(r.peakAfterFirst)) MB after run 1, \(mb(r.peakAfterLast)) MB after run \(r.runs); "
+                + "heap \(Self.fixed(r.heapBytesPerAcknowledgedWrite, 0)) B in use per acknowledged write (malloc_info), "
+                + "\(mb(r.heapAfterLast.inUse)) MB in use and \(mb(r.heapAfterLast.free)) MB free after run \(r.runs)"
             scenarioJSON = "{\"file\": \"\(r.file)\", \"runs\": \(r.runs), \"events\": \(r.events), "
                 + "\"wall_seconds\": \(r.wallSeconds), \"events_per_second\": \(Int64(r.eventsPerSecond.rounded())), "
                 + "\"simulated_seconds\": \(r.simulatedSeconds), \"simulated_per_wall_second\": \(r.speedup), "
                 + "\"cpu_seconds_per_run\": \(r.cpuPerRun), \"acknowledged_writes\": \(r.acknowledgedWrites), "
                 + "\"bytes_per_acknowledged_write\": \(r.bytesPerAcknowledgedWrite), "
-                + "\"peak_rss_after_first\": \(r.peakAfterFirst), \"peak_rss_after_last\": \(r.peakAfterLast)}"
+                + "\"peak_rss_after_first\": \(r.peakAfterFirst), \"peak_rss_after_last\": \(r.peakAfterLast), "
+                + "\"heap_bytes_per_acknowledged_write\": \(r.heapBytesPerAcknowledgedWrite), "
+                + "\"heap_in_use_after_last\": \(r.heapAfterLast.inUse), \"heap_free_after_last\": \(r.heapAfterLast.free)}"
         }
 
         if let fleet {

@@ -72,6 +72,8 @@ public enum Runner {
                 box.lock.lock(); box.errors.append("\(job.scenario.file) seed \(job.seed): \(error)"); box.lock.unlock()
                 sink?.deliver(i, [])
             }
+            // The run's outcome is gone: give its freed heap back (peak memory flat across runs).
+            ProcessHeap.trim()
         }
         if parallel && jobs.count > 1 {
             DispatchQueue.concurrentPerform(iterations: jobs.count, execute: work)

@@ -23,6 +23,13 @@ public struct ScenarioBenchResult: Sendable {
     /// finished run leaves nothing behind.
     public let peakAfterFirst: Int
     public let peakAfterLast: Int
+    /// The allocator's own count (glibc malloc_info): heap in use during the first run's
+    /// outcome, per acknowledged write (what the run holds, without the arenas' free
+    /// space and page granularity that RSS adds).
+    public let heapBytesPerAcknowledgedWrite: Double
+    /// Heap in use and kept free by the allocator after the last run was dropped and
+    /// trimmed: what a finished run leaves behind.
+    public let heapAfterLast: ProcessHeap.Usage
     public var eventsPerSecond: Double { Double(events) / max(wallSeconds, 1e-9) }
     /// Simulated seconds per wall-clock second.
     public var speedup: Double { simulatedSeconds / max(wallSeconds, 1e-9) }
@@ -40,27 +47,36 @@ public enum ScenarioBench {
         let clock = ContinuousClock()
         var wall = Duration.zero
         var cpu = 0.0
-        var acked = 0, perWrite = 0.0, peakFirst = 0
+        var acked = 0, perWrite = 0.0, peakFirst = 0, heapPerWrite = 0.0
         for (i, seed) in seedList.enumerated() {
-            let rssBefore = ProcessMemory.residentBytes
-            let cpuStart = ProcessMemory.cpuSeconds
-            let start = clock.now
-            let outcome = try ScenarioRunner.run(scenario, seed: seed)
-            wall += clock.now - start
-            cpu += ProcessMemory.cpuSeconds - cpuStart
-            events += outcome.eventsProcessed
-            simulated += outcome.endTime
-            if i == 0 {
-                acked = outcome.ledger.count
-                peakFirst = ProcessMemory.peakResidentBytes
-                perWrite = Double(max(0, peakFirst - rssBefore)) / Double(max(acked, 1))
+            // In a function of its own so the outcome is released before the trim.
+            func one() throws {
+                let rssBefore = ProcessMemory.residentBytes
+                let heapBefore = ProcessHeap.usage.inUse
+                let cpuStart = ProcessMemory.cpuSeconds
+                let start = clock.now
+                let outcome = try ScenarioRunner.run(scenario, seed: seed)
+                wall += clock.now - start
+                cpu += ProcessMemory.cpuSeconds - cpuStart
+                events += outcome.eventsProcessed
+                simulated += outcome.endTime
+                if i == 0 {
+                    acked = outcome.ledger.count
+                    peakFirst = ProcessMemory.peakResidentBytes
+                    perWrite = Double(max(0, peakFirst - rssBefore)) / Double(max(acked, 1))
+                    heapPerWrite = Double(max(0, ProcessHeap.usage.inUse - heapBefore)) / Double(max(acked, 1))
+                }
+                withExtendedLifetime(outcome) {}
             }
+            try one()
+            ProcessHeap.trim()
         }
         let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
         return ScenarioBenchResult(file: path, runs: seedList.count, events: events,
                                    simulatedSeconds: Time.seconds(simulated), wallSeconds: seconds, cpuSeconds: cpu,
                                    acknowledgedWrites: acked, bytesPerAcknowledgedWrite: perWrite,
-                                   peakAfterFirst: peakFirst, peakAfterLast: ProcessMemory.peakResidentBytes)
+                                   peakAfterFirst: peakFirst, peakAfterLast: ProcessMemory.peakResidentBytes,
+                                   heapBytesPerAcknowledgedWrite: heapPerWrite, heapAfterLast: ProcessHeap.usage)
     }
 }
 

@@ -84,6 +84,8 @@ public final class Simulation {
     private static let closureTarget = HandlerID(raw: 0)
 
     public init(seed: UInt64, expectedPending: Int = 1024) {
+        // Every process that simulates gets the allocator's fixed mmap threshold (once).
+        ProcessHeap.configure()
         seeds = SeedTree(seed: seed)
         core = .allocate(capacity: 1)
         core.initialize(to: SimulationCore(capacity: expectedPending))

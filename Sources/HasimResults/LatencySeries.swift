@@ -12,7 +12,7 @@ enum LatencySeries {
     /// acknowledgement time, every group together). HDR histograms in microseconds:
     /// 3 significant digits for the run and the groups; 2 for the buckets, one histogram
     /// reset between buckets (no sorting, constant memory, a small array to clear).
-    static func latencyRows(_ o: RunOutcome) -> [LatencyRow] {
+    static func latencyRows(_ o: RunOutcome, buckets: Bool = true) -> [LatencyRow] {
         guard !o.ledger.isEmpty else { return [] }
         var rows: [LatencyRow] = []
         var h = makeHistogram(.three)
@@ -31,6 +31,7 @@ enum LatencySeries {
                 if h.totalCount > 0 { rows.append(row(group: g, bucket: nil)) }
             }
         }
+        guard buckets else { return rows }
         // The ledger is in acknowledgement order: one pass, one bucket at a time.
         h = makeHistogram(.two)
         var bucket = o.ledger[0].ackedAt / o.sampleInterval

@@ -10,7 +10,10 @@ import HasimStrategies
 /// and probes, the servers' final data, the periodic samples and the trace. Strategies
 /// report nothing that is counted; what they announce is kept in separate columns.
 public enum MetricsCalculator {
-    public static func report(_ o: RunOutcome) -> RunReport {
+    /// `series: false` leaves out what only charts draw (commit latency per sample bucket, and
+    /// throughput per bucket): a fleet study's incident windows need the metrics alone, and
+    /// the bucket percentiles were half of its CPU (issue 15). Every metric is the same.
+    public static func report(_ o: RunOutcome, series withSeries: Bool = true) -> RunReport {
         let s = o.scenario
         var metrics: [MetricValue] = []
         func add(_ name: String, _ value: Double, _ unit: String) { metrics.append(MetricValue(name: name, value: value, unit: unit)) }
@@ -119,13 +122,13 @@ public enum MetricsCalculator {
         add("announced_failovers", Double(announced.count), "count")
 
         // Commit latency, throughput and lag.
-        let latency = LatencySeries.latencyRows(o)
+        let latency = LatencySeries.latencyRows(o, buckets: withSeries)
         if let all = latency.first(where: { $0.group == nil && $0.bucketStart == nil }) {
             add("commit_latency_p50", Time.seconds(all.p50), "s")
             add("commit_latency_p99", Time.seconds(all.p99), "s")
             add("commit_latency_p999", Time.seconds(all.p999), "s")
         }
-        let series = LatencySeries.throughput(o) + LatencySeries.lag(o)
+        let series = (withSeries ? LatencySeries.throughput(o) : []) + LatencySeries.lag(o)
         let lagTx = series.filter { $0.name == "lag_transactions" }.map(\.value)
         let lagS = series.filter { $0.name == "lag_seconds" && !$0.value.isNaN }.map(\.value)
         add("max_lag_transactions", lagTx.max() ?? 0, "count")

@@ -155,9 +155,21 @@ public final class ApplicationClient: EventHandler {
         self.hotRows = max(1, hotRows)
         self.stopAt = stop
         self.probeInterval = probeInterval
+        reserveLedger(writesPerSecond: writesPerSecond, probeInterval: probeInterval, span: max(0, stop - start))
         if writeRate > 0 { sim.schedule(at: start + nextGap(), handler, tag: Tag.arrival.rawValue) }
         if readRate > 0 { sim.schedule(at: start + readGap(), handler, tag: Tag.read.rawValue) }
         if probeInterval > 0 { sim.schedule(at: start, handler, tag: Tag.probe.rawValue) }
+    }
+
+    /// The ledger is a run's largest array: sized once from the workload (the expected writes
+    /// plus five standard deviations of the Poisson count, and the probes) so it never regrows;
+    /// growth by doubling copied it and left the old block as slack at peak (issue 15). Capped
+    /// at 16 Mi entries: a longer run grows past it as before.
+    private func reserveLedger(writesPerSecond: Double, probeInterval: SimTime, span: SimTime) {
+        let expected = max(0, writesPerSecond) * Time.seconds(span)
+        let probes = probeInterval > 0 ? Double(span / probeInterval + 1) : 0
+        let want = expected + 5 * expected.squareRoot() + probes + 16
+        ledger.reserveCapacity(ledger.count + Int(min(want, Double(1 << 24))))
     }
 
     /// Sessions that read the newest order at this rate (Poisson), through the same
