@@ -55,66 +55,43 @@ public final class ApplicationClient: EventHandler {
     public private(set) var rejectedWrites = 0
     /// What other sessions saw: the transaction behind each row read.
     public private(set) var reads: [ReadObservation] = []
-    private var readRate = 0.0
+    var readRate = 0.0
     private var activeOps = 0
     /// Told how each statement submitted with a token ended (nil: the open-loop workload alone).
     public weak var requester: PoolRequester?
 
-    private let sim: Simulation
-    private let network: Network
-    private var handler: HandlerID!
-    private var rng: SimRandom
+    let sim: Simulation
+    let network: Network
+    var handler: HandlerID!
+    var rng: SimRandom
 
-    private var pool: [Pooled] = []
+    var pool: [Pooled] = []
     // Op slots waiting for a connection, FIFO. Entries of ops that stopped waiting
     // (timed out) stay until they reach the head: O(1) per operation.
-    private var waiting: [Int] = []
-    private var waitingHead = 0
-    private var waitingCount = 0
-    private var connectingCount = 0
-    private var ops: [Op?] = []
+    var waiting: [Int] = []
+    var waitingHead = 0
+    var waitingCount = 0
+    var connectingCount = 0
+    var ops: [Op?] = []
     private var freeOps: [Int] = []
-    private var inflight: [Int64: Int] = [:] // query id -> op slot
+    var inflight: [Int64: Int] = [:] // query id -> op slot
     /// Connections whose socketTimeout timer is pending, by serial.
-    private var timedConnections: [Int: Pooled] = [:]
-    private var nextPooledSerial = 0
-    private var nextQueryID: Int64 = 0
+    var timedConnections: [Int: Pooled] = [:]
+    var nextPooledSerial = 0
+    var nextQueryID: Int64 = 0
     private var nextTxid: Int64 = 0
     private let txidBase: Int64
     /// Index of this application group in the scenario (stamped on its ledger and failures).
     public let clientIndex: Int
 
     // Workload generation.
-    private var writeRate = 0.0
-    private var updateFraction = 0.0
-    private var hotRows = 1
-    private var stopAt: SimTime = 0
-    private var probeInterval: SimTime = 0
+    var writeRate = 0.0
+    var updateFraction = 0.0
+    var hotRows = 1
+    var stopAt: SimTime = 0
+    var probeInterval: SimTime = 0
 
-    private enum Tag: UInt32 { case arrival = 1, probe, queryTimeout, retry, poolTimeout, probeDeadline, read }
-
-    final class Pooled: ConnectionDelegate {
-        // unowned(unsafe): read for every message; a checked `unowned` costs a strong retain and
-        // release per read (swift_unownedRetainStrong). The client outlives its pooled connections: both live until
-        // Simulation.close, after which no message is delivered.
-        unowned(unsafe) let client: ApplicationClient
-        var connection: Connection?
-        var busyOp: Int?
-        var connecting = true
-        /// socketTimeout of the query in flight on this connection: when it expires.
-        var deadline: SimTime = 0
-        /// This connection's socketTimeout timer is pending (at or before `deadline`).
-        var timerArmed = false
-        /// Names the connection in its timer event.
-        let serial: Int
-        init(client: ApplicationClient, serial: Int) { self.client = client; self.serial = serial }
-        func received(_ message: WireMessage, on connection: Connection) {
-            client.received(message, on: self)
-        }
-        func closed(_ connection: Connection, reason: CloseReason) {
-            client.connectionLost(self)
-        }
-    }
+    enum Tag: UInt32 { case arrival = 1, probe, queryTimeout, retry, poolTimeout, probeDeadline, read }
 
     struct Op {
         var query: Query
@@ -144,44 +121,15 @@ public final class ApplicationClient: EventHandler {
         handler = sim.register(self)
     }
 
-    // MARK: workload
-
-    /// Starts an open-loop (Poisson) stream of writes and a probe write every
-    /// `probeInterval`, from `start` until `stop`.
-    public func startWorkload(writesPerSecond: Double, updateFraction: Double, hotRows: Int,
-                              probeInterval: SimTime, start: SimTime, stop: SimTime) {
-        writeRate = writesPerSecond
-        self.updateFraction = updateFraction
-        self.hotRows = max(1, hotRows)
-        self.stopAt = stop
-        self.probeInterval = probeInterval
-        reserveLedger(writesPerSecond: writesPerSecond, probeInterval: probeInterval, span: max(0, stop - start))
-        if writeRate > 0 { sim.schedule(at: start + nextGap(), handler, tag: Tag.arrival.rawValue) }
-        if readRate > 0 { sim.schedule(at: start + readGap(), handler, tag: Tag.read.rawValue) }
-        if probeInterval > 0 { sim.schedule(at: start, handler, tag: Tag.probe.rawValue) }
-    }
-
     /// The ledger is a run's largest array: sized once from the workload (the expected writes
     /// plus five standard deviations of the Poisson count, and the probes) so it never regrows;
     /// growth by doubling copied it and left the old block as slack at peak (issue 15). Capped
     /// at 16 Mi entries: a longer run grows past it as before.
-    private func reserveLedger(writesPerSecond: Double, probeInterval: SimTime, span: SimTime) {
+    func reserveLedger(writesPerSecond: Double, probeInterval: SimTime, span: SimTime) {
         let expected = max(0, writesPerSecond) * Time.seconds(span)
         let probes = probeInterval > 0 ? Double(span / probeInterval + 1) : 0
         let want = expected + 5 * expected.squareRoot() + probes + 16
         ledger.reserveCapacity(ledger.count + Int(min(want, Double(1 << 24))))
-    }
-
-    /// Sessions that read the newest order at this rate (Poisson), through the same
-    /// pool and address as the writes; no retries.
-    public func setReads(perSecond: Double) { readRate = perSecond }
-
-    private func readGap() -> SimTime {
-        max(1, Time.fromSeconds(rng.exponential(mean: 1.0 / readRate)))
-    }
-
-    private func nextGap() -> SimTime {
-        max(1, Time.fromSeconds(rng.exponential(mean: 1.0 / writeRate)))
     }
 
     public func handle(_ event: Event, in sim: Simulation) {
@@ -276,112 +224,7 @@ public final class ApplicationClient: EventHandler {
         }
     }
 
-    /// Takes the oldest op still waiting for a connection.
-    private func popWaiting() -> Int? {
-        while waitingHead < waiting.count {
-            let slot = waiting[waitingHead]
-            waitingHead += 1
-            if waitingHead > 1024 && waitingHead * 2 > waiting.count {
-                waiting.removeFirst(waitingHead)
-                waitingHead = 0
-            }
-            if ops[slot]?.isWaiting == true {
-                ops[slot]!.isWaiting = false
-                waitingCount -= 1
-                return slot
-            }
-        }
-        return nil
-    }
-
-    private func growPoolIfNeeded() {
-        guard waitingCount > connectingCount, pool.count < config.poolSize else { return }
-        nextPooledSerial += 1
-        let p = Pooled(client: self, serial: nextPooledSerial)
-        pool.append(p)
-        connectingCount += 1
-        let dialled = address
-        guard let names = nameResolution else { dial(dialled, as: dialled, for: p); return }
-        names.resolve(dialled) { [unowned(unsafe) self, weak p] ip in
-            guard let p else { return }
-            self.dial(ip, as: dialled, for: p)
-        }
-    }
-
-    /// Opens one pooled connection to `ip` (what `dialled` resolved to).
-    private func dial(_ ip: IPAddress, as dialled: IPAddress, for p: Pooled) {
-        network.connect(from: process, to: ip, port: config.port, timeout: config.connectTimeout,
-                        delegate: p) { [unowned(unsafe) self, p] result in
-            guard self.pool.contains(where: { $0 === p }) else {
-                // The pool was rebuilt (redeploy) while this connect was under way.
-                if case .success(let c) = result { self.network.close(c, from: .client) }
-                return
-            }
-            p.connecting = false
-            self.connectingCount -= 1
-            switch result {
-            case .success(let c):
-                p.connection = c
-                self.serveWaiting(p)
-            case .failure(let e):
-                self.pool.removeAll { $0 === p }
-                // The request that asked for this connection gets the driver's error.
-                if let slot = self.popWaiting() {
-                    let code = MySQLError.cannotConnect(dialled.value, timedOut: e != .refused).code
-                    self.failed(slot, code: code)
-                }
-                self.growPoolIfNeeded()
-            }
-        }
-    }
-
-    private func serveWaiting(_ p: Pooled) {
-        guard p.busyOp == nil, p.connection != nil else { return }
-        if let slot = popWaiting() { send(slot, on: p) }
-    }
-
-    private func send(_ slot: Int, on p: Pooled) {
-        guard var op = ops[slot], let c = p.connection else { return }
-        nextQueryID += 1
-        op.queryID = nextQueryID
-        ops[slot] = op
-        p.busyOp = slot
-        inflight[op.queryID] = slot
-        if !network.send(QueryMessage(id: op.queryID, query: op.query), on: c, from: .client) {
-            // The driver already knows the socket is dead: "server has gone away".
-            inflight[op.queryID] = nil
-            discard(p)
-            failed(slot, code: MySQLError.goneAway.code)
-            return
-        }
-        // socketTimeout: one timer per connection rather than one per query. Almost every
-        // query is answered within milliseconds, so a timer per query (10 s) fired as a
-        // no-op for 15-20 % of all events. The connection's timer, when it fires, times
-        // out the query still in flight if its own deadline has come, and otherwise moves
-        // to that deadline: each query still times out at exactly send + queryTimeout.
-        p.deadline = sim.now + config.queryTimeout
-        if !p.timerArmed { armSocketTimer(p) }
-    }
-
-    private func armSocketTimer(_ p: Pooled) {
-        p.timerArmed = true
-        timedConnections[p.serial] = p
-        sim.schedule(at: p.deadline, handler, tag: Tag.queryTimeout.rawValue, arg: Int64(p.serial))
-    }
-
-    private func socketTimerFired(_ serial: Int) {
-        guard let p = timedConnections.removeValue(forKey: serial) else { return }
-        p.timerArmed = false
-        // Idle, discarded or closed since: nothing to time out (the next query re-arms).
-        guard let slot = p.busyOp, let op = ops[slot], inflight[op.queryID] == slot else { return }
-        if sim.now >= p.deadline {
-            queryTimedOut(op.queryID)
-        } else {
-            armSocketTimer(p)
-        }
-    }
-
-    private func received(_ message: WireMessage, on p: Pooled) {
+    func received(_ message: WireMessage, on p: Pooled) {
         guard let r = message.as(ResultMessage.self), let slot = inflight.removeValue(forKey: r.id),
               let op = ops[slot] else { return }
         p.busyOp = nil
@@ -399,37 +242,6 @@ public final class ApplicationClient: EventHandler {
             failed(slot, code: 0)
         }
         serveWaiting(p)
-    }
-
-    private func queryTimedOut(_ queryID: Int64) {
-        guard let slot = inflight.removeValue(forKey: queryID) else { return }
-        // socketTimeout: the driver closes the socket and reports a communications failure.
-        if let p = pool.first(where: { $0.busyOp == slot }) { discard(p) }
-        failed(slot, code: MySQLError.lostConnection.code)
-    }
-
-    private func connectionLost(_ p: Pooled) {
-        let busy = p.busyOp
-        pool.removeAll { $0 === p }
-        p.connection = nil
-        if let slot = busy, let op = ops[slot] {
-            inflight[op.queryID] = nil
-            failed(slot, code: MySQLError.lostConnection.code)
-        }
-    }
-
-    private func discard(_ p: Pooled) {
-        pool.removeAll { $0 === p }
-        if let c = p.connection { network.close(c, from: .client) }
-        p.connection = nil
-        p.busyOp = nil
-    }
-
-    private func poolWaitExpired(_ slot: Int) {
-        guard let op = ops[slot], op.isWaiting, sim.now - op.waitingSince >= config.poolWaitTimeout else { return }
-        ops[slot]!.isWaiting = false
-        waitingCount -= 1
-        failed(slot, code: 2003)
     }
 
     private func succeeded(_ slot: Int, op: Op, affected: Int, insertID: Int64?, server: String) {
@@ -452,7 +264,7 @@ public final class ApplicationClient: EventHandler {
         release(slot, ok: true)
     }
 
-    private func failed(_ slot: Int, code: Int) {
+    func failed(_ slot: Int, code: Int) {
         guard var op = ops[slot] else { return }
         if op.query.isWrite {
             failures.append(FailedAttempt(issuedAt: op.issuedAt, failedAt: sim.now, code: code, isProbe: op.isProbe,

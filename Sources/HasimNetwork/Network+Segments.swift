@@ -1,0 +1,225 @@
+import HasimKernel
+
+extension Network {
+    // MARK: sending
+
+    /// Sends a message on a connection. Returns false if this end already knows
+    /// the connection is gone (the caller gets error 2013/2006 at once).
+    @discardableResult
+    public func send(_ message: WireMessage, on c: Connection, from side: Connection.Side) -> Bool {
+        guard !c.knownClosed[side.rawValue], c.endAlive(side) else { return false }
+        sendPacket(.data(message), on: c, from: side)
+        return true
+    }
+
+    /// Closes cleanly: the peer hears FIN after one trip.
+    public func close(_ c: Connection, from side: Connection.Side) {
+        guard !c.knownClosed[side.rawValue] else { return }
+        c.markClosed(side)
+        c.process(side).connections.removeAll { $0 === c }
+        if c.endAlive(side) { sendPacket(.fin, on: c, from: side) }
+    }
+
+    func sendPacket(_ packet: Packet, on c: Connection, from side: Connection.Side) {
+        let d = side.rawValue
+        if !c.held[d].isEmpty {
+            // Behind segments waiting for retransmission: TCP's send queue keeps the order.
+            c.sent[d] &+= 1
+            c.held[d].append((c.sent[d], packet))
+            if c.localDrop[d] { writeAfterLocalDrop(c, side) }  // EPERM: every write tries again
+            return
+        }
+        let fromHost = c.process(side).host
+        let toHost = c.process(side.other).host
+        if side == .client, resolver != nil, c.via == nil, c.dialled != toHost.address {
+            // The client's kernel sends to whichever host its ARP cache says holds the
+            // dialled address (a VIP) now, not to the host that accepted the connection.
+            // A connection to a VIP knows the VIP's slot: no address lookup per segment.
+            let found = c.neighbourSlot >= 0 ? vips?.resolve(vip: c.neighbourSlot, from: fromHost) : resolve(c.dialled, from: fromHost)
+            guard let target = found else {
+                // No one answers for the address: the segment waits for the retransmission timer.
+                c.sent[d] &+= 1
+                hold(packet, seq: c.sent[d], on: c, from: side, local: false)
+                return
+            }
+            if target != toHost.id {
+                // Another host holds the VIP now: its kernel knows no such connection.
+                send(.stray, from: fromHost, to: hosts[target.raw], connection: c, side: side)
+                return
+            }
+        }
+        send(packet, from: fromHost, to: toHost, connection: c, side: side)
+    }
+
+    func send(_ packet: Packet, from: Host, to: Host, connection: Connection?, side: Connection.Side,
+                      reliable: Bool = true) {
+        guard from.isUp else { return }
+        if let c = connection, let v = c.via, side == .client || c.viaReplies, from !== v, to !== v {
+            sendVia(packet, from: from, via: v, to: to, c, side, reliable: reliable)
+            return
+        }
+        var seq: UInt64 = 0
+        if let c = connection { c.sent[side.rawValue] &+= 1; seq = c.sent[side.rawValue] }
+        if !canReach(from.id, to.id) {
+            // Lost on the dead path: TCP keeps it and retransmits (an RST or a stray segment is
+            // never retransmitted).
+            if let c = connection {
+                hold(packet, seq: seq, on: c, from: side, local: isFirewalled(from.id, to.id))
+            }
+            return
+        }
+        guard let delay = oneWayDelay(from, to, reliable: reliable) else {
+            // TCP gave up retransmitting: the connection is broken, as on a dead path.
+            if reliable, let c = connection { lossBudgetSpent(c, side) }
+            return
+        }
+        let at: SimTime
+        if from.nic.shaped || to.nic.shaped {
+            guard let t = shapedArrival(packet, from: from, to: to, latency: delay) else {
+                // Dropped at the tail of a full transmit queue: TCP retransmits it after its RTO.
+                if let c = connection { hold(packet, seq: seq, on: c, from: side, local: false) }
+                return
+            }
+            at = t
+        } else {
+            at = Time.sum(sim.now, delay)
+        }
+        enqueue(packet, seq: seq, from: from, to: to, connection: connection, side: side, at: at)
+    }
+
+    /// Schedules a packet's delivery at `at` (in order with what its connection sent before).
+    func enqueue(_ packet: Packet, seq: UInt64, from: Host, to: Host, connection: Connection?, side: Connection.Side, at arrival: SimTime) {
+        var at = arrival
+        if let c = connection {
+            let d = side.rawValue
+            at = max(at, c.lastDelivery[d])
+            c.lastDelivery[d] = at
+        }
+        let slot: Int
+        let item = InFlight(seq: seq, from: from.id, to: to.id, fromIncarnation: from.incarnation,
+                            connection: connection, side: side, packet: packet)
+        if let s = freeSlots.popLast() { inFlight[s] = item; slot = s } else { inFlight.append(item); slot = inFlight.count - 1 }
+        sim.schedule(at: at, handler, tag: 0, arg: Int64(slot))
+    }
+
+    public func handle(_ event: Event, in sim: Simulation) {
+        let slot = Int(event.arg)
+        // Moved out of its slot, not copied: no retain and release of its connection and message.
+        guard let item = inFlight[slot].take() else { return }
+        freeSlots.append(slot)
+        deliver(item)
+    }
+
+    private func deliver(_ item: InFlight) {
+        let from = hosts[item.from.raw], to = hosts[item.to.raw]
+        // Lost if the sender's host died meanwhile (what was in flight is gone),
+        // the receiver is down, or a partition started while it travelled.
+        guard from.incarnation == item.fromIncarnation else { return }
+        if let c = item.connection, item.packet.isRetransmitted,
+           !to.isUp || !canReach(from.id, to.id) || !c.held[item.side.rawValue].isEmpty {
+            // Lost to a partition that started while it travelled or to a host that is down, or
+            // behind a lost segment (the receiver delivers in order): back to the sender's
+            // retransmission queue.
+            hold(item.packet, seq: item.seq, on: c, from: item.side, local: false)
+            return
+        }
+        if !to.isUp || !canReach(from.id, to.id) { return }
+        switch item.packet {
+        case .syn(let id):
+            // A retransmitted SYN that another host already answered is ignored.
+            guard let pc = pendingConnects[id], !pc.done, pendingSynAcks[id] == nil else { return }
+            if let proc = to.processes.first(where: { $0.isAlive && $0.listeners[pc.port] != nil }),
+               let listener = proc.listeners[pc.port] {
+                if proc.isPaused {
+                    // A stopped program accepts nothing: once its accept queue is full the
+                    // kernel drops further SYNs (tcp_conn_request: sk_acceptq_is_full, the
+                    // ListenOverflows counter) and the client's connect times out. Real:
+                    // a stopped Tomcat (AJP acceptCount 100) made mod_jk's later connects time
+                    // out (validation/results/web-tomcat-pause-ping.json).
+                    let queued = proc.unaccepted[pc.port, default: 0]
+                    guard queued < listener.acceptBacklog else { return }
+                    proc.unaccepted[pc.port] = queued + 1
+                }
+                if proc.isPaused && listener.speaksFirst {
+                    // A connection here includes the server's first words (MySQL's greeting, SSH's
+                    // banner: those servers speak first). A stopped program sends none: the kernel
+                    // keeps the SYN in its backlog and the client waits, within its connect timeout.
+                    proc.frozen.append { [unowned(unsafe) self] in self.answerSYN(id, proc: proc, listener: listener, from: from, to: to) }
+                    return
+                }
+                answerSYN(id, proc: proc, listener: listener, from: from, to: to)
+            } else if let d = director(on: to, port: pc.port) {
+                // An IPVS director: the SYN goes on to the real server its scheduler picks;
+                // none available, and the director's own stack answers RST.
+                guard let real = d.schedule(port: pc.port, from: pc.process.host) else {
+                    send(.refuse(pending: id), from: to, to: pc.process.host, connection: nil, side: .server)
+                    return
+                }
+                pendingConnects[id]!.via = to.id
+                pendingConnects[id]!.director = d
+                send(.syn(pending: id), from: to, to: real, connection: nil, side: .client)
+            } else {
+                send(.refuse(pending: id), from: to, to: pc.process.host, connection: nil, side: .server)
+            }
+        case .synAck(let id):
+            let c = pendingSynAcks.removeValue(forKey: id)
+            guard var pc = pendingConnects[id], !pc.done, let c else { return }
+            pc.done = true
+            pendingConnects[id] = nil
+            if let t = pc.timer { sim.cancel(t) }
+            // Even if the server end closed meanwhile: the client learns it from the FIN/RST that follows.
+            guard pc.process.isAlive else { return }
+            // The SYN-ACK acknowledges our SYN: forward progress confirms the neighbour entry.
+            if c.neighbourSlot >= 0 { vips?.confirm(slot: c.neighbourSlot, from: to) }
+            c.setDelegate(pc.delegate, for: .client)
+            pc.process.connections.append(c)
+            pc.process.whenRunnable { pc.completion(.success(c)) }
+        case .refuse(let id):
+            guard var pc = pendingConnects[id], !pc.done else { return }
+            pc.done = true
+            pendingConnects[id] = nil
+            if let t = pc.timer { sim.cancel(t) }
+            if pc.process.isAlive { pc.process.whenRunnable { pc.completion(.failure(.refused)) } }
+        case .ping(let id):
+            send(.pong(pending: id), from: to, to: from, connection: nil, side: .server, reliable: false)
+        case .pong(let id):
+            guard let pp = pendingPings[id], !pp.done else { return }
+            pendingPings[id] = nil
+            pp.completion(true)
+        case .datagram(let d):
+            deliverDatagram(d, to: to)
+        case .stray:
+            // The kernel answers a segment of an unknown connection with RST.
+            if let c = item.connection { send(.rst, from: to, to: from, connection: c, side: .server) }
+        case .data(let message):
+            // Bytes already sent by a process that has since died are still
+            // delivered by its host's kernel (retransmitted across a partition, see TCPRetransmission).
+            guard let c = item.connection else { return }
+            let rx = item.side.other
+            if resetIfUnknown(c, rx, at: to, from: from) { return }
+            guard c.endAlive(rx), !c.knownClosed[rx.rawValue] else { return }
+            // A reply acknowledges what the client sent: TCP confirms the neighbour entry
+            // (`tcp_ack` FLAG_FORWARD_PROGRESS → `sk_dst_confirm`).
+            if rx == .client && c.neighbourSlot >= 0 { vips?.confirm(slot: c.neighbourSlot, from: to) }
+            let p = c.process(rx)
+            if p.isPaused {
+                // Acknowledged and queued in the socket's receive buffer: read at SIGCONT.
+                p.frozen.append {
+                    guard c.endAlive(rx), !c.knownClosed[rx.rawValue] else { return }
+                    c.delegates[rx.rawValue]?.received(message, on: c)
+                }
+                return
+            }
+            c.delegates[rx.rawValue]?.received(message, on: c)
+        case .fin, .rst:
+            guard let c = item.connection else { return }
+            let rx = item.side.other
+            if case .fin = item.packet, resetIfUnknown(c, rx, at: to, from: from) { return }
+            let reason: CloseReason
+            if case .rst = item.packet { reason = .reset } else { reason = .closedByPeer }
+            // A stopped program learns of the close when it next reads the socket.
+            let p = c.process(rx)
+            if p.isPaused { p.frozen.append { [unowned(unsafe) self] in self.peerClosed(c, rx, reason) } } else { peerClosed(c, rx, reason) }
+        }
+    }
+}
