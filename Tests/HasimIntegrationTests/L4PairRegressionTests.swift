@@ -37,4 +37,23 @@ import HasimResults
         #expect(slow.metric("http_latency_p99")! > 1, "advert 3 s: p99 \(slow.metric("http_latency_p99")!) s")
         #expect(slow.metric("http_requests")! < fast.metric("http_requests")!)
     }
+
+    @Test func aPreferredDirectorsTakebackResetsTheConnectionsMadeThroughTheOther() throws {
+        // lb1 dies at 30 s and boots at 50 s; with preempt it takes the VIP back. The users'
+        // connections were scheduled by lb2; their segments now reach lb1, which has no entry
+        // and answers RST: each user loses one more request (seed 1: 200 -> 400 unanswered).
+        let file = "l4-pair-preempt-takeback.yaml"
+        let back = try run(file), staysDown = try run(file, [(", recover_after: 20s}", "}")])
+        let lost = back.metric("http_no_answer")!, failoverOnly = staysDown.metric("http_no_answer")!
+        #expect(lost >= failoverOnly + 100, "takeback \(lost) vs failover only \(failoverOnly)")
+        // Flip: nopreempt, lb2 keeps the VIP: no takeback, nothing more lost.
+        let nopreempt = try run(file, [("mode: nat}", "mode: nat, vrrp: {preempt: false}}")])
+        #expect(abs(nopreempt.metric("http_no_answer")! - failoverOnly) < 20)
+        // Flip: the sync daemon gives the director that gets the VIP copies of the entries: the
+        // takeback costs nothing, and the failover's connections move to lb2 too.
+        let sync = [("mode: nat}", "mode: nat, vrrp: {sync_daemon: true}}")]
+        let synced = try run(file, sync), syncedStaysDown = try run(file, sync + [(", recover_after: 20s}", "}")])
+        #expect(synced.metric("http_no_answer")! <= syncedStaysDown.metric("http_no_answer")!)
+        #expect(synced.metric("http_no_answer")! * 2 < failoverOnly, "synced \(synced.metric("http_no_answer")!)")
+    }
 }

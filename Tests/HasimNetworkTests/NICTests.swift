@@ -24,6 +24,7 @@ final class TestDirector: PacketDirector {
     }
     func verdict(_ c: Connection) -> DirectorVerdict { verdictNow }
     func connectionEnded(_ c: Connection) { ended += 1 }
+    func adopt(_ c: Connection) -> Bool { false }
 }
 
 @Suite struct NICTests {

@@ -9,13 +9,13 @@ import HasimWeb
         .replacingOccurrences(of: "[db2, web2]", with: "[db2, web2, lb3]")
 
     @Test func aPairLoadsWithItsVRRPSettings() throws {
-        let s = try ScenarioLoader.load(text: Self.base + "  l4: {hosts: [lb1, lb2], vip: 10.0.0.80, vrrp: {advert_int: 2s, priorities: [150, 50], preempt: false}}\n", file: "t.yaml")
+        let s = try ScenarioLoader.load(text: Self.base + "  l4: {hosts: [lb1, lb2], vip: 10.0.0.80, vrrp: {advert_int: 2s, priorities: [150, 50], preempt: false, sync_daemon: true}}\n", file: "t.yaml")
         let l = try #require(s.web?.l4)
         #expect(l.pairHosts == ["lb1", "lb2"] && l.host == "lb1" && l.vip == "10.0.0.80")
-        #expect(l.vrrp.advertInt == 2_000_000_000 && l.vrrp.priorities == [150, 50] && !l.vrrp.preempt)
-        // Defaults: keepalived's advert_int 1 s, 101/100, preempt.
+        #expect(l.vrrp.advertInt == 2_000_000_000 && l.vrrp.priorities == [150, 50] && !l.vrrp.preempt && l.vrrp.syncDaemon)
+        // Defaults: keepalived's advert_int 1 s, 101/100, preempt; no IPVS sync daemon.
         let d = try ScenarioLoader.load(text: Self.base + "  l4: {hosts: [lb1, lb2], vip: 10.0.0.80}\n", file: "t.yaml").web?.l4
-        #expect(d?.vrrp == L4Spec.VRRP())
+        #expect(d?.vrrp == L4Spec.VRRP() && d?.vrrp.syncDaemon == false)
     }
 
     @Test func aPairAcrossSitesIsRefused() throws {

@@ -26,6 +26,10 @@ public protocol PacketDirector: AnyObject {
     func verdict(_ c: Connection) -> DirectorVerdict
     /// The first FIN or RST of a connection went through (for least-connection counts).
     func connectionEnded(_ c: Connection)
+    /// A segment of a connection another director scheduled reaches this one (the VIP moved
+    /// to its host): true when its table holds a copy of the entry (IPVS connection sync,
+    /// `ipvsadm --start-daemon master|backup`), so it forwards from now on; false: no entry.
+    func adopt(_ c: Connection) -> Bool
 }
 
 extension Network {
@@ -48,12 +52,39 @@ extension Network {
     /// The real server a connection through a director reached (nil: a direct connection).
     public func realServer(of c: Connection) -> Host? { c.via == nil ? nil : c.server.host }
 
+    /// A client's segment reached director host `v`, which did not schedule the connection.
+    /// IPVS finds no entry for a non-SYN segment and does not schedule it (ip_vs_core.c,
+    /// `sloppy_tcp` 0): it goes up the director's own stack, which owns the VIP and answers
+    /// RST — unless the connection sync daemon gave this director a copy of the entry.
+    private func moved(_ c: Connection, to v: Host) -> Host {
+        if v.isUp, let d = director(on: v, port: c.port), d.adopt(c) {
+            throughDirector(c, via: v, d)
+        } else {
+            // No entry here: every segment from now on earns the RST (sendVia's `.reset`).
+            c.via = v
+            c.director = nil
+            c.viaIncarnation = v.incarnation
+        }
+        return v
+    }
+
     /// A segment through the director's host: both hops' latencies and the queues of the
     /// sender's, the director's (in, then out) and the receiver's interfaces.
     func sendVia(_ packet: Packet, from: Host, via v: Host, to: Host, _ c: Connection, _ side: Connection.Side, reliable: Bool) {
         let d = side.rawValue
         c.sent[d] &+= 1
         let seq = c.sent[d]
+        var v = v
+        if side == .client, c.neighbourSlot >= 0, let vips {
+            // The users dialled a VIP a director pair moves (VRRP): the client's kernel sends to
+            // whichever director its neighbour entry names now, not to the one that scheduled
+            // the connection. A director connection to a plain address (one director) skips this.
+            guard let t = vips.resolve(vip: c.neighbourSlot, from: from) else {
+                hold(packet, seq: seq, on: c, from: side, local: false)
+                return
+            }
+            if t != v.id { v = moved(c, to: hosts[t.raw]) }
+        }
         guard v.isUp, canReach(from.id, v.id), canReach(v.id, to.id) else {
             hold(packet, seq: seq, on: c, from: side, local: false)
             return

@@ -47,7 +47,7 @@ extension WebBuilder {
         }
         var vrrp = L4Spec.VRRP()
         if let n = m.value("vrrp") {
-            guard let vm = r.mapping(n, path: "web.l4.vrrp", allowed: ["advert_int", "priorities", "preempt"]) else { return nil }
+            guard let vm = r.mapping(n, path: "web.l4.vrrp", allowed: ["advert_int", "priorities", "preempt", "sync_daemon"]) else { return nil }
             if let a = vm.value("advert_int") {
                 if let d = b.positiveDuration(a, path: vm.path("advert_int")) { vrrp.advertInt = d } else { ok = false }
             }
@@ -62,6 +62,9 @@ extension WebBuilder {
             }
             if let p = vm.value("preempt") {
                 if let v = r.bool(p, path: vm.path("preempt")) { vrrp.preempt = v } else { ok = false }
+            }
+            if let p = vm.value("sync_daemon") {
+                if let v = r.bool(p, path: vm.path("sync_daemon")) { vrrp.syncDaemon = v } else { ok = false }
             }
         }
         return ok ? (list, vip, vrrp) : nil

@@ -207,6 +207,15 @@ public final class L4Balancer: Daemon, PacketDirector {
         return .forward
     }
 
+    /// The VIP moved here and a connection another director scheduled arrives: with
+    /// `sync_daemon` this director ran `ipvsadm --start-daemon backup` and holds a copy of the
+    /// entry (bound to the same real server), so it forwards; without, there is no entry.
+    public func adopt(_ c: Connection) -> Bool {
+        guard isAlive, spec.vrrp.syncDaemon, let i = index(of: c.server.host) else { return false }
+        active[i] += 1
+        return true
+    }
+
     public func connectionEnded(_ c: Connection) {
         guard let i = index(of: c.server.host), active[i] > 0 else { return }
         active[i] -= 1

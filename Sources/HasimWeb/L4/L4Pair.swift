@@ -11,9 +11,11 @@ extension TraceKind {
 /// with the same virtual server and checkers (L4Balancer), and keepalived's VRRP (VRRPInstance)
 /// keeps the VIP the users dial on one of them. Users reach whichever director their neighbour
 /// cache names, so a MASTER's death moves them only when the BACKUP's master-down interval has
-/// passed and its gratuitous ARPs arrive. The connection table is not synchronised (no
-/// `lvs_sync_daemon`): connections established through the dead director die with it, and
-/// their users wait for their own timeouts before they reconnect, through the new MASTER.
+/// passed and its gratuitous ARPs arrive. A connection stays bound to the director that
+/// scheduled it, but its client's segments go where the neighbour entry names the VIP now:
+/// without `sync_daemon` the other director has no entry and its stack answers RST (after a
+/// failover, and again when a preferred director preempts the VIP back); with it, the other
+/// director holds a synchronised copy and forwards (HasimNetwork Director.swift).
 public final class L4Pair {
     public let balancers: [L4Balancer]
     let keepaliveds: [DirectorKeepalived]

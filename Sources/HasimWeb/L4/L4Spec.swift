@@ -42,6 +42,11 @@ public struct L4Spec: Sendable, Equatable {
         public var priorities: [Int] = [101, 100]
         /// keepalived preempts by default (`nopreempt` turns it off).
         public var preempt = true
+        /// IPVS connection synchronisation (`lvs_sync_daemon` in keepalived, `ipvsadm
+        /// --start-daemon master|backup`): the MASTER multicasts its connection entries, the
+        /// BACKUP keeps copies, so connections survive a move of the VIP. Off by default (the
+        /// daemon is started only when configured).
+        public var syncDaemon = false
         public init() {}
     }
     public var mode = Mode.nat
