@@ -78,8 +78,12 @@ enum GeneratedScenario {
         doc["workload"] = workload
 
         var faults: [[String: Any]] = []
+        // Partition windows so far: the loader refuses two that overlap on a host pair (the
+        // first one's heal would end both), so a generated one that overlaps is left out.
+        var partitionWindows: [ClosedRange<Int>] = []
         for _ in 0..<rng.int(0...3) {
-            var fault: [String: Any] = ["at": "\(rng.int(1...(durationS - 5)))s"]
+            let at = rng.int(1...(durationS - 5))
+            var fault: [String: Any] = ["at": "\(at)s"]
             switch rng.int(0...3) {
             case 0: fault["host_crash"] = databases.isEmpty ? hosts[rng.int(0...(hosts.count - 1))] : databases[rng.int(0...(databases.count - 1))]
             case 1: fault["process_crash"] = databases.isEmpty ? hosts[0] : databases[rng.int(0...(databases.count - 1))]
@@ -93,7 +97,17 @@ enum GeneratedScenario {
                 guard shuffled.count >= 2 else { continue }
                 fault["latency_spike"] = ["between": [shuffled[0]], "and": Array(shuffled[1...]), "add": "\(rng.int(1...200))ms"]
             }
-            if rng.int(0...1) == 1 { fault["recover_after"] = "\(rng.int(1...60))s" }
+            var end = Int.max
+            if rng.int(0...1) == 1 {
+                let recover = rng.int(1...60)
+                fault["recover_after"] = "\(recover)s"
+                end = at + recover
+            }
+            if fault["partition"] != nil {
+                let window = at...end
+                guard !partitionWindows.contains(where: { $0.overlaps(window) }) else { continue }
+                partitionWindows.append(window)
+            }
             faults.append(fault)
         }
         doc["faults"] = faults
