@@ -84,6 +84,12 @@ struct FleetCommand: ParsableCommand {
     @Flag(help: "Run one simulation at a time instead of one per core.")
     var serial = false
 
+    @Flag(name: .customLong("library-bootstrap"), help: "Each replication draws from its own bootstrap resample of the incident library, so the confidence intervals include the library's sampling error (wide with a small --library).")
+    var libraryBootstrap = false
+
+    @Flag(help: "Also print each fault class's share of the yearly figures and every library window (repair, seed, figures), to trace a figure to the incident that drives it.")
+    var explain = false
+
     func duration(_ text: String, _ name: String) throws -> SimTime {
         switch DurationParser.parse(text) {
         case .success(let t) where t > 0: return t
@@ -105,6 +111,7 @@ struct FleetCommand: ParsableCommand {
         c.window = try duration(window, "window")
         c.warmup = try duration(warmup, "warmup")
         c.librarySize = library
+        c.libraryBootstrap = libraryBootstrap
         c.writesPerSecond = writesPerSecond
         c.human.dbas = dbas
         c.human.hoursPerDBA = hoursPerDBA
@@ -130,6 +137,7 @@ struct FleetCommand: ParsableCommand {
         for s in scenarios {
             if !quiet { printError("hasim fleet: \(s.name) (\(s.architecture.strategy))") }
             let fleet = try FleetSimulator.run(s, config: config, parallel: !serial)
+            if explain { print(FleetExplain.text(fleet, scenario: s, config: config)) }
             let row = fleet.row(config: config)
             try store.writeFleet(row, invocation: invocation)
             rows.append(row)

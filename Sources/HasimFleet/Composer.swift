@@ -43,7 +43,11 @@ struct Composer {
             }
         }
         let brain = result.splitBrainTime > 0
-        let divergent = result.divergentRows > 0
+        // Divergent means two histories a DBA must reconcile: rows differ *and* some server
+        // holds transactions the final primary lacks. Rows a replica or a stale old primary
+        // merely lacks (a site cut that outlasts the window, an old primary MHA could not
+        // reach, still holding the VIP) are a copy to rebuild, counted as reintegration.
+        let divergent = result.divergentRows > 0 && result.errantTransactions > 0
         let paged = downtime >= Double(h.pageAfter) / 1e9 || result.replicationCrashes > 0 || brain || divergent
         var hours = 0.0
         if paged { hours += h.pageResponse }

@@ -20,6 +20,12 @@ public struct FleetConfig: Sendable, Equatable {
     public var window: SimTime = 30 * Time.minute
     /// Simulated incidents per (fault class, target) in the incident library.
     public var librarySize: Int = 8
+    /// Each replication draws from its own bootstrap resample of every library key's entries
+    /// (`--library-bootstrap`), so the spread over replications, and the confidence interval,
+    /// include the library's own sampling error: with 4 entries, an outcome seen in one of them
+    /// has a probability anywhere in about [0.6 %, 81 %] (Clopper-Pearson), which a fixed
+    /// library shared by every replication hides (docs/fleet.md, "What drives each figure").
+    public var libraryBootstrap = false
     /// Overrides the scenarios' write rate in incident windows (nil: the scenario's).
     public var writesPerSecond: Double? = nil
     public var human = HumanModel()

@@ -16,6 +16,13 @@ public struct ArchitectureFleet: Sendable {
     public var replicationIDs: [Int]
     public var libraryRuns: Int
     public var compoundIncidents: Int
+    /// The incident library the composition drew from (`hasim fleet --explain`).
+    public var library: IncidentLibrary
+    /// Mean yearly figures (`FleetMetric.all` order) of the incidents whose first failure is of
+    /// each class ("compound" for incidents of several failures), so a total can be traced to
+    /// the fault class that drives it. The classes' figures add up to the total but for
+    /// `servers` and the ratios (availability, nines).
+    public var byClass: [(name: String, metrics: [Double])]
 
     public func estimate(_ m: FleetMetric) -> Estimate {
         FleetMetric.estimates(FleetMetric.all.map(\.rawValue), replications)[FleetMetric.all.firstIndex(of: m)!]
@@ -100,15 +107,24 @@ public enum FleetSimulator {
         let planned = compound
         let compoundResults = try ParallelMap.run(planned.count, parallel: parallel) { j in
             let (k, i) = planned[j]
-            return try IncidentLevel.simulate(scenario, failures: years[k][i].failures, targets: targets, config: config,
+            return try WindowCut.simulate(scenario, failures: years[k][i].failures, targets: targets, config: config,
                                               seed: root.childSeed("replication.\(ids[k]).incident.\(i)"))
         }
         var compoundIndex = 0
         var perReplication: [[Double]] = []
         let composer = Composer(config: config, targets: targets, processes: procs)
+        let classNames = procs.map(\.component.rawValue) + ["compound"]
+        var classSums = Array(repeating: Array(repeating: 0.0, count: FleetMetric.all.count), count: classNames.count)
         for (r, incidents) in zip(ids, years) {
             var totals = Totals()
+            var perClass = Array(repeating: Totals(), count: classNames.count)
             var pick = root.stream("replication.\(r).draw")
+            // With --library-bootstrap: this replication's resample of every key's entries.
+            var boot = root.stream("replication.\(r).library")
+            let resample: [[Int]] = library.keys.map { k in
+                let n = library.entries(k).count
+                return (0..<n).map { i in config.libraryBootstrap ? boot.below(n) : i }
+            }
             for inc in incidents {
                 let result: IncidentResult
                 var failures = inc.failures
@@ -118,20 +134,29 @@ public enum FleetSimulator {
                 } else {
                     let key = IncidentLibrary.Key(component: inc.failures[0].component, target: inc.failures[0].target)
                     let entries = library.entries(key)
-                    let e = entries[pick.below(entries.count)]
+                    let slot = library.keys.firstIndex(of: key)!
+                    let e = entries[resample[slot][pick.below(entries.count)]]
                     result = e.result
                     failures = [e.failure]
                 }
                 composer.add(inc, failures: failures, result: result, to: &totals)
+                let c = inc.isCompound ? classNames.count - 1
+                                       : procs.firstIndex { $0.component == inc.failures[0].component } ?? 0
+                composer.add(inc, failures: failures, result: result, to: &perClass[c])
             }
             perReplication.append(composer.metrics(totals, clusters: config.clusters,
                                                    serversPerCluster: serversPerCluster(targets)))
+            for c in classNames.indices {
+                let m = composer.metrics(perClass[c], clusters: config.clusters, serversPerCluster: serversPerCluster(targets))
+                for i in m.indices { classSums[c][i] += m[i] / Double(ids.count) }
+            }
         }
         return ArchitectureFleet(scenarioName: scenario.name, scenarioFile: scenario.file,
                                  strategy: scenario.architecture.strategy, clusters: config.clusters,
                                  serversPerCluster: serversPerCluster(targets), replications: perReplication,
                                  replicationIDs: ids,
-                                 libraryRuns: library.runs, compoundIncidents: compound.count)
+                                 libraryRuns: library.runs, compoundIncidents: compound.count,
+                                 library: library, byClass: Array(zip(classNames, classSums)).map { ($0.0, $0.1) })
     }
 
     /// Database hosts plus the hosts that run managers, monitors or proxies.

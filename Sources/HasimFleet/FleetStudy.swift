@@ -32,7 +32,9 @@ extension FleetConfig {
             ("rebuild_server_h", "\(h.rebuildServer)"), ("night", "\"\(h.nightStartHour)-\(h.nightEndHour)\""),
             ("dbas", "\(h.dbas)"), ("hours_per_dba", "\(h.hoursPerDBA)"),
         ]
-        return "{" + pairs.sorted { $0.0 < $1.0 }.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        // Listed only when on, so the settings of studies without it read as before.
+        let all = libraryBootstrap ? pairs + [("library_bootstrap", "true")] : pairs
+        return "{" + all.sorted { $0.0 < $1.0 }.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 }
 

@@ -10,6 +10,9 @@ public struct IncidentResult: Sendable, Equatable {
     public var replicationCrashes: Double
     public var splitBrainTime: Double
     public var divergentRows: Double
+    /// Transactions a server executed that the final primary lacks (errant GTIDs): without
+    /// them the rows that differ are a stale copy's, not two histories to reconcile.
+    public var errantTransactions: Double = 0
     public var failovers: Double
     /// The last probe write of the window failed: writes were still down when it ended.
     public var downAtEnd: Bool
@@ -45,6 +48,7 @@ public enum IncidentLevel {
                               replicationCrashes: metric("replication_crashes"),
                               splitBrainTime: metric("split_brain_time"),
                               divergentRows: metric("divergence") + metric("split_brain_divergence"),
+                              errantTransactions: metric("errant_transactions"),
                               failovers: metric("failovers"),
                               downAtEnd: outcome.probes.last.map { !$0.ok } ?? false,
                               startupTime: base.mysql.startupTime)

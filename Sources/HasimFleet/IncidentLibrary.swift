@@ -15,6 +15,8 @@ public struct IncidentLibrary: Sendable {
     public struct Entry: Sendable {
         public var failure: SampledFailure
         public var result: IncidentResult
+        /// The run seed of the window, so `hasim run` can replay it (`hasim fleet --explain`).
+        public var seed: UInt64
     }
 
     /// Keys in a fixed order; entries per key in index order.
@@ -27,6 +29,9 @@ public struct IncidentLibrary: Sendable {
     }
 
     public var runs: Int { entries.reduce(0) { $0 + $1.count } }
+
+    /// Every entry, keys in order.
+    public var all: [(key: Key, entries: [Entry])] { Array(zip(keys, entries)).map { ($0.0, $0.1) } }
 
     /// The library entry's failure: offset 0, its repair from its own stream.
     static func failure(_ key: Key, index: Int, process: FaultProcessSpec, seeds: SeedTree) -> SampledFailure {
@@ -50,13 +55,13 @@ public struct IncidentLibrary: Sendable {
         }
         let planned = jobs
         let results = try ParallelMap.run(planned.count, parallel: parallel) { i in
-            try IncidentLevel.simulate(scenario, failures: [planned[i].failure], targets: targets, config: config,
+            try WindowCut.simulate(scenario, failures: [planned[i].failure], targets: targets, config: config,
                                        seed: planned[i].seed)
         }
         var lib = IncidentLibrary()
         lib.keys = keys
         lib.entries = Array(repeating: [], count: keys.count)
-        for (i, job) in jobs.enumerated() { lib.entries[job.key].append(Entry(failure: job.failure, result: results[i])) }
+        for (i, job) in jobs.enumerated() { lib.entries[job.key].append(Entry(failure: job.failure, result: results[i], seed: job.seed)) }
         return lib
     }
 }

@@ -72,6 +72,24 @@ private func config(clusters: Int = 1, horizon: SimTime, replications: Int) -> F
         #expect(!agree(b, halved), "brute force \(b.mean) ± \(b.halfWidth), half the rate \(halved.mean) ± \(halved.halfWidth)")
     }
 
+    /// `--library-bootstrap`: with a library of 4 shared by every replication, the interval
+    /// over replications shows only the draws' spread; resampling the library per replication
+    /// adds the library's own sampling error, so the interval widens while the mean stays
+    /// within it. Flip: off, the replications draw from the same 4 entries.
+    @Test func libraryBootstrapWidensTheInterval() throws {
+        let s = try scenario()
+        func downtime(_ bootstrap: Bool) throws -> Estimate {
+            var c = config(clusters: 4, horizon: s.duration, replications: 12)
+            c.librarySize = 4
+            c.libraryBootstrap = bootstrap
+            return try FleetSimulator.run(s, config: c, parallel: true).estimate(.databaseDowntime)
+        }
+        let fixed = try downtime(false), boot = try downtime(true)
+        print("library bootstrap: fixed \(fixed.mean) ± \(fixed.halfWidth), bootstrap \(boot.mean) ± \(boot.halfWidth)")
+        #expect(boot.halfWidth > fixed.halfWidth)
+        #expect(abs(boot.mean - fixed.mean) <= boot.halfWidth)
+    }
+
     /// A site outage hits every cluster at once (the clusters share the sites); a host
     /// failure hits one. Same seed, same incidents.
     @Test func siteFailuresAreSharedByTheFleet() throws {

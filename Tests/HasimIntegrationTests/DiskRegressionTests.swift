@@ -20,6 +20,23 @@ import HasimResults
         return l.isEmpty ? 0 : l[l.count / 2]
     }
 
+    /// DRBD's loss in the fleet view: the Secondary's NIC fails, the Primary goes on alone after
+    /// DRBD's timeout, and the Secondary (the DC) wins the fence race and promotes a copy without
+    /// those writes. Flip: priority_fencing_delay lets the node running the resources win.
+    @Test func drbdSecondaryNICFenceRaceLoses() throws {
+        let name = "drbd-secondary-nic-fence-race-loses.yaml"
+        for seed: UInt64 in [1, 3] {
+            let r = MetricsCalculator.report(try ScenarioRunner.run(try scenario(name), seed: seed))
+            #expect(r.metric("failovers") == 1, "seed \(seed)")
+            #expect(r.metric("lost_transactions")! >= 300, "seed \(seed)")
+        }
+        let delayed = MetricsCalculator.report(try ScenarioRunner.run(try scenario(name) {
+            $0.replacingOccurrences(of: "  strategy: drbd\n", with: "  strategy: drbd\n  options: {priority_fencing_delay: 15s}\n")
+        }, seed: 1))
+        #expect(delayed.metric("failovers") == 0)
+        #expect(delayed.metric("lost_transactions") == 0)
+    }
+
     @Test func protocolCLosesNoAcknowledgedCommitWhereProtocolACan() throws {
         let aRun = try ScenarioRunner.run(scenario("drbd-protocol-a-loses-in-flight.yaml"), seed: 1)
         let a = MetricsCalculator.report(aRun)

@@ -251,6 +251,26 @@ extension ManagerRegressionTests {
         #expect(patient.metric("errant_transactions")! >= 1)
     }
 
+    /// keepalived's lost transactions and replication crashes in the fleet view (docs/fleet.md,
+    /// "What drives each figure"): preemption takes the VIP back to db1 a few seconds after its
+    /// mysqld restarted, and db1 never replicates from db2. Flip: nopreempt leaves the VIP on
+    /// db2 (one failover, nothing lost, replication intact).
+    @Test func keepalivedPreemptFailbackLoses() throws {
+        for seed: UInt64 in [1, 2] {
+            let r = try report(scenario("keepalived-preempt-failback-loses.yaml"), seed: seed)
+            #expect(r.metric("failovers") == 2, "seed \(seed)")
+            #expect(r.metric("lost_transactions")! >= 500, "seed \(seed): db2's writes between its takeover and the preemption")
+            #expect(r.replicationErrors.contains { $0.code == 1062 && $0.node == "db2" }, "seed \(seed)")
+            #expect(r.timeline.contains { $0.node == "db2" && $0.detail.contains("higher priority advert from db1") })
+        }
+        let nopreempt = try report(scenario("keepalived-preempt-failback-loses.yaml") {
+            $0.replacingOccurrences(of: "  strategy: keepalived\n", with: "  strategy: keepalived\n  options: {preempt: false}\n")
+        })
+        #expect(nopreempt.metric("failovers") == 1)
+        #expect(nopreempt.metric("lost_transactions") == 0)
+        #expect(nopreempt.metric("replication_crashes") == 0)
+    }
+
     @Test func mmmPausedWriterResumesAndBreaksReplicationWithoutInterleavedKeys() throws {
         let paused = try report(scenario("mmm-pause-old-writer-resumes.yaml"))
         #expect(paused.metric("failovers") == 1)
