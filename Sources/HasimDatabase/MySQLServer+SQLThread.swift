@@ -80,6 +80,13 @@ extension MySQLServer {
                 }
                 if relayPos < relayIndex.count { noteExecuted(sourceIndex: relayIndex[relayPos]) }
                 relayPos += 1
+                guard config.diskFsync != nil else {
+                    // No disk model: durable at once, as `durable` would call back right here;
+                    // without the closure it would allocate for every applied transaction.
+                    workersBusy -= 1
+                    sqlWake()
+                    continue
+                }
                 let g = sqlGeneration
                 durable(binlog: config.logSlaveUpdates) { [unowned(unsafe) self] in
                     guard self.sqlGeneration == g else { return }

@@ -1,17 +1,24 @@
 /// One InnoDB table's rows by primary key. The keys are auto-increment values and the hot
-/// rows' 1…n: dense from 1. So rows live in an array indexed by key − 1 (16 B a row, no
-/// hashing, no rehash of the whole table each time it doubles: the dictionary it replaces was
-/// the largest cost of a 1,000 writes/s run); a key far past the end, or below 1, goes to a
-/// small dictionary, moved into the array once the array reaches it.
+/// rows' 1…n: dense from 1. So rows live in an array indexed by key − 1 (no hashing, no
+/// rehash of the whole table each time it doubles: the dictionary it replaces was the largest
+/// cost of a 1,000 writes/s run); a key far past the end, or below 1, goes to a small
+/// dictionary, moved into the array once the array reaches it.
+///
+/// The array holds only each row's transaction id (8 B a row on every server, half of a
+/// whole `Row`): an inserted row's value is its inserting transaction's id, so the value is
+/// kept apart, in `values`, only for the rows where it differs (the hot rows an UPDATE
+/// counts up, a few per table).
 public struct RowTable: Sendable {
-    /// Rows by key − 1; an absent key holds `vacant`.
-    private var dense: [Row] = []
+    /// The txid of the row at key − 1; an absent key holds `vacant`.
+    private var dense: [Int64] = []
+    /// Values of the rows in `dense` whose value is not their txid.
+    private var values: [Int64: Int64] = [:]
     private var sparse: [Int64: Row] = [:]
     /// Rows present.
     public private(set) var count = 0
 
     /// No transaction id is negative: marks a key with no row in `dense`.
-    private static let vacant = Row(value: 0, txid: .min)
+    private static let vacant = Int64.min
     /// How far past the end of the array a key may land and still extend it (the gap is
     /// filled with vacant slots): auto_increment_increment, an offset, keys skipped by
     /// rolled-back inserts.
@@ -19,23 +26,41 @@ public struct RowTable: Sendable {
 
     public init() {}
 
+    /// The row in `dense` at index i (which must not be vacant).
+    private func denseRow(_ i: Int) -> Row {
+        let txid = dense[i]
+        if values.isEmpty { return Row(value: txid, txid: txid) }
+        return Row(value: values[Int64(i)] ?? txid, txid: txid)
+    }
+
+    /// Stores a row in `dense` at index i.
+    private mutating func setDense(_ i: Int, _ row: Row) {
+        dense[i] = row.txid
+        if row.value != row.txid {
+            values[Int64(i)] = row.value
+        } else if !values.isEmpty {
+            values[Int64(i)] = nil
+        }
+    }
+
     public subscript(key: Int64) -> Row? {
         get {
             if key >= 1 && key <= Int64(dense.count) {
-                let r = dense[Int(key - 1)]
-                return r.txid == Self.vacant.txid ? nil : r
+                let i = Int(key - 1)
+                return dense[i] == Self.vacant ? nil : denseRow(i)
             }
             return sparse.isEmpty ? nil : sparse[key]
         }
         set {
             if key >= 1 && key <= Int64(dense.count) {
                 let i = Int(key - 1)
-                let had = dense[i].txid != Self.vacant.txid
+                let had = dense[i] != Self.vacant
                 if let row = newValue {
-                    dense[i] = row
+                    setDense(i, row)
                     if !had { count += 1 }
                 } else if had {
                     dense[i] = Self.vacant
+                    if !values.isEmpty { values[Int64(i)] = nil }
                     count -= 1
                 }
             } else if key >= 1 && key <= Int64(dense.count) + Self.reach, let row = newValue {
@@ -43,7 +68,8 @@ public struct RowTable: Sendable {
                 // No reserveCapacity here: it would grow the array to exactly `end`, a copy
                 // of the whole table per insert; append grows it geometrically.
                 while dense.count < end - 1 { dense.append(Self.vacant) }
-                dense.append(row)
+                dense.append(Self.vacant)
+                setDense(end - 1, row)
                 count += 1
                 if !sparse.isEmpty { absorbSparse() }
             } else {
@@ -59,7 +85,7 @@ public struct RowTable: Sendable {
     private mutating func absorbSparse() {
         let covered = sparse.keys.filter { $0 >= 1 && $0 <= Int64(dense.count) }
         for key in covered {
-            dense[Int(key - 1)] = sparse.removeValue(forKey: key)!
+            setDense(Int(key - 1), sparse.removeValue(forKey: key)!)
         }
     }
 
@@ -67,7 +93,7 @@ public struct RowTable: Sendable {
     public var keys: [Int64] {
         var out: [Int64] = []
         out.reserveCapacity(count)
-        for (i, r) in dense.enumerated() where r.txid != Self.vacant.txid { out.append(Int64(i) + 1) }
+        for (i, t) in dense.enumerated() where t != Self.vacant { out.append(Int64(i) + 1) }
         if !sparse.isEmpty {
             out.append(contentsOf: sparse.keys)
             out.sort()
@@ -79,7 +105,7 @@ public struct RowTable: Sendable {
     public var maxKey: Int64 {
         var best = sparse.keys.max() ?? 0
         var i = dense.count - 1
-        while i >= 0 && dense[i].txid == Self.vacant.txid { i -= 1 }
+        while i >= 0 && dense[i] == Self.vacant { i -= 1 }
         if i >= 0 { best = max(best, Int64(i) + 1) }
         return best
     }

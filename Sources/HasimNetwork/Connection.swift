@@ -67,6 +67,21 @@ public enum ConnectError: Error, Sendable, Equatable {
     case noRoute
 }
 
+/// A connection's per-end (or per-direction) state, indexed by `Side.rawValue`: two fields
+/// stored inline in the connection. As two-element arrays, every packet paid for a heap
+/// buffer per field: a uniqueness check on each write and reference counting around reads.
+struct PerSide<T> {
+    var client: T
+    var server: T
+    @inline(__always) init(_ client: T, _ server: T) { self.client = client; self.server = server }
+    @inline(__always) subscript(i: Int) -> T {
+        get { i == 0 ? client : server }
+        _modify {
+            if i == 0 { yield &client } else { yield &server }
+        }
+    }
+}
+
 /// One TCP-like connection. Delivery is in order per direction. A segment that meets a
 /// partition is retransmitted as Linux does (RTO from 200 ms, doubling, capped at 120 s):
 /// after a heal within the budget what was held is delivered and the connection lives on;
@@ -85,40 +100,40 @@ public final class Connection {
     public let port: Int
     let incarnations: (client: UInt32, server: UInt32)
     let hostIncarnations: (client: UInt32, server: UInt32)
-    var delegates: [ConnectionDelegate?] = [nil, nil]
+    var delegates = PerSide<ConnectionDelegate?>(nil, nil)
     /// Per end: that end knows the connection is over (it closed it, its process
     /// died, or FIN/RST reached it). An end is never told of a silent death.
-    var knownClosed: [Bool] = [false, false]
+    var knownClosed = PerSide(false, false)
     /// Per direction (index = sending side): segments lost to a partition and everything
     /// sent after them, waiting for the retransmission timer (kept in order, as TCP's
     /// send queue is). Empty, and so allocation-free, while the path holds.
-    var held: [[(seq: UInt64, packet: Network.Packet)]] = [[], []]
+    var held = PerSide<[(seq: UInt64, packet: Network.Packet)]>([], [])
     /// Per direction: sequence numbers of the segments sent, so that a segment lost in flight
     /// takes its place among those held.
-    var sent: [UInt64] = [0, 0]
+    var sent = PerSide<UInt64>(0, 0)
     /// Per direction: bumped when the held segments go out, so a stale timer does nothing.
-    var retransmitEpoch: [UInt32] = [0, 0]
+    var retransmitEpoch = PerSide<UInt32>(0, 0)
     /// Per direction: the current retransmission timeout, when the first unacknowledged
     /// segment was lost, and whether the retransmission timer runs.
-    var rto: [SimTime] = [0, 0]
-    var lossStarted: [SimTime] = [0, 0]
-    var retransmitArmed: [Bool] = [false, false]
+    var rto = PerSide<SimTime>(0, 0)
+    var lossStarted = PerSide<SimTime>(0, 0)
+    var retransmitArmed = PerSide(false, false)
     /// A retransmission is being sent: a segment dropped again now (a full queue) keeps the
     /// loss's start and backs the timer off instead of starting a new loss.
-    var resending: [Bool] = [false, false]
+    var resending = PerSide(false, false)
     /// Per direction: the loss was at the sender's own firewall (send() failed with EPERM),
     /// so the kernel tries again at every write instead of waiting for the timer.
-    var localDrop: [Bool] = [false, false]
+    var localDrop = PerSide(false, false)
     /// Per end: its kernel dropped the socket (retransmission budget spent); a segment that
     /// reaches it is answered with RST, as for any connection the kernel does not know.
-    var abandoned: [Bool] = [false, false]
+    var abandoned = PerSide(false, false)
 
     /// Whether the given end believes the connection is usable.
     public func isOpen(for side: Side) -> Bool { !knownClosed[side.rawValue] }
 
     /// Usable as far as the simulator knows: no end closed it or gave up on it.
     public var isOpen: Bool { !knownClosed[0] && !knownClosed[1] }
-    var lastDelivery: [SimTime] = [0, 0]
+    var lastDelivery = PerSide<SimTime>(0, 0)
     /// The dialled VIP's slot in the VIP table (-1: not a VIP), so that replies confirm the
     /// client's neighbour entry without a lookup per packet.
     var neighbourSlot = -1
@@ -163,8 +178,8 @@ public final class Connection {
     /// The run is over: drops both delegates and anything held for retransmission.
     func release() {
         director = nil
-        delegates = [nil, nil]
-        held = [[], []]
+        delegates = PerSide(nil, nil)
+        held = PerSide([], [])
     }
 
     /// Neither end can be told anything any more.

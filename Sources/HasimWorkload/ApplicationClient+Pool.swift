@@ -91,15 +91,15 @@ extension ApplicationClient {
     }
 
     func send(_ slot: Int, on p: Pooled) {
-        guard var op = ops[slot], let c = p.connection else { return }
+        guard ops[slot] != nil, let c = p.connection else { return }
         nextQueryID += 1
-        op.queryID = nextQueryID
-        ops[slot] = op
+        let queryID = nextQueryID
+        ops[slot]!.queryID = queryID  // in place: no copy of the op out and back
         p.busyOp = slot
-        inflight[op.queryID] = slot
-        if !network.send(QueryMessage(id: op.queryID, query: op.query), on: c, from: .client) {
+        inflight[queryID] = slot
+        if !network.send(QueryMessage(id: queryID, query: ops[slot]!.query), on: c, from: .client) {
             // The driver already knows the socket is dead: "server has gone away".
-            inflight[op.queryID] = nil
+            inflight[queryID] = nil
             discard(p)
             failed(slot, code: MySQLError.goneAway.code)
             return

@@ -56,6 +56,9 @@ public final class ApplicationClient: EventHandler {
     /// What other sessions saw: the transaction behind each row read.
     public private(set) var reads: [ReadObservation] = []
     var readRate = 0.0
+    /// The server of the last acknowledgement and its `ServerNames` index: the same server
+    /// answers write after write, so the shared table is consulted only when it changes.
+    private var lastServer: (name: String, index: UInt16)?
     private var activeOps = 0
     /// Told how each statement submitted with a token ended (nil: the open-loop workload alone).
     public weak var requester: PoolRequester?
@@ -201,18 +204,12 @@ public final class ApplicationClient: EventHandler {
     }
 
     private func attempt(_ slot: Int) {
-        guard var op = ops[slot] else { return }
+        guard ops[slot] != nil else { return }
         // Every attempt is a new transaction: an earlier one may have committed unseen.
         nextTxid += 1
-        op.txid = txidBase | nextTxid
-        switch op.query {
-        case .insert(let t, _): op.query = .insert(table: t, txid: op.txid)
-        case .update(let t, let k, _): op.query = .update(table: t, key: k, txid: op.txid)
-        default: break
-        }
-        op.issuedAt = op.isProbe ? op.issuedAt : sim.now
-        op.waitingSince = sim.now
-        ops[slot] = op
+        // In place: a copy of the op out of its slot and back was two value-witness calls
+        // (its query may hold references) per attempt.
+        Self.renew(&ops[slot]!, txid: txidBase | nextTxid, now: sim.now)
         if let idle = pool.last(where: { !$0.connecting && $0.busyOp == nil && $0.connection != nil }) {
             send(slot, on: idle)
         } else {
@@ -222,6 +219,18 @@ public final class ApplicationClient: EventHandler {
             sim.schedule(after: config.poolWaitTimeout, handler, tag: Tag.poolTimeout.rawValue, arg: Int64(slot))
             growPoolIfNeeded()
         }
+    }
+
+    /// The op's next attempt: a new transaction id (in its query too), issued now.
+    private static func renew(_ op: inout Op, txid: Int64, now: SimTime) {
+        op.txid = txid
+        switch op.query {
+        case .insert(let t, _): op.query = .insert(table: t, txid: txid)
+        case .update(let t, let k, _): op.query = .update(table: t, key: k, txid: txid)
+        default: break
+        }
+        if !op.isProbe { op.issuedAt = now }
+        op.waitingSince = now
     }
 
     func received(_ message: WireMessage, on p: Pooled) {
@@ -252,9 +261,10 @@ public final class ApplicationClient: EventHandler {
             case .update(let t, let k, _): table = t; key = k; isInsert = false
             default: table = .orders; key = 0; isInsert = true
             }
+            if lastServer?.name != server { lastServer = (server, ServerNames.index(server)) }
             ledger.append(LedgerEntry(txid: op.txid, table: table, isInsert: isInsert, key: key,
-                                      issuedAt: op.issuedAt, ackedAt: sim.now, ackedBy: server, isProbe: op.isProbe,
-                                      group: clientIndex))
+                                      issuedAt: op.issuedAt, ackedAt: sim.now, server: lastServer!.index,
+                                      isProbe: op.isProbe, group: clientIndex))
         }
         if op.isProbe {
             let latency = sim.now - op.issuedAt
