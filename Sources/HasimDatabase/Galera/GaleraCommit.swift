@@ -1,21 +1,6 @@
 import HasimKernel
 import HasimNetwork
 
-/// A client transaction on the node it was sent to.
-struct LocalTrx {
-    enum Phase { case waitingLock, executing, held, replicating, committing }
-    var session: GaleraSession
-    var queryID: Int64
-    var query: Query
-    var retries: Int
-    var key: CertKey
-    var isInsert: Bool
-    var phase: Phase = .waitingLock
-    var ws: WriteSet?
-    /// Brute-force aborted by an applier: rolled back, its row lock given up.
-    var aborted = false
-}
-
 /// A certified write-set waiting for its turn to commit (commits follow the total order).
 struct CommitItem {
     var seqno: Int64
@@ -33,7 +18,7 @@ private let applierLock: Int64 = -1
 extension GaleraNode {
     func submit(_ query: Query, id: Int64, from s: GaleraSession, retries: Int) {
         if donorLocks > 0 { lockedWrites.append((query, id, s)); return }
-        let lid = nextLocal
+        let sequence = nextLocal
         nextLocal += 1
         let k: CertKey, isInsert: Bool
         switch query {
@@ -46,8 +31,9 @@ extension GaleraNode {
         default:
             return
         }
+        let lid = trx.reserve(sequence: sequence)
         trx[lid] = LocalTrx(session: s, queryID: id, query: query, retries: retries, key: k, isInsert: isInsert)
-        if rowLocks[k] == nil { acquire(lid) } else { lockWaiters[k, default: []].append(lid) }
+        if rowLocks[k] == GaleraRowIndex.none { acquire(lid) } else { lockWaiters[k, default: []].append(lid) }
     }
 
     /// The transaction holds its row: it executes, then replicates its write-set.
@@ -82,7 +68,7 @@ extension GaleraNode {
     private func sendLocal(_ lid: Int64) {
         guard let ws = trx[lid]?.ws else { return }
         trx[lid]!.phase = .replicating
-        replicating[replicate(ws)] = lid
+        addReplicating(replicate(ws), lid)
     }
 
     func sendHeld() {
@@ -130,8 +116,9 @@ extension GaleraNode {
     }
 
     private func unlock(_ k: CertKey) {
-        rowLocks[k] = nil
-        while var w = lockWaiters[k], !w.isEmpty {
+        rowLocks[k] = GaleraRowIndex.none
+        // Waiters are rare (one row per transaction, few hot rows): no hashing when there are none.
+        while !lockWaiters.isEmpty, var w = lockWaiters[k], !w.isEmpty {
             let next = w.removeFirst()
             lockWaiters[k] = w.isEmpty ? nil : w
             if trx[next] != nil { acquire(next); return }
@@ -156,7 +143,8 @@ extension GaleraNode {
         var cost = item.local != nil ? config.localCommit / 2 : config.applyTime
         let k = CertKey(table: item.ws.table.rawValue, key: item.ws.key)
         if item.local == nil && !item.ws.isInsert {
-            if let holder = rowLocks[k], holder != applierLock {
+            let holder = rowLocks[k]
+            if holder != GaleraRowIndex.none && holder != applierLock {
                 // The applier needs a row a local transaction holds: that transaction is ordered
                 // after this write-set (or not at all), so it is brute-force aborted and rolled back.
                 bfAbort(holder)
@@ -205,7 +193,7 @@ extension GaleraNode {
         bfAborts += 1
         trx[lid]!.aborted = true
         // Rolled back: the row goes to the applier, not to the next local waiter.
-        if rowLocks[t.key] == lid { rowLocks[t.key] = nil }
+        if rowLocks[t.key] == lid { rowLocks[t.key] = GaleraRowIndex.none }
         // Not yet replicated: the statement fails (or is retried) now. Replicating: it fails
         // certification when its turn comes, on every node alike.
         if t.phase == .held { retryOrFail(lid) }

@@ -232,8 +232,8 @@ extension GaleraNode {
     /// The node left the Primary Component: commits waiting for their order fail with 1180;
     /// new statements get 1047.
     private func leftPrimary() {
-        for id in trx.keys.sorted() { failLocal(id, .errorDuringCommit) }
-        replicating.removeAll()
+        for id in trx.sortedIDs { failLocal(id, .errorDuringCommit) }
+        clearReplicating()
         held.removeAll()
     }
 }

@@ -93,16 +93,20 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     /// Each member's all-received-up-to as it last reported it (this member's own included).
     var safeUpTo: [Stamp] = []
     var lastDelivered = Stamp.zero
-    var cert: [CertKey: CertEntry] = [:]
+    /// The certification index: each row's last certified write-set (CertEntry, packed).
+    var cert = GaleraRowIndex()
     var gcache: [(seqno: Int64, ws: WriteSet)] = []
     var gcacheHead = 0
 
     // Local transactions, commit queue, flow control (GaleraCommit.swift).
     var nextLocal: Int64 = 1
-    var trx: [Int64: LocalTrx] = [:]
-    var replicating: [Stamp: Int64] = [:]
+    var trx = LocalTrxTable()
+    /// This node's write-sets in the group, ascending by stamp, from `replicatingHead`.
+    var replicating: [(stamp: Stamp, lid: Int64)] = []
+    var replicatingHead = 0
     var held: [Int64] = []
-    var rowLocks: [CertKey: Int64] = [:]
+    /// Each row's lock holder: a local transaction, `applierLock`, or GaleraRowIndex.none.
+    var rowLocks = GaleraLockTable()
     var lockWaiters: [CertKey: [Int64]] = [:]
     var commitQueue: [CommitItem] = []
     var commitHead = 0
@@ -113,7 +117,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     var pauseStart: SimTime?
 
     /// gcomm's receive thread: group messages are handled one at a time, in arrival order.
-    lazy var gcomm = ProcessThread(process, on: host.machine)
+    lazy var gcomm = GcommThread(node: self)
     /// InnoDB's redo log on this host's disk: local commits are acknowledged once it is flushed.
     lazy var redo: RedoLog = {
         let log = RedoLog(sim: sim, fsync: config.diskFsync, stream: "disk/\(name)")
@@ -258,7 +262,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         sessions = []
         out = []
         queued = []
-        trx = [:]
+        trx.removeAll()
         lockedWrites = []
     }
 
@@ -269,7 +273,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         if wasPrimary { recordWriterGroup() }
         life += 1
         sessions.removeAll()
-        trx.removeAll(); replicating.removeAll(); held.removeAll()
+        trx.removeAll(); clearReplicating(); held.removeAll()
         rowLocks.removeAll(); lockWaiters.removeAll()
         clearPending(); earlyAcks.removeAll(); deferred.removeAll(); buffered.removeAll()
         for i in safeUpTo.indices { safeUpTo[i] = .zero }
@@ -306,103 +310,6 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     }
 
     func mask(_ members: [Int]) -> UInt64 { members.reduce(0) { $0 | (1 << UInt64($1)) } }
-
-    // MARK: group transport
-
-    func send(_ m: WireMessage, to j: Int) {
-        if j == index { deliver(m); return }
-        if let c = out[j], c.isOpen(for: .client), network.send(m, on: c, from: .client) { return }
-        out[j] = nil
-        // Messages wait for the connection (one keepalive is enough to announce us).
-        if !(m is GKeepalive) || queued[j].isEmpty { queued[j].append(m) }
-        // gcomm dials a peer that refused again only after a pause, not for every message.
-        guard !connecting[j], sim.now - dialFailedAt[j] >= config.keepalivePeriod else { return }
-        connecting[j] = true
-        let l = life
-        network.connect(from: process, to: peers[j].host.address, port: config.groupPort, timeout: config.keepalivePeriod,
-                        delegate: OutDelegate()) { [unowned(unsafe) self] r in
-            guard self.life == l else { return }
-            self.connecting[j] = false
-            if case .success(let c) = r {
-                self.out[j] = c
-                self.connectedAt[j] = self.sim.now
-                let q = self.queued[j]
-                self.queued[j].removeAll()
-                for m in q { self.network.send(m, on: c, from: .client) }
-            } else {
-                // A member's messages wait for the next attempt (dropping some would leave a gap
-                // in what it receives from us); others' are not worth keeping.
-                if !self.view.contains(j) && !(self.installing && self.proposal.contains(j)) { self.queued[j].removeAll() }
-                self.dialFailedAt[j] = self.sim.now
-            }
-        }
-    }
-
-    /// Drops the connection to `j` so the next message dials again (a path that lost a packet
-    /// stays broken, as a real TCP connection that timed out).
-    func redial(_ j: Int) {
-        if let c = out[j] { network.close(c, from: .client) }
-        out[j] = nil
-    }
-
-    func broadcast(_ m: WireMessage, to members: [Int]) { for j in members where j != index { send(m, to: j) } }
-
-    /// A message from another member: the gcomm thread takes it in arrival order, a write-set
-    /// after its processing burst (acknowledgements and keepalives are cheap enough to count as free).
-    fileprivate func receiveGroup(_ m: WireMessage) {
-        let cost = m.as(GWriteSet.self) != nil ? config.writeSetCost : 0
-        gcomm.run(cost) { [unowned(unsafe) self] in self.deliver(m) }
-    }
-
-    fileprivate func deliver(_ m: WireMessage) {
-        guard state != .down else { return }
-        // The commonest first (WireMessage.as: one metadata comparison each, no runtime cast).
-        if let a = m.as(GAck.self) {
-            heard(a.from, clock: a.clock)
-            acked(a.stamp, by: a.from)
-        } else if let g = m.as(GSafe.self) {
-            heard(g.from, clock: g.clock)
-            safeReported(g.upTo, by: g.from)
-        } else if let w = m.as(GWriteSet.self) {
-            heard(w.ws.origin, clock: w.stamp.t)
-            received(w.stamp, w.ws)
-        } else if let k = m.as(GKeepalive.self) {
-            heard(k.from, clock: k.clock)
-        } else if let f = m.as(GFlow.self) {
-            heard(f.from, clock: 0)
-            if f.pause { pausedBy |= 1 << UInt64(f.from) } else { pausedBy &= ~(1 << UInt64(f.from)) }
-            flowChanged()
-        } else if let l = m.as(GLeave.self) {
-            leftGracefully(l.from)
-        } else if let j = m.as(GJoin.self) {
-            heard(j.from, clock: j.clock)
-            joinReceived(j)
-        } else if let r = m.as(GStateRequest.self) {
-            donate(to: r.from, joinerSeqno: r.seqno)
-        } else if let t = m.as(GStateTransfer.self) {
-            installState(t)
-        }
-    }
-
-    func heard(_ j: Int, clock c: Int64) {
-        lastHeard[j] = sim.now
-        if c > clock { clock = c }
-    }
-
-    private func keepalive(_ l: Int64) {
-        guard life == l, state != .down else { return }
-        for j in peers.indices where j != index {
-            send(GKeepalive(from: index, clock: clock, viewID: viewID), to: j)
-        }
-        afterRunnable(config.keepalivePeriod) { [unowned(unsafe) self] in self.keepalive(l) }
-    }
-
-    /// evs.inactive_check_period: look for silent members and for peers to merge with.
-    private func check(_ l: Int64) {
-        guard life == l, state != .down else { return }
-        checkMembership()
-        afterRunnable(config.inactiveCheckPeriod) { [unowned(unsafe) self] in self.check(l) }
-    }
 
     // MARK: client sessions
 
@@ -486,25 +393,4 @@ final class GaleraSession: ConnectionDelegate {
         if let q = message.as(QueryMessage.self) { node.execute(q.query, id: q.id, from: self) }
     }
     func closed(_ connection: Connection, reason: CloseReason) { node.sessionClosed(self) }
-}
-
-private final class GroupListener: Listener {
-    unowned let node: GaleraNode
-    init(node: GaleraNode) { self.node = node }
-    func accept(_ connection: Connection) -> ConnectionDelegate? { GroupIn(node: node) }
-}
-
-private final class GroupIn: ConnectionDelegate {
-    // unowned(unsafe): read for every message; a checked `unowned` costs a strong retain and
-    // release per read (swift_unownedRetainStrong). The node outlives its group connections: both live until
-    // Simulation.close, after which no message is delivered.
-    unowned(unsafe) let node: GaleraNode
-    init(node: GaleraNode) { self.node = node }
-    func received(_ message: WireMessage, on connection: Connection) { node.receiveGroup(message) }
-    func closed(_ connection: Connection, reason: CloseReason) {}
-}
-
-private final class OutDelegate: ConnectionDelegate {
-    func received(_ message: WireMessage, on connection: Connection) {}
-    func closed(_ connection: Connection, reason: CloseReason) {}
 }

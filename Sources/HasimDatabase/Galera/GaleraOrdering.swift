@@ -64,7 +64,8 @@ extension GaleraNode {
         var i = pending.count
         while i > 0 && stamp < pending[i - 1].stamp { i -= 1 }
         if i > 0 && pending[i - 1].stamp == stamp { return }
-        let early = earlyAcks.removeValue(forKey: stamp) ?? 0
+        // Most write-sets arrive before any acknowledgement of them: no hashing then.
+        let early = earlyAcks.isEmpty ? 0 : earlyAcks.removeValue(forKey: stamp) ?? 0
         let have: UInt64 = sending ? 0 : (1 << UInt64(index)) | (1 << UInt64(stamp.origin))
         pending.insert(PendingWriteSet(stamp: stamp, ws: ws, receivedBy: early | have), at: i)
         receivedPrefix = min(receivedPrefix, i)
@@ -146,19 +147,58 @@ extension GaleraNode {
         if gcache.count - gcacheHead > config.gcacheWriteSets { gcacheHead += 1 }
         if gcacheHead > 4096 { gcache.removeFirst(gcacheHead); gcacheHead = 0 }
         let ok = certify(seqno, ws)
-        if stamp.origin == index, let id = replicating.removeValue(forKey: stamp) {
+        if stamp.origin == index, let id = takeReplicating(stamp) {
             localDelivered(id, seqno: seqno, certified: ok)
         } else if ok {
             enqueueCommit(CommitItem(seqno: seqno, ws: ws, local: nil))
         }
     }
 
+    /// This node's write-sets waiting for their place in the total order, by stamp: its stamps only
+    /// grow (the Lamport clock), so they are appended in order and mostly leave from the front.
+    func addReplicating(_ stamp: Stamp, _ lid: Int64) {
+        var i = replicating.count
+        while i > replicatingHead && stamp < replicating[i - 1].stamp { i -= 1 }
+        replicating.insert((stamp, lid), at: i)
+    }
+
+    /// The local transaction of this node's write-set `stamp`, removed from the waiting ones.
+    func takeReplicating(_ stamp: Stamp) -> Int64? {
+        var lo = replicatingHead, hi = replicating.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if replicating[mid].stamp < stamp { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo < replicating.count, replicating[lo].stamp == stamp else { return nil }
+        let lid = replicating[lo].lid
+        if lo == replicatingHead {
+            replicatingHead += 1
+            if replicatingHead == replicating.count {
+                replicating.removeAll(keepingCapacity: true); replicatingHead = 0
+            } else if replicatingHead > 1024 {
+                replicating.removeFirst(replicatingHead); replicatingHead = 0
+            }
+        } else {
+            replicating.remove(at: lo)
+        }
+        return lid
+    }
+
+    func clearReplicating() {
+        replicating.removeAll()
+        replicatingHead = 0
+    }
+
     /// Deterministic on every member: a write-set fails if a write-set from another node, ordered
     /// after what its origin had committed, changed the same row.
     func certify(_ seqno: Int64, _ ws: WriteSet) -> Bool {
         let k = CertKey(table: ws.table.rawValue, key: ws.key)
-        if let e = cert[k], e.seqno > ws.dependsOn, e.origin != ws.origin { return false }
-        cert[k] = CertEntry(seqno: seqno, origin: ws.origin)
+        let v = cert[k]
+        if v != GaleraRowIndex.none {
+            let e = CertEntry(packed: v)
+            if e.seqno > ws.dependsOn, e.origin != ws.origin { return false }
+        }
+        cert[k] = CertEntry(seqno: seqno, origin: ws.origin).packed
         return true
     }
 

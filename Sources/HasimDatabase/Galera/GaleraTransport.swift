@@ -1,0 +1,180 @@
+import HasimKernel
+import HasimNetwork
+
+/// Group communication (gcomm's transport): one TCP connection per peer on the group port,
+/// messages queued while a connection is dialled, gcomm's receive thread, keepalives and the
+/// inactivity check that drives membership (GaleraMembership.swift).
+extension GaleraNode {
+    // MARK: group transport
+
+    func send(_ m: WireMessage, to j: Int) {
+        if j == index { deliver(m); return }
+        if let c = out[j], c.isOpen(for: .client), network.send(m, on: c, from: .client) { return }
+        out[j] = nil
+        // Messages wait for the connection (one keepalive is enough to announce us).
+        if !(m is GKeepalive) || queued[j].isEmpty { queued[j].append(m) }
+        // gcomm dials a peer that refused again only after a pause, not for every message.
+        guard !connecting[j], sim.now - dialFailedAt[j] >= config.keepalivePeriod else { return }
+        connecting[j] = true
+        let l = life
+        network.connect(from: process, to: peers[j].host.address, port: config.groupPort, timeout: config.keepalivePeriod,
+                        delegate: OutDelegate()) { [unowned(unsafe) self] r in
+            guard self.life == l else { return }
+            self.connecting[j] = false
+            if case .success(let c) = r {
+                self.out[j] = c
+                self.connectedAt[j] = self.sim.now
+                let q = self.queued[j]
+                self.queued[j].removeAll()
+                for m in q { self.network.send(m, on: c, from: .client) }
+            } else {
+                // A member's messages wait for the next attempt (dropping some would leave a gap
+                // in what it receives from us); others' are not worth keeping.
+                if !self.view.contains(j) && !(self.installing && self.proposal.contains(j)) { self.queued[j].removeAll() }
+                self.dialFailedAt[j] = self.sim.now
+            }
+        }
+    }
+
+    /// Drops the connection to `j` so the next message dials again (a path that lost a packet
+    /// stays broken, as a real TCP connection that timed out).
+    func redial(_ j: Int) {
+        if let c = out[j] { network.close(c, from: .client) }
+        out[j] = nil
+    }
+
+    func broadcast(_ m: WireMessage, to members: [Int]) { for j in members where j != index { send(m, to: j) } }
+
+    /// A message from another member: the gcomm thread takes it in arrival order, a write-set
+    /// after its processing burst (acknowledgements and keepalives are cheap enough to count as free).
+    fileprivate func receiveGroup(_ m: WireMessage) {
+        let cost = m.as(GWriteSet.self) != nil ? config.writeSetCost : 0
+        gcomm.run(cost, m)
+    }
+
+    /// The gcomm thread has taken `m`.
+    func gcommDone(_ m: WireMessage) { deliver(m) }
+
+    fileprivate func deliver(_ m: WireMessage) {
+        guard state != .down else { return }
+        // The commonest first (WireMessage.as: one metadata comparison each, no runtime cast).
+        if let a = m.as(GAck.self) {
+            heard(a.from, clock: a.clock)
+            acked(a.stamp, by: a.from)
+        } else if let g = m.as(GSafe.self) {
+            heard(g.from, clock: g.clock)
+            safeReported(g.upTo, by: g.from)
+        } else if let w = m.as(GWriteSet.self) {
+            heard(w.ws.origin, clock: w.stamp.t)
+            received(w.stamp, w.ws)
+        } else if let k = m.as(GKeepalive.self) {
+            heard(k.from, clock: k.clock)
+        } else if let f = m.as(GFlow.self) {
+            heard(f.from, clock: 0)
+            if f.pause { pausedBy |= 1 << UInt64(f.from) } else { pausedBy &= ~(1 << UInt64(f.from)) }
+            flowChanged()
+        } else if let l = m.as(GLeave.self) {
+            leftGracefully(l.from)
+        } else if let j = m.as(GJoin.self) {
+            heard(j.from, clock: j.clock)
+            joinReceived(j)
+        } else if let r = m.as(GStateRequest.self) {
+            donate(to: r.from, joinerSeqno: r.seqno)
+        } else if let t = m.as(GStateTransfer.self) {
+            installState(t)
+        }
+    }
+
+    func heard(_ j: Int, clock c: Int64) {
+        lastHeard[j] = sim.now
+        if c > clock { clock = c }
+    }
+
+    func keepalive(_ l: Int64) {
+        guard life == l, state != .down else { return }
+        for j in peers.indices where j != index {
+            send(GKeepalive(from: index, clock: clock, viewID: viewID), to: j)
+        }
+        afterRunnable(config.keepalivePeriod) { [unowned(unsafe) self] in self.keepalive(l) }
+    }
+
+    /// evs.inactive_check_period: look for silent members and for peers to merge with.
+    func check(_ l: Int64) {
+        guard life == l, state != .down else { return }
+        checkMembership()
+        afterRunnable(config.inactiveCheckPeriod) { [unowned(unsafe) self] in self.check(l) }
+    }
+}
+
+/// gcomm's receive thread: exactly ProcessThread (HasimNetwork/Machine.swift) — messages taken
+/// one at a time in arrival order, each after its CPU cost on the host's cores, the queue dropped
+/// when the process restarts — but it queues the messages themselves instead of a closure per
+/// message (a heap context per acknowledgement, the commonest message of a Galera run).
+final class GcommThread {
+    // unowned(unsafe): the node owns its thread and lives until Simulation.close.
+    unowned(unsafe) let node: GaleraNode
+    private let machine: Machine
+    private var jobs: [(cost: SimTime, message: WireMessage)] = []
+    private var head = 0
+    private var busy = false
+    private var generation: UInt32
+
+    init(node: GaleraNode) {
+        self.node = node
+        machine = node.host.machine
+        generation = node.process.incarnation
+    }
+
+    func run(_ cost: SimTime, _ m: WireMessage) {
+        if generation != node.process.incarnation { reset() }
+        if !busy && head == jobs.count && cost == 0 { node.gcommDone(m); return }
+        jobs.append((cost, m))
+        if !busy { next() }
+    }
+
+    private func reset() {
+        jobs.removeAll(keepingCapacity: true)
+        head = 0
+        busy = false
+        generation = node.process.incarnation
+    }
+
+    private func next() {
+        guard head < jobs.count else {
+            busy = false
+            if head > 0 { jobs.removeAll(keepingCapacity: true); head = 0 }
+            return
+        }
+        busy = true
+        let job = jobs[head]
+        head += 1
+        let g = generation
+        if job.cost == 0 { node.gcommDone(job.message); next(); return }
+        machine.compute(node.process, job.cost) { [unowned(unsafe) self] in
+            guard self.generation == g else { return }
+            self.node.gcommDone(job.message)
+            self.next()
+        }
+    }
+}
+
+final class GroupListener: Listener {
+    unowned let node: GaleraNode
+    init(node: GaleraNode) { self.node = node }
+    func accept(_ connection: Connection) -> ConnectionDelegate? { GroupIn(node: node) }
+}
+
+private final class GroupIn: ConnectionDelegate {
+    // unowned(unsafe): read for every message; a checked `unowned` costs a strong retain and
+    // release per read (swift_unownedRetainStrong). The node outlives its group connections: both live until
+    // Simulation.close, after which no message is delivered.
+    unowned(unsafe) let node: GaleraNode
+    init(node: GaleraNode) { self.node = node }
+    func received(_ message: WireMessage, on connection: Connection) { node.receiveGroup(message) }
+    func closed(_ connection: Connection, reason: CloseReason) {}
+}
+
+private final class OutDelegate: ConnectionDelegate {
+    func received(_ message: WireMessage, on connection: Connection) {}
+    func closed(_ connection: Connection, reason: CloseReason) {}
+}
