@@ -79,12 +79,22 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     var applyDone: [Bool] = []
     var applyHeadSerial: Int64 = 0
     var workersBusy = 0
-    /// The datadir's disk (diskFsync): the redo log and the binlog, each with group commit.
+    /// The datadir's files (diskFsync): the redo log and the binlog, each with group commit, both
+    /// on the machine's disk (diskBatching).
     lazy var redoDisk = diskLog(fsync: config.diskFsync, stream: "disk/\(name)/redo")
     lazy var binlogDisk = diskLog(fsync: config.binlogFsync ?? config.diskFsync, stream: "disk/\(name)/binlog")
     private func diskLog(fsync: LatencyModel?, stream: String) -> RedoLog {
         let log = RedoLog(sim: sim, fsync: fsync, stream: stream)
         log.owner = process
+        if config.diskBatching {
+            // The first server on the machine sets the disk's properties (one mysql: section).
+            let disk = host.machine.disk
+            if disk.requests == 0 {
+                disk.streaming = config.diskFlushStreaming
+                disk.perRequest = config.diskFlushPerRequest
+            }
+            log.device = disk
+        }
         return log
     }
     var sqlGeneration: Int64 = 0

@@ -17,6 +17,8 @@ public final class RedoLog {
     private var rng: SimRandom
     private var flushing = false
     private var waiting: [() -> Void] = []
+    /// When the first of `waiting` arrived.
+    private var waitingSince: SimTime = 0
     /// Bumped when the host or process dies: the flush in progress never completes.
     private var generation: Int64 = 0
     /// fsyncs done, and commits they covered (commits / flushes = the group size).
@@ -25,6 +27,9 @@ public final class RedoLog {
 
     /// The program whose log writer waits on the fsync: a stopped one (SIGSTOP) goes on at SIGCONT.
     public var owner: NetProcess?
+    /// The disk the file is on: its fsync is one request to the device, which batches the
+    /// requests of every log and server on it (Disk.swift). nil: the fsync takes its own time.
+    public var device: DiskDevice?
 
     public init(sim: Simulation, fsync: LatencyModel?, stream: String) {
         self.sim = sim
@@ -39,6 +44,7 @@ public final class RedoLog {
     public func commit(_ durable: @escaping () -> Void) {
         commits += 1
         guard fsync != nil else { durable(); return }
+        if waiting.isEmpty { waitingSince = sim.now }
         waiting.append(durable)
         if !flushing { flush() }
     }
@@ -51,13 +57,16 @@ public final class RedoLog {
         waiting.removeAll(keepingCapacity: true)
         let g = generation
         let owner = self.owner
-        sim.after(model.sample(&rng)) { [unowned(unsafe) self] in
+        let done = { [unowned(unsafe) self] in
             if let owner, owner.isPaused {
                 owner.whenRunnable { [unowned(unsafe) self] in self.flushed(g, group) }
             } else {
                 self.flushed(g, group)
             }
         }
+        // The same draw either way: a lone writer on the device sees the flushes it saw without it.
+        let cost = model.sample(&rng)
+        if let device { device.sync(cost: cost, typical: model.typical, since: waitingSince, done) } else { sim.after(cost, done) }
     }
 
     private func flushed(_ g: Int64, _ group: [() -> Void]) {

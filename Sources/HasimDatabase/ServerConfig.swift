@@ -102,6 +102,20 @@ public struct ServerConfig: Sendable, Equatable {
     /// One fsync of the binlog, a file that grows: the filesystem journal commits the new size
     /// too, so on ext4/xfs it costs more than the redo log's in-place overwrite. nil: diskFsync.
     public var binlogFsync: LatencyModel?
+    /// The redo log's and the binlog's fsyncs are requests to the machine's disk (Disk.swift),
+    /// whose flush covers every request queued before it started, from any log or server on
+    /// it (ext4's jbd2 journal commit, the block layer's flush merging). false: each log's
+    /// fsync takes its own time whatever else is syncing (the model before the device).
+    public var diskBatching = true
+    /// Fraction of a flush's time paid when it starts at the end of the previous one because
+    /// requests were queued (the device kept busy): this machine's median with 4 threads
+    /// appending at once (0.30-1.08; 0.66 with 2 threads, validation/results/fsync-concurrency.json).
+    /// 1: no such saving, and then merged flushes make concurrent committers slower than two
+    /// independent logs would be.
+    public var diskFlushStreaming: Double = 0.47
+    /// Time a flush takes for each request it covers beyond the first (0: one flush costs the
+    /// same whatever it covers).
+    public var diskFlushPerRequest: SimTime = 0
     /// Execution + group-commit fsync of one write on the primary.
     public var commitLatency: SimTime = Time.us(800)
     /// mysqld's start-up before crash recovery: MariaDB 10.11 on this machine was ready 0.59-0.77 s

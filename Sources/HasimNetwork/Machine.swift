@@ -32,6 +32,8 @@ public final class Machine {
     /// Core time the bursts used and time they waited for a core (for tests and traces).
     public private(set) var busyTime: SimTime = 0
     public private(set) var waitTime: SimTime = 0
+    /// The disk its hosts' files are on (Disk.swift): shared by the hosts placed on it.
+    public private(set) lazy var disk = DiskDevice(sim: sim)
 
     private struct Burst {
         var cost: SimTime

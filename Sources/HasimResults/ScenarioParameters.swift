@@ -17,6 +17,11 @@ public enum ScenarioParameters {
         o.append(("workload", workload(s.workload)))
         if s.workloads.count > 1 { o.append(("workloads", "[" + s.workloads.map(workload).joined(separator: ",") + "]")) }
         let m = s.mysql
+        // The disk device's settings matter only with a disk model (disk_fsync).
+        let disk: [(String, String)] = m.diskFsync == nil ? [] : [
+            ("disk_batching", String(m.diskBatching)), ("disk_flush_streaming", num(m.diskFlushStreaming)),
+            ("disk_flush_per_request_ns", String(m.diskFlushPerRequest)),
+        ]
         o.append(("mysql", obj([
             ("sql_thread_rate", num(m.sqlThreadRate)), ("sql_apply_sigma", num(m.sqlApplySigma)), ("commit_latency_ns", String(m.commitLatency)),
             ("startup_time_ns", String(m.startupTime)), ("redo_apply_per_transaction_ns", String(m.redoApplyPerTransaction)),
@@ -31,6 +36,7 @@ public enum ScenarioParameters {
             ("slave_parallel_workers", String(m.parallelWorkers)), ("slave_parallel_mode", str(m.parallelMode.rawValue)),
             ("disk_fsync", m.diskFsync.map { str(String(describing: $0)) } ?? "null"),
             ("disk_fsync_append", m.binlogFsync.map { str(String(describing: $0)) } ?? "null"),
+        ] + disk + [
             ("semi_sync", obj([
                 ("enabled", String(m.semiSync.sourceEnabled)), ("wait_point", str(m.semiSync.waitPoint.rawValue)),
                 ("timeout_ns", String(m.semiSync.timeout)), ("wait_for_slave_count", String(m.semiSync.waitForReplicaCount)),

@@ -89,6 +89,9 @@ public enum ScenarioYAML {
             out.append("  disk_fsync: \(d(median))")
             out.append("  disk_fsync_sigma: \(num(sigma))")
             if case .logNormal(let append, _)? = m.binlogFsync { out.append("  disk_fsync_append: \(d(append))") }
+            out.append("  disk_batching: \(m.diskBatching)")
+            out.append("  disk_flush_streaming: \(num(m.diskFlushStreaming))")
+            out.append("  disk_flush_per_request: \(d(m.diskFlushPerRequest))")
         }
         let ss = m.semiSync
         out.append("  semi_sync: {enabled: \(ss.sourceEnabled), wait_point: \(q(ss.waitPoint.rawValue)), timeout: \(d(ss.timeout)), "

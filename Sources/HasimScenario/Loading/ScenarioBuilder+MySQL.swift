@@ -38,6 +38,15 @@ public enum MySQLKeyCatalog {
               source: "this machine: fdatasync after a 1 KB append (validation/results/replica-lag-*.json)"),
         .init(key: "disk_fsync_sigma", defaultValue: "0.25", unit: "lognormal sigma (0...3)",
               help: "spread of one fsync's time (both kinds)", source: "model parameter (a shared disk has a long tail)"),
+        .init(key: "disk_batching", defaultValue: "true", unit: "boolean",
+              help: "fsyncs are requests to the machine's disk, whose flush covers every request queued before it started, from any log or server on it (hosts of one topology.machines entry share a disk); false: each log's fsync takes its own time",
+              source: "Linux: ext4's jbd2 journal commit takes the sync writers of all threads (max_batch_time 15 ms), blk-flush merges pending cache flushes; this machine: 4 threads fdatasync-ing finish 3.7-13x (median 8.5x) the syncs of one (validation/results/fsync-concurrency.json)"),
+        .init(key: "disk_flush_streaming", defaultValue: "0.47", unit: "fraction (0...1]",
+              help: "a flush that starts right after the previous one because requests were queued takes this fraction of a lone fsync's time",
+              source: "this machine: 0.47 (0.30-1.08) with 4 threads appending, 0.66 with 2, of a lone thread's flush (validation/results/fsync-concurrency.json); MariaDB with 4 workers ~0.65 per log (replica-lag-conservative4-paired.json); the validation scenarios use 0.33"),
+        .init(key: "disk_flush_per_request", defaultValue: "0s", unit: "duration",
+              help: "time a flush adds for each request it covers beyond the first",
+              source: "model parameter (this machine: within the noise up to 4 threads, validation/results/fsync-concurrency.json)"),
         .init(key: "commit_latency", defaultValue: "800us", unit: "duration",
               help: "primary time per write (execution + group-commit fsync)", source: "model calibration (validation/)"),
         .init(key: "startup_time", defaultValue: "600ms", unit: "duration", help: "mysqld start-up before crash recovery",
@@ -118,6 +127,9 @@ extension ScenarioBuilder {
             r.error(n, "mysql.disk_fsync_append needs mysql.disk_fsync", hint: "set disk_fsync (the redo log's fsync) too")
             ok = false
         }
+        set("disk_batching", r.bool) { s.diskBatching = $0 }
+        set("disk_flush_streaming", { self.number(in: 0.01...1, $0, path: $1) }) { s.diskFlushStreaming = $0 }
+        set("disk_flush_per_request", r.duration) { s.diskFlushPerRequest = $0 }
         set("commit_latency", r.duration) { s.commitLatency = $0 }
         set("startup_time", r.duration) { s.startupTime = $0 }
         set("redo_apply_per_transaction", r.duration) { s.redoApplyPerTransaction = $0 }
