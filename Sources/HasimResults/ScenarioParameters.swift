@@ -12,6 +12,7 @@ public enum ScenarioParameters {
         o.append(("file", str(s.file)))
         o.append(("duration_ns", String(s.duration)))
         o.append(("quiesce_ns", String(s.quiesce)))
+        if let i = s.sampleInterval { o.append(("sample_interval_ns", String(i))) }
         o.append(("strategy", str(s.architecture.strategy)))
         o.append(("options", obj(s.architecture.options.sortedPairs.map { ($0.0, str($0.1)) })))
         o.append(("workload", workload(s.workload)))

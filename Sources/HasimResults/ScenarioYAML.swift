@@ -17,6 +17,7 @@ public enum ScenarioYAML {
         if let g = s.group { out.append("group: \(q(g))") }
         out.append("duration: \(d(s.duration))")
         out.append("quiesce: \(d(s.quiesce))")
+        if let i = s.sampleInterval { out.append("sample_interval: \(d(i))") }
         out.append("seeds: [\(s.seeds.map(String.init).joined(separator: ", "))]")
         out.append("topology:")
         out.append("  sites:")

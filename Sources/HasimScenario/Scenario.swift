@@ -29,6 +29,10 @@ public struct Scenario: Sendable {
     /// Extra time after the workload stops, before divergence is measured, so
     /// replicas can drain their relay logs (the "quiescence" of DESIGN.md).
     public var quiesce: SimTime
+    /// How often the sampler reads every server (lag, writable, reachable); nil: every
+    /// second, coarser for long runs (`ScenarioRunner.sampleInterval`). A figure read from
+    /// the samples, such as the time a replica needs to drain, is no finer than this.
+    public var sampleInterval: SimTime? = nil
     public var seeds: [UInt64]
     public var topology: Topology
     /// The `mysql:` section: settings every database node shares. The runner gives each

@@ -34,7 +34,7 @@ final class ScenarioBuilder {
 
     init(reader: YAMLNodeReader) { self.r = reader }
 
-    static let rootKeys = ["name", "description", "duration", "quiesce", "seeds", "topology",
+    static let rootKeys = ["name", "description", "duration", "quiesce", "sample_interval", "seeds", "topology",
                            "mysql", "architecture", "workload", "faults", "expect", "group",
                            FaultProcessBuilder.key]
 
@@ -59,6 +59,19 @@ final class ScenarioBuilder {
         }
         // An absent optional section takes its default; a broken one is nil.
         let quiesce: SimTime? = m.value("quiesce").map { r.duration($0, path: "quiesce") } ?? Time.s(60)
+        // nil: the runner's default; a broken value fails the load below.
+        var sampleIntervalOK = true
+        let sampleInterval: SimTime? = m.value("sample_interval").flatMap { node -> SimTime? in
+            let v = positiveDuration(node, path: "sample_interval")
+            if v == nil { sampleIntervalOK = false }
+            // Every sample holds one row per server: a run keeps at most a million of them.
+            if let v, let duration, let quiesce, (duration + quiesce) / v > 1_000_000 {
+                r.error(node, "sample_interval \(Time.seconds(v)) s gives more than 1,000,000 samples over duration + quiesce",
+                        hint: "use a coarser interval, at least \((duration + quiesce) / 1_000_000 / 1_000_000 + 1)ms, or sample a shorter run")
+                sampleIntervalOK = false
+            }
+            return v
+        }
         let seeds: [UInt64]? = m.value("seeds").map { readSeeds($0) } ?? [1]
 
         let topology = m.value("topology").flatMap { readTopology($0) }
@@ -81,13 +94,14 @@ final class ScenarioBuilder {
         guard web.ok else { return nil }
         if let workloads, !checkUDPFrontDoor(workloads, frontDoor.spec, m.value(FrontDoorBuilder.key)) { return nil }
 
-        guard let name, let duration, let quiesce, let seeds, let topology, let mysql, let architecture,
+        guard sampleIntervalOK, let name, let duration, let quiesce, let seeds, let topology, let mysql, let architecture,
               let workloads, let faults, let processes, let expectations else { return nil }
         var scenario = Scenario(name: name, description: description, file: r.file, duration: duration,
                         quiesce: quiesce, seeds: seeds, topology: topology, mysql: mysql,
                         architecture: architecture, workloads: workloads, faults: faults, frontDoor: frontDoor.spec,
                         expectations: expectations, group: m.value("group").flatMap { r.string($0, path: "group") })
         scenario.faultProcesses = processes
+        scenario.sampleInterval = sampleInterval
         scenario.web = web.spec
         return FaultProcessBuilder(self).checkTargets(scenario) ? scenario : nil
     }

@@ -147,7 +147,7 @@ public enum ScenarioRunner {
         observe?(sim)
         defer { withExtendedLifetime(desk) {} }
         let end = scenario.duration + scenario.quiesce
-        let interval = sampleInterval(duration: scenario.duration)
+        let interval = scenario.sampleInterval ?? sampleInterval(duration: scenario.duration)
         var samples: [ServerSample] = []
         // Capped: a long quiesce after a short workload is sampled at the workload's rate,
         // and reserving for ten years of it up front would take gigabytes (issue 17).
