@@ -129,8 +129,14 @@ def main():
             w("")
             w("| figure | real median [min–max] (n) |")
             w("|---|---|")
-            for k, v in r["summary"].items():
-                w(f"| {k} | {fmt(v['median'])} [{fmt(v['min'])}–{fmt(v['max'])}] ({v['n']}) |")
+            # A summary may nest one level (fsync-concurrency: case -> figure -> median/min/max).
+            rows = [(k, v) for k, v in r["summary"].items() if "median" in v]
+            rows += [(f"{k} {k2}", v2) for k, v in r["summary"].items() if "median" not in v
+                     for k2, v2 in v.items()]
+            for k, v in rows:
+                # Nested summaries count their runs per case (runs list with the case's kind/threads).
+                n = v.get("n", r.get("repetitions", len(r.get("runs", [])) // max(1, len(r["summary"])) or "?"))
+                w(f"| {k} | {fmt(v['median'])} [{fmt(v['min'])}–{fmt(v['max'])}] ({n}) |")
             w("")
             if e in extra.get("alone", {}):
                 w(extra["alone"][e])
