@@ -503,6 +503,81 @@ def replica_lag_fine(reps):
                      "1-minute load (other helpers were building Swift beside the run).", rows[w])
 
 
+def replica_capacity(reps):
+    """A replica's apply capacity, without a source or a poll in the way: db2's SQL thread is
+    stopped while 500 inserts/s go to db1 for 20 s, then the client stops, the IO thread has
+    everything, and the SQL thread starts on the ~10,000-transaction backlog; the rate is the
+    backlog over the time until @@gtid_slave_pos (read every 10 ms) reaches it. Configurations
+    (REPLICA_CAP_CONFIGS, default "1:nosync,4:sync"): N conservative workers, db2 durable (sync:
+    sync_binlog=1, innodb_flush_log_at_trx_commit=1) or not (nosync: 0 and 2, no fsync at
+    commit: the apply's CPU alone). Interleaved, one rep of each in turn."""
+    rate = int(os.environ.get("REPLICA_LAG_RATE", "500"))
+    configs = [(int(c.split(":")[0]), c.split(":")[1])
+               for c in os.environ.get("REPLICA_CAP_CONFIGS", "1:nosync,4:sync").split(",")]
+
+    def one(workers, sync):
+        extra = {"sync_binlog": 1 if sync == "sync" else 0,
+                 "innodb_flush_log_at_trx_commit": 1 if sync == "sync" else 2,
+                 "slave_parallel_threads": workers, "slave_parallel_mode": "conservative"}
+        db1, db2 = replication.setup(1, replica_extra=extra)
+        fs = hsv.fsync_ms()
+        db2.sql("STOP SLAVE SQL_THREAD")
+        t0 = now()
+        c = Client(lambda: (db1.ip, 3306), rate=rate, pool=32, probes=False).start(t0)
+        time.sleep(20.0)
+        c.stop(drain=2.0)
+        load = round(os.getloadavg()[0], 2)
+        want = seq_of(replication.gtid_pos(db1))
+        while seq_of(replication.slave_status(db2).get("Gtid_IO_Pos")) < want and now() - t0 < 60:
+            time.sleep(0.05)
+        cm = db2.conn(10)
+
+        def counters():
+            with cm.cursor() as cur:
+                cur.execute("SHOW GLOBAL STATUS WHERE Variable_name IN "
+                            "('Binlog_commits', 'Binlog_group_commits', 'Innodb_data_fsyncs')")
+                v = dict(cur.fetchall())
+                cur.execute("SELECT @@gtid_slave_pos")
+                return (int(v["Binlog_commits"]), int(v["Binlog_group_commits"]),
+                        int(v["Innodb_data_fsyncs"]), seq_of(cur.fetchone()[0]))
+        a = counters()
+        with cm.cursor() as cur:
+            ts = now()
+            cur.execute("START SLAVE SQL_THREAD")
+            applied, t_end = a[3], None
+            while now() - ts < 300:
+                cur.execute("SELECT @@gtid_slave_pos")
+                applied = seq_of(cur.fetchone()[0])
+                if applied >= want:
+                    t_end = now()
+                    break
+                time.sleep(0.01)
+        b = counters()
+        cm.close()
+        n = want - a[3]
+        return {"workers": workers, "durable": sync == "sync", "backlog": n,
+                "drain_s": round(t_end - ts, 3) if t_end else None,
+                "apply_rate": round(n / (t_end - ts), 1) if t_end else None,
+                "group_size": round((b[0] - a[0]) / max(1, b[1] - a[1]), 2),
+                "innodb_fsyncs_per_tx": round((b[2] - a[2]) / max(1, n), 3),
+                "fsync_p50_ms": fs[0], "fsync_p99_ms": fs[1], "load_average": load}
+    rows = {cfg: [] for cfg in configs}
+    for r in range(reps):
+        for cfg in configs:
+            rows[cfg] += [{"rep": r + 1, **x} for x in hsv.repeat(1, lambda _: one(*cfg))]
+    for (workers, sync), rs in rows.items():
+        write_result(f"replica-capacity-conservative{workers}-{sync}",
+                     f"db1 -> db2 asynchronous GTID replication (MariaDB 10.11), db2 with slave_parallel_threads={workers} "
+                     f"(conservative), " + ("durable (sync_binlog=1, innodb_flush_log_at_trx_commit=1)" if sync == "sync" else
+                                            "not durable (sync_binlog=0, innodb_flush_log_at_trx_commit=2: no fsync at commit)")
+                     + f", log_slave_updates; its SQL thread stopped while {rate} inserts/s go to db1 for 20 s, then "
+                     "started on the backlog with db1 idle.",
+                     "loopback hosts on this 2-CPU machine; apply_rate = backlog / time from START SLAVE SQL_THREAD "
+                     "to @@gtid_slave_pos (read every 10 ms) reaching db1's last GTID; group_size = Binlog_commits / "
+                     "Binlog_group_commits and Innodb_data_fsyncs per transaction over the drain; configurations "
+                     "interleaved, one rep of each in turn; load_average is the 1-minute load when the client stopped.", rs)
+
+
 if __name__ == "__main__":
     hsv.main({"async-kill9": async_kill9, "semisync-stall": semisync, "replica-lag": replica_lag,
-              "replica-lag-fine": replica_lag_fine})
+              "replica-lag-fine": replica_lag_fine, "replica-capacity": replica_capacity})
