@@ -1,7 +1,10 @@
 """MariaDB 10.11 primary/replica sets on loopback hosts (GTID replication, MariaDB defaults)."""
+import os
 import time
 
-from hsv import Server, create_app_schema, host, now
+import hsv
+
+from hsv import Server, create_app_schema, host, now, pct
 
 
 def binlog_server(name, ip, server_id, extra=None):
@@ -89,3 +92,55 @@ def seq_of(gtid):
         if len(parts) == 3 and parts[0] == "0":
             return int(parts[2])
     return 0
+
+
+def fsync_append_ms(seconds=1.0):
+    """fdatasync after appending 1 KB to a growing file (p50, p99 in ms): what a binlog fsync
+    costs (the file's size changes, so the filesystem journal commits too), unlike the
+    preallocated redo log that hsv.fsync_ms's in-place overwrite stands for."""
+    path = f"{hsv.ROOT}/fsync-append-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
+    block, xs = b"x" * 1024, []
+    try:
+        end = now() + seconds
+        while now() < end:
+            t = now()
+            os.write(fd, block)
+            os.fdatasync(fd)
+            xs.append((now() - t) * 1000)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    return round(pct(xs, 50), 3), round(pct(xs, 99), 3)
+
+
+def read_positions(c1, c2, source=True):
+    """One sample: db1's binlog seq (None, and c1 None from then on, once db1 is unreachable),
+    db2's applied seq and its SHOW SLAVE STATUS row."""
+    src = None
+    if c1 is not None and source:
+        try:
+            with c1.cursor() as cur:
+                cur.execute("SELECT @@gtid_binlog_pos")
+                src = seq_of(cur.fetchone()[0])
+        except Exception:
+            c1 = None
+    with c2.cursor() as cur:
+        cur.execute("SELECT @@gtid_slave_pos")
+        applied = seq_of(cur.fetchone()[0])
+        cur.execute("SHOW SLAVE STATUS")
+        row = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+    return c1, src, applied, row
+
+
+def commit_and_disk(lat, g0, g1, under, drained, fs):
+    """The figures of db1's commits and db2's disk: commit latency, db1's transactions per
+    binlog group commit, db2's (applied/s, group size, InnoDB fsyncs per transaction) under
+    load and in the drain, the fsync probe."""
+    return {"commit_p50_ms": round(pct(lat, 50), 3) if lat else None,
+            "commit_p99_ms": round(pct(lat, 99), 3) if lat else None,
+            "source_group_size": round((g1[0] - g0[0]) / max(1, g1[1] - g0[1]), 2),
+            "replica_applied_per_s_under_load": under[0], "replica_group_size_under_load": under[1],
+            "replica_innodb_fsyncs_per_tx_under_load": under[2],
+            "replica_group_size_drain": drained[1], "replica_innodb_fsyncs_per_tx_drain": drained[2],
+            "fsync_p50_ms": fs[0], "fsync_p99_ms": fs[1]}
