@@ -169,7 +169,9 @@ extension GaleraNode {
             self.appliedSeqno = item.seqno
             self.commitHead += 1
             if self.commitHead > 1024 { self.commitQueue.removeFirst(self.commitHead); self.commitHead = 0 }
-            if let lid = item.local, let t = self.trx[lid] {
+            // Only the reply's address is read: copying the whole transaction out cost its
+            // query's copy and a retain and release per commit.
+            if let lid = item.local, let session = self.trx[lid]?.session, let queryID = self.trx[lid]?.queryID {
                 // Committed in memory in the total order: the row lock goes now (InnoDB releases
                 // locks before the log flush); the client hears OK once the redo log is on disk.
                 self.release(lid)
@@ -177,7 +179,7 @@ extension GaleraNode {
                 let ok = QueryResult.ok(affected: 1, insertID: item.ws.isInsert ? item.ws.key : nil)
                 self.redo.commit { [unowned(unsafe) self] in
                     guard self.life == l else { return }
-                    self.reply(t.session, t.queryID, ok)
+                    self.reply(session, queryID, ok)
                 }
             } else if self.rowLocks[k] == applierLock {
                 self.unlock(k)

@@ -117,7 +117,9 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     var pauseStart: SimTime?
 
     /// gcomm's receive thread: group messages are handled one at a time, in arrival order.
-    lazy var gcomm = GcommThread(node: self)
+    /// Made in init, not lazily: a lazy property's getter (an optional check, a retain and a
+    /// release) ran for every group message received.
+    let gcomm: GcommThread
     /// InnoDB's redo log on this host's disk: local commits are acknowledged once it is flushed.
     lazy var redo: RedoLog = {
         let log = RedoLog(sim: sim, fsync: config.diskFsync, stream: "disk/\(name)")
@@ -147,7 +149,9 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         self.network = network
         self.sim = network.sim
         self.config = config
-        self.process = network.spawn("mysqld", on: host)
+        let p = network.spawn("mysqld", on: host)
+        self.process = p
+        gcomm = GcommThread(machine: host.machine, incarnation: p.incarnation)
         network.processDied(process)
         process.observer = lifecycle
     }

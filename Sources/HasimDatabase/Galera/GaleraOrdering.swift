@@ -127,7 +127,12 @@ extension GaleraNode {
     }
 
     private func isSafe(_ stamp: Stamp) -> Bool {
-        for j in view where safeUpTo[j] < stamp { return false }
+        // The view's members from its mask (the same set as `view`): no array retained per call.
+        var m = viewMask
+        while m != 0 {
+            if safeUpTo[m.trailingZeroBitCount] < stamp { return false }
+            m &= m - 1
+        }
         return true
     }
 

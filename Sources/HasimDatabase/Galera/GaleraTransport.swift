@@ -49,7 +49,7 @@ extension GaleraNode {
     /// after its processing burst (acknowledgements and keepalives are cheap enough to count as free).
     fileprivate func receiveGroup(_ m: WireMessage) {
         let cost = m.as(GWriteSet.self) != nil ? config.writeSetCost : 0
-        gcomm.run(cost, m)
+        gcomm.run(cost, m, on: self)
     }
 
     /// The gcomm thread has taken `m`.
@@ -111,35 +111,34 @@ extension GaleraNode {
 /// when the process restarts — but it queues the messages themselves instead of a closure per
 /// message (a heap context per acknowledgement, the commonest message of a Galera run).
 final class GcommThread {
-    // unowned(unsafe): the node owns its thread and lives until Simulation.close.
-    unowned(unsafe) let node: GaleraNode
+    // The node is passed to each call rather than held: the thread is made in the node's init,
+    // before the node can be referenced (a lazy property instead cost a check per message).
     private let machine: Machine
     private var jobs: [(cost: SimTime, message: WireMessage)] = []
     private var head = 0
     private var busy = false
     private var generation: UInt32
 
-    init(node: GaleraNode) {
-        self.node = node
-        machine = node.host.machine
-        generation = node.process.incarnation
+    init(machine: Machine, incarnation: UInt32) {
+        self.machine = machine
+        generation = incarnation
     }
 
-    func run(_ cost: SimTime, _ m: WireMessage) {
-        if generation != node.process.incarnation { reset() }
+    func run(_ cost: SimTime, _ m: WireMessage, on node: GaleraNode) {
+        if generation != node.process.incarnation { reset(node) }
         if !busy && head == jobs.count && cost == 0 { node.gcommDone(m); return }
         jobs.append((cost, m))
-        if !busy { next() }
+        if !busy { next(node) }
     }
 
-    private func reset() {
+    private func reset(_ node: GaleraNode) {
         jobs.removeAll(keepingCapacity: true)
         head = 0
         busy = false
         generation = node.process.incarnation
     }
 
-    private func next() {
+    private func next(_ node: GaleraNode) {
         guard head < jobs.count else {
             busy = false
             if head > 0 { jobs.removeAll(keepingCapacity: true); head = 0 }
@@ -149,11 +148,12 @@ final class GcommThread {
         let job = jobs[head]
         head += 1
         let g = generation
-        if job.cost == 0 { node.gcommDone(job.message); next(); return }
-        machine.compute(node.process, job.cost) { [unowned(unsafe) self] in
+        if job.cost == 0 { node.gcommDone(job.message); next(node); return }
+        // unowned(unsafe): the node owns its thread and lives until Simulation.close.
+        machine.compute(node.process, job.cost) { [unowned(unsafe) self, unowned(unsafe) node] in
             guard self.generation == g else { return }
-            self.node.gcommDone(job.message)
-            self.next()
+            node.gcommDone(job.message)
+            self.next(node)
         }
     }
 }
