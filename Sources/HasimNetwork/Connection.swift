@@ -74,12 +74,9 @@ struct PerSide<T> {
     var client: T
     var server: T
     @inline(__always) init(_ client: T, _ server: T) { self.client = client; self.server = server }
-    /// Inlined accessors: the `_modify` coroutine of `c.sent[d] &+= 1` was a call, a resume
-    /// through a function pointer and a retain and release of the connection around them, on
-    /// every packet sent.
-    subscript(i: Int) -> T {
-        @inline(__always) get { i == 0 ? client : server }
-        @inline(__always) _modify {
+    @inline(__always) subscript(i: Int) -> T {
+        get { i == 0 ? client : server }
+        _modify {
             if i == 0 { yield &client } else { yield &server }
         }
     }

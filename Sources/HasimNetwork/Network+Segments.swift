@@ -8,8 +8,8 @@ extension Network {
     @discardableResult
     public func send(_ message: consuming WireMessage, on c: Connection, from side: Connection.Side) -> Bool {
         guard !c.knownClosed[side.rawValue], c.endAlive(side) else { return false }
-        // Moved into its slot (`consuming`): no copy of the message, no retain and release.
-        sendPacket(.data(storeMessage(consume message)), on: c, from: side)
+        // Into its slot until the segment is delivered or dropped (`Packet.data`).
+        sendPacket(.data(storeMessage(message)), on: c, from: side)
         return true
     }
 
