@@ -95,8 +95,8 @@ extension Network {
     public func setNIC(_ host: Host, _ nic: NIC) { host.nic = nic }
 
     /// The bytes a packet puts on the wire.
-    @inline(__always) static func wireSize(_ p: Packet) -> (bytes: Int64, packets: Int64) {
-        if case .data(let m) = p { return NIC.wireBytes(payload: m.wireBytes) }
+    @inline(__always) func wireSize(_ p: Packet) -> (bytes: Int64, packets: Int64) {
+        if case .data(let slot) = p, let m = messages[slot] { return NIC.wireBytes(payload: m.wireBytes) }
         return NIC.wireBytes(payload: 0)
     }
 
@@ -105,7 +105,7 @@ extension Network {
     /// nil: dropped at the tail of the sender's full transmit queue.
     func shapedArrival(_ p: Packet, from: Host, to: Host, latency: SimTime, extraBytes: Int64 = 0) -> SimTime? {
         var t = sim.now
-        let size = Self.wireSize(p)
+        let size = wireSize(p)
         let bytes = size.bytes + extraBytes * size.packets
         if from.nic.shaped {
             guard let end = from.nic.offer(bytes, packets: size.packets, at: t, out: true) else { return nil }

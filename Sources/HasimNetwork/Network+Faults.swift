@@ -51,7 +51,7 @@ extension Network {
             guard !c.knownClosed[side.rawValue] else { continue }
             c.markClosed(side)
             // The kernel aborts the socket: unsent and unacknowledged data are discarded.
-            c.held[side.rawValue].removeAll()
+            dropHeld(c, side.rawValue)
             if p.host.isUp { sendPacket(.rst, on: c, from: side) }
         }
     }

@@ -6,9 +6,10 @@ extension Network {
     /// Sends a message on a connection. Returns false if this end already knows
     /// the connection is gone (the caller gets error 2013/2006 at once).
     @discardableResult
-    public func send(_ message: WireMessage, on c: Connection, from side: Connection.Side) -> Bool {
+    public func send(_ message: consuming WireMessage, on c: Connection, from side: Connection.Side) -> Bool {
         guard !c.knownClosed[side.rawValue], c.endAlive(side) else { return false }
-        sendPacket(.data(message), on: c, from: side)
+        // Into its slot until the segment is delivered or dropped (`Packet.data`).
+        sendPacket(.data(storeMessage(message)), on: c, from: side)
         return true
     }
 
@@ -44,6 +45,7 @@ extension Network {
             }
             if target != toHost.id {
                 // Another host holds the VIP now: its kernel knows no such connection.
+                discard(packet)
                 send(.stray, from: fromHost, to: hosts[target.raw], connection: c, side: side)
                 return
             }
@@ -53,7 +55,7 @@ extension Network {
 
     func send(_ packet: Packet, from: Host, to: Host, connection: Connection?, side: Connection.Side,
                       reliable: Bool = true) {
-        guard from.isUp else { return }
+        guard from.isUp else { discard(packet); return }
         if let c = connection, let v = c.via, side == .client || c.viaReplies, from !== v, to !== v {
             sendVia(packet, from: from, via: v, to: to, c, side, reliable: reliable)
             return
@@ -65,12 +67,15 @@ extension Network {
             // never retransmitted).
             if let c = connection {
                 hold(packet, seq: seq, on: c, from: side, local: isFirewalled(from.id, to.id))
+            } else {
+                discard(packet)
             }
             return
         }
         guard let delay = oneWayDelay(from, to, reliable: reliable) else {
             // TCP gave up retransmitting: the connection is broken, as on a dead path.
             if reliable, let c = connection { lossBudgetSpent(c, side) }
+            discard(packet)
             return
         }
         let at: SimTime
@@ -114,7 +119,7 @@ extension Network {
         let from = hosts[item.from.raw], to = hosts[item.to.raw]
         // Lost if the sender's host died meanwhile (what was in flight is gone),
         // the receiver is down, or a partition started while it travelled.
-        guard from.incarnation == item.fromIncarnation else { return }
+        guard from.incarnation == item.fromIncarnation else { discard(item.packet); return }
         if let c = item.connection, item.packet.isRetransmitted,
            !to.isUp || !canReach(from.id, to.id) || !c.held[item.side.rawValue].isEmpty {
             // Lost to a partition that started while it travelled or to a host that is down, or
@@ -123,7 +128,7 @@ extension Network {
             hold(item.packet, seq: item.seq, on: c, from: item.side, local: false)
             return
         }
-        if !to.isUp || !canReach(from.id, to.id) { return }
+        if !to.isUp || !canReach(from.id, to.id) { discard(item.packet); return }
         switch item.packet {
         case .syn(let id):
             // A retransmitted SYN that another host already answered is ignored.
@@ -191,7 +196,9 @@ extension Network {
         case .stray:
             // The kernel answers a segment of an unknown connection with RST.
             if let c = item.connection { send(.rst, from: to, to: from, connection: c, side: .server) }
-        case .data(let message):
+        case .data(let slot):
+            // Out of its slot: every return below drops it (the segment is gone).
+            guard let message = takeMessage(slot) else { return }
             // Bytes already sent by a process that has since died are still
             // delivered by its host's kernel (retransmitted across a partition, see TCPRetransmission).
             guard let c = item.connection else { return }

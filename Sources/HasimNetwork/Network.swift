@@ -57,6 +57,10 @@ public final class Network: EventHandler {
     public internal(set) var dns: DNSService?
 
     var inFlight: [InFlight?] = []
+    /// The messages of data segments in flight or held for retransmission, by slot (a data
+    /// packet's payload); a slot is freed when its segment is delivered or dropped.
+    var messages: [(any WireMessage)?] = []
+    var freeMessages: [Int] = []
     /// Whether a directed pair's partition is at the hosts' firewall (see `firewalled`).
     func isFirewalled(_ from: HostID, _ to: HostID) -> Bool {
         !firewalled.isEmpty && firewalled.contains(Self.pair(from.raw, to.raw))
@@ -65,8 +69,13 @@ public final class Network: EventHandler {
     var freeSlots: [Int] = []
     var nextConnectionID = 0
 
+    /// A segment. Trivial to copy: a data segment names its message by its slot in `messages`,
+    /// so that copying or switching on a packet costs no reference counting. With the message
+    /// inline (an existential, address-only), each copy and each `switch` that bound it went
+    /// through the value witnesses (a retain of its box or record, later a release): several
+    /// per packet (issue 15).
     enum Packet {
-        case data(WireMessage)
+        case data(Int)
         case fin
         case rst
         case syn(pending: Int)
@@ -292,6 +301,8 @@ public final class Network: EventHandler {
         pendingPings.removeAll()
         inFlight.removeAll()
         freeSlots.removeAll()
+        messages.removeAll()
+        freeMessages.removeAll()
         for h in hosts {
             for p in h.processes {
                 for c in p.connections { c.release() }
@@ -307,5 +318,41 @@ public final class Network: EventHandler {
         resolver = nil
         vips = nil
         dns = nil
+    }
+}
+
+extension Network {
+    /// Keeps a data segment's message until the segment is delivered or dropped.
+    @inline(__always)
+    func storeMessage(_ message: consuming any WireMessage) -> Int {
+        if let s = freeMessages.popLast() {
+            messages[s] = consume message
+            return s
+        }
+        messages.append(consume message)
+        return messages.count - 1
+    }
+
+    /// The message of a data segment that arrives, moved out of its slot (no copy).
+    @inline(__always)
+    func takeMessage(_ slot: Int) -> (any WireMessage)? {
+        let m = messages[slot].take()
+        freeMessages.append(slot)
+        return m
+    }
+
+    /// A segment that goes nowhere: a data segment's message is released.
+    @inline(__always)
+    func discard(_ packet: Packet) {
+        if case .data(let slot) = packet { _ = takeMessage(slot) }
+    }
+
+    /// Messages of data segments still in flight or held (for tests: 0 once all are settled).
+    var liveMessages: Int { messages.count - freeMessages.count }
+
+    /// Empties a direction's retransmission queue, releasing the messages it held.
+    func dropHeld(_ c: Connection, _ d: Int) {
+        for (_, p) in c.held[d] { discard(p) }
+        c.held[d].removeAll()
     }
 }

@@ -21,7 +21,7 @@ extension Network {
 
     /// Keeps a lost segment for retransmission, in sequence order; starts the timer.
     func hold(_ packet: Packet, seq: UInt64, on c: Connection, from side: Connection.Side, local: Bool) {
-        guard packet.isRetransmitted else { return }  // RST and stray segments are never resent
+        guard packet.isRetransmitted else { discard(packet); return }  // RST and stray segments are never resent
         let d = side.rawValue
         if c.held[d].isEmpty {
             if c.resending[d] {
@@ -63,7 +63,7 @@ extension Network {
     func retransmitHeld(_ c: Connection, _ side: Connection.Side) -> Bool {
         let d = side.rawValue
         guard senderKernelAlive(c, side) else {
-            c.held[d].removeAll()  // the sender's kernel died with its host: so did its queue
+            dropHeld(c, d)  // the sender's kernel died with its host: so did its queue
             return true
         }
         guard pathOpen(c, side) else { return false }
@@ -127,7 +127,7 @@ extension Network {
     /// the peer learns only from its own timeouts, or from the RST its next segment earns.
     private func giveUp(_ c: Connection, _ side: Connection.Side) {
         let d = side.rawValue
-        c.held[d].removeAll()
+        dropHeld(c, d)
         c.abandoned[d] = true
         guard !c.knownClosed[d] else { return }
         let delegate = c.markClosed(side)

@@ -95,11 +95,11 @@ extension ApplicationClient {
         nextQueryID += 1
         let queryID = nextQueryID
         ops[slot]!.queryID = queryID  // in place: no copy of the op out and back
+        ops[slot]!.awaiting = true
         p.busyOp = slot
-        inflight[queryID] = slot
-        if !network.send(QueryMessage(id: queryID, query: ops[slot]!.query), on: c, from: .client) {
+        if !network.send(QueryMessage(id: queryID, query: query(of: slot)), on: c, from: .client) {
             // The driver already knows the socket is dead: "server has gone away".
-            inflight[queryID] = nil
+            ops[slot]!.awaiting = false
             discard(p)
             failed(slot, code: MySQLError.goneAway.code)
             return
@@ -123,16 +123,17 @@ extension ApplicationClient {
         guard let p = timedConnections.removeValue(forKey: serial) else { return }
         p.timerArmed = false
         // Idle, discarded or closed since: nothing to time out (the next query re-arms).
-        guard let slot = p.busyOp, let op = ops[slot], inflight[op.queryID] == slot else { return }
+        guard let slot = p.busyOp, let op = ops[slot], op.awaiting else { return }
         if sim.now >= p.deadline {
-            queryTimedOut(op.queryID)
+            queryTimedOut(slot)
         } else {
             armSocketTimer(p)
         }
     }
 
-    private func queryTimedOut(_ queryID: Int64) {
-        guard let slot = inflight.removeValue(forKey: queryID) else { return }
+    private func queryTimedOut(_ slot: Int) {
+        guard ops[slot]?.awaiting == true else { return }
+        ops[slot]!.awaiting = false
         // socketTimeout: the driver closes the socket and reports a communications failure.
         if let p = pool.first(where: { $0.busyOp == slot }) { discard(p) }
         failed(slot, code: MySQLError.lostConnection.code)
@@ -142,8 +143,8 @@ extension ApplicationClient {
         let busy = p.busyOp
         pool.removeAll { $0 === p }
         p.connection = nil
-        if let slot = busy, let op = ops[slot] {
-            inflight[op.queryID] = nil
+        if let slot = busy, ops[slot] != nil {
+            ops[slot]!.awaiting = false
             failed(slot, code: MySQLError.lostConnection.code)
         }
     }

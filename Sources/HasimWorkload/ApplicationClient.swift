@@ -76,8 +76,9 @@ public final class ApplicationClient: EventHandler {
     var waitingCount = 0
     var connectingCount = 0
     var ops: [Op?] = []
+    /// The queries of ops whose statement is `.other`, by op slot.
+    var otherQueries: [Int: Query] = [:]
     private var freeOps: [Int] = []
-    var inflight: [Int64: Int] = [:] // query id -> op slot
     /// Connections whose socketTimeout timer is pending, by serial.
     var timedConnections: [Int: Pooled] = [:]
     var nextPooledSerial = 0
@@ -96,8 +97,32 @@ public final class ApplicationClient: EventHandler {
 
     enum Tag: UInt32 { case arrival = 1, probe, queryTimeout, retry, poolTimeout, probeDeadline, read }
 
+    /// An op's statement in a trivial form, so that an op is copied, stored and tested for
+    /// nil without value witnesses (a `Query` may hold references: three witness calls per
+    /// op and attempt). The query is rebuilt with the attempt's txid when it is sent.
+    enum Statement {
+        case insert(Table)
+        case update(Table, key: Int64)
+        case selectLatest(Table)
+        /// Any other query (not issued by the pool's users today): kept in `otherQueries`.
+        case other
+
+        init(_ query: Query) {
+            switch query {
+            case .insert(let t, _): self = .insert(t)
+            case .update(let t, let k, _): self = .update(t, key: k)
+            case .selectLatest(let t): self = .selectLatest(t)
+            default: self = .other
+            }
+        }
+    }
+
     struct Op {
-        var query: Query
+        var statement: Statement
+        /// Whether the op's query (`queryID`) waits for its answer: what a map from query id
+        /// to op answered, without hashing. The answer comes on the connection it was sent
+        /// on (`Pooled.busyOp`), which no other query uses until then.
+        var awaiting = false
         var txid: Int64
         var attemptsLeft: Int
         var isProbe: Bool
@@ -195,11 +220,12 @@ public final class ApplicationClient: EventHandler {
             probes.append(ProbeOutcome(issuedAt: sim.now, ok: true, latency: nil, error: nil))
             sim.schedule(after: config.probeTimeout, handler, tag: Tag.probeDeadline.rawValue, arg: Int64(probeIndex))
         }
-        var op = Op(query: query, txid: 0, attemptsLeft: isProbe || !query.isWrite ? 0 : config.retries,
+        var op = Op(statement: Statement(query), txid: 0, attemptsLeft: isProbe || !query.isWrite ? 0 : config.retries,
                     isProbe: isProbe, probeIndex: probeIndex, issuedAt: sim.now)
         op.token = token
         let slot: Int
         if let f = freeOps.popLast() { ops[f] = op; slot = f } else { ops.append(op); slot = ops.count - 1 }
+        if case .other = op.statement { otherQueries[slot] = query }
         attempt(slot)
     }
 
@@ -221,21 +247,38 @@ public final class ApplicationClient: EventHandler {
         }
     }
 
-    /// The op's next attempt: a new transaction id (in its query too), issued now.
+    /// The op's next attempt: a new transaction id (in its query too, `query(of:)`), issued now.
     private static func renew(_ op: inout Op, txid: Int64, now: SimTime) {
         op.txid = txid
-        switch op.query {
-        case .insert(let t, _): op.query = .insert(table: t, txid: txid)
-        case .update(let t, let k, _): op.query = .update(table: t, key: k, txid: txid)
-        default: break
-        }
         if !op.isProbe { op.issuedAt = now }
         op.waitingSince = now
     }
 
+    /// The statement the op's current attempt sends: an insert or update carries its txid.
+    func query(of slot: Int) -> Query {
+        let op = ops[slot]!
+        switch op.statement {
+        case .insert(let t): return .insert(table: t, txid: op.txid)
+        case .update(let t, let k): return .update(table: t, key: k, txid: op.txid)
+        case .selectLatest(let t): return .selectLatest(table: t)
+        case .other: return otherQueries[slot]!
+        }
+    }
+
+    func isWrite(_ op: Op, slot: Int) -> Bool {
+        switch op.statement {
+        case .insert, .update: return true
+        case .selectLatest: return false
+        case .other: return otherQueries[slot]?.isWrite ?? false
+        }
+    }
+
     func received(_ message: WireMessage, on p: Pooled) {
-        guard let r = message.as(ResultMessage.self), let slot = inflight.removeValue(forKey: r.id),
-              let op = ops[slot] else { return }
+        // The answer to the query in flight on this connection (the server answers on the
+        // connection it was asked on, and the pool sends nothing else on it meanwhile).
+        guard let r = message.as(ResultMessage.self), let slot = p.busyOp, let op = ops[slot],
+              op.awaiting, op.queryID == r.id else { return }
+        ops[slot]!.awaiting = false
         p.busyOp = nil
         switch r.result {
         case .ok(let affected, let insertID):
@@ -256,9 +299,9 @@ public final class ApplicationClient: EventHandler {
     private func succeeded(_ slot: Int, op: Op, affected: Int, insertID: Int64?, server: String) {
         if affected > 0 {
             let table: Table, key: Int64, isInsert: Bool
-            switch op.query {
-            case .insert(let t, _): table = t; key = insertID ?? 0; isInsert = true
-            case .update(let t, let k, _): table = t; key = k; isInsert = false
+            switch op.statement {
+            case .insert(let t): table = t; key = insertID ?? 0; isInsert = true
+            case .update(let t, let k): table = t; key = k; isInsert = false
             default: table = .orders; key = 0; isInsert = true
             }
             if lastServer?.name != server { lastServer = (server, ServerNames.index(server)) }
@@ -276,7 +319,8 @@ public final class ApplicationClient: EventHandler {
 
     func failed(_ slot: Int, code: Int) {
         guard var op = ops[slot] else { return }
-        if op.query.isWrite {
+        let isWrite = isWrite(op, slot: slot)
+        if isWrite {
             failures.append(FailedAttempt(issuedAt: op.issuedAt, failedAt: sim.now, code: code, isProbe: op.isProbe,
                                           group: clientIndex))
         }
@@ -289,18 +333,20 @@ public final class ApplicationClient: EventHandler {
             ops[slot] = op
             sim.schedule(after: config.retryBackoff, handler, tag: Tag.retry.rawValue, arg: Int64(slot))
         } else {
-            if !op.isProbe && op.query.isWrite { abandonedWrites += 1 }
+            if !op.isProbe && isWrite { abandonedWrites += 1 }
             release(slot, ok: false, code: code)
         }
     }
 
     private func release(_ slot: Int, ok: Bool, code: Int = 0) {
         let op = ops[slot]
+        let write = op.map { isWrite($0, slot: slot) } ?? false
         activeOps -= 1
         ops[slot] = nil
+        if case .other? = op?.statement { otherQueries[slot] = nil }
         freeOps.append(slot)
         if let op, op.token >= 0 {
-            requester?.statementFinished(token: op.token, ok: ok, txid: op.query.isWrite ? op.txid : 0, code: code)
+            requester?.statementFinished(token: op.token, ok: ok, txid: write ? op.txid : 0, code: code)
         }
     }
 
@@ -312,7 +358,7 @@ public final class ApplicationClient: EventHandler {
         pool.removeAll()
         for i in ops.indices { ops[i] = nil }
         freeOps.removeAll()
-        inflight.removeAll()
+        otherQueries.removeAll()
         timedConnections.removeAll()
         waiting.removeAll()
         waitingHead = 0
@@ -340,8 +386,8 @@ public final class ApplicationClient: EventHandler {
             if let c = p.connection { network.close(c, from: .client) }
             p.connection = nil
             p.busyOp = nil
-            if let slot = busy, let op = ops[slot] {
-                inflight[op.queryID] = nil
+            if let slot = busy, ops[slot] != nil {
+                ops[slot]!.awaiting = false
                 failed(slot, code: MySQLError.lostConnection.code)
             }
         }

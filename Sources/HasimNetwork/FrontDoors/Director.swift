@@ -98,6 +98,7 @@ extension Network {
             return
         case .reset:
             if case .rst = packet { return }
+            discard(packet)
             send(.rst, from: v, to: from, connection: c, side: side.other)
             return
         }
@@ -111,9 +112,10 @@ extension Network {
         }
         guard let l1 = oneWayDelay(from, v, reliable: reliable), let l2 = oneWayDelay(v, to, reliable: reliable) else {
             if reliable { lossBudgetSpent(c, side) }
+            discard(packet)
             return
         }
-        let size = Self.wireSize(packet)
+        let size = wireSize(packet)
         let tunnel = side == .client ? c.tunnelBytes * size.packets : 0
         var t = sim.now
         if from.nic.shaped { t = from.nic.transmit(size.bytes, packets: size.packets, at: t, out: true) }

@@ -1,0 +1,58 @@
+import Testing
+import HasimKernel
+@_spi(Oracle) @testable import HasimNetwork
+
+/// A data segment's message lives in the network's slot table from the send until the segment
+/// is delivered or dropped (issue 15: packets copy without reference counting). Every way a
+/// segment ends must free its slot, or a run's table grows with each lost segment.
+@Suite struct MessageSlotTests {
+    @Test func deliveredMessagesFreeTheirSlots() throws {
+        let w = World()
+        let c = try #require(w.connect())
+        for i in 0..<5 { w.net.send(Text(text: "m\(i)"), on: c, from: .client) }
+        #expect(w.net.liveMessages == 5, "in flight")
+        w.sim.run(until: w.sim.now + Time.ms(5))
+        #expect(w.serverEnd.received.count == 5)
+        #expect(w.net.liveMessages == 0)
+        // Slots are reused: five more messages take no new slot.
+        let slots = w.net.messages.count
+        for i in 0..<5 { w.net.send(Text(text: "n\(i)"), on: c, from: .server) }
+        w.sim.run(until: w.sim.now + Time.ms(5))
+        #expect(w.clientEnd.received.count == 5)
+        #expect(w.net.messages.count == slots)
+        #expect(w.net.liveMessages == 0)
+    }
+
+    @Test func heldSegmentsKeepTheirMessageUntilTheBudgetIsSpent() throws {
+        let w = World()
+        w.net.tcpRetries2 = 5  // 12.6 s of retransmissions
+        let c = try #require(w.connect())
+        w.net.partition([w.a.id], [w.b.id])
+        w.net.send(Text(text: "held"), on: c, from: .client)
+        w.sim.run(until: w.sim.now + Time.s(5))
+        #expect(w.net.liveMessages == 1, "held for retransmission: still needed")
+        w.sim.run(until: w.sim.now + Time.s(20))
+        #expect(w.clientEnd.closeReason == .timedOut)
+        #expect(w.net.liveMessages == 0, "the kernel gave up: the segment is gone")
+    }
+
+    @Test func segmentsOfACrashedSenderOrToADeadReceiverAreDropped() throws {
+        let w = World()
+        let c = try #require(w.connect())
+        w.net.send(Text(text: "lost"), on: c, from: .client)
+        w.net.crashHost(w.a)  // in flight from a host that died: gone
+        w.sim.run(until: w.sim.now + Time.ms(5))
+        #expect(w.serverEnd.received.isEmpty)
+        #expect(w.net.liveMessages == 0)
+
+        let v = World()
+        let d = try #require(v.connect())
+        v.net.crashHost(v.b)
+        v.net.send(Text(text: "to the dead"), on: d, from: .client)
+        v.sim.run(until: v.sim.now + Time.s(2))
+        #expect(v.net.liveMessages == 1, "TCP holds it for retransmission while the peer is down")
+        v.net.processDied(v.client)
+        v.sim.run(until: v.sim.now + Time.s(2))
+        #expect(v.net.liveMessages == 0, "the sender's process died: its socket's queue with it")
+    }
+}
