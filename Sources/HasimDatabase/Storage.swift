@@ -7,7 +7,7 @@ public struct Storage: Sendable {
     public private(set) var tables: [RowTable] = Array(repeating: RowTable(), count: Table.allCases.count)
     /// Next auto-increment value per table (InnoDB's counter).
     public private(set) var autoIncrement: [Int64] = Array(repeating: 1, count: Table.allCases.count)
-    public private(set) var binlog: [BinlogEvent] = []
+    public private(set) var binlog = BinlogLog()
     public private(set) var gtidExecuted = GTIDSet()
     /// Ids of the client transactions whose effects are in this server's data.
     public private(set) var appliedTxids = TxidSet()
@@ -15,8 +15,9 @@ public struct Storage: Sendable {
     /// AFTER_SYNC wait). Crash recovery commits them: the binlog is the XA coordinator.
     public private(set) var preparedInBinlog: [Int] = []
     private var maxKey: [Int64] = Array(repeating: 0, count: Table.allCases.count)
-    /// When each binlog event was written here (the OS writes back dirty pages by age).
-    var binlogWrittenAt: [SimTime] = []
+    /// When each binlog event was written here (the OS writes back dirty pages by age);
+    /// 4 bytes an event (a `TimeColumn`), read by index like the array it replaces.
+    var binlogWrittenAt = TimeColumn()
     /// Binlog events [0, binlogSynced) are fsynced (sync_binlog).
     var binlogSynced = 0
     /// Events [0, binlogPurged) are in purged binlog files (binlog_expire_logs_seconds).
@@ -103,8 +104,8 @@ public struct Storage: Sendable {
         guard count < binlog.count else { return }
         for e in binlog[count...] { gtidExecuted.remove(e.gtid) }
         preparedInBinlog.removeAll { $0 >= count }
-        binlog.removeSubrange(count...)
-        binlogWrittenAt.removeSubrange(count...)
+        binlog.truncate(to: count)
+        binlogWrittenAt.truncate(to: count)
         binlogSynced = min(binlogSynced, count)
     }
 

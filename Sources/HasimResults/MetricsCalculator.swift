@@ -176,7 +176,7 @@ public enum MetricsCalculator {
         if addresses.isEmpty { addresses = [""] }
         return addresses.map { address in
             let members = Set(o.groups.indices.filter { o.groups[$0].address == address })
-            let entries = o.groups.isEmpty ? o.ledger : o.ledger.filter { members.contains($0.group) }
+            let entries = o.groups.isEmpty ? Array(o.ledger) : o.ledger.filter { members.contains($0.group) }
             return AddressWriters(address: address, entries: entries, groups: groups)
         }
     }
@@ -359,7 +359,7 @@ public enum MetricsCalculator {
     /// One row per fault: the first failed write and the first good write issued at or
     /// after it (RTO), the first alert, the strategy's announced failover span and the
     /// first observed writer change.
-    static func incidentRows(_ o: RunOutcome, ledger: [LedgerEntry], failures: [FailedAttempt],
+    static func incidentRows(_ o: RunOutcome, ledger: some Collection<LedgerEntry>, failures: [FailedAttempt],
                              failoverTimes: [SimTime]) -> [IncidentRow] {
         o.faults.map { f in
             let firstFailure = failures.first { $0.failedAt >= f.at }?.failedAt

@@ -44,7 +44,7 @@ public final class ApplicationClient: EventHandler {
     /// The address it was configured with at the start (before any redeploy).
     public let initialAddress: IPAddress
     public private(set) var config: ClientConfig
-    public private(set) var ledger: [LedgerEntry] = []
+    public private(set) var ledger = Ledger()
     public private(set) var probes: [ProbeOutcome] = []
     public private(set) var failures: [FailedAttempt] = []
     public private(set) var abandonedWrites = 0

@@ -52,7 +52,7 @@ struct MeasurementDefinitionTests {
             return ServerSnapshot(name: name, storage: st, isUp: true, source: nil, sqlRunning: false, replicationFailures: [])
         }
         let ledger = ledger.sorted { ($0.ackedAt, $0.txid) < ($1.ackedAt, $1.txid) }
-        return RunOutcome(scenario: scenario, seed: 1, ledger: ledger, reads: [], probes: [], probeGroups: [[], []],
+        return RunOutcome(scenario: scenario, seed: 1, ledger: Ledger(ledger), reads: [], probes: [], probeGroups: [[], []],
                           failures: [], abandonedWrites: 0, trace: trace.sorted { $0.time < $1.time }, servers: servers,
                           finalPrimary: targets.count == 1 ? targets[0] : nil, frontDoorTargets: targets,
                           groups: addresses.enumerated().map { ApplicationGroupInfo(name: "app\($0.offset + 1)", client: "app\($0.offset + 1)", address: $0.element) },

@@ -65,7 +65,7 @@ import HasimStore
         } catch { message = "\(error)" }
         #expect(message.contains("decade (seed 1) refused: in 87840 h"), "\(message)")
         #expect(message.contains("66.4 billion writes") && message.contains("over --max-memory 1024 MB"), "\(message)")
-        #expect(message.contains("needs 2.7 TB") && message.contains("hasim fleet"), "\(message)")
+        #expect(message.contains("needs 1.2 TB") && message.contains("hasim fleet"), "\(message)")
         // The flip: a budget that holds the ledger lets it start; the resident-memory watch then
         // stops it at its first look (given 4 EB resident), not the preflight.
         do {

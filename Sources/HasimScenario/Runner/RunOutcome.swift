@@ -56,7 +56,7 @@ public struct AppliedFault: Sendable, Equatable {
 public struct RunOutcome: Sendable {
     public var scenario: Scenario
     public var seed: UInt64
-    public var ledger: [LedgerEntry]
+    public var ledger: Ledger
     /// Rows other sessions read (transaction ids they saw).
     public var reads: [ReadObservation]
     /// The first application group's probes (what the report draws).

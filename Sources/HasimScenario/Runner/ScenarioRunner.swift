@@ -39,7 +39,7 @@ public enum ScenarioRunner {
             return sum + w.writesPerSecond * seconds + (w.probeInterval > 0 ? seconds / Time.seconds(w.probeInterval) : 0)
         }
         if let why = watch?.preflight(run: "\(scenario.name) (seed \(seed))", duration: scenario.duration,
-                                      plannedWrites: planned, bytesPerWrite: MemoryLayout<LedgerEntry>.stride) {
+                                      plannedWrites: planned, bytesPerWrite: Ledger.bytesPerEntry) {
             throw RunError.refused(why)
         }
         let sim = Simulation(seed: seed, expectedPending: 4096)
@@ -199,7 +199,7 @@ public enum ScenarioRunner {
         // A lone group's ledger is shared, not copied (a run's largest array); it is already in
         // acknowledgement order unless two acknowledgements fell on one instant out of txid order.
         func ackOrder(_ a: LedgerEntry, _ b: LedgerEntry) -> Bool { (a.ackedAt, a.txid) < (b.ackedAt, b.txid) }
-        var ledger = apps.count == 1 ? apps[0].ledger : apps.flatMap(\.ledger)
+        var ledger = apps.count == 1 ? apps[0].ledger : Ledger(apps.flatMap(\.ledger))
         if !zip(ledger, ledger.dropFirst()).allSatisfy({ !ackOrder($1, $0) }) { ledger.sort(by: ackOrder) }
         // The web tier's JDBC pools are groups too, after the workload's.
         let groups = apps.map { a in

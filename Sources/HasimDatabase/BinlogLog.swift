@@ -1,0 +1,162 @@
+import HasimKernel
+
+/// A server's binary log: its events by index, read as a collection of `BinlogEvent`.
+///
+/// Kept for the whole run, on every server, so it is a run's largest structure after the
+/// ledger. The newest events (what the dump threads send, what the SQL threads apply) stay
+/// as the shared records they were committed as; older ones are packed by column, about
+/// 17 bytes an event instead of a reference (8 B) to a record (64 B) each server kept alive:
+/// - the GTIDs as runs (consecutive sequence numbers of one origin: a run per failover),
+/// - txid, key and commit group as 32-bit distances from a base per 64 events (`DenseTxids`),
+/// - the original commit time in a `TimeColumn`,
+/// - table and kind in a byte; a change that is not a client's insert (the value or the row's
+///   txid differ from the transaction's txid: an UPDATE's counted-up value) kept whole apart.
+/// Reading an old event builds its record again, equal to the one appended.
+public struct BinlogLog: RandomAccessCollection, Sendable {
+    /// Events in `recent` past this many are packed, this many at a time, oldest first.
+    static let keepRecent = 1_024
+    /// Both parts in one box, copied on write: a copy of the log (each read of
+    /// `storage.binlog` by a dump thread is one) costs one retain, as the array it replaces did,
+    /// not one per column.
+    private final class Store: @unchecked Sendable {  // mutated only when uniquely referenced
+        var packed = PackedEvents()
+        /// packed.count, kept apart: reading it through `packed` copies the columns.
+        var packedCount = 0
+        /// Events [packedCount, count).
+        var recent: [BinlogEvent] = []
+        init() {}
+        init(copying s: Store) {
+            packed = s.packed
+            packedCount = s.packedCount
+            recent = s.recent
+        }
+    }
+    private var store = Store()
+
+    public init() {}
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { store.packedCount + store.recent.count }
+
+    public subscript(i: Int) -> BinlogEvent {
+        let s = store
+        let n = s.packedCount
+        return i >= n ? s.recent[i - n] : s.packed[i]
+    }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&store) { store = Store(copying: store) }
+    }
+
+    mutating func append(_ e: BinlogEvent) {
+        makeUnique()
+        let s = store
+        s.recent.append(e)
+        if s.recent.count >= 2 * Self.keepRecent {
+            for old in s.recent[..<Self.keepRecent] { s.packed.append(old) }
+            s.recent.removeFirst(Self.keepRecent)
+            s.packedCount = s.packed.count
+        }
+    }
+
+    /// Keeps the first n events.
+    mutating func truncate(to n: Int) {
+        guard n < count else { return }
+        makeUnique()
+        let s = store
+        if n >= s.packedCount {
+            s.recent.removeSubrange((n - s.packedCount)...)
+        } else {
+            s.recent.removeAll()
+            s.packed.truncate(to: n)
+            s.packedCount = n
+        }
+    }
+}
+
+/// Binlog events by column (see `BinlogLog`).
+struct PackedEvents: Sendable {
+    /// Runs of consecutive GTIDs: event `start + k` is (origin, seq + k) until the next run.
+    private var runStart: [Int] = []
+    private var runOrigin: [UInt32] = []
+    private var runSeq: [Int64] = []
+    private var txids = DenseTxids()
+    private var keys = DenseTxids()
+    private var groups = DenseTxids()
+    private var commits = TimeColumn()
+    /// table (bits 0..<6) | update (6) | kept whole in `wholeChanges` (7).
+    private var shapes: [UInt8] = []
+    private var wholeIndex: [Int] = []
+    private var wholeChanges: [RowChange] = []
+
+    var count: Int { shapes.count }
+
+    subscript(i: Int) -> BinlogEvent {
+        let r = run(of: i)
+        let gtid = GTID(origin: runOrigin[r], seq: runSeq[r] + Int64(i - runStart[r]))
+        let txid = txids[i], shape = shapes[i]
+        let change: RowChange
+        if shape & 0x80 != 0 {
+            change = wholeChanges[wholeIndex.firstPosition(atLeast: i)]
+        } else {
+            let table = Table(rawValue: shape & 0x3F)!, row = Row(value: txid, txid: txid)
+            change = shape & 0x40 != 0 ? .update(table: table, key: keys[i], after: row) : .insert(table: table, key: keys[i], row: row)
+        }
+        return BinlogEvent(gtid: gtid, txid: txid, change: change, originalCommit: commits[i], commitGroup: groups[i])
+    }
+
+    /// The run holding event i: the last run starting at or before it.
+    private func run(of i: Int) -> Int {
+        var lo = 0, hi = runStart.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if runStart[mid] <= i { lo = mid + 1 } else { hi = mid }
+        }
+        return lo - 1
+    }
+
+    mutating func append(_ e: BinlogEvent) {
+        let i = shapes.count
+        let g = e.gtid
+        if let r = runStart.indices.last, runOrigin[r] == g.origin, runSeq[r] &+ Int64(i - runStart[r]) == g.seq {
+            // continues the run
+        } else {
+            runStart.append(i)
+            runOrigin.append(g.origin)
+            runSeq.append(g.seq)
+        }
+        txids.append(e.txid)
+        groups.append(e.commitGroup)
+        commits.append(e.originalCommit)
+        let change = e.change
+        let (table, key, row, update): (Table, Int64, Row, Bool) = switch change {
+        case .insert(let t, let k, let r): (t, k, r, false)
+        case .update(let t, let k, let r): (t, k, r, true)
+        }
+        keys.append(key)
+        if row.value == e.txid && row.txid == e.txid && table.rawValue < 64 {
+            shapes.append(table.rawValue | (update ? 0x40 : 0))
+        } else {
+            shapes.append(0x80)
+            wholeIndex.append(i)
+            wholeChanges.append(change)
+        }
+    }
+
+    mutating func truncate(to n: Int) {
+        guard n < shapes.count else { return }
+        while let last = runStart.last, last >= n {
+            runStart.removeLast()
+            runOrigin.removeLast()
+            runSeq.removeLast()
+        }
+        txids.truncate(to: n)
+        keys.truncate(to: n)
+        groups.truncate(to: n)
+        commits.truncate(to: n)
+        shapes.removeSubrange(n...)
+        let keep = wholeIndex.firstPosition(atLeast: n)
+        wholeIndex.removeSubrange(keep...)
+        wholeChanges.removeSubrange(keep...)
+    }
+}

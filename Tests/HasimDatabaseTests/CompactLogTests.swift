@@ -1,0 +1,185 @@
+import Testing
+import HasimKernel
+@testable import HasimDatabase
+@testable import HasimWorkload
+
+/// The packed forms of what grows with every acknowledged write (issue 15: the binlog record,
+/// the binlog's write times, the ledger) read back exactly what the plain forms held: the same
+/// random appends, truncations and purges on both give the same answers.
+@Suite struct CompactLogTests {
+    /// Mostly what a client's insert commits (packed), sometimes anything else: updates with a
+    /// counted-up value, keys out of 56 bits or negative, groups out of 32 bits.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func binlogEventsReadBackAsGiven(seed: UInt64) {
+        var rng = SimRandom(seed: seed)
+        for i in 0..<20_000 {
+            let txid = Int64(rng.below(4)) << 40 | Int64(i)
+            let roll = rng.below(12)
+            let key: Int64 = roll == 0 ? -Int64(rng.below(3)) : roll == 1 ? Int64(1) << 57 + Int64(i) : Int64(i + 1)
+            let table = Table.allCases[rng.below(3)]
+            let value = roll == 2 ? txid + 1 : txid
+            let rowTxid = roll == 3 ? txid - 1 : txid
+            let change: RowChange = rng.below(4) == 0 ? .update(table: table, key: key, after: Row(value: value, txid: rowTxid))
+                : .insert(table: table, key: key, row: Row(value: value, txid: rowTxid))
+            let group: Int64 = roll == 4 ? Int64(Int32.max) + Int64(rng.below(3)) : roll == 5 ? -Int64(rng.below(9)) : Int64(rng.below(1000))
+            let gtid = GTID(origin: UInt32(rng.below(5)) * 1_000_000_000, seq: Int64(rng.below(1 << 20)) - 8)
+            let at = SimTime(rng.below(1 << 30)) * 1_000
+            let e = BinlogEvent(gtid: gtid, txid: txid, change: change, originalCommit: at, commitGroup: group)
+            #expect(e.gtid == gtid && e.txid == txid && e.change == change && e.originalCommit == at && e.commitGroup == group)
+            // Packed exactly when every field fits the packed record.
+            let packable = value == txid && rowTxid == txid && key >= 0 && key < Int64(1) << 56 && Int32(exactly: group) != nil
+            if e.isPacked != packable { Issue.record("seed \(seed): event \(i) packed \(e.isPacked): \(change) group \(group)") }
+        }
+    }
+
+    /// A client's insert, as mysqld commits it, is the packed record (the 64-byte chunk): a
+    /// change that sent it to the extended record would fail here, though every field still
+    /// read back.
+    @Test func aClientInsertIsPacked() {
+        let txid = Int64(3) << 40 | 77
+        let insert = BinlogEvent(gtid: GTID(origin: 1, seq: 5), txid: txid,
+                                 change: .insert(table: .orders, key: 12, row: Row(value: txid, txid: txid)),
+                                 originalCommit: Time.s(3), commitGroup: 41)
+        #expect(insert.isPacked)
+        let update = BinlogEvent(gtid: GTID(origin: 1, seq: 6), txid: txid,
+                                 change: .update(table: .counters, key: 1, after: Row(value: 9, txid: txid)),
+                                 originalCommit: Time.s(3))
+        #expect(!update.isPacked && update.change == .update(table: .counters, key: 1, after: Row(value: 9, txid: txid)))
+    }
+
+    /// Instants mostly a few µs apart, some seconds apart (beyond a delta's 4.29 s), some
+    /// earlier than the last; truncations and clears between.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func timeColumnMatchesAnArray(seed: UInt64) {
+        var rng = SimRandom(seed: seed)
+        var column = TimeColumn(), plain: [SimTime] = []
+        var now: SimTime = 0
+        for step in 0..<30_000 {
+            switch rng.below(100) {
+            case 0: column.truncate(to: rng.below(column.count + 1)); plain.removeSubrange(column.count...)
+            case 1 where step % 7 == 0: column.removeAll(); plain.removeAll()
+            case 2...4: now += Time.s(Int64(3 + rng.below(5)))
+            case 5: now -= Time.ms(Int64(rng.below(100)))
+            default: now += Time.us(Int64(rng.below(2_000)))
+            }
+            column.append(now)
+            plain.append(now)
+            #expect(column.count == plain.count)
+            if step % 97 == 0 {
+                for (i, t) in plain.enumerated() where column[i] != t { Issue.record("seed \(seed): entry \(i) reads \(column[i]), not \(t)"); break }
+            }
+        }
+        for (i, t) in plain.enumerated() where column[i] != t { Issue.record("seed \(seed): entry \(i) reads \(column[i]), not \(t)"); break }
+        var copy = TimeColumn()
+        for t in plain { copy.append(t) }
+        #expect(copy == column)
+    }
+
+    /// Storage's binlog: random commits (inserts, updates with a counted-up value, GTIDs of
+    /// another origin or out of sequence), power-loss truncations of the recent tail and, now
+    /// and then, deep into the packed events, purges; the events, their write times and
+    /// gtid_executed against plain arrays.
+    @Test(arguments: [1, 2] as [UInt64])
+    func storageBinlogMatchesPlainArrays(seed: UInt64) {
+        var rng = SimRandom(seed: seed)
+        var storage = Storage()
+        var events: [BinlogEvent] = [], times: [SimTime] = []
+        var now: SimTime = 0, seq: Int64 = 0, origin: UInt32 = 1
+        for step in 0..<12_000 {
+            let roll = rng.below(1_000)
+            if roll < 20 || roll == 20 && step % 3 == 0 {
+                let n = roll < 20 ? max(0, events.count - rng.below(20)) : events.count / 2 + rng.below(events.count / 2 + 1)
+                storage.truncateBinlog(to: n)
+                events.removeSubrange(n...)
+                times.removeSubrange(n...)
+            } else if roll < 40 {
+                storage.purgeBinlog(before: rng.below(events.count + 1))
+            } else {
+                now += rng.below(30) == 0 ? Time.s(5) : Time.us(Int64(rng.below(3_000)))
+                if roll < 45 { origin = UInt32(1 + rng.below(3)) }
+                seq += roll < 50 ? Int64(2 + rng.below(5)) : 1
+                let txid = Int64(origin) << 40 | Int64(step)
+                let change: RowChange = roll < 100 ? .update(table: .counters, key: 1, after: Row(value: seq * 3, txid: txid))
+                    : .insert(table: .orders, key: Int64(step), row: Row(value: txid, txid: txid))
+                let e = BinlogEvent(gtid: GTID(origin: origin, seq: seq), txid: txid, change: change, originalCommit: now,
+                                    commitGroup: Int64(step / 3))
+                storage.markExecuted(e.gtid)
+                storage.appendBinlog(e, at: now)
+                events.append(e)
+                times.append(now)
+            }
+            #expect(storage.binlog.count == events.count && storage.binlogWrittenAt.count == times.count)
+        }
+        #expect(events.count > 2 * BinlogLog.keepRecent, "the test must reach the packed events")
+        #expect(Array(storage.binlog) == events)
+        #expect((0..<times.count).allSatisfy { storage.binlogWrittenAt[$0] == times[$0] })
+        var executed = GTIDSet()
+        for e in events { executed.insert(e.gtid) }
+        #expect(storage.gtidExecuted == executed)
+    }
+
+    /// The ledger by column against an array of entries: keys and latencies out of 32 bits
+    /// (negative, huge), several servers, groups and clients' txid bases, probes, updates.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func ledgerMatchesAnArray(seed: UInt64) {
+        var rng = SimRandom(seed: seed)
+        var ledger = Ledger(), plain: [LedgerEntry] = []
+        let servers = ["ledger-col-db1", "ledger-col-db2", "ledger-col-db3"]
+        var now: SimTime = 0
+        for i in 0..<20_000 {
+            now += Time.us(Int64(rng.below(2_000)))
+            let roll = rng.below(20)
+            let latency: SimTime = roll == 0 ? Time.s(Int64(5 + rng.below(20))) : roll == 1 ? -Time.ms(1) : Time.us(Int64(rng.below(50_000)))
+            let key: Int64 = roll == 2 ? Int64(1) << 33 + Int64(i) : roll == 3 ? -Int64(rng.below(4)) : Int64(i)
+            let client = Int64(rng.below(3))
+            let e = LedgerEntry(txid: client << 40 | Int64(i) | (roll == 4 ? Int64(1) << 35 : 0), table: Table.allCases[rng.below(3)],
+                                isInsert: rng.below(5) != 0, key: key, issuedAt: now - latency, ackedAt: now,
+                                ackedBy: servers[rng.below(3)], isProbe: rng.below(50) == 0, group: Int(client))
+            ledger.append(e)
+            plain.append(e)
+        }
+        #expect(ledger.count == plain.count)
+        for (i, e) in plain.enumerated() where ledger[i] != e { Issue.record("seed \(seed): entry \(i) reads \(ledger[i]), not \(e)"); break }
+        #expect(Array(ledger) == plain)
+        #expect(Ledger(plain) == ledger)
+        func byTxid(_ a: LedgerEntry, _ b: LedgerEntry) -> Bool { (a.txid, a.ackedAt) < (b.txid, b.ackedAt) }
+        ledger.sort(by: byTxid)
+        #expect(Array(ledger) == plain.sorted(by: byTxid))
+    }
+
+    /// Txids by index in 4 bytes: values from several clients (2^40 apart, which widens a
+    /// block), vacant slots, rewrites, appends past the end and truncations, against an array.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func denseTxidsMatchAnArray(seed: UInt64) {
+        var rng = SimRandom(seed: seed)
+        var dense = DenseTxids(), plain: [Int64] = []
+        var next: Int64 = 1
+        func value() -> Int64 {
+            switch rng.below(40) {
+            case 0: return DenseTxids.vacant
+            case 1: return Int64(1 + rng.below(3)) << 40 | next
+            case 2: return Int64.max - Int64(rng.below(3))
+            default: next += Int64(rng.below(3)); return next + Int64(rng.below(60)) - 30
+            }
+        }
+        for _ in 0..<40_000 {
+            switch rng.below(30) {
+            case 0 where !plain.isEmpty:
+                let n = rng.below(plain.count + 1)
+                dense.truncate(to: n)
+                plain.removeSubrange(n...)
+            case 1...6 where !plain.isEmpty:
+                let i = rng.below(plain.count)
+                let v = value()
+                dense[i] = v
+                plain[i] = v
+            default:
+                let v = value()
+                dense.append(v)
+                plain.append(v)
+            }
+            #expect(dense.count == plain.count)
+        }
+        for (i, v) in plain.enumerated() where dense[i] != v { Issue.record("seed \(seed): index \(i) reads \(dense[i]), not \(v)"); break }
+    }
+}
