@@ -90,10 +90,11 @@ public enum FleetSimulator {
             throw FleetError.noProcesses("\(scenario.file): no fault process has a component in this topology")
         }
         let root = SeedTree(seed: config.seed)
-        let library = try IncidentLibrary.build(scenario, processes: procs, targets: targets, config: config,
-                                                seeds: SeedTree(seed: root.childSeed("library")), parallel: parallel)
-        // Infrastructure level for every replication first (cheap), then every compound
-        // incident at transaction level in parallel, then the composition.
+        let libraryPlan = IncidentLibrary.plan(processes: procs, targets: targets, config: config,
+                                               seeds: SeedTree(seed: root.childSeed("library")))
+        // Infrastructure level for every replication first (cheap), then every window at
+        // transaction level — the compound incidents' and the library's — in one parallel map
+        // (no core waits at a barrier between them), then the composition.
         let ids = config.replicationIDs
         let years = ids.map { r in
             InfrastructureLevel.incidents(targets: targets, processes: procs, clusters: config.clusters,
@@ -105,11 +106,20 @@ public enum FleetSimulator {
             for (i, inc) in incidents.enumerated() where inc.isCompound { compound.append((k, i)) }
         }
         let planned = compound
-        let compoundResults = try ParallelMap.run(planned.count, parallel: parallel) { j in
-            let (k, i) = planned[j]
-            return try WindowCut.simulate(scenario, failures: years[k][i].failures, targets: targets, config: config,
+        // Compound windows first: they are the longest (a second failure after the first), and
+        // a long window started last would leave the other core idle at the end.
+        let windows = try ParallelMap.run(planned.count + libraryPlan.jobs.count, parallel: parallel) { j in
+            if j < planned.count {
+                let (k, i) = planned[j]
+                return try WindowCut.simulate(scenario, failures: years[k][i].failures, targets: targets, config: config,
                                               seed: root.childSeed("replication.\(ids[k]).incident.\(i)"))
+            }
+            let job = libraryPlan.jobs[j - planned.count]
+            return try WindowCut.simulate(scenario, failures: [job.failure], targets: targets, config: config,
+                                          seed: job.seed)
         }
+        let compoundResults = Array(windows[..<planned.count])
+        let library = IncidentLibrary.assemble(libraryPlan, results: windows[planned.count...])
         var compoundIndex = 0
         var perReplication: [[Double]] = []
         let composer = Composer(config: config, targets: targets, processes: procs)

@@ -39,29 +39,36 @@ public struct IncidentLibrary: Sendable {
         return SampledFailure(component: key.component, target: key.target, at: 0, repair: process.repairTime(&rng))
     }
 
-    public static func build(_ scenario: Scenario, processes: [FaultProcessSpec], targets: FaultTargets,
-                             config: FleetConfig, seeds: SeedTree, parallel: Bool) throws -> IncidentLibrary {
-        var keys: [Key] = []
-        var jobs: [(key: Int, failure: SampledFailure, seed: UInt64)] = []
+    /// The windows a library needs, in a fixed order: each key's entries in index order.
+    public struct Plan: Sendable {
+        public var keys: [Key] = []
+        public var jobs: [(key: Int, failure: SampledFailure, seed: UInt64)] = []
+    }
+
+    public static func plan(processes: [FaultProcessSpec], targets: FaultTargets, config: FleetConfig,
+                            seeds: SeedTree) -> Plan {
+        var plan = Plan()
         for p in processes {
             for t in 0..<targets.count(p.component) {
                 let key = Key(component: p.component, target: t)
-                keys.append(key)
+                plan.keys.append(key)
                 for k in 0..<config.librarySize {
-                    jobs.append((keys.count - 1, failure(key, index: k, process: p, seeds: seeds),
-                                 seeds.childSeed("library.\(p.component.rawValue).\(t).\(k).run")))
+                    plan.jobs.append((plan.keys.count - 1, failure(key, index: k, process: p, seeds: seeds),
+                                      seeds.childSeed("library.\(p.component.rawValue).\(t).\(k).run")))
                 }
             }
         }
-        let planned = jobs
-        let results = try ParallelMap.run(planned.count, parallel: parallel) { i in
-            try WindowCut.simulate(scenario, failures: [planned[i].failure], targets: targets, config: config,
-                                       seed: planned[i].seed)
-        }
+        return plan
+    }
+
+    /// The library from its plan and each job's window result (in the plan's order).
+    public static func assemble(_ plan: Plan, results: ArraySlice<IncidentResult>) -> IncidentLibrary {
         var lib = IncidentLibrary()
-        lib.keys = keys
-        lib.entries = Array(repeating: [], count: keys.count)
-        for (i, job) in jobs.enumerated() { lib.entries[job.key].append(Entry(failure: job.failure, result: results[i], seed: job.seed)) }
+        lib.keys = plan.keys
+        lib.entries = Array(repeating: [], count: plan.keys.count)
+        for (job, result) in zip(plan.jobs, results) {
+            lib.entries[job.key].append(Entry(failure: job.failure, result: result, seed: job.seed))
+        }
         return lib
     }
 }
