@@ -11,7 +11,15 @@ import PackageDescription
 // (swift_beginAccess/endAccess and a thread-local access set: 30 % of the instructions of
 // a 1,000 writes/s incident under callgrind). Release builds of the model layers skip the
 // dynamic check; debug builds (the tests) keep it, so a real overlap still traps there.
-let modelSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+// The tests run on debug builds, and unoptimised generic code (the columnar ledger, the
+// stdlib's collections) made the simulation 4-5x slower there (docs/testing.md). The layers
+// that simulate and measure are optimised in debug builds too; `-assert-config Debug` keeps
+// `assert`, and exclusive access stays checked (only release turns it off). Tests keep
+// `@testable import` (SwiftPM still passes -enable-testing) and the other layers stay -Onone.
+let debugOptimized: [SwiftSetting] = [.unsafeFlags(["-O", "-assert-config", "Debug"], .when(configuration: .debug))]
+let modelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+] + debugOptimized
 
 let package = Package(
     name: "hasim",
@@ -48,11 +56,11 @@ let package = Package(
         .target(name: "HasimResults", dependencies: [
             "HasimKernel", "HasimNetwork", "HasimDatabase", "HasimWorkload", "HasimStrategies", "HasimWeb", "HasimScenario", "HasimStore",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
-        ]),
+        ], swiftSettings: debugOptimized),
         .target(name: "HasimReport", dependencies: ["HasimStore", "HasimScenario"]),
         // Fleet-years: the fault processes over a year composed with incident windows run by
         // the scenario runner (docs/fleet.md). Above Results (it measures windows), below the CLI.
-        .target(name: "HasimFleet", dependencies: ["HasimKernel", "HasimScenario", "HasimResults", "HasimStore"]),
+        .target(name: "HasimFleet", dependencies: ["HasimKernel", "HasimScenario", "HasimResults", "HasimStore"], swiftSettings: debugOptimized),
         .target(name: "HasimCLI", dependencies: [
             "HasimKernel", "HasimScenario", "HasimStore", "HasimResults", "HasimReport", "HasimStrategies", "HasimFleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
