@@ -92,6 +92,7 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
             if disk.requests == 0 {
                 disk.streaming = config.diskFlushStreaming
                 disk.perRequest = config.diskFlushPerRequest
+                disk.busy = config.diskFlushBusy
             }
             log.device = disk
         }

@@ -116,6 +116,8 @@ public struct ServerConfig: Sendable, Equatable {
     /// Time a flush takes for each request it covers beyond the first (0: one flush costs the
     /// same whatever it covers).
     public var diskFlushPerRequest: SimTime = 0
+    /// Median time of a busy flush (Disk.swift `busy`); nil: diskFlushStreaming x the lone time.
+    public var diskFlushBusy: SimTime?
     /// Execution + group-commit fsync of one write on the primary.
     public var commitLatency: SimTime = Time.us(800)
     /// mysqld's start-up before crash recovery: MariaDB 10.11 on this machine was ready 0.59-0.77 s

@@ -12,11 +12,15 @@ import HasimKernel
 /// the time drawn by the first request of the costliest kind it covers (an append needs the
 /// journal commit, an overwrite only the cache flush), plus `perRequest` for each further
 /// request, and when it starts right at
-/// the end of the previous one because requests were already queued (the device kept busy),
-/// `streaming` times that: measured on this machine, N threads appending and fdatasync-ing at
-/// once finish N x the syncs of one thread with a flush ~0.5-0.65 x as long as a lone one
-/// (validation/results/fsync-concurrency.json; MariaDB with 4 apply workers flushed each log
-/// every ~2.6 ms where one worker took ~4 ms, replica-lag-conservative4-paired.json).
+/// the end of the previous one because requests were already queued (the device kept busy), a
+/// busy flush's time: `busy` (a median; the request's own draw scaled to it) or else `streaming`
+/// x the lone time. This machine's virtual disk hides a lone fsync's tail under concurrency:
+/// alone an append's fdatasync is mostly fast with a long tail (p50 0.34 ms, p90 8 ms, mean
+/// 3.2 ms), with 4 threads at once p50 0.56-0.70 ms and p90 0.9-1.8 ms in most runs, so 4 threads
+/// sync 8.5x as often as one (validation/results/fsync-concurrency.json; DiskConcurrencyTests
+/// replays it with `busy` 0.8 ms). A busy flush costs about the same whatever its kind, which a
+/// fraction of the lone time cannot give: a replica's binlog fsync alone takes ~5 ms, its redo
+/// fsync ~3.3 ms, and 4 apply workers flushed both at ~1,830/s (replica-capacity-*.json).
 ///
 /// One device per machine: hosts of their own each have one; hosts placed on one machine
 /// (`topology.machines`) share one, as servers whose datadirs are on one filesystem do.
@@ -26,6 +30,12 @@ public final class DiskDevice {
     public var streaming: Double = 1
     /// Time added to a flush for each request it covers beyond the first.
     public var perRequest: SimTime = 0
+    /// The median time of a busy flush (one that starts back to back): nil, `streaming` x the
+    /// lone time. This machine's virtual disk: a lone fsync is mostly fast with a long tail
+    /// (append p50 0.34 ms, p90 8 ms, mean 3.2 ms) and a busy one is fast whatever its kind
+    /// (4 threads: p50 0.56-0.70 ms, p90 0.9-1.8 ms in most runs, fsync-concurrency.json): what
+    /// the device hides under concurrency is the lone tail, not a fraction of each fsync.
+    public var busy: SimTime?
     private struct Request {
         var cost: SimTime
         /// The typical time of its kind of fsync (an append's, an overwrite's).
@@ -67,7 +77,12 @@ public final class DiskDevice {
         // covers an overwrite's cache flush), the first such request's.
         var heaviest = group[0]
         for r in group.dropFirst() where r.typical > heaviest.typical { heaviest = r }
-        var t = streaming ? Time.scaled(heaviest.cost, by: self.streaming) : heaviest.cost
+        // A busy flush keeps the request's draw (its own stream: no new random numbers), at the
+        // busy median instead of its kind's typical time.
+        var t = heaviest.cost
+        if streaming {
+            if let busy, heaviest.typical > 0 { t = Time.scaled(t, by: Double(busy) / Double(heaviest.typical)) } else { t = Time.scaled(t, by: self.streaming) }
+        }
         t = Time.sum(t, Time.scaled(perRequest, Int64(group.count - 1)))
         sim.after(t) { [unowned(unsafe) self] in self.finished(group) }
     }

@@ -22,7 +22,7 @@ public enum ScenarioParameters {
         let disk: [(String, String)] = m.diskFsync == nil ? [] : [
             ("disk_batching", String(m.diskBatching)), ("disk_flush_streaming", num(m.diskFlushStreaming)),
             ("disk_flush_per_request_ns", String(m.diskFlushPerRequest)),
-        ]
+        ] + (m.diskFlushBusy.map { [("disk_flush_busy_ns", String($0))] } ?? [])
         o.append(("mysql", obj([
             ("sql_thread_rate", num(m.sqlThreadRate)), ("sql_apply_sigma", num(m.sqlApplySigma)), ("commit_latency_ns", String(m.commitLatency)),
             ("startup_time_ns", String(m.startupTime)), ("redo_apply_per_transaction_ns", String(m.redoApplyPerTransaction)),

@@ -93,6 +93,7 @@ public enum ScenarioYAML {
             out.append("  disk_batching: \(m.diskBatching)")
             out.append("  disk_flush_streaming: \(num(m.diskFlushStreaming))")
             out.append("  disk_flush_per_request: \(d(m.diskFlushPerRequest))")
+            if let b = m.diskFlushBusy { out.append("  disk_flush_busy: \(d(b))") }
         }
         let ss = m.semiSync
         out.append("  semi_sync: {enabled: \(ss.sourceEnabled), wait_point: \(q(ss.waitPoint.rawValue)), timeout: \(d(ss.timeout)), "
