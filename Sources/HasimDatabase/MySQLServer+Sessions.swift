@@ -28,7 +28,7 @@ extension MySQLServer {
     }
 
     func reply(_ s: Session, _ id: Int64, _ result: QueryResult) {
-        network.send(ResultMessage(id: id, result: result, server: name), on: s.connection, from: .server)
+        network.send(ResultMessage(id: id, result: result, server: nameIndex), on: s.connection, from: .server)
     }
 
     func execute(_ query: Query, id: Int64, from s: Session) {

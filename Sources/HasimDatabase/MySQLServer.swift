@@ -34,6 +34,8 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     public enum State: String, Sendable { case down, starting, running }
 
     public let name: String
+    /// `name` interned (`ServerNames`): what each answer to a client carries.
+    let nameIndex: UInt16
     public let process: NetProcess
     /// The process's (weak) observer in this object's place: see LifecycleRelay.
     private lazy var lifecycle = LifecycleRelay(self)
@@ -159,6 +161,7 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
 
     public init(name: String, host: Host, network: Network, config: ServerConfig) {
         self.name = name
+        nameIndex = ServerNames.index(name)
         self.network = network
         self.sim = network.sim
         self.config = config

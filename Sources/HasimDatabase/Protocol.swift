@@ -142,21 +142,123 @@ public struct WsrepStatus: Sendable, Equatable {
 }
 
 /// Client protocol messages.
+///
+/// A query and its answer cross the network once per write, each moved into an
+/// `any WireMessage`, whose inline buffer holds 24 bytes: a larger value is boxed there, a
+/// malloc and a free per message (issue 15: a `Query` takes 25 bytes, a `QueryResult` and the
+/// server's name more). So the statements and answers of a write are packed into three words,
+/// and any other is kept whole in a box; each reads back exactly as given
+/// (`ClientMessageTests`).
 public struct QueryMessage: WireMessage {
-    public var id: Int64
-    public var query: Query
+    /// The query id; for a packed update, the row's key above bit 40 (`Packed.keyShift`).
+    private let word: Int64
+    /// A packed statement: its kind (top 2 bits), table (next 6) and txid (low 56).
+    private let packed: UInt64
+    private let boxed: QueryBox?
+
     public init(id: Int64, query: Query) {
-        self.id = id
-        self.query = query
+        switch query {
+        case .insert(let t, let txid) where Packed.fits(txid: txid, table: t):
+            word = id
+            packed = Packed.insert | UInt64(t.rawValue) << Packed.tableShift | UInt64(txid)
+            boxed = nil
+        case .update(let t, let key, let txid) where Packed.fits(txid: txid, table: t)
+                && id >= 0 && id < Packed.idLimit && key >= 0 && key < Packed.keyLimit:
+            word = id | key << Packed.keyShift
+            packed = Packed.update | UInt64(t.rawValue) << Packed.tableShift | UInt64(txid)
+            boxed = nil
+        default:
+            word = id
+            packed = 0
+            boxed = QueryBox(query)
+        }
+    }
+
+    public var id: Int64 { packed & Packed.kindMask == Packed.update ? word & (Packed.idLimit - 1) : word }
+
+    public var query: Query {
+        if let boxed { return boxed.query }
+        let table = Table(rawValue: UInt8(truncatingIfNeeded: packed >> Packed.tableShift) & 0x3F)!
+        let txid = Int64(packed & Packed.txidMask)
+        if packed & Packed.kindMask == Packed.insert { return .insert(table: table, txid: txid) }
+        return .update(table: table, key: word >> Packed.keyShift, txid: txid)
+    }
+
+    private enum Packed {
+        static let insert: UInt64 = 1 << 62
+        static let update: UInt64 = 2 << 62
+        static let kindMask: UInt64 = 3 << 62
+        static let tableShift: UInt64 = 56
+        static let txidMask: UInt64 = 1 << 56 - 1
+        static let keyShift: Int64 = 40
+        static let idLimit: Int64 = 1 << 40
+        static let keyLimit: Int64 = 1 << 23
+
+        static func fits(txid: Int64, table: Table) -> Bool {
+            txid >= 0 && UInt64(txid) <= txidMask && table.rawValue < 64
+        }
     }
 }
 
+/// A statement that does not pack into a `QueryMessage`'s words.
+final class QueryBox {
+    let query: Query
+    init(_ query: Query) { self.query = query }
+}
+
 public struct ResultMessage: WireMessage {
-    public var id: Int64
-    public var result: QueryResult
-    /// The server that executed the query (ground truth for the ledger, not
-    /// something a real client would see through a VIP).
-    public var server: String
+    public let id: Int64
+    /// The answering server's `ServerNames` index (top 16 bits); a packed OK's kind (next 2: 1
+    /// without an insert id, 2 with one), rows affected (next 6) and insert id (low 40).
+    private let packed: UInt64
+    private let boxed: ResultBox?
+
+    /// `server`: the server that executed the query, as its `ServerNames` index (ground truth
+    /// for the ledger, not something a real client would see through a VIP).
+    public init(id: Int64, result: QueryResult, server: UInt16) {
+        self.id = id
+        var bits = UInt64(server) << Packed.serverShift
+        if case .ok(let affected, let insertID) = result, affected >= 0, affected < Packed.affectedLimit,
+           insertID.map({ $0 >= 0 && $0 < Packed.insertLimit }) ?? true {
+            bits |= (insertID == nil ? Packed.okWithoutID : Packed.okWithID) | UInt64(affected) << Packed.affectedShift
+            if let insertID { bits |= UInt64(insertID) }
+            boxed = nil
+        } else {
+            boxed = ResultBox(result)
+        }
+        packed = bits
+    }
+
+    public init(id: Int64, result: QueryResult, server: String) {
+        self.init(id: id, result: result, server: ServerNames.index(server))
+    }
+
+    /// The server that executed the query, as its `ServerNames` index.
+    public var serverIndex: UInt16 { UInt16(truncatingIfNeeded: packed >> Packed.serverShift) }
+    public var server: String { ServerNames.name(serverIndex) }
+
+    public var result: QueryResult {
+        if let boxed { return boxed.result }
+        let affected = Int((packed >> Packed.affectedShift) & UInt64(Packed.affectedLimit - 1))
+        let kind = packed & Packed.kindMask
+        return .ok(affected: affected, insertID: kind == Packed.okWithID ? Int64(packed & UInt64(Packed.insertLimit - 1)) : nil)
+    }
+
+    private enum Packed {
+        static let serverShift: UInt64 = 48
+        static let okWithoutID: UInt64 = 1 << 46
+        static let okWithID: UInt64 = 2 << 46
+        static let kindMask: UInt64 = 3 << 46
+        static let affectedShift: UInt64 = 40
+        static let affectedLimit = 64
+        static let insertLimit: Int64 = 1 << 40
+    }
+}
+
+/// An answer that does not pack into a `ResultMessage`'s words.
+final class ResultBox {
+    let result: QueryResult
+    init(_ result: QueryResult) { self.result = result }
 }
 
 /// Replication protocol messages.

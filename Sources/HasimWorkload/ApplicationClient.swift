@@ -56,9 +56,6 @@ public final class ApplicationClient: EventHandler {
     /// What other sessions saw: the transaction behind each row read.
     public private(set) var reads: [ReadObservation] = []
     var readRate = 0.0
-    /// The server of the last acknowledgement and its `ServerNames` index: the same server
-    /// answers write after write, so the shared table is consulted only when it changes.
-    private var lastServer: (name: String, index: UInt16)?
     private var activeOps = 0
     /// Told how each statement submitted with a token ended (nil: the open-loop workload alone).
     public weak var requester: PoolRequester?
@@ -282,7 +279,7 @@ public final class ApplicationClient: EventHandler {
         p.busyOp = nil
         switch r.result {
         case .ok(let affected, let insertID):
-            succeeded(slot, op: op, affected: affected, insertID: insertID, server: r.server)
+            succeeded(slot, op: op, affected: affected, insertID: insertID, server: r.serverIndex)
         case .error(let e):
             failed(slot, code: e.code)
         case .row(_, let txid):
@@ -296,7 +293,7 @@ public final class ApplicationClient: EventHandler {
         serveWaiting(p)
     }
 
-    private func succeeded(_ slot: Int, op: Op, affected: Int, insertID: Int64?, server: String) {
+    private func succeeded(_ slot: Int, op: Op, affected: Int, insertID: Int64?, server: UInt16) {
         if affected > 0 {
             let table: Table, key: Int64, isInsert: Bool
             switch op.statement {
@@ -304,9 +301,8 @@ public final class ApplicationClient: EventHandler {
             case .update(let t, let k): table = t; key = k; isInsert = false
             default: table = .orders; key = 0; isInsert = true
             }
-            if lastServer?.name != server { lastServer = (server, ServerNames.index(server)) }
             ledger.append(LedgerEntry(txid: op.txid, table: table, isInsert: isInsert, key: key,
-                                      issuedAt: op.issuedAt, ackedAt: sim.now, server: lastServer!.index,
+                                      issuedAt: op.issuedAt, ackedAt: sim.now, server: server,
                                       isProbe: op.isProbe, group: clientIndex))
         }
         if op.isProbe {

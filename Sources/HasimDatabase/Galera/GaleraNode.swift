@@ -15,6 +15,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     public enum State: String, Sendable { case down, joiner, joined, synced, donor }
 
     public let name: String
+    /// `name` interned (`ServerNames`): what each answer to a client carries.
+    lazy var nameIndex = ServerNames.index(name)
     public let index: Int
     public let process: NetProcess
     /// The process's (weak) observer in this object's place: see LifecycleRelay.
@@ -327,7 +329,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     func sessionClosed(_ s: GaleraSession) { sessions.removeAll { $0 === s } }
 
     func reply(_ s: GaleraSession, _ id: Int64, _ result: QueryResult) {
-        network.send(ResultMessage(id: id, result: result, server: name), on: s.connection, from: .server)
+        network.send(ResultMessage(id: id, result: result, server: nameIndex), on: s.connection, from: .server)
     }
 
     func execute(_ query: Query, id: Int64, from s: GaleraSession) {
