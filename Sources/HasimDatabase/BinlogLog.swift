@@ -5,11 +5,12 @@ import HasimKernel
 /// Kept for the whole run, on every server, so it is a run's largest structure after the
 /// ledger. The newest events (what the dump threads send, what the SQL threads apply) stay
 /// as the shared records they were committed as; older ones are packed by column, about
-/// 17 bytes an event instead of a reference (8 B) to a record (64 B) each server kept alive:
+/// 9 bytes an event instead of a reference (8 B) to a record (64 B) each server kept alive:
 /// - the GTIDs as runs (consecutive sequence numbers of one origin: a run per failover),
-/// - txid, key and commit group as 32-bit distances from a base per 64 events (`DenseTxids`),
+/// - txid, key and commit group each in a byte, its distance from a base per 64 events plus
+///   the event's index (`DenseTxids`: a client's inserts climb in step with the binlog),
 /// - the original commit time in a `TimeColumn`,
-/// - table and kind in a byte; a change that is not a client's insert (the value or the row's
+/// - table and kind in a byte (columns grow by chunks, `Chunked`); a change that is not a client's insert (the value or the row's
 ///   txid differ from the transaction's txid: an UPDATE's counted-up value) kept whole apart.
 /// Reading an old event builds its record again, equal to the one appended.
 public struct BinlogLog: RandomAccessCollection, Sendable {
@@ -85,7 +86,7 @@ struct PackedEvents: Sendable {
     private var groups = DenseTxids()
     private var commits = TimeColumn()
     /// table (bits 0..<6) | update (6) | kept whole in `wholeChanges` (7).
-    private var shapes: [UInt8] = []
+    private var shapes = Chunked<UInt8>()
     private var wholeIndex: [Int] = []
     private var wholeChanges: [RowChange] = []
 
@@ -154,7 +155,7 @@ struct PackedEvents: Sendable {
         keys.truncate(to: n)
         groups.truncate(to: n)
         commits.truncate(to: n)
-        shapes.removeSubrange(n...)
+        shapes.truncate(to: n)
         let keep = wholeIndex.firstPosition(atLeast: n)
         wholeIndex.removeSubrange(keep...)
         wholeChanges.removeSubrange(keep...)

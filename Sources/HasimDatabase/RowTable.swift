@@ -4,7 +4,7 @@
 /// cost of a 1,000 writes/s run); a key far past the end, or below 1, goes to a small
 /// dictionary, moved into the array once the array reaches it.
 ///
-/// The array holds only each row's transaction id (4 B a row on every server in the common
+/// The array holds only each row's transaction id (a byte a row on every server in the common
 /// case, see `DenseTxids`; a whole `Row` was 16): an inserted row's value is its inserting
 /// transaction's id, so the value is kept apart, in `values`, only for the rows where it
 /// differs (the hot rows an UPDATE counts up, a few per table).
@@ -108,104 +108,5 @@ public struct RowTable: Sendable {
         while i >= 0 && dense[i] == Self.vacant { i -= 1 }
         if i >= 0 { best = max(best, Int64(i) + 1) }
         return best
-    }
-}
-
-/// RowTable's dense array: the txid of the row at each index, 4 bytes a row instead of 8.
-/// Rows of consecutive keys were written by transactions of nearly consecutive ids (one
-/// client's, a few apart), so blocks of 64 rows share a base (the first txid stored in the
-/// block) and each row keeps its distance from it in 32 bits. A block where a txid does not
-/// fit (another client's ids, 2^40 apart) is kept whole, 8 bytes a row, from then on.
-struct DenseTxids: Sendable {
-    static let vacant = Int64.min
-    private static let shift = 6
-    private static let size = 1 << shift
-    private static let narrowVacant = Int32.min
-    private static let unset = Int64.min
-    /// txid − its block's base; `narrowVacant`: no row.
-    private var offsets: [Int32] = []
-    /// Each block's base; `unset` until the block holds a row.
-    private var bases: [Int64] = []
-    /// Each block's place in `wide` (its first slot / size), or −1 while it is narrow.
-    private var wideSlot: [Int32] = []
-    /// Whole txids of the wide blocks, `size` per block (vacant: `vacant`).
-    private var wide: [Int64] = []
-
-    var count: Int { offsets.count }
-
-    subscript(i: Int) -> Int64 {
-        get {
-            let b = i >> Self.shift
-            let w = wideSlot[b]
-            if w >= 0 { return wide[Int(w) << Self.shift | i & (Self.size - 1)] }
-            let o = offsets[i]
-            return o == Self.narrowVacant ? Self.vacant : bases[b] + Int64(o)
-        }
-        set {
-            let b = i >> Self.shift
-            var w = wideSlot[b]
-            if w < 0 {
-                if newValue == Self.vacant {
-                    offsets[i] = Self.narrowVacant
-                    return
-                }
-                if bases[b] == Self.unset { bases[b] = newValue }
-                let (d, overflow) = newValue.subtractingReportingOverflow(bases[b])
-                if !overflow, let o = Int32(exactly: d), o != Self.narrowVacant {
-                    offsets[i] = o
-                    return
-                }
-                w = widen(b)
-            }
-            wide[Int(w) << Self.shift | i & (Self.size - 1)] = newValue
-        }
-    }
-
-    /// Block b, kept whole from now on: its rows copied into a new slot of `wide`.
-    private mutating func widen(_ b: Int) -> Int32 {
-        let w = Int32(wide.count >> Self.shift)
-        let start = b << Self.shift
-        for i in start..<(start + Self.size) {
-            wide.append(i < offsets.count && offsets[i] != Self.narrowVacant ? bases[b] + Int64(offsets[i]) : Self.vacant)
-        }
-        wideSlot[b] = w
-        return w
-    }
-
-    /// One more index, with txid t (or vacant). The common case (a narrow block, t near its
-    /// base) appends the offset directly, without the setter's checks.
-    mutating func append(_ t: Int64) {
-        let i = offsets.count
-        if i & (Self.size - 1) == 0 {
-            bases.append(Self.unset)
-            wideSlot.append(-1)
-        }
-        let b = i >> Self.shift
-        if t != Self.vacant && wideSlot[b] < 0 {
-            if bases[b] == Self.unset { bases[b] = t }
-            let (d, overflow) = t.subtractingReportingOverflow(bases[b])
-            if !overflow, let o = Int32(exactly: d), o != Self.narrowVacant {
-                offsets.append(o)
-                return
-            }
-        }
-        // Vacant (a wide block's slots past the end already are), or a txid that widens the block.
-        offsets.append(Self.narrowVacant)
-        if t != Self.vacant { self[i] = t }
-    }
-
-    /// Keeps the first n indices (a binlog cut back after a power loss). The slots in `wide`
-    /// of blocks dropped whole stay unused: a truncation is rare and short.
-    mutating func truncate(to n: Int) {
-        guard n < offsets.count else { return }
-        offsets.removeSubrange(n...)
-        let blocks = (n + Self.size - 1) >> Self.shift
-        bases.removeSubrange(blocks...)
-        wideSlot.removeSubrange(blocks...)
-        // A wide block cut in the middle: its slots past the end must read vacant when
-        // appended again (append writes only a row's txid, never a vacant slot).
-        if n & (Self.size - 1) != 0, let w = wideSlot.last, w >= 0 {
-            for j in (n & (Self.size - 1))..<Self.size { wide[Int(w) << Self.shift | j] = Self.vacant }
-        }
     }
 }

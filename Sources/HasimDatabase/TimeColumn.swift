@@ -5,6 +5,7 @@ import HasimKernel
 /// of 32 entries share the block's first instant, and each entry keeps its distance from it
 /// in 32 bits (4.29 s in nanoseconds). An entry that does not fit (a gap of seconds, an
 /// earlier instant) is kept whole, apart, by index. Exact: every entry reads back as given.
+/// The distances grow by chunks (`Chunked`), not by doubling.
 public struct TimeColumn: Sendable, Equatable {
     private static let shift = 5
     private static let mask = (1 << shift) - 1
@@ -12,7 +13,7 @@ public struct TimeColumn: Sendable, Equatable {
     /// The first instant of each block.
     private var bases: [SimTime] = []
     /// Instant − its block's base; `far`: the instant is in `farTimes`.
-    private var deltas: [UInt32] = []
+    private var deltas = Chunked<UInt32>()
     /// Entries kept whole, by ascending index.
     private var farIndex: [Int] = []
     private var farTimes: [SimTime] = []
@@ -22,8 +23,8 @@ public struct TimeColumn: Sendable, Equatable {
     public var count: Int { deltas.count }
     public var isEmpty: Bool { deltas.isEmpty }
 
+    /// Reserves the bases (the entries grow by chunks: no copy to avoid).
     public mutating func reserveCapacity(_ n: Int) {
-        deltas.reserveCapacity(n)
         bases.reserveCapacity((n + Self.mask) >> Self.shift)
     }
 
@@ -52,7 +53,7 @@ public struct TimeColumn: Sendable, Equatable {
     /// Keeps the first `n` entries.
     public mutating func truncate(to n: Int) {
         guard n < deltas.count else { return }
-        deltas.removeSubrange(n...)
+        deltas.truncate(to: n)
         bases.removeSubrange(((n + Self.mask) >> Self.shift)...)
         let keep = farSlot(n)
         farIndex.removeSubrange(keep...)
@@ -62,7 +63,7 @@ public struct TimeColumn: Sendable, Equatable {
     /// Drops every entry, keeping the arrays' capacity.
     public mutating func removeAll() {
         bases.removeAll(keepingCapacity: true)
-        deltas.removeAll(keepingCapacity: true)
+        deltas.removeAll()
         farIndex.removeAll()
         farTimes.removeAll()
     }

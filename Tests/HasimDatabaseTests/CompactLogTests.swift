@@ -147,19 +147,25 @@ import HasimKernel
         #expect(Array(ledger) == plain.sorted(by: byTxid))
     }
 
-    /// Txids by index in 4 bytes: values from several clients (2^40 apart, which widens a
-    /// block), vacant slots, rewrites, appends past the end and truncations, against an array.
-    @Test(arguments: [1, 2, 3] as [UInt64])
-    func denseTxidsMatchAnArray(seed: UInt64) {
+    /// Txids by index in a byte: values climbing with the index (a client's inserts), others
+    /// apart (several clients 2^40 apart, the ends of Int64, distances just past a byte), blocks
+    /// with so many apart that they go wide, vacant slots, rewrites, appends past the end and
+    /// truncations, against an array. `spread`: how often a value is not near base + index
+    /// (1 in 40: mostly apart; 1 in 3: blocks go wide).
+    @Test(arguments: [(1, 40), (2, 40), (3, 40), (4, 3), (5, 8)] as [(UInt64, Int)])
+    func denseTxidsMatchAnArray(seed: UInt64, spread: Int) {
         var rng = SimRandom(seed: seed)
         var dense = DenseTxids(), plain: [Int64] = []
         var next: Int64 = 1
         func value() -> Int64 {
-            switch rng.below(40) {
+            switch rng.below(spread) {
             case 0: return DenseTxids.vacant
             case 1: return Int64(1 + rng.below(3)) << 40 | next
-            case 2: return Int64.max - Int64(rng.below(3))
-            default: next += Int64(rng.below(3)); return next + Int64(rng.below(60)) - 30
+            case 2: return rng.below(2) == 0 ? Int64.max - Int64(rng.below(3)) : Int64.min + 1 + Int64(rng.below(3))
+            default:
+                next += Int64(rng.below(3))
+                // Mostly within a byte of the climb, sometimes just past it (±126…127).
+                return rng.below(50) == 0 ? next + (rng.below(2) == 0 ? 128 : -127) : next + Int64(rng.below(60)) - 30
             }
         }
         for _ in 0..<40_000 {
@@ -181,5 +187,52 @@ import HasimKernel
             #expect(dense.count == plain.count)
         }
         for (i, v) in plain.enumerated() where dense[i] != v { Issue.record("seed \(seed): index \(i) reads \(dense[i]), not \(v)"); break }
+    }
+}
+
+/// The columns grown by chunks against an array, across chunk boundaries: appends, rewrites,
+/// truncations (to a boundary, inside a chunk, to nothing) and clears.
+@Suite struct ChunkedColumnTests {
+    @Test(arguments: [1, 2] as [UInt64])
+    func chunkedMatchesAnArray(seed: UInt64) {
+        var rng = SimRandom(seed: seed)
+        var column = Chunked<UInt32>(), plain: [UInt32] = []
+        let chunk = 1 << 14
+        for step in 0..<120_000 {
+            switch rng.below(20_000) {
+            case 0:
+                let n = rng.below(3) == 0 ? plain.count / chunk * chunk : rng.below(plain.count + 1)
+                column.truncate(to: n)
+                plain.removeSubrange(n...)
+            case 1 where step % 5 == 0:
+                column.removeAll()
+                plain.removeAll()
+            case 2...400 where !plain.isEmpty:
+                let i = rng.below(plain.count), v = UInt32(truncatingIfNeeded: rng.below(1 << 30))
+                column[i] = v
+                plain[i] = v
+            default:
+                let v = UInt32(step)
+                column.append(v)
+                plain.append(v)
+            }
+            #expect(column.count == plain.count)
+        }
+        // Past two chunks whatever the truncations left, so the cuts below cross boundaries.
+        while plain.count <= 2 * chunk + 5 {
+            column.append(UInt32(plain.count))
+            plain.append(UInt32(plain.count))
+        }
+        #expect(Array(column) == plain)
+        for n in [2 * chunk + 5, 2 * chunk, chunk - 1] where n < plain.count {
+            column.truncate(to: n)
+            plain.removeSubrange(n...)
+            column.append(7)
+            plain.append(7)
+            #expect(Array(column) == plain)
+        }
+        var copy = Chunked<UInt32>()
+        for v in plain { copy.append(v) }
+        #expect(copy == column)
     }
 }

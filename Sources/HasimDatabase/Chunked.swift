@@ -1,0 +1,54 @@
+/// A column grown in fixed chunks of 16,384 entries instead of by doubling: the columns that
+/// grow with every acknowledged write (a binlog's, a table's, the write times) never copy
+/// themselves whole (at the peak, the copy and the old buffer were resident together, and the
+/// freed buffers stayed in the heap as holes), and at most one chunk is part empty.
+/// Reads cost one more index than an array's.
+struct Chunked<Element: Sendable & Equatable>: Sendable, Equatable, RandomAccessCollection {
+    private static var shift: Int { 14 }
+    private static var mask: Int { (1 << shift) - 1 }
+    private var chunks: [[Element]] = []
+    private(set) var count = 0
+
+    init() {}
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+
+    subscript(i: Int) -> Element {
+        @inline(__always) get { chunks[i >> Self.shift][i & Self.mask] }
+        @inline(__always) set { chunks[i >> Self.shift][i & Self.mask] = newValue }
+    }
+
+    @inline(__always)
+    mutating func append(_ x: Element) {
+        if count == chunks.count << Self.shift { newChunk() }
+        chunks[chunks.count - 1].append(x)
+        count += 1
+    }
+
+    private mutating func newChunk() {
+        var c: [Element] = []
+        c.reserveCapacity(Self.mask + 1)
+        chunks.append(c)
+    }
+
+    /// Keeps the first n entries.
+    mutating func truncate(to n: Int) {
+        guard n < count else { return }
+        chunks.removeSubrange(((n + Self.mask) >> Self.shift)...)
+        if n & Self.mask != 0 { chunks[chunks.count - 1].removeSubrange((n & Self.mask)...) }
+        count = n
+    }
+
+    /// Drops every entry, keeping the first chunk.
+    mutating func removeAll() {
+        if chunks.count > 1 { chunks.removeSubrange(1...) }
+        if !chunks.isEmpty { chunks[0].removeAll(keepingCapacity: true) }
+        count = 0
+    }
+
+    /// Equal when every entry is (however the chunks were kept).
+    static func == (a: Chunked, b: Chunked) -> Bool {
+        a.count == b.count && a.elementsEqual(b)
+    }
+}
