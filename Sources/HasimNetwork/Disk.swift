@@ -30,11 +30,8 @@ public final class DiskDevice {
     public var streaming: Double = 1
     /// Time added to a flush for each request it covers beyond the first.
     public var perRequest: SimTime = 0
-    /// The median time of a busy flush (one that starts back to back): nil, `streaming` x the
-    /// lone time. This machine's virtual disk: a lone fsync is mostly fast with a long tail
-    /// (append p50 0.34 ms, p90 8 ms, mean 3.2 ms) and a busy one is fast whatever its kind
-    /// (4 threads: p50 0.56-0.70 ms, p90 0.9-1.8 ms in most runs, fsync-concurrency.json): what
-    /// the device hides under concurrency is the lone tail, not a fraction of each fsync.
+    /// The median time of a busy flush (one that starts back to back), whatever its kind (see
+    /// the type's comment for the measurement); nil: `streaming` x the lone time.
     public var busy: SimTime?
     private struct Request {
         var cost: SimTime
@@ -81,7 +78,8 @@ public final class DiskDevice {
         // busy median instead of its kind's typical time.
         var t = heaviest.cost
         if streaming {
-            if let busy, heaviest.typical > 0 { t = Time.scaled(t, by: Double(busy) / Double(heaviest.typical)) } else { t = Time.scaled(t, by: self.streaming) }
+            let factor = busy.map { heaviest.typical > 0 ? Double($0) / Double(heaviest.typical) : self.streaming }
+            t = Time.scaled(t, by: factor ?? self.streaming)
         }
         t = Time.sum(t, Time.scaled(perRequest, Int64(group.count - 1)))
         sim.after(t) { [unowned(unsafe) self] in self.finished(group) }

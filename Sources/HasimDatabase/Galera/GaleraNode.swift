@@ -16,7 +16,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
 
     public let name: String
     /// `name` interned (`ServerNames`): what each answer to a client carries.
-    lazy var nameIndex = ServerNames.index(name)
+    let nameIndex: UInt16
     public let index: Int
     public let process: NetProcess
     /// The process's (weak) observer in this object's place: see LifecycleRelay.
@@ -147,6 +147,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
 
     public init(name: String, index: Int, host: Host, network: Network, config: GaleraConfig) {
         self.name = name
+        nameIndex = ServerNames.index(name)
         self.index = index
         self.network = network
         self.sim = network.sim
