@@ -146,6 +146,7 @@ struct FleetCommand: ParsableCommand {
         let invocation = try store.beginInvocation(command: "fleet", arguments: InvocationArguments.current,
                                                    hasimVersion: HasimVersion.string)
         var rows: [FleetStudyRow] = []
+        var fleets: [ArchitectureFleet] = []
         for s in scenarios {
             if !quiet { printError("hasim fleet: \(s.name) (\(s.architecture.strategy))") }
             let fleet = try FleetSimulator.run(s, config: config, parallel: !serial)
@@ -153,9 +154,10 @@ struct FleetCommand: ParsableCommand {
             let row = fleet.row(config: config)
             try store.writeFleet(row, invocation: invocation)
             rows.append(row)
+            fleets.append(fleet)
         }
         try store.close()
-        let text = FleetSection.markdown(rows)
+        let text = FleetSection.markdown(rows) + FleetExplain.drivers(fleets)
         if let markdown { try text.write(toFile: markdown, atomically: true, encoding: .utf8) }
         if !quiet {
             print(text)
