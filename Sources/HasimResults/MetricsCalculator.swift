@@ -178,11 +178,11 @@ public enum MetricsCalculator {
             // Read in place: one address (the usual run) takes the whole ledger.
             if o.groups.isEmpty || o.groups.allSatisfy({ $0.address == address }) {
                 return AddressWriters(address: address, entries: o.ledger.lazy.filter { o.groups.isEmpty || $0.group < o.groups.count },
-                                      groups: groups)
+                                      room: o.ledger.count, groups: groups)
             }
             let members = o.groups.indices.map { o.groups[$0].address == address }
             return AddressWriters(address: address, entries: o.ledger.lazy.filter { $0.group < members.count && members[$0.group] },
-                                  groups: groups)
+                                  room: o.ledger.count, groups: groups)
         }
     }
 

@@ -91,12 +91,13 @@ struct AddressWriters {
     let acks: [(time: SimTime, group: String, server: String)]
     let periods: [WriterPeriod]
 
-    init(address: String, entries: some Collection<LedgerEntry>, groups: WriterGroups) {
+    /// `room`: at least the entries' count (a lazy filter's count is a pass over the ledger).
+    init(address: String, entries: some Collection<LedgerEntry>, room: Int, groups: WriterGroups) {
         self.address = address
         // A server's group changes at its few declarations: look it up once per span of them,
         // not once per acknowledgement (a run has hundreds of thousands).
         var acks: [(time: SimTime, group: String, server: String)] = []
-        acks.reserveCapacity(entries.count)
+        acks.reserveCapacity(room)
         var cached: (server: String, group: String, from: SimTime, until: SimTime)? = nil
         for e in entries {
             let server = e.ackedBy, t = e.ackedAt
