@@ -66,6 +66,13 @@ struct FleetCommand: ParsableCommand {
     @Option(name: .customLong("page-after"), help: "Writes down this long page the on-call DBA (monitoring alert delay).")
     var pageAfter = "5m"
 
+    @Option(help: ArgumentHelp("Planned maintenances of each primary per year (e.g. 4: quarterly patches); 0: none.",
+                               discussion: "Each is the tool's own planned switchover to a replica, simulated at transaction level like a failure, plus --maintenance-hours of DBA work. Only for tools with a switchover in hasim (the switchover fault in hasim list names them: mha, manual, mmm); the others get none, so compare such studies knowing that."))
+    var maintenance = 0.0
+
+    @Option(name: .customLong("maintenance-hours"), help: "DBA hours one planned maintenance takes (switchover, patch, restart, checks).")
+    var maintenanceHours = 1.0
+
     @Option(help: "Results database to write (default: results/fleet-<UTC time>.sqlite).")
     var out: String?
 
@@ -103,6 +110,9 @@ struct FleetCommand: ParsableCommand {
         guard library >= 1 else { throw ValidationFailure("--library must be at least 1") }
         guard dbas >= 1, hoursPerDBA > 0 else { throw ValidationFailure("--dbas and --hours-per-dba must be positive") }
         if let w = writesPerSecond, !(w > 0) { throw ValidationFailure("--writes-per-second must be greater than 0") }
+        guard maintenance >= 0, maintenance.isFinite, maintenanceHours >= 0 else {
+            throw ValidationFailure("--maintenance and --maintenance-hours must be 0 or more")
+        }
         var c = FleetConfig()
         c.clusters = clusters
         c.horizon = try duration(horizon, "horizon")
@@ -116,6 +126,8 @@ struct FleetCommand: ParsableCommand {
         c.human.dbas = dbas
         c.human.hoursPerDBA = hoursPerDBA
         c.human.pageAfter = try duration(pageAfter, "page-after")
+        c.maintenancePerYear = maintenance
+        c.human.maintenance = maintenanceHours
         if let shard { let k = try Shard.parse(shard); c.shard = (k.index, k.count) }
         return c
     }
@@ -134,6 +146,7 @@ struct FleetCommand: ParsableCommand {
         let invocation = try store.beginInvocation(command: "fleet", arguments: InvocationArguments.current,
                                                    hasimVersion: HasimVersion.string)
         var rows: [FleetStudyRow] = []
+        var fleets: [ArchitectureFleet] = []
         for s in scenarios {
             if !quiet { printError("hasim fleet: \(s.name) (\(s.architecture.strategy))") }
             let fleet = try FleetSimulator.run(s, config: config, parallel: !serial)
@@ -141,9 +154,10 @@ struct FleetCommand: ParsableCommand {
             let row = fleet.row(config: config)
             try store.writeFleet(row, invocation: invocation)
             rows.append(row)
+            fleets.append(fleet)
         }
         try store.close()
-        let text = FleetSection.markdown(rows)
+        let text = FleetSection.markdown(rows) + FleetExplain.drivers(fleets)
         if let markdown { try text.write(toFile: markdown, atomically: true, encoding: .utf8) }
         if !quiet {
             print(text)

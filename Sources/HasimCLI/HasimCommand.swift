@@ -268,7 +268,7 @@ struct ListCommand: ParsableCommand {
         }
         print("")
         print("fault_processes (random failures per component class; `hasim fleet` and scenario runs)")
-        for p in FaultProcessSpec.defaults {
+        for p in FaultProcessSpec.defaults + [FaultProcessSpec.maintenance] {
             let shape = p.shape == 1 ? "exponential" : "Weibull shape \(p.shape)"
             print("  \(p.component.rawValue): afr = \(p.afr)/year (\(shape)), mttr = \(Time.text(p.mttr)) (lognormal sigma \(p.repairSigma))")
             print("      \(FaultProcessSpec.help(p.component))")

@@ -5,13 +5,18 @@ import HasimKernel
 /// Kept for the whole run, on every server, so it is a run's largest structure after the
 /// ledger. The newest events (what the dump threads send, what the SQL threads apply) stay
 /// as the shared records they were committed as; older ones are packed by column, about
-/// 9 bytes an event instead of a reference (8 B) to a record (64 B) each server kept alive:
+/// 10 bytes an event (a fifth of them updates) instead of a reference (8 B) to a record
+/// (64 B) each server kept alive:
 /// - the GTIDs as runs (consecutive sequence numbers of one origin: a run per failover),
 /// - txid, key and commit group each in a byte, its distance from a base per 64 events plus
 ///   the event's index (`DenseTxids`: a client's inserts climb in step with the binlog),
 /// - the original commit time in a `TimeColumn`,
-/// - table and kind in a byte (columns grow by chunks, `Chunked`); a change that is not a client's insert (the value or the row's
-///   txid differ from the transaction's txid: an UPDATE's counted-up value) kept whole apart.
+/// - table and kind in a byte (columns grow by chunks, `Chunked`),
+/// - an UPDATE's key and counted-up value in 32 bits each, in the order of the updates (found
+///   by counting the updates of the event's block of 64): a hot row's key among climbing insert
+///   keys would otherwise be kept apart in the key column, and push a block of 64 to whole
+///   values once more than 8 of them (a fifth of the writes by default) share it;
+/// - anything else (the row's txid differs from the transaction's, values past 32 bits) kept whole apart.
 /// Reading an old event builds its record again, equal to the one appended.
 public struct BinlogLog: RandomAccessCollection, Sendable {
     /// Events in `recent` past this many are packed, this many at a time, oldest first.
@@ -97,8 +102,16 @@ struct PackedEvents: Sendable {
     private var keys = DenseTxids()
     private var groups = DenseTxids()
     private var commits = TimeColumn()
-    /// table (bits 0..<6) | update (6) | kept whole in `wholeChanges` (7).
+    /// table (bits 0..<6) | update, in `updateKeys`/`updateValues` (6) | kept whole in
+    /// `wholeChanges` (7).
     private var shapes = Chunked<UInt8>()
+    /// Per block of 64 events, the updates before it (an update's place in the columns below).
+    private var blockUpdates: [Int] = []
+    private var updateKeys = Chunked<UInt32>()
+    private var updateValues = Chunked<UInt32>()
+    /// What the key column holds for an event whose key is elsewhere: the last insert's key,
+    /// so the column stays a byte an entry.
+    private var lastKey: Int64 = 0
     private var wholeIndex: [Int] = []
     private var wholeChanges: [RowChange] = []
 
@@ -111,9 +124,12 @@ struct PackedEvents: Sendable {
         let change: RowChange
         if shape & 0x80 != 0 {
             change = wholeChanges[wholeIndex.firstPosition(atLeast: i)]
+        } else if shape & 0x40 != 0 {
+            let r = updatesBefore(i)
+            change = .update(table: Table(rawValue: shape & 0x3F)!, key: Int64(updateKeys[r]),
+                             after: Row(value: Int64(updateValues[r]), txid: txid))
         } else {
-            let table = Table(rawValue: shape & 0x3F)!, row = Row(value: txid, txid: txid)
-            change = shape & 0x40 != 0 ? .update(table: table, key: keys[i], after: row) : .insert(table: table, key: keys[i], row: row)
+            change = .insert(table: Table(rawValue: shape & 0x3F)!, key: keys[i], row: Row(value: txid, txid: txid))
         }
         return BinlogEvent(gtid: gtid, txid: txid, change: change, originalCommit: commits[i], commitGroup: groups[i])
     }
@@ -132,6 +148,13 @@ struct PackedEvents: Sendable {
             r += 1
         }
         return i
+    }
+
+    /// The updates packed in `updateKeys` among events [0, i).
+    private func updatesBefore(_ i: Int) -> Int {
+        var r = blockUpdates[i >> 6]
+        for j in (i & ~63)..<i where shapes[j] & 0xC0 == 0x40 { r += 1 }
+        return r
     }
 
     /// The run holding event i: the last run starting at or before it.
@@ -162,18 +185,34 @@ struct PackedEvents: Sendable {
         case .insert(let t, let k, let r): (t, k, r, false)
         case .update(let t, let k, let r): (t, k, r, true)
         }
-        keys.append(key)
-        if row.value == e.txid && row.txid == e.txid && table.rawValue < 64 {
-            shapes.append(table.rawValue | (update ? 0x40 : 0))
-        } else {
-            shapes.append(0x80)
-            wholeIndex.append(i)
-            wholeChanges.append(change)
+        if i & 63 == 0 { blockUpdates.append(updateKeys.count) }
+        if row.txid == e.txid && table.rawValue < 64 {
+            if !update && row.value == e.txid {
+                keys.append(key)
+                lastKey = key
+                shapes.append(table.rawValue)
+                return
+            }
+            if update, let k = UInt32(exactly: key), let v = UInt32(exactly: row.value) {
+                keys.append(lastKey)
+                updateKeys.append(k)
+                updateValues.append(v)
+                shapes.append(table.rawValue | 0x40)
+                return
+            }
         }
+        keys.append(lastKey)
+        shapes.append(0x80)
+        wholeIndex.append(i)
+        wholeChanges.append(change)
     }
 
     mutating func truncate(to n: Int) {
         guard n < shapes.count else { return }
+        let updates = updatesBefore(n)
+        updateKeys.truncate(to: updates)
+        updateValues.truncate(to: updates)
+        blockUpdates.removeSubrange(((n + 63) >> 6)...)
         while let last = runStart.last, last >= n {
             runStart.removeLast()
             runOrigin.removeLast()

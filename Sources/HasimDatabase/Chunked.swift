@@ -8,6 +8,12 @@ struct Chunked<Element: Sendable & Equatable>: Sendable, Equatable, RandomAccess
     private static var mask: Int { (1 << shift) - 1 }
     private var chunks: [[Element]] = []
     private(set) var count = 0
+    /// Entries [0, forgotten) were given up (`forget`): their chunks are freed, reading one
+    /// traps or gives the filler. A multiple of the chunk size unless a truncation cut below it.
+    private(set) var forgotten = 0
+    /// What a forgotten entry reads as after a truncation into a freed chunk (the entries
+    /// before the cut keep their places but nothing reads them).
+    private var filler: Element?
 
     init() {}
 
@@ -36,8 +42,30 @@ struct Chunked<Element: Sendable & Equatable>: Sendable, Equatable, RandomAccess
     mutating func truncate(to n: Int) {
         guard n < count else { return }
         chunks.removeSubrange(((n + Self.mask) >> Self.shift)...)
-        if n & Self.mask != 0 { chunks[chunks.count - 1].removeSubrange((n & Self.mask)...) }
+        if n & Self.mask != 0 {
+            if chunks[chunks.count - 1].isEmpty, let f = filler {
+                // The cut falls in a freed chunk: the entries before it stand in as the
+                // filler so that appends land at their index.
+                var c: [Element] = []
+                c.reserveCapacity(Self.mask + 1)
+                c.append(contentsOf: repeatElement(f, count: n & Self.mask))
+                chunks[chunks.count - 1] = c
+            } else {
+                chunks[chunks.count - 1].removeSubrange((n & Self.mask)...)
+            }
+        }
         count = n
+        forgotten = Swift.min(forgotten, n)
+    }
+
+    /// Frees the chunks wholly below index n: entries nothing reads again (a binlog event's
+    /// write time once the page is on disk). The count and the later entries' indices stay.
+    mutating func forget(before n: Int, filler: Element) {
+        let end = Swift.min(n, count) >> Self.shift
+        guard end << Self.shift > forgotten else { return }
+        for c in (forgotten >> Self.shift)..<end { chunks[c] = [] }
+        forgotten = end << Self.shift
+        self.filler = filler
     }
 
     /// Drops every entry, keeping the first chunk.
@@ -45,9 +73,11 @@ struct Chunked<Element: Sendable & Equatable>: Sendable, Equatable, RandomAccess
         if chunks.count > 1 { chunks.removeSubrange(1...) }
         if !chunks.isEmpty { chunks[0].removeAll(keepingCapacity: true) }
         count = 0
+        forgotten = 0
     }
 
-    /// Equal when every entry is (however the chunks were kept).
+    /// Equal when every entry is (however the chunks were kept; not for a column with
+    /// forgotten entries).
     static func == (a: Chunked, b: Chunked) -> Bool {
         a.count == b.count && a.elementsEqual(b)
     }

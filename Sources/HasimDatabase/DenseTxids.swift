@@ -9,8 +9,8 @@
 /// client's txid, 2^40 apart; a hot row's key in a column of inserts) is kept apart, by index;
 /// a block with more than `apartLimit` of them is kept whole (8 bytes an entry) from then on.
 /// Exact: the arithmetic wraps, so base + index + distance is the stored value for any Int64.
-struct DenseTxids: Sendable {
-    static let vacant = Int64.min
+public struct DenseTxids: Sendable {
+    public static let vacant = Int64.min
     private static let shift = 6
     private static let size = 1 << shift
     /// An index with no value (RowTable's absent key).
@@ -34,7 +34,9 @@ struct DenseTxids: Sendable {
     private var apartIndex: [Int] = []
     private var apartValue: [Int64] = []
 
-    var count: Int { offsets.count }
+    public init() {}
+
+    public var count: Int { offsets.count }
 
     @inline(__always)
     private static func distance(_ v: Int64, base: Int64, _ i: Int) -> Int8? {
@@ -42,7 +44,7 @@ struct DenseTxids: Sendable {
         return d > Int64(apart) && d <= Int64(Int8.max) ? Int8(truncatingIfNeeded: d) : nil
     }
 
-    subscript(i: Int) -> Int64 {
+    public subscript(i: Int) -> Int64 {
         get {
             let o = offsets[i]
             let b = i >> Self.shift
@@ -110,7 +112,7 @@ struct DenseTxids: Sendable {
 
     /// One more index, with value t (or vacant). The common case (a narrow block, t near
     /// base + index) appends the distance directly, without the setter's checks.
-    mutating func append(_ t: Int64) {
+    public mutating func append(_ t: Int64) {
         let i = offsets.count
         if i & (Self.size - 1) == 0 {
             bases.append(t == Self.vacant ? Self.unset : t &- Int64(i))
@@ -139,7 +141,7 @@ struct DenseTxids: Sendable {
 
     /// Keeps the first n indices (a binlog cut back after a power loss). The slots in `wide`
     /// of blocks dropped whole stay unused: a truncation is rare and short.
-    mutating func truncate(to n: Int) {
+    public mutating func truncate(to n: Int) {
         guard n < offsets.count else { return }
         offsets.truncate(to: n)
         let blocks = (n + Self.size - 1) >> Self.shift

@@ -15,6 +15,29 @@ extension MySQLServer {
         let n = config.syncBinlog
         if n > 0 && storage.binlog.count - storage.binlogSynced >= n { storage.binlogSynced = storage.binlog.count }
         expireBinlogs()
+        if storage.binlog.count & (Self.forgetWriteTimesEvery - 1) == 0 { forgetBinlogWriteTimes() }
+    }
+
+    /// How often (in binlog events) the write times nothing reads again are let go: a
+    /// column's chunk (`Chunked`), so each look frees at most a chunk or two.
+    static let forgetWriteTimesEvery = 1 << 14
+
+    /// Frees the binlog write times no crash and no expiry will read: 4 bytes an event per
+    /// server, otherwise kept for the whole run. Exact, because both readers only move forward:
+    /// - a host crash keeps the events the flusher has written back (`writtenBackBinlog`), whose
+    ///   limit only grows with time: an event written back now is written back at any later crash;
+    /// - expiry reads the time of the first unpurged event and stops at one not older than
+    ///   `now − binlog_expire`. Times only grow with the index, so once that event was written
+    ///   at or after `runEnd − binlog_expire` (the default 30 days against a run of minutes:
+    ///   from the first event), no later one expires before the run ends either.
+    private func forgetBinlogWriteTimes() {
+        var n = writtenBackBinlog
+        if config.binlogExpire > 0 {
+            let w = storage.binlogWrittenAt, p = storage.binlogPurged
+            let neverExpires = p < w.count && (p < w.forgotten || w[p] >= runEnd &- config.binlogExpire)
+            if !neverExpires { n = min(n, p) }
+        }
+        storage.binlogWrittenAt.forget(before: n)
     }
 
     /// Engine commit. With innodb_flush_log_at_trx_commit 0 or 2 the before image is kept
@@ -51,7 +74,9 @@ extension MySQLServer {
         guard config.binlogExpire > 0 else { return }
         let cutoff = sim.now - config.binlogExpire
         var purged = storage.binlogPurged
-        while purged < storage.binlog.count && storage.binlogWrittenAt[purged] < cutoff { purged += 1 }
+        // An event whose time was forgotten never expires in this run (forgetBinlogWriteTimes).
+        while purged < storage.binlog.count && purged >= storage.binlogWrittenAt.forgotten
+                && storage.binlogWrittenAt[purged] < cutoff { purged += 1 }
         storage.purgeBinlog(before: purged)
     }
 
@@ -82,11 +107,11 @@ extension MySQLServer {
     }
 
     /// Binlog events the kernel's flusher has written back: dirty longer than dirty_expire
-    /// at one of its wake-ups.
+    /// at one of its wake-ups. The events whose times were forgotten were written back then.
     private var writtenBackBinlog: Int {
         let every = max(config.osWritebackInterval, 1)
         let limit = sim.now / every * every - config.osDirtyExpire
-        var lo = 0, hi = storage.binlogWrittenAt.count
+        var lo = storage.binlogWrittenAt.forgotten, hi = storage.binlogWrittenAt.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if storage.binlogWrittenAt[mid] <= limit { lo = mid + 1 } else { hi = mid }

@@ -41,6 +41,10 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     private lazy var lifecycle = LifecycleRelay(self)
     public internal(set) var config: ServerConfig
     public internal(set) var storage = Storage()
+    /// The instant the run stops at, when the runner knows it: no event is handled after it.
+    /// Not a mysqld setting: it lets the binlog drop write times that binlog expiry could only
+    /// read after it (see `forgetBinlogWriteTimes`). `.max`: unknown, every time is kept.
+    public var runEnd: SimTime = .max
     public internal(set) var state: State = .down
     public internal(set) var readOnly = false
     public internal(set) var superReadOnly = false

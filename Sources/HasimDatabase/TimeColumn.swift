@@ -22,6 +22,8 @@ public struct TimeColumn: Sendable, Equatable {
 
     public var count: Int { deltas.count }
     public var isEmpty: Bool { deltas.isEmpty }
+    /// Entries [0, forgotten) were given up (`forget`); reading one traps.
+    public var forgotten: Int { deltas.forgotten }
 
     /// Reserves the bases (the entries grow by chunks: no copy to avoid).
     public mutating func reserveCapacity(_ n: Int) {
@@ -59,6 +61,11 @@ public struct TimeColumn: Sendable, Equatable {
         farIndex.removeSubrange(keep...)
         farTimes.removeSubrange(keep...)
     }
+
+    /// Frees the entries below about index n (whole chunks of 16,384: the rest stay
+    /// readable): instants nothing will read again. Indices and the count stay; a truncation
+    /// below them is allowed, appends go on as before.
+    public mutating func forget(before n: Int) { deltas.forget(before: n, filler: 0) }
 
     /// Drops every entry, keeping the arrays' capacity.
     public mutating func removeAll() {

@@ -54,8 +54,12 @@ struct Composer {
         if manualFix { hours += h.manualFailover }
         hours += result.replicationCrashes * h.fixReplication
         if brain || divergent { hours += h.reconcile }
-        if result.failovers > 0 { hours += h.reintegrate }
+        // A planned switchover is a failover the maintenance itself reattaches (MHA's
+        // --orig_master_is_new_slave, the runbook's CHANGE MASTER on the old primary).
+        let planned = failures.filter { $0.component == .maintenance }.count
+        if result.failovers > Double(planned) { hours += h.reintegrate }
         hours += Double(failures.filter { $0.component == .disk }.count) * h.rebuildServer
+        hours += Double(planned) * h.maintenance
 
         t.incidents += 1
         t.downtime += downtime
@@ -78,7 +82,7 @@ struct Composer {
             switch f.component {
             case .host, .disk, .mysqld, .nic: hit.insert(targets.databases[f.target])
             case .site: for h in targets.siteTargets[f.target].hosts { hit.insert(h) }
-            case .sitePartition, .manager: break
+            case .sitePartition, .manager, .maintenance: break
             }
         }
         return targets.databases.contains { !hit.contains($0) }

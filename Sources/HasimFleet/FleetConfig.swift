@@ -29,6 +29,9 @@ public struct FleetConfig: Sendable, Equatable {
     /// Overrides the scenarios' write rate in incident windows (nil: the scenario's).
     public var writesPerSecond: Double? = nil
     public var human = HumanModel()
+    /// Planned maintenances of each primary per year (`--maintenance`), added to the study's fault
+    /// processes for tools with a planned switchover; 0: none (FaultProcessSpec.maintenance).
+    public var maintenancePerYear: Double = 0
     /// `--shard K/N`: this process runs replications r with r mod N = K − 1 (K from 1). Every
     /// replication's streams derive from (seed, r) only, so the shards' union is the whole study.
     public var shard: (index: Int, count: Int)? = nil
@@ -63,6 +66,8 @@ public struct HumanModel: Sendable, Equatable {
     public var reintegrate: Double = 1
     /// Rebuild a server whose disk died from a backup or a clone (hours).
     public var rebuildServer: Double = 2
+    /// One planned maintenance: the switchover, the patch, the restart, the checks (hours).
+    public var maintenance: Double = 1
     /// Pages between these local hours (fault time of day) are night pages.
     public var nightStartHour: Int = 22
     public var nightEndHour: Int = 7

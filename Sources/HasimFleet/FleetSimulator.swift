@@ -78,14 +78,20 @@ public enum FleetMetric: String, CaseIterable, Sendable {
 public enum FleetSimulator {
     /// The fault processes a fleet of this scenario faces: the scenario's own when it has
     /// `fault_processes:`, else every published default whose component exists in it.
-    public static func processes(for scenario: Scenario, targets: FaultTargets) -> [FaultProcessSpec] {
-        let chosen = scenario.faultProcesses.isEmpty ? FaultProcessSpec.defaults : scenario.faultProcesses
+    /// With `--maintenance`, planned maintenance joins them (unless the scenario sets its own).
+    public static func processes(for scenario: Scenario, targets: FaultTargets, config: FleetConfig = FleetConfig()) -> [FaultProcessSpec] {
+        var chosen = scenario.faultProcesses.isEmpty ? FaultProcessSpec.defaults : scenario.faultProcesses
+        if config.maintenancePerYear > 0 && !chosen.contains(where: { $0.component == .maintenance }) {
+            var m = FaultProcessSpec.maintenance
+            m.afr = config.maintenancePerYear
+            chosen.append(m)
+        }
         return chosen.filter { targets.count($0.component) > 0 }
     }
 
     public static func run(_ scenario: Scenario, config: FleetConfig, parallel: Bool = true) throws -> ArchitectureFleet {
         let targets = FaultTargets(scenario)
-        let procs = processes(for: scenario, targets: targets)
+        let procs = processes(for: scenario, targets: targets, config: config)
         guard !procs.isEmpty else {
             throw FleetError.noProcesses("\(scenario.file): no fault process has a component in this topology")
         }

@@ -33,7 +33,8 @@ extension FleetConfig {
             ("dbas", "\(h.dbas)"), ("hours_per_dba", "\(h.hoursPerDBA)"),
         ]
         // Listed only when on, so the settings of studies without it read as before.
-        let all = libraryBootstrap ? pairs + [("library_bootstrap", "true")] : pairs
+        var all = libraryBootstrap ? pairs + [("library_bootstrap", "true")] : pairs
+        if maintenancePerYear > 0 { all += [("maintenance_per_year", "\(maintenancePerYear)"), ("maintenance_h", "\(h.maintenance)")] }
         return "{" + all.sorted { $0.0 < $1.0 }.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 }

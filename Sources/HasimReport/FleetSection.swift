@@ -42,6 +42,7 @@ public enum FleetSection {
         out.append("")
         out.append("Incident windows simulated at transaction level: "
                    + studies.map { "\($0.strategy) \($0.libraryRuns) library + \($0.compoundIncidents) compound" }.joined(separator: ", ") + ".")
+        out += SweepSection.fleetMarkdown(studies)
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -80,7 +81,8 @@ public enum FleetSection {
             + "<code>hasim fleet</code> (docs/fleet.md): random faults from the fault processes, each incident simulated "
             + "at transaction level. Incident windows: "
             + e(studies.map { "\($0.strategy) \($0.libraryRuns) library + \($0.compoundIncidents) compound" }.joined(separator: ", "))
-            + ". Settings: <code>\(e(first.configJSON))</code>.</p>"
+            + ". Settings: <code class=\"wrap\">\(e(first.configJSON))</code>.</p>"
+        s += SweepSection.fleetHTML(studies)
         return s + "</section>"
     }
 

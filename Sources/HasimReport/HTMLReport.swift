@@ -92,6 +92,7 @@ public enum HTMLReport {
                                     bars: g.architectures.enumerated().map { i, a in .init(label: a.scenarioName, stats: lost[i], colorIndex: i) })
             s += "</div>"
         }
+        s += SweepSection.html(g)
         s += parameters(g)
         s += "<h3>Timelines</h3>" + legend()
         let notDrawn = g.runs.filter { details[$0.id] == nil }.count
@@ -361,7 +362,7 @@ public enum HTMLReport {
         .tl-node{font-size:13px;font-weight:600}svg text.in-bar{font-size:10.5px;fill:#fff;font-weight:600;pointer-events:none}.tl-small{font-size:11px}.tl-label{font-size:11.5px}svg .muted{fill:#6b7385}
         .ch-title{font-size:13px;font-weight:600}.ch-label{font-size:12px}.ch-value{font-size:12px;font-weight:600}svg .na{fill:#9aa1ad;font-weight:normal}
         .grid{stroke:#edf0f5;stroke-width:1}.axis{stroke:#8a92a3;stroke-width:1}.lane-sep{stroke:#eef1f5}.host-line{stroke:#c9ced8;stroke-width:1}
-        .whisker{stroke:#1d2330;stroke-width:1.3;fill:none}
+        .whisker{stroke:#1d2330;stroke-width:1.3;fill:none}.wrap{overflow-wrap:anywhere}
         .fault-line{stroke:#c92a2a;stroke-width:1.6;stroke-dasharray:5 3}.fault-end{stroke:#c92a2a;stroke-width:1.2;stroke-dasharray:2 3;opacity:.8}
         .guide{stroke:#8a92a3;stroke-width:.8;stroke-dasharray:2 2;opacity:.7}
         .tick{stroke:#8a92a3;stroke-width:1.2}.tick-ops,.tick-failover{stroke:#5f3dc4;stroke-width:2}.tick-error{stroke:#e03131;stroke-width:2}.tick-front{stroke:#9c36b5;stroke-width:2}.tick-fault{stroke:#c92a2a;stroke-width:2}

@@ -44,6 +44,7 @@ public enum MarkdownReport {
         out += table(g, ReportMetric.comparison)
         out += ["", "Mean over seeds, range min–max in brackets. **Bold**: lowest mean of the group. "
                 + "— : not measured by these runs (not zero); never: writes did not come back before the end of the run. Charts and timelines: report.html.", ""]
+        out += SweepSection.markdown(g)
         if g.architectures.contains(where: { $0.stats("http_requests") != nil }) {
             out += ["### What the users saw (web tier)", ""]
             out += table(g, ReportMetric.web)

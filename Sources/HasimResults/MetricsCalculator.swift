@@ -175,9 +175,14 @@ public enum MetricsCalculator {
         for g in o.groups where !addresses.contains(g.address) { addresses.append(g.address) }
         if addresses.isEmpty { addresses = [""] }
         return addresses.map { address in
-            let members = Set(o.groups.indices.filter { o.groups[$0].address == address })
-            let entries = o.groups.isEmpty ? Array(o.ledger) : o.ledger.filter { members.contains($0.group) }
-            return AddressWriters(address: address, entries: entries, groups: groups)
+            // Read in place: one address (the usual run) takes the whole ledger.
+            if o.groups.isEmpty || o.groups.allSatisfy({ $0.address == address }) {
+                return AddressWriters(address: address, entries: o.ledger.lazy.filter { o.groups.isEmpty || $0.group < o.groups.count },
+                                      room: o.ledger.count, groups: groups)
+            }
+            let members = o.groups.indices.map { o.groups[$0].address == address }
+            return AddressWriters(address: address, entries: o.ledger.lazy.filter { $0.group < members.count && members[$0.group] },
+                                  room: o.ledger.count, groups: groups)
         }
     }
 
@@ -234,8 +239,17 @@ public enum MetricsCalculator {
         func rows(_ a: ServerSnapshot, _ b: ServerSnapshot) -> Int {
             var total = 0
             for table in Table.allCases {
-                let keys = Set(a.storage.keys(table)).union(b.storage.keys(table)).sorted()
-                for k in keys where a.storage.row(table, k) != b.storage.row(table, k) { total += 1 }
+                // Both key lists are ascending and without repeats (Storage.keys): walk them
+                // together, each key of either once.
+                let ka = a.storage.keys(table), kb = b.storage.keys(table)
+                var i = 0, j = 0
+                while i < ka.count || j < kb.count {
+                    let k: Int64
+                    if j == kb.count || (i < ka.count && ka[i] < kb[j]) { k = ka[i]; i += 1 }
+                    else if i == ka.count || kb[j] < ka[i] { k = kb[j]; j += 1 }
+                    else { k = ka[i]; i += 1; j += 1 }
+                    if a.storage.row(table, k) != b.storage.row(table, k) { total += 1 }
+                }
             }
             return total
         }
@@ -363,7 +377,8 @@ public enum MetricsCalculator {
                              failoverTimes: [SimTime]) -> [IncidentRow] {
         o.faults.map { f in
             let firstFailure = failures.first { $0.failedAt >= f.at }?.failedAt
-            let recovered = ledger.filter { $0.issuedAt >= f.at }.map(\.ackedAt).min()
+            var recovered: SimTime? = nil
+            for e in ledger where e.issuedAt >= f.at && (recovered == nil || e.ackedAt < recovered!) { recovered = e.ackedAt }
             var row = IncidentRow(faultIndex: f.index, kind: f.kind, target: f.target, start: f.at,
                                   firstFailure: firstFailure, recovered: recovered, rto: recovered.map { $0 - f.at })
             row.detected = o.trace.first { $0.kind == .alert && $0.time >= f.at }?.time
@@ -384,7 +399,7 @@ public enum MetricsCalculator {
             }
             let probes = g < o.probeGroups.count ? o.probeGroups[g] : []
             add("write_downtime", Time.seconds(writeDowntime(o, groups: [g])), "s")
-            let ledger = o.ledger.filter { $0.group == g }
+            let ledger = o.ledger.lazy.filter { $0.group == g }
             let failures = o.failures.filter { $0.group == g }
             let rows = incidentRows(o, ledger: ledger, failures: failures, failoverTimes: [])
             let rtos = rows.compactMap(\.rto)

@@ -36,6 +36,22 @@ struct WriterGroups {
         return rs[lo - 1].group
     }
 
+    /// `group(of:at:)` with the span it holds for: the same answer for every time in
+    /// [from, until) (between the server's declarations around t), so a caller reading
+    /// acknowledgements in time order asks once per span instead of once per write.
+    func groupSpan(of server: String, at t: SimTime) -> (group: String, from: SimTime, until: SimTime) {
+        guard let rs = records[server] else { return (server, .min, .max) }
+        var lo = 0, hi = rs.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if rs[mid].time <= t { lo = mid + 1 } else { hi = mid }
+        }
+        let from = lo > 0 ? rs[lo - 1].time : .min
+        let until = lo < rs.count ? rs[lo].time : .max
+        guard lo > 0, !rs[lo - 1].group.isEmpty else { return (server, from, until) }
+        return (rs[lo - 1].group, from, until)
+    }
+
     /// The group at the end of the run.
     func finalGroup(of server: String) -> String { group(of: server, at: .max) }
 
@@ -75,21 +91,47 @@ struct AddressWriters {
     let acks: [(time: SimTime, group: String, server: String)]
     let periods: [WriterPeriod]
 
-    init(address: String, entries: [LedgerEntry], groups: WriterGroups) {
+    /// `room`: at least the entries' count (a lazy filter's count is a pass over the ledger).
+    init(address: String, entries: some Collection<LedgerEntry>, room: Int, groups: WriterGroups) {
         self.address = address
-        acks = entries.map { ($0.ackedAt, groups.group(of: $0.ackedBy, at: $0.ackedAt), $0.ackedBy) }
+        // A server's group changes at its few declarations: look it up once per span of them,
+        // not once per acknowledgement (a run has hundreds of thousands).
+        var acks: [(time: SimTime, group: String, server: String)] = []
+        acks.reserveCapacity(room)
+        var cached: (server: String, group: String, from: SimTime, until: SimTime)? = nil
+        for e in entries {
+            let server = e.ackedBy, t = e.ackedAt
+            if let c = cached, c.server == server, t >= c.from, t < c.until {
+                acks.append((t, c.group, c.server))
+                continue
+            }
+            let span = groups.groupSpan(of: server, at: t)
+            cached = (server, span.group, span.from, span.until)
+            acks.append((t, span.group, server))
+        }
+        self.acks = acks
+        // One open period per group. A run of acknowledgements by one group touches only that
+        // group's period: it is taken out of the table for the run (no copy per write) and put
+        // back after it. The same periods, closed in the same order, as one lookup per write.
         var open: [String: WriterPeriod] = [:]
         var done: [WriterPeriod] = []
-        for a in acks {
-            if var p = open[a.group], a.time - p.end <= Self.gap {
-                p.end = a.time
-                p.writes += 1
-                if !p.servers.contains(a.server) { p.servers.append(a.server); p.servers.sort() }
-                open[a.group] = p
-            } else {
-                if let p = open[a.group] { done.append(p) }
-                open[a.group] = WriterPeriod(group: a.group, start: a.time, end: a.time, servers: [a.server], writes: 1)
+        var i = 0
+        while i < acks.count {
+            let g = acks[i].group
+            var p = open.removeValue(forKey: g)
+            while i < acks.count && acks[i].group == g {
+                let a = acks[i]
+                if p != nil, a.time - p!.end <= Self.gap {
+                    p!.end = a.time
+                    p!.writes += 1
+                    if !p!.servers.contains(a.server) { p!.servers.append(a.server); p!.servers.sort() }
+                } else {
+                    if let q = p { done.append(q) }
+                    p = WriterPeriod(group: g, start: a.time, end: a.time, servers: [a.server], writes: 1)
+                }
+                i += 1
             }
+            open[g] = p
         }
         for k in open.keys.sorted() { done.append(open[k]!) }
         periods = done.sorted { ($0.start, $0.group) < ($1.start, $1.group) }

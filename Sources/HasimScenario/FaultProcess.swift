@@ -1,5 +1,6 @@
 import Foundation
 import HasimKernel
+import HasimStrategies
 
 /// A class of component that fails at random in a fleet: what breaks, how often, and how
 /// long its repair takes. The same definition drives `fault_processes:` in one scenario
@@ -19,6 +20,11 @@ public enum ComponentClass: String, CaseIterable, Sendable {
     case site
     /// A host that runs an HA manager, monitor or proxy, not a database.
     case manager
+    /// Planned maintenance of the primary's server (OS patches, a MySQL minor release): the DBAs
+    /// move the writer to a replica with the tool's own planned switchover first. Not a failure:
+    /// not among the defaults (`FaultProcessSpec.defaults`); `hasim fleet --maintenance` or
+    /// `fault_processes: {maintenance: ...}` turn it on.
+    case maintenance
 }
 
 /// How long until a component fails: Weibull with the given shape (1 = exponential,
@@ -97,8 +103,12 @@ extension FaultProcessSpec {
         FaultProcessSpec(component: .manager, afr: 0.5, mttr: 6 * Time.hour, repairSigma: 1.5),
     ]
 
+    /// Planned maintenance: each quarter's patches (Oracle publishes its Critical Patch Updates,
+    /// MySQL's included, four times a year: January, April, July, October), an hour each.
+    public static let maintenance = FaultProcessSpec(component: .maintenance, afr: 4, mttr: Time.hour, repairSigma: 0)
+
     public static func defaultSpec(_ c: ComponentClass) -> FaultProcessSpec {
-        defaults.first { $0.component == c }!
+        (defaults + [maintenance]).first { $0.component == c }!
     }
 
     /// Where each default comes from, for `hasim list` and docs/fleet.md.
@@ -118,6 +128,8 @@ extension FaultProcessSpec {
             return "assumption: one whole-site outage (power/cooling) per 10 site-years, mean 4 h (Dean, LADIS 2009, checked: per cluster-year one PDU failure takes 500-1,000 machines down for about 6 hours, and a 50 % chance of overheating that takes most servers down, 1-2 days to recover; no per-year facility figure was found in Barroso, Clidaras & Hölzle, The Datacenter as a Computer; Ford et al. OSDI 2010's node unavailability durations were not found in the excerpts)"
         case .manager:
             return "as host: the manager/monitor/proxy runs on an ordinary server (Dean, LADIS 2009)"
+        case .maintenance:
+            return "assumption: one planned maintenance of the primary per quarter, as Oracle's Critical Patch Updates (MySQL's included) come out four times a year (January, April, July, October; oracle.com/security-alerts); 1 h each; times drawn as a renewal process, not on a calendar. Off unless asked for (hasim fleet --maintenance): only tools with a planned switchover in hasim (the switchover fault in hasim list names them: mha, manual, mmm) can run it, and a design whose tool has none would look free of maintenance beside them"
         }
     }
 
@@ -130,6 +142,7 @@ extension FaultProcessSpec {
         case .sitePartition: return "two sites cannot reach each other (partition) until repaired; needs two sites"
         case .site: return "every database and manager host of a site crashes at once and boots after the repair"
         case .manager: return "a host that runs no database and no application (manager, monitor, proxy) crashes"
+        case .maintenance: return "planned maintenance of the primary: the tool's planned switchover to its first replica (switchover:); the patched server rejoins as a replica (not simulated: a replica's restart does not touch writes); only for strategies with a switchover command"
         }
     }
 }
@@ -161,6 +174,9 @@ public struct FaultTargets: Sendable {
     /// Per site: every host (what a partition between sites separates).
     public let siteHosts: [[String]]
     public let sitePairs: [(a: Int, b: Int)]
+    /// The primary a planned maintenance takes the writer from, and the replica its tool's
+    /// switchover gives it to; empty when the tool has no planned switchover or the primary no replica.
+    public let maintenance: [(server: String, to: String)]
 
     public init(_ scenario: Scenario) {
         let clients = Set(scenario.workloads.map(\.client))
@@ -181,6 +197,14 @@ public struct FaultTargets: Sendable {
         var pairs: [(a: Int, b: Int)] = []
         for a in siteHosts.indices { for b in siteHosts.indices where b > a { pairs.append((a, b)) } }
         sitePairs = pairs
+        let tool = StrategyCatalog.descriptor(named: scenario.architecture.strategy)
+        if tool?.operatorActions.contains(.switchover) == true,
+           let primary = scenario.topology.databases.first(where: { $0.role == .primary })?.host,
+           let replica = scenario.topology.databases.first(where: { $0.source == primary })?.host {
+            maintenance = [(primary, replica)]
+        } else {
+            maintenance = []
+        }
     }
 
     public func count(_ c: ComponentClass) -> Int {
@@ -189,6 +213,7 @@ public struct FaultTargets: Sendable {
         case .manager: return managers.count
         case .site: return siteTargets.count
         case .sitePartition: return sitePairs.count
+        case .maintenance: return maintenance.count
         }
     }
 
@@ -198,6 +223,7 @@ public struct FaultTargets: Sendable {
         case .manager: return managers[i]
         case .site: return siteTargets[i].name
         case .sitePartition: return "\(siteTargets[sitePairs[i].a].name)|\(siteTargets[sitePairs[i].b].name)"
+        case .maintenance: return maintenance[i].server
         }
     }
 
@@ -225,6 +251,10 @@ public struct FaultTargets: Sendable {
             let p = sitePairs[f.target]
             return [FaultSpec(at: at, kind: .partition(a: siteHosts[p.a], b: siteHosts[p.b], oneWay: false, firewall: false),
                               recoverAfter: f.repair)]
+        case .maintenance:
+            // The switchover is what touches writes; the demoted server's patch and restart is
+            // a replica's, left out.
+            return [FaultSpec(at: at, kind: .switchover(to: maintenance[f.target].to), recoverAfter: nil)]
         }
     }
 

@@ -56,12 +56,30 @@ public enum Sweep {
             for combo in combos {
                 var v = s
                 for (k, value) in combo { try apply(&v, key: k, value: value) }
-                let label = combo.map { "\($0.0.split(separator: ".").last!)=\($0.1)" }.joined(separator: ", ")
-                v.name = "\(s.name) [\(label)]"
+                v.name = name(s.name, combo.map { (String($0.0.split(separator: ".").last!), $0.1) })
                 out.append(v)
             }
         }
         return out
+    }
+
+    /// A variant's name: the scenario's, then the values it sets (`mha [ping_interval=1s, pool_size=60]`),
+    /// the last part of each key. `settings(of:)` reads it back.
+    public static func name(_ base: String, _ settings: [(key: String, value: String)]) -> String {
+        "\(base) [" + settings.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "]"
+    }
+
+    /// The scenario's own name and the swept settings of a variant's name, or nil for a name
+    /// no sweep made. A value never holds a comma (`--set` splits on them), a key never an '='.
+    public static func settings(of name: String) -> (base: String, settings: [(key: String, value: String)])? {
+        guard name.hasSuffix("]"), let open = name.range(of: " [", options: .backwards) else { return nil }
+        let inside = name[open.upperBound..<name.index(before: name.endIndex)]
+        var out: [(key: String, value: String)] = []
+        for part in inside.components(separatedBy: ", ") {
+            guard let eq = part.firstIndex(of: "="), eq != part.startIndex else { return nil }
+            out.append((String(part[..<eq]), String(part[part.index(after: eq)...])))
+        }
+        return out.isEmpty ? nil : (String(name[..<open.lowerBound]), out)
     }
 
     static func apply(_ s: inout Scenario, key: String, value: String) throws {

@@ -53,12 +53,16 @@ public struct LedgerEntry: Sendable, Equatable {
 
 /// The acknowledged writes of a run, in the order they were appended: the ground truth loss
 /// is measured against, and a run's largest structure (one entry per acknowledged write, kept
-/// to the end). Read as a collection of `LedgerEntry`; stored by column, 18 bytes an entry
-/// instead of the entry's 40:
+/// to the end). Read as a collection of `LedgerEntry`; stored by column, about 12 bytes an
+/// entry instead of the entry's 40:
 /// - the acknowledgement time in a `TimeColumn` (4 B),
-/// - the txid's low 32 bits (4 B); its high bits (the client's `txidBase`) go with the kind,
-/// - the key in 32 bits (4 B) and the latency (ackedAt − issuedAt) in 32 bits of nanoseconds
-///   (4 B, up to 4.29 s), each kept whole apart, by index, when it does not fit,
+/// - the txid's low 32 bits and the key, each in about a byte (`DenseTxids`: a client's
+///   inserts are acknowledged nearly in the order of their txids and keys, so both climb in
+///   step with the entry's index); the txid's high bits (the client's `txidBase`) go with the kind;
+///   an UPDATE's key (a hot row's, far from the climbing insert keys: a fifth of the writes by
+///   default) in 32 bits apart, in the order of the updates,
+/// - the latency (ackedAt − issuedAt) in 32 bits of nanoseconds (4 B, up to 4.29 s), kept
+///   whole apart, by index, when it does not fit,
 /// - the kind (2 B): the index of (server, group, table, insert, probe, txid's high bits) in a
 ///   small table of the distinct combinations (a run has a few dozen).
 /// Exact: every entry reads back as appended.
@@ -70,18 +74,27 @@ public struct Ledger: RandomAccessCollection, Sendable, Equatable, ExpressibleBy
         var isInsert: Bool
         var isProbe: Bool
         var txidHigh: Int64
+        /// The key is in `updateKeys` (an update's key in 32 bits), not in `keys`.
+        var keyApart: Bool
     }
     private static let far = UInt32.max
     private var acked = TimeColumn()
-    private var txidLow: [UInt32] = []
-    private var keys: [UInt32] = []
+    private var txidLow = DenseTxids()
+    private var keys = DenseTxids()
+    /// Keys of the entries whose kind says `keyApart`, in order; `blockUpdates`: per block of
+    /// 64 entries, how many come before it.
+    private var updateKeys: [UInt32] = []
+    private var blockUpdates: [Int] = []
+    /// What `keys` holds for an entry whose key is apart: the last key it holds, so the
+    /// column stays a byte an entry.
+    private var lastKey: Int64 = 0
     private var latencies: [UInt32] = []
     private var kinds: [UInt16] = []
     private var kindTable: [Kind] = []
-    /// Keys and issue times that do not fit 32 bits, by ascending index.
-    private var farKeyIndex: [Int] = [], farKeys: [Int64] = []
+    /// Issue times whose latency does not fit 32 bits, by ascending index.
     private var farIssuedIndex: [Int] = [], farIssued: [SimTime] = []
-    /// What the run's memory preflight counts per acknowledged write.
+    /// What the run's memory preflight counts per acknowledged write (kept at the 18 B of a
+    /// ledger with 32-bit txids and keys: an upper figure for a workload that mixes clients).
     public static let bytesPerEntry = 18
 
     public init() {}
@@ -97,8 +110,6 @@ public struct Ledger: RandomAccessCollection, Sendable, Equatable, ExpressibleBy
 
     public mutating func reserveCapacity(_ n: Int) {
         acked.reserveCapacity(n)
-        txidLow.reserveCapacity(n)
-        keys.reserveCapacity(n)
         latencies.reserveCapacity(n)
         kinds.reserveCapacity(n)
     }
@@ -106,26 +117,28 @@ public struct Ledger: RandomAccessCollection, Sendable, Equatable, ExpressibleBy
     public subscript(i: Int) -> LedgerEntry {
         let kind = kindTable[Int(kinds[i])]
         let ackedAt = acked[i]
-        let k = keys[i], l = latencies[i]
-        return LedgerEntry(txid: kind.txidHigh << 32 | Int64(txidLow[i]), table: kind.table, isInsert: kind.isInsert,
-                           key: k != Self.far ? Int64(k) : farKeys[farKeyIndex.firstPosition(atLeast: i)],
+        let l = latencies[i]
+        return LedgerEntry(txid: kind.txidHigh << 32 | txidLow[i], table: kind.table, isInsert: kind.isInsert,
+                           key: kind.keyApart ? Int64(updateKeys[updatesBefore(i)]) : keys[i],
                            issuedAt: l != Self.far ? ackedAt - SimTime(l) : farIssued[farIssuedIndex.firstPosition(atLeast: i)],
                            ackedAt: ackedAt, server: kind.server, isProbe: kind.isProbe, group: Int(kind.group))
     }
 
     public mutating func append(_ e: LedgerEntry) {
         let i = kinds.count
+        let apart = !e.isInsert && UInt32(exactly: e.key) != nil
         let kind = Kind(server: e.server, group: e.groupIndex, table: e.table, isInsert: e.isInsert,
-                        isProbe: e.isProbe, txidHigh: e.txid >> 32)
+                        isProbe: e.isProbe, txidHigh: e.txid >> 32, keyApart: apart)
         kinds.append(index(of: kind))
-        txidLow.append(UInt32(truncatingIfNeeded: e.txid))
+        txidLow.append(e.txid & 0xFFFF_FFFF)
         acked.append(e.ackedAt)
-        if e.key >= 0 && e.key < Int64(Self.far) {
-            keys.append(UInt32(e.key))
+        if i & 63 == 0 { blockUpdates.append(updateKeys.count) }
+        if apart {
+            keys.append(lastKey)
+            updateKeys.append(UInt32(e.key))
         } else {
-            keys.append(Self.far)
-            farKeyIndex.append(i)
-            farKeys.append(e.key)
+            keys.append(e.key)
+            lastKey = e.key
         }
         let latency = e.ackedAt &- e.issuedAt
         if latency >= 0 && latency < SimTime(Self.far) {
@@ -135,6 +148,13 @@ public struct Ledger: RandomAccessCollection, Sendable, Equatable, ExpressibleBy
             farIssuedIndex.append(i)
             farIssued.append(e.issuedAt)
         }
+    }
+
+    /// The entries with their key in `updateKeys` among [0, i).
+    private func updatesBefore(_ i: Int) -> Int {
+        var r = blockUpdates[i >> 6]
+        for j in (i & ~63)..<i where kindTable[Int(kinds[j])].keyApart { r += 1 }
+        return r
     }
 
     /// The kind's index, the last one used first (consecutive writes share one).

@@ -75,8 +75,53 @@ import HasimKernel
         #expect(copy == column)
     }
 
-    /// Storage's binlog: random commits (inserts, updates with a counted-up value, GTIDs of
-    /// another origin or out of sequence), power-loss truncations of the recent tail and, now
+    /// Forgetting the instants below an index (a binlog's write times once on disk) frees
+    /// whole chunks only, keeps the count and the indices; the entries still held read as
+    /// given through appends, more forgetting and truncations, some cutting into freed chunks.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func timeColumnForgetsWholeChunks(seed: UInt64) {
+        var rng = SimRandom(seed: seed)
+        var column = TimeColumn(), plain: [SimTime] = []
+        var now: SimTime = 0
+        let chunk = 1 << 14
+        var forgot = 0, cutIntoForgotten = 0
+        func check(_ step: Int) {
+            for i in column.forgotten..<plain.count where column[i] != plain[i] {
+                Issue.record("seed \(seed) step \(step): entry \(i) reads \(column[i]), not \(plain[i])")
+                return
+            }
+        }
+        for step in 0..<150_000 {
+            switch rng.below(10_000) {
+            case 0..<2 where !plain.isEmpty:
+                // A power loss's cut of the tail; one in four falls below what was forgotten.
+                let n = column.forgotten > 0 && rng.below(4) == 0 ? rng.below(column.forgotten)
+                    : max(0, plain.count - rng.below(3_000))
+                if n < column.forgotten { cutIntoForgotten += 1 }
+                column.truncate(to: n)
+                plain.removeSubrange(n...)
+                #expect(column.forgotten <= n)
+            case 3..<12:
+                // Mostly all but the newest (as a binlog lets go of what is on disk), at times anywhere.
+                let before = column.forgotten
+                let n = rng.below(4) == 0 ? rng.below(plain.count + 1) : max(0, plain.count - rng.below(20_000))
+                column.forget(before: n)
+                #expect(column.forgotten == max(before, n / chunk * chunk))
+                if column.forgotten > before { forgot += 1 }
+            default:
+                now += rng.below(50) == 0 ? Time.s(5) : Time.us(Int64(rng.below(2_000)))
+                column.append(now)
+                plain.append(now)
+            }
+            #expect(column.count == plain.count)
+            if step % 4_999 == 0 { check(step) }
+        }
+        check(-1)
+        #expect(forgot >= 2 && cutIntoForgotten > 0, "the test must free chunks and cut into them")
+    }
+
+    /// Storage's binlog: random commits (inserts, updates with a counted-up value or keys and
+    /// values past 32 bits, GTIDs of another origin or out of sequence), power-loss truncations of the recent tail and, now
     /// and then, deep into the packed events, purges; the events, their write times and
     /// gtid_executed against plain arrays.
     @Test(arguments: [1, 2] as [UInt64])
@@ -85,7 +130,7 @@ import HasimKernel
         var storage = Storage()
         var events: [BinlogEvent] = [], times: [SimTime] = []
         var now: SimTime = 0, seq: Int64 = 0, origin: UInt32 = 1
-        for step in 0..<12_000 {
+        for step in 0..<20_000 {
             let roll = rng.below(1_000)
             if roll < 20 || roll == 20 && step % 3 == 0 {
                 let n = roll < 20 ? max(0, events.count - rng.below(20)) : events.count / 2 + rng.below(events.count / 2 + 1)
@@ -99,8 +144,16 @@ import HasimKernel
                 if roll < 45 { origin = UInt32(1 + rng.below(3)) }
                 seq += roll < 50 ? Int64(2 + rng.below(5)) : 1
                 let txid = Int64(origin) << 40 | Int64(step)
-                let change: RowChange = roll < 100 ? .update(table: .counters, key: 1, after: Row(value: seq * 3, txid: txid))
-                    : .insert(table: .orders, key: Int64(step), row: Row(value: txid, txid: txid))
+                // A fifth are updates (more than 8 in most blocks of 64): hot keys with counted-up
+                // values, and keys or values past 32 bits, negative values, another row txid.
+                let change: RowChange
+                if roll < 250 {
+                    let key: Int64 = roll < 60 ? Int64(1) << 33 + Int64(rng.below(5)) : Int64(1 + rng.below(100))
+                    let value: Int64 = roll < 80 ? -1 - Int64(rng.below(3)) : roll < 100 ? Int64(1) << 40 : seq * 3
+                    change = .update(table: .counters, key: key, after: Row(value: value, txid: roll < 110 ? txid - 1 : txid))
+                } else {
+                    change = .insert(table: .orders, key: Int64(step), row: Row(value: txid, txid: txid))
+                }
                 let e = BinlogEvent(gtid: GTID(origin: origin, seq: seq), txid: txid, change: change, originalCommit: now,
                                     commitGroup: Int64(step / 3))
                 storage.markExecuted(e.gtid)
@@ -234,5 +287,25 @@ import HasimKernel
         var copy = Chunked<UInt32>()
         for v in plain { copy.append(v) }
         #expect(copy == column)
+    }
+
+    /// Chunks freed below an index: the count stays, later entries keep their indices and
+    /// values; a truncation into a freed chunk leaves appends at their index.
+    @Test func forgottenChunksAreFreedAndIndicesKept() {
+        var column = Chunked<UInt32>()
+        let chunk = 1 << 14
+        for v in 0..<UInt32(3 * chunk + 10) { column.append(v) }
+        column.forget(before: 2 * chunk + 7, filler: 0)
+        #expect(column.forgotten == 2 * chunk && column.count == 3 * chunk + 10)
+        #expect((2 * chunk..<column.count).allSatisfy { column[$0] == UInt32($0) })
+        column.forget(before: chunk, filler: 0)
+        #expect(column.forgotten == 2 * chunk, "forgetting never goes back")
+        column.truncate(to: chunk + 5)
+        #expect(column.forgotten == chunk + 5 && column.count == chunk + 5)
+        for v in UInt32(chunk + 5)..<UInt32(2 * chunk + 3) { column.append(v) }
+        #expect((chunk + 5..<column.count).allSatisfy { column[$0] == UInt32($0) })
+        column.removeAll()
+        column.append(9)
+        #expect(column.forgotten == 0 && Array(column) == [9])
     }
 }

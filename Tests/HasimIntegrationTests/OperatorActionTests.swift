@@ -45,6 +45,24 @@ import HasimResults
         #expect(manualCrash.metric("lost_transactions")! >= 1)
     }
 
+    /// The redeploy that ends a switchover without a VIP goes to the server promoted then, not
+    /// to whatever the runbook's `target` is when it lands (db1 again, after the switchover).
+    @Test func manualSwitchoverEndsWithTheRedeploy() throws {
+        let r = try report(scenario("operator/manual-switchover-redeploy.yaml"))
+        #expect(r.metric("failovers") == 1)
+        #expect(r.metric("lost_transactions") == 0)
+        #expect(r.timeline.contains { $0.kind == "app_redeploy" && $0.detail == "DB address db1 -> db2" })
+        let slow = try #require(r.metric("write_downtime"))
+        #expect(slow > 720 && slow < 810)
+        // Flip: the developers redeploy a minute after the promotion instead of ten: the outage
+        // ends nine minutes sooner, so it is the redeploy (to db2) that ends it.
+        let fast = try report(scenario("operator/manual-switchover-redeploy.yaml") {
+            $0.replacingOccurrences(of: "  strategy: manual\n", with: "  strategy: manual\n  options: {response_delay: 1m}\n")
+        })
+        #expect(fast.metric("failovers") == 1)
+        #expect(abs(try #require(fast.metric("write_downtime")) - (slow - 540)) < 5)
+    }
+
     @Test func mmmMoveRoleAndPassiveMode() throws {
         let moved = try report(scenario("operator/mmm-move-role-writer.yaml"))
         #expect(moved.metric("lost_transactions") == 0)

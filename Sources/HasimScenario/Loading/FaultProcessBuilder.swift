@@ -70,6 +70,9 @@ struct FaultProcessBuilder {
             case .manager:
                 r.error(at: p.mark, "fault_processes.manager: the design names no manager, monitor or proxy host",
                         hint: "a manager host is one a strategy option (e.g. manager_host) or the proxy front door names")
+            case .maintenance:
+                r.error(at: p.mark, "fault_processes.maintenance: strategy '\(scenario.architecture.strategy)' has no planned switchover in hasim, or the primary has no replica",
+                        hint: "strategies with one: mha, manual (and vip-manual), mmm (the switchover fault in hasim list)")
             default:
                 r.error(at: p.mark, "fault_processes.\(p.component.rawValue) has nothing to break in this topology",
                         hint: "remove it")

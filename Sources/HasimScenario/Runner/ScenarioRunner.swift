@@ -147,6 +147,7 @@ public enum ScenarioRunner {
         observe?(sim)
         defer { withExtendedLifetime(desk) {} }
         let end = scenario.duration + scenario.quiesce
+        for s in servers { s.runEnd = end }
         let interval = scenario.sampleInterval ?? sampleInterval(duration: scenario.duration)
         var samples: [ServerSample] = []
         // Capped: a long quiesce after a short workload is sampled at the workload's rate,

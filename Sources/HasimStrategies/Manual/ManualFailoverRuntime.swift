@@ -259,17 +259,20 @@ final class ManualFailoverRuntime: StrategyRuntime {
         }
     }
 
+    /// Points the application at the server promoted now. The server is fixed here, not read
+    /// when the step ends: a switchover hands the `target` role back to the old primary (its
+    /// next standby) long before the developers' redeploy lands.
     func pointApplicationAtTarget() {
+        let to = target
         switch door {
         case .ip:
-            d.sim.after(responseDelay) { [weak self] in self?.redeployApplication() }
+            d.sim.after(responseDelay) { [weak self] in self?.redeployApplication(to: to) }
         case .vip(let vip):
-            addVIP(vip)
+            addVIP(vip, on: to)
         case .dns(let name):
-            d.sim.record(target.name, .failoverStep, "DNS API: \(name) -> \(target.host.address)")
-            d.network.dns?.update(name, to: target.host.address, by: "dba") { [weak self] _ in
-                guard let self else { return }
-                self.d.sim.record(self.target.name, .failoverComplete, "\(name) answers \(self.target.host.address)")
+            d.sim.record(to.name, .failoverStep, "DNS API: \(name) -> \(to.host.address)")
+            d.network.dns?.update(name, to: to.host.address, by: "dba") { [weak self] _ in
+                self?.d.sim.record(to.name, .failoverComplete, "\(name) answers \(to.host.address)")
             }
         case .proxy:
             d.sim.record(target.name, .failoverComplete, "the proxy routes by its health checks; nothing to repoint")
@@ -297,26 +300,26 @@ final class ManualFailoverRuntime: StrategyRuntime {
         }
     }
 
-    private func addVIP(_ vip: IPAddress) {
+    private func addVIP(_ vip: IPAddress, on to: DatabaseHandle) {
         let command = "ip addr add \(vip) dev eth0" + (arping ? "; arping -U \(vip)" : "")
-        ssh.run(.addVIP(vip, arping: arping), on: target.host, port: 22, connectTimeout: sshTimeout, timeout: sshTimeout) { [weak self] r in
+        ssh.run(.addVIP(vip, arping: arping), on: to.host, port: 22, connectTimeout: sshTimeout, timeout: sshTimeout) { [weak self] r in
             guard let self else { return }
             switch r {
             case .success(.failed(let why)):
                 // Refused (e.g. outside the VIP's site): trying again changes nothing.
-                self.d.sim.record(self.target.name, .failoverStepFailed, "\(command): \(why)")
+                self.d.sim.record(to.name, .failoverStepFailed, "\(command): \(why)")
             case .success:
-                self.d.sim.record(self.target.name, .failoverComplete, "VIP \(vip) on \(self.target.name)")
+                self.d.sim.record(to.name, .failoverComplete, "VIP \(vip) on \(to.name)")
             case .failure(let e):
-                self.d.sim.record(self.target.name, .failoverStepFailed, "ssh \(self.target.name) \(command): \(e)")
-                self.d.sim.after(Time.s(30)) { [weak self] in self?.addVIP(vip) }
+                self.d.sim.record(to.name, .failoverStepFailed, "ssh \(to.name) \(command): \(e)")
+                self.d.sim.after(Time.s(30)) { [weak self] in self?.addVIP(vip, on: to) }
             }
         }
     }
 
-    private func redeployApplication() {
-        d.app.redeploy(address: target.host.address)
-        for pool in d.webPools { pool.redeploy(address: target.host.address) }
-        d.sim.record(target.name, .failoverComplete, "application uses \(target.host.address)")
+    private func redeployApplication(to: DatabaseHandle) {
+        d.app.redeploy(address: to.host.address)
+        for pool in d.webPools { pool.redeploy(address: to.host.address) }
+        d.sim.record(to.name, .failoverComplete, "application uses \(to.host.address)")
     }
 }
