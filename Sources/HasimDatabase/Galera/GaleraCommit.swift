@@ -218,7 +218,9 @@ extension GaleraNode {
         guard state == .synced || state == .joined else { return }
         fcOffset = min(fcOffset, applyQueueLength)
         let q = Double(applyQueueLength - fcOffset)
-        if !fcSent && q > effectiveFCLimit {
+        // The upper limit is at least gcs.fc_limit (its factor, sqrt(members) or 1, is >= 1):
+        // a queue within it needs no square root (this runs twice per commit on every node).
+        if !fcSent && q > Double(config.fcLimit) && q > effectiveFCLimit {
             fcSent = true
             flowControlSent += 1
             if flowControlSent == 1 { sim.record(name, .galeraFlowControl, "first FC_PAUSE: receive queue \(Int(q)) > \(Int(effectiveFCLimit))") }

@@ -55,7 +55,7 @@ extension GaleraNode {
         insertPending(stamp, ws)
         if stamp.origin != index {
             clock = max(clock, stamp.t)
-            broadcast(GAck(from: index, stamp: stamp, clock: clock), to: view)
+            broadcastToView(GAck(from: index, stamp: stamp, clock: clock))
         }
         deliverReady()
     }
@@ -112,10 +112,11 @@ extension GaleraNode {
         receivedPrefix = i
         if i > 0, pending[i - 1].stamp > safeUpTo[index] {
             safeUpTo[index] = pending[i - 1].stamp
-            broadcast(GSafe(from: index, upTo: safeUpTo[index], clock: clock), to: view)
+            broadcastToView(GSafe(from: index, upTo: safeUpTo[index], clock: clock))
         }
-        while let head = pending.first, head.receivedBy & viewMask == viewMask, isSafe(head.stamp) {
-            pending.removeFirst()
+        // The head is tested in place (no copy of the entry) and taken out only when delivered.
+        while !pending.isEmpty, pending[0].receivedBy & viewMask == viewMask, isSafe(pending[0].stamp) {
+            let head = pending.removeFirst()
             receivedPrefix -= 1
             deliverOrdered(head.stamp, head.ws)
         }

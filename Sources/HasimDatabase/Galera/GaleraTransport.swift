@@ -45,6 +45,18 @@ extension GaleraNode {
 
     func broadcast(_ m: WireMessage, to members: [Int]) { for j in members where j != index { send(m, to: j) } }
 
+    /// `broadcast(m, to: view)` for the per-write-set acknowledgements and gap messages: the
+    /// members from the view's mask, in the same ascending order as `view` (kept sorted), without
+    /// retaining the array for each message.
+    @inline(__always)
+    func broadcastToView<M: WireMessage>(_ m: M) {
+        var rest = viewMask & ~(1 << UInt64(index))
+        while rest != 0 {
+            send(m, to: rest.trailingZeroBitCount)
+            rest &= rest - 1
+        }
+    }
+
     /// A message from another member: the gcomm thread takes it in arrival order, a write-set
     /// after its processing burst (acknowledgements and keepalives are cheap enough to count as free).
     fileprivate func receiveGroup(_ m: WireMessage) {

@@ -299,7 +299,11 @@ public final class L4Proxy: Listener, HostLifecycleObserver {
 
     /// One client connection and its connection to a server, relayed both ways.
     final class Session: ConnectionDelegate {
-        unowned let proxy: L4Proxy
+        // unowned(unsafe): read for every relayed message; a checked `unowned` costs a strong
+        // retain and release per read (swift_unownedRetainStrong), on the slow path since the
+        // proxy's check callbacks hold it weakly. The proxy outlives its sessions: both live
+        // until Simulation.close, after which no message is delivered.
+        unowned(unsafe) let proxy: L4Proxy
         let client: Connection
         private(set) var server: Int?
         private var backend: Connection?
