@@ -50,6 +50,18 @@ public struct BinlogLog: RandomAccessCollection, Sendable {
         return i >= n ? s.recent[i - n] : s.packed[i]
     }
 
+    /// Where a GTID auto-positioned reader (a dump thread, MHA's save_binary_logs) finds the
+    /// next event `set` lacks, from `start`: past every packed event `set` holds, read by runs
+    /// of consecutive GTIDs (one search in `set` per run, no event built). Returns `start`
+    /// itself, or the first recent event's index, once in the recent part: the caller checks
+    /// those one by one as before. A failover's new source walked its whole binary log
+    /// (300,000 events at 1,000 writes/s), each packed read building the event again.
+    public func skipPacked(heldIn set: GTIDSet, from start: Int) -> Int {
+        let s = store
+        guard start < s.packedCount, !set.isEmpty else { return start }
+        return s.packed.firstIndex(from: start, notIn: set)
+    }
+
     private mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&store) { store = Store(copying: store) }
     }
@@ -120,6 +132,22 @@ struct PackedEvents: Sendable {
             change = .insert(table: Table(rawValue: shape & 0x3F)!, key: keys[i], row: Row(value: txid, txid: txid))
         }
         return BinlogEvent(gtid: gtid, txid: txid, change: change, originalCommit: commits[i], commitGroup: groups[i])
+    }
+
+    /// The first event at or after `start` whose GTID `set` lacks (count if none).
+    func firstIndex(from start: Int, notIn set: GTIDSet) -> Int {
+        var i = start
+        guard i < count else { return i }
+        var r = run(of: i)
+        while i < count {
+            let end = r + 1 < runStart.count ? runStart[r + 1] : count
+            let first = runSeq[r] + Int64(i - runStart[r])
+            let last = runSeq[r] + Int64(end - 1 - runStart[r])
+            if let missing = set.firstMissing(origin: runOrigin[r], in: first...last) { return i + Int(missing - first) }
+            i = end
+            r += 1
+        }
+        return i
     }
 
     /// The updates packed in `updateKeys` among events [0, i).

@@ -100,18 +100,15 @@ extension Network {
             at = max(at, c.lastDelivery[d])
             c.lastDelivery[d] = at
         }
-        let slot: Int
-        let item = InFlight(seq: seq, from: from.id, to: to.id, fromIncarnation: from.incarnation,
-                            connection: connection, side: side, packet: packet)
-        if let s = freeSlots.popLast() { inFlight[s] = item; slot = s } else { inFlight.append(item); slot = inFlight.count - 1 }
+        let slot = inFlight.store(InFlight(seq: seq, from: from.id, to: to.id, fromIncarnation: from.incarnation,
+                                           connection: connection, side: side, packet: packet))
         sim.schedule(at: at, handler, tag: 0, arg: Int64(slot))
     }
 
     public func handle(_ event: Event, in sim: Simulation) {
         let slot = Int(event.arg)
         // Moved out of its slot, not copied: no retain and release of its connection and message.
-        guard let item = inFlight[slot].take() else { return }
-        freeSlots.append(slot)
+        guard let item = inFlight.take(slot) else { return }
         deliver(item)
     }
 

@@ -56,17 +56,15 @@ public final class Network: EventHandler {
     /// The authoritative DNS and the hosts' resolver caches (FrontDoors/DNSService.swift).
     public internal(set) var dns: DNSService?
 
-    var inFlight: [InFlight?] = []
+    var inFlight = SlotTable<InFlight>()
     /// The messages of data segments in flight or held for retransmission, by slot (a data
     /// packet's payload); a slot is freed when its segment is delivered or dropped.
-    var messages: [(any WireMessage)?] = []
-    var freeMessages: [Int] = []
+    var messages = SlotTable<any WireMessage>()
     /// Whether a directed pair's partition is at the hosts' firewall (see `firewalled`).
     func isFirewalled(_ from: HostID, _ to: HostID) -> Bool {
         !firewalled.isEmpty && firewalled.contains(Self.pair(from.raw, to.raw))
     }
 
-    var freeSlots: [Int] = []
     var nextConnectionID = 0
 
     /// A segment. Trivial to copy: a data segment names its message by its slot in `messages`,
@@ -300,9 +298,7 @@ public final class Network: EventHandler {
         pendingConnects.removeAll()
         pendingPings.removeAll()
         inFlight.removeAll()
-        freeSlots.removeAll()
         messages.removeAll()
-        freeMessages.removeAll()
         for h in hosts {
             for p in h.processes {
                 for c in p.connections { c.release() }
@@ -325,20 +321,13 @@ extension Network {
     /// Keeps a data segment's message until the segment is delivered or dropped.
     @inline(__always)
     func storeMessage(_ message: consuming any WireMessage) -> Int {
-        if let s = freeMessages.popLast() {
-            messages[s] = consume message
-            return s
-        }
-        messages.append(consume message)
-        return messages.count - 1
+        messages.store(message)
     }
 
     /// The message of a data segment that arrives, moved out of its slot (no copy).
     @inline(__always)
     func takeMessage(_ slot: Int) -> (any WireMessage)? {
-        let m = messages[slot].take()
-        freeMessages.append(slot)
-        return m
+        messages.take(slot)
     }
 
     /// A segment that goes nowhere: a data segment's message is released.
@@ -348,7 +337,7 @@ extension Network {
     }
 
     /// Messages of data segments still in flight or held (for tests: 0 once all are settled).
-    var liveMessages: Int { messages.count - freeMessages.count }
+    var liveMessages: Int { messages.liveCount }
 
     /// Empties a direction's retransmission queue, releasing the messages it held.
     func dropHeld(_ c: Connection, _ d: Int) {
