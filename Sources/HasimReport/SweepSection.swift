@@ -36,40 +36,20 @@ enum SweepSection {
     }
 
     static func html(_ g: GroupSummary) -> String {
-        var s = ""
-        for axis in axes(g) {
-            s += "<h3>Against the swept value: <code>\(HTMLText.escape(axis.key))</code></h3><div class=\"charts\">"
-            var zero: [String] = []
-            for m in metrics(axis) {
-                let ls = lines(axis, m)
-                guard !ls.isEmpty else { continue }
-                if allZero(ls) { zero.append(m.title); continue }
-                s += SweepChartSVG.render(title: "\(m.title) against \(axis.key)", key: axis.key,
-                                          lines: ls, numeric: axis.numeric, durations: m.kind == .duration, format: m.format)
-            }
-            s += "</div><p class=\"note\">Mean over seeds; whisker min–max."
-                + (zero.isEmpty ? "" : " \(HTMLText.escape(zero.joined(separator: ", "))): 0 at every value.") + "</p>"
-        }
-        return s
+        axes(g).map { axis in
+            block(axis.key, numeric: axis.numeric, note: "Mean over seeds; whisker min–max.", charts: metrics(axis).map { m in
+                Chart(title: m.title, lines: lines(axis, m), durations: m.kind == .duration, format: m.format)
+            })
+        }.joined()
     }
 
     static func markdown(_ g: GroupSummary) -> [String] {
-        var out: [String] = []
-        for axis in axes(g) {
+        axes(g).flatMap { axis in
             let ms = metrics(axis)
-            out += ["### Against the swept value `\(axis.key)`", ""]
-            out.append("| Scenario | \(axis.key) | " + ms.map(\.title).joined(separator: " | ") + " |")
-            out.append("|---|---|" + ms.map { _ in "--:" }.joined(separator: "|") + "|")
-            for l in axis.lines {
-                for p in l.points {
-                    let cells = ms.map { m in p.item.stats(m.name).map { StatsText($0, m).inline } ?? "—" }
-                    out.append("| \(MarkdownReport.cell(l.name)) | \(MarkdownReport.cell(p.value)) | "
-                               + cells.map(MarkdownReport.cell).joined(separator: " | ") + " |")
-                }
-            }
-            out += ["", "Mean over seeds, range min–max in brackets; report.html draws each metric against `\(axis.key)`.", ""]
+            return table(axis, titles: ms.map(\.title)) { item in
+                ms.map { m in item.stats(m.name).map { StatsText($0, m).inline } ?? "—" }
+            } + ["", "Mean over seeds, range min–max in brackets; report.html draws each metric against `\(axis.key)`.", ""]
         }
-        return out
     }
 
     // MARK: - Fleet studies
@@ -83,42 +63,64 @@ enum SweepSection {
     ]
 
     static func fleetHTML(_ studies: [FleetStudyRow]) -> String {
-        var s = ""
-        for axis in SweepModel.axes(studies.map { ($0.scenarioName, $0) }) {
-            s += "<h3>Against the swept value: <code>\(HTMLText.escape(axis.key))</code></h3><div class=\"charts\">"
-            var zero: [String] = []
-            for c in fleetMetrics {
-                let ls = axis.lines.map { l in
+        SweepModel.axes(studies.map { ($0.scenarioName, $0) }).map { axis in
+            let charts = fleetMetrics.map { c in
+                Chart(title: c.title, lines: axis.lines.map { l in
                     SweepChartSVG.Line(name: l.name, points: l.points.compactMap { p in
                         p.item.metric(c.metric).map { .init(value: p.value, mean: $0.mean, low: $0.low, high: $0.high) }
                     })
-                }.filter { !$0.points.isEmpty }
-                guard !ls.isEmpty else { continue }
-                if allZero(ls) { zero.append(c.title); continue }
-                s += SweepChartSVG.render(title: "\(c.title) against \(axis.key)", key: axis.key, lines: ls,
-                                          numeric: axis.numeric, durations: false, format: { FleetSection.format($0, c.digits) })
+                }.filter { !$0.points.isEmpty }, durations: false, format: { FleetSection.format($0, c.digits) })
             }
-            s += "</div><p class=\"note\">Mean over replications; whisker: the 95 % confidence interval."
-                + (zero.isEmpty ? "" : " \(HTMLText.escape(zero.joined(separator: ", "))): 0 at every value.") + "</p>"
-        }
-        return s
+            return block(axis.key, numeric: axis.numeric, note: "Mean over replications; whisker: the 95 % confidence interval.",
+                         charts: charts)
+        }.joined()
     }
 
     static func fleetMarkdown(_ studies: [FleetStudyRow]) -> [String] {
-        var out: [String] = []
-        for axis in SweepModel.axes(studies.map { ($0.scenarioName, $0) }) {
-            out += ["", "### Against the swept value `\(axis.key)`", ""]
-            out.append("| Scenario | \(axis.key) | " + fleetMetrics.map(\.title).joined(separator: " | ") + " |")
-            out.append("|---|---|" + fleetMetrics.map { _ in "--:" }.joined(separator: "|") + "|")
-            for l in axis.lines {
-                for p in l.points {
-                    let cells = fleetMetrics.map { c in
-                        p.item.metric(c.metric).map {
-                            "\(FleetSection.format($0.mean, c.digits)) [\(FleetSection.format($0.low, c.digits))–\(FleetSection.format($0.high, c.digits))]"
-                        } ?? "—"
-                    }
-                    out.append("| \(MarkdownReport.cell(l.name)) | \(MarkdownReport.cell(p.value)) | " + cells.joined(separator: " | ") + " |")
+        SweepModel.axes(studies.map { ($0.scenarioName, $0) }).flatMap { axis in
+            [""] + table(axis, titles: fleetMetrics.map(\.title)) { item in
+                fleetMetrics.map { c in
+                    item.metric(c.metric).map {
+                        "\(FleetSection.format($0.mean, c.digits)) [\(FleetSection.format($0.low, c.digits))–\(FleetSection.format($0.high, c.digits))]"
+                    } ?? "—"
                 }
+            }
+        }
+    }
+
+    // MARK: - Shared
+
+    /// One metric's chart against a swept key.
+    struct Chart {
+        var title: String
+        var lines: [SweepChartSVG.Line]
+        var durations: Bool
+        var format: (Double) -> String
+    }
+
+    /// A swept key's charts, and under them the note; a metric that is 0 at every value is
+    /// named in the note instead of drawn.
+    static func block(_ key: String, numeric: Bool, note: String, charts: [Chart]) -> String {
+        var s = "<h3>Against the swept value: <code>\(HTMLText.escape(key))</code></h3><div class=\"charts\">"
+        var zero: [String] = []
+        for c in charts where !c.lines.isEmpty {
+            if allZero(c.lines) { zero.append(c.title); continue }
+            s += SweepChartSVG.render(title: "\(c.title) against \(key)", key: key, lines: c.lines, numeric: numeric,
+                                      durations: c.durations, format: c.format)
+        }
+        return s + "</div><p class=\"note\">\(note)"
+            + (zero.isEmpty ? "" : " \(HTMLText.escape(zero.joined(separator: ", "))): 0 at every value.") + "</p>"
+    }
+
+    /// A swept key's figures as a Markdown table: a row per line and value.
+    static func table<Item>(_ axis: SweepAxis<Item>, titles: [String], cells: (Item) -> [String]) -> [String] {
+        var out = ["### Against the swept value `\(axis.key)`", ""]
+        out.append("| Scenario | \(axis.key) | " + titles.joined(separator: " | ") + " |")
+        out.append("|---|---|" + titles.map { _ in "--:" }.joined(separator: "|") + "|")
+        for l in axis.lines {
+            for p in l.points {
+                out.append("| \(MarkdownReport.cell(l.name)) | \(MarkdownReport.cell(p.value)) | "
+                           + cells(p.item).map(MarkdownReport.cell).joined(separator: " | ") + " |")
             }
         }
         return out
