@@ -25,16 +25,7 @@ struct WriterGroups {
 
     /// The group `server` wrote for at time t. Before its first record, or while it
     /// declared none (""), a server stands for itself.
-    func group(of server: String, at t: SimTime) -> String {
-        guard let rs = records[server] else { return server }
-        var lo = 0, hi = rs.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if rs[mid].time <= t { lo = mid + 1 } else { hi = mid }
-        }
-        guard lo > 0, !rs[lo - 1].group.isEmpty else { return server }
-        return rs[lo - 1].group
-    }
+    func group(of server: String, at t: SimTime) -> String { groupSpan(of: server, at: t).group }
 
     /// `group(of:at:)` with the span it holds for: the same answer for every time in
     /// [from, until) (between the server's declarations around t), so a caller reading
