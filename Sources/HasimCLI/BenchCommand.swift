@@ -116,9 +116,11 @@ public struct Bench: ParsableCommand {
 
         if let fleet {
             for r in try FleetBench.run(paths: [fleet]) {
+                let downtime = r.downtime.map {
+                    "downtime \(Self.fixed($0.mean, 1)) [\(Self.fixed($0.low, 1))-\(Self.fixed($0.high, 1))] min/db-year; "
+                } ?? ""
                 print("fleet \(r.file): \(Self.fixed(r.cpuSeconds, 1)) s CPU, \(Self.fixed(r.wallSeconds, 1)) s wall; "
-                      + "downtime \(Self.fixed(r.downtime.mean, 1)) [\(Self.fixed(r.downtime.low, 1))-\(Self.fixed(r.downtime.high, 1))] "
-                      + "min/db-year; \(r.windows) incident windows simulated")
+                      + "\(downtime)\(r.windows) incident windows simulated")
             }
         }
 

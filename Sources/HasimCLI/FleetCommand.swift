@@ -145,17 +145,30 @@ struct FleetCommand: ParsableCommand {
         let store = try ResultsStore(path: path)
         let invocation = try store.beginInvocation(command: "fleet", arguments: InvocationArguments.current,
                                                    hasimVersion: HasimVersion.string)
-        var rows: [FleetStudyRow] = []
-        var fleets: [ArchitectureFleet] = []
-        for s in scenarios {
-            if !quiet { printError("hasim fleet: \(s.name) (\(s.architecture.strategy))") }
-            let fleet = try FleetSimulator.run(s, config: config, parallel: !serial)
+        // Every study's incident windows in one pool (FleetPool): no core waits at the end of
+        // one architecture for the next. Each study is written as soon as it is composed, in order.
+        final class Collected: @unchecked Sendable {  // appended to under FleetPool's lock, in order
+            var rows: [FleetStudyRow] = []
+            var fleets: [ArchitectureFleet] = []
+            var progress: ProgressLine?  // set before the pool starts, then only read
+        }
+        let collected = Collected()
+        if !quiet {
+            printError("hasim fleet: " + scenarios.map { "\($0.name) (\($0.architecture.strategy))" }.joined(separator: ", "))
+        }
+        let explain = explain, quiet = quiet
+        try FleetPool.run(scenarios, config: config, parallel: !serial,
+                          planned: { collected.progress = ProgressLine.make(label: "incident windows", total: $0, quiet: quiet) },
+                          window: { collected.progress?.tick() }) { i, fleet in
+            let s = scenarios[i]
             if explain { print(FleetExplain.text(fleet, scenario: s, config: config)) }
             let row = fleet.row(config: config)
             try store.writeFleet(row, invocation: invocation)
-            rows.append(row)
-            fleets.append(fleet)
+            collected.rows.append(row)
+            collected.fleets.append(fleet)
         }
+        collected.progress?.finish()
+        let rows = collected.rows, fleets = collected.fleets
         try store.close()
         let text = FleetSection.markdown(rows) + FleetExplain.drivers(fleets)
         if let markdown { try text.write(toFile: markdown, atomically: true, encoding: .utf8) }

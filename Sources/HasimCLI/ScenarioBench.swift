@@ -126,25 +126,49 @@ enum FleetBench {
         var file: String
         var cpuSeconds: Double
         var wallSeconds: Double
-        var downtime: Estimate
+        /// Mean and CI of one study (nil for the pooled run of all of them).
+        var downtime: Estimate?
         var windows: Int
     }
 
     static func run(paths: [String]) throws -> [Result] {
+        let files = try ScenarioFiles.expand(paths)
+        let scenarios = try files.map { try ScenarioLoader.load(path: $0) }
+        var results = try zip(files, scenarios).map { file, scenario in
+            var study: ArchitectureFleet?
+            let (cpu, wall) = try timed { study = try FleetSimulator.run(scenario, config: config) }
+            return Result(file: file, cpuSeconds: cpu, wallSeconds: wall, downtime: study!.estimate(.databaseDowntime),
+                          windows: study!.libraryRuns + study!.compoundIncidents)
+        }
+        // Then every study at once, their windows in one pool, as `hasim fleet` runs a folder.
+        guard scenarios.count > 1 else { return results }
+        final class Sum: @unchecked Sendable { var windows = 0 }  // added to under the pool's lock
+        let sum = Sum()
+        let (cpu, wall) = try timed {
+            try FleetPool.run(scenarios, config: config) { _, study in sum.windows += study.libraryRuns + study.compoundIncidents }
+        }
+        results.append(Result(file: "all \(scenarios.count) in one pool", cpuSeconds: cpu, wallSeconds: wall, downtime: nil,
+                              windows: sum.windows))
+        return results
+    }
+
+    /// The settings of scripts/main's fleet view.
+    static var config: FleetConfig {
         var config = FleetConfig()
         config.librarySize = 4
         config.window = 20 * Time.minute
         config.writesPerSecond = 20
-        return try ScenarioFiles.expand(paths).map { file in
-            let scenario = try ScenarioLoader.load(path: file)
-            let cpu = ProcessMemory.cpuSeconds
-            let clock = ContinuousClock()
-            let start = clock.now
-            let study = try FleetSimulator.run(scenario, config: config)
-            let wall = clock.now - start
-            return Result(file: file, cpuSeconds: ProcessMemory.cpuSeconds - cpu,
-                          wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
-                          downtime: study.estimate(.databaseDowntime), windows: study.libraryRuns + study.compoundIncidents)
-        }
+        return config
+    }
+
+    /// Processor and wall seconds of `body` (loading excluded by the callers).
+    private static func timed(_ body: () throws -> Void) rethrows -> (cpu: Double, wall: Double) {
+        let cpu = ProcessMemory.cpuSeconds
+        let clock = ContinuousClock()
+        let start = clock.now
+        try body()
+        let wall = clock.now - start
+        return (ProcessMemory.cpuSeconds - cpu,
+                Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18)
     }
 }

@@ -90,89 +90,9 @@ public enum FleetSimulator {
     }
 
     public static func run(_ scenario: Scenario, config: FleetConfig, parallel: Bool = true) throws -> ArchitectureFleet {
-        let targets = FaultTargets(scenario)
-        let procs = processes(for: scenario, targets: targets, config: config)
-        guard !procs.isEmpty else {
-            throw FleetError.noProcesses("\(scenario.file): no fault process has a component in this topology")
-        }
-        let root = SeedTree(seed: config.seed)
-        let libraryPlan = IncidentLibrary.plan(processes: procs, targets: targets, config: config,
-                                               seeds: SeedTree(seed: root.childSeed("library")))
-        // Infrastructure level for every replication first (cheap), then every window at
-        // transaction level — the compound incidents' and the library's — in one parallel map
-        // (no core waits at a barrier between them), then the composition.
-        let ids = config.replicationIDs
-        let years = ids.map { r in
-            InfrastructureLevel.incidents(targets: targets, processes: procs, clusters: config.clusters,
-                                          horizon: config.horizon, window: config.window,
-                                          seeds: SeedTree(seed: root.childSeed("replication.\(r)")))
-        }
-        var compound: [(rep: Int, index: Int)] = []
-        for (k, incidents) in years.enumerated() {
-            for (i, inc) in incidents.enumerated() where inc.isCompound { compound.append((k, i)) }
-        }
-        let planned = compound
-        // Compound windows first: they are the longest (a second failure after the first), and
-        // a long window started last would leave the other core idle at the end.
-        let windows = try ParallelMap.run(planned.count + libraryPlan.jobs.count, parallel: parallel) { j in
-            if j < planned.count {
-                let (k, i) = planned[j]
-                return try WindowCut.simulate(scenario, failures: years[k][i].failures, targets: targets, config: config,
-                                              seed: root.childSeed("replication.\(ids[k]).incident.\(i)"))
-            }
-            let job = libraryPlan.jobs[j - planned.count]
-            return try WindowCut.simulate(scenario, failures: [job.failure], targets: targets, config: config,
-                                          seed: job.seed)
-        }
-        let compoundResults = Array(windows[..<planned.count])
-        let library = IncidentLibrary.assemble(libraryPlan, results: windows[planned.count...])
-        var compoundIndex = 0
-        var perReplication: [[Double]] = []
-        let composer = Composer(config: config, targets: targets, processes: procs)
-        let classNames = procs.map(\.component.rawValue) + ["compound"]
-        var classSums = Array(repeating: Array(repeating: 0.0, count: FleetMetric.all.count), count: classNames.count)
-        for (r, incidents) in zip(ids, years) {
-            var totals = Totals()
-            var perClass = Array(repeating: Totals(), count: classNames.count)
-            var pick = root.stream("replication.\(r).draw")
-            // With --library-bootstrap: this replication's resample of every key's entries.
-            var boot = root.stream("replication.\(r).library")
-            let resample: [[Int]] = library.keys.map { k in
-                let n = library.entries(k).count
-                return (0..<n).map { i in config.libraryBootstrap ? boot.below(n) : i }
-            }
-            for inc in incidents {
-                let result: IncidentResult
-                var failures = inc.failures
-                if inc.isCompound {
-                    result = compoundResults[compoundIndex]
-                    compoundIndex += 1
-                } else {
-                    let key = IncidentLibrary.Key(component: inc.failures[0].component, target: inc.failures[0].target)
-                    let entries = library.entries(key)
-                    let slot = library.keys.firstIndex(of: key)!
-                    let e = entries[resample[slot][pick.below(entries.count)]]
-                    result = e.result
-                    failures = [e.failure]
-                }
-                composer.add(inc, failures: failures, result: result, to: &totals)
-                let c = inc.isCompound ? classNames.count - 1
-                                       : procs.firstIndex { $0.component == inc.failures[0].component } ?? 0
-                composer.add(inc, failures: failures, result: result, to: &perClass[c])
-            }
-            perReplication.append(composer.metrics(totals, clusters: config.clusters,
-                                                   serversPerCluster: serversPerCluster(targets)))
-            for c in classNames.indices {
-                let m = composer.metrics(perClass[c], clusters: config.clusters, serversPerCluster: serversPerCluster(targets))
-                for i in m.indices { classSums[c][i] += m[i] / Double(ids.count) }
-            }
-        }
-        return ArchitectureFleet(scenarioName: scenario.name, scenarioFile: scenario.file,
-                                 strategy: scenario.architecture.strategy, clusters: config.clusters,
-                                 serversPerCluster: serversPerCluster(targets), replications: perReplication,
-                                 replicationIDs: ids,
-                                 libraryRuns: library.runs, compoundIncidents: compound.count,
-                                 library: library, byClass: Array(zip(classNames, classSums)).map { ($0.0, $0.1) })
+        let plan = try FleetPlan(scenario, config: config)
+        let windows = try ParallelMap.run(plan.jobCount, parallel: parallel) { j in try plan.window(j) }
+        return plan.compose(windows[...])
     }
 
     /// Database hosts plus the hosts that run managers, monitors or proxies.
