@@ -41,9 +41,15 @@ public enum IncidentLevel {
                                 config: FleetConfig, seed: UInt64) throws -> IncidentResult {
         let s = windowScenario(base, failures: failures, targets: targets, config: config)
         let outcome = try ScenarioRunner.run(s, seed: seed)
-        // Metrics only: the fleet draws no per-bucket chart of a window.
-        let report = MetricsCalculator.report(outcome, series: false)
-        func metric(_ name: String) -> Double { report.metrics.first { $0.name == name }?.value ?? 0 }
+        // Only what the composition reads (MetricsCalculator.Scope.incidentWindow).
+        let report = MetricsCalculator.report(outcome, scope: .incidentWindow)
+        func metric(_ name: String) -> Double {
+            // Absent means the scope left it out, not zero: a figure read here must be computed there.
+            guard let m = report.metrics.first(where: { $0.name == name }) else {
+                preconditionFailure("\(name) is not computed for an incident window (MetricsCalculator.Scope)")
+            }
+            return m.value
+        }
         return IncidentResult(downtime: metric("write_downtime"), lostTransactions: metric("lost_transactions"),
                               replicationCrashes: metric("replication_crashes"),
                               splitBrainTime: metric("split_brain_time"),

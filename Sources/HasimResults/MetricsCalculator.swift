@@ -10,10 +10,24 @@ import HasimStrategies
 /// and probes, the servers' final data, the periodic samples and the trace. Strategies
 /// report nothing that is counted; what they announce is kept in separate columns.
 public enum MetricsCalculator {
-    /// `series: false` leaves out what only charts draw (commit latency per sample bucket, and
-    /// throughput per bucket): a fleet study's incident windows need the metrics alone, and
-    /// the bucket percentiles were half of its CPU (issue 15). Every metric is the same.
-    public static func report(_ o: RunOutcome, series withSeries: Bool = true) -> RunReport {
+    /// How much of a report to compute. Whatever the scope, a metric it computes has the value
+    /// the full report gives it (IncidentMetricsTests).
+    public enum Scope: Sendable {
+        /// Every metric, row and series: what `hasim run`/`compare` store.
+        case full
+        /// Every metric and row, but not what only charts draw (commit latency and throughput
+        /// per sample bucket: the bucket percentiles were half of a fleet study's CPU, issue 15).
+        case metrics
+        /// Only what a fleet study composes from an incident window (IncidentLevel): write
+        /// downtime, failovers, loss, replication crashes, split brain, divergence, errant
+        /// transactions, the VIP's duplicate time, writes acknowledged and failed. No incident
+        /// rows or RTO, commit latency, lag, per-group rows, timeline or probe rows: they were
+        /// 45 % of the metrics' CPU in a fleet window of MHA, and the fleet reads none of them.
+        case incidentWindow
+    }
+
+    public static func report(_ o: RunOutcome, scope: Scope = .full) -> RunReport {
+        let withSeries = scope == .full, window = scope == .incidentWindow
         let s = o.scenario
         var metrics: [MetricValue] = []
         func add(_ name: String, _ value: Double, _ unit: String) { metrics.append(MetricValue(name: name, value: value, unit: unit)) }
@@ -27,7 +41,7 @@ public enum MetricsCalculator {
         let writers = addressWriters(o, groups: groups)
         let observed = writers.flatMap { w in w.failovers(groups).map { (w.address, $0) } }
             .sorted { ($0.1.time, $0.0) < ($1.1.time, $1.0) }
-        let incidents = incidentRows(o, ledger: o.ledger, failures: o.failures, failoverTimes: observed.map(\.1.time))
+        let incidents = window ? [] : incidentRows(o, ledger: o.ledger, failures: o.failures, failoverTimes: observed.map(\.1.time))
         // An incident whose writes never came back has no RTO, and the run's largest is
         // then unknown ("never"), not the largest of the others.
         let rtos = incidents.compactMap(\.rto)
@@ -36,8 +50,10 @@ public enum MetricsCalculator {
             add("max_rto", Time.seconds(m), "s")
         }
         if !rtos.isEmpty { add("mean_rto", Time.seconds(rtos.reduce(0, +)) / Double(rtos.count), "s") }
-        add("incidents", Double(incidents.count), "count")
-        add("unrecovered_incidents", Double(incidents.filter { $0.rto == nil }.count), "count")
+        if !window {
+            add("incidents", Double(incidents.count), "count")
+            add("unrecovered_incidents", Double(incidents.filter { $0.rto == nil }.count), "count")
+        }
 
         // The final primary from the cluster's state, then loss against it.
         let firstAddress = o.groups.first?.address ?? ""
@@ -58,7 +74,7 @@ public enum MetricsCalculator {
 
         // Reads other sessions made of commits that the final primary does not have
         // (AFTER_COMMIT semi-sync, async replication): visible, then lost.
-        if let name = final.resolved, let primary = o.server(name) {
+        if !window, let name = final.resolved, let primary = o.server(name) {
             let seenLost = Set(o.reads.map(\.txid)).filter { !primary.storage.appliedTxids.contains($0) }
             add("lost_reads", Double(seenLost.count), "count")
         }
@@ -121,6 +137,12 @@ public enum MetricsCalculator {
         let announced = o.trace.filter { $0.kind == .failoverStart }
         add("announced_failovers", Double(announced.count), "count")
 
+        var report = RunReport(scenarioName: s.name, scenarioFile: s.file, strategy: s.architecture.strategy, seed: o.seed,
+                               duration: s.duration, parametersJSON: window ? "" : ScenarioParameters.json(s),
+                               hasimVersion: HasimVersion.string, metrics: metrics, incidents: incidents, timeline: [],
+                               lostTransactions: lost, replicationErrors: [], probes: [])
+        if window { return report }
+
         // Commit latency, throughput and lag.
         let latency = LatencySeries.latencyRows(o, buckets: withSeries)
         if let all = latency.first(where: { $0.group == nil && $0.bucketStart == nil }) {
@@ -149,10 +171,10 @@ public enum MetricsCalculator {
         let probes = o.probeGroups.enumerated().flatMap { g, ps in
             ps.map { ProbeRow(time: $0.issuedAt, ok: $0.ok, latency: $0.latency, error: $0.error, group: g) }
         }
-        var report = RunReport(scenarioName: s.name, scenarioFile: s.file, strategy: s.architecture.strategy, seed: o.seed,
-                               duration: s.duration, parametersJSON: ScenarioParameters.json(s), hasimVersion: HasimVersion.string,
-                               metrics: metrics, incidents: incidents, timeline: timeline, lostTransactions: lost,
-                               replicationErrors: errors, probes: probes)
+        report.metrics = metrics
+        report.timeline = timeline
+        report.replicationErrors = errors
+        report.probes = probes
         report.scenarioYAML = ScenarioYAML.emit(s)
         report.groupMetrics = perGroup
         report.failedWrites = failedWrites(o)

@@ -37,7 +37,7 @@ import Testing
         for seed: UInt64 in [1, 2] {
             let outcome = try ScenarioRunner.run(s, seed: seed)
             let full = MetricsCalculator.report(outcome)
-            let lean = MetricsCalculator.report(outcome, series: false)
+            let lean = MetricsCalculator.report(outcome, scope: .metrics)
             #expect(lean.metrics == full.metrics)
             #expect(lean.incidents == full.incidents)
             #expect(full.latency.contains { $0.bucketStart != nil })
@@ -46,6 +46,29 @@ import Testing
             #expect(full.series.contains { $0.name == "throughput" })
             #expect(!lean.series.contains { $0.name == "throughput" })
         }
+    }
+
+    /// An incident window's scope computes fewer metrics, each the value the full report gives,
+    /// and among them every figure the fleet composes (IncidentLevel would stop otherwise). Flip:
+    /// the full report has the incident rows and commit latency the window leaves out.
+    @Test func incidentWindowScopeKeepsTheFiguresTheFleetReads() throws {
+        let s = try ScenarioLoader.load(text: Self.yaml, file: "incident-metrics.yaml")
+        let outcome = try ScenarioRunner.run(s, seed: 1)
+        let full = MetricsCalculator.report(outcome)
+        let window = MetricsCalculator.report(outcome, scope: .incidentWindow)
+        for m in window.metrics { #expect(full.metrics.contains(m), "\(m.name)") }
+        for name in ["write_downtime", "lost_transactions", "replication_crashes", "split_brain_time", "divergence",
+                     "split_brain_divergence", "errant_transactions", "failovers"] {
+            #expect(window.metrics.contains { $0.name == name }, "\(name)")
+        }
+        #expect(full.metrics.contains { $0.name == "commit_latency_p99" } && !window.metrics.contains { $0.name == "commit_latency_p99" })
+        #expect(!full.incidents.isEmpty && window.incidents.isEmpty)
+        // The fleet's own reading of a window (a short one, with no failure) finds each figure.
+        var c = FleetConfig()
+        c.window = Time.s(20)
+        c.warmup = Time.s(10)
+        let quiet = try WindowCut.simulate(s, failures: [], targets: FaultTargets(s), config: c, seed: 1)
+        #expect(quiet.failovers == 0 && quiet.downtime == 0)
     }
 
     /// The ledger is sized from the workload once (no fault here: every write is acknowledged).
