@@ -179,6 +179,49 @@ public struct Ledger: RandomAccessCollection, Sendable, Equatable, ExpressibleBy
     public static func == (a: Ledger, b: Ledger) -> Bool { a.elementsEqual(b) }
 }
 
+extension Ledger {
+    /// Reads the entries in order (`for e in ledger`, `lazy.filter`: how the metrics read it),
+    /// counting the updates and the far issue times it passes: the subscript finds an update's
+    /// key by counting the kinds of its block of 64 (`updatesBefore`) and a far issue time by a
+    /// search, a cost per entry that was a third of a fleet window's metrics.
+    public struct Iterator: IteratorProtocol {
+        private let ledger: Ledger
+        private var i = 0
+        private var updates = 0
+        private var far = 0
+        fileprivate init(_ ledger: Ledger) { self.ledger = ledger }
+
+        public mutating func next() -> LedgerEntry? {
+            let l = ledger
+            guard i < l.kinds.count else { return nil }
+            let kind = l.kindTable[Int(l.kinds[i])]
+            let ackedAt = l.acked[i]
+            let key: Int64
+            if kind.keyApart {
+                key = Int64(l.updateKeys[updates])
+                updates += 1
+            } else {
+                key = l.keys[i]
+            }
+            let latency = l.latencies[i]
+            let issuedAt: SimTime
+            if latency != Ledger.far {
+                issuedAt = ackedAt - SimTime(latency)
+            } else {
+                issuedAt = l.farIssued[far]
+                far += 1
+            }
+            let e = LedgerEntry(txid: kind.txidHigh << 32 | l.txidLow[i], table: kind.table, isInsert: kind.isInsert,
+                                key: key, issuedAt: issuedAt, ackedAt: ackedAt, server: kind.server,
+                                isProbe: kind.isProbe, group: Int(kind.group))
+            i += 1
+            return e
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(self) }
+}
+
 /// One probe write: the downtime measurement.
 public struct ProbeOutcome: Sendable, Equatable {
     public var issuedAt: SimTime

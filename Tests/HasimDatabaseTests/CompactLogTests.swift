@@ -194,6 +194,9 @@ import HasimKernel
         #expect(ledger.count == plain.count)
         for (i, e) in plain.enumerated() where ledger[i] != e { Issue.record("seed \(seed): entry \(i) reads \(ledger[i]), not \(e)"); break }
         #expect(Array(ledger) == plain)
+        // In order by the iterator (running counts), as by the subscript (counted per block).
+        #expect(Array(IteratorSequence(ledger.makeIterator())) == plain)
+        #expect(Array(ledger.lazy.filter { !$0.isInsert }) == plain.filter { !$0.isInsert })
         #expect(Ledger(plain) == ledger)
         func byTxid(_ a: LedgerEntry, _ b: LedgerEntry) -> Bool { (a.txid, a.ackedAt) < (b.txid, b.ackedAt) }
         ledger.sort(by: byTxid)
