@@ -81,6 +81,10 @@ final class Session: ConnectionDelegate {
     // release per read (swift_unownedRetainStrong). The server outlives its sessions: both live until
     // Simulation.close, after which no message is delivered.
     unowned(unsafe) let server: MySQLServer
+    /// The same server, lent at +0 to the dump thread's loop (`pump`): each read of the
+    /// unowned(unsafe) `server` there, and of its network and clock through it, was a retain and
+    /// a release (about six per event sent).
+    private let serverRef: Unmanaged<MySQLServer>
     let connection: Connection
     private(set) var isDump = false
     private(set) var isSemiSync = false
@@ -92,6 +96,7 @@ final class Session: ConnectionDelegate {
 
     init(server: MySQLServer, connection: Connection) {
         self.server = server
+        serverRef = Unmanaged.passUnretained(server)
         self.connection = connection
     }
 
@@ -128,16 +133,18 @@ final class Session: ConnectionDelegate {
     /// Sends every binlog event the replica lacks, in binlog order.
     func pump() {
         guard connection.isOpen else { return }
-        // What the replica holds is skipped without reading it (the same events as the loop's
-        // check, found by GTID runs): a new source's binary log is a failover's whole history.
-        dumpPosition = server.storage.binlog.skipPacked(heldIn: replicaHas, from: dumpPosition)
-        while let e = server.binlogEvent(at: dumpPosition) {
-            let index = dumpPosition
-            dumpPosition += 1
-            if replicaHas.contains(e.gtid) { continue }
-            server.network.send(BinlogEventMessage(event: e, index: index, needsAck: isSemiSync && server.wantsAck(index: index)),
-                                on: connection, from: .server)
-            lastSent = server.sim.now
+        serverRef._withUnsafeGuaranteedRef { server in
+            // What the replica holds is skipped without reading it (the same events as the loop's
+            // check, found by GTID runs): a new source's binary log is a failover's whole history.
+            dumpPosition = server.storage.binlog.skipPacked(heldIn: replicaHas, from: dumpPosition)
+            while let e = server.binlogEvent(at: dumpPosition) {
+                let index = dumpPosition
+                dumpPosition += 1
+                if replicaHas.contains(e.gtid) { continue }
+                server.network.send(BinlogEventMessage(event: e, index: index, needsAck: isSemiSync && server.wantsAck(index: index)),
+                                    on: connection, from: .server)
+                lastSent = server.sim.now
+            }
         }
     }
 

@@ -30,8 +30,17 @@ extension Network {
             if c.localDrop[d] { writeAfterLocalDrop(c, side) }  // EPERM: every write tries again
             return
         }
-        let fromHost = c.process(side).host
-        let toHost = c.process(side.other).host
+        // Both hosts at +0 (`withHost`): read through the processes' unowned(unsafe) `host`,
+        // each was retained for the call and released after it.
+        withHost(c.process(side).host.id) { fromHost in
+            withHost(c.process(side.other).host.id) { toHost in
+                sendPacket(packet, on: c, from: side, fromHost, toHost)
+            }
+        }
+    }
+
+    private func sendPacket(_ packet: Packet, on c: Connection, from side: Connection.Side, _ fromHost: Host, _ toHost: Host) {
+        let d = side.rawValue
         if side == .client, resolver != nil, c.via == nil, c.dialled != toHost.address {
             // The client's kernel sends to whichever host its ARP cache says holds the
             // dialled address (a VIP) now, not to the host that accepted the connection.
@@ -101,7 +110,8 @@ extension Network {
             c.lastDelivery[d] = at
         }
         let slot = inFlight.store(InFlight(seq: seq, from: from.id, to: to.id, fromIncarnation: from.incarnation,
-                                           connection: connection, side: side, packet: packet))
+                                           connection: connection.map { Unmanaged.passRetained($0) },
+                                           side: side, packet: packet))
         sim.schedule(at: at, handler, tag: 0, arg: Int64(slot))
     }
 
@@ -109,15 +119,18 @@ extension Network {
         let slot = Int(event.arg)
         // Moved out of its slot, not copied: no retain and release of its connection and message.
         guard let item = inFlight.take(slot) else { return }
-        deliver(item)
+        // The record's reference, taken over: released when this returns.
+        let connection = item.connection?.takeRetainedValue()
+        withHost(item.from) { from in
+            withHost(item.to) { to in deliver(item, connection, from: from, to: to) }
+        }
     }
 
-    private func deliver(_ item: InFlight) {
-        let from = hosts[item.from.raw], to = hosts[item.to.raw]
+    private func deliver(_ item: InFlight, _ connection: Connection?, from: Host, to: Host) {
         // Lost if the sender's host died meanwhile (what was in flight is gone),
         // the receiver is down, or a partition started while it travelled.
         guard from.incarnation == item.fromIncarnation else { discard(item.packet); return }
-        if let c = item.connection, item.packet.isRetransmitted,
+        if let c = connection, item.packet.isRetransmitted,
            !to.isUp || !canReach(from.id, to.id) || !c.held[item.side.rawValue].isEmpty {
             // Lost to a partition that started while it travelled or to a host that is down, or
             // behind a lost segment (the receiver delivers in order): back to the sender's
@@ -192,13 +205,13 @@ extension Network {
             deliverDatagram(d, to: to)
         case .stray:
             // The kernel answers a segment of an unknown connection with RST.
-            if let c = item.connection { send(.rst, from: to, to: from, connection: c, side: .server) }
+            if let c = connection { send(.rst, from: to, to: from, connection: c, side: .server) }
         case .data(let slot):
             // Out of its slot: every return below drops it (the segment is gone).
             guard let message = takeMessage(slot) else { return }
             // Bytes already sent by a process that has since died are still
             // delivered by its host's kernel (retransmitted across a partition, see TCPRetransmission).
-            guard let c = item.connection else { return }
+            guard let c = connection else { return }
             let rx = item.side.other
             if resetIfUnknown(c, rx, at: to, from: from) { return }
             guard c.endAlive(rx), !c.knownClosed[rx.rawValue] else { return }
@@ -216,7 +229,7 @@ extension Network {
             }
             c.delegates[rx.rawValue]?.received(message, on: c)
         case .fin, .rst:
-            guard let c = item.connection else { return }
+            guard let c = connection else { return }
             let rx = item.side.other
             if case .fin = item.packet, resetIfUnknown(c, rx, at: to, from: from) { return }
             let reason: CloseReason

@@ -15,6 +15,10 @@ extension TraceKind {
 public final class Network: EventHandler {
     public let sim: Simulation
     public private(set) var hosts: [Host] = []
+    /// The same hosts, unretained, in a buffer of the network's own (`hosts` keeps them alive,
+    /// and no host is ever removed): `withHost` lends one at +0. A host read from the array was
+    /// retained and released around each use, two per host per segment on the delivery path.
+    private var hostRefs = UnsafeMutablePointer<Unmanaged<Host>>.allocate(capacity: 1)
     private var hostByName: [String: HostID] = [:]
     private var addressOwner: [IPAddress: HostID] = [:]
     var handler: HandlerID!
@@ -93,7 +97,11 @@ public final class Network: EventHandler {
         var from: HostID
         var to: HostID
         var fromIncarnation: UInt32
-        var connection: Connection?
+        /// The segment's connection, retained by hand (`passRetained` when stored, taken back by
+        /// `handle` or released by `simulationDidClose`): with a strong reference here the record
+        /// was not trivial, and each copy of it went through its value witnesses (a retain and a
+        /// release of the connection per copy and per binding).
+        var connection: Unmanaged<Connection>?
         var side: Connection.Side  // the side that sent it
         var packet: Packet
     }
@@ -122,6 +130,11 @@ public final class Network: EventHandler {
         handler = sim.register(self)
     }
 
+    deinit {
+        inFlight.removeAll { $0.connection?.release() }
+        hostRefs.deallocate()
+    }
+
     // MARK: topology
 
     @discardableResult
@@ -131,6 +144,11 @@ public final class Network: EventHandler {
         let host = Host(id: id, name: name, site: site, address: address ?? IPAddress(name),
                         machine: Machine(name: name, cores: 0, sim: sim))
         hosts.append(host)
+        let refs = UnsafeMutablePointer<Unmanaged<Host>>.allocate(capacity: hosts.count)
+        refs.initialize(from: hostRefs, count: hosts.count - 1)
+        refs[hosts.count - 1] = Unmanaged.passUnretained(host)
+        hostRefs.deallocate()
+        hostRefs = refs
         hostByName[name] = id
         siteOf.append(siteIndex(site))
         addressOwner[host.address] = id
@@ -148,6 +166,12 @@ public final class Network: EventHandler {
 
     public func host(named name: String) -> Host? { hostByName[name].map { hosts[$0.raw] } }
     public func host(_ id: HostID) -> Host { hosts[id.raw] }
+
+    /// Lends a host at +0 (no retain or release): every host lives as long as the network.
+    @inline(__always)
+    func withHost<R>(_ id: HostID, _ body: (Host) -> R) -> R {
+        hostRefs[id.raw]._withUnsafeGuaranteedRef(body)
+    }
 
     /// Sets the link between two sites (order does not matter).
     public func setLink(_ a: String, _ b: String, _ spec: LinkSpec) {
@@ -297,7 +321,7 @@ public final class Network: EventHandler {
         pendingSynAcks.removeAll()
         pendingConnects.removeAll()
         pendingPings.removeAll()
-        inFlight.removeAll()
+        inFlight.removeAll { $0.connection?.release() }
         messages.removeAll()
         for h in hosts {
             for p in h.processes {

@@ -7,36 +7,48 @@
 /// a free slot destroyed the nil there, and `take()` wrote a nil back, each through Optional's
 /// generic value witnesses (60 to 120 instructions a call, four calls per segment delivered:
 /// 27 M instructions of 612 M in the MHA profile of issue 15).
+///
+/// The free slots form a stack threaded through `nextFree` (last freed, first reused, as the
+/// array of free slots was): an array's `popLast` and `append` were a call and a uniqueness
+/// check each per segment (7.5 M instructions in the 40-second MHA cut, session 14).
 struct SlotTable<Element>: ~Copyable {
     private var base: UnsafeMutablePointer<Element>
     /// Whether each slot holds a value: a slot is taken once, so a stale number finds nothing.
     private var occupied: UnsafeMutablePointer<Bool>
+    /// For a free slot, the free slot freed before it (-1: none).
+    private var nextFree: UnsafeMutablePointer<Int>
     private var capacity: Int
     /// Slots ever used: [0, count), some of them free.
     private(set) var count = 0
-    private var free: [Int] = []
+    /// The free slot freed last (-1: none), and how many are free.
+    private var freeTop = -1
+    private var freeCount = 0
 
     init() {
         capacity = 16
         base = .allocate(capacity: capacity)
         occupied = .allocate(capacity: capacity)
+        nextFree = .allocate(capacity: capacity)
     }
 
     deinit {
         for s in 0..<count where occupied[s] { (base + s).deinitialize(count: 1) }
         base.deallocate()
         occupied.deallocate()
+        nextFree.deallocate()
     }
 
     /// Slots holding a value.
-    var liveCount: Int { count - free.count }
+    var liveCount: Int { count - freeCount }
 
     /// Keeps `value` and returns its slot.
     @inline(__always)
     mutating func store(_ value: consuming Element) -> Int {
         let s: Int
-        if let f = free.popLast() {
-            s = f
+        if freeTop >= 0 {
+            s = freeTop
+            freeTop = nextFree[s]
+            freeCount &-= 1
         } else {
             if count == capacity { grow() }
             s = count
@@ -52,7 +64,9 @@ struct SlotTable<Element>: ~Copyable {
     mutating func take(_ s: Int) -> Element? {
         guard s < count, occupied[s] else { return nil }
         occupied[s] = false
-        free.append(s)
+        nextFree[s] = freeTop
+        freeTop = s
+        freeCount &+= 1
         return (base + s).move()
     }
 
@@ -61,14 +75,16 @@ struct SlotTable<Element>: ~Copyable {
         s < count && occupied[s] ? base[s] : nil
     }
 
-    /// Drops every value (the end of a run).
-    mutating func removeAll() {
+    /// Drops every value (the end of a run), each handed to `last` first.
+    mutating func removeAll(_ last: (inout Element) -> Void = { _ in }) {
         for s in 0..<count where occupied[s] {
+            last(&base[s])
             (base + s).deinitialize(count: 1)
             occupied[s] = false
         }
         count = 0
-        free.removeAll()
+        freeTop = -1
+        freeCount = 0
     }
 
     /// Doubles the buffers (rare). Elements move bitwise, free slots' garbage with them.
@@ -83,6 +99,10 @@ struct SlotTable<Element>: ~Copyable {
         o.update(from: occupied, count: count)
         occupied.deallocate()
         occupied = o
+        let f = UnsafeMutablePointer<Int>.allocate(capacity: c)
+        f.update(from: nextFree, count: count)
+        nextFree.deallocate()
+        nextFree = f
         capacity = c
     }
 }

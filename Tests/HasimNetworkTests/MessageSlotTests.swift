@@ -55,4 +55,53 @@ import HasimKernel
         v.sim.run(until: v.sim.now + Time.s(2))
         #expect(v.net.liveMessages == 0, "the sender's process died: its socket's queue with it")
     }
+
+    /// The in-flight record holds its connection by a hand-made reference (the record is trivial,
+    /// session 14): a segment still in flight when the run closes must let go of it, or every
+    /// connection with a segment in flight at the end of a run would outlive the run.
+    @Test func aSegmentInFlightAtCloseReleasesItsConnection() throws {
+        weak var inFlight: Connection?
+        weak var delivered: Connection?
+        do {
+            let w = World()
+            let c = try #require(w.connect())
+            inFlight = c
+            w.net.send(Text(text: "still travelling"), on: c, from: .client)
+            w.sim.close()
+        }
+        #expect(inFlight == nil)
+        do {
+            let w = World()
+            let c = try #require(w.connect())
+            delivered = c
+            w.net.send(Text(text: "arrives"), on: c, from: .client)
+            w.sim.run(until: w.sim.now + Time.ms(5))
+            #expect(w.serverEnd.received.map(\.1) == ["arrives"])
+            w.sim.close()
+        }
+        #expect(delivered == nil)
+    }
+
+    /// Free slots are reused last freed first, and growth keeps every value and free slot.
+    @Test func slotTableReusesFreedSlotsAndGrows() {
+        var t = SlotTable<Int>()
+        for v in 0..<40 { #expect(t.store(v * 10) == v) }
+        #expect(t.take(5) == 50)
+        #expect(t.take(7) == 70)
+        #expect(t.take(7) == nil, "a slot is taken once")
+        #expect(t.liveCount == 38)
+        #expect(t.store(1) == 7)
+        #expect(t.store(2) == 5)
+        #expect(t.store(3) == 40, "no free slot left: a new one")
+        #expect(t.liveCount == 41)
+        #expect(t[5] == 2 && t[7] == 1 && t[39] == 390)
+        for s in 0..<41 { _ = t.take(s) }
+        #expect(t.liveCount == 0)
+        var reused: [Int] = []
+        for v in 0..<3 { reused.append(t.store(v)) }
+        #expect(reused == [40, 39, 38])
+        var seen = 0
+        t.removeAll { _ in seen += 1 }
+        #expect(seen == 3 && t.liveCount == 0 && t.count == 0)
+    }
 }
