@@ -71,7 +71,7 @@ public struct BinlogLog: RandomAccessCollection, Sendable {
         let s = store
         s.recent.append(e)
         if s.recent.count >= 2 * Self.keepRecent {
-            for old in s.recent[..<Self.keepRecent] { s.packed.append(old) }
+            s.recent.withUnsafeBufferPointer { s.packed.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<Self.keepRecent])) }
             s.recent.removeFirst(Self.keepRecent)
             s.packedCount = s.packed.count
         }
@@ -167,44 +167,64 @@ struct PackedEvents: Sendable {
         return lo - 1
     }
 
-    mutating func append(_ e: BinlogEvent) {
-        let i = shapes.count
-        let g = e.gtid
-        if let r = runStart.indices.last, runOrigin[r] == g.origin, runSeq[r] &+ Int64(i - runStart[r]) == g.seq {
-            // continues the run
-        } else {
-            runStart.append(i)
-            runOrigin.append(g.origin)
-            runSeq.append(g.seq)
-        }
-        txids.append(e.txid)
-        groups.append(e.commitGroup)
-        commits.append(e.originalCommit)
-        let change = e.change
-        let (table, key, row, update): (Table, Int64, Row, Bool) = switch change {
-        case .insert(let t, let k, let r): (t, k, r, false)
-        case .update(let t, let k, let r): (t, k, r, true)
-        }
-        if i & 63 == 0 { blockUpdates.append(updateKeys.count) }
-        if row.txid == e.txid && table.rawValue < 64 {
-            if !update && row.value == e.txid {
-                keys.append(key)
-                lastKey = key
-                shapes.append(table.rawValue)
-                return
+    /// Appends `events` in order, column by column: one pass for the runs, shapes and updates,
+    /// then each dense column copied in at once (appended event by event, each column paid its
+    /// checks and its chunk's uniqueness check for every event).
+    mutating func append(contentsOf events: UnsafeBufferPointer<BinlogEvent>) {
+        let n = events.count
+        withUnsafeTemporaryAllocation(of: Int64.self, capacity: 3 * n) { cols in
+            withUnsafeTemporaryAllocation(of: SimTime.self, capacity: n) { times in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { shapeBytes in
+                    let start = shapes.count
+                    for k in 0..<n {
+                        let e = events[k], i = start + k
+                        let g = e.gtid
+                        if let r = runStart.indices.last, runOrigin[r] == g.origin, runSeq[r] &+ Int64(i - runStart[r]) == g.seq {
+                            // continues the run
+                        } else {
+                            runStart.append(i)
+                            runOrigin.append(g.origin)
+                            runSeq.append(g.seq)
+                        }
+                        let txid = e.txid
+                        cols[k] = txid
+                        cols[n + k] = e.commitGroup
+                        times[k] = e.originalCommit
+                        let change = e.change
+                        let (table, key, row, update): (Table, Int64, Row, Bool) = switch change {
+                        case .insert(let t, let k, let r): (t, k, r, false)
+                        case .update(let t, let k, let r): (t, k, r, true)
+                        }
+                        if i & 63 == 0 { blockUpdates.append(updateKeys.count) }
+                        if row.txid == txid && table.rawValue < 64 {
+                            if !update && row.value == txid {
+                                cols[2 * n + k] = key
+                                lastKey = key
+                                shapeBytes[k] = table.rawValue
+                                continue
+                            }
+                            if update, let uk = UInt32(exactly: key), let v = UInt32(exactly: row.value) {
+                                cols[2 * n + k] = lastKey
+                                updateKeys.append(uk)
+                                updateValues.append(v)
+                                shapeBytes[k] = table.rawValue | 0x40
+                                continue
+                            }
+                        }
+                        cols[2 * n + k] = lastKey
+                        shapeBytes[k] = 0x80
+                        wholeIndex.append(i)
+                        wholeChanges.append(change)
+                    }
+                    let c = UnsafeBufferPointer(cols)
+                    txids.append(contentsOf: UnsafeBufferPointer(rebasing: c[0..<n]))
+                    groups.append(contentsOf: UnsafeBufferPointer(rebasing: c[n..<(2 * n)]))
+                    keys.append(contentsOf: UnsafeBufferPointer(rebasing: c[(2 * n)..<(3 * n)]))
+                    commits.append(contentsOf: UnsafeBufferPointer(rebasing: UnsafeBufferPointer(times)[0..<n]))
+                    shapes.append(contentsOf: UnsafeBufferPointer(rebasing: UnsafeBufferPointer(shapeBytes)[0..<n]))
+                }
             }
-            if update, let k = UInt32(exactly: key), let v = UInt32(exactly: row.value) {
-                keys.append(lastKey)
-                updateKeys.append(k)
-                updateValues.append(v)
-                shapes.append(table.rawValue | 0x40)
-                return
-            }
         }
-        keys.append(lastKey)
-        shapes.append(0x80)
-        wholeIndex.append(i)
-        wholeChanges.append(change)
     }
 
     mutating func truncate(to n: Int) {

@@ -32,6 +32,19 @@ struct Chunked<Element: Sendable & Equatable>: Sendable, Equatable, RandomAccess
         count += 1
     }
 
+    /// Appends `xs` in order, a chunk's part at a time (one copy each; the packing of a
+    /// binlog's columns, 1,024 events at once).
+    mutating func append(contentsOf xs: UnsafeBufferPointer<Element>) {
+        var from = 0
+        while from < xs.count {
+            if count == chunks.count << Self.shift { newChunk() }
+            let n = Swift.min(xs.count - from, (chunks.count << Self.shift) - count)
+            chunks[chunks.count - 1].append(contentsOf: UnsafeBufferPointer(rebasing: xs[from..<(from + n)]))
+            count += n
+            from += n
+        }
+    }
+
     private mutating func newChunk() {
         var c: [Element] = []
         c.reserveCapacity(Self.mask + 1)

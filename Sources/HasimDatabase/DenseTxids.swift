@@ -139,6 +139,43 @@ public struct DenseTxids: Sendable {
         setApart(i, t)
     }
 
+    /// Appends `values` in order, as `append` one by one would: the common entries (a narrow
+    /// block, the value near base + index) are staged and copied into the column at once; any
+    /// other entry goes through `append` after the staged ones (a packed binlog's column,
+    /// 1,024 events at a time).
+    public mutating func append(contentsOf values: UnsafeBufferPointer<Int64>) {
+        withUnsafeTemporaryAllocation(of: Int8.self, capacity: values.count) { staged in
+            var n = 0
+            var i = offsets.count
+            for t in values {
+                if t != Self.vacant {
+                    if i & (Self.size - 1) == 0 {
+                        // A new block's first value is its base: distance 0 (what `append` does).
+                        bases.append(t &- Int64(i))
+                        wideSlot.append(-1)
+                        staged[n] = 0
+                        n += 1
+                        i += 1
+                        continue
+                    }
+                    let b = i >> Self.shift
+                    let base = bases[b]
+                    if wideSlot[b] < 0 && base != Self.unset, let d = Self.distance(t, base: base, i) {
+                        staged[n] = d
+                        n += 1
+                        i += 1
+                        continue
+                    }
+                }
+                offsets.append(contentsOf: UnsafeBufferPointer(rebasing: staged[..<n]))
+                n = 0
+                append(t)
+                i += 1
+            }
+            offsets.append(contentsOf: UnsafeBufferPointer(rebasing: staged[..<n]))
+        }
+    }
+
     /// Keeps the first n indices (a binlog cut back after a power loss). The slots in `wide`
     /// of blocks dropped whole stay unused: a truncation is rare and short.
     public mutating func truncate(to n: Int) {

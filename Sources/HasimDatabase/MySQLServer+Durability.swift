@@ -73,11 +73,16 @@ extension MySQLServer {
     private func expireBinlogs() {
         guard config.binlogExpire > 0 else { return }
         let cutoff = sim.now - config.binlogExpire
+        // Nothing older than the cutoff: the look below would stop at once (every commit).
+        guard cutoff > storage.unpurgedWrittenAtLeast else { return }
         var purged = storage.binlogPurged
         // An event whose time was forgotten never expires in this run (forgetBinlogWriteTimes).
         while purged < storage.binlog.count && purged >= storage.binlogWrittenAt.forgotten
                 && storage.binlogWrittenAt[purged] < cutoff { purged += 1 }
         storage.purgeBinlog(before: purged)
+        let p = storage.binlogPurged, w = storage.binlogWrittenAt
+        // The next event to expire: its time, or (none written yet) no earlier than now.
+        storage.unpurgedWrittenAtLeast = p >= w.count ? sim.now : p < w.forgotten ? .max : w[p]
     }
 
     /// What the crash takes from the datadir. `host`: the machine lost power (page cache gone).

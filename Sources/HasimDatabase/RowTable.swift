@@ -63,6 +63,17 @@ public struct RowTable: Sendable {
                     if !values.isEmpty { values[Int64(i)] = nil }
                     count -= 1
                 }
+            } else if key == Int64(dense.count) + 1, let row = newValue {
+                // The next auto-increment key (nearly every insert): the same column as a
+                // vacant slot appended and then set, without the setter's checks.
+                dense.append(row.txid)
+                if row.value != row.txid {
+                    values[key - 1] = row.value
+                } else if !values.isEmpty {
+                    values[key - 1] = nil
+                }
+                count += 1
+                if !sparse.isEmpty { absorbSparse() }
             } else if key >= 1 && key <= Int64(dense.count) + Self.reach, let row = newValue {
                 let end = Int(key)
                 // No reserveCapacity here: it would grow the array to exactly `end`, a copy

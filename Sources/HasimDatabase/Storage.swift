@@ -22,6 +22,11 @@ public struct Storage: Sendable {
     var binlogSynced = 0
     /// Events [0, binlogPurged) are in purged binlog files (binlog_expire_logs_seconds).
     public internal(set) var binlogPurged = 0
+    /// No later than the write time of the event at `binlogPurged` (written or to come; `.max`:
+    /// its time was forgotten, it never expires): expiry has nothing to look at while its
+    /// cutoff is not past it. Times climb with the index and a truncation only takes the tail,
+    /// so a bound once true stays true; `truncateBinlog` resets it anyway.
+    var unpurgedWrittenAtLeast: SimTime = .min
     /// Engine commits not yet known to be in the flushed redo log, oldest first, from `redoTailHead`.
     var redoTail: [EngineUndo] = []
     var redoTailHead = 0
@@ -107,6 +112,7 @@ public struct Storage: Sendable {
         binlog.truncate(to: count)
         binlogWrittenAt.truncate(to: count)
         binlogSynced = min(binlogSynced, count)
+        unpurgedWrittenAtLeast = .min
     }
 
     mutating func purgeBinlog(before index: Int) { binlogPurged = max(binlogPurged, min(index, binlog.count)) }

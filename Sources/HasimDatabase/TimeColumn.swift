@@ -52,6 +52,31 @@ public struct TimeColumn: Sendable, Equatable {
         }
     }
 
+    /// Appends `times` in order, as `append` one by one would, the distances copied into the
+    /// column at once (a packed binlog's commit times, 1,024 at a time).
+    public mutating func append(contentsOf times: UnsafeBufferPointer<SimTime>) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: times.count) { staged in
+            var i = deltas.count
+            var base = i & Self.mask == 0 ? 0 : bases[i >> Self.shift]
+            for (k, t) in times.enumerated() {
+                if i & Self.mask == 0 {
+                    bases.append(t)
+                    base = t
+                }
+                let d = t &- base
+                if d >= 0 && d < SimTime(Self.far) {
+                    staged[k] = UInt32(d)
+                } else {
+                    staged[k] = Self.far
+                    farIndex.append(i)
+                    farTimes.append(t)
+                }
+                i += 1
+            }
+            deltas.append(contentsOf: UnsafeBufferPointer(rebasing: staged[..<times.count]))
+        }
+    }
+
     /// Keeps the first `n` entries.
     public mutating func truncate(to n: Int) {
         guard n < deltas.count else { return }

@@ -62,6 +62,12 @@ import HasimKernel
             case 5: now -= Time.ms(Int64(rng.below(100)))
             default: now += Time.us(Int64(rng.below(2_000)))
             }
+            if step % 50 == 0 {
+                // A batch, as a packed binlog's commit times (across blocks and chunks).
+                let batch = (0..<rng.below(400)).map { SimTime($0) * Time.us(Int64(rng.below(900))) + now }
+                batch.withUnsafeBufferPointer { column.append(contentsOf: $0) }
+                plain.append(contentsOf: batch)
+            }
             column.append(now)
             plain.append(now)
             #expect(column.count == plain.count)
@@ -235,6 +241,11 @@ import HasimKernel
                 let v = value()
                 dense[i] = v
                 plain[i] = v
+            case 7:
+                // A batch, as a packed binlog's columns take them (across blocks and chunks).
+                let batch = (0..<rng.below(300)).map { _ in value() }
+                batch.withUnsafeBufferPointer { dense.append(contentsOf: $0) }
+                plain.append(contentsOf: batch)
             default:
                 let v = value()
                 dense.append(v)
@@ -267,6 +278,11 @@ import HasimKernel
                 let i = rng.below(plain.count), v = UInt32(truncatingIfNeeded: rng.below(1 << 30))
                 column[i] = v
                 plain[i] = v
+            case 401...440:
+                // A batch copied in at once (across chunk boundaries).
+                let batch = (0..<rng.below(3_000)).map { UInt32(step &+ $0) }
+                batch.withUnsafeBufferPointer { column.append(contentsOf: $0) }
+                plain.append(contentsOf: batch)
             default:
                 let v = UInt32(step)
                 column.append(v)
