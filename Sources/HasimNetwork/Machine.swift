@@ -1,5 +1,14 @@
 import HasimKernel
 
+/// What a burst submitted as a value job calls when it is done. A component that runs a burst
+/// per step (Galera: one per statement, per write-set sent and received, per ordered commit)
+/// names the step by `tag` and its arguments instead of handing over a closure: a closure
+/// context is a heap allocation and its release per burst, a job is a few words in the
+/// machine's table. The target must outlive its bursts (a daemon lives until Simulation.close).
+public protocol ComputeTarget: AnyObject {
+    func computed(_ tag: UInt32, _ arg: Int64, _ arg2: Int64)
+}
+
 /// The CPUs that one or more hosts run on. A host is a machine of its own unless the scenario
 /// puts several hosts on one (`topology.machines`: VMs consolidated on one hypervisor, or the
 /// validation bench, where every mysqld and the client share this machine's 2 cores).
@@ -20,13 +29,19 @@ import HasimKernel
 /// the cores with the bursts as CFS shares them (fair share): a burst that starts while
 /// `running + load` exceeds the cores is stretched by that ratio (an uncontended host counts as
 /// one core per burst).
-public final class Machine {
+public final class Machine: EventHandler {
     public let name: String
     public let cores: Int
     let sim: Simulation
+    /// The machine's own events (a burst's end): the burst waits in `slots`, the event carries
+    /// its slot, so ending a burst allocates nothing (a scheduled closure did, twice: the step's
+    /// and the wrapper's).
+    private var handler: HandlerID!
     private var running = 0
     private var queue: [Burst] = []
     private var head = 0
+    private var slots: [Burst] = []
+    private var free: [Int] = []
     /// CPU-bound background threads (the overload fault).
     public private(set) var load = 0.0
     /// Core time the bursts used and time they waited for a core (for tests and traces).
@@ -35,18 +50,28 @@ public final class Machine {
     /// The disk its hosts' files are on (Disk.swift): shared by the hosts placed on it.
     public private(set) lazy var disk = DiskDevice(sim: sim)
 
+    /// A burst: its step is a closure (`action`) or a value job (`target`, `tag`, `arg`, `arg2`).
     private struct Burst {
         var cost: SimTime
         var enqueued: SimTime
-        unowned var process: NetProcess
+        // unowned(unsafe): a process is its host's until Simulation.close (Network.spawn), and
+        // a burst's event is never handled after that.
+        unowned(unsafe) var process: NetProcess
         var incarnation: UInt32
-        var action: () -> Void
+        /// Waited in the queue for a core (cores > 0): its end frees the core.
+        var queued: Bool
+        var action: (() -> Void)?
+        unowned(unsafe) var target: (any ComputeTarget)?
+        var tag: UInt32
+        var arg: Int64
+        var arg2: Int64
     }
 
     public init(name: String, cores: Int, sim: Simulation) {
         self.name = name
         self.cores = max(0, cores)
         self.sim = sim
+        handler = sim.register(self)
     }
 
     /// Bursts waiting for a core.
@@ -55,13 +80,23 @@ public final class Machine {
     /// Runs `action` once `process` has had `cost` of one core. A burst of a process that died
     /// meanwhile is dropped without using the CPU.
     public func compute(_ process: NetProcess, _ cost: SimTime, _ action: @escaping () -> Void) {
+        submit(Burst(cost: cost, enqueued: sim.now, process: process, incarnation: process.incarnation, queued: cores > 0,
+                     action: action, target: nil, tag: 0, arg: 0, arg2: 0))
+    }
+
+    /// `compute` with a value job: `target.computed(tag, arg, arg2)` once the burst is done.
+    public func compute(_ process: NetProcess, _ cost: SimTime, _ target: any ComputeTarget, tag: UInt32, _ arg: Int64, _ arg2: Int64 = 0) {
+        submit(Burst(cost: cost, enqueued: sim.now, process: process, incarnation: process.incarnation, queued: cores > 0,
+                     action: nil, target: target, tag: tag, arg: arg, arg2: arg2))
+    }
+
+    private func submit(_ b: Burst) {
         if cores == 0 {
-            busyTime = Time.sum(busyTime, cost)
-            // A stopped program goes on where it was when it runs again (SIGCONT).
-            sim.after(stretched(cost, running: 1, cores: 1)) { process.whenRunnable(action) }
+            busyTime = Time.sum(busyTime, b.cost)
+            sim.schedule(after: stretched(b.cost, running: 1, cores: 1), handler, tag: 0, arg: Int64(store(b)))
             return
         }
-        queue.append(Burst(cost: cost, enqueued: sim.now, process: process, incarnation: process.incarnation, action: action))
+        queue.append(b)
         dispatch()
     }
 
@@ -75,21 +110,54 @@ public final class Machine {
         return share > 1 ? Time.scaled(cost, by: share) : cost
     }
 
+    private func store(_ b: Burst) -> Int {
+        if let i = free.popLast() { slots[i] = b; return i }
+        slots.append(b)
+        return slots.count - 1
+    }
+
     private func dispatch() {
         while running < cores, head < queue.count {
             let b = queue[head]
+            queue[head].action = nil
             head += 1
             if head > 256, head * 2 > queue.count { queue.removeFirst(head); head = 0 }
             guard b.process.isAlive, b.process.incarnation == b.incarnation else { continue }
             running += 1
             waitTime = Time.sum(waitTime, sim.now - b.enqueued)
             busyTime = Time.sum(busyTime, b.cost)
-            sim.after(stretched(b.cost, running: running, cores: cores)) { [unowned self] in
-                self.running -= 1
-                self.dispatch()
-                if b.process.incarnation == b.incarnation { b.process.whenRunnable(b.action) }
+            sim.schedule(after: stretched(b.cost, running: running, cores: cores), handler, tag: 0, arg: Int64(store(b)))
+        }
+    }
+
+    /// A burst's end.
+    public func handle(_ event: Event, in sim: Simulation) {
+        let i = Int(event.arg)
+        let b = slots[i]
+        slots[i].action = nil
+        free.append(i)
+        if b.queued {
+            running -= 1
+            dispatch()
+            guard b.process.incarnation == b.incarnation else { return }
+        }
+        // A stopped program goes on where it was when it runs again (SIGCONT).
+        if let action = b.action {
+            b.process.whenRunnable(action)
+        } else if let t = b.target {
+            if b.process.isPaused {
+                let tag = b.tag, arg = b.arg, arg2 = b.arg2
+                b.process.whenRunnable { t.computed(tag, arg, arg2) }
+            } else {
+                t.computed(b.tag, b.arg, b.arg2)
             }
         }
+    }
+
+    public func simulationDidClose() {
+        queue.removeAll()
+        slots.removeAll()
+        free.removeAll()
     }
 }
 

@@ -79,4 +79,67 @@ import HasimKernel
         #expect(log.map(\.0) == ["a", "b", "c"])
         #expect(log.map(\.1) == [Time.ms(1), Time.ms(1), Time.ms(2)])
     }
+
+    /// Records the value jobs it is handed back.
+    final class Recorder: ComputeTarget {
+        let sim: Simulation
+        var log: [(tag: UInt32, arg: Int64, arg2: Int64, at: SimTime)] = []
+        init(sim: Simulation) { self.sim = sim }
+        func computed(_ tag: UInt32, _ arg: Int64, _ arg2: Int64) { log.append((tag, arg, arg2, sim.now)) }
+    }
+
+    @Test func valueJobsQueueWithClosuresInArrivalOrder() {
+        // One core: a closure burst, a value job, a closure: FIFO whatever the kind.
+        let b = Bench(hosts: 1, cores: 1)
+        let r = Recorder(sim: b.sim)
+        let p = b.procs[0], m = b.hosts[0].machine
+        var order: [String] = []
+        m.compute(p, Time.ms(1)) { order.append("a") }
+        m.compute(p, Time.ms(1), r, tag: 7, 42, -3)
+        m.compute(p, Time.ms(1)) { order.append("c:\(r.log.count)") }
+        b.sim.run()
+        #expect(order == ["a", "c:1"])
+        #expect(r.log.map(\.tag) == [7] && r.log.map(\.arg) == [42] && r.log.map(\.arg2) == [-3])
+        #expect(r.log.map(\.at) == [Time.ms(2)])
+        #expect(b.sim.now == Time.ms(3))
+        // Flip: a host of its own runs the three at once.
+        let own = Bench(hosts: 1, cores: nil)
+        let r2 = Recorder(sim: own.sim)
+        own.hosts[0].machine.compute(own.procs[0], Time.ms(1)) {}
+        own.hosts[0].machine.compute(own.procs[0], Time.ms(1), r2, tag: 7, 42)
+        own.sim.run()
+        #expect(r2.log.map(\.at) == [Time.ms(1)])
+    }
+
+    @Test func aValueJobOfADeadProcessIsDropped() {
+        let b = Bench(hosts: 2, cores: 1)
+        let r = Recorder(sim: b.sim)
+        for (i, p) in b.procs.enumerated() { p.host.machine.compute(p, Time.ms(1), r, tag: 0, Int64(i)) }
+        b.net.processDied(b.procs[0])
+        b.sim.run()
+        // The first burst had its core already: it ends, but its process is gone: nothing runs.
+        #expect(r.log.map(\.arg) == [1])
+        // Flip: nobody dies, both run.
+        let alive = Bench(hosts: 2, cores: 1)
+        let r2 = Recorder(sim: alive.sim)
+        for (i, p) in alive.procs.enumerated() { p.host.machine.compute(p, Time.ms(1), r2, tag: 0, Int64(i)) }
+        alive.sim.run()
+        #expect(r2.log.map(\.arg) == [0, 1])
+    }
+
+    @Test func aStoppedProgramRunsItsValueJobAtSIGCONT() {
+        for stop in [true, false] {
+            let b = Bench(hosts: 1, cores: nil)
+            let r = Recorder(sim: b.sim)
+            let p = b.procs[0]
+            p.host.machine.compute(p, Time.ms(1), r, tag: 1, 5)
+            if stop {
+                b.net.pauseProcess(p, as: "p")
+                b.sim.after(Time.ms(10)) { b.net.resumeProcess(p, as: "p") }
+            }
+            b.sim.run()
+            // Stopped: the burst ended at 1 ms, the program ran its step at SIGCONT (10 ms).
+            #expect(r.log.map(\.at) == [stop ? Time.ms(10) : Time.ms(1)])
+        }
+    }
 }

@@ -41,20 +41,22 @@ extension GaleraNode {
         guard let t = trx[lid] else { return }
         rowLocks[t.key] = lid
         trx[lid]!.phase = .executing
-        let dependsOn = appliedSeqno
-        let l = life
+        trx[lid]!.dependsOn = appliedSeqno
         // Parse and execute on the client's connection thread: a CPU burst on the host's machine.
-        host.machine.compute(process, config.localCommit / 2) { [unowned(unsafe) self] in
-            guard self.life == l, let t = self.trx[lid] else { return }
-            if t.aborted { self.retryOrFail(lid); return }
-            guard case .insert(let table, let txid) = t.query else {
-                if case .update(let table, let key, let txid) = t.query {
-                    self.ready(lid, WriteSet(origin: self.index, table: table, key: key, isInsert: false, txid: txid, dependsOn: dependsOn))
-                }
-                return
+        host.machine.compute(process, config.localCommit / 2, self, tag: GaleraBurst.executed, lid, life)
+    }
+
+    /// The statement has executed (GaleraBurst.executed): its write-set is ready.
+    func executed(_ lid: Int64, life l: Int64) {
+        guard life == l, let t = trx[lid] else { return }
+        if t.aborted { retryOrFail(lid); return }
+        guard case .insert(let table, let txid) = t.query else {
+            if case .update(let table, let key, let txid) = t.query {
+                ready(lid, WriteSet(origin: index, table: table, key: key, isInsert: false, txid: txid, dependsOn: t.dependsOn))
             }
-            self.ready(lid, WriteSet(origin: self.index, table: table, key: t.key.key, isInsert: true, txid: txid, dependsOn: dependsOn))
+            return
         }
+        ready(lid, WriteSet(origin: index, table: table, key: t.key.key, isInsert: true, txid: txid, dependsOn: t.dependsOn))
     }
 
     private func ready(_ lid: Int64, _ ws: WriteSet) {
@@ -162,32 +164,42 @@ extension GaleraNode {
             }
             rowLocks[k] = applierLock
         }
-        // The ordered commit (or an applier's apply) burns CPU; the queue is one thread.
-        host.machine.compute(process, cost) { [unowned(unsafe) self] in
-            guard self.life == l else { return }
-            self.apply(item.ws)
-            self.appliedSeqno = item.seqno
-            self.commitHead += 1
-            if self.commitHead > 1024 { self.commitQueue.removeFirst(self.commitHead); self.commitHead = 0 }
-            // Only the reply's address is read: copying the whole transaction out cost its
-            // query's copy and a retain and release per commit.
-            if let lid = item.local, let session = self.trx[lid]?.session, let queryID = self.trx[lid]?.queryID {
-                // Committed in memory in the total order: the row lock goes now (InnoDB releases
-                // locks before the log flush); the client hears OK once the redo log is on disk.
-                self.release(lid)
-                self.trx[lid] = nil
-                let ok = QueryResult.ok(affected: 1, insertID: item.ws.isInsert ? item.ws.key : nil)
-                self.redo.commit { [unowned(unsafe) self] in
-                    guard self.life == l else { return }
-                    self.reply(session, queryID, ok)
-                }
-            } else if self.rowLocks[k] == applierLock {
-                self.unlock(k)
+        // The ordered commit (or an applier's apply) burns CPU; the queue is one thread. The item
+        // waits in `commitBursts` (not re-read from the queue: a state transfer may clear the
+        // queue under a burst in flight).
+        let slot: Int
+        if let f = commitBurstsFree.popLast() { slot = f; commitBursts[f] = item } else { slot = commitBursts.count; commitBursts.append(item) }
+        host.machine.compute(process, cost, self, tag: GaleraBurst.committed, Int64(slot), l)
+    }
+
+    /// The ordered commit (or apply) of the item in `commitBursts[slot]` is done.
+    func committed(slot: Int, life l: Int64) {
+        let item = commitBursts[slot]
+        commitBurstsFree.append(slot)
+        guard life == l else { return }
+        let k = CertKey(table: item.ws.table.rawValue, key: item.ws.key)
+        apply(item.ws)
+        appliedSeqno = item.seqno
+        commitHead += 1
+        if commitHead > 1024 { commitQueue.removeFirst(commitHead); commitHead = 0 }
+        // Only the reply's address is read: copying the whole transaction out cost its
+        // query's copy and a retain and release per commit.
+        if let lid = item.local, let session = trx[lid]?.session, let queryID = trx[lid]?.queryID {
+            // Committed in memory in the total order: the row lock goes now (InnoDB releases
+            // locks before the log flush); the client hears OK once the redo log is on disk.
+            release(lid)
+            trx[lid] = nil
+            let ok = QueryResult.ok(affected: 1, insertID: item.ws.isInsert ? item.ws.key : nil)
+            redo.commit { [unowned(unsafe) self] in
+                guard self.life == l else { return }
+                self.reply(session, queryID, ok)
             }
-            self.committed()
-            self.checkFlow()
-            self.commitNext(l)
+        } else if rowLocks[k] == applierLock {
+            unlock(k)
         }
+        committed()
+        checkFlow()
+        commitNext(l)
     }
 
     private func bfAbort(_ lid: Int64) {

@@ -11,6 +11,8 @@ struct LocalTrx {
     var isInsert: Bool
     var phase: Phase = .waitingLock
     var ws: WriteSet?
+    /// The last seqno committed here when it started executing (its write-set's certification bound).
+    var dependsOn: Int64 = 0
     /// Brute-force aborted by an applier: rolled back, its row lock given up.
     var aborted = false
 }

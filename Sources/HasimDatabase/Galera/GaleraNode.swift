@@ -10,7 +10,7 @@ import HasimKernel
 /// - GaleraCommit: local transactions, row locks, the ordered commit queue, appliers and
 ///   brute-force aborts, flow control;
 /// - GaleraStateTransfer: IST/SST and the Joiner/Joined/Synced/Donor states.
-public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
+public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, ComputeTarget {
     /// wsrep_local_state_comment.
     public enum State: String, Sendable { case down, joiner, joined, synced, donor }
 
@@ -111,6 +111,9 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
     var rowLocks = GaleraLockTable()
     var lockWaiters: [CertKey: [Int64]] = [:]
     var commitQueue: [CommitItem] = []
+    /// Items whose commit burst is in flight, by slot (the burst names its slot), and free slots.
+    var commitBursts: [CommitItem] = []
+    var commitBurstsFree: [Int] = []
     var commitHead = 0
     var committing = false
     var fcSent = false
@@ -273,6 +276,16 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode {
         lockedWrites = []
     }
 
+    /// A CPU burst of this node is done: the step it was for (GaleraBurst).
+    public func computed(_ tag: UInt32, _ arg: Int64, _ arg2: Int64) {
+        switch tag {
+        case GaleraBurst.gcomm: gcomm.done(UInt32(truncatingIfNeeded: arg), self)
+        case GaleraBurst.sent: if life == arg2 { acked(Stamp(t: arg, origin: index), by: index) }
+        case GaleraBurst.committed: committed(slot: Int(arg), life: arg2)
+        default: executed(arg, life: arg2)
+        }
+    }
+
     func loseVolatile() {
         let wasPrimary = isPrimary
         state = .down
@@ -400,4 +413,17 @@ final class GaleraSession: ConnectionDelegate {
         if let q = message.as(QueryMessage.self) { node.execute(q.query, id: q.id, from: self) }
     }
     func closed(_ connection: Connection, reason: CloseReason) { node.sessionClosed(self) }
+}
+
+/// The steps a Galera node runs as CPU bursts (Machine.compute's value jobs, no closure per
+/// step): the tag, and what `arg` and `arg2` carry.
+enum GaleraBurst {
+    /// A statement executed on its connection thread: the local transaction's id, the node's life.
+    static let executed: UInt32 = 0
+    /// The copies of a write-set are sent: its stamp's time, the node's life.
+    static let sent: UInt32 = 1
+    /// An ordered commit or an applier's apply: its slot in `commitBursts`, the node's life.
+    static let committed: UInt32 = 2
+    /// gcomm's thread has handled a message: the thread's generation.
+    static let gcomm: UInt32 = 3
 }

@@ -33,10 +33,7 @@ extension GaleraNode {
         // it, and so delivers it, only once the copies are out.
         broadcast(GWriteSet(stamp: stamp, ws: ws), to: members)
         insertPending(stamp, ws, sending: true)
-        host.machine.compute(process, cost) { [unowned(unsafe) self] in
-            guard self.life == l else { return }
-            self.acked(stamp, by: self.index)
-        }
+        host.machine.compute(process, cost, self, tag: GaleraBurst.sent, stamp.t, l)
         return stamp
     }
 

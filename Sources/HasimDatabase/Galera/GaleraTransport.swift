@@ -161,12 +161,17 @@ final class GcommThread {
         head += 1
         let g = generation
         if job.cost == 0 { node.gcommDone(job.message); next(node); return }
-        // unowned(unsafe): the node owns its thread and lives until Simulation.close.
-        machine.compute(node.process, job.cost) { [unowned(unsafe) self, unowned(unsafe) node] in
-            guard self.generation == g else { return }
-            node.gcommDone(job.message)
-            self.next(node)
-        }
+        // The job stays at `jobs[head - 1]` until its burst is done: the burst names only the
+        // generation (a value job, no closure context per message).
+        machine.compute(node.process, job.cost, node, tag: GaleraBurst.gcomm, Int64(g))
+    }
+
+    /// The burst of the job at `head - 1` is done (GaleraBurst.gcomm); `g` its generation.
+    func done(_ g: UInt32, _ node: GaleraNode) {
+        // A restart dropped the queue (and the job) meanwhile.
+        guard generation == g else { return }
+        node.gcommDone(jobs[head - 1].message)
+        next(node)
     }
 }
 
