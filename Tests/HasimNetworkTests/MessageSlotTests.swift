@@ -69,7 +69,9 @@ import HasimKernel
             w.net.send(Text(text: "still travelling"), on: c, from: .client)
             w.sim.close()
         }
-        #expect(inFlight == nil)
+        // A Bool, not the object: a leaked connection's description would read its freed ends.
+        let inFlightFreed = inFlight == nil
+        #expect(inFlightFreed, "a connection whose segment was in flight at close is still alive")
         do {
             let w = World()
             let c = try #require(w.connect())
@@ -79,7 +81,8 @@ import HasimKernel
             #expect(w.serverEnd.received.map(\.1) == ["arrives"])
             w.sim.close()
         }
-        #expect(delivered == nil)
+        let deliveredFreed = delivered == nil
+        #expect(deliveredFreed, "a connection whose segment was delivered is still alive")
     }
 
     /// Free slots are reused last freed first, and growth keeps every value and free slot.
