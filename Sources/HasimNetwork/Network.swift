@@ -18,7 +18,9 @@ public final class Network: EventHandler {
     /// The same hosts, unretained, in a buffer of the network's own (`hosts` keeps them alive,
     /// and no host is ever removed): `withHost` lends one at +0. A host read from the array was
     /// retained and released around each use, two per host per segment on the delivery path.
-    private var hostRefs = UnsafeMutablePointer<Unmanaged<Host>>.allocate(capacity: 1)
+    private var hostRefs = UnsafeMutablePointer<Unmanaged<Host>>.allocate(capacity: 16)
+    /// Grown by doubling: a topology of 10,000 hosts copied the buffer once per host before.
+    private var hostRefsCapacity = 16
     private var hostByName: [String: HostID] = [:]
     private var addressOwner: [IPAddress: HostID] = [:]
     var handler: HandlerID!
@@ -144,11 +146,14 @@ public final class Network: EventHandler {
         let host = Host(id: id, name: name, site: site, address: address ?? IPAddress(name),
                         machine: Machine(name: name, cores: 0, sim: sim))
         hosts.append(host)
-        let refs = UnsafeMutablePointer<Unmanaged<Host>>.allocate(capacity: hosts.count)
-        refs.initialize(from: hostRefs, count: hosts.count - 1)
-        refs[hosts.count - 1] = Unmanaged.passUnretained(host)
-        hostRefs.deallocate()
-        hostRefs = refs
+        if hosts.count > hostRefsCapacity {
+            hostRefsCapacity *= 2
+            let refs = UnsafeMutablePointer<Unmanaged<Host>>.allocate(capacity: hostRefsCapacity)
+            refs.initialize(from: hostRefs, count: hosts.count - 1)
+            hostRefs.deallocate()
+            hostRefs = refs
+        }
+        (hostRefs + hosts.count - 1).initialize(to: Unmanaged.passUnretained(host))
         hostByName[name] = id
         siteOf.append(siteIndex(site))
         addressOwner[host.address] = id
