@@ -41,7 +41,7 @@ struct SimulationCore: ~Copyable {
     /// the same instant forever (a zero interval) never lets time advance.
     @usableFromInline var sameInstant: UInt64 = 0
     @usableFromInline var watchdogLimit: UInt64 = 2_000_000
-    @usableFromInline var queue: EventQueue
+    @usableFromInline var queue: PendingEvents
     /// Tombstones: the (time, seq) keys of cancelled events still in the queue, in a min-heap
     /// of their own. Events pop in (time, seq) order, so a popped event is cancelled exactly
     /// when it equals the heap's minimum: one comparison per event instead of hashing its
@@ -52,7 +52,7 @@ struct SimulationCore: ~Copyable {
     /// alive), so dispatching an event costs no reference counting.
     @usableFromInline var targets: ContiguousArray<Unmanaged<HandlerBox>> = []
 
-    @usableFromInline init(capacity: Int) { queue = EventQueue(capacity: capacity) }
+    @usableFromInline init(capacity: Int) { queue = PendingEvents(capacity: capacity) }
 
     /// Whether `event` (just popped) was cancelled; takes its tombstones off the heap.
     /// A tombstone older than the event (an id that named no pending event) is dropped too.
@@ -159,7 +159,7 @@ public final class Simulation {
         precondition(time >= c.pointee.now, "cannot schedule in the past")
         let seq = c.pointee.nextSeq
         c.pointee.nextSeq = seq &+ 1
-        c.pointee.queue.push(Event(time: time, seq: seq, target: target.raw, tag: tag, arg: arg))
+        c.pointee.queue.push(Event(time: time, seq: seq, target: target.raw, tag: tag, arg: arg), now: c.pointee.now)
         return EventID(time: time, seq: seq)
     }
 
