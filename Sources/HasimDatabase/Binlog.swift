@@ -129,6 +129,21 @@ public struct BinlogEvent: Sendable, Equatable {
         }
     }
 
+    /// The change's parts as the binlog's columns store them (table's raw value, key, the row's
+    /// value and txid, whether an update), read off a packed record without building the
+    /// `RowChange` (the packing of a binlog reads every event's).
+    @inline(__always) var changeParts: (table: UInt8, key: Int64, value: Int64, rowTxid: Int64, update: Bool) {
+        if let e = extended {
+            switch e.change {
+            case .insert(let t, let k, let r): return (t.rawValue, k, r.value, r.txid, false)
+            case .update(let t, let k, let r): return (t.rawValue, k, r.value, r.txid, true)
+            }
+        }
+        let p = record.packed
+        return (UInt8(truncatingIfNeeded: p >> 56) & 0x3F, Int64(bitPattern: p & Self.keyMask), record.txid, record.txid,
+                p & Self.updateBit != 0)
+    }
+
     /// True when the record is the packed one (for the tests of the packing).
     var isPacked: Bool { record.packed & Self.extendedBit == 0 }
 

@@ -176,45 +176,46 @@ struct PackedEvents: Sendable {
             withUnsafeTemporaryAllocation(of: SimTime.self, capacity: n) { times in
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { shapeBytes in
                     let start = shapes.count
+                    // The open run (the last one), kept in locals: where its next GTID would be.
+                    var runOpen = !runStart.isEmpty
+                    var runNextOrigin = runOpen ? runOrigin[runOrigin.count - 1] : 0
+                    var runNextSeq = runOpen ? runSeq[runSeq.count - 1] &+ Int64(start - runStart[runStart.count - 1]) : 0
                     for k in 0..<n {
                         let e = events[k], i = start + k
                         let g = e.gtid
-                        if let r = runStart.indices.last, runOrigin[r] == g.origin, runSeq[r] &+ Int64(i - runStart[r]) == g.seq {
-                            // continues the run
-                        } else {
+                        if !(runOpen && runNextOrigin == g.origin && runNextSeq == g.seq) {
                             runStart.append(i)
                             runOrigin.append(g.origin)
                             runSeq.append(g.seq)
+                            runOpen = true
+                            runNextOrigin = g.origin
                         }
+                        runNextSeq = g.seq &+ 1
                         let txid = e.txid
                         cols[k] = txid
                         cols[n + k] = e.commitGroup
                         times[k] = e.originalCommit
-                        let change = e.change
-                        let (table, key, row, update): (Table, Int64, Row, Bool) = switch change {
-                        case .insert(let t, let k, let r): (t, k, r, false)
-                        case .update(let t, let k, let r): (t, k, r, true)
-                        }
+                        let (table, key, value, rowTxid, update) = e.changeParts
                         if i & 63 == 0 { blockUpdates.append(updateKeys.count) }
-                        if row.txid == txid && table.rawValue < 64 {
-                            if !update && row.value == txid {
+                        if rowTxid == txid && table < 64 {
+                            if !update && value == txid {
                                 cols[2 * n + k] = key
                                 lastKey = key
-                                shapeBytes[k] = table.rawValue
+                                shapeBytes[k] = table
                                 continue
                             }
-                            if update, let uk = UInt32(exactly: key), let v = UInt32(exactly: row.value) {
+                            if update, let uk = UInt32(exactly: key), let v = UInt32(exactly: value) {
                                 cols[2 * n + k] = lastKey
                                 updateKeys.append(uk)
                                 updateValues.append(v)
-                                shapeBytes[k] = table.rawValue | 0x40
+                                shapeBytes[k] = table | 0x40
                                 continue
                             }
                         }
                         cols[2 * n + k] = lastKey
                         shapeBytes[k] = 0x80
                         wholeIndex.append(i)
-                        wholeChanges.append(change)
+                        wholeChanges.append(e.change)
                     }
                     let c = UnsafeBufferPointer(cols)
                     txids.append(contentsOf: UnsafeBufferPointer(rebasing: c[0..<n]))

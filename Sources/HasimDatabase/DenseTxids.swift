@@ -147,20 +147,22 @@ public struct DenseTxids: Sendable {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: values.count) { staged in
             var n = 0
             var i = offsets.count
+            // The base of index i's block while that block is narrow, else `unset` (no fast
+            // path): read once per block and after each entry `append` took, not per entry.
+            var base = i & (Self.size - 1) == 0 ? Self.unset : narrowBase(i >> Self.shift)
             for t in values {
                 if t != Self.vacant {
                     if i & (Self.size - 1) == 0 {
                         // A new block's first value is its base: distance 0 (what `append` does).
-                        bases.append(t &- Int64(i))
+                        base = t &- Int64(i)
+                        bases.append(base)
                         wideSlot.append(-1)
                         staged[n] = 0
                         n += 1
                         i += 1
                         continue
                     }
-                    let b = i >> Self.shift
-                    let base = bases[b]
-                    if wideSlot[b] < 0 && base != Self.unset, let d = Self.distance(t, base: base, i) {
+                    if base != Self.unset, let d = Self.distance(t, base: base, i) {
                         staged[n] = d
                         n += 1
                         i += 1
@@ -171,10 +173,15 @@ public struct DenseTxids: Sendable {
                 n = 0
                 append(t)
                 i += 1
+                base = i & (Self.size - 1) == 0 ? Self.unset : narrowBase(i >> Self.shift)
             }
             offsets.append(contentsOf: UnsafeBufferPointer(rebasing: staged[..<n]))
         }
     }
+
+    /// Block b's base while it is narrow, else `unset`.
+    @inline(__always)
+    private func narrowBase(_ b: Int) -> Int64 { wideSlot[b] < 0 ? bases[b] : Self.unset }
 
     /// Keeps the first n indices (a binlog cut back after a power loss). The slots in `wide`
     /// of blocks dropped whole stay unused: a truncation is rare and short.

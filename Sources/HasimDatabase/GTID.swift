@@ -12,96 +12,101 @@ public struct GTID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
 /// A set of GTIDs as MySQL keeps it: per origin, sorted disjoint intervals.
 /// Kept as sorted arrays, never iterated in hash order.
+///
+/// Each origin's newest interval is kept apart from its older ones, in two flat columns: the
+/// calls on every commit and every received event (insert the next number of an origin, ask
+/// whether a number is held: nearly always at or past the newest interval) read and write
+/// those plain integers, one uniqueness check, no nested array retained. They were an
+/// interval array inside an array of tuples: two uniqueness checks and a retain per call.
 public struct GTIDSet: Equatable, Sendable, CustomStringConvertible {
-    /// origin -> sorted, disjoint, non-adjacent closed ranges
-    private var ranges: [(origin: UInt32, spans: [ClosedRange<Int64>])] = []
+    /// The origins held, ascending (each holds at least one GTID).
+    private var origins: [UInt32] = []
+    /// Per origin, the bounds of its newest (highest) interval.
+    private var newestLow: [Int64] = []
+    private var newestHigh: [Int64] = []
+    /// Per origin, the intervals below its newest: sorted, disjoint, non-adjacent, each ending
+    /// before newestLow − 1. Empty, so no allocation, for an origin with no gap.
+    /// One form per set, so the synthesized `==` compares sets.
+    private var older: [[ClosedRange<Int64>]] = []
 
     public init() {}
 
-    public static func == (a: GTIDSet, b: GTIDSet) -> Bool {
-        a.ranges.count == b.ranges.count && zip(a.ranges, b.ranges).allSatisfy { $0.origin == $1.origin && $0.spans == $1.spans }
-    }
-
-    public var isEmpty: Bool { ranges.isEmpty }
+    public var isEmpty: Bool { origins.isEmpty }
 
     public var count: Int64 {
-        ranges.reduce(0) { acc, r in acc + r.spans.reduce(0) { $0 + ($1.upperBound - $1.lowerBound + 1) } }
+        var n: Int64 = 0
+        for i in origins.indices {
+            n += newestHigh[i] - newestLow[i] + 1
+            for s in older[i] { n += s.upperBound - s.lowerBound + 1 }
+        }
+        return n
     }
 
+    @inline(__always)
     private func index(of origin: UInt32) -> (found: Bool, at: Int) {
-        var lo = 0, hi = ranges.count
+        var lo = 0, hi = origins.count
         while lo < hi {
-            let mid = (lo + hi) / 2
-            if ranges[mid].origin < origin { lo = mid + 1 } else { hi = mid }
+            let mid = (lo + hi) >> 1
+            if origins[mid] < origin { lo = mid + 1 } else { hi = mid }
         }
-        return (lo < ranges.count && ranges[lo].origin == origin, lo)
+        return (lo < origins.count && origins[lo] == origin, lo)
+    }
+
+    /// Every interval of the origin at i, ascending (the rare paths: gaps, failovers).
+    private func spans(_ i: Int) -> [ClosedRange<Int64>] { older[i] + CollectionOfOne(newestLow[i]...newestHigh[i]) }
+
+    /// Sets the intervals of the origin at i; none: the origin leaves the set.
+    private mutating func setSpans(_ i: Int, _ s: [ClosedRange<Int64>]) {
+        guard let last = s.last else {
+            origins.remove(at: i)
+            newestLow.remove(at: i)
+            newestHigh.remove(at: i)
+            older.remove(at: i)
+            return
+        }
+        newestLow[i] = last.lowerBound
+        newestHigh[i] = last.upperBound
+        older[i] = Array(s.dropLast())
     }
 
     public func contains(_ g: GTID) -> Bool {
         let (found, i) = index(of: g.origin)
         guard found else { return false }
-        let spans = ranges[i].spans
-        // Fast paths: most lookups hit the last span, or miss past it (a replica asking
-        // whether it already has the transaction that just arrived).
-        if let last = spans.last {
-            if last.contains(g.seq) { return true }
-            if g.seq > last.upperBound { return false }
-        }
-        var lo = 0, hi = spans.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if spans[mid].upperBound < g.seq { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < spans.count && spans[lo].contains(g.seq)
+        // Most lookups hit the newest interval, or miss past it (a replica asking whether it
+        // already has the transaction that just arrived).
+        if g.seq >= newestLow[i] { return g.seq <= newestHigh[i] }
+        let spans = older[i]
+        let k = firstSpan(in: spans, endingAtOrAfter: g.seq)
+        return k < spans.count && spans[k].lowerBound <= g.seq
     }
 
     public mutating func insert(_ g: GTID) {
         let (found, i) = index(of: g.origin)
-        if !found {
-            ranges.insert((g.origin, [g.seq...g.seq]), at: i)
-            return
-        }
-        // Fast path: appending the next number of the newest span, in place (a local copy
-        // of the spans would be copied on write: an allocation per commit).
-        if let last = ranges[i].spans.last {
-            if last.contains(g.seq) { return }
-            if g.seq == last.upperBound + 1 {
-                ranges[i].spans[ranges[i].spans.count - 1] = last.lowerBound...g.seq
+        if found {
+            // The common case: the next number of the newest interval, extended in place.
+            let high = newestHigh[i]
+            if g.seq == high &+ 1 {
+                newestHigh[i] = g.seq
                 return
             }
+            if g.seq <= high && g.seq >= newestLow[i] { return }
         }
-        var spans = ranges[i].spans
-        var lo = 0, hi = spans.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if spans[mid].upperBound < g.seq { lo = mid + 1 } else { hi = mid }
-        }
-        if lo < spans.count && spans[lo].contains(g.seq) { return }
-        var newSpan = g.seq...g.seq
-        var removeFrom = lo, removeTo = lo
-        if lo > 0 && spans[lo - 1].upperBound + 1 == g.seq {
-            newSpan = spans[lo - 1].lowerBound...newSpan.upperBound
-            removeFrom = lo - 1
-        }
-        if lo < spans.count && spans[lo].lowerBound == g.seq + 1 {
-            newSpan = newSpan.lowerBound...spans[lo].upperBound
-            removeTo = lo + 1
-        }
-        spans.replaceSubrange(removeFrom..<removeTo, with: [newSpan])
-        ranges[i].spans = spans
+        insert(origin: g.origin, g.seq...g.seq)
     }
 
     /// Takes one GTID out (a binlog tail lost in a crash takes its GTIDs out of
     /// gtid_executed, which MySQL rebuilds from the binlog files at start-up).
     public mutating func remove(_ g: GTID) {
         let (found, i) = index(of: g.origin)
-        guard found, let k = ranges[i].spans.firstIndex(where: { $0.contains(g.seq) }) else { return }
-        let span = ranges[i].spans[k]
+        guard found else { return }
+        var spans = spans(i)
+        guard let k = spans.firstIndex(where: { $0.contains(g.seq) }) else { return }
+        let span = spans[k]
         var pieces: [ClosedRange<Int64>] = []
         if span.lowerBound < g.seq { pieces.append(span.lowerBound...(g.seq - 1)) }
         if g.seq < span.upperBound { pieces.append((g.seq + 1)...span.upperBound) }
-        ranges[i].spans.replaceSubrange(k...k, with: pieces)
-        if ranges[i].spans.isEmpty { ranges.remove(at: i) }
+        spans.replaceSubrange(k...k, with: pieces)
+        setSpans(i, spans)
     }
 
     /// The GTIDs of one origin in self that other lacks (the check a source's dump
@@ -111,7 +116,7 @@ public struct GTIDSet: Equatable, Sendable, CustomStringConvertible {
         let (found, i) = index(of: origin)
         guard found else { return 0 }
         var n: Int64 = 0
-        for s in ranges[i].spans { n += s.upperBound - s.lowerBound + 1 - other.covered(origin: origin, s) }
+        for s in spans(i) { n += s.upperBound - s.lowerBound + 1 - other.covered(origin: origin, s) }
         return n
     }
 
@@ -119,7 +124,7 @@ public struct GTIDSet: Equatable, Sendable, CustomStringConvertible {
     func covered(origin: UInt32, _ span: ClosedRange<Int64>) -> Int64 {
         let (found, i) = index(of: origin)
         guard found else { return 0 }
-        let spans = ranges[i].spans
+        let spans = spans(i)
         var k = firstSpan(in: spans, endingAtOrAfter: span.lowerBound)
         var n: Int64 = 0
         while k < spans.count && spans[k].lowerBound <= span.upperBound {
@@ -135,11 +140,21 @@ public struct GTIDSet: Equatable, Sendable, CustomStringConvertible {
     public func firstMissing(origin: UInt32, in span: ClosedRange<Int64>) -> Int64? {
         let (found, i) = index(of: origin)
         guard found else { return span.lowerBound }
-        let spans = ranges[i].spans
-        let k = firstSpan(in: spans, endingAtOrAfter: span.lowerBound)
-        guard k < spans.count, spans[k].lowerBound <= span.lowerBound else { return span.lowerBound }
-        // Spans are disjoint and non-adjacent: the number after a span is in no span.
-        let next = spans[k].upperBound + 1
+        // The first interval ending at or after span.lowerBound, if it starts at or before it,
+        // holds the span's start; intervals are disjoint and non-adjacent, so the number after
+        // it is in no interval.
+        let end: Int64
+        if span.lowerBound >= newestLow[i] {
+            guard span.lowerBound <= newestHigh[i] else { return span.lowerBound }
+            end = newestHigh[i]
+        } else {
+            let spans = older[i]
+            let k = firstSpan(in: spans, endingAtOrAfter: span.lowerBound)
+            // k == spans.count: the newest interval, which starts after span.lowerBound.
+            guard k < spans.count, spans[k].lowerBound <= span.lowerBound else { return span.lowerBound }
+            end = spans[k].upperBound
+        }
+        let next = end + 1
         return next <= span.upperBound ? next : nil
     }
 
@@ -157,8 +172,9 @@ public struct GTIDSet: Equatable, Sendable, CustomStringConvertible {
     /// Retrieved ∪ Executed, an I/O thread's request) was one insert per transaction.
     /// Gives the same set as inserting each GTID.
     public mutating func formUnion(_ other: GTIDSet) {
-        for r in other.ranges {
-            for s in r.spans { insert(origin: r.origin, s) }
+        for j in other.origins.indices {
+            for s in other.older[j] { insert(origin: other.origins[j], s) }
+            insert(origin: other.origins[j], other.newestLow[j]...other.newestHigh[j])
         }
     }
 
@@ -167,27 +183,37 @@ public struct GTIDSet: Equatable, Sendable, CustomStringConvertible {
     mutating func insert(origin: UInt32, _ span: ClosedRange<Int64>) {
         let (found, i) = index(of: origin)
         if !found {
-            ranges.insert((origin, [span]), at: i)
+            origins.insert(origin, at: i)
+            newestLow.insert(span.lowerBound, at: i)
+            newestHigh.insert(span.upperBound, at: i)
+            older.insert([], at: i)
             return
         }
-        // First span that overlaps or touches: its upper bound reaches lowerBound - 1.
-        var lo = 0, hi = ranges[i].spans.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if ranges[i].spans[mid].upperBound < span.lowerBound - 1 { lo = mid + 1 } else { hi = mid }
+        let low = newestLow[i], high = newestHigh[i]
+        if span.lowerBound >= low {
+            if span.lowerBound <= high &+ 1 {
+                // Overlaps or touches the newest interval from within or above it.
+                newestHigh[i] = max(high, span.upperBound)
+            } else {
+                // Past a gap: the newest interval becomes an older one.
+                older[i].append(low...high)
+                newestLow[i] = span.lowerBound
+                newestHigh[i] = span.upperBound
+            }
+            return
         }
-        if lo < ranges[i].spans.count, ranges[i].spans[lo].lowerBound <= span.lowerBound,
-           ranges[i].spans[lo].upperBound >= span.upperBound { return }  // already held
-        var spans: [ClosedRange<Int64>] = []
-        swap(&spans, &ranges[i].spans)  // edited in place, not copied on write
-        var end = lo, low = span.lowerBound, high = span.upperBound
+        var spans = spans(i)
+        // First span that overlaps or touches: its upper bound reaches lowerBound - 1.
+        let lo = firstSpan(in: spans, endingAtOrAfter: span.lowerBound - 1)
+        if lo < spans.count, spans[lo].lowerBound <= span.lowerBound,
+           spans[lo].upperBound >= span.upperBound { return }  // already held
+        var end = lo, merged = span
         while end < spans.count && spans[end].lowerBound - 1 <= span.upperBound {
-            low = min(low, spans[end].lowerBound)
-            high = max(high, spans[end].upperBound)
+            merged = min(merged.lowerBound, spans[end].lowerBound)...max(merged.upperBound, spans[end].upperBound)
             end += 1
         }
-        spans.replaceSubrange(lo..<end, with: CollectionOfOne(low...high))
-        swap(&spans, &ranges[i].spans)
+        spans.replaceSubrange(lo..<end, with: CollectionOfOne(merged))
+        setSpans(i, spans)
     }
 
     public func union(_ other: GTIDSet) -> GTIDSet {
@@ -198,25 +224,25 @@ public struct GTIDSet: Equatable, Sendable, CustomStringConvertible {
 
     /// True if every GTID of self is in other.
     public func isSubset(of other: GTIDSet) -> Bool {
-        for r in ranges {
-            for s in r.spans where other.firstMissing(origin: r.origin, in: s) != nil { return false }
+        for i in origins.indices {
+            for s in spans(i) where other.firstMissing(origin: origins[i], in: s) != nil { return false }
         }
         return true
     }
 
     /// Highest sequence number of any origin (MariaDB's domain-wide seq_no; 0 if none).
-    public var highestSeq: Int64 { ranges.reduce(0) { max($0, $1.spans.last?.upperBound ?? 0) } }
+    public var highestSeq: Int64 { newestHigh.reduce(0) { max($0, $1) } }
 
     /// Highest sequence number seen for an origin (0 if none).
     public func highest(of origin: UInt32) -> Int64 {
         let (found, i) = index(of: origin)
-        return found ? ranges[i].spans.last!.upperBound : 0
+        return found ? newestHigh[i] : 0
     }
 
     /// MySQL's text form, e.g. "1:1-100,2:1-5" (origins are server ids here).
     public var description: String {
-        ranges.map { r in
-            "\(r.origin):" + r.spans.map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ":")
+        origins.indices.map { i in
+            "\(origins[i]):" + spans(i).map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ":")
         }.joined(separator: ",")
     }
 }

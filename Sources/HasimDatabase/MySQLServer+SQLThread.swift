@@ -11,21 +11,37 @@ extension MySQLServer {
     /// coordinator). Each costs its apply time; they commit in relay-log order.
     func sqlWake() {
         guard sqlRunning else { return }
-        while workersBusy < applyWorkers, relayPos + applyDone.count < relayLog.count,
-              mayStart(relayLog[relayPos + applyDone.count]) {
+        let workers = applyWorkers
+        while workersBusy < workers, relayPos + applyDone.count < relayLog.count,
+              applyDone.isEmpty || mayStart(relayLog[relayPos + applyDone.count]) {
             workersBusy += 1
             applyDone.append(false)
-            var seconds = diskSlowdown / max(config.sqlThreadRate, 1e-9)
-            if config.sqlApplySigma > 0 { seconds = applyRNG.logNormal(median: seconds, sigma: config.sqlApplySigma) }
+            let duration: SimTime
+            if config.sqlApplySigma > 0 {
+                let seconds = diskSlowdown / max(config.sqlThreadRate, 1e-9)
+                duration = Time.fromSeconds(applyRNG.logNormal(median: seconds, sigma: config.sqlApplySigma))
+            } else {
+                duration = fixedApplyTime
+            }
             let serial = applyHeadSerial + Int64(applyDone.count - 1)
-            sim.schedule(after: Time.fromSeconds(seconds), handler, tag: Tag.applied.rawValue,
+            sim.schedule(after: duration, handler, tag: Tag.applied.rawValue,
                          arg: (sqlGeneration & 0x7FFF_FFFF) << 32 | (serial & 0xFFFF_FFFF))
         }
     }
 
-    /// Whether `event` may start while the transactions in flight have not committed.
+    /// A transaction's apply time without the spread: the same arithmetic as the spread's
+    /// median, done again only when the disk's slowdown or the rate changed (a division and a
+    /// rounding through libm per applied transaction otherwise).
+    private var fixedApplyTime: SimTime {
+        let rate = config.sqlThreadRate
+        if applyTimeFor.slowdown != diskSlowdown || applyTimeFor.rate != rate {
+            applyTimeFor = (diskSlowdown, rate, Time.fromSeconds(diskSlowdown / max(rate, 1e-9)))
+        }
+        return applyTimeFor.time
+    }
+
+    /// Whether `event` may start while the transactions in flight (some) have not committed.
     private func mayStart(_ event: BinlogEvent) -> Bool {
-        guard !applyDone.isEmpty else { return true }
         switch config.parallelMode {
         case .conservative, .logicalClock:
             // A transaction of the same source group commit as the last one handed out (they

@@ -138,7 +138,8 @@ extension MySQLServer {
     }
 
     func finishWrite(_ slot: Int) {
-        guard let w = pending[slot] else { return }
+        // Moved out of its slot, not copied (a copy retained the session and the query).
+        guard let w = pending[slot].take() else { return }
         let change: RowChange
         let txid: Int64
         var lockKey: Int64?
@@ -157,6 +158,7 @@ extension MySQLServer {
             if lockedRows.contains(rk) {
                 // InnoDB row lock held by a transaction waiting for its semi-sync ACK.
                 rowWaiters[rk, default: []].append(slot)
+                pending[slot] = w  // still waiting in its slot
                 return
             }
             guard let row = storage.row(table, key) else {

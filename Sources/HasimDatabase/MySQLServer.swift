@@ -85,6 +85,8 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     var applyDone: [Bool] = []
     var applyHeadSerial: Int64 = 0
     var workersBusy = 0
+    /// The apply time last computed, and the slowdown and sql_thread_rate it was for.
+    var applyTimeFor: (slowdown: Double, rate: Double, time: SimTime) = (.nan, .nan, 0)
     /// The datadir's files (diskFsync): the redo log and the binlog, each with group commit, both
     /// on the machine's disk (diskBatching).
     lazy var redoDisk = diskLog(fsync: config.diskFsync, stream: "disk/\(name)/redo")

@@ -41,6 +41,13 @@ public struct TxidSet: Equatable, Sendable, CustomStringConvertible {
     /// Adds `id`; returns false if it was already there (as `Set.insert`).
     @discardableResult
     public mutating func insert(_ id: Int64) -> Bool {
+        // The common case (a server applying a client's transactions in order): the id right
+        // after the newest range, which grows in place.
+        if let last = spans.last, id == last.upperBound &+ 1 {
+            spans[spans.count - 1] = last.lowerBound...id
+            count += 1
+            return true
+        }
         let i = firstEnding(atOrAfter: id)
         if i < spans.count && spans[i].lowerBound <= id { return false }
         // spans[i - 1] ends before id; spans[i] (if any) starts after it.
