@@ -42,6 +42,11 @@ public final class Machine: EventHandler {
     private var head = 0
     private var slots: [Burst] = []
     private var free: [Int] = []
+    /// The closures of the bursts that have one, by the index a burst names: kept apart so a
+    /// burst is plain words (its copies into the queue and the slots are stores, without the
+    /// retain, release and outlined copy a closure field cost for every burst).
+    private var actions: [(() -> Void)?] = []
+    private var freeActions: [Int32] = []
     /// CPU-bound background threads (the overload fault).
     public private(set) var load = 0.0
     /// Core time the bursts used and time they waited for a core (for tests and traces).
@@ -50,7 +55,8 @@ public final class Machine: EventHandler {
     /// The disk its hosts' files are on (Disk.swift): shared by the hosts placed on it.
     public private(set) lazy var disk = DiskDevice(sim: sim)
 
-    /// A burst: its step is a closure (`action`) or a value job (`target`, `tag`, `arg`, `arg2`).
+    /// A burst: its step is a closure (`actions[action]`) or a value job (`target`, `tag`, `arg`,
+    /// `arg2`, with `action` −1).
     private struct Burst {
         var cost: SimTime
         var enqueued: SimTime
@@ -60,7 +66,7 @@ public final class Machine: EventHandler {
         var incarnation: UInt32
         /// Waited in the queue for a core (cores > 0): its end frees the core.
         var queued: Bool
-        var action: (() -> Void)?
+        var action: Int32
         unowned(unsafe) var target: (any ComputeTarget)?
         var tag: UInt32
         var arg: Int64
@@ -81,13 +87,13 @@ public final class Machine: EventHandler {
     /// meanwhile is dropped without using the CPU.
     public func compute(_ process: NetProcess, _ cost: SimTime, _ action: @escaping () -> Void) {
         submit(Burst(cost: cost, enqueued: sim.now, process: process, incarnation: process.incarnation, queued: cores > 0,
-                     action: action, target: nil, tag: 0, arg: 0, arg2: 0))
+                     action: storeAction(action), target: nil, tag: 0, arg: 0, arg2: 0))
     }
 
     /// `compute` with a value job: `target.computed(tag, arg, arg2)` once the burst is done.
     public func compute(_ process: NetProcess, _ cost: SimTime, _ target: any ComputeTarget, tag: UInt32, _ arg: Int64, _ arg2: Int64 = 0) {
         submit(Burst(cost: cost, enqueued: sim.now, process: process, incarnation: process.incarnation, queued: cores > 0,
-                     action: nil, target: target, tag: tag, arg: arg, arg2: arg2))
+                     action: -1, target: target, tag: tag, arg: arg, arg2: arg2))
     }
 
     private func submit(_ b: Burst) {
@@ -110,6 +116,20 @@ public final class Machine: EventHandler {
         return share > 1 ? Time.scaled(cost, by: share) : cost
     }
 
+    private func storeAction(_ action: @escaping () -> Void) -> Int32 {
+        if let i = freeActions.popLast() { actions[Int(i)] = action; return i }
+        actions.append(action)
+        return Int32(actions.count - 1)
+    }
+
+    /// The burst's closure, its slot freed.
+    private func takeAction(_ i: Int32) -> () -> Void {
+        let a = actions[Int(i)]!
+        actions[Int(i)] = nil
+        freeActions.append(i)
+        return a
+    }
+
     private func store(_ b: Burst) -> Int {
         if let i = free.popLast() { slots[i] = b; return i }
         slots.append(b)
@@ -119,10 +139,12 @@ public final class Machine: EventHandler {
     private func dispatch() {
         while running < cores, head < queue.count {
             let b = queue[head]
-            queue[head].action = nil
             head += 1
             if head > 256, head * 2 > queue.count { queue.removeFirst(head); head = 0 }
-            guard b.process.isAlive, b.process.incarnation == b.incarnation else { continue }
+            guard b.process.isAlive, b.process.incarnation == b.incarnation else {
+                if b.action >= 0 { _ = takeAction(b.action) }
+                continue
+            }
             running += 1
             waitTime = Time.sum(waitTime, sim.now - b.enqueued)
             busyTime = Time.sum(busyTime, b.cost)
@@ -134,15 +156,16 @@ public final class Machine: EventHandler {
     public func handle(_ event: Event, in sim: Simulation) {
         let i = Int(event.arg)
         let b = slots[i]
-        slots[i].action = nil
         free.append(i)
+        // Taken (and its slot freed) before the dispatch below, as the closure field was cleared.
+        let action = b.action >= 0 ? takeAction(b.action) : nil
         if b.queued {
             running -= 1
             dispatch()
             guard b.process.incarnation == b.incarnation else { return }
         }
         // A stopped program goes on where it was when it runs again (SIGCONT).
-        if let action = b.action {
+        if let action {
             b.process.whenRunnable(action)
         } else if let t = b.target {
             if b.process.isPaused {
@@ -158,6 +181,8 @@ public final class Machine: EventHandler {
         queue.removeAll()
         slots.removeAll()
         free.removeAll()
+        actions.removeAll()
+        freeActions.removeAll()
     }
 }
 

@@ -9,6 +9,13 @@ struct CommitItem {
     var local: Int64?
 }
 
+/// A local commit's answer waiting for the redo log's fsync.
+struct DurableReply {
+    var session: GaleraSession
+    var queryID: Int64
+    var insertID: Int64?
+}
+
 /// The applier marker in `rowLocks`.
 private let applierLock: Int64 = -1
 
@@ -32,44 +39,53 @@ extension GaleraNode {
             return
         }
         let lid = trx.reserve(sequence: sequence)
-        trx[lid] = LocalTrx(session: s, queryID: id, query: query, retries: retries, key: k, isInsert: isInsert)
+        trx.insert(lid, LocalTrx(session: s, queryID: id, query: query, retries: retries, key: k, isInsert: isInsert))
         if rowLocks[k] == GaleraRowIndex.none { acquire(lid) } else { lockWaiters[k, default: []].append(lid) }
     }
 
     /// The transaction holds its row: it executes, then replicates its write-set.
     private func acquire(_ lid: Int64) {
-        guard let t = trx[lid] else { return }
-        rowLocks[t.key] = lid
-        trx[lid]!.phase = .executing
-        trx[lid]!.dependsOn = appliedSeqno
+        let dependsOn = appliedSeqno
+        guard let key = trx.update(lid, { t in t.phase = .executing; t.dependsOn = dependsOn; return t.key }) else { return }
+        rowLocks[key] = lid
         // Parse and execute on the client's connection thread: a CPU burst on the host's machine.
         host.machine.compute(process, config.localCommit / 2, self, tag: GaleraBurst.executed, lid, life)
     }
 
     /// The statement has executed (GaleraBurst.executed): its write-set is ready.
     func executed(_ lid: Int64, life l: Int64) {
-        guard life == l, let t = trx[lid] else { return }
-        if t.aborted { retryOrFail(lid); return }
-        guard case .insert(let table, let txid) = t.query else {
-            if case .update(let table, let key, let txid) = t.query {
-                ready(lid, WriteSet(origin: index, table: table, key: key, isInsert: false, txid: txid, dependsOn: t.dependsOn))
+        // Read in place: copying the transaction out cost its query's copy and its session's retain.
+        guard life == l, let aborted = trx.read(lid, { $0.aborted }) else { return }
+        if aborted { retryOrFail(lid); return }
+        let origin = index
+        let ws = trx.read(lid) { t -> WriteSet? in
+            switch t.query {
+            case .insert(let table, let txid):
+                WriteSet(origin: origin, table: table, key: t.key.key, isInsert: true, txid: txid, dependsOn: t.dependsOn)
+            case .update(let table, let key, let txid):
+                WriteSet(origin: origin, table: table, key: key, isInsert: false, txid: txid, dependsOn: t.dependsOn)
+            default:
+                nil
             }
-            return
         }
-        ready(lid, WriteSet(origin: index, table: table, key: t.key.key, isInsert: true, txid: txid, dependsOn: t.dependsOn))
+        if let ws = ws ?? nil { ready(lid, ws) }
     }
 
     private func ready(_ lid: Int64, _ ws: WriteSet) {
-        trx[lid]!.ws = ws
-        if canSend { sendLocal(lid) } else { trx[lid]!.phase = .held; held.append(lid) }
+        trx.update(lid) { $0.ws = ws }
+        if canSend { sendLocal(lid) } else { trx.update(lid) { $0.phase = .held }; held.append(lid) }
     }
 
     /// Neither a membership round nor flow control stops this node from replicating.
     var canSend: Bool { isPrimary && !installing && pausedBy & viewMask == 0 }
 
     private func sendLocal(_ lid: Int64) {
-        guard let ws = trx[lid]?.ws else { return }
-        trx[lid]!.phase = .replicating
+        let sending = trx.update(lid) { t -> WriteSet? in
+            guard let ws = t.ws else { return nil }
+            t.phase = .replicating
+            return ws
+        }
+        guard let ws = sending ?? nil else { return }
         addReplicating(replicate(ws), lid)
     }
 
@@ -77,15 +93,15 @@ extension GaleraNode {
         guard canSend, !held.isEmpty else { return }
         let h = held
         held.removeAll()
-        for lid in h where trx[lid]?.phase == .held { sendLocal(lid) }
+        for lid in h where trx.read(lid, { $0.phase }) == .held { sendLocal(lid) }
     }
 
     /// The local write-set reached its place in the total order.
     func localDelivered(_ lid: Int64, seqno: Int64, certified: Bool) {
-        guard let t = trx[lid] else { return }
+        guard trx.contains(lid) else { return }
         if certified {
-            trx[lid]!.phase = .committing
-            enqueueCommit(CommitItem(seqno: seqno, ws: t.ws!, local: lid))
+            let ws = trx.update(lid) { t -> WriteSet in t.phase = .committing; return t.ws! }!
+            enqueueCommit(CommitItem(seqno: seqno, ws: ws, local: lid))
         } else {
             certificationFailures += 1
             retryOrFail(lid)
@@ -97,7 +113,7 @@ extension GaleraNode {
         guard let t = trx[lid] else { return }
         if t.retries < config.retryAutocommit {
             release(lid)
-            trx[lid] = nil
+            trx.remove(lid)
             submit(t.query, id: t.queryID, from: t.session, retries: t.retries + 1)
         } else {
             failLocal(lid, .certificationDeadlock)
@@ -107,13 +123,13 @@ extension GaleraNode {
     func failLocal(_ lid: Int64, _ error: MySQLError) {
         guard let t = trx[lid] else { return }
         release(lid)
-        trx[lid] = nil
+        trx.remove(lid)
         reply(t.session, t.queryID, .error(error))
     }
 
     /// Gives up the transaction's row lock; the next local waiter gets it.
     private func release(_ lid: Int64) {
-        guard let k = trx[lid]?.key, rowLocks[k] == lid else { return }
+        guard let k = trx.read(lid, { $0.key }), rowLocks[k] == lid else { return }
         unlock(k)
     }
 
@@ -123,7 +139,7 @@ extension GaleraNode {
         while !lockWaiters.isEmpty, var w = lockWaiters[k], !w.isEmpty {
             let next = w.removeFirst()
             lockWaiters[k] = w.isEmpty ? nil : w
-            if trx[next] != nil { acquire(next); return }
+            if trx.contains(next) { acquire(next); return }
         }
     }
 
@@ -156,7 +172,7 @@ extension GaleraNode {
                 // (MariaDB 10.6+ storage/innobase/lock/lock0lock.cc lock_wait_wsrep()). Each is
                 // retried (wsrep_retry_autocommit) behind the applier, or fails with 1213.
                 if let waiters = lockWaiters.removeValue(forKey: k) {
-                    for w in waiters where trx[w] != nil && trx[w]!.phase == .waitingLock {
+                    for w in waiters where trx.read(w, { $0.phase }) == .waitingLock {
                         bfAborts += 1
                         retryOrFail(w)
                     }
@@ -184,16 +200,17 @@ extension GaleraNode {
         if commitHead > 1024 { commitQueue.removeFirst(commitHead); commitHead = 0 }
         // Only the reply's address is read: copying the whole transaction out cost its
         // query's copy and a retain and release per commit.
-        if let lid = item.local, let session = trx[lid]?.session, let queryID = trx[lid]?.queryID {
+        if let lid = item.local, case let (session, queryID)? = trx.read(lid, { ($0.session, $0.queryID) }) {
             // Committed in memory in the total order: the row lock goes now (InnoDB releases
             // locks before the log flush); the client hears OK once the redo log is on disk.
             release(lid)
-            trx[lid] = nil
-            let ok = QueryResult.ok(affected: 1, insertID: item.ws.isInsert ? item.ws.key : nil)
-            redo.commit { [unowned(unsafe) self] in
-                guard self.life == l else { return }
-                self.reply(session, queryID, ok)
-            }
+            trx.remove(lid)
+            // The reply waits in a slot of `durableReplies`; the log's job names the slot (no
+            // closure context per commit).
+            let r = DurableReply(session: session, queryID: queryID, insertID: item.ws.isInsert ? item.ws.key : nil)
+            let slot: Int
+            if let f = durableFree.popLast() { slot = f; durableReplies[f] = r } else { slot = durableReplies.count; durableReplies.append(r) }
+            redo.commit(self, tag: GaleraBurst.durable, Int64(slot), l)
         } else if rowLocks[k] == applierLock {
             unlock(k)
         }
@@ -202,10 +219,20 @@ extension GaleraNode {
         commitNext(l)
     }
 
+    /// The redo log covers the local commit in `durableReplies[slot]` (GaleraBurst.durable):
+    /// the client hears OK.
+    func durable(slot: Int, life l: Int64) {
+        guard let r = durableReplies[slot] else { return }
+        durableReplies[slot] = nil
+        durableFree.append(slot)
+        guard life == l else { return }
+        reply(r.session, r.queryID, .ok(affected: 1, insertID: r.insertID))
+    }
+
     private func bfAbort(_ lid: Int64) {
         guard let t = trx[lid], !t.aborted, t.phase != .committing else { return }
         bfAborts += 1
-        trx[lid]!.aborted = true
+        trx.update(lid) { $0.aborted = true }
         // Rolled back: the row goes to the applier, not to the next local waiter.
         if rowLocks[t.key] == lid { rowLocks[t.key] = GaleraRowIndex.none }
         // Not yet replicated: the statement fails (or is retried) now. Replicating: it fails

@@ -114,6 +114,9 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     /// Items whose commit burst is in flight, by slot (the burst names its slot), and free slots.
     var commitBursts: [CommitItem] = []
     var commitBurstsFree: [Int] = []
+    /// Local commits' answers waiting for the redo log (its job names the slot), and free slots.
+    var durableReplies: [DurableReply?] = []
+    var durableFree: [Int] = []
     var commitHead = 0
     var committing = false
     var fcSent = false
@@ -274,6 +277,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
         queued = []
         trx.removeAll()
         lockedWrites = []
+        durableReplies = []
+        durableFree = []
     }
 
     /// A CPU burst of this node is done: the step it was for (GaleraBurst).
@@ -282,6 +287,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
         case GaleraBurst.gcomm: gcomm.done(UInt32(truncatingIfNeeded: arg), self)
         case GaleraBurst.sent: if life == arg2 { acked(Stamp(t: arg, origin: index), by: index) }
         case GaleraBurst.committed: committed(slot: Int(arg), life: arg2)
+        case GaleraBurst.durable: durable(slot: Int(arg), life: arg2)
         default: executed(arg, life: arg2)
         }
     }
@@ -299,6 +305,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
         for i in safeUpTo.indices { safeUpTo[i] = .zero }
         commitQueue.removeAll(); commitHead = 0; committing = false
         redo.lose()
+        // The log dropped its waiting commits: their answers are never sent.
+        durableReplies.removeAll(); durableFree.removeAll()
         installing = false; bootstrapRequested = false; suspectedMask = 0
         for i in joins.indices { joins[i] = nil }
         // Committed data survives; what was delivered but not committed is lost (the node will
@@ -426,4 +434,7 @@ enum GaleraBurst {
     static let committed: UInt32 = 2
     /// gcomm's thread has handled a message: the thread's generation.
     static let gcomm: UInt32 = 3
+    /// Not a burst: the redo log's fsync covers a local commit (RedoLog's value job); its slot
+    /// in `durableReplies`, the node's life.
+    static let durable: UInt32 = 4
 }
