@@ -56,6 +56,8 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
     public mutating func exponential(mean: Double) -> Double { -mean * log(1.0 - unit()) }
 
     /// Standard normal by Box-Muller (one value per call; simple and deterministic).
+    /// Inlinable (a packet's latency draws one): the same operations on the same values.
+    @inlinable
     public mutating func normal() -> Double {
         let u1 = 1.0 - unit()  // (0, 1]
         let u2 = unit()
@@ -63,6 +65,7 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
     }
 
     /// Log-normal with the given median and shape `sigma`.
+    @inlinable
     public mutating func logNormal(median: Double, sigma: Double) -> Double {
         median * exp(sigma * normal())
     }

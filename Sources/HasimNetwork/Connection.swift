@@ -67,19 +67,44 @@ public enum ConnectError: Error, Sendable, Equatable {
     case noRoute
 }
 
-/// A connection's per-end (or per-direction) state, indexed by `Side.rawValue`: two fields
-/// stored inline in the connection. As two-element arrays, every packet paid for a heap
-/// buffer per field: a uniqueness check on each write and reference counting around reads.
-struct PerSide<T> {
-    var client: T
-    var server: T
-    @inline(__always) init(_ client: T, _ server: T) { self.client = client; self.server = server }
-    @inline(__always) subscript(i: Int) -> T {
-        get { i == 0 ? client : server }
-        _modify {
-            if i == 0 { yield &client } else { yield &server }
-        }
-    }
+/// A connection's state per end (or, for what a sender keeps, per direction: index = the
+/// sending side), in memory the connection allocates itself (`Connection.ends`, indexed by
+/// `Side.rawValue`). Reached through a pointer, a field costs a load or a store: as stored
+/// properties of the class, each packet paid a run-time exclusivity check per access
+/// (`swift_beginAccess`) and, for two-field structs indexed by side, a generic `_modify`
+/// coroutine that was not inlined (4 calls per segment sent: issue 15, session 15).
+/// The simulation is single-threaded and no access outlives its statement, so nothing overlaps.
+struct ConnectionEnd {
+    /// What the end does with what arrives.
+    var delegate: ConnectionDelegate?
+    /// That end knows the connection is over (it closed it, its process died, or FIN/RST
+    /// reached it). An end is never told of a silent death.
+    var knownClosed = false
+    /// Per direction: segments lost to a partition and everything sent after them, waiting
+    /// for the retransmission timer (kept in order, as TCP's send queue is). Empty, and so
+    /// allocation-free, while the path holds.
+    var held: [(seq: UInt64, packet: Network.Packet)] = []
+    /// Per direction: sequence numbers of the segments sent, so that a segment lost in flight
+    /// takes its place among those held.
+    var sent: UInt64 = 0
+    /// Per direction: bumped when the held segments go out, so a stale timer does nothing.
+    var retransmitEpoch: UInt32 = 0
+    /// Per direction: the current retransmission timeout, when the first unacknowledged
+    /// segment was lost, and whether the retransmission timer runs.
+    var rto: SimTime = 0
+    var lossStarted: SimTime = 0
+    var retransmitArmed = false
+    /// A retransmission is being sent: a segment dropped again now (a full queue) keeps the
+    /// loss's start and backs the timer off instead of starting a new loss.
+    var resending = false
+    /// Per direction: the loss was at the sender's own firewall (send() failed with EPERM),
+    /// so the kernel tries again at every write instead of waiting for the timer.
+    var localDrop = false
+    /// Per end: its kernel dropped the socket (retransmission budget spent); a segment that
+    /// reaches it is answered with RST, as for any connection the kernel does not know.
+    var abandoned = false
+    /// Per direction: when the last segment sent is delivered (delivery is in order).
+    var lastDelivery: SimTime = 0
 }
 
 /// One TCP-like connection. Delivery is in order per direction. A segment that meets a
@@ -99,48 +124,32 @@ public final class Connection {
     public let dialled: IPAddress
     public let port: Int
     let incarnations: (client: UInt32, server: UInt32)
+    /// Whether the client dialled the server host's own address (a host's address never
+    /// changes): then its segments need no neighbour lookup. Compared once here, not as two
+    /// strings per client segment.
+    let dialledServerHost: Bool
     let hostIncarnations: (client: UInt32, server: UInt32)
-    var delegates = PerSide<ConnectionDelegate?>(nil, nil)
-    /// Per end: that end knows the connection is over (it closed it, its process
-    /// died, or FIN/RST reached it). An end is never told of a silent death.
-    var knownClosed = PerSide(false, false)
-    /// Per direction (index = sending side): segments lost to a partition and everything
-    /// sent after them, waiting for the retransmission timer (kept in order, as TCP's
-    /// send queue is). Empty, and so allocation-free, while the path holds.
-    var held = PerSide<[(seq: UInt64, packet: Network.Packet)]>([], [])
-    /// Per direction: sequence numbers of the segments sent, so that a segment lost in flight
-    /// takes its place among those held.
-    var sent = PerSide<UInt64>(0, 0)
-    /// Per direction: bumped when the held segments go out, so a stale timer does nothing.
-    var retransmitEpoch = PerSide<UInt32>(0, 0)
-    /// Per direction: the current retransmission timeout, when the first unacknowledged
-    /// segment was lost, and whether the retransmission timer runs.
-    var rto = PerSide<SimTime>(0, 0)
-    var lossStarted = PerSide<SimTime>(0, 0)
-    var retransmitArmed = PerSide(false, false)
-    /// A retransmission is being sent: a segment dropped again now (a full queue) keeps the
-    /// loss's start and backs the timer off instead of starting a new loss.
-    var resending = PerSide(false, false)
-    /// Per direction: the loss was at the sender's own firewall (send() failed with EPERM),
-    /// so the kernel tries again at every write instead of waiting for the timer.
-    var localDrop = PerSide(false, false)
-    /// Per end: its kernel dropped the socket (retransmission budget spent); a segment that
-    /// reaches it is answered with RST, as for any connection the kernel does not know.
-    var abandoned = PerSide(false, false)
+    /// Both ends' state (`ConnectionEnd`), [client, server]: allocated in `init`, freed in `deinit`.
+    let ends: UnsafeMutablePointer<ConnectionEnd>
+
+    /// Segments sent per direction (read by tests; the network uses `ends[d].sent`).
+    var sent: (client: UInt64, server: UInt64) { (ends[0].sent, ends[1].sent) }
 
     /// Whether the given end believes the connection is usable.
-    public func isOpen(for side: Side) -> Bool { !knownClosed[side.rawValue] }
+    public func isOpen(for side: Side) -> Bool { !ends[side.rawValue].knownClosed }
 
     /// Usable as far as the simulator knows: no end closed it or gave up on it.
-    public var isOpen: Bool { !knownClosed[0] && !knownClosed[1] }
-    var lastDelivery = PerSide<SimTime>(0, 0)
+    public var isOpen: Bool { !ends[0].knownClosed && !ends[1].knownClosed }
     /// The dialled VIP's slot in the VIP table (-1: not a VIP), so that replies confirm the
     /// client's neighbour entry without a lookup per packet.
     var neighbourSlot = -1
     /// A connection through a director (Director.swift): the host every client-to-server
     /// segment passes (and, when `viaReplies`, every reply too), the director's life there,
     /// and the bytes of its tunnel header per packet on the director-to-server hop.
-    unowned(unsafe) var via: Host?
+    unowned(unsafe) var via: Host? { didSet { routed = via != nil } }
+    /// Whether `via` is set: every segment asks, and reading `via` itself is a strong load
+    /// (a call to swift_retain even when it is nil).
+    private(set) var routed = false
     var director: PacketDirector?
     var viaReplies = false
     var viaIncarnation: UInt32 = 0
@@ -156,11 +165,28 @@ public final class Connection {
         self.port = port
         incarnations = (client.incarnation, server.incarnation)
         hostIncarnations = (client.host.incarnation, server.host.incarnation)
+        dialledServerHost = dialled == server.host.address
+        ends = .allocate(capacity: 2)
+        ends.initialize(repeating: ConnectionEnd(), count: 2)
+    }
+
+    deinit {
+        ends.deinitialize(count: 2)
+        ends.deallocate()
     }
 
     public func process(_ side: Side) -> NetProcess { side == .client ? client : server }
 
-    public func setDelegate(_ d: ConnectionDelegate?, for side: Side) { delegates[side.rawValue] = d }
+    /// The host of an end, by id: read through the `let` ends, with no retain of the process
+    /// (`process(side)` returns it +1: a retain and a release per packet).
+    @inline(__always)
+    func hostID(_ side: Side) -> HostID { side == .client ? client.host.id : server.host.id }
+
+    /// Whether an end's program is stopped (SIGSTOP), read as `hostID` is.
+    @inline(__always)
+    func isPaused(_ side: Side) -> Bool { side == .client ? client.isPaused : server.isPaused }
+
+    public func setDelegate(_ d: ConnectionDelegate?, for side: Side) { ends[side.rawValue].delegate = d }
 
     /// This end now knows the connection is over. Nothing is delivered to a closed end, so
     /// the end lets go of its delegate (returned, for a last `closed` call): the delegate
@@ -169,25 +195,28 @@ public final class Connection {
     @discardableResult
     func markClosed(_ side: Side) -> ConnectionDelegate? {
         let d = side.rawValue
-        knownClosed[d] = true
-        let delegate = delegates[d]
-        delegates[d] = nil
+        ends[d].knownClosed = true
+        let delegate = ends[d].delegate
+        ends[d].delegate = nil
         return delegate
     }
 
     /// The run is over: drops both delegates and anything held for retransmission.
     func release() {
         director = nil
-        delegates = PerSide(nil, nil)
-        held = PerSide([], [])
+        for d in 0..<2 {
+            ends[d].delegate = nil
+            ends[d].held = []
+        }
     }
 
     /// Neither end can be told anything any more.
-    var isReleased: Bool { delegates[0] == nil && delegates[1] == nil }
+    var isReleased: Bool { ends[0].delegate == nil && ends[1].delegate == nil }
 
     /// Whether the given end is still the same life of the same process.
     /// Asked for every packet: each branch reads its own `let` end, which costs no reference
     /// counting (a local copy of the process was a retain and a release per packet).
+    @inline(__always)
     func endAlive(_ side: Side) -> Bool {
         switch side {
         case .client:

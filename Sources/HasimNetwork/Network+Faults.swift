@@ -48,7 +48,7 @@ extension Network {
         p.connections.removeAll()
         for c in conns {
             let side: Connection.Side = c.client === p ? .client : .server
-            guard !c.knownClosed[side.rawValue] else { continue }
+            guard !c.ends[side.rawValue].knownClosed else { continue }
             c.markClosed(side)
             // The kernel aborts the socket: unsent and unacknowledged data are discarded.
             dropHeld(c, side.rawValue)

@@ -7,7 +7,7 @@ extension Network {
     /// the connection is gone (the caller gets error 2013/2006 at once).
     @discardableResult
     public func send(_ message: consuming WireMessage, on c: Connection, from side: Connection.Side) -> Bool {
-        guard !c.knownClosed[side.rawValue], c.endAlive(side) else { return false }
+        guard !c.ends[side.rawValue].knownClosed, c.endAlive(side) else { return false }
         // Into its slot until the segment is delivered or dropped (`Packet.data`).
         sendPacket(.data(storeMessage(message)), on: c, from: side)
         return true
@@ -15,7 +15,7 @@ extension Network {
 
     /// Closes cleanly: the peer hears FIN after one trip.
     public func close(_ c: Connection, from side: Connection.Side) {
-        guard !c.knownClosed[side.rawValue] else { return }
+        guard !c.ends[side.rawValue].knownClosed else { return }
         c.markClosed(side)
         c.process(side).connections.removeAll { $0 === c }
         if c.endAlive(side) { sendPacket(.fin, on: c, from: side) }
@@ -23,17 +23,17 @@ extension Network {
 
     func sendPacket(_ packet: Packet, on c: Connection, from side: Connection.Side) {
         let d = side.rawValue
-        if !c.held[d].isEmpty {
+        if !c.ends[d].held.isEmpty {
             // Behind segments waiting for retransmission: TCP's send queue keeps the order.
-            c.sent[d] &+= 1
-            c.held[d].append((c.sent[d], packet))
-            if c.localDrop[d] { writeAfterLocalDrop(c, side) }  // EPERM: every write tries again
+            c.ends[d].sent &+= 1
+            c.ends[d].held.append((c.ends[d].sent, packet))
+            if c.ends[d].localDrop { writeAfterLocalDrop(c, side) }  // EPERM: every write tries again
             return
         }
         // Both hosts at +0 (`withHost`): read through the processes' unowned(unsafe) `host`,
         // each was retained for the call and released after it.
-        withHost(c.process(side).host.id) { fromHost in
-            withHost(c.process(side.other).host.id) { toHost in
+        withHost(c.hostID(side)) { fromHost in
+            withHost(c.hostID(side.other)) { toHost in
                 sendPacket(packet, on: c, from: side, fromHost, toHost)
             }
         }
@@ -41,15 +41,17 @@ extension Network {
 
     private func sendPacket(_ packet: Packet, on c: Connection, from side: Connection.Side, _ fromHost: Host, _ toHost: Host) {
         let d = side.rawValue
-        if side == .client, resolver != nil, c.via == nil, c.dialled != toHost.address {
+        // `toHost` is the server's host here, so `dialledServerHost` says whether the client
+        // dialled its address; the conditions only read state, so their order is free.
+        if side == .client, !c.dialledServerHost, !c.routed, hasResolver {
             // The client's kernel sends to whichever host its ARP cache says holds the
             // dialled address (a VIP) now, not to the host that accepted the connection.
             // A connection to a VIP knows the VIP's slot: no address lookup per segment.
-            let found = c.neighbourSlot >= 0 ? vips?.resolve(vip: c.neighbourSlot, from: fromHost) : resolve(c.dialled, from: fromHost)
+            let found = c.neighbourSlot >= 0 ? vipsRef?._withUnsafeGuaranteedRef { $0.resolve(vip: c.neighbourSlot, from: fromHost) } : resolve(c.dialled, from: fromHost)
             guard let target = found else {
                 // No one answers for the address: the segment waits for the retransmission timer.
-                c.sent[d] &+= 1
-                hold(packet, seq: c.sent[d], on: c, from: side, local: false)
+                c.ends[d].sent &+= 1
+                hold(packet, seq: c.ends[d].sent, on: c, from: side, local: false)
                 return
             }
             if target != toHost.id {
@@ -65,12 +67,12 @@ extension Network {
     func send(_ packet: Packet, from: Host, to: Host, connection: Connection?, side: Connection.Side,
                       reliable: Bool = true) {
         guard from.isUp else { discard(packet); return }
-        if let c = connection, let v = c.via, side == .client || c.viaReplies, from !== v, to !== v {
+        if let c = connection, c.routed, let v = c.via, side == .client || c.viaReplies, from !== v, to !== v {
             sendVia(packet, from: from, via: v, to: to, c, side, reliable: reliable)
             return
         }
         var seq: UInt64 = 0
-        if let c = connection { c.sent[side.rawValue] &+= 1; seq = c.sent[side.rawValue] }
+        if let c = connection { c.ends[side.rawValue].sent &+= 1; seq = c.ends[side.rawValue].sent }
         if !canReach(from.id, to.id) {
             // Lost on the dead path: TCP keeps it and retransmits (an RST or a stray segment is
             // never retransmitted).
@@ -106,8 +108,8 @@ extension Network {
         var at = arrival
         if let c = connection {
             let d = side.rawValue
-            at = max(at, c.lastDelivery[d])
-            c.lastDelivery[d] = at
+            at = max(at, c.ends[d].lastDelivery)
+            c.ends[d].lastDelivery = at
         }
         let slot = inFlight.store(InFlight(seq: seq, from: from.id, to: to.id, fromIncarnation: from.incarnation,
                                            connection: connection.map { Unmanaged.passRetained($0) },
@@ -131,7 +133,7 @@ extension Network {
         // the receiver is down, or a partition started while it travelled.
         guard from.incarnation == item.fromIncarnation else { discard(item.packet); return }
         if let c = connection, item.packet.isRetransmitted,
-           !to.isUp || !canReach(from.id, to.id) || !c.held[item.side.rawValue].isEmpty {
+           !to.isUp || !canReach(from.id, to.id) || !c.ends[item.side.rawValue].held.isEmpty {
             // Lost to a partition that started while it travelled or to a host that is down, or
             // behind a lost segment (the receiver delivers in order): back to the sender's
             // retransmission queue.
@@ -214,20 +216,21 @@ extension Network {
             guard let c = connection else { return }
             let rx = item.side.other
             if resetIfUnknown(c, rx, at: to, from: from) { return }
-            guard c.endAlive(rx), !c.knownClosed[rx.rawValue] else { return }
+            guard c.endAlive(rx), !c.ends[rx.rawValue].knownClosed else { return }
             // A reply acknowledges what the client sent: TCP confirms the neighbour entry
             // (`tcp_ack` FLAG_FORWARD_PROGRESS → `sk_dst_confirm`).
-            if rx == .client && c.neighbourSlot >= 0 { vips?.confirm(slot: c.neighbourSlot, from: to) }
-            let p = c.process(rx)
-            if p.isPaused {
+            if rx == .client && c.neighbourSlot >= 0 {
+                vipsRef?._withUnsafeGuaranteedRef { $0.confirm(slot: c.neighbourSlot, from: to) }
+            }
+            if c.isPaused(rx) {
                 // Acknowledged and queued in the socket's receive buffer: read at SIGCONT.
-                p.frozen.append {
-                    guard c.endAlive(rx), !c.knownClosed[rx.rawValue] else { return }
-                    c.delegates[rx.rawValue]?.received(message, on: c)
+                c.process(rx).frozen.append {
+                    guard c.endAlive(rx), !c.ends[rx.rawValue].knownClosed else { return }
+                    c.ends[rx.rawValue].delegate?.received(message, on: c)
                 }
                 return
             }
-            c.delegates[rx.rawValue]?.received(message, on: c)
+            c.ends[rx.rawValue].delegate?.received(message, on: c)
         case .fin, .rst:
             guard let c = connection else { return }
             let rx = item.side.other

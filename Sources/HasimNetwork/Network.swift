@@ -56,9 +56,17 @@ public final class Network: EventHandler {
 
     /// Resolves an address to the host that answers for it, as seen from a host.
     /// The default knows only hosts' own addresses; VIP/ARP layers replace it.
-    public var resolver: ((IPAddress, Host) -> HostID?)?
+    public var resolver: ((IPAddress, Host) -> HostID?)? { didSet { hasResolver = resolver != nil } }
+    /// Whether `resolver` is set, asked per client segment without loading the closure.
+    private(set) var hasResolver = false
     /// The VIPs and the hosts' ARP caches (FrontDoors/VIPTable.swift), when the world has a VIP.
-    public internal(set) var vips: VIPTable?
+    public internal(set) var vips: VIPTable? {
+        didSet { vipsRef = vips.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `vips` unretained, for the per-segment resolve and confirm at +0: `vips` keeps the table
+    /// alive and is set only outside a segment's handling (a call through the strong property
+    /// retained and released the table around each segment).
+    private(set) var vipsRef: Unmanaged<VIPTable>?
     /// The authoritative DNS and the hosts' resolver caches (FrontDoors/DNSService.swift).
     public internal(set) var dns: DNSService?
 
@@ -370,7 +378,7 @@ extension Network {
 
     /// Empties a direction's retransmission queue, releasing the messages it held.
     func dropHeld(_ c: Connection, _ d: Int) {
-        for (_, p) in c.held[d] { discard(p) }
-        c.held[d].removeAll()
+        for (_, p) in c.ends[d].held { discard(p) }
+        c.ends[d].held.removeAll()
     }
 }

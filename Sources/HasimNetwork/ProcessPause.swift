@@ -63,7 +63,7 @@ extension Network {
 
     /// FIN or RST reached this end (told to the program when it runs).
     func peerClosed(_ c: Connection, _ rx: Connection.Side, _ reason: CloseReason) {
-        guard !c.knownClosed[rx.rawValue] else { return }
+        guard !c.ends[rx.rawValue].knownClosed else { return }
         // Closed ends let go of their delegate at once (no cycle outlives the run).
         let delegate = c.markClosed(rx)
         c.process(rx).connections.removeAll { $0 === c }

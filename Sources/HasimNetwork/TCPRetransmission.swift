@@ -23,37 +23,37 @@ extension Network {
     func hold(_ packet: Packet, seq: UInt64, on c: Connection, from side: Connection.Side, local: Bool) {
         guard packet.isRetransmitted else { discard(packet); return }  // RST and stray segments are never resent
         let d = side.rawValue
-        if c.held[d].isEmpty {
-            if c.resending[d] {
+        if c.ends[d].held.isEmpty {
+            if c.ends[d].resending {
                 // The retransmission itself was dropped (a tail drop): the same loss, backed off.
-                c.rto[d] = min(c.rto[d] * 2, Self.maxRetransmitTimeout)
+                c.ends[d].rto = min(c.ends[d].rto * 2, Self.maxRetransmitTimeout)
             } else {
-                c.lossStarted[d] = sim.now
-                c.rto[d] = retransmitTimeout
+                c.ends[d].lossStarted = sim.now
+                c.ends[d].rto = retransmitTimeout
             }
-            c.localDrop[d] = local
+            c.ends[d].localDrop = local
         }
         // Segments lost in flight arrive out of order with those held at send time.
-        var i = c.held[d].count
-        while i > 0, c.held[d][i - 1].seq > seq { i -= 1 }
-        c.held[d].insert((seq, packet), at: i)
-        if !c.retransmitArmed[d] { armRetransmit(c, side) }
+        var i = c.ends[d].held.count
+        while i > 0, c.ends[d].held[i - 1].seq > seq { i -= 1 }
+        c.ends[d].held.insert((seq, packet), at: i)
+        if !c.ends[d].retransmitArmed { armRetransmit(c, side) }
     }
 
     private func armRetransmit(_ c: Connection, _ side: Connection.Side) {
         let d = side.rawValue
-        c.retransmitArmed[d] = true
-        let epoch = c.retransmitEpoch[d]
-        sim.after(c.rto[d]) { [weak self, weak c] in
-            guard let self, let c, c.retransmitEpoch[d] == epoch else { return }
-            c.retransmitArmed[d] = false
-            guard !c.held[d].isEmpty else { return }
+        c.ends[d].retransmitArmed = true
+        let epoch = c.ends[d].retransmitEpoch
+        sim.after(c.ends[d].rto) { [weak self, weak c] in
+            guard let self, let c, c.ends[d].retransmitEpoch == epoch else { return }
+            c.ends[d].retransmitArmed = false
+            guard !c.ends[d].held.isEmpty else { return }
             if self.retransmitHeld(c, side) { return }
-            if self.sim.now - c.lossStarted[d] >= self.retransmitBudget {
+            if self.sim.now - c.ends[d].lossStarted >= self.retransmitBudget {
                 self.giveUp(c, side)
                 return
             }
-            c.rto[d] = min(c.rto[d] * 2, Self.maxRetransmitTimeout)
+            c.ends[d].rto = min(c.ends[d].rto * 2, Self.maxRetransmitTimeout)
             self.armRetransmit(c, side)
         }
     }
@@ -67,15 +67,15 @@ extension Network {
             return true
         }
         guard pathOpen(c, side) else { return false }
-        let queue = c.held[d]
-        c.held[d].removeAll()
-        c.localDrop[d] = false
-        c.retransmitEpoch[d] &+= 1
-        c.retransmitArmed[d] = false
-        c.resending[d] = true
+        let queue = c.ends[d].held
+        c.ends[d].held.removeAll()
+        c.ends[d].localDrop = false
+        c.ends[d].retransmitEpoch &+= 1
+        c.ends[d].retransmitArmed = false
+        c.ends[d].resending = true
         for (_, p) in queue { sendPacket(p, on: c, from: side) }
-        c.resending[d] = false
-        if !c.held[d].isEmpty && sim.now - c.lossStarted[d] >= retransmitBudget { lossBudgetSpent(c, side) }
+        c.ends[d].resending = false
+        if !c.ends[d].held.isEmpty && sim.now - c.ends[d].lossStarted >= retransmitBudget { lossBudgetSpent(c, side) }
         return true
     }
 
@@ -88,10 +88,10 @@ extension Network {
     func writeAfterLocalDrop(_ c: Connection, _ side: Connection.Side) {
         let d = side.rawValue
         guard senderKernelAlive(c, side), pathOpen(c, side) else { return }
-        c.localDrop[d] = false
-        c.retransmitEpoch[d] &+= 1
-        c.rto[d] = retransmitTimeout
-        c.lossStarted[d] = sim.now
+        c.ends[d].localDrop = false
+        c.ends[d].retransmitEpoch &+= 1
+        c.ends[d].rto = retransmitTimeout
+        c.ends[d].lossStarted = sim.now
         armRetransmit(c, side)
     }
 
@@ -106,7 +106,7 @@ extension Network {
     private func pathOpen(_ c: Connection, _ side: Connection.Side) -> Bool {
         let fromHost = c.process(side).host
         var target = c.process(side.other).host.id
-        if side == .client, resolver != nil, c.via == nil, c.dialled != hosts[target.raw].address {
+        if side == .client, hasResolver, !c.routed, !c.dialledServerHost {
             guard let t = resolve(c.dialled, from: fromHost) else { return false }
             target = t
         }
@@ -128,8 +128,8 @@ extension Network {
     private func giveUp(_ c: Connection, _ side: Connection.Side) {
         let d = side.rawValue
         dropHeld(c, d)
-        c.abandoned[d] = true
-        guard !c.knownClosed[d] else { return }
+        c.ends[d].abandoned = true
+        guard !c.ends[d].knownClosed else { return }
         let delegate = c.markClosed(side)
         c.process(side).connections.removeAll { $0 === c }
         if c.endAlive(side) { delegate?.closed(c, reason: .timedOut) }
@@ -139,7 +139,7 @@ extension Network {
     /// rebooted, its process died, or the socket timed out): the kernel answers RST.
     func resetIfUnknown(_ c: Connection, _ rx: Connection.Side, at to: Host, from: Host) -> Bool {
         let hostInc = rx == .client ? c.hostIncarnations.client : c.hostIncarnations.server
-        guard c.abandoned[rx.rawValue] || to.incarnation != hostInc || !c.endAlive(rx) else { return false }
+        guard c.ends[rx.rawValue].abandoned || to.incarnation != hostInc || !c.endAlive(rx) else { return false }
         send(.rst, from: to, to: from, connection: c, side: rx)
         return true
     }

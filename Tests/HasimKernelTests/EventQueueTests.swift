@@ -96,6 +96,62 @@ struct EventQueueTests {
         #expect(times == Array(1...10_000).map(SimTime.init))
     }
 
+    /// The bottom-up pop (hole to a leaf, then the last event climbs) must leave the heap laid
+    /// out exactly as the classic sift-down does: a model of the classic one runs beside the
+    /// queue on the same pushes and pops, with many equal times (the seq decides), and every
+    /// slot is compared after each step. Flip: without the climb (`last` left at the leaf),
+    /// the layouts part and the pop order breaks.
+    @Test func bottomUpPopKeepsTheClassicLayout() {
+        var rng = SimRandom(seed: 15)
+        var q = EventQueue()
+        var model: [Event] = [event(0, 0)]  // slot 0 unused, as in the queue
+        var seq: UInt64 = 0
+        func pushModel(_ e: Event) {
+            model.append(e)
+            var hole = model.count - 1
+            while hole > 1, e.precedes(model[hole / 2]) { model[hole] = model[hole / 2]; hole /= 2 }
+            model[hole] = e
+        }
+        func popModel() -> Event {
+            let top = model[1], last = model.removeLast()
+            let n = model.count - 1
+            guard n > 0 else { return top }
+            var hole = 1
+            while 2 * hole <= n {
+                var child = 2 * hole
+                if child < n && model[child + 1].precedes(model[child]) { child += 1 }
+                if !model[child].precedes(last) { break }
+                model[hole] = model[child]
+                hole = child
+            }
+            model[hole] = last
+            return top
+        }
+        var now: SimTime = 0
+        for step in 0..<20_000 {
+            // Phases of growth and shrinkage, so pops run on heaps of every depth.
+            let grow = (step / 2_000) % 2 == 0
+            if model.count == 1 || rng.below(10) < (grow ? 7 : 3) {
+                let e = event(now + SimTime(rng.below(50)), seq)
+                seq += 1
+                q.push(e)
+                pushModel(e)
+            } else {
+                let a = q.popMin(), b = popModel()
+                #expect(a.seq == b.seq)
+                now = a.time
+            }
+            let count = q.count
+            #expect(count == model.count - 1)
+            if step % 97 == 0 {
+                for i in 1..<model.count where q.slots[i].seq != model[i].seq {
+                    Issue.record("slot \(i) differs at step \(step)")
+                    return
+                }
+            }
+        }
+    }
+
     @Test func eventIsThirtyTwoBytes() {
         #expect(MemoryLayout<Event>.stride == 32)
     }

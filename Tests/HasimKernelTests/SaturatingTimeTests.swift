@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import HasimKernel
 
@@ -28,6 +29,37 @@ import Testing
         #expect(Time.fromSeconds(.nan) == 0)
         #expect(Time.fromSeconds(-1) == 0)
         #expect(Time.fromSeconds(0.0012345) == 1_234_500)
+    }
+
+    /// `fromSeconds` rounds by hand (no libm `round`): it must give what `rounded()` gave for
+    /// every double, so every sampled latency is the same nanosecond as before. Checked on
+    /// lognormal draws like the wire's, on exact halves (k + 0.5 ns) and their neighbours, on
+    /// both sides of 2^52, 2^53 and 2^62 ns, and on the special values. Flip: rounding halves
+    /// down (`> 0.5`) fails on the halves.
+    @Test func conversionFromSecondsMatchesRounded() {
+        func reference(_ v: Double) -> SimTime {
+            let ns = (v * 1e9).rounded()
+            guard !ns.isNaN, ns > 0 else { return 0 }
+            return ns < Double(Time.never) ? SimTime(ns) : Time.never
+        }
+        var values: [Double] = [0, -0.0, .nan, .infinity, -.infinity, .leastNonzeroMagnitude,
+                                .greatestFiniteMagnitude, 1e-9, 0.5e-9, 1.5e-9, 2.5e-9, -0.5e-9]
+        for p in [52.0, 53.0, 62.0, 63.0] {
+            let x = pow(2.0, p)
+            for y in [x.nextDown, x, x.nextUp, x - 0.5, x + 0.5, x - 1, x + 1] { values.append(y / 1e9) }
+        }
+        var rng = SimRandom(seed: 15)
+        for _ in 0..<20_000 {
+            let k = Double(rng.below(1 << 40))
+            let half = (k + 0.5) / 1e9
+            values += [half, half.nextUp, half.nextDown]
+            values.append(rng.logNormal(median: 200e-6, sigma: 0.25))
+            values.append(rng.logNormal(median: 1, sigma: 8))
+            values.append(rng.unit() * pow(10, Double(rng.below(30)) - 12))
+        }
+        var differ = 0
+        for v in values where Time.fromSeconds(v) != reference(v) { differ += 1 }
+        #expect(differ == 0)
     }
 
     /// A timer a strategy arms with a saturated delay never fires within the run, and

@@ -72,8 +72,8 @@ extension Network {
     /// sender's, the director's (in, then out) and the receiver's interfaces.
     func sendVia(_ packet: Packet, from: Host, via v: Host, to: Host, _ c: Connection, _ side: Connection.Side, reliable: Bool) {
         let d = side.rawValue
-        c.sent[d] &+= 1
-        let seq = c.sent[d]
+        c.ends[d].sent &+= 1
+        let seq = c.ends[d].sent
         var v = v
         if side == .client, c.neighbourSlot >= 0, let vips {
             // The users dialled a VIP a director pair moves (VRRP): the client's kernel sends to

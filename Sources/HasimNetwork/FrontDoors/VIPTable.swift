@@ -193,11 +193,26 @@ public final class VIPTable {
 
     /// `resolve` of the VIP in slot `v`: a connection to a VIP knows its slot (`neighbourSlot`),
     /// so each of its segments skips hashing the address string.
+    ///
+    /// Asked for every client segment: hosts are read at +0 (`withHost`; `network.host` retained
+    /// and released one per holder tested), and an entry whose state the use does not change
+    /// only gets its `used` stamp, written in place.
     func resolve(vip v: Int, from host: Host) -> HostID? {
-        if vips[v].holders.contains(where: { $0.host == host.id && isLive($0) }) { return host.id }
+        if vips[v].holders.contains(where: { $0.host == host.id && liveAtZero($0) }) { return host.id }
         let o = host.site == vips[v].site ? NeighbourOwner(host: host.id.raw, vip: v) : .gateway(v)
         if o.host >= 0 { ensureCache(host.id) }
         let now = network.sim.now
+        if let e = entry(o), e.state != .failed, e.state != .stale {
+            // INCOMPLETE, REACHABLE, DELAY, PROBE: the slow path below would write the entry
+            // back with `used` alone changed, and read it again.
+            if o.host < 0 { gateways[o.vip]!.used = now } else { caches[o.host][o.vip]!.used = now }
+            guard e.state.isValid, let h = e.holder else { return nil }
+            // `deliverable(h, v)`, its hosts at +0.
+            if network.withHost(h, { $0.isUp }) && !vips[v].holders.contains(where: { $0.host == h && liveAtZero($0) }) {
+                return nil
+            }
+            return h
+        }
         var e = entry(o) ?? NeighbourEntry(holder: nil, state: .failed, confirmed: 0, updated: now, used: now)
         e.used = now
         switch e.state {
@@ -219,6 +234,12 @@ public final class VIPTable {
         }
         guard let after = entry(o), after.state.isValid, let h = after.holder else { return nil }
         return deliverable(h, v)
+    }
+
+    /// `isLive` with the host lent at +0 (for `resolve`).
+    @inline(__always)
+    private func liveAtZero(_ holder: Holder) -> Bool {
+        network.withHost(holder.host) { $0.isUp && $0.incarnation == holder.incarnation }
     }
 
     /// TCP forward progress on a connection from `host` to the VIP in `slot` (a SYN-ACK, or
