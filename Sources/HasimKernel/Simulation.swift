@@ -227,8 +227,8 @@ public final class Simulation {
         let c = core
         var counts: [UInt32: Int] = [:]
         var sampled = 0
-        while sampled < 10_000, let time = c.pointee.queue.minTime, time == c.pointee.now {
-            let event = c.pointee.queue.popMin()
+        // Nothing pending lies before `now`: the events due by `now` are those at `now`.
+        while sampled < 10_000, let event = c.pointee.queue.popMin(notAfter: c.pointee.now) {
             if c.pointee.takeTombstone(event) { continue }
             counts[event.target, default: 0] += 1
             sampled += 1
@@ -278,8 +278,7 @@ public final class Simulation {
         let c = core
         c.pointee.stopRequested = false
         let start = c.pointee.eventsProcessed
-        while let time = c.pointee.queue.minTime, time <= limit {
-            let event = c.pointee.queue.popMin()
+        while let event = c.pointee.queue.popMin(notAfter: limit) {
             if c.pointee.takeTombstone(event) {
                 // A cancelled closure is released here and its slot reused.
                 if event.target == Self.closureTarget.raw { closures.discard(Int(event.arg)) }

@@ -55,4 +55,21 @@ struct PendingEventsTests {
         let empty = q.isEmpty
         #expect(empty)
     }
+
+    /// The run loop's step: the earliest event if it is due by the limit, from either heap.
+    @Test func popsOnlyWhatIsDueByTheLimit() {
+        var q = PendingEvents()
+        q.push(event(Time.s(10), 0), now: 0)         // far
+        q.push(event(Time.ms(1), 1), now: 0)         // near
+        let none = q.popMin(notAfter: Time.ms(1) - 1)
+        #expect(none == nil)
+        let near = q.popMin(notAfter: Time.s(1))?.seq
+        #expect(near == 1)
+        let stillFar = q.popMin(notAfter: Time.s(1))
+        #expect(stillFar == nil)
+        let far = q.popMin(notAfter: Time.s(10))?.seq
+        #expect(far == 0)
+        let empty = q.popMin(notAfter: .max)
+        #expect(empty == nil)
+    }
 }
