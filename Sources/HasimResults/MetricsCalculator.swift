@@ -395,7 +395,7 @@ public enum MetricsCalculator {
     /// One row per fault: the first failed write and the first good write issued at or
     /// after it (RTO), the first alert, the strategy's announced failover span and the
     /// first observed writer change.
-    static func incidentRows(_ o: RunOutcome, ledger: some Collection<LedgerEntry>, failures: [FailedAttempt],
+    static func incidentRows(_ o: RunOutcome, ledger: some Collection<LedgerEntry>, failures: some Collection<FailedAttempt>,
                              failoverTimes: [SimTime]) -> [IncidentRow] {
         o.faults.map { f in
             let firstFailure = failures.first { $0.failedAt >= f.at }?.failedAt

@@ -46,7 +46,7 @@ public final class ApplicationClient: EventHandler {
     public private(set) var config: ClientConfig
     public private(set) var ledger = Ledger()
     public private(set) var probes: [ProbeOutcome] = []
-    public private(set) var failures: [FailedAttempt] = []
+    public private(set) var failures = FailureLog()
     public private(set) var abandonedWrites = 0
     /// How a DNS name in `address` becomes an IP (the runtime's own cache over the host's
     /// resolver); nil: the address is dialled as it is.

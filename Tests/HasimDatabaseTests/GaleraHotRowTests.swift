@@ -27,7 +27,7 @@ import HasimWorkload
     @Test func aHotRowWrittenFromTwoNodesDeadlocks() {
         // Default timings (0.5 ms local execution + commit): a short conflict window, few 1213s.
         let quick = run(hotRows: 1)
-        let dq = (quick.a.failures + quick.b.failures).filter { $0.code == 1213 }.count
+        let dq = (Array(quick.a.failures) + quick.b.failures).filter { $0.code == 1213 }.count
         #expect(dq > 5)
         #expect(quick.lab.nodes.map(\.bfAborts).reduce(0, +) > 0)
         // Certification is deterministic: every node ends with the same counter.
@@ -44,6 +44,6 @@ import HasimWorkload
         #expect(dq * 5 < da + db)
         // Flip: each writer on its own rows: no conflict, no 1213.
         let spread = run(hotRows: 1000, localCommit: Time.ms(5))
-        #expect((spread.a.failures + spread.b.failures).filter { $0.code == 1213 }.isEmpty)
+        #expect((Array(spread.a.failures) + spread.b.failures).filter { $0.code == 1213 }.isEmpty)
     }
 }

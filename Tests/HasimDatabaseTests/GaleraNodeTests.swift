@@ -71,17 +71,17 @@ final class GaleraLab {
             return (a, b, lab)
         }
         let (a, b, lab) = run(sameNode: false)
-        let deadlocks = (a.failures + b.failures).filter { $0.code == 1213 }.count
+        let deadlocks = (Array(a.failures) + b.failures).filter { $0.code == 1213 }.count
         #expect(deadlocks > 0)
         #expect(lab.nodes.map(\.certificationFailures).reduce(0, +) > 0)
         // Every node ends with the same counter: certification is deterministic.
         #expect(Set(lab.nodes.map { $0.storage.row(.counters, 1)!.value }).count == 1)
         // Flip: both writers on one node never conflict with each other.
         let (c, d, _) = run(sameNode: true)
-        #expect((c.failures + d.failures).filter { $0.code == 1213 }.isEmpty)
+        #expect((Array(c.failures) + d.failures).filter { $0.code == 1213 }.isEmpty)
         // wsrep_retry_autocommit=1 hides most conflicts from the client.
         let (e, f, _) = run(sameNode: false, retry: 1)
-        #expect((e.failures + f.failures).filter { $0.code == 1213 }.count < deadlocks / 2)
+        #expect((Array(e.failures) + f.failures).filter { $0.code == 1213 }.count < deadlocks / 2)
     }
 
     @Test func commitLatencyFollowsTheWorstRoundTrip() {

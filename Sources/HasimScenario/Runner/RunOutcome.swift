@@ -63,7 +63,7 @@ public struct RunOutcome: Sendable {
     public var probes: [ProbeOutcome]
     /// Every application group's probes, in workload order.
     public var probeGroups: [[ProbeOutcome]]
-    public var failures: [FailedAttempt]
+    public var failures: FailureLog
     public var abandonedWrites: Int
     public var trace: [TraceRecord]
     public var servers: [ServerSnapshot]

@@ -220,7 +220,7 @@ public enum ScenarioRunner {
         }
         return RunOutcome(scenario: scenario, seed: seed, ledger: ledger, reads: apps.flatMap(\.reads),
                           probes: apps[0].probes, probeGroups: apps.prefix(scenario.workloads.count).map(\.probes),
-                          failures: apps.flatMap(\.failures).sorted { ($0.failedAt, $0.issuedAt, $0.group) < ($1.failedAt, $1.issuedAt, $1.group) },
+                          failures: FailureLog.merged(apps.map(\.failures)),
                           abandonedWrites: apps.reduce(0) { $0 + $1.abandonedWrites },
                           trace: sim.trace.records, servers: snapshots,
                           finalPrimary: targets.count == 1 ? targets[0] : nil,
