@@ -48,7 +48,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     /// Bumped at every death: callbacks of an earlier life do nothing.
     var life: Int64 = 0
     var lastHeard: [SimTime] = []
-    var out: [Connection?] = []
+    var out = GroupConnections(count: 0)
     var connecting: [Bool] = []
     var connectedAt: [SimTime] = []
     var dialFailedAt: [SimTime] = []
@@ -86,7 +86,10 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
 
     // Ordering and certification (GaleraOrdering.swift).
     var clock: Int64 = 0
+    /// Write-sets received and not delivered, by stamp, from `pendingHead` (the ones before it
+    /// are delivered, dropped in batches).
     var pending: [PendingWriteSet] = []
+    var pendingHead = 0
     /// How many of `pending`'s first entries every member of `prefixMask` is known to have:
     /// deliverReady resumes its scan there instead of at 0 on every acknowledgement.
     var receivedPrefix = 0
@@ -97,8 +100,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     var lastDelivered = Stamp.zero
     /// The certification index: each row's last certified write-set (CertEntry, packed).
     var cert = GaleraRowIndex()
-    var gcache: [(seqno: Int64, ws: WriteSet)] = []
-    var gcacheHead = 0
+    /// The seqnos this node could still send by IST (GaleraGCache.swift).
+    var gcache = GaleraGCache()
 
     // Local transactions, commit queue, flow control (GaleraCommit.swift).
     var nextLocal: Int64 = 1
@@ -174,7 +177,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
         let n = cluster.count
         lastHeard = Array(repeating: -1, count: n)
         safeUpTo = Array(repeating: .zero, count: n)
-        out = Array(repeating: nil, count: n)
+        out = GroupConnections(count: n)
         connecting = Array(repeating: false, count: n)
         connectedAt = Array(repeating: 0, count: n)
         dialFailedAt = Array(repeating: -Time.s(3600), count: n)
@@ -273,7 +276,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     public func networkDidClose() {
         peers = []
         sessions = []
-        out = []
+        out = GroupConnections(count: 0)
         queued = []
         trx.removeAll()
         lockedWrites = []
@@ -314,7 +317,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
         if appliedSeqno >= 0 { innodbSeqno = appliedSeqno }
         lastSeqno = config.wsrepRecover ? appliedSeqno : -1
         if !config.wsrepRecover { appliedSeqno = -1 }
-        gcache.removeAll(); gcacheHead = 0
+        gcache.removeAll()
         pausedBy = 0; fcSent = false; fcOffset = 0; pauseStart = nil
         for i in out.indices { out[i] = nil; connecting[i] = false; queued[i].removeAll(); dialFailedAt[i] = -Time.s(3600) }
         transferring = false
