@@ -76,6 +76,18 @@ import HasimKernel
         }
     }
 
+    @Test func peerTimesKeepOneTimePerPeer() {
+        let times = PeerTimes()
+        #expect(times.count == 0)
+        times.reset(count: 3, to: -1)
+        #expect((0..<3).map { times[$0] } == [-1, -1, -1])
+        times[1] = 42
+        #expect((0..<3).map { times[$0] } == [-1, 42, -1])
+        // A new cluster list starts every peer again.
+        times.reset(count: 5, to: 7)
+        #expect(times.count == 5 && (0..<5).allSatisfy { times[$0] == 7 })
+    }
+
     @Test func certEntryPacksSeqnoAndOrigin() {
         for (seqno, origin) in [(Int64(-1), 0), (0, 63), (1, 2), (Int64(1) << 50, 5)] {
             let e = CertEntry(packed: CertEntry(seqno: seqno, origin: origin).packed)

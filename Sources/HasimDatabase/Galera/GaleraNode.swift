@@ -47,7 +47,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     var peers: [GaleraNode] = []
     /// Bumped at every death: callbacks of an earlier life do nothing.
     var life: Int64 = 0
-    var lastHeard: [SimTime] = []
+    /// When each peer was last heard from (evs inactivity check): written for every group message.
+    let lastHeard = PeerTimes()
     var out = GroupConnections(count: 0)
     var connecting: [Bool] = []
     var connectedAt: [SimTime] = []
@@ -175,7 +176,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
         precondition(cluster.count <= 64, "a view is a 64-bit member mask")
         peers = cluster
         let n = cluster.count
-        lastHeard = Array(repeating: -1, count: n)
+        lastHeard.reset(count: n, to: -1)
         safeUpTo = Array(repeating: .zero, count: n)
         out = GroupConnections(count: n)
         connecting = Array(repeating: false, count: n)

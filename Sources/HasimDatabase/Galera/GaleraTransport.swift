@@ -251,3 +251,33 @@ private final class OutDelegate: ConnectionDelegate {
     func received(_ message: WireMessage, on connection: Connection) {}
     func closed(_ connection: Connection, reason: CloseReason) {}
 }
+
+/// One time per peer, written for every group message received (`heard`). An array in a class
+/// property checks that its buffer is not shared at every write (a call per message); this fixed
+/// buffer, held by the node as a `let`, is written in place.
+final class PeerTimes {
+    private var base: UnsafeMutablePointer<SimTime>
+    private(set) var count = 0
+
+    init() { base = .allocate(capacity: 1) }
+    deinit { base.deallocate() }
+
+    /// `count` peers, each at `value`.
+    func reset(count n: Int, to value: SimTime) {
+        base.deallocate()
+        base = .allocate(capacity: max(n, 1))
+        base.initialize(repeating: value, count: n)
+        count = n
+    }
+
+    subscript(j: Int) -> SimTime {
+        @inline(__always) get {
+            precondition(j >= 0 && j < count, "peer index out of range")
+            return base[j]
+        }
+        @inline(__always) set {
+            precondition(j >= 0 && j < count, "peer index out of range")
+            base[j] = newValue
+        }
+    }
+}
