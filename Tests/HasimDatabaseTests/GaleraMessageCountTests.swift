@@ -19,7 +19,7 @@ import HasimWorkload
         a.startWorkload(writesPerSecond: 50, updateFraction: 0, hotRows: 10, probeInterval: 0,
                         start: Time.ms(100), stop: Time.ms(800))
         func sent() -> UInt64 {
-            lab.nodes.reduce(0) { s, node in s + node.out.reduce(0) { $0 + ($1?.sent.client ?? 0) } }
+            lab.nodes.reduce(0) { s, node in s + node.out.all.reduce(0) { $0 + ($1?.sent.client ?? 0) } }
         }
         lab.sim.run(until: Time.ms(50))
         let before = sent(), seqnoBefore = lab.nodes[0].lastSeqno

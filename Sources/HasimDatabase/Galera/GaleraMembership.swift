@@ -92,7 +92,7 @@ extension GaleraNode {
         lastJoinSent = sim.now
         let j = GJoin(from: index, proposal: p, round: round, clock: clock, viewID: viewID, primaryView: primaryView, restored: restoredView,
                       synced: isPrimary && (state == .synced || state == .donor) && !transferring,
-                      seqno: lastSeqno, gcacheFrom: gcacheHead < gcache.count ? gcache[gcacheHead].seqno : lastSeqno + 1,
+                      seqno: lastSeqno, gcacheFrom: gcache.from(next: lastSeqno + 1),
                       pending: undelivered, bootstrap: bootstrapRequested)
         joins[index] = j
         broadcast(j, to: p)
@@ -165,7 +165,7 @@ extension GaleraNode {
                 // Virtual synchrony: the old view's write-sets that any member received are
                 // delivered by every member, in total order, before the new view starts.
                 var union: [Stamp: WriteSet] = [:]
-                for p in pending { union[p.stamp] = p.ws }
+                for p in pending[pendingHead...] { union[p.stamp] = p.ws }
                 for jn in js where jn.primaryView.id == prev.id { for (s, ws) in jn.pending where s > lastDelivered { union[s] = ws } }
                 clearPending()
                 for s in union.keys.sorted() { deliverOrdered(s, union[s]!) }

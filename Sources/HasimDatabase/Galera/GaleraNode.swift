@@ -47,8 +47,9 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     var peers: [GaleraNode] = []
     /// Bumped at every death: callbacks of an earlier life do nothing.
     var life: Int64 = 0
-    var lastHeard: [SimTime] = []
-    var out: [Connection?] = []
+    /// When each peer was last heard from (evs inactivity check): written for every group message.
+    let lastHeard = PeerTimes()
+    var out = GroupConnections(count: 0)
     var connecting: [Bool] = []
     var connectedAt: [SimTime] = []
     var dialFailedAt: [SimTime] = []
@@ -86,7 +87,10 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
 
     // Ordering and certification (GaleraOrdering.swift).
     var clock: Int64 = 0
+    /// Write-sets received and not delivered, by stamp, from `pendingHead` (the ones before it
+    /// are delivered, dropped in batches).
     var pending: [PendingWriteSet] = []
+    var pendingHead = 0
     /// How many of `pending`'s first entries every member of `prefixMask` is known to have:
     /// deliverReady resumes its scan there instead of at 0 on every acknowledgement.
     var receivedPrefix = 0
@@ -97,8 +101,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     var lastDelivered = Stamp.zero
     /// The certification index: each row's last certified write-set (CertEntry, packed).
     var cert = GaleraRowIndex()
-    var gcache: [(seqno: Int64, ws: WriteSet)] = []
-    var gcacheHead = 0
+    /// The seqnos this node could still send by IST (GaleraGCache.swift).
+    var gcache = GaleraGCache()
 
     // Local transactions, commit queue, flow control (GaleraCommit.swift).
     var nextLocal: Int64 = 1
@@ -172,9 +176,9 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
         precondition(cluster.count <= 64, "a view is a 64-bit member mask")
         peers = cluster
         let n = cluster.count
-        lastHeard = Array(repeating: -1, count: n)
+        lastHeard.reset(count: n, to: -1)
         safeUpTo = Array(repeating: .zero, count: n)
-        out = Array(repeating: nil, count: n)
+        out = GroupConnections(count: n)
         connecting = Array(repeating: false, count: n)
         connectedAt = Array(repeating: 0, count: n)
         dialFailedAt = Array(repeating: -Time.s(3600), count: n)
@@ -273,7 +277,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     public func networkDidClose() {
         peers = []
         sessions = []
-        out = []
+        out = GroupConnections(count: 0)
         queued = []
         trx.removeAll()
         lockedWrites = []
@@ -314,7 +318,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
         if appliedSeqno >= 0 { innodbSeqno = appliedSeqno }
         lastSeqno = config.wsrepRecover ? appliedSeqno : -1
         if !config.wsrepRecover { appliedSeqno = -1 }
-        gcache.removeAll(); gcacheHead = 0
+        gcache.removeAll()
         pausedBy = 0; fcSent = false; fcOffset = 0; pauseStart = nil
         for i in out.indices { out[i] = nil; connecting[i] = false; queued[i].removeAll(); dialFailedAt[i] = -Time.s(3600) }
         transferring = false

@@ -59,8 +59,8 @@ extension GaleraNode {
 
     func insertPending(_ stamp: Stamp, _ ws: WriteSet, sending: Bool = false) {
         var i = pending.count
-        while i > 0 && stamp < pending[i - 1].stamp { i -= 1 }
-        if i > 0 && pending[i - 1].stamp == stamp { return }
+        while i > pendingHead && stamp < pending[i - 1].stamp { i -= 1 }
+        if i > pendingHead && pending[i - 1].stamp == stamp { return }
         // Most write-sets arrive before any acknowledgement of them: no hashing then.
         let early = earlyAcks.isEmpty ? 0 : earlyAcks.removeValue(forKey: stamp) ?? 0
         let have: UInt64 = sending ? 0 : (1 << UInt64(index)) | (1 << UInt64(stamp.origin))
@@ -81,7 +81,7 @@ extension GaleraNode {
     }
 
     private func pendingIndex(_ stamp: Stamp) -> Int? {
-        var lo = 0, hi = pending.count
+        var lo = pendingHead, hi = pending.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if pending[mid].stamp < stamp { lo = mid + 1 } else { hi = mid }
@@ -103,25 +103,41 @@ extension GaleraNode {
         guard !installing, isPrimary else { return }
         // Entries before `receivedPrefix` were complete under the same view; bits are only ever
         // added, so the scan resumes there (an insertion before it lowers it, a new view resets it).
-        if prefixMask != viewMask { receivedPrefix = 0; prefixMask = viewMask }
+        if prefixMask != viewMask { receivedPrefix = pendingHead; prefixMask = viewMask }
         var i = receivedPrefix
         while i < pending.count, pending[i].receivedBy & viewMask == viewMask { i += 1 }
         receivedPrefix = i
-        if i > 0, pending[i - 1].stamp > safeUpTo[index] {
+        if i > pendingHead, pending[i - 1].stamp > safeUpTo[index] {
             safeUpTo[index] = pending[i - 1].stamp
             broadcastToView(GSafe(from: index, upTo: safeUpTo[index], clock: clock))
         }
         // The head is tested in place (no copy of the entry) and taken out only when delivered.
-        while !pending.isEmpty, pending[0].receivedBy & viewMask == viewMask, isSafe(pending[0].stamp) {
-            let head = pending.removeFirst()
-            receivedPrefix -= 1
+        while pendingHead < pending.count, pending[pendingHead].receivedBy & viewMask == viewMask,
+              isSafe(pending[pendingHead].stamp) {
+            let head = pending[pendingHead]
+            popPending()
             deliverOrdered(head.stamp, head.ws)
+        }
+    }
+
+    /// Takes the first undelivered write-set out: the head moves on rather than every later
+    /// entry moving down (a memmove per delivery); the array is emptied, or its delivered
+    /// entries dropped in one go, now and then.
+    private func popPending() {
+        pendingHead += 1
+        if pendingHead == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            receivedPrefix = 0; pendingHead = 0
+        } else if pendingHead >= 1024 {
+            pending.removeFirst(pendingHead)
+            receivedPrefix -= pendingHead; pendingHead = 0
         }
     }
 
     func clearPending() {
         pending.removeAll()
         receivedPrefix = 0
+        pendingHead = 0
     }
 
     private func isSafe(_ stamp: Stamp) -> Bool {
@@ -146,9 +162,7 @@ extension GaleraNode {
         }
         lastSeqno += 1
         let seqno = lastSeqno
-        gcache.append((seqno, ws))
-        if gcache.count - gcacheHead > config.gcacheWriteSets { gcacheHead += 1 }
-        if gcacheHead > 4096 { gcache.removeFirst(gcacheHead); gcacheHead = 0 }
+        gcache.append(seqno, capacity: config.gcacheWriteSets)
         let ok = certify(seqno, ws)
         if stamp.origin == index, let id = takeReplicating(stamp) {
             localDelivered(id, seqno: seqno, certified: ok)
@@ -206,5 +220,5 @@ extension GaleraNode {
     }
 
     /// The write-sets received and not delivered, for a join message.
-    var undelivered: [(Stamp, WriteSet)] { pending.map { ($0.stamp, $0.ws) } }
+    var undelivered: [(Stamp, WriteSet)] { pending[pendingHead...].map { ($0.stamp, $0.ws) } }
 }

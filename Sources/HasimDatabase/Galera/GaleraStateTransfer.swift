@@ -10,7 +10,7 @@ extension GaleraNode {
     func donate(to joiner: Int, joinerSeqno: Int64) {
         // A joiner may ask before this node has installed the view that makes it the donor.
         guard isPrimary && !installing else { stateRequests.append((joiner, joinerSeqno)); return }
-        let oldest = gcacheHead < gcache.count ? gcache[gcacheHead].seqno : lastSeqno + 1
+        let oldest = gcache.from(next: lastSeqno + 1)
         // IST only if the joiner knows its position, its history is a prefix of ours and the gap
         // is still in the gcache.
         let ist = joinerSeqno >= 0 && joinerSeqno <= lastSeqno && joinerSeqno + 1 >= oldest
@@ -51,7 +51,7 @@ extension GaleraNode {
         appliedSeqno = t.seqno
         transferredUpTo = t.delivered
         commitQueue.removeAll(); commitHead = 0; committing = false
-        gcache.removeAll(); gcacheHead = 0
+        gcache.removeAll()
         transferring = false
         setState(.joined)
         let b = buffered

@@ -9,7 +9,12 @@ extension GaleraNode {
 
     func send(_ m: WireMessage, to j: Int) {
         if j == index { deliver(m); return }
-        if let c = out[j], c.isOpen(for: .client), network.send(m, on: c, from: .client) { return }
+        if trySend(m, to: j) { return }
+        sendLater(m, to: j)
+    }
+
+    /// `m` could not go to `j` (no open connection): it waits for one, dialled now or soon.
+    private func sendLater(_ m: WireMessage, to j: Int) {
         out[j] = nil
         // Messages wait for the connection (one keepalive is enough to announce us).
         if !(m is GKeepalive) || queued[j].isEmpty { queued[j].append(m) }
@@ -36,6 +41,25 @@ extension GaleraNode {
         }
     }
 
+    /// Sends `m` on the open connection to `j` (not this node), if there is one. The connection
+    /// is used at +0 (`out.unretained`): no retain and release per message.
+    @inline(__always)
+    private func trySend<M: WireMessage>(_ m: M, to j: Int) -> Bool {
+        guard let r = out.unretained(j) else { return false }
+        return r._withUnsafeGuaranteedRef { c in c.isOpen(for: .client) && network.send(m, on: c, from: .client) }
+    }
+
+    /// `send(m, to: j)` for the commonest messages, an acknowledgement or a gap message (three
+    /// words, inline in an existential): taken as its own type, its existential is made once,
+    /// straight into the network's consuming parameter, instead of made by the caller, copied
+    /// for the network and destroyed.
+    @inline(__always)
+    private func sendInline<M: WireMessage>(_ m: M, to j: Int) {
+        if j == index { deliver(m); return }
+        if trySend(m, to: j) { return }
+        sendLater(m, to: j)
+    }
+
     /// Drops the connection to `j` so the next message dials again (a path that lost a packet
     /// stays broken, as a real TCP connection that timed out).
     func redial(_ j: Int) {
@@ -52,7 +76,7 @@ extension GaleraNode {
     func broadcastToView<M: WireMessage>(_ m: M) {
         var rest = viewMask & ~(1 << UInt64(index))
         while rest != 0 {
-            send(m, to: rest.trailingZeroBitCount)
+            sendInline(m, to: rest.trailingZeroBitCount)
             rest &= rest - 1
         }
     }
@@ -116,6 +140,35 @@ extension GaleraNode {
         checkMembership()
         afterRunnable(config.inactiveCheckPeriod) { [unowned(unsafe) self] in self.check(l) }
     }
+}
+
+/// A node's outgoing group connections, by member. They are owned here (`owned`); `refs` holds
+/// the same references unretained so that sending reads one at +0: loading a class reference
+/// out of an array retains it, and released it after the send, twice per group message.
+struct GroupConnections {
+    private var owned: [Connection?] = []
+    private var refs: [Unmanaged<Connection>?] = []
+
+    init(count: Int) {
+        owned = Array(repeating: nil, count: count)
+        refs = Array(repeating: nil, count: count)
+    }
+
+    subscript(j: Int) -> Connection? {
+        get { owned[j] }
+        set {
+            owned[j] = newValue
+            refs[j] = newValue.map { Unmanaged.passUnretained($0) }
+        }
+    }
+
+    var indices: Range<Int> { owned.indices }
+    var all: [Connection?] { owned }
+
+    /// The connection to `j`, not retained: valid while `owned` holds it. Read as an element
+    /// (not through a method taking a closure, which retained both arrays for the call).
+    @inline(__always)
+    func unretained(_ j: Int) -> Unmanaged<Connection>? { refs[j] }
 }
 
 /// gcomm's receive thread: exactly ProcessThread (HasimNetwork/Machine.swift) — messages taken
@@ -182,16 +235,49 @@ final class GroupListener: Listener {
 }
 
 private final class GroupIn: ConnectionDelegate {
-    // unowned(unsafe): read for every message; a checked `unowned` costs a strong retain and
-    // release per read (swift_unownedRetainStrong). The node outlives its group connections: both live until
+    // Unmanaged, used at +0: read for every message; a checked `unowned` costs a strong retain and
+    // release per read (swift_unownedRetainStrong), and even `unowned(unsafe)` was retained and
+    // released around the call. The node outlives its group connections: both live until
     // Simulation.close, after which no message is delivered.
-    unowned(unsafe) let node: GaleraNode
-    init(node: GaleraNode) { self.node = node }
-    func received(_ message: WireMessage, on connection: Connection) { node.receiveGroup(message) }
+    private let node: Unmanaged<GaleraNode>
+    init(node: GaleraNode) { self.node = Unmanaged.passUnretained(node) }
+    func received(_ message: WireMessage, on connection: Connection) {
+        node._withUnsafeGuaranteedRef { $0.receiveGroup(message) }
+    }
     func closed(_ connection: Connection, reason: CloseReason) {}
 }
 
 private final class OutDelegate: ConnectionDelegate {
     func received(_ message: WireMessage, on connection: Connection) {}
     func closed(_ connection: Connection, reason: CloseReason) {}
+}
+
+/// One time per peer, written for every group message received (`heard`). An array in a class
+/// property checks that its buffer is not shared at every write (a call per message); this fixed
+/// buffer, held by the node as a `let`, is written in place.
+final class PeerTimes {
+    private var base: UnsafeMutablePointer<SimTime>
+    private(set) var count = 0
+
+    init() { base = .allocate(capacity: 1) }
+    deinit { base.deallocate() }
+
+    /// `count` peers, each at `value`.
+    func reset(count n: Int, to value: SimTime) {
+        base.deallocate()
+        base = .allocate(capacity: max(n, 1))
+        base.initialize(repeating: value, count: n)
+        count = n
+    }
+
+    subscript(j: Int) -> SimTime {
+        @inline(__always) get {
+            precondition(j >= 0 && j < count, "peer index out of range")
+            return base[j]
+        }
+        @inline(__always) set {
+            precondition(j >= 0 && j < count, "peer index out of range")
+            base[j] = newValue
+        }
+    }
 }
