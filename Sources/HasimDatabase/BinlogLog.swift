@@ -181,8 +181,10 @@ struct PackedEvents: Sendable {
                     var runNextOrigin = runOpen ? runOrigin[runOrigin.count - 1] : 0
                     var runNextSeq = runOpen ? runSeq[runSeq.count - 1] &+ Int64(start - runStart[runStart.count - 1]) : 0
                     for k in 0..<n {
-                        let e = events[k], i = start + k
-                        let g = e.gtid
+                        // Read in place: an event bound with `let` was a retain and a release of
+                        // its record per event (the buffer keeps it alive meanwhile).
+                        let e = events.baseAddress! + k, i = start + k
+                        let g = e.pointee.gtid
                         if !(runOpen && runNextOrigin == g.origin && runNextSeq == g.seq) {
                             runStart.append(i)
                             runOrigin.append(g.origin)
@@ -191,11 +193,11 @@ struct PackedEvents: Sendable {
                             runNextOrigin = g.origin
                         }
                         runNextSeq = g.seq &+ 1
-                        let txid = e.txid
+                        let txid = e.pointee.txid
                         cols[k] = txid
-                        cols[n + k] = e.commitGroup
-                        times[k] = e.originalCommit
-                        let (table, key, value, rowTxid, update) = e.changeParts
+                        cols[n + k] = e.pointee.commitGroup
+                        times[k] = e.pointee.originalCommit
+                        let (table, key, value, rowTxid, update) = e.pointee.changeParts
                         if i & 63 == 0 { blockUpdates.append(updateKeys.count) }
                         if rowTxid == txid && table < 64 {
                             if !update && value == txid {
@@ -215,7 +217,7 @@ struct PackedEvents: Sendable {
                         cols[2 * n + k] = lastKey
                         shapeBytes[k] = 0x80
                         wholeIndex.append(i)
-                        wholeChanges.append(e.change)
+                        wholeChanges.append(e.pointee.change)
                     }
                     let c = UnsafeBufferPointer(cols)
                     txids.append(contentsOf: UnsafeBufferPointer(rebasing: c[0..<n]))

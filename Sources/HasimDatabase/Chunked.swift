@@ -6,7 +6,11 @@
 struct Chunked<Element: Sendable & Equatable>: Sendable, Equatable, RandomAccessCollection {
     private static var shift: Int { 14 }
     private static var mask: Int { (1 << shift) - 1 }
+    /// The full chunks (a forgotten one is empty).
     private var chunks: [[Element]] = []
+    /// The last chunk, partly filled: entries [chunks.count << shift, count). Kept apart so that
+    /// an append checks one array's uniqueness, not the chunk list's and then the chunk's.
+    private var tail: [Element] = []
     private(set) var count = 0
     /// Entries [0, forgotten) were given up (`forget`): their chunks are freed, reading one
     /// traps or gives the filler. A multiple of the chunk size unless a truncation cut below it.
@@ -21,15 +25,29 @@ struct Chunked<Element: Sendable & Equatable>: Sendable, Equatable, RandomAccess
     var endIndex: Int { count }
 
     subscript(i: Int) -> Element {
-        @inline(__always) get { chunks[i >> Self.shift][i & Self.mask] }
-        @inline(__always) set { chunks[i >> Self.shift][i & Self.mask] = newValue }
+        @inline(__always) get {
+            let c = i >> Self.shift
+            if c < chunks.count { return chunks[c][i & Self.mask] }
+            assert(c == chunks.count, "index out of range")
+            return tail[i & Self.mask]
+        }
+        @inline(__always) set {
+            let c = i >> Self.shift
+            if c < chunks.count {
+                chunks[c][i & Self.mask] = newValue
+            } else {
+                assert(c == chunks.count, "index out of range")
+                tail[i & Self.mask] = newValue
+            }
+        }
     }
 
     @inline(__always)
     mutating func append(_ x: Element) {
-        if count == chunks.count << Self.shift { newChunk() }
-        chunks[chunks.count - 1].append(x)
+        if tail.capacity == 0 { tail.reserveCapacity(Self.mask + 1) }
+        tail.append(x)
         count += 1
+        if tail.count > Self.mask { sealTail() }
     }
 
     /// Appends `xs` in order, a chunk's part at a time (one copy each; the packing of a
@@ -37,23 +55,27 @@ struct Chunked<Element: Sendable & Equatable>: Sendable, Equatable, RandomAccess
     mutating func append(contentsOf xs: UnsafeBufferPointer<Element>) {
         var from = 0
         while from < xs.count {
-            if count == chunks.count << Self.shift { newChunk() }
-            let n = Swift.min(xs.count - from, (chunks.count << Self.shift) - count)
-            chunks[chunks.count - 1].append(contentsOf: UnsafeBufferPointer(rebasing: xs[from..<(from + n)]))
+            if tail.capacity == 0 { tail.reserveCapacity(Self.mask + 1) }
+            let n = Swift.min(xs.count - from, Self.mask + 1 - tail.count)
+            tail.append(contentsOf: UnsafeBufferPointer(rebasing: xs[from..<(from + n)]))
             count += n
             from += n
+            if tail.count > Self.mask { sealTail() }
         }
     }
 
-    private mutating func newChunk() {
-        var c: [Element] = []
-        c.reserveCapacity(Self.mask + 1)
-        chunks.append(c)
+    /// The full tail joins the chunks; the next append starts a new one.
+    private mutating func sealTail() {
+        chunks.append(tail)
+        tail = []
     }
 
     /// Keeps the first n entries.
     mutating func truncate(to n: Int) {
         guard n < count else { return }
+        // Cut as one list of chunks (the tail its last), then the part-filled last one is the tail.
+        if !tail.isEmpty { chunks.append(tail) }
+        tail = []
         chunks.removeSubrange(((n + Self.mask) >> Self.shift)...)
         if n & Self.mask != 0 {
             if chunks[chunks.count - 1].isEmpty, let f = filler {
@@ -66,6 +88,7 @@ struct Chunked<Element: Sendable & Equatable>: Sendable, Equatable, RandomAccess
             } else {
                 chunks[chunks.count - 1].removeSubrange((n & Self.mask)...)
             }
+            tail = chunks.removeLast()
         }
         count = n
         forgotten = Swift.min(forgotten, n)
@@ -74,6 +97,7 @@ struct Chunked<Element: Sendable & Equatable>: Sendable, Equatable, RandomAccess
     /// Frees the chunks wholly below index n: entries nothing reads again (a binlog event's
     /// write time once the page is on disk). The count and the later entries' indices stay.
     mutating func forget(before n: Int, filler: Element) {
+        // The tail is never wholly below n (it is part-filled): only full chunks are freed.
         let end = Swift.min(n, count) >> Self.shift
         guard end << Self.shift > forgotten else { return }
         for c in (forgotten >> Self.shift)..<end { chunks[c] = [] }
@@ -81,10 +105,10 @@ struct Chunked<Element: Sendable & Equatable>: Sendable, Equatable, RandomAccess
         self.filler = filler
     }
 
-    /// Drops every entry, keeping the first chunk.
+    /// Drops every entry, keeping the tail's room.
     mutating func removeAll() {
-        if chunks.count > 1 { chunks.removeSubrange(1...) }
-        if !chunks.isEmpty { chunks[0].removeAll(keepingCapacity: true) }
+        chunks.removeAll()
+        tail.removeAll(keepingCapacity: true)
         count = 0
         forgotten = 0
     }

@@ -102,7 +102,11 @@ final class Session: ConnectionDelegate {
 
     func received(_ message: WireMessage, on connection: Connection) {
         if let q = message.as(QueryMessage.self) {
-            server.execute(q.query, id: q.id, from: self)
+            if let w = q.packedWrite {
+                server.executeWrite(table: w.table, isUpdate: w.isUpdate, key: w.key, txid: w.txid, id: q.id, from: self)
+            } else {
+                server.execute(q.query, id: q.id, from: self)
+            }
         } else if let ack = message.as(SemiSyncAck.self) {
             server.semiSyncAck(replica: ack.replicaServerID, index: ack.index)
         } else if let d = message.as(BinlogDumpRequest.self) {

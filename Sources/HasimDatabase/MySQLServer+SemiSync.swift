@@ -56,7 +56,7 @@ extension MySQLServer {
         if w.released { return }
         semiSyncWaits[i].released = true
         if storage.preparedInBinlog.contains(w.index) { storage.commitPrepared(w.index) }
-        reply(w.session, w.queryID, .ok(affected: 1, insertID: w.insertID))
+        replyOK(w.session, w.queryID, affected: 1, insertID: w.insertID)
         if let rk = w.lockedRow {
             lockedRows.remove(rk)
             if let waiters = rowWaiters.removeValue(forKey: rk) {

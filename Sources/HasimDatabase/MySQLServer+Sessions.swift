@@ -31,32 +31,19 @@ extension MySQLServer {
         network.send(ResultMessage(id: id, result: result, server: nameIndex), on: s.connection, from: .server)
     }
 
+    /// `reply(s, id, .ok(affected:insertID:))` without the `QueryResult` (the answer to each write).
+    func replyOK(_ s: Session, _ id: Int64, affected: Int, insertID: Int64?) {
+        network.send(ResultMessage(id: id, okAffected: affected, insertID: insertID, server: nameIndex),
+                     on: s.connection, from: .server)
+    }
+
     func execute(_ query: Query, id: Int64, from s: Session) {
         guard state == .running else { return }
         switch query {
-        case .insert(let table, _), .update(let table, _, _):
-            if readOnly {
-                reply(s, id, .error(.readOnly))
-                return
-            }
-            if readLocked {
-                waitForReadLock(query, id: id, from: s)
-                return
-            }
-            var key: Int64 = 0
-            if case .insert = query {
-                // InnoDB reserves the auto-increment value when the statement runs.
-                key = storage.nextKey(table, increment: config.autoIncrementIncrement, offset: config.autoIncrementOffset)
-            } else if case .update(_, let k, _) = query {
-                key = k
-            }
-            let item = PendingWrite(session: s, queryID: id, query: query, key: key)
-            let slot: Int
-            if let f = freePending.popLast() { pending[f] = item; slot = f } else { pending.append(item); slot = pending.count - 1 }
-            let jitter = config.commitLatency / 4
-            let normal = config.commitLatency - jitter / 2 + (jitter > 0 ? SimTime(rng.next(upperBound: UInt64(jitter))) : 0)
-            let latency = diskSlowdown == 1 ? normal : Time.scaled(normal, by: diskSlowdown)
-            sim.schedule(after: latency, handler, tag: Tag.commit.rawValue, arg: ((life & 0x7FFF_FFFF) << 32) | Int64(slot))
+        case .insert(let table, let txid):
+            executeWrite(table: table, isUpdate: false, key: 0, txid: txid, id: id, from: s)
+        case .update(let table, let key, let txid):
+            executeWrite(table: table, isUpdate: true, key: key, txid: txid, id: id, from: s)
         case .ping:
             reply(s, id, .ok(affected: 0, insertID: nil))
         case .setReadOnly(let ro):
@@ -137,23 +124,49 @@ extension MySQLServer {
         }
     }
 
+    /// A client's INSERT (`key` unused: the auto-increment one is reserved here) or UPDATE of
+    /// row `key`, given by its fields: the session calls it straight from a packed query
+    /// message, without building the `Query` (an enum that may hold references, copied and
+    /// destroyed through value witnesses).
+    func executeWrite(table: Table, isUpdate: Bool, key: Int64, txid: Int64, id: Int64, from s: Session) {
+        guard state == .running else { return }
+        if readOnly {
+            reply(s, id, .error(.readOnly))
+            return
+        }
+        if readLocked {
+            let query: Query = isUpdate ? .update(table: table, key: key, txid: txid) : .insert(table: table, txid: txid)
+            waitForReadLock(query, id: id, from: s)
+            return
+        }
+        // InnoDB reserves the auto-increment value when the statement runs.
+        let rowKey = isUpdate ? key : storage.nextKey(table, increment: config.autoIncrementIncrement,
+                                                      offset: config.autoIncrementOffset)
+        let item = PendingWrite(session: s, queryID: id, table: table, isUpdate: isUpdate, txid: txid, key: rowKey)
+        let slot: Int
+        if let f = freePending.popLast() { pending[f] = item; slot = f } else { pending.append(item); slot = pending.count - 1 }
+        let jitter = config.commitLatency / 4
+        let normal = config.commitLatency - jitter / 2 + (jitter > 0 ? SimTime(rng.next(upperBound: UInt64(jitter))) : 0)
+        let latency = diskSlowdown == 1 ? normal : Time.scaled(normal, by: diskSlowdown)
+        sim.schedule(after: latency, handler, tag: Tag.commit.rawValue, arg: ((life & 0x7FFF_FFFF) << 32) | Int64(slot))
+    }
+
     func finishWrite(_ slot: Int) {
         // Moved out of its slot, not copied (a copy retained the session and the query).
         guard let w = pending[slot].take() else { return }
         let change: RowChange
-        let txid: Int64
+        let txid = w.txid
         var lockKey: Int64?
-        switch w.query {
-        case .insert(let table, let t):
-            txid = t
-            change = .insert(table: table, key: w.key, row: Row(value: t, txid: t))
-            if let err = storage.conflict(change) {
+        if !w.isUpdate {
+            let t = txid
+            change = .insert(table: w.table, key: w.key, row: Row(value: t, txid: t))
+            if let err = storage.conflictInPlace(change) {
                 releasePending(slot)
                 reply(w.session, w.queryID, .error(err))
                 return
             }
-        case .update(let table, let key, let t):
-            txid = t
+        } else {
+            let table = w.table, key = w.key, t = txid
             let rk = Int64(table.rawValue) << 56 | key
             if lockedRows.contains(rk) {
                 // InnoDB row lock held by a transaction waiting for its semi-sync ACK.
@@ -161,17 +174,14 @@ extension MySQLServer {
                 pending[slot] = w  // still waiting in its slot
                 return
             }
-            guard let row = storage.row(table, key) else {
+            guard let row = storage.rowInPlace(table, key) else {
                 // A no-op UPDATE is not logged in row format.
                 releasePending(slot)
-                reply(w.session, w.queryID, .ok(affected: 0, insertID: nil))
+                replyOK(w.session, w.queryID, affected: 0, insertID: nil)
                 return
             }
             change = .update(table: table, key: key, after: Row(value: row.value + 1, txid: t))
             lockKey = rk
-        default:
-            releasePending(slot)
-            return
         }
         releasePending(slot)
         // MySQL numbers each server's transactions; MariaDB's seq_no runs across the domain.
@@ -189,17 +199,17 @@ extension MySQLServer {
                 let l = life, session = w.session, queryID = w.queryID
                 gate(event) { [unowned(unsafe) self] in
                     guard self.life == l, self.state == .running else { return }
-                    self.reply(session, queryID, .ok(affected: 1, insertID: insertID))
+                    self.replyOK(session, queryID, affected: 1, insertID: insertID)
                 }
             } else if config.diskFsync != nil {
                 // The client's OK waits for the group commit's fsyncs.
                 let l = life, session = w.session, queryID = w.queryID
                 durable(binlog: true) { [unowned(unsafe) self] in
                     guard self.life == l, self.state == .running else { return }
-                    self.reply(session, queryID, .ok(affected: 1, insertID: insertID))
+                    self.replyOK(session, queryID, affected: 1, insertID: insertID)
                 }
             } else {
-                reply(w.session, w.queryID, .ok(affected: 1, insertID: insertID))
+                replyOK(w.session, w.queryID, affected: 1, insertID: insertID)
             }
             return
         }

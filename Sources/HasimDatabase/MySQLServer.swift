@@ -81,8 +81,10 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     var ioLastReceive: SimTime = 0
     var lastIOError: MySQLError?
     var sqlRunning = false
-    /// Transactions handed to workers from relayPos on, in relay order: finished or not.
+    /// Transactions handed to workers from relayPos on, in relay order: finished or not;
+    /// those before `applyDoneHead` have committed.
     var applyDone: [Bool] = []
+    var applyDoneHead = 0
     var applyHeadSerial: Int64 = 0
     var workersBusy = 0
     /// The apply time last computed, and the slowdown and sql_thread_rate it was for.
@@ -154,10 +156,16 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
 
     enum Tag: UInt32 { case commit = 1, applied = 2, ready = 3, semiSyncTimeout = 4, lockWaitTimeout = 5 }
 
+    /// A client's INSERT or UPDATE between its execution and its commit. The statement is kept
+    /// by its fields, not as a `Query`: a `Query` may hold references, and each copy or destroy
+    /// of the slot was then an outlined value-witness call (two per write).
     struct PendingWrite {
         var session: Session
         var queryID: Int64
-        var query: Query
+        var table: Table
+        var isUpdate: Bool
+        var txid: Int64
+        /// The auto-increment key reserved for an insert; the row's key for an update.
         var key: Int64
     }
 

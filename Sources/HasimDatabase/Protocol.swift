@@ -178,10 +178,19 @@ public struct QueryMessage: WireMessage {
 
     public var query: Query {
         if let boxed { return boxed.query }
+        let w = packedWrite!
+        return w.isUpdate ? .update(table: w.table, key: w.key, txid: w.txid) : .insert(table: w.table, txid: w.txid)
+    }
+
+    /// A packed INSERT's or UPDATE's fields (`key` 0 for an insert; nil for any other
+    /// statement, `query` then tells it): what the server reads for each write, without
+    /// building the `Query`.
+    public var packedWrite: (table: Table, isUpdate: Bool, key: Int64, txid: Int64)? {
+        if boxed != nil { return nil }
         let table = Table(rawValue: UInt8(truncatingIfNeeded: packed >> Packed.tableShift) & 0x3F)!
         let txid = Int64(packed & Packed.txidMask)
-        if packed & Packed.kindMask == Packed.insert { return .insert(table: table, txid: txid) }
-        return .update(table: table, key: word >> Packed.keyShift, txid: txid)
+        let isUpdate = packed & Packed.kindMask == Packed.update
+        return (table, isUpdate, isUpdate ? word >> Packed.keyShift : 0, txid)
     }
 
     private enum Packed {
@@ -216,17 +225,31 @@ public struct ResultMessage: WireMessage {
     /// `server`: the server that executed the query, as its `ServerNames` index (ground truth
     /// for the ledger, not something a real client would see through a VIP).
     public init(id: Int64, result: QueryResult, server: UInt16) {
-        self.id = id
+        if case .ok(let affected, let insertID) = result {
+            self.init(id: id, okAffected: affected, insertID: insertID, server: server)
+        } else {
+            self.init(id: id, packed: UInt64(server) << Packed.serverShift, boxed: ResultBox(result))
+        }
+    }
+
+    /// An OK answer, given by its fields: the same message as `.ok(affected:insertID:)` gives,
+    /// without building that `QueryResult` (a 202-byte enum, copied on its way in) for each
+    /// acknowledged write.
+    public init(id: Int64, okAffected affected: Int, insertID: Int64?, server: UInt16) {
         var bits = UInt64(server) << Packed.serverShift
-        if case .ok(let affected, let insertID) = result, affected >= 0, affected < Packed.affectedLimit,
-           insertID.map({ $0 >= 0 && $0 < Packed.insertLimit }) ?? true {
+        if affected >= 0, affected < Packed.affectedLimit, insertID.map({ $0 >= 0 && $0 < Packed.insertLimit }) ?? true {
             bits |= (insertID == nil ? Packed.okWithoutID : Packed.okWithID) | UInt64(affected) << Packed.affectedShift
             if let insertID { bits |= UInt64(insertID) }
-            boxed = nil
+            self.init(id: id, packed: bits, boxed: nil)
         } else {
-            boxed = ResultBox(result)
+            self.init(id: id, packed: bits, boxed: ResultBox(.ok(affected: affected, insertID: insertID)))
         }
-        packed = bits
+    }
+
+    private init(id: Int64, packed: UInt64, boxed: ResultBox?) {
+        self.id = id
+        self.packed = packed
+        self.boxed = boxed
     }
 
     public init(id: Int64, result: QueryResult, server: String) {
@@ -239,9 +262,17 @@ public struct ResultMessage: WireMessage {
 
     public var result: QueryResult {
         if let boxed { return boxed.result }
+        let ok = packedOK!
+        return .ok(affected: ok.affected, insertID: ok.insertID)
+    }
+
+    /// A packed OK's fields (nil for any other answer, `result` then tells it): what a client
+    /// reads for nearly every answer, without building and copying the `QueryResult`.
+    public var packedOK: (affected: Int, insertID: Int64?)? {
+        if boxed != nil { return nil }
         let affected = Int((packed >> Packed.affectedShift) & UInt64(Packed.affectedLimit - 1))
         let kind = packed & Packed.kindMask
-        return .ok(affected: affected, insertID: kind == Packed.okWithID ? Int64(packed & UInt64(Packed.insertLimit - 1)) : nil)
+        return (affected, kind == Packed.okWithID ? Int64(packed & UInt64(Packed.insertLimit - 1)) : nil)
     }
 
     private enum Packed {

@@ -6,13 +6,20 @@
 ///
 /// The array holds only each row's transaction id (a byte a row on every server in the common
 /// case, see `DenseTxids`; a whole `Row` was 16): an inserted row's value is its inserting
-/// transaction's id, so the value is kept apart, in `values`, only for the rows where it
+/// transaction's id, so the value is kept apart (`smallValues`, `values`) only for the rows where it
 /// differs (the hot rows an UPDATE counts up, a few per table).
 public struct RowTable: Sendable {
     /// The txid of the row at key − 1; an absent key holds `vacant`.
     private var dense = DenseTxids()
-    /// Values of the rows in `dense` whose value is not their txid.
+    /// Values of the rows in `dense` whose value is not their txid (the hot rows an UPDATE
+    /// counts up), by index: below `smallLimit` in `smallValues` (`noValue`: none there), a
+    /// plain array's slot instead of a hash and a dictionary probe per update and per read of a
+    /// hot row; any other in `values`. An index is in one of the two at most.
+    private var smallValues: [Int64] = []
     private var values: [Int64: Int64] = [:]
+    private static let smallLimit = 4_096
+    /// Marks an empty slot of `smallValues` (a row whose value is this is kept in `values`).
+    private static let noValue = Int64.min
     private var sparse: [Int64: Row] = [:]
     /// Rows present.
     public private(set) var count = 0
@@ -29,18 +36,35 @@ public struct RowTable: Sendable {
     /// The row in `dense` at index i (which must not be vacant).
     private func denseRow(_ i: Int) -> Row {
         let txid = dense[i]
+        if i < smallValues.count, case let v = smallValues[i], v != Self.noValue { return Row(value: v, txid: txid) }
         if values.isEmpty { return Row(value: txid, txid: txid) }
         return Row(value: values[Int64(i)] ?? txid, txid: txid)
+    }
+
+    /// Index i's value, when it is not its txid.
+    private mutating func setValue(_ i: Int, _ v: Int64) {
+        if i < Self.smallLimit && v != Self.noValue {
+            if i >= smallValues.count {
+                smallValues.append(contentsOf: repeatElement(Self.noValue, count: i + 1 - smallValues.count))
+            }
+            smallValues[i] = v
+            if !values.isEmpty { values[Int64(i)] = nil }
+        } else {
+            if i < smallValues.count { smallValues[i] = Self.noValue }
+            values[Int64(i)] = v
+        }
+    }
+
+    /// Index i's value is its txid (or it has no row).
+    private mutating func clearValue(_ i: Int) {
+        if i < smallValues.count && smallValues[i] != Self.noValue { smallValues[i] = Self.noValue }
+        if !values.isEmpty { values[Int64(i)] = nil }
     }
 
     /// Stores a row in `dense` at index i.
     private mutating func setDense(_ i: Int, _ row: Row) {
         dense[i] = row.txid
-        if row.value != row.txid {
-            values[Int64(i)] = row.value
-        } else if !values.isEmpty {
-            values[Int64(i)] = nil
-        }
+        if row.value != row.txid { setValue(i, row.value) } else { clearValue(i) }
     }
 
     public subscript(key: Int64) -> Row? {
@@ -60,18 +84,14 @@ public struct RowTable: Sendable {
                     if !had { count += 1 }
                 } else if had {
                     dense[i] = Self.vacant
-                    if !values.isEmpty { values[Int64(i)] = nil }
+                    clearValue(i)
                     count -= 1
                 }
             } else if key == Int64(dense.count) + 1, let row = newValue {
                 // The next auto-increment key (nearly every insert): the same column as a
                 // vacant slot appended and then set, without the setter's checks.
                 dense.append(row.txid)
-                if row.value != row.txid {
-                    values[key - 1] = row.value
-                } else if !values.isEmpty {
-                    values[key - 1] = nil
-                }
+                if row.value != row.txid { setValue(Int(key - 1), row.value) } else { clearValue(Int(key - 1)) }
                 count += 1
                 if !sparse.isEmpty { absorbSparse() }
             } else if key >= 1 && key <= Int64(dense.count) + Self.reach, let row = newValue {

@@ -177,10 +177,14 @@ public struct ServerConfig: Sendable, Equatable {
 
     public init(serverID: UInt32 = 0) { self.serverID = serverID }
 
+    // The three flags below are read per replicated event: inlined, so that a read through
+    // the server's `config` loads two fields instead of copying the whole 320-byte struct to
+    // the stack to call the getter (a memcpy per event received).
+
     /// MySQL with gtid_mode=ON: a replica skips what its gtid_executed set already has.
-    var skipsByGTIDSet: Bool { flavor == .mysql && gtidMode }
+    @inline(__always) var skipsByGTIDSet: Bool { flavor == .mysql && gtidMode }
     /// File/position replication: nothing tells a replica an event is a repeat.
-    var replicatesByPosition: Bool { flavor == .mysql ? !gtidMode : masterUseGTID == .no }
+    @inline(__always) var replicatesByPosition: Bool { flavor == .mysql ? !gtidMode : masterUseGTID == .no }
     /// MariaDB GTID replication: the replica names the GTID to start after.
-    var mariadbGTID: Bool { flavor == .mariadb && masterUseGTID != .no }
+    @inline(__always) var mariadbGTID: Bool { flavor == .mariadb && masterUseGTID != .no }
 }

@@ -67,6 +67,15 @@ public struct Storage: Sendable {
         return nil
     }
 
+    /// `conflict` and `row` for a caller holding the storage in a class's property (the server,
+    /// once or twice per commit): declared mutating though they change nothing, so that the call
+    /// reads the property in place; the non-mutating ones made the caller copy the whole struct
+    /// (184 bytes) to the stack to lend it to the table's lookup.
+    @inline(__always)
+    mutating func conflictInPlace(_ change: RowChange) -> MySQLError? { conflict(change) }
+    @inline(__always)
+    mutating func rowInPlace(_ table: Table, _ key: Int64) -> Row? { row(table, key) }
+
     /// Applies a change already checked with `conflict`. `undo` keeps its before image
     /// until the redo log holding it is flushed (innodb_flush_log_at_trx_commit 0 or 2).
     mutating func apply(_ change: RowChange, txid: Int64, undoAt: SimTime? = nil) {

@@ -277,6 +277,13 @@ public final class ApplicationClient: EventHandler {
               op.awaiting, op.queryID == r.id else { return }
         ops[slot]!.awaiting = false
         p.busyOp = nil
+        if let ok = r.packedOK {
+            // Nearly every answer: read off the message's words (the `QueryResult` is a 202-byte
+            // enum, built and copied twice on its way here).
+            succeeded(slot, op: op, affected: ok.affected, insertID: ok.insertID, server: r.serverIndex)
+            serveWaiting(p)
+            return
+        }
         switch r.result {
         case .ok(let affected, let insertID):
             succeeded(slot, op: op, affected: affected, insertID: insertID, server: r.serverIndex)

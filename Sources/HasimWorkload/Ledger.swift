@@ -152,7 +152,9 @@ public struct Ledger: RandomAccessCollection, Sendable, Equatable, ExpressibleBy
             let txids = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
             let keyColumn = UnsafeMutableBufferPointer(rebasing: scratch[n..<2 * n])
             let ackedColumn = UnsafeMutableBufferPointer(rebasing: scratch[2 * n..<3 * n])
-            var previous: (kind: Kind, index: UInt16)?
+            // The last two kinds: a workload's inserts and updates alternate, and each switch
+            // searched the kind table.
+            var previous: (kind: Kind, index: UInt16)?, other: (kind: Kind, index: UInt16)?
             stage.withUnsafeBufferPointer { entries in
                 for k in 0..<n {
                     let e = entries[k]
@@ -160,11 +162,16 @@ public struct Ledger: RandomAccessCollection, Sendable, Equatable, ExpressibleBy
                     let apart = !e.isInsert && UInt32(exactly: e.key) != nil
                     let kind = Kind(server: e.server, group: e.groupIndex, table: e.table, isInsert: e.isInsert,
                                     isProbe: e.isProbe, txidHigh: e.txid >> 32, keyApart: apart)
-                    // Consecutive writes share a kind: compared with the last, not looked up.
+                    // Consecutive writes share a kind: compared with the last two, not looked up.
                     if let p = previous, p.kind == kind {
                         kindColumn[k] = p.index
+                    } else if let o = other, o.kind == kind {
+                        kindColumn[k] = o.index
+                        other = previous
+                        previous = o
                     } else {
                         let index = index(of: kind)
+                        other = previous
                         previous = (kind, index)
                         kindColumn[k] = index
                     }
