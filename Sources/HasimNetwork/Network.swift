@@ -42,8 +42,12 @@ public final class Network: EventHandler {
     private var siteNames: [String] = []
     private var siteOf: [Int] = []  // by host id
     private var linkTable: [LinkSpec?] = []
-    public var sameSite: LinkSpec = .sameSite
-    public var crossSite: LinkSpec = .crossSite
+    public var sameSite: LinkSpec = .sameSite { didSet { resolveLinks() } }
+    public var crossSite: LinkSpec = .crossSite { didSet { resolveLinks() } }
+    /// The link in force between two sites, set or default, [a * siteNames.count + b]: resolved
+    /// when a link or a default changes, so a packet reads one entry (through the optional table
+    /// and the defaults it cost `link` about 42 instructions a packet).
+    private var paths: [LinkSpec] = []
     /// Minimum TCP retransmission timeout (Linux TCP_RTO_MIN, 200 ms; on a LAN the RTO is
     /// at this floor, since srtt + 4·rttvar is far below it).
     public var retransmitTimeout: SimTime = Time.ms(200)
@@ -191,6 +195,13 @@ public final class Network: EventHandler {
         let i = siteIndex(a), j = siteIndex(b), n = siteNames.count
         linkTable[i * n + j] = spec
         linkTable[j * n + i] = spec
+        resolveLinks()
+    }
+
+    /// Rebuilds `paths` from the links set and the two defaults (rare: topology and setup).
+    private func resolveLinks() {
+        let n = siteNames.count
+        paths = (0..<(n * n)).map { i in linkTable[i] ?? (i / n == i % n ? sameSite : crossSite) }
     }
 
     /// The index of a site, adding it (and growing the link table) the first time.
@@ -201,13 +212,15 @@ public final class Network: EventHandler {
         for a in 0..<old { for b in 0..<old { table[a * n + b] = linkTable[a * old + b] } }
         siteNames.append(site)
         linkTable = table
+        resolveLinks()
         return old
     }
 
-    public func link(_ from: Host, _ to: Host) -> LinkSpec {
-        let a = siteOf[from.id.raw], b = siteOf[to.id.raw]
-        if let s = linkTable[a * siteNames.count + b] { return s }
-        return a == b ? sameSite : crossSite
+    public func link(_ from: Host, _ to: Host) -> LinkSpec { paths[pathIndex(from, to)] }
+
+    @inline(__always)
+    private func pathIndex(_ from: Host, _ to: Host) -> Int {
+        siteOf[from.id.raw] * siteNames.count + siteOf[to.id.raw]
     }
 
     public func spawn(_ name: String, on host: Host) -> NetProcess {
@@ -281,10 +294,10 @@ public final class Network: EventHandler {
 
     func oneWayDelay(_ from: Host, _ to: Host, reliable: Bool) -> SimTime? {
         if from.id == to.id { return Time.us(20) }  // loopback
-        let spec = link(from, to)
-        var d = spec.latency.sample(&rng)
+        let path = pathIndex(from, to)
+        var d = paths[path].latency.sample(&rng)
         if !extraDelay.isEmpty { d = Time.sum(d, extraDelay[Self.pair(from.id.raw, to.id.raw)] ?? 0) }
-        var loss = spec.loss
+        var loss = paths[path].loss
         if !extraLoss.isEmpty, let extra = extraLoss[Self.pair(from.id.raw, to.id.raw)] {
             // Independent drops: the link's own loss and each fault's.
             loss = 1 - (1 - loss) * extra.survive
@@ -355,12 +368,6 @@ public final class Network: EventHandler {
 }
 
 extension Network {
-    /// Keeps a data segment's message until the segment is delivered or dropped.
-    @inline(__always)
-    func storeMessage(_ message: consuming any WireMessage) -> Int {
-        messages.store(message)
-    }
-
     /// The message of a data segment that arrives, moved out of its slot (no copy).
     @inline(__always)
     func takeMessage(_ slot: Int) -> (any WireMessage)? {
