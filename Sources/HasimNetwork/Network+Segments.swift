@@ -103,7 +103,7 @@ extension Network {
         if from.nic.shaped || to.nic.shaped {
             guard let t = shapedArrival(packet, from: from, to: to, latency: delay) else {
                 // Dropped at the tail of a full transmit queue: TCP retransmits it after its RTO.
-                if let c = connection { hold(packet, seq: seq, on: c, from: side, local: false) }
+                if let c = connection { hold(packet, seq: seq, on: c, from: side, local: false) } else { discard(packet) }
                 return
             }
             at = t
@@ -263,7 +263,8 @@ extension Network {
             guard let pp = pendingPings[id], !pp.done else { return }
             pendingPings[id] = nil
             pp.completion(true)
-        case .datagram(let d):
+        case .datagram(let slot):
+            guard let d = datagrams.take(slot) else { return }
             deliverDatagram(d, to: to)
         case .stray:
             // The kernel answers a segment of an unknown connection with RST.

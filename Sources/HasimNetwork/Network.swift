@@ -78,6 +78,8 @@ public final class Network: EventHandler {
     /// The messages of data segments in flight or held for retransmission, by slot (a data
     /// packet's payload); a slot is freed when its segment is delivered or dropped.
     var messages = SlotTable<any WireMessage>()
+    /// The datagrams in flight, by slot (`Packet.datagram`); freed when delivered or dropped.
+    var datagrams = SlotTable<Datagram>()
     /// Whether a directed pair's partition is at the hosts' firewall (see `firewalled`).
     func isFirewalled(_ from: HostID, _ to: HostID) -> Bool {
         !firewalled.isEmpty && firewalled.contains(Self.pair(from.raw, to.raw))
@@ -85,7 +87,7 @@ public final class Network: EventHandler {
 
     var nextConnectionID = 0
 
-    /// A segment. Trivial to copy: a data segment names its message by its slot in `messages`,
+    /// A segment. Trivial to copy, and two words: a data segment names its message by its slot in `messages`,
     /// so that copying or switching on a packet costs no reference counting. With the message
     /// inline (an existential, address-only), each copy and each `switch` that bound it went
     /// through the value witnesses (a retain of its box or record, later a release): several
@@ -101,8 +103,11 @@ public final class Network: EventHandler {
         case pong(pending: Int)
         /// A segment of a connection that reached a host without that connection (the VIP moved).
         case stray
-        /// UDP (Datagram.swift): no connection, never retransmitted.
-        case datagram(Datagram)
+        /// UDP (Datagram.swift): no connection, never retransmitted. By its slot in `datagrams`,
+        /// as data by its message's: with the datagram inline (41 bytes) every packet was that
+        /// large, went by address and was copied word by word into and out of its in-flight
+        /// record; by slot a packet is two words.
+        case datagram(Int)
     }
 
     struct InFlight {
@@ -349,6 +354,7 @@ public final class Network: EventHandler {
         pendingPings.removeAll()
         inFlight.removeAll { $0.connection?.release() }
         messages.removeAll()
+        datagrams.removeAll()
         for h in hosts {
             for p in h.processes {
                 for c in p.connections { c.release() }
@@ -377,11 +383,17 @@ extension Network {
     /// A segment that goes nowhere: a data segment's message is released.
     @inline(__always)
     func discard(_ packet: Packet) {
-        if case .data(let slot) = packet { _ = takeMessage(slot) }
+        switch packet {
+        case .data(let slot): _ = takeMessage(slot)
+        case .datagram(let slot): _ = datagrams.take(slot)
+        default: break
+        }
     }
 
     /// Messages of data segments still in flight or held (for tests: 0 once all are settled).
     var liveMessages: Int { messages.liveCount }
+    /// Datagrams in flight (for tests: 0 once all are delivered or dropped).
+    var liveDatagrams: Int { datagrams.liveCount }
 
     /// Empties a direction's retransmission queue, releasing the messages it held.
     func dropHeld(_ c: Connection, _ d: Int) {
