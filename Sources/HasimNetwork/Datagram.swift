@@ -2,7 +2,7 @@ import HasimKernel
 
 /// One UDP datagram as the receiving socket sees it: who sent it (the source address and
 /// port of its IP and UDP headers) and what it carries. Small and by value: it travels in
-/// the network's in-flight slots like a TCP segment.
+/// the network's slots (`Network.datagrams`) while in flight, as a TCP segment's message does.
 public struct Datagram: Sendable, Equatable {
     /// The sending host (the source address of the IP header) and its socket's port.
     public var source: HostID
@@ -49,7 +49,7 @@ extension Network {
                              sequence: Int64, name: HostID? = nil) -> Bool {
         guard p.isAlive, let target = resolve(address, from: p.host) else { return false }
         let d = Datagram(source: p.host.id, sourcePort: sourcePort, port: port, sequence: sequence, name: name)
-        send(.datagram(d), from: p.host, to: hosts[target.raw], connection: nil, side: .client, reliable: false)
+        send(.datagram(datagrams.store(d)), from: p.host, to: hosts[target.raw], connection: nil, side: .client, reliable: false)
         return true
     }
 

@@ -5,11 +5,21 @@ extension Network {
 
     /// Sends a message on a connection. Returns false if this end already knows
     /// the connection is gone (the caller gets error 2013/2006 at once).
-    @discardableResult
+    ///
+    /// `@inline(__always)` keeps the optimizer's existential specializer off this function (it
+    /// skips always-inline callees): because one caller in this module passes a concrete type,
+    /// it made the public entry a thunk that copied the message out of its existential (a
+    /// retain of each of its references), boxed it again (a heap allocation for a large message)
+    /// and destroyed the original, per message sent. Callers in other modules still call it.
+    @inline(__always) @discardableResult
     public func send(_ message: consuming WireMessage, on c: Connection, from side: Connection.Side) -> Bool {
-        guard !c.ends[side.rawValue].knownClosed, c.endAlive(side) else { return false }
-        // Into its slot until the segment is delivered or dropped (`Packet.data`).
-        sendPacket(.data(storeMessage(message)), on: c, from: side)
+        // Into its slot until the segment is delivered or dropped (`Packet.data`), first: moved
+        // straight from the argument (stored after the test, it was moved three times through
+        // the existential's outlined copy). Taken back if the end knows the connection is gone;
+        // the free slots are as they were.
+        let slot = messages.store(message)
+        guard !c.ends[side.rawValue].knownClosed, c.endAlive(side) else { _ = messages.take(slot); return false }
+        sendPacket(.data(slot), on: c, from: side)
         return true
     }
 
@@ -93,7 +103,7 @@ extension Network {
         if from.nic.shaped || to.nic.shaped {
             guard let t = shapedArrival(packet, from: from, to: to, latency: delay) else {
                 // Dropped at the tail of a full transmit queue: TCP retransmits it after its RTO.
-                if let c = connection { hold(packet, seq: seq, on: c, from: side, local: false) }
+                if let c = connection { hold(packet, seq: seq, on: c, from: side, local: false) } else { discard(packet) }
                 return
             }
             at = t
@@ -121,26 +131,76 @@ extension Network {
         let slot = Int(event.arg)
         // Moved out of its slot, not copied: no retain and release of its connection and message.
         guard let item = inFlight.take(slot) else { return }
-        // The record's reference, taken over: released when this returns.
-        let connection = item.connection?.takeRetainedValue()
         withHost(item.from) { from in
-            withHost(item.to) { to in deliver(item, connection, from: from, to: to) }
+            withHost(item.to) { to in
+                deliver(item, from: from, to: to)
+                // The record's reference kept the connection alive for the delivery.
+                item.connection?.release()
+            }
         }
     }
 
-    private func deliver(_ item: InFlight, _ connection: Connection?, from: Host, to: Host) {
+    /// The connection stays unretained here (`item.connection`, held by the record until
+    /// `handle` releases it): bound as an optional `Connection`, it was retained and released
+    /// again around each segment's delivery.
+    private func deliver(_ item: InFlight, from: Host, to: Host) {
         // Lost if the sender's host died meanwhile (what was in flight is gone),
         // the receiver is down, or a partition started while it travelled.
         guard from.incarnation == item.fromIncarnation else { discard(item.packet); return }
-        if let c = connection, item.packet.isRetransmitted,
-           !to.isUp || !canReach(from.id, to.id) || !c.ends[item.side.rawValue].held.isEmpty {
+        // Asked once (it was asked again below): only reads, and nothing between changes them.
+        let lost = !to.isUp || !canReach(from.id, to.id)
+        if let ref = item.connection, item.packet.isRetransmitted,
+           lost || ref._withUnsafeGuaranteedRef({ !$0.ends[item.side.rawValue].held.isEmpty }) {
             // Lost to a partition that started while it travelled or to a host that is down, or
             // behind a lost segment (the receiver delivers in order): back to the sender's
             // retransmission queue.
-            hold(item.packet, seq: item.seq, on: c, from: item.side, local: false)
+            hold(item.packet, seq: item.seq, on: ref.takeUnretainedValue(), from: item.side, local: false)
             return
         }
-        if !to.isUp || !canReach(from.id, to.id) { discard(item.packet); return }
+        if lost { discard(item.packet); return }
+        // A data segment, nearly every delivery, in a small function of its own: in the one
+        // `switch` it shared the large frame and spills of the handshake cases, and the closure
+        // of a stopped receiver made it retain the connection around every segment.
+        if case .data(let slot) = item.packet {
+            // Out of its slot: every return below drops it (the segment is gone).
+            guard let message = takeMessage(slot) else { return }
+            // Bytes already sent by a process that has since died are still delivered by its
+            // host's kernel (retransmitted across a partition, see TCPRetransmission).
+            guard let ref = item.connection else { return }
+            ref._withUnsafeGuaranteedRef { deliverData(message, item.side.other, $0, from: from, to: to) }
+            return
+        }
+        deliverControl(item, item.connection?.takeUnretainedValue(), from: from, to: to)
+    }
+
+    /// A data segment reaches a live host on a live path: its message to the receiving end's
+    /// delegate. `c` is held by the caller (the in-flight record's reference) for the call.
+    @inline(__always)
+    private func deliverData(_ message: any WireMessage, _ rx: Connection.Side, _ c: Connection, from: Host, to: Host) {
+        // `knowsEnd` includes `endAlive(rx)`, which the guard below asked again.
+        guard knowsEnd(c, rx, at: to) else { answerUnknown(c, rx, at: to, from: from); return }
+        guard !c.ends[rx.rawValue].knownClosed else { return }
+        // A reply acknowledges what the client sent: TCP confirms the neighbour entry
+        // (`tcp_ack` FLAG_FORWARD_PROGRESS → `sk_dst_confirm`).
+        if rx == .client && c.neighbourSlot >= 0 {
+            vipsRef?._withUnsafeGuaranteedRef { $0.confirm(slot: c.neighbourSlot, from: to) }
+        }
+        if c.isPaused(rx) { deliverWhenResumed(message, c, rx); return }
+        c.ends[rx.rawValue].delegate?.received(message, on: c)
+    }
+
+    /// Acknowledged and queued in the stopped program's receive buffer: read at SIGCONT.
+    /// Out of line: its closure, capturing the connection, made the hot path retain it.
+    @inline(never)
+    private func deliverWhenResumed(_ message: any WireMessage, _ c: Connection, _ rx: Connection.Side) {
+        c.process(rx).frozen.append {
+            guard c.endAlive(rx), !c.ends[rx.rawValue].knownClosed else { return }
+            c.ends[rx.rawValue].delegate?.received(message, on: c)
+        }
+    }
+
+    /// Every segment but data: handshakes, pings, datagrams, strays, FIN and RST.
+    private func deliverControl(_ item: InFlight, _ connection: Connection?, from: Host, to: Host) {
         switch item.packet {
         case .syn(let id):
             // A retransmitted SYN that another host already answered is ignored.
@@ -203,34 +263,14 @@ extension Network {
             guard let pp = pendingPings[id], !pp.done else { return }
             pendingPings[id] = nil
             pp.completion(true)
-        case .datagram(let d):
+        case .datagram(let slot):
+            guard let d = datagrams.take(slot) else { return }
             deliverDatagram(d, to: to)
         case .stray:
             // The kernel answers a segment of an unknown connection with RST.
             if let c = connection { send(.rst, from: to, to: from, connection: c, side: .server) }
-        case .data(let slot):
-            // Out of its slot: every return below drops it (the segment is gone).
-            guard let message = takeMessage(slot) else { return }
-            // Bytes already sent by a process that has since died are still
-            // delivered by its host's kernel (retransmitted across a partition, see TCPRetransmission).
-            guard let c = connection else { return }
-            let rx = item.side.other
-            if resetIfUnknown(c, rx, at: to, from: from) { return }
-            guard c.endAlive(rx), !c.ends[rx.rawValue].knownClosed else { return }
-            // A reply acknowledges what the client sent: TCP confirms the neighbour entry
-            // (`tcp_ack` FLAG_FORWARD_PROGRESS → `sk_dst_confirm`).
-            if rx == .client && c.neighbourSlot >= 0 {
-                vipsRef?._withUnsafeGuaranteedRef { $0.confirm(slot: c.neighbourSlot, from: to) }
-            }
-            if c.isPaused(rx) {
-                // Acknowledged and queued in the socket's receive buffer: read at SIGCONT.
-                c.process(rx).frozen.append {
-                    guard c.endAlive(rx), !c.ends[rx.rawValue].knownClosed else { return }
-                    c.ends[rx.rawValue].delegate?.received(message, on: c)
-                }
-                return
-            }
-            c.ends[rx.rawValue].delegate?.received(message, on: c)
+        case .data:
+            preconditionFailure("data segments go to deliverData")
         case .fin, .rst:
             guard let c = connection else { return }
             let rx = item.side.other

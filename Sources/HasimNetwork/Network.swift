@@ -42,8 +42,12 @@ public final class Network: EventHandler {
     private var siteNames: [String] = []
     private var siteOf: [Int] = []  // by host id
     private var linkTable: [LinkSpec?] = []
-    public var sameSite: LinkSpec = .sameSite
-    public var crossSite: LinkSpec = .crossSite
+    public var sameSite: LinkSpec = .sameSite { didSet { resolveLinks() } }
+    public var crossSite: LinkSpec = .crossSite { didSet { resolveLinks() } }
+    /// The link in force between two sites, set or default, [a * siteNames.count + b]: resolved
+    /// when a link or a default changes, so a packet reads one entry (through the optional table
+    /// and the defaults it cost `link` about 42 instructions a packet).
+    private var paths: [LinkSpec] = []
     /// Minimum TCP retransmission timeout (Linux TCP_RTO_MIN, 200 ms; on a LAN the RTO is
     /// at this floor, since srtt + 4·rttvar is far below it).
     public var retransmitTimeout: SimTime = Time.ms(200)
@@ -74,6 +78,8 @@ public final class Network: EventHandler {
     /// The messages of data segments in flight or held for retransmission, by slot (a data
     /// packet's payload); a slot is freed when its segment is delivered or dropped.
     var messages = SlotTable<any WireMessage>()
+    /// The datagrams in flight, by slot (`Packet.datagram`); freed when delivered or dropped.
+    var datagrams = SlotTable<Datagram>()
     /// Whether a directed pair's partition is at the hosts' firewall (see `firewalled`).
     func isFirewalled(_ from: HostID, _ to: HostID) -> Bool {
         !firewalled.isEmpty && firewalled.contains(Self.pair(from.raw, to.raw))
@@ -81,7 +87,7 @@ public final class Network: EventHandler {
 
     var nextConnectionID = 0
 
-    /// A segment. Trivial to copy: a data segment names its message by its slot in `messages`,
+    /// A segment. Trivial to copy, and two words: a data segment names its message by its slot in `messages`,
     /// so that copying or switching on a packet costs no reference counting. With the message
     /// inline (an existential, address-only), each copy and each `switch` that bound it went
     /// through the value witnesses (a retain of its box or record, later a release): several
@@ -97,8 +103,11 @@ public final class Network: EventHandler {
         case pong(pending: Int)
         /// A segment of a connection that reached a host without that connection (the VIP moved).
         case stray
-        /// UDP (Datagram.swift): no connection, never retransmitted.
-        case datagram(Datagram)
+        /// UDP (Datagram.swift): no connection, never retransmitted. By its slot in `datagrams`,
+        /// as data by its message's: with the datagram inline (41 bytes) every packet was that
+        /// large, went by address and was copied word by word into and out of its in-flight
+        /// record; by slot a packet is two words.
+        case datagram(Int)
     }
 
     struct InFlight {
@@ -191,6 +200,13 @@ public final class Network: EventHandler {
         let i = siteIndex(a), j = siteIndex(b), n = siteNames.count
         linkTable[i * n + j] = spec
         linkTable[j * n + i] = spec
+        resolveLinks()
+    }
+
+    /// Rebuilds `paths` from the links set and the two defaults (rare: topology and setup).
+    private func resolveLinks() {
+        let n = siteNames.count
+        paths = (0..<(n * n)).map { i in linkTable[i] ?? (i / n == i % n ? sameSite : crossSite) }
     }
 
     /// The index of a site, adding it (and growing the link table) the first time.
@@ -201,13 +217,15 @@ public final class Network: EventHandler {
         for a in 0..<old { for b in 0..<old { table[a * n + b] = linkTable[a * old + b] } }
         siteNames.append(site)
         linkTable = table
+        resolveLinks()
         return old
     }
 
-    public func link(_ from: Host, _ to: Host) -> LinkSpec {
-        let a = siteOf[from.id.raw], b = siteOf[to.id.raw]
-        if let s = linkTable[a * siteNames.count + b] { return s }
-        return a == b ? sameSite : crossSite
+    public func link(_ from: Host, _ to: Host) -> LinkSpec { paths[pathIndex(from, to)] }
+
+    @inline(__always)
+    private func pathIndex(_ from: Host, _ to: Host) -> Int {
+        siteOf[from.id.raw] * siteNames.count + siteOf[to.id.raw]
     }
 
     public func spawn(_ name: String, on host: Host) -> NetProcess {
@@ -281,10 +299,10 @@ public final class Network: EventHandler {
 
     func oneWayDelay(_ from: Host, _ to: Host, reliable: Bool) -> SimTime? {
         if from.id == to.id { return Time.us(20) }  // loopback
-        let spec = link(from, to)
-        var d = spec.latency.sample(&rng)
+        let path = pathIndex(from, to)
+        var d = paths[path].latency.sample(&rng)
         if !extraDelay.isEmpty { d = Time.sum(d, extraDelay[Self.pair(from.id.raw, to.id.raw)] ?? 0) }
-        var loss = spec.loss
+        var loss = paths[path].loss
         if !extraLoss.isEmpty, let extra = extraLoss[Self.pair(from.id.raw, to.id.raw)] {
             // Independent drops: the link's own loss and each fault's.
             loss = 1 - (1 - loss) * extra.survive
@@ -336,6 +354,7 @@ public final class Network: EventHandler {
         pendingPings.removeAll()
         inFlight.removeAll { $0.connection?.release() }
         messages.removeAll()
+        datagrams.removeAll()
         for h in hosts {
             for p in h.processes {
                 for c in p.connections { c.release() }
@@ -355,12 +374,6 @@ public final class Network: EventHandler {
 }
 
 extension Network {
-    /// Keeps a data segment's message until the segment is delivered or dropped.
-    @inline(__always)
-    func storeMessage(_ message: consuming any WireMessage) -> Int {
-        messages.store(message)
-    }
-
     /// The message of a data segment that arrives, moved out of its slot (no copy).
     @inline(__always)
     func takeMessage(_ slot: Int) -> (any WireMessage)? {
@@ -370,11 +383,17 @@ extension Network {
     /// A segment that goes nowhere: a data segment's message is released.
     @inline(__always)
     func discard(_ packet: Packet) {
-        if case .data(let slot) = packet { _ = takeMessage(slot) }
+        switch packet {
+        case .data(let slot): _ = takeMessage(slot)
+        case .datagram(let slot): _ = datagrams.take(slot)
+        default: break
+        }
     }
 
     /// Messages of data segments still in flight or held (for tests: 0 once all are settled).
     var liveMessages: Int { messages.liveCount }
+    /// Datagrams in flight (for tests: 0 once all are delivered or dropped).
+    var liveDatagrams: Int { datagrams.liveCount }
 
     /// Empties a direction's retransmission queue, releasing the messages it held.
     func dropHeld(_ c: Connection, _ d: Int) {

@@ -137,11 +137,26 @@ extension Network {
 
     /// A segment reached a host whose kernel does not know the connection's end (its host
     /// rebooted, its process died, or the socket timed out): the kernel answers RST.
+    @inline(__always)
     func resetIfUnknown(_ c: Connection, _ rx: Connection.Side, at to: Host, from: Host) -> Bool {
-        let hostInc = rx == .client ? c.hostIncarnations.client : c.hostIncarnations.server
-        guard c.ends[rx.rawValue].abandoned || to.incarnation != hostInc || !c.endAlive(rx) else { return false }
-        send(.rst, from: to, to: from, connection: c, side: rx)
+        if knowsEnd(c, rx, at: to) { return false }
+        answerUnknown(c, rx, at: to, from: from)
         return true
+    }
+
+    /// Whether the receiving host's kernel still knows the connection's end: the common case,
+    /// asked per segment delivered, inlined (as a call it was 38 instructions a segment in the
+    /// Galera cut, 10.9 M).
+    @inline(__always)
+    func knowsEnd(_ c: Connection, _ rx: Connection.Side, at to: Host) -> Bool {
+        let hostInc = rx == .client ? c.hostIncarnations.client : c.hostIncarnations.server
+        return !c.ends[rx.rawValue].abandoned && to.incarnation == hostInc && c.endAlive(rx)
+    }
+
+    /// The kernel's RST to a segment of a connection end it does not know (rare: out of line).
+    @inline(never)
+    func answerUnknown(_ c: Connection, _ rx: Connection.Side, at to: Host, from: Host) {
+        send(.rst, from: to, to: from, connection: c, side: rx)
     }
 }
 
