@@ -19,10 +19,12 @@ import HasimKernel
         }
     }
 
-    @Test(arguments: [UInt64(1), 2, 3])
-    func rowIndexAndLockTableMatchADictionary(seed: UInt64) {
+    /// Strides 1 (dense), 3 (the workload's own: one residue written) and 2 and 5 (keys of another
+    /// stride than the layout's: every residue's pages).
+    @Test(arguments: [(UInt64(1), Int64(1)), (2, 3), (3, 3), (4, 2), (5, 5)])
+    func rowIndexAndLockTableMatchADictionary(seed: UInt64, stride: Int64) {
         var rng = SimRandom(seed: seed)
-        var index = GaleraRowIndex()
+        var index = GaleraRowIndex(stride: stride)
         var locks = GaleraLockTable()
         var reference: [CertKey: Int64] = [:]
         for _ in 0..<20_000 {

@@ -100,7 +100,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     var safeUpTo: [Stamp] = []
     var lastDelivered = Stamp.zero
     /// The certification index: each row's last certified write-set (CertEntry, packed).
-    var cert = GaleraRowIndex()
+    var cert: GaleraRowIndex
     /// The seqnos this node could still send by IST (GaleraGCache.swift).
     var gcache = GaleraGCache()
 
@@ -162,6 +162,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
         self.network = network
         self.sim = network.sim
         self.config = config
+        // Laid out by the keys' stride: one residue's pages while one node writes.
+        cert = GaleraRowIndex(stride: config.autoIncrementIncrement)
         let p = network.spawn("mysqld", on: host)
         self.process = p
         gcomm = GcommThread(machine: host.machine, incarnation: p.incarnation)
