@@ -422,7 +422,8 @@ public enum MetricsCalculator {
             let probes = g < o.probeGroups.count ? o.probeGroups[g] : []
             add("write_downtime", Time.seconds(writeDowntime(o, groups: [g])), "s")
             let ledger = o.ledger.lazy.filter { $0.group == g }
-            let failures = o.failures.filter { $0.group == g }
+            // Lazily: a copy of an outage's failed attempts as structs was the peak of a whole run (31 MB).
+            let failures = o.failures.lazy.filter { $0.group == g }
             let rows = incidentRows(o, ledger: ledger, failures: failures, failoverTimes: [])
             let rtos = rows.compactMap(\.rto)
             if let m = rtos.max(), rtos.count == rows.count { add("rto", Time.seconds(m), "s") }
