@@ -8,7 +8,7 @@ import HasimDatabase
 /// minutes adds one entry per attempt (the Galera incident bench: ~305 k in five minutes), and
 /// as an array of structs they were the largest thing a run held at its peak (heaptrack: 21 MB
 /// in the client, doubling, plus two whole copies while the outcome was built, 24 MB). Here an
-/// attempt is about 7 bytes: when it failed (`TimeColumn`, 4 B), how long it had waited
+/// attempt is about 10 bytes: when it failed (`TimeColumn`, 4 B), how long it had waited
 /// (32 bits of nanoseconds; a longer wait is kept whole, apart) and its kind (code, probe or
 /// not, group) as an index into a small table. Every entry reads back exactly as appended.
 public struct FailureLog: RandomAccessCollection, Sendable, Equatable, ExpressibleByArrayLiteral {
