@@ -95,9 +95,9 @@ public struct Storage: Sendable {
         appliedTxids.insert(txid)
     }
 
-    mutating func appendBinlog(_ e: BinlogEvent, at time: SimTime = 0) {
-        binlog.append(e)
+    mutating func appendBinlog(_ e: consuming BinlogEvent, at time: SimTime = 0) {
         binlogWrittenAt.append(time)
+        binlog.append(e)
     }
 
     /// Undoes engine commits whose redo never reached the disk, newest first.
