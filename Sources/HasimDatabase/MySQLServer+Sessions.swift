@@ -35,7 +35,7 @@ extension MySQLServer {
     func replyOK(_ s: Session, _ id: Int64, affected: Int, insertID: Int64?) {
         // The connection lent at +0: the session holds it (a `let`) and the caller holds the
         // session; read as a plain property it was a retain and a release per answer.
-        Unmanaged.passUnretained(s.connection)._withUnsafeGuaranteedRef {
+        _ = Unmanaged.passUnretained(s.connection)._withUnsafeGuaranteedRef {
             network.send(ResultMessage(id: id, okAffected: affected, insertID: insertID, server: nameIndex),
                          on: $0, from: .server)
         }
@@ -146,14 +146,15 @@ extension MySQLServer {
         // InnoDB reserves the auto-increment value when the statement runs.
         let rowKey = isUpdate ? key : storage.nextKey(table, increment: config.autoIncrementIncrement,
                                                       offset: config.autoIncrementOffset)
-        let item = PendingWrite(session: s, queryID: id, table: table, isUpdate: isUpdate, txid: txid, key: rowKey)
+        // The write built where it is stored (a `let` stored in either branch was copied: a
+        // retain of the session and a release); removeLast, not popLast: the generic popLast
+        // was a call of its own per write.
         let slot: Int
-        // removeLast, not popLast: the generic popLast was a call of its own per write.
         if !freePending.isEmpty {
             slot = freePending.removeLast()
-            pending[slot] = item
+            pending[slot] = PendingWrite(session: s, queryID: id, table: table, isUpdate: isUpdate, txid: txid, key: rowKey)
         } else {
-            pending.append(item)
+            pending.append(PendingWrite(session: s, queryID: id, table: table, isUpdate: isUpdate, txid: txid, key: rowKey))
             slot = pending.count - 1
         }
         let jitter = config.commitLatency / 4

@@ -149,6 +149,8 @@ public struct Storage: Sendable {
         return (maxKey[t], row)
     }
 
+    /// Inlined with `GTIDSet.insert`'s common case: one call less per commit.
+    @inline(__always)
     mutating func markExecuted(_ g: GTID) { gtidExecuted.insert(g) }
 
     /// Seeds identical starting data on every server (the hot rows exist everywhere).

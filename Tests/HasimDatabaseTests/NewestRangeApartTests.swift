@@ -9,29 +9,36 @@ import Testing
     @Test func txidSetEmptiedIsEmpty() {
         var set = TxidSet()
         #expect(!set.contains(0))
-        #expect(set.insert(7))
+        let inserted7 = set.insert(7)
+        #expect(inserted7)
         #expect(set.contains(7) && !set.contains(0) && !set.contains(8))
         set.remove(7)
         #expect(set.isEmpty && set == TxidSet() && set.description == "")
         #expect(!set.contains(0) && !set.contains(7))
         // 0 right after the empty set's placeholder range (0...0) is an ordinary first insert.
-        #expect(set.insert(1))
+        let inserted1 = set.insert(1)
+        #expect(inserted1)
         #expect(set.description == "1" && set.count == 1 && !set.contains(0))
     }
 
     @Test func txidSetNewestRangeMovesOnAndBack() {
         var set = TxidSet([1, 2, 3])
-        #expect(set.insert(10))          // past a gap: a new newest range
-        #expect(set.insert(11))          // extends it in place
+        let past = set.insert(10)        // past a gap: a new newest range
+        let next = set.insert(11)        // extends it in place
+        #expect(past && next)
         #expect(set.description == "1-3,10-11")
-        #expect(!set.insert(2) && !set.insert(11))
-        #expect(set.insert(5))           // below the newest range
+        let again2 = set.insert(2), again11 = set.insert(11)
+        #expect(!again2 && !again11)
+        let below = set.insert(5)        // below the newest range
+        #expect(below)
         #expect(set.description == "1-3,5,10-11")
         set.remove(10)
         set.remove(11)                   // the newest range gone: the next one below takes its place
         #expect(set.description == "1-3,5" && set.count == 4)
-        #expect(set.insert(6) && set.description == "1-3,5-6")
-        #expect(set.insert(4) && set.description == "1-6")
+        let six = set.insert(6)
+        #expect(six && set.description == "1-3,5-6")
+        let four = set.insert(4)
+        #expect(four && set.description == "1-6")
         #expect(set == TxidSet([6, 5, 4, 3, 2, 1]))
         #expect(set.subtracting(TxidSet([2, 3])).description == "1,4-6")
     }
