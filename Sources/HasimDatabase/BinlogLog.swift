@@ -66,7 +66,9 @@ public struct BinlogLog: RandomAccessCollection, Sendable {
         if !isKnownUniquelyReferenced(&store) { store = Store(copying: store) }
     }
 
-    mutating func append(_ e: BinlogEvent) {
+    /// `e` consumed: the committing caller's reference moves into the log (a borrowed one was
+    /// a retain here and a release in the caller, per commit on every server).
+    mutating func append(_ e: consuming BinlogEvent) {
         makeUnique()
         let s = store
         s.recent.append(e)

@@ -69,28 +69,39 @@ public struct GTIDSet: Equatable, Sendable, CustomStringConvertible {
         older[i] = Array(s.dropLast())
     }
 
+    /// Inlined up to the newest interval's test (the look-up of every received and applied
+    /// transaction, several per commit): the call cost about as much as the test.
+    @inline(__always)
     public func contains(_ g: GTID) -> Bool {
         let (found, i) = index(of: g.origin)
         guard found else { return false }
         // Most lookups hit the newest interval, or miss past it (a replica asking whether it
         // already has the transaction that just arrived).
         if g.seq >= newestLow[i] { return g.seq <= newestHigh[i] }
-        let spans = older[i]
-        let k = firstSpan(in: spans, endingAtOrAfter: g.seq)
-        return k < spans.count && spans[k].lowerBound <= g.seq
+        return olderContain(i, g.seq)
     }
 
+    /// Whether an interval below the newest of the origin at i holds seq.
+    private func olderContain(_ i: Int, _ seq: Int64) -> Bool {
+        let spans = older[i]
+        let k = firstSpan(in: spans, endingAtOrAfter: seq)
+        return k < spans.count && spans[k].lowerBound <= seq
+    }
+
+    /// Inlined up to the common case, as `contains`: the next number of the newest interval,
+    /// extended in place (every commit and every received event).
+    @inline(__always)
     public mutating func insert(_ g: GTID) {
         let (found, i) = index(of: g.origin)
-        if found {
-            // The common case: the next number of the newest interval, extended in place.
-            let high = newestHigh[i]
-            if g.seq == high &+ 1 {
-                newestHigh[i] = g.seq
-                return
-            }
-            if g.seq <= high && g.seq >= newestLow[i] { return }
+        if found && g.seq == newestHigh[i] &+ 1 {
+            newestHigh[i] = g.seq
+            return
         }
+        insertElsewhere(g, found: found, at: i)
+    }
+
+    private mutating func insertElsewhere(_ g: GTID, found: Bool, at i: Int) {
+        if found && g.seq <= newestHigh[i] && g.seq >= newestLow[i] { return }
         insert(origin: g.origin, g.seq...g.seq)
     }
 

@@ -103,7 +103,11 @@ final class Session: ConnectionDelegate {
     func received(_ message: WireMessage, on connection: Connection) {
         if let q = message.as(QueryMessage.self) {
             if let w = q.packedWrite {
-                server.executeWrite(table: w.table, isUpdate: w.isUpdate, key: w.key, txid: w.txid, id: q.id, from: self)
+                // The server lent at +0 (see `serverRef`): read through the unowned(unsafe)
+                // reference, each use in the inlined write path was a retain and a release.
+                serverRef._withUnsafeGuaranteedRef {
+                    $0.executeWrite(table: w.table, isUpdate: w.isUpdate, key: w.key, txid: w.txid, id: q.id, from: self)
+                }
             } else {
                 server.execute(q.query, id: q.id, from: self)
             }
@@ -145,7 +149,10 @@ final class Session: ConnectionDelegate {
                 let index = dumpPosition
                 dumpPosition += 1
                 if replicaHas.contains(e.gtid) { continue }
-                server.network.send(BinlogEventMessage(event: e, index: index, needsAck: isSemiSync && server.wantsAck(index: index)),
+                // `e` moves into the message (copied, it was a second retain of its record and
+                // a release after the send).
+                server.network.send(BinlogEventMessage(event: consume e, index: index,
+                                                       needsAck: isSemiSync && server.wantsAck(index: index)),
                                     on: connection, from: .server)
                 lastSent = server.sim.now
             }

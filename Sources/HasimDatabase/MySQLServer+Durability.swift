@@ -10,7 +10,7 @@ import HasimNetwork
 extension MySQLServer {
     /// Writes one event to the binlog (flush stage) and fsyncs it when sync_binlog says so
     /// (one transaction is one commit group here).
-    func writeBinlog(_ event: BinlogEvent) {
+    func writeBinlog(_ event: consuming BinlogEvent) {
         storage.appendBinlog(event, at: sim.now)
         let n = config.syncBinlog
         if n > 0 && storage.binlog.count - storage.binlogSynced >= n { storage.binlogSynced = storage.binlog.count }

@@ -139,24 +139,26 @@ extension MySQLServer {
         ioLastReceive = sim.now
         // The common message first (WireMessage.as: one metadata comparison each).
         if let m = message.as(BinlogEventMessage.self) {
-            let g = m.event.gtid
-            if sourcePosition != nil { sourcePosition = m.index + 1 }
+            // The fields read first, so that the event moves from the message's copy into the
+            // relay log (m consumed): one retain of its record per event instead of two and a release.
+            let g = m.event.gtid, index = m.index, needsAck = m.needsAck
+            if sourcePosition != nil { sourcePosition = index + 1 }
             // replicate_same_server_id=0 (the default): the IO thread drops an event that carries
             // this server's own server_id, so an old master re-attached by file and position
             // before its own events in the new source's binlog does not apply them again.
             // (With GTIDs the sets already exclude them.)
             let own = config.replicatesByPosition && g.origin == config.serverID
             if !own, !config.skipsByGTIDSet || (!retrieved.contains(g) && !storage.gtidExecuted.contains(g)) {
-                relayLog.append(m.event)
-                relayIndex.append(m.index)
+                relayLog.append((consume m).event)
+                relayIndex.append(index)
                 lastReceivedGTID = g
-                noteReceived(sourceIndex: m.index)
+                noteReceived(sourceIndex: index)
                 retrieved.insert(g)
                 sqlWake()
             }
             // Semi-sync: ACK once the event is in the relay log (written and flushed).
-            if m.needsAck && config.semiSync.replicaEnabled, let c = ioConnection {
-                network.send(SemiSyncAck(replicaServerID: config.serverID, index: m.index), on: c, from: .client)
+            if needsAck && config.semiSync.replicaEnabled, let c = ioConnection {
+                network.send(SemiSyncAck(replicaServerID: config.serverID, index: index), on: c, from: .client)
             }
         } else if let e = message.as(BinlogDumpError.self) {
             ioFatal(MySQLError(code: 1236, message: "Got fatal error 1236 from master when reading data from binary log: '\(e.message)'"))
@@ -193,13 +195,18 @@ final class ReplicaLink: ConnectionDelegate {
     /// release of the server (several per commit) takes the runtime's slow path. The server
     /// outlives its links (both live until Simulation.close, after which nothing is delivered).
     unowned(unsafe) let server: MySQLServer
+    /// The same server lent at +0 for each event received (through `server` the call was a
+    /// retain and a release of the server per event).
+    private let serverRef: Unmanaged<MySQLServer>
     let generation: Int64
     init(server: MySQLServer, generation: Int64) {
         self.server = server
+        serverRef = Unmanaged.passUnretained(server)
         self.generation = generation
     }
     func received(_ message: WireMessage, on connection: Connection) {
-        server.ioReceived(message, generation: generation)
+        let generation = generation
+        serverRef._withUnsafeGuaranteedRef { $0.ioReceived(message, generation: generation) }
     }
     func closed(_ connection: Connection, reason: CloseReason) {
         server.ioClosed(generation: generation)

@@ -109,8 +109,10 @@ extension MySQLServer {
                 storage.markExecuted(event.gtid)
                 slavePos = event.gtid  // MariaDB's mysql.gtid_slave_pos, written in the same transaction
                 if config.logSlaveUpdates {
-                    writeBinlog(event)
-                    for s in dumpSessions { s.pump() }
+                    // Moved into the binlog: the relay log's read was this transaction's +1
+                    // (passed as a copy, it was another retain, and a release at the loop's end).
+                    writeBinlog(consume event)
+                    pumpDumpSessions()
                 }
                 if relayPos < relayIndex.count { noteExecuted(sourceIndex: relayIndex[relayPos]) }
                 relayPos += 1

@@ -6,7 +6,7 @@ import HasimNetwork
 extension MySQLServer {
     // MARK: semi-sync (source side)
 
-    var connectedSemiSyncReplicas: Int { dumpSessions.reduce(0) { $0 + ($1.isSemiSync ? 1 : 0) } }
+    var connectedSemiSyncReplicas: Int { dumpSessions.reduce(0) { $0 + ($1.takeUnretainedValue().isSemiSync ? 1 : 0) } }
 
     /// Whether the event at `index` should be acknowledged: always while semi-sync
     /// is ON; while OFF, only the event at the end of the binlog, so that a replica

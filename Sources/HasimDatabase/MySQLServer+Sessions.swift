@@ -33,8 +33,12 @@ extension MySQLServer {
 
     /// `reply(s, id, .ok(affected:insertID:))` without the `QueryResult` (the answer to each write).
     func replyOK(_ s: Session, _ id: Int64, affected: Int, insertID: Int64?) {
-        network.send(ResultMessage(id: id, okAffected: affected, insertID: insertID, server: nameIndex),
-                     on: s.connection, from: .server)
+        // The connection lent at +0: the session holds it (a `let`) and the caller holds the
+        // session; read as a plain property it was a retain and a release per answer.
+        _ = Unmanaged.passUnretained(s.connection)._withUnsafeGuaranteedRef {
+            network.send(ResultMessage(id: id, okAffected: affected, insertID: insertID, server: nameIndex),
+                         on: $0, from: .server)
+        }
     }
 
     func execute(_ query: Query, id: Int64, from s: Session) {
@@ -142,9 +146,17 @@ extension MySQLServer {
         // InnoDB reserves the auto-increment value when the statement runs.
         let rowKey = isUpdate ? key : storage.nextKey(table, increment: config.autoIncrementIncrement,
                                                       offset: config.autoIncrementOffset)
-        let item = PendingWrite(session: s, queryID: id, table: table, isUpdate: isUpdate, txid: txid, key: rowKey)
+        // The write built where it is stored (a `let` stored in either branch was copied: a
+        // retain of the session and a release); removeLast, not popLast: the generic popLast
+        // was a call of its own per write.
         let slot: Int
-        if let f = freePending.popLast() { pending[f] = item; slot = f } else { pending.append(item); slot = pending.count - 1 }
+        if !freePending.isEmpty {
+            slot = freePending.removeLast()
+            pending[slot] = PendingWrite(session: s, queryID: id, table: table, isUpdate: isUpdate, txid: txid, key: rowKey)
+        } else {
+            pending.append(PendingWrite(session: s, queryID: id, table: table, isUpdate: isUpdate, txid: txid, key: rowKey))
+            slot = pending.count - 1
+        }
         let jitter = config.commitLatency / 4
         let normal = config.commitLatency - jitter / 2 + (jitter > 0 ? SimTime(rng.next(upperBound: UInt64(jitter))) : 0)
         let latency = diskSlowdown == 1 ? normal : Time.scaled(normal, by: diskSlowdown)
@@ -161,7 +173,7 @@ extension MySQLServer {
             let t = txid
             change = .insert(table: w.table, key: w.key, row: Row(value: t, txid: t))
             if let err = storage.conflictInPlace(change) {
-                releasePending(slot)
+                freePending.append(slot)
                 reply(w.session, w.queryID, .error(err))
                 return
             }
@@ -176,14 +188,15 @@ extension MySQLServer {
             }
             guard let row = storage.rowInPlace(table, key) else {
                 // A no-op UPDATE is not logged in row format.
-                releasePending(slot)
+                freePending.append(slot)
                 replyOK(w.session, w.queryID, affected: 0, insertID: nil)
                 return
             }
             change = .update(table: table, key: key, after: Row(value: row.value + 1, txid: t))
             lockKey = rk
         }
-        releasePending(slot)
+        // The slot was emptied by `take` above: only its number goes back to the free list.
+        freePending.append(slot)
         // MySQL numbers each server's transactions; MariaDB's seq_no runs across the domain.
         let seq = config.flavor == .mariadb ? storage.gtidExecuted.highestSeq : storage.gtidExecuted.highest(of: config.serverID)
         let gtid = GTID(origin: config.serverID, seq: seq + 1)
@@ -193,15 +206,19 @@ extension MySQLServer {
         let mustWait = semiSyncOn && (config.semiSync.waitNoReplica || connectedSemiSyncReplicas > 0)
         if semiSyncOn && !mustWait { switchSemiSyncOff("no semi-sync replica connected (rpl_semi_sync_master_wait_no_slave=OFF)") }
         guard mustWait else {
-            commit(event)
             if let gate = commitGate {
+                commit(event)
                 // A replicated block device (DRBD) decides when the write is "written".
                 let l = life, session = w.session, queryID = w.queryID
                 gate(event) { [unowned(unsafe) self] in
                     guard self.life == l, self.state == .running else { return }
                     self.replyOK(session, queryID, affected: 1, insertID: insertID)
                 }
-            } else if config.diskFsync != nil {
+                return
+            }
+            // Moved into the commit (the binlog keeps it): no gate needs it afterwards.
+            commit(consume event)
+            if config.diskFsync != nil {
                 // The client's OK waits for the group commit's fsyncs.
                 let l = life, session = w.session, queryID = w.queryID
                 durable(binlog: true) { [unowned(unsafe) self] in
@@ -221,7 +238,7 @@ extension MySQLServer {
             storage.markPrepared(index)
             countCommit()
             if let rk = lockKey { lockedRows.insert(rk) }
-            for s in dumpSessions { s.pump() }
+            pumpDumpSessions()
         } else {
             commit(event)
             lockKey = nil
@@ -233,18 +250,13 @@ extension MySQLServer {
         releaseAcknowledged()
     }
 
-    func releasePending(_ slot: Int) {
-        pending[slot] = nil
-        freePending.append(slot)
-    }
-
     /// Binlog, engine and GTID state move together (sync_binlog=1, XA with InnoDB).
-    func commit(_ event: BinlogEvent) {
+    func commit(_ event: consuming BinlogEvent) {
         engineApply(event.change, txid: event.txid)
         storage.markExecuted(event.gtid)
         writeBinlog(event)
         countCommit()
-        for s in dumpSessions { s.pump() }
+        pumpDumpSessions()
     }
 
     func countCommit() {

@@ -64,8 +64,19 @@ public final class MySQLServer: EventHandler, Listener, HostLifecycleObserver {
     var sessions: [Session] = [] { didSet { refreshDumpSessions() } }
     /// The binlog dump threads among `sessions`: every commit wakes them, so the commit path
     /// walks these few rather than every client session (60 in a pool).
-    private(set) var dumpSessions: [Session] = []
-    func refreshDumpSessions() { dumpSessions = sessions.filter(\.isDump) }
+    /// Held unretained: `sessions` (and each connection's end) keeps them alive, and a commit's
+    /// walk then costs no retain and release of the array and of each session.
+    private(set) var dumpSessions: [Unmanaged<Session>] = []
+    func refreshDumpSessions() { dumpSessions = sessions.filter(\.isDump).map { Unmanaged.passUnretained($0) } }
+    /// Every binlog dump thread sends what its replica lacks (after each binlog write). By
+    /// index: a pump that changes `sessions` replaces the array, and the walk reads the new one.
+    func pumpDumpSessions() {
+        var i = 0
+        while i < dumpSessions.count {
+            dumpSessions[i]._withUnsafeGuaranteedRef { $0.pump() }
+            i += 1
+        }
+    }
     var pending: [PendingWrite?] = []
     var freePending: [Int] = []
     var commitsSinceCheckpoint: Int = 0

@@ -91,7 +91,9 @@ public struct RowTable: Sendable {
                 // The next auto-increment key (nearly every insert): the same column as a
                 // vacant slot appended and then set, without the setter's checks.
                 dense.append(row.txid)
-                if row.value != row.txid { setValue(Int(key - 1), row.value) } else { clearValue(Int(key - 1)) }
+                // A new index has no value kept apart (`dense` never shrinks, and a value is
+                // only ever kept for an index below its count): nothing to clear.
+                if row.value != row.txid { setValue(Int(key - 1), row.value) }
                 count += 1
                 if !sparse.isEmpty { absorbSparse() }
             } else if key >= 1 && key <= Int64(dense.count) + Self.reach, let row = newValue {

@@ -95,9 +95,9 @@ public struct Storage: Sendable {
         appliedTxids.insert(txid)
     }
 
-    mutating func appendBinlog(_ e: BinlogEvent, at time: SimTime = 0) {
-        binlog.append(e)
+    mutating func appendBinlog(_ e: consuming BinlogEvent, at time: SimTime = 0) {
         binlogWrittenAt.append(time)
+        binlog.append(e)
     }
 
     /// Undoes engine commits whose redo never reached the disk, newest first.
@@ -149,6 +149,8 @@ public struct Storage: Sendable {
         return (maxKey[t], row)
     }
 
+    /// Inlined with `GTIDSet.insert`'s common case: one call less per commit.
+    @inline(__always)
     mutating func markExecuted(_ g: GTID) { gtidExecuted.insert(g) }
 
     /// Seeds identical starting data on every server (the hot rows exist everywhere).
