@@ -74,12 +74,13 @@ public enum ConnectError: Error, Sendable, Equatable {
 /// (`swift_beginAccess`) and, for two-field structs indexed by side, a generic `_modify`
 /// coroutine that was not inlined (4 calls per segment sent: issue 15, session 15).
 /// The simulation is single-threaded and no access outlives its statement, so nothing overlaps.
+@usableFromInline
 struct ConnectionEnd {
     /// What the end does with what arrives.
     var delegate: ConnectionDelegate?
     /// That end knows the connection is over (it closed it, its process died, or FIN/RST
     /// reached it). An end is never told of a silent death.
-    var knownClosed = false
+    @usableFromInline var knownClosed = false
     /// Per direction: segments lost to a partition and everything sent after them, waiting
     /// for the retransmission timer (kept in order, as TCP's send queue is). Empty, and so
     /// allocation-free, while the path holds.
@@ -130,13 +131,14 @@ public final class Connection {
     let dialledServerHost: Bool
     let hostIncarnations: (client: UInt32, server: UInt32)
     /// Both ends' state (`ConnectionEnd`), [client, server]: allocated in `init`, freed in `deinit`.
-    let ends: UnsafeMutablePointer<ConnectionEnd>
+    @usableFromInline let ends: UnsafeMutablePointer<ConnectionEnd>
 
     /// Segments sent per direction (read by tests; the network uses `ends[d].sent`).
     var sent: (client: UInt64, server: UInt64) { (ends[0].sent, ends[1].sent) }
 
     /// Whether the given end believes the connection is usable.
-    public func isOpen(for side: Side) -> Bool { !ends[side.rawValue].knownClosed }
+    /// Inlinable: a Galera node asks it per write-set it sends and delivers (a call each).
+    @inlinable public func isOpen(for side: Side) -> Bool { !ends[side.rawValue].knownClosed }
 
     /// Usable as far as the simulator knows: no end closed it or gave up on it.
     public var isOpen: Bool { !ends[0].knownClosed && !ends[1].knownClosed }
@@ -156,6 +158,13 @@ public final class Connection {
     var tunnelBytes: Int64 = 0
     /// The director was told the connection ended (its first FIN or RST it forwarded).
     var directorTold = false
+    /// Its segments in flight (in-flight records, which name it unretained): while any travels,
+    /// the network keeps the connection (`Network.connectionsOpened` or `landing`).
+    var segmentsInFlight = 0
+    /// Whether `Network.connectionsOpened` holds it now, and whether `Network.landing` does
+    /// (out of the list, kept for its segments in flight).
+    var tracked = false
+    var landing = false
 
     init(id: Int, client: NetProcess, server: NetProcess, dialled: IPAddress, port: Int) {
         self.id = id

@@ -22,6 +22,9 @@ public final class Host {
     public let name: String
     public let site: String
     public let address: IPAddress
+    /// The index of its site in the network's link table (`Network.siteIndex`), set once by
+    /// `addHost`: every packet's path is looked up by it.
+    var siteIndex = 0
     /// Power state: the world's truth, not something a program on another host can read.
     /// Only the fault injector, the measurements and a host's own processes (the database
     /// layer's mysqld) import it (`@_spi(Oracle) import HasimNetwork`); the HA tools do not,

@@ -40,13 +40,24 @@ public final class Machine: EventHandler {
     private var running = 0
     private var queue: [Burst] = []
     private var head = 0
-    private var slots: [Burst] = []
-    private var free: [Int] = []
+    /// Bursts under way, by the slot their end event names. A `SlotTable` (last freed, first
+    /// reused, as the array and its free list were): the array's `popLast` was a call of its
+    /// own and each store and `append` a uniqueness check (Galera: 6 bursts per write).
+    private var slots = SlotTable<Burst>()
     /// The closures of the bursts that have one, by the index a burst names: kept apart so a
     /// burst is plain words (its copies into the queue and the slots are stores, without the
     /// retain, release and outlined copy a closure field cost for every burst).
-    private var actions: [(() -> Void)?] = []
-    private var freeActions: [Int32] = []
+    private var actions = SlotTable<() -> Void>()
+    /// The value jobs' targets, by the index a burst names (`target`), each in a box of its own
+    /// with an immutable field, lent at +0 (`Unmanaged._withUnsafeGuaranteedRef`, as the
+    /// simulation's handlers): read from the burst's `unowned(unsafe)` existential, a target was
+    /// retained and released around every `computed` call. `targets` keeps the boxes (and so
+    /// the targets, which live until Simulation.close anyway) until `simulationDidClose`.
+    private var targets: [TargetBox] = []
+    private var targetRefs: [Unmanaged<TargetBox>] = []
+    /// The target named last, and its index: nearly every machine serves one (its node).
+    private var lastTarget: ObjectIdentifier?
+    private var lastTargetIndex: Int32 = -1
     /// CPU-bound background threads (the overload fault).
     public private(set) var load = 0.0
     /// Core time the bursts used and time they waited for a core (for tests and traces).
@@ -67,7 +78,8 @@ public final class Machine: EventHandler {
         /// Waited in the queue for a core (cores > 0): its end frees the core.
         var queued: Bool
         var action: Int32
-        unowned(unsafe) var target: (any ComputeTarget)?
+        /// The value job's target (`targets`), or −1.
+        var target: Int32
         var tag: UInt32
         var arg: Int64
         var arg2: Int64
@@ -87,13 +99,37 @@ public final class Machine: EventHandler {
     /// meanwhile is dropped without using the CPU.
     public func compute(_ process: NetProcess, _ cost: SimTime, _ action: @escaping () -> Void) {
         submit(Burst(cost: cost, enqueued: sim.now, process: process, incarnation: process.incarnation, queued: cores > 0,
-                     action: storeAction(action), target: nil, tag: 0, arg: 0, arg2: 0))
+                     action: Int32(actions.store(action)), target: -1, tag: 0, arg: 0, arg2: 0))
     }
 
     /// `compute` with a value job: `target.computed(tag, arg, arg2)` once the burst is done.
     public func compute(_ process: NetProcess, _ cost: SimTime, _ target: any ComputeTarget, tag: UInt32, _ arg: Int64, _ arg2: Int64 = 0) {
         submit(Burst(cost: cost, enqueued: sim.now, process: process, incarnation: process.incarnation, queued: cores > 0,
-                     action: -1, target: target, tag: tag, arg: arg, arg2: arg2))
+                     action: -1, target: targetIndex(target), tag: tag, arg: arg, arg2: arg2))
+    }
+
+    /// The index of a value job's target in `targets`, boxed the first time it is named.
+    @inline(__always)
+    private func targetIndex(_ target: any ComputeTarget) -> Int32 {
+        let id = ObjectIdentifier(target)
+        if id == lastTarget { return lastTargetIndex }
+        return targetIndexSlow(target, id)
+    }
+
+    @inline(never)
+    private func targetIndexSlow(_ target: any ComputeTarget, _ id: ObjectIdentifier) -> Int32 {
+        let i: Int
+        if let known = targets.firstIndex(where: { ObjectIdentifier($0.target) == id }) {
+            i = known
+        } else {
+            let box = TargetBox(target)
+            targets.append(box)
+            targetRefs.append(Unmanaged.passUnretained(box))
+            i = targets.count - 1
+        }
+        lastTarget = id
+        lastTargetIndex = Int32(i)
+        return lastTargetIndex
     }
 
     private func submit(_ b: Burst) {
@@ -116,25 +152,9 @@ public final class Machine: EventHandler {
         return share > 1 ? Time.scaled(cost, by: share) : cost
     }
 
-    private func storeAction(_ action: @escaping () -> Void) -> Int32 {
-        if let i = freeActions.popLast() { actions[Int(i)] = action; return i }
-        actions.append(action)
-        return Int32(actions.count - 1)
-    }
-
-    /// The burst's closure, its slot freed.
-    private func takeAction(_ i: Int32) -> () -> Void {
-        let a = actions[Int(i)]!
-        actions[Int(i)] = nil
-        freeActions.append(i)
-        return a
-    }
-
-    private func store(_ b: Burst) -> Int {
-        if let i = free.popLast() { slots[i] = b; return i }
-        slots.append(b)
-        return slots.count - 1
-    }
+    /// Always inlined: as a call of its own it cost a call and a copy of the burst per burst.
+    @inline(__always)
+    private func store(_ b: Burst) -> Int { slots.store(b) }
 
     private func dispatch() {
         while running < cores, head < queue.count {
@@ -142,7 +162,7 @@ public final class Machine: EventHandler {
             head += 1
             if head > 256, head * 2 > queue.count { queue.removeFirst(head); head = 0 }
             guard b.process.isAlive, b.process.incarnation == b.incarnation else {
-                if b.action >= 0 { _ = takeAction(b.action) }
+                if b.action >= 0 { _ = actions.take(Int(b.action)) }
                 continue
             }
             running += 1
@@ -154,11 +174,9 @@ public final class Machine: EventHandler {
 
     /// A burst's end.
     public func handle(_ event: Event, in sim: Simulation) {
-        let i = Int(event.arg)
-        let b = slots[i]
-        free.append(i)
-        // Taken (and its slot freed) before the dispatch below, as the closure field was cleared.
-        let action = b.action >= 0 ? takeAction(b.action) : nil
+        // Its slot freed before the dispatch below, as the array's free list had it.
+        guard let b = slots.take(Int(event.arg)) else { return }
+        let action = b.action >= 0 ? actions.take(Int(b.action)) : nil
         if b.queued {
             running -= 1
             dispatch()
@@ -167,12 +185,12 @@ public final class Machine: EventHandler {
         // A stopped program goes on where it was when it runs again (SIGCONT).
         if let action {
             b.process.whenRunnable(action)
-        } else if let t = b.target {
+        } else if b.target >= 0 {
             if b.process.isPaused {
-                let tag = b.tag, arg = b.arg, arg2 = b.arg2
-                b.process.whenRunnable { t.computed(tag, arg, arg2) }
+                let box = targets[Int(b.target)], tag = b.tag, arg = b.arg, arg2 = b.arg2
+                b.process.whenRunnable { box.target.computed(tag, arg, arg2) }
             } else {
-                t.computed(b.tag, b.arg, b.arg2)
+                targetRefs[Int(b.target)]._withUnsafeGuaranteedRef { $0.target.computed(b.tag, b.arg, b.arg2) }
             }
         }
     }
@@ -180,10 +198,18 @@ public final class Machine: EventHandler {
     public func simulationDidClose() {
         queue.removeAll()
         slots.removeAll()
-        free.removeAll()
         actions.removeAll()
-        freeActions.removeAll()
+        targetRefs.removeAll()
+        targets.removeAll()
+        lastTarget = nil
+        lastTargetIndex = -1
     }
+}
+
+/// A value job's target in an immutable field, so that a call through the box is at +0.
+final class TargetBox {
+    let target: any ComputeTarget
+    init(_ target: any ComputeTarget) { self.target = target }
 }
 
 /// One thread of a process (gcomm's receive thread, a commit queue): its bursts run one after

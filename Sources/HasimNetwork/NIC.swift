@@ -15,11 +15,11 @@ import HasimKernel
 /// then), not in arrival order, which a jittered path may swap by a few microseconds.
 public struct NIC: Sendable {
     /// Link capacity in bits per second; 0: unlimited.
-    public var bitsPerSecond: Int64 = 0
+    public var bitsPerSecond: Int64 = 0 { didSet { reshape() } }
     /// CPU time per packet through this host (both directions); 0: none.
-    public var packetCost: SimTime = 0
+    public var packetCost: SimTime = 0 { didSet { reshape() } }
     /// Counts bytes even when unlimited (a load balancer's host, to report its load).
-    public var measured = false
+    public var measured = false { didSet { reshape() } }
     /// The queues' limit in frames (txqueuelen; the receive side stands for the switch port's
     /// buffer in front of this interface, given the same limit); 0: unbounded.
     public var txQueueLen = 0 {
@@ -30,7 +30,10 @@ public struct NIC: Sendable {
     public internal(set) var droppedPackets: Int64 = 0
     /// When each queued frame leaves, per direction (0: transmit, 1: receive).
     private var rings = (FrameRing(0), FrameRing(0))
-    var shaped: Bool { bitsPerSecond > 0 || packetCost > 0 || measured }
+    /// Whether the interface limits or counts anything: kept as the three settings change, since
+    /// every packet asks it of both hosts (computed, it was three loads and tests per host).
+    private(set) var shaped = false
+    private mutating func reshape() { shaped = bitsPerSecond > 0 || packetCost > 0 || measured }
 
     /// When each direction's wire is free again (0: transmit, 1: receive).
     var freeAt: (SimTime, SimTime) = (0, 0)

@@ -120,9 +120,12 @@ extension Network {
             let d = side.rawValue
             at = max(at, c.ends[d].lastDelivery)
             c.ends[d].lastDelivery = at
+            // Keeps it alive (in `connectionsOpened` or `landing`) until the segment is handled.
+            c.segmentsInFlight &+= 1
+            if !c.tracked && !c.landing { track(c) }
         }
         let slot = inFlight.store(InFlight(seq: seq, from: from.id, to: to.id, fromIncarnation: from.incarnation,
-                                           connection: connection.map { Unmanaged.passRetained($0) },
+                                           connection: connection.map { Unmanaged.passUnretained($0) },
                                            side: side, packet: packet))
         sim.schedule(at: at, handler, tag: 0, arg: Int64(slot))
     }
@@ -134,15 +137,20 @@ extension Network {
         withHost(item.from) { from in
             withHost(item.to) { to in
                 deliver(item, from: from, to: to)
-                // The record's reference kept the connection alive for the delivery.
-                item.connection?.release()
             }
         }
+        // Counted until now, the connection stayed alive through the delivery.
+        guard let ref = item.connection else { return }
+        let left = ref._withUnsafeGuaranteedRef { c -> Bool in
+            c.segmentsInFlight &-= 1
+            return c.segmentsInFlight == 0 && c.landing
+        }
+        if left { landed(ref.takeUnretainedValue()) }
     }
 
-    /// The connection stays unretained here (`item.connection`, held by the record until
-    /// `handle` releases it): bound as an optional `Connection`, it was retained and released
-    /// again around each segment's delivery.
+    /// The connection stays unretained here (`item.connection`, kept alive by the network while
+    /// the segment is counted in flight): bound as an optional `Connection`, it was retained
+    /// and released again around each segment's delivery.
     private func deliver(_ item: InFlight, from: Host, to: Host) {
         // Lost if the sender's host died meanwhile (what was in flight is gone),
         // the receiver is down, or a partition started while it travelled.
@@ -174,7 +182,7 @@ extension Network {
     }
 
     /// A data segment reaches a live host on a live path: its message to the receiving end's
-    /// delegate. `c` is held by the caller (the in-flight record's reference) for the call.
+    /// delegate. `c` is kept alive by the network for the call (its segment is counted in flight).
     @inline(__always)
     private func deliverData(_ message: any WireMessage, _ rx: Connection.Side, _ c: Connection, from: Host, to: Host) {
         // `knowsEnd` includes `endAlive(rx)`, which the guard below asked again.

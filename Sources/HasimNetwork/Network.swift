@@ -116,10 +116,12 @@ public final class Network: EventHandler {
         var from: HostID
         var to: HostID
         var fromIncarnation: UInt32
-        /// The segment's connection, retained by hand (`passRetained` when stored, taken back by
-        /// `handle` or released by `simulationDidClose`): with a strong reference here the record
-        /// was not trivial, and each copy of it went through its value witnesses (a retain and a
-        /// release of the connection per copy and per binding).
+        /// The segment's connection, unretained: with a strong reference here the record was not
+        /// trivial, and each copy of it went through its value witnesses (a retain and a release
+        /// of the connection per copy and per binding). It stays alive because the network keeps
+        /// a connection with a segment in flight (`Connection.segmentsInFlight`) in
+        /// `connectionsOpened` or `landing`: retained by hand per record instead, it cost a
+        /// retain and a release (two atomic operations) per segment.
         var connection: Unmanaged<Connection>?
         var side: Connection.Side  // the side that sent it
         var packet: Packet
@@ -150,7 +152,6 @@ public final class Network: EventHandler {
     }
 
     deinit {
-        inFlight.removeAll { $0.connection?.release() }
         hostRefs.deallocate()
     }
 
@@ -173,6 +174,7 @@ public final class Network: EventHandler {
         (hostRefs + hosts.count - 1).initialize(to: Unmanaged.passUnretained(host))
         hostByName[name] = id
         siteOf.append(siteIndex(site))
+        host.siteIndex = siteOf[id.raw]
         addressOwner[host.address] = id
         return host
     }
@@ -223,9 +225,11 @@ public final class Network: EventHandler {
 
     public func link(_ from: Host, _ to: Host) -> LinkSpec { paths[pathIndex(from, to)] }
 
+    /// Read per packet: the hosts' own site indices (`Host.siteIndex`), not `siteOf` (two
+    /// bounds-checked array reads).
     @inline(__always)
     private func pathIndex(_ from: Host, _ to: Host) -> Int {
-        siteOf[from.id.raw] * siteNames.count + siteOf[to.id.raw]
+        from.siteIndex &* siteNames.count &+ to.siteIndex
     }
 
     public func spawn(_ name: String, on host: Host) -> NetProcess {
@@ -299,10 +303,11 @@ public final class Network: EventHandler {
 
     func oneWayDelay(_ from: Host, _ to: Host, reliable: Bool) -> SimTime? {
         if from.id == to.id { return Time.us(20) }  // loopback
-        let path = pathIndex(from, to)
-        var d = paths[path].latency.sample(&rng)
+        // The link read once (it was read again, with its bounds check, for its loss).
+        let link = paths[pathIndex(from, to)]
+        var d = link.latency.sample(&rng)
         if !extraDelay.isEmpty { d = Time.sum(d, extraDelay[Self.pair(from.id.raw, to.id.raw)] ?? 0) }
-        var loss = paths[path].loss
+        var loss = link.loss
         if !extraLoss.isEmpty, let extra = extraLoss[Self.pair(from.id.raw, to.id.raw)] {
             // Independent drops: the link's own loss and each fault's.
             loss = 1 - (1 - loss) * extra.survive
@@ -331,14 +336,43 @@ public final class Network: EventHandler {
 
     /// Every connection that may still hold a delegate: one whose end died silently (its host
     /// lost power) is in no process's list, yet its delegates and it may hold each other.
-    /// Compacted as it grows, so closed connections do not accumulate.
+    /// Compacted as it grows, so closed connections do not accumulate. With `landing`, what
+    /// keeps a connection alive while a segment of it is in flight.
     private var connectionsOpened: [Connection] = []
+    /// The connections out of `connectionsOpened` with segments in flight: kept (the in-flight
+    /// record names its connection unretained) until the last is handled (`landed`), which is
+    /// when the record's own reference used to free them. Apart from the list, so the list and
+    /// its compactions are as they were: a connection's lifetime is observable (its
+    /// retransmission timer holds it weakly, TCPRetransmission.swift).
+    private var landing: [Connection] = []
+
+    /// A connection out of the list sends (its kernel's RST, a retransmission): kept until it lands.
+    @inline(never)
+    func track(_ c: Connection) {
+        c.landing = true
+        landing.append(c)
+    }
+
+    /// The last segment in flight of a connection kept only for its segments was handled: it is
+    /// let go now (and freed now if nothing else holds it).
+    @inline(never)
+    func landed(_ c: Connection) {
+        c.landing = false
+        if let i = landing.firstIndex(where: { $0 === c }) { landing.remove(at: i) }
+    }
     private var compactAt = 64
 
     func opened(_ c: Connection) {
         connectionsOpened.append(c)
+        c.tracked = true
         if connectionsOpened.count >= compactAt {
-            connectionsOpened.removeAll { $0.isReleased }
+            connectionsOpened.removeAll { c in
+                guard c.isReleased else { return false }
+                c.tracked = false
+                // With segments in flight it is kept until they are handled (`landed`).
+                if c.segmentsInFlight > 0 { track(c) }
+                return true
+            }
             compactAt = max(64, connectionsOpened.count * 2)
         }
     }
@@ -348,11 +382,14 @@ public final class Network: EventHandler {
     public func simulationDidClose() {
         for c in connectionsOpened { c.release() }
         connectionsOpened.removeAll()
+        for c in landing { c.release() }
+        landing.removeAll()
         for c in pendingSynAcks.values { c.release() }
         pendingSynAcks.removeAll()
         pendingConnects.removeAll()
         pendingPings.removeAll()
-        inFlight.removeAll { $0.connection?.release() }
+        // The records hold their connections unretained: nothing to let go of.
+        inFlight.removeAll()
         messages.removeAll()
         datagrams.removeAll()
         for h in hosts {

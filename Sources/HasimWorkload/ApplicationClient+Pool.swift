@@ -4,10 +4,12 @@ import HasimDatabase
 
 extension ApplicationClient {
     final class Pooled: ConnectionDelegate {
-        // unowned(unsafe): read for every message; a checked `unowned` costs a strong retain and
-        // release per read (swift_unownedRetainStrong). The client outlives its pooled connections: both live until
+        // Unretained: read for every message; a checked `unowned` costs a strong retain and
+        // release per read (swift_unownedRetainStrong), and an `unowned(unsafe)` one was still
+        // retained and released around each call; lent at +0 (`_withUnsafeGuaranteedRef`) it is
+        // neither. The client outlives its pooled connections: both live until
         // Simulation.close, after which no message is delivered.
-        unowned(unsafe) let client: ApplicationClient
+        let client: Unmanaged<ApplicationClient>
         var connection: Connection?
         var busyOp: Int?
         var connecting = true
@@ -17,12 +19,12 @@ extension ApplicationClient {
         var timerArmed = false
         /// Names the connection in its timer event.
         let serial: Int
-        init(client: ApplicationClient, serial: Int) { self.client = client; self.serial = serial }
+        init(client: ApplicationClient, serial: Int) { self.client = .passUnretained(client); self.serial = serial }
         func received(_ message: WireMessage, on connection: Connection) {
-            client.received(message, on: self)
+            client._withUnsafeGuaranteedRef { $0.received(message, on: self) }
         }
         func closed(_ connection: Connection, reason: CloseReason) {
-            client.connectionLost(self)
+            client._withUnsafeGuaranteedRef { $0.connectionLost(self) }
         }
     }
 

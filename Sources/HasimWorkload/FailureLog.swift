@@ -59,9 +59,16 @@ public struct FailureLog: RandomAccessCollection, Sendable, Equatable, Expressib
         kinds.append(index(of: Kind(code: a.code, isProbe: a.isProbe, group: a.group)))
     }
 
-    /// The kind's place in the table: the last one used first (an outage repeats one error).
+    /// The kind's place in the table: the last one used first (an outage repeats one error),
+    /// inlined; a new kind out of line.
+    @inline(__always)
     private mutating func index(of kind: Kind) -> UInt16 {
         if lastKind < kindTable.count && kindTable[lastKind] == kind { return UInt16(lastKind) }
+        return otherIndex(of: kind)
+    }
+
+    @inline(never)
+    private mutating func otherIndex(of kind: Kind) -> UInt16 {
         if let k = kindTable.firstIndex(of: kind) {
             lastKind = k
         } else {

@@ -85,6 +85,102 @@ import HasimKernel
         #expect(deliveredFreed, "a connection whose segment was delivered is still alive")
     }
 
+    /// A client far away (5 ms each way) and one near (1 ms) of a server that accepts everything
+    /// and keeps nothing: the connections are held only by the network (and the test).
+    final class Lifetimes {
+        final class Sink: ConnectionDelegate, Listener {
+            func received(_ message: WireMessage, on connection: Connection) {}
+            func closed(_ connection: Connection, reason: CloseReason) {}
+            func accept(_ connection: Connection) -> ConnectionDelegate? { self }
+        }
+        let sim = Simulation(seed: 1)
+        let net: Network
+        let far: Host, server: Host
+        let sink = Sink()
+        let farProcess: NetProcess, nearProcess: NetProcess
+
+        init() {
+            net = Network(sim: sim)
+            net.sameSite = LinkSpec(latency: .constant(Time.ms(1)))
+            net.crossSite = LinkSpec(latency: .constant(Time.ms(5)))
+            let near = net.addHost("a", site: "s1")
+            server = net.addHost("b", site: "s1")
+            far = net.addHost("d", site: "s2")
+            net.listen(net.spawn("server", on: server), port: 1, sink)
+            farProcess = net.spawn("far", on: far)
+            nearProcess = net.spawn("near", on: near)
+        }
+
+        /// Opens `n` connections from the near client: their SYNs reach the server in 1 ms, and
+        /// every 64th opened connection or so compacts the network's list.
+        func connectNear(_ n: Int) {
+            for _ in 0..<n { net.connect(from: nearProcess, to: "b", port: 1, timeout: Time.s(5), delegate: sink) { _ in } }
+        }
+
+        /// A connection from the far client, open.
+        func connectFar() -> Connection? {
+            var conn: Connection?
+            net.connect(from: farProcess, to: "b", port: 1, timeout: Time.s(5), delegate: sink) { conn = try? $0.get() }
+            run(Time.ms(20))
+            return conn
+        }
+
+        func run(_ span: SimTime) { sim.run(until: sim.now + span) }
+    }
+
+    /// An in-flight record names its connection unretained: the network keeps a connection
+    /// (`connectionsOpened`, then `landing`) while any segment of it travels, even once both ends closed it and
+    /// nothing else holds it, and lets it go when the last one is handled (when the record's
+    /// own reference used to: its retransmission timer holds it weakly, so its life shows).
+    @Test func aClosedConnectionLivesWhileItsSegmentsTravel() throws {
+        let w = Lifetimes()
+        weak var travelling: Connection?
+        do {
+            let c = try #require(w.connectFar())
+            travelling = c
+            // Five milliseconds each way: a data segment and both FINs in flight, both ends closed.
+            w.net.send(Text(text: "last words"), on: c, from: .client)
+            w.net.close(c, from: .client)
+            w.net.close(c, from: .server)
+            #expect(c.isReleased && c.segmentsInFlight == 3)
+        }
+        w.connectNear(70)  // the list is compacted while the segments travel
+        w.run(Time.ms(2))
+        let keptWhileTravelling = travelling != nil
+        #expect(keptWhileTravelling, "freed while its segments were in flight")
+        w.run(Time.ms(10))
+        #expect(w.net.liveMessages == 0)
+        let freedAfter = travelling == nil
+        #expect(freedAfter, "kept after its last segment was handled")
+        w.sim.close()
+    }
+
+    /// A connection that left the list (released, nothing in flight) and sends again (its
+    /// kernel's RST, a retransmission) is kept (`landing`) while that segment travels, and let
+    /// go when it is handled.
+    @Test func aConnectionThatSendsAfterLeavingTheListIsKeptAgain() throws {
+        let w = Lifetimes()
+        weak var resent: Connection?
+        do {
+            let c = try #require(w.connectFar())
+            w.net.close(c, from: .client)
+            w.net.close(c, from: .server)
+            w.run(Time.ms(10))
+            w.connectNear(70)  // compacts: the idle, released connection leaves the list
+            w.run(Time.ms(2))
+            #expect(!c.tracked)
+            w.net.send(.rst, from: w.far, to: w.server, connection: c, side: .client)
+            #expect(!c.tracked && c.landing && c.segmentsInFlight == 1)
+            resent = c
+        }
+        let keptForItsSegment = resent != nil
+        #expect(keptForItsSegment, "freed with its RST in flight")
+        w.run(Time.ms(10))
+        let freedAfter = resent == nil
+        #expect(freedAfter, "kept after its RST was handled")
+        w.sim.close()
+    }
+
     /// Free slots are reused last freed first, and growth keeps every value and free slot.
     @Test func slotTableReusesFreedSlotsAndGrows() {
         var t = SlotTable<Int>()

@@ -42,8 +42,15 @@ public enum NeighbourState: String, Sendable, Equatable {
     /// Nobody answered; the next packet starts a new broadcast request.
     case failed = "FAILED"
 
-    /// NUD_VALID: packets go to the cached MAC.
-    var isValid: Bool { self == .reachable || self == .stale || self == .delay || self == .probe }
+    /// NUD_VALID: packets go to the cached MAC. A switch, always inlined: asked per segment to
+    /// a VIP, the comparisons chain was a call of its own.
+    @inline(__always)
+    var isValid: Bool {
+        switch self {
+        case .reachable, .stale, .delay, .probe: return true
+        case .incomplete, .failed: return false
+        }
+    }
 }
 
 /// One neighbour entry of a host's (or of a site gateway's) ARP cache for a VIP.
@@ -75,4 +82,55 @@ struct NeighbourOwner: Equatable {
 struct ReachableTime {
     var value: SimTime = 0
     var epoch: Int64 = -1
+}
+
+/// The hosts' neighbour entries for the VIPs, [host raw id][vip index], in one buffer of its own
+/// (a row per host, a column per VIP). A client reads and stamps its entry for every segment it
+/// sends to a VIP (`VIPTable.resolve`) and every reply confirms it (`confirm`): in an array of
+/// arrays each write checked both arrays' uniqueness (two calls) and went through bounds checks.
+/// Entries are trivial, so growing moves bytes. Noncopyable: the table owns its buffer.
+struct NeighbourGrid: ~Copyable {
+    private var base: UnsafeMutablePointer<NeighbourEntry?>
+    /// Hosts with a row, VIPs with a column, and the rows the buffer holds.
+    private(set) var rows = 0
+    private(set) var columns = 0
+    private var rowCapacity = 0
+
+    init() { base = .allocate(capacity: 1) }
+    deinit { base.deallocate() }
+
+    /// The entry of host `h` for VIP `v`: both must be in the grid.
+    @inline(__always)
+    func at(_ h: Int, _ v: Int) -> UnsafeMutablePointer<NeighbourEntry?> {
+        precondition(h >= 0 && h < rows && v >= 0 && v < columns, "neighbour entry out of the grid")
+        return base + (h &* columns &+ v)
+    }
+
+    subscript(h: Int, v: Int) -> NeighbourEntry? {
+        get { at(h, v).pointee }
+        nonmutating set { at(h, v).pointee = newValue }
+    }
+
+    /// Rows for hosts 0..<n (new ones empty).
+    mutating func ensureRows(_ n: Int) {
+        guard n > rows else { return }
+        if n > rowCapacity { relayout(rowCapacity: max(n, rowCapacity * 2, 4), columns: columns) }
+        (base + rows * columns).initialize(repeating: nil, count: (n - rows) * columns)
+        rows = n
+    }
+
+    /// A column for a new VIP, empty in every row.
+    mutating func addColumn() { relayout(rowCapacity: max(rowCapacity, rows), columns: columns + 1) }
+
+    private mutating func relayout(rowCapacity newCapacity: Int, columns newColumns: Int) {
+        let b = UnsafeMutablePointer<NeighbourEntry?>.allocate(capacity: max(1, newCapacity * newColumns))
+        for h in 0..<rows {
+            (b + h * newColumns).initialize(from: base + h * columns, count: columns)
+            (b + h * newColumns + columns).initialize(repeating: nil, count: newColumns - columns)
+        }
+        base.deallocate()
+        base = b
+        rowCapacity = newCapacity
+        columns = newColumns
+    }
 }

@@ -56,8 +56,8 @@ public final class VIPTable {
 
     private var vips: [VIP] = []
     private var index: [IPAddress: Int] = [:]
-    /// [host raw id][vip index]
-    private var caches: [[NeighbourEntry?]] = []
+    /// [host raw id, vip index]
+    private var caches = NeighbourGrid()
     /// [vip index]: the ARP cache of the gateway of the VIP's site (for hosts of other sites).
     private var gateways: [NeighbourEntry?] = []
     /// `reachable_time` per host interface, and per site gateway (by VIP).
@@ -80,7 +80,7 @@ public final class VIPTable {
         vips.append(VIP(address: address, site: site))
         gateways.append(nil)
         gatewayReach.append(ReachableTime())
-        for i in caches.indices { caches[i].append(nil) }
+        caches.addColumn()
     }
 
     public func isVIP(_ address: IPAddress) -> Bool { index[address] != nil }
@@ -205,7 +205,7 @@ public final class VIPTable {
         if let e = entry(o), e.state != .failed, e.state != .stale {
             // INCOMPLETE, REACHABLE, DELAY, PROBE: the slow path below would write the entry
             // back with `used` alone changed, and read it again.
-            if o.host < 0 { gateways[o.vip]!.used = now } else { caches[o.host][o.vip]!.used = now }
+            if o.host < 0 { gateways[o.vip]!.used = now } else { caches.at(o.host, o.vip).pointee!.used = now }
             guard e.state.isValid, let h = e.holder else { return nil }
             // `deliverable(h, v)`, its hosts at +0.
             if network.withHost(h, { $0.isUp }) && !vips[v].holders.contains(where: { $0.host == h && liveAtZero($0) }) {
@@ -245,8 +245,9 @@ public final class VIPTable {
     /// TCP forward progress on a connection from `host` to the VIP in `slot` (a SYN-ACK, or
     /// data acknowledging ours): `dst_confirm` → `neigh_confirm` stamps the entry.
     func confirm(slot v: Int, from host: Host) {
-        guard host.site == vips[v].site, host.id.raw < caches.count, caches[host.id.raw][v] != nil else { return }
-        caches[host.id.raw][v]!.confirmed = network.sim.now
+        guard host.site == vips[v].site, host.id.raw < caches.rows else { return }
+        let e = caches.at(host.id.raw, v)
+        if e.pointee != nil { e.pointee!.confirmed = network.sim.now }
     }
 
     /// A cached holder is used as long as the entry is valid; if that host has since
@@ -392,20 +393,26 @@ public final class VIPTable {
         return h.isUp && h.incarnation == holder.incarnation
     }
 
+    @inline(__always)
     private func entry(_ o: NeighbourOwner) -> NeighbourEntry? {
         if o.host < 0 { return gateways[o.vip] }
-        return o.host < caches.count ? caches[o.host][o.vip] : nil
+        return o.host < caches.rows ? caches[o.host, o.vip] : nil
     }
 
     private func setEntry(_ o: NeighbourOwner, _ e: NeighbourEntry) {
-        if o.host < 0 { gateways[o.vip] = e } else { caches[o.host][o.vip] = e }
+        if o.host < 0 { gateways[o.vip] = e } else { caches[o.host, o.vip] = e }
     }
 
+    /// Asked per segment to a VIP: the test inlined, the growth (once per host) out of line.
+    @inline(__always)
     private func ensureCache(_ id: HostID) {
-        while caches.count <= id.raw {
-            caches.append([NeighbourEntry?](repeating: nil, count: vips.count))
-            hostReach.append(ReachableTime())
-        }
+        if caches.rows <= id.raw { addCache(id) }
+    }
+
+    @inline(never)
+    private func addCache(_ id: HostID) {
+        caches.ensureRows(id.raw + 1)
+        while hostReach.count <= id.raw { hostReach.append(ReachableTime()) }
     }
 
     /// The interface's `reachable_time`, drawn again every 300 s (`neigh_periodic_work`).
