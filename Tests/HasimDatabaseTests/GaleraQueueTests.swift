@@ -137,6 +137,39 @@ import HasimKernel
         #expect(ints.popFreeSlot() == 7 && ints.popFreeSlot() == 4 && ints.popFreeSlot() == nil)
     }
 
+    /// Certification's one-lookup read and write (`GaleraRowIndex.replace`) against the
+    /// subscript's read then write, on a dictionary: keys dense, strided, new past the end (an
+    /// insert's), far out and not positive; values narrow and too wide for a slot.
+    @Test(arguments: [(UInt64(1), Int64(1)), (2, 3), (3, 2)])
+    func rowIndexReplaceMatchesReadThenWrite(seed: UInt64, stride: Int64) {
+        var rng = SimRandom(seed: seed)
+        var index = GaleraRowIndex(stride: stride)
+        var reference: [CertKey: Int64] = [:]
+        var next: [Int64] = [1, 1, 1]
+        for n in 0..<20_000 {
+            let table = UInt8(rng.next() % 3)
+            let key: Int64
+            switch rng.next() % 6 {
+            case 0: key = Int64(rng.next() % 4) - 2
+            case 1: key = 1_000_000 + Int64(rng.next() % 50)
+            case 2, 3: key = next[Int(table)]; next[Int(table)] += stride
+            default: key = 1 + Int64(rng.next() % UInt64(max(1, next[Int(table)])))
+            }
+            let k = CertKey(table: table, key: key)
+            let v = rng.next() % 10 == 0 ? Int64(1) << 40 : Int64(n)
+            let bound = Int64(rng.next() % 20_000)
+            var seen: Int64?
+            let accepted = index.replace(k, with: v) { old in seen = old; return old == GaleraRowIndex.none || old <= bound }
+            let old = reference[k] ?? GaleraRowIndex.none
+            #expect(seen == old)
+            #expect(accepted == (old == GaleraRowIndex.none || old <= bound))
+            if accepted { reference[k] = v }
+            let probe = CertKey(table: UInt8(rng.next() % 3), key: 1 + Int64(rng.next() % 2_000))
+            #expect(index[probe] == (reference[probe] ?? GaleraRowIndex.none))
+        }
+        for (k, v) in reference { #expect(index[k] == v) }
+    }
+
     @Test func peerValuesHoldStamps() {
         let safe = PeerValues<Stamp>()
         safe.reset(count: 3, to: .zero)

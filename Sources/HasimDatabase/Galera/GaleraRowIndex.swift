@@ -89,12 +89,16 @@ struct GaleraRowIndex: Sendable {
     @inline(__always)
     mutating func replace(_ k: CertKey, with v: Int64, if accept: (Int64) -> Bool) -> Bool {
         let t = Int(k.table)
-        if k.key >= 1 && k.key <= counts[t] && v > Int64(Self.wideSlot) && v <= Int64(Int32.max) {
+        // A new key a little past the array's end (an insert's auto-increment key) reads none when
+        // nothing is sparse; storing it extends the array to it, as the subscript's setter does.
+        let extending = k.key > counts[t] && k.key <= counts[t] + Self.reach && sparse.isEmpty
+        if k.key >= 1 && (k.key <= counts[t] || extending) && v > Int64(Self.wideSlot) && v <= Int64(Int32.max) {
             let (l, p, slot) = place(t, k.key - 1)
             if p < pages[l].count && !pages[l][p].isEmpty {
                 let s = pages[l][p][slot]
                 if s != Self.wideSlot {
-                    guard accept(s == Self.noneSlot ? Self.none : Int64(s)) else { return false }
+                    guard accept(extending || s == Self.noneSlot ? Self.none : Int64(s)) else { return false }
+                    if extending { counts[t] = k.key }
                     pages[l][p][slot] = Int32(v)
                     return true
                 }
