@@ -183,15 +183,13 @@ extension GaleraNode {
         // The ordered commit (or an applier's apply) burns CPU; the queue is one thread. The item
         // waits in `commitBursts` (not re-read from the queue: a state transfer may clear the
         // queue under a burst in flight).
-        let slot: Int
-        if let f = commitBurstsFree.popLast() { slot = f; commitBursts[f] = item } else { slot = commitBursts.count; commitBursts.append(item) }
+        let slot = commitBursts.store(item)
         host.machine.compute(process, cost, self, tag: GaleraBurst.committed, Int64(slot), l)
     }
 
     /// The ordered commit (or apply) of the item in `commitBursts[slot]` is done.
     func committed(slot: Int, life l: Int64) {
-        let item = commitBursts[slot]
-        commitBurstsFree.append(slot)
+        let item = commitBursts.take(slot)
         guard life == l else { return }
         let k = CertKey(table: item.ws.table.rawValue, key: item.ws.key)
         apply(item.ws)
@@ -209,7 +207,7 @@ extension GaleraNode {
             // closure context per commit).
             let r = DurableReply(session: session, queryID: queryID, insertID: item.ws.isInsert ? item.ws.key : nil)
             let slot: Int
-            if let f = durableFree.popLast() { slot = f; durableReplies[f] = r } else { slot = durableReplies.count; durableReplies.append(r) }
+            if let f = durableFree.popFreeSlot() { slot = f; durableReplies[f] = r } else { slot = durableReplies.count; durableReplies.append(r) }
             redo.commit(self, tag: GaleraBurst.durable, Int64(slot), l)
         } else if rowLocks[k] == applierLock {
             unlock(k)

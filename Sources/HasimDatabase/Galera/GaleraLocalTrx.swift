@@ -34,7 +34,7 @@ struct LocalTrxTable {
     /// A new transaction's id from its sequence number (the slot is claimed by storing into it).
     mutating func reserve(sequence: Int64) -> Int64 {
         let slot: Int
-        if let f = free.popLast() {
+        if let f = free.popFreeSlot() {
             slot = f
         } else {
             slot = slots.count
@@ -102,12 +102,14 @@ struct LocalTrxTable {
         return body(&slots[i]!)
     }
 
-    /// Stores the transaction of a reserved id (`trx[id] = t`).
-    mutating func insert(_ id: Int64, _ t: LocalTrx) {
+    /// Stores the transaction of a reserved id (`trx[id] = t`). Taken as `consuming` and moved
+    /// into its slot: a borrowed one was copied (its session retained, its query copied) and the
+    /// caller's destroyed.
+    mutating func insert(_ id: Int64, _ t: consuming LocalTrx) {
         let i = Int(id & Self.slotMask)
         guard i < ids.count, ids[i] == id else { return }
         if slots[i] == nil { live += 1 }
-        slots[i] = t
+        slots[i] = consume t
     }
 
     /// Ends the transaction (`trx[id] = nil`): its slot is free again.

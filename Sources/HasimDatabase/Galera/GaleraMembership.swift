@@ -165,7 +165,7 @@ extension GaleraNode {
                 // Virtual synchrony: the old view's write-sets that any member received are
                 // delivered by every member, in total order, before the new view starts.
                 var union: [Stamp: WriteSet] = [:]
-                for p in pending[pendingHead...] { union[p.stamp] = p.ws }
+                for p in pending.suffix(from: pendingHead) { union[p.stamp] = p.ws }
                 for jn in js where jn.primaryView.id == prev.id { for (s, ws) in jn.pending where s > lastDelivered { union[s] = ws } }
                 clearPending()
                 for s in union.keys.sorted() { deliverOrdered(s, union[s]!) }

@@ -57,8 +57,43 @@ struct PrimaryView: Sendable, Equatable {
 
 /// Liveness (evs keepalive) and what a peer needs to decide to merge with the sender.
 struct GKeepalive: WireMessage { var from: Int; var clock: Int64; var viewID: Int64 }
-/// A write-set on its way to every member (EVS user message).
+/// A write-set on its way to every member (EVS user message), when it does not fit a
+/// GPackedWriteSet.
 struct GWriteSet: WireMessage { var stamp: Stamp; var ws: WriteSet }
+/// A write-set on its way to every member, in three words: inline in a message's existential.
+/// A GWriteSet (44 bytes) is boxed: a heap allocation per write-set, a retain per copy sent and a
+/// release per copy delivered, the last one freeing it. Made (`init?`) only when every field fits;
+/// otherwise the write-set goes as a GWriteSet, so every value crosses the wire unchanged.
+struct GPackedWriteSet: WireMessage {
+    /// The stamp's time (48 bits), its origin (the write-set's too: 8 bits) and table (7 bits),
+    /// and whether the write-set inserts (the top bit).
+    private var head: UInt64
+    private var txid: Int64
+    /// The key (the low 32 bits, unsigned) and the certification bound (the high 32, signed).
+    private var rest: UInt64
+
+    init?(stamp: Stamp, ws: WriteSet) {
+        guard stamp.t >= 0, stamp.t < 1 << 48, stamp.origin >= 0, stamp.origin < 256, ws.origin == stamp.origin,
+              ws.table.rawValue < 128, ws.key >= 0, ws.key <= Int64(UInt32.max),
+              ws.dependsOn >= Int64(Int32.min), ws.dependsOn <= Int64(Int32.max) else { return nil }
+        head = UInt64(stamp.t) | UInt64(stamp.origin) << 48 | UInt64(ws.table.rawValue) << 56 | (ws.isInsert ? 1 << 63 : 0)
+        txid = ws.txid
+        rest = UInt64(ws.key) | UInt64(UInt32(bitPattern: Int32(ws.dependsOn))) << 32
+    }
+
+    var stamp: Stamp {
+        @inline(__always) get { Stamp(t: Int64(head & (1 << 48 - 1)), origin: origin) }
+    }
+    private var origin: Int {
+        @inline(__always) get { Int(head >> 48 & 0xff) }
+    }
+    var ws: WriteSet {
+        @inline(__always) get {
+            WriteSet(origin: origin, table: Table(rawValue: UInt8(head >> 56 & 0x7f))!, key: Int64(rest & 0xffff_ffff),
+                     isInsert: head >> 63 != 0, txid: txid, dependsOn: Int64(Int32(bitPattern: UInt32(rest >> 32))))
+        }
+    }
+}
 /// `from` has received the write-set `stamp` (evs's completing message).
 struct GAck: WireMessage {
     // Laid out in 24 bytes (stamp 12, from 4, clock 8): inline in an existential, no box per message.

@@ -89,7 +89,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     var clock: Int64 = 0
     /// Write-sets received and not delivered, by stamp, from `pendingHead` (the ones before it
     /// are delivered, dropped in batches).
-    var pending: [PendingWriteSet] = []
+    let pending = PlainBuffer<PendingWriteSet>()
     var pendingHead = 0
     /// How many of `pending`'s first entries every member of `prefixMask` is known to have:
     /// deliverReady resumes its scan there instead of at 0 on every acknowledgement.
@@ -97,7 +97,8 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     var prefixMask: UInt64 = 0
     var earlyAcks: [Stamp: UInt64] = [:]
     /// Each member's all-received-up-to as it last reported it (this member's own included).
-    var safeUpTo: [Stamp] = []
+    /// (A fixed buffer held as a `let`, as `lastHeard`: read and written per group message.)
+    let safeUpTo = PeerValues<Stamp>()
     var lastDelivered = Stamp.zero
     /// The certification index: each row's last certified write-set (CertEntry, packed).
     var cert: GaleraRowIndex
@@ -108,16 +109,15 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     var nextLocal: Int64 = 1
     var trx = LocalTrxTable()
     /// This node's write-sets in the group, ascending by stamp, from `replicatingHead`.
-    var replicating: [(stamp: Stamp, lid: Int64)] = []
+    let replicating = PlainBuffer<ReplicatingWriteSet>()
     var replicatingHead = 0
     var held: [Int64] = []
     /// Each row's lock holder: a local transaction, `applierLock`, or GaleraRowIndex.none.
     var rowLocks = GaleraLockTable()
     var lockWaiters: [CertKey: [Int64]] = [:]
     var commitQueue: [CommitItem] = []
-    /// Items whose commit burst is in flight, by slot (the burst names its slot), and free slots.
-    var commitBursts: [CommitItem] = []
-    var commitBurstsFree: [Int] = []
+    /// Items whose commit burst is in flight, by slot (the burst names its slot).
+    let commitBursts = PlainSlots<CommitItem>()
     /// Local commits' answers waiting for the redo log (its job names the slot), and free slots.
     var durableReplies: [DurableReply?] = []
     var durableFree: [Int] = []
@@ -179,7 +179,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
         peers = cluster
         let n = cluster.count
         lastHeard.reset(count: n, to: -1)
-        safeUpTo = Array(repeating: .zero, count: n)
+        safeUpTo.reset(count: n, to: .zero)
         out = GroupConnections(count: n)
         connecting = Array(repeating: false, count: n)
         connectedAt = Array(repeating: 0, count: n)
@@ -308,7 +308,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
         trx.removeAll(); clearReplicating(); held.removeAll()
         rowLocks.removeAll(); lockWaiters.removeAll()
         clearPending(); earlyAcks.removeAll(); deferred.removeAll(); buffered.removeAll()
-        for i in safeUpTo.indices { safeUpTo[i] = .zero }
+        for i in 0..<safeUpTo.count { safeUpTo[i] = .zero }
         commitQueue.removeAll(); commitHead = 0; committing = false
         redo.lose()
         // The log dropped its waiting commits: their answers are never sent.

@@ -8,6 +8,12 @@ struct PendingWriteSet {
     var receivedBy: UInt64
 }
 
+/// One of this node's write-sets in the group and its local transaction.
+struct ReplicatingWriteSet {
+    var stamp: Stamp
+    var lid: Int64
+}
+
 /// Total order without a sequencer (EVS safe delivery, gcomm/src/evs_proto.cpp): every write-set
 /// carries a Lamport stamp from its origin; every member acknowledges each write-set it receives to
 /// every other member (evs's completing user message, `complete_user`). Once a member has every
@@ -31,7 +37,11 @@ extension GaleraNode {
         let l = life
         // Sent now (a later ack must not overtake it on a connection); the origin counts as having
         // it, and so delivers it, only once the copies are out.
-        broadcast(GWriteSet(stamp: stamp, ws: ws), to: members)
+        if let p = GPackedWriteSet(stamp: stamp, ws: ws) {
+            broadcastInline(p, to: members)
+        } else {
+            broadcast(GWriteSet(stamp: stamp, ws: ws), to: members)
+        }
         insertPending(stamp, ws, sending: true)
         host.machine.compute(process, cost, self, tag: GaleraBurst.sent, stamp.t, l)
         return stamp
@@ -71,7 +81,7 @@ extension GaleraNode {
     func acked(_ stamp: Stamp, by j: Int) {
         guard stamp > lastDelivered else { return }
         if let i = pendingIndex(stamp) {
-            pending[i].receivedBy |= 1 << UInt64(j)
+            pending.update(i) { $0.receivedBy |= 1 << UInt64(j) }
             deliverReady()
         } else if j == index {
             return
@@ -80,6 +90,7 @@ extension GaleraNode {
         }
     }
 
+    @inline(__always)
     private func pendingIndex(_ stamp: Stamp) -> Int? {
         var lo = pendingHead, hi = pending.count
         while lo < hi {
@@ -126,7 +137,7 @@ extension GaleraNode {
     private func popPending() {
         pendingHead += 1
         if pendingHead == pending.count {
-            pending.removeAll(keepingCapacity: true)
+            pending.removeAll()
             receivedPrefix = 0; pendingHead = 0
         } else if pendingHead >= 1024 {
             pending.removeFirst(pendingHead)
@@ -135,7 +146,7 @@ extension GaleraNode {
     }
 
     func clearPending() {
-        pending.removeAll()
+        pending.removeAll(keepingCapacity: false)
         receivedPrefix = 0
         pendingHead = 0
     }
@@ -176,7 +187,7 @@ extension GaleraNode {
     func addReplicating(_ stamp: Stamp, _ lid: Int64) {
         var i = replicating.count
         while i > replicatingHead && stamp < replicating[i - 1].stamp { i -= 1 }
-        replicating.insert((stamp, lid), at: i)
+        replicating.insert(ReplicatingWriteSet(stamp: stamp, lid: lid), at: i)
     }
 
     /// The local transaction of this node's write-set `stamp`, removed from the waiting ones.
@@ -191,7 +202,7 @@ extension GaleraNode {
         if lo == replicatingHead {
             replicatingHead += 1
             if replicatingHead == replicating.count {
-                replicating.removeAll(keepingCapacity: true); replicatingHead = 0
+                replicating.removeAll(); replicatingHead = 0
             } else if replicatingHead > 1024 {
                 replicating.removeFirst(replicatingHead); replicatingHead = 0
             }
@@ -202,7 +213,7 @@ extension GaleraNode {
     }
 
     func clearReplicating() {
-        replicating.removeAll()
+        replicating.removeAll(keepingCapacity: false)
         replicatingHead = 0
     }
 
@@ -210,15 +221,13 @@ extension GaleraNode {
     /// after what its origin had committed, changed the same row.
     func certify(_ seqno: Int64, _ ws: WriteSet) -> Bool {
         let k = CertKey(table: ws.table.rawValue, key: ws.key)
-        let v = cert[k]
-        if v != GaleraRowIndex.none {
+        return cert.replace(k, with: CertEntry(seqno: seqno, origin: ws.origin).packed) { v in
+            guard v != GaleraRowIndex.none else { return true }
             let e = CertEntry(packed: v)
-            if e.seqno > ws.dependsOn, e.origin != ws.origin { return false }
+            return !(e.seqno > ws.dependsOn && e.origin != ws.origin)
         }
-        cert[k] = CertEntry(seqno: seqno, origin: ws.origin).packed
-        return true
     }
 
     /// The write-sets received and not delivered, for a join message.
-    var undelivered: [(Stamp, WriteSet)] { pending[pendingHead...].map { ($0.stamp, $0.ws) } }
+    var undelivered: [(Stamp, WriteSet)] { pending.suffix(from: pendingHead).map { ($0.stamp, $0.ws) } }
 }

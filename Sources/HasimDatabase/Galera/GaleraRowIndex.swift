@@ -83,6 +83,32 @@ struct GaleraRowIndex: Sendable {
         }
     }
 
+    /// Certification's read and write of one row in one lookup: the row's value goes to `accept`;
+    /// if it accepts, `v` replaces it. Whether it accepted. The commonest case (a key the pages
+    /// cover, a value that fits a slot) finds the slot once; any other goes through the subscript.
+    @inline(__always)
+    mutating func replace(_ k: CertKey, with v: Int64, if accept: (Int64) -> Bool) -> Bool {
+        let t = Int(k.table)
+        // A new key a little past the array's end (an insert's auto-increment key) reads none when
+        // nothing is sparse; storing it extends the array to it, as the subscript's setter does.
+        let extending = k.key > counts[t] && k.key <= counts[t] + Self.reach && sparse.isEmpty
+        if k.key >= 1 && (k.key <= counts[t] || extending) && v > Int64(Self.wideSlot) && v <= Int64(Int32.max) {
+            let (l, p, slot) = place(t, k.key - 1)
+            if p < pages[l].count && !pages[l][p].isEmpty {
+                let s = pages[l][p][slot]
+                if s != Self.wideSlot {
+                    guard accept(extending || s == Self.noneSlot ? Self.none : Int64(s)) else { return false }
+                    if extending { counts[t] = k.key }
+                    pages[l][p][slot] = Int32(v)
+                    return true
+                }
+            }
+        }
+        guard accept(self[k]) else { return false }
+        self[k] = v
+        return true
+    }
+
     /// Stores the value of `k`, a key the array covers, in its slot (or in `wide`).
     private mutating func put(_ t: Int, _ k: CertKey, _ v: Int64) {
         let (l, p, s) = place(t, k.key - 1)

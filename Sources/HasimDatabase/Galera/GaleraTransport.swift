@@ -69,6 +69,13 @@ extension GaleraNode {
 
     func broadcast(_ m: WireMessage, to members: [Int]) { for j in members where j != index { send(m, to: j) } }
 
+    /// `broadcast(m, to: members)` for a message inline in an existential (a packed write-set):
+    /// made once per copy, straight into the network's parameter.
+    @inline(__always)
+    func broadcastInline<M: WireMessage>(_ m: M, to members: [Int]) {
+        for j in members where j != index { sendInline(m, to: j) }
+    }
+
     /// `broadcast(m, to: view)` for the per-write-set acknowledgements and gap messages: the
     /// members from the view's mask, in the same ascending order as `view` (kept sorted), without
     /// retaining the array for each message.
@@ -83,24 +90,71 @@ extension GaleraNode {
 
     /// A message from another member: the gcomm thread takes it in arrival order, a write-set
     /// after its processing burst (acknowledgements and keepalives are cheap enough to count as free).
+    /// While the thread is idle, a message that costs nothing would be handled at once
+    /// (`GcommThread.run`): the commonest are, here, as their own types. Passed on as an existential,
+    /// each was opened again by the thread and by `deliver` (a projection of the existential, a copy
+    /// through its value witness into a frame of dynamic size and its destruction: about 120
+    /// instructions a message, 12 group messages a write-set).
     fileprivate func receiveGroup(_ m: WireMessage) {
-        let cost = m.as(GWriteSet.self) != nil ? config.writeSetCost : 0
+        if gcomm.idle(self), receiveAtOnce(m) { return }
+        let cost = m.as(GPackedWriteSet.self) != nil || m.as(GWriteSet.self) != nil ? config.writeSetCost : 0
         gcomm.run(cost, m, on: self)
+    }
+
+    /// Handles `m` if it is one of the commonest messages and costs nothing. Generic and inlined,
+    /// so the existential is opened once for the three tests (each `as` on the existential
+    /// projected it again).
+    @inline(__always)
+    private func receiveAtOnce<M: WireMessage>(_ m: M) -> Bool {
+        if let g = m.as(GSafe.self) { deliverSafe(g); return true }
+        if let a = m.as(GAck.self) { deliverAck(a); return true }
+        if let p = m.as(GPackedWriteSet.self), config.writeSetCost == 0 { deliverWriteSet(p); return true }
+        return false
     }
 
     /// The gcomm thread has taken `m`.
     func gcommDone(_ m: WireMessage) { deliver(m) }
 
-    fileprivate func deliver(_ m: WireMessage) {
+    /// `from` has received the write-set `stamp`.
+    @inline(__always)
+    private func deliverAck(_ a: GAck) {
         guard state != .down else { return }
-        // The commonest first (WireMessage.as: one metadata comparison each, no runtime cast).
+        heard(a.from, clock: a.clock)
+        acked(a.stamp, by: a.from)
+    }
+
+    /// `from`'s all-received-up-to.
+    @inline(__always)
+    private func deliverSafe(_ g: GSafe) {
+        guard state != .down else { return }
+        heard(g.from, clock: g.clock)
+        safeReported(g.upTo, by: g.from)
+    }
+
+    /// A write-set from its origin.
+    @inline(__always)
+    private func deliverWriteSet(_ p: GPackedWriteSet) {
+        guard state != .down else { return }
+        let (stamp, ws) = (p.stamp, p.ws)
+        heard(ws.origin, clock: stamp.t)
+        received(stamp, ws)
+    }
+
+    fileprivate func deliver(_ m: WireMessage) {
+        // WireMessage.as: one metadata comparison each, no runtime cast.
         if let a = m.as(GAck.self) {
-            heard(a.from, clock: a.clock)
-            acked(a.stamp, by: a.from)
+            deliverAck(a)
+            return
         } else if let g = m.as(GSafe.self) {
-            heard(g.from, clock: g.clock)
-            safeReported(g.upTo, by: g.from)
-        } else if let w = m.as(GWriteSet.self) {
+            deliverSafe(g)
+            return
+        }
+        if let p = m.as(GPackedWriteSet.self) {
+            deliverWriteSet(p)
+            return
+        }
+        guard state != .down else { return }
+        if let w = m.as(GWriteSet.self) {
             heard(w.ws.origin, clock: w.stamp.t)
             received(w.stamp, w.ws)
         } else if let k = m.as(GKeepalive.self) {
@@ -121,6 +175,8 @@ extension GaleraNode {
         }
     }
 
+    /// (Inlined: a call of its own per group message cost more than its body.)
+    @inline(__always)
     func heard(_ j: Int, clock c: Int64) {
         lastHeard[j] = sim.now
         if c > clock { clock = c }
@@ -189,6 +245,14 @@ final class GcommThread {
         generation = incarnation
     }
 
+    /// Whether a message that costs nothing would be handled at once (nothing queued, no burst in
+    /// flight): the thread's queue is dropped first if the process restarted, as `run` does.
+    @inline(__always)
+    func idle(_ node: GaleraNode) -> Bool {
+        if generation != node.process.incarnation { reset(node) }
+        return !busy && head == jobs.count
+    }
+
     func run(_ cost: SimTime, _ m: WireMessage, on node: GaleraNode) {
         if generation != node.process.incarnation { reset(node) }
         if !busy && head == jobs.count && cost == 0 { node.gcommDone(m); return }
@@ -252,25 +316,29 @@ private final class OutDelegate: ConnectionDelegate {
     func closed(_ connection: Connection, reason: CloseReason) {}
 }
 
-/// One time per peer, written for every group message received (`heard`). An array in a class
-/// property checks that its buffer is not shared at every write (a call per message); this fixed
-/// buffer, held by the node as a `let`, is written in place.
-final class PeerTimes {
-    private var base: UnsafeMutablePointer<SimTime>
+/// One value per peer, written for every group message received (`lastHeard`: `heard`; `safeUpTo`:
+/// each gap message). An array in a class property checks that its buffer is not shared at every
+/// write (a call per message); this fixed buffer, held by the node as a `let`, is written in place.
+/// For plain values only (no references): they are never deinitialized.
+final class PeerValues<Value> {
+    private var base: UnsafeMutablePointer<Value>
     private(set) var count = 0
 
-    init() { base = .allocate(capacity: 1) }
+    init() {
+        precondition(_isPOD(Value.self), "PeerValues holds plain values only")
+        base = .allocate(capacity: 1)
+    }
     deinit { base.deallocate() }
 
     /// `count` peers, each at `value`.
-    func reset(count n: Int, to value: SimTime) {
+    func reset(count n: Int, to value: Value) {
         base.deallocate()
         base = .allocate(capacity: max(n, 1))
         base.initialize(repeating: value, count: n)
         count = n
     }
 
-    subscript(j: Int) -> SimTime {
+    subscript(j: Int) -> Value {
         @inline(__always) get {
             precondition(j >= 0 && j < count, "peer index out of range")
             return base[j]
@@ -281,3 +349,6 @@ final class PeerTimes {
         }
     }
 }
+
+/// When each peer was last heard from.
+typealias PeerTimes = PeerValues<SimTime>
