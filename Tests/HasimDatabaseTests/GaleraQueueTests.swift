@@ -113,9 +113,9 @@ import HasimKernel
         }
     }
 
-    @Test func plainSlotsReuseTheLastFreedSlotAsTheArrayAndFreeListDid() {
+    @Test func slotTableReusesTheLastFreedSlotAsTheArrayAndFreeListDid() {
         var rng = SimRandom(seed: 9)
-        let slots = PlainSlots<Stamp>()
+        var slots = SlotTable<Stamp>()
         var values: [Stamp] = []
         var free: [Int] = []
         var live: [Int] = []
@@ -131,7 +131,7 @@ import HasimKernel
                 #expect(slots.take(s) == values[s])
                 free.append(s)
             }
-            #expect(slots.used == values.count)
+            #expect(slots.count == values.count)
         }
         var ints = [4, 7]
         #expect(ints.popFreeSlot() == 7 && ints.popFreeSlot() == 4 && ints.popFreeSlot() == nil)

@@ -189,7 +189,7 @@ extension GaleraNode {
 
     /// The ordered commit (or apply) of the item in `commitBursts[slot]` is done.
     func committed(slot: Int, life l: Int64) {
-        let item = commitBursts.take(slot)
+        guard let item = commitBursts.take(slot) else { preconditionFailure("commit burst \(slot) names no item") }
         guard life == l else { return }
         let k = CertKey(table: item.ws.table.rawValue, key: item.ws.key)
         apply(item.ws)

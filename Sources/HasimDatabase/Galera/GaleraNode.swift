@@ -117,7 +117,7 @@ public final class GaleraNode: Listener, HostLifecycleObserver, DatabaseNode, Co
     var lockWaiters: [CertKey: [Int64]] = [:]
     var commitQueue: [CommitItem] = []
     /// Items whose commit burst is in flight, by slot (the burst names its slot).
-    let commitBursts = PlainSlots<CommitItem>()
+    var commitBursts = SlotTable<CommitItem>()
     /// Local commits' answers waiting for the redo log (its job names the slot), and free slots.
     var durableReplies: [DurableReply?] = []
     var durableFree: [Int] = []

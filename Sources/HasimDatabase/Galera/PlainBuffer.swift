@@ -85,68 +85,6 @@ final class PlainBuffer<Element> {
     }
 }
 
-/// A slot table of plain values held as a `let`: a value waits in a slot while a job that names
-/// the slot is in flight (an ordered commit's item during its CPU burst). Freed slots are reused
-/// last-freed first, as the array and free list it replaced did (`[CommitItem]` and `[Int]`:
-/// a uniqueness check at each write and a generic `popLast` call per commit).
-final class PlainSlots<Element> {
-    private var base: UnsafeMutablePointer<Element>
-    /// The free slots, the last freed on top; as long as `base`.
-    private var free: UnsafeMutablePointer<Int>
-    private var capacity: Int
-    /// Slots handed out so far (0 ..< used).
-    private(set) var used = 0
-    private var freeCount = 0
-
-    init() {
-        precondition(_isPOD(Element.self), "PlainSlots holds plain values only")
-        capacity = 4
-        base = .allocate(capacity: capacity)
-        free = .allocate(capacity: capacity)
-    }
-
-    deinit {
-        base.deallocate()
-        free.deallocate()
-    }
-
-    /// Stores `e` in a free slot (the last freed, else a new one) and returns the slot.
-    @inline(__always)
-    func store(_ e: Element) -> Int {
-        if freeCount > 0 {
-            freeCount -= 1
-            let s = free[freeCount]
-            base[s] = e
-            return s
-        }
-        if used == capacity { grow() }
-        (base + used).initialize(to: e)
-        used += 1
-        return used - 1
-    }
-
-    /// The value in slot `s`, which is free again.
-    @inline(__always)
-    func take(_ s: Int) -> Element {
-        precondition(s >= 0 && s < used && freeCount < used, "slot out of range")
-        free[freeCount] = s
-        freeCount += 1
-        return base[s]
-    }
-
-    private func grow() {
-        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
-        bigger.moveInitialize(from: base, count: used)
-        base.deallocate()
-        base = bigger
-        let biggerFree = UnsafeMutablePointer<Int>.allocate(capacity: capacity * 2)
-        biggerFree.moveInitialize(from: free, count: freeCount)
-        free.deallocate()
-        free = biggerFree
-        capacity *= 2
-    }
-}
-
 extension Array where Element == Int {
     /// A free list's `popLast()`, inlined: the generic one was a call of its own per commit.
     @inline(__always)

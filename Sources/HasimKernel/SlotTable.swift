@@ -1,5 +1,8 @@
 /// Values kept by slot number until taken: the messages of data segments and the in-flight
-/// records of segments (`Network`). A slot is reused once taken (a free list).
+/// records of segments (`Network`), a machine's CPU bursts (`Machine`), a Galera node's ordered
+/// commits during their burst (`GaleraNode.commitBursts`). A slot is reused once taken (a free
+/// list). In the kernel, public and inlinable, so every layer uses this one (Galera had grown a
+/// copy of its own, `PlainSlots`, session 17).
 ///
 /// In a buffer of its own rather than an array of optionals: an empty slot is uninitialized
 /// memory, so storing initializes it and taking moves out (bitwise: every element type is
@@ -11,20 +14,21 @@
 /// The free slots form a stack threaded through `nextFree` (last freed, first reused, as the
 /// array of free slots was): an array's `popLast` and `append` were a call and a uniqueness
 /// check each per segment (7.5 M instructions in the 40-second MHA cut, session 14).
-struct SlotTable<Element>: ~Copyable {
-    private var base: UnsafeMutablePointer<Element>
+public struct SlotTable<Element>: ~Copyable {
+    @usableFromInline var base: UnsafeMutablePointer<Element>
     /// Whether each slot holds a value: a slot is taken once, so a stale number finds nothing.
-    private var occupied: UnsafeMutablePointer<Bool>
+    @usableFromInline var occupied: UnsafeMutablePointer<Bool>
     /// For a free slot, the free slot freed before it (-1: none).
-    private var nextFree: UnsafeMutablePointer<Int>
-    private var capacity: Int
+    @usableFromInline var nextFree: UnsafeMutablePointer<Int>
+    @usableFromInline var capacity: Int
     /// Slots ever used: [0, count), some of them free.
-    private(set) var count = 0
+    @usableFromInline var used = 0
+    public var count: Int { used }
     /// The free slot freed last (-1: none), and how many are free.
-    private var freeTop = -1
-    private var freeCount = 0
+    @usableFromInline var freeTop = -1
+    @usableFromInline var freeCount = 0
 
-    init() {
+    public init() {
         capacity = 16
         base = .allocate(capacity: capacity)
         occupied = .allocate(capacity: capacity)
@@ -32,27 +36,27 @@ struct SlotTable<Element>: ~Copyable {
     }
 
     deinit {
-        for s in 0..<count where occupied[s] { (base + s).deinitialize(count: 1) }
+        for s in 0..<used where occupied[s] { (base + s).deinitialize(count: 1) }
         base.deallocate()
         occupied.deallocate()
         nextFree.deallocate()
     }
 
     /// Slots holding a value.
-    var liveCount: Int { count - freeCount }
+    @inlinable public var liveCount: Int { used - freeCount }
 
     /// Keeps `value` and returns its slot.
-    @inline(__always)
-    mutating func store(_ value: consuming Element) -> Int {
+    @inlinable @inline(__always)
+    public mutating func store(_ value: consuming Element) -> Int {
         let s: Int
         if freeTop >= 0 {
             s = freeTop
             freeTop = nextFree[s]
             freeCount &-= 1
         } else {
-            if count == capacity { grow() }
-            s = count
-            count += 1
+            if used == capacity { grow() }
+            s = used
+            used += 1
         }
         (base + s).initialize(to: value)
         occupied[s] = true
@@ -60,9 +64,9 @@ struct SlotTable<Element>: ~Copyable {
     }
 
     /// Moves the value out of its slot and frees the slot; nil if the slot holds none.
-    @inline(__always)
-    mutating func take(_ s: Int) -> Element? {
-        guard s < count, occupied[s] else { return nil }
+    @inlinable @inline(__always)
+    public mutating func take(_ s: Int) -> Element? {
+        guard s < used, occupied[s] else { return nil }
         occupied[s] = false
         nextFree[s] = freeTop
         freeTop = s
@@ -71,36 +75,36 @@ struct SlotTable<Element>: ~Copyable {
     }
 
     /// A copy of the value in a slot, or nil.
-    subscript(s: Int) -> Element? {
-        s < count && occupied[s] ? base[s] : nil
+    @inlinable public subscript(s: Int) -> Element? {
+        s < used && occupied[s] ? base[s] : nil
     }
 
     /// Drops every value (the end of a run), each handed to `last` first.
-    mutating func removeAll(_ last: (inout Element) -> Void = { _ in }) {
-        for s in 0..<count where occupied[s] {
+    public mutating func removeAll(_ last: (inout Element) -> Void = { _ in }) {
+        for s in 0..<used where occupied[s] {
             last(&base[s])
             (base + s).deinitialize(count: 1)
             occupied[s] = false
         }
-        count = 0
+        used = 0
         freeTop = -1
         freeCount = 0
     }
 
     /// Doubles the buffers (rare). Elements move bitwise, free slots' garbage with them.
-    @inline(never)
-    private mutating func grow() {
+    @usableFromInline @inline(never)
+    mutating func grow() {
         let c = capacity * 2
         let b = UnsafeMutablePointer<Element>.allocate(capacity: c)
-        UnsafeMutableRawPointer(b).copyMemory(from: base, byteCount: count * MemoryLayout<Element>.stride)
+        UnsafeMutableRawPointer(b).copyMemory(from: base, byteCount: used * MemoryLayout<Element>.stride)
         base.deallocate()
         base = b
         let o = UnsafeMutablePointer<Bool>.allocate(capacity: c)
-        o.update(from: occupied, count: count)
+        o.update(from: occupied, count: used)
         occupied.deallocate()
         occupied = o
         let f = UnsafeMutablePointer<Int>.allocate(capacity: c)
-        f.update(from: nextFree, count: count)
+        f.update(from: nextFree, count: used)
         nextFree.deallocate()
         nextFree = f
         capacity = c
