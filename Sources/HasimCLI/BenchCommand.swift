@@ -99,7 +99,7 @@ public struct Bench: ParsableCommand {
             let mb = { (b: Int) in Self.fixed(Double(b) / 1_048_576, 1) }
             scenarioNote = "scenario \(r.file): \(r.runs) runs, \(r.events) events in \(Self.fixed(r.wallSeconds, 3)) s = "
                 + "\(Int64(r.eventsPerSecond.rounded())) events/s, \(Self.fixed(r.speedup, 0)) simulated s per wall s; "
-                + "CPU \(Self.fixed(r.cpuPerRun, 3)) s per run; \(r.acknowledgedWrites) acknowledged writes, "
+                + "CPU \(Self.fixed(r.cpuPerRun, 3)) s per run (median \(Self.fixed(r.cpuMedian, 3)), fastest \(Self.fixed(r.cpuFastest, 3))); \(r.acknowledgedWrites) acknowledged writes, "
                 + "\(Self.fixed(r.bytesPerAcknowledgedWrite, 0)) B of peak memory per acknowledged write; "
                 + "peak RSS \(mb(r.peakAfterFirst)) MB after run 1, \(mb(r.peakAfterLast)) MB after run \(r.runs); "
                 + "heap \(Self.fixed(r.heapBytesPerAcknowledgedWrite, 0)) B in use per acknowledged write (malloc_info), "
@@ -107,7 +107,8 @@ public struct Bench: ParsableCommand {
             scenarioJSON = "{\"file\": \"\(r.file)\", \"runs\": \(r.runs), \"events\": \(r.events), "
                 + "\"wall_seconds\": \(r.wallSeconds), \"events_per_second\": \(Int64(r.eventsPerSecond.rounded())), "
                 + "\"simulated_seconds\": \(r.simulatedSeconds), \"simulated_per_wall_second\": \(r.speedup), "
-                + "\"cpu_seconds_per_run\": \(r.cpuPerRun), \"acknowledged_writes\": \(r.acknowledgedWrites), "
+                + "\"cpu_seconds_per_run\": \(r.cpuPerRun), \"cpu_seconds_median\": \(r.cpuMedian), "
+                + "\"cpu_seconds_fastest\": \(r.cpuFastest), \"cpu_seconds_by_run\": \(r.cpuByRun), \"acknowledged_writes\": \(r.acknowledgedWrites), "
                 + "\"bytes_per_acknowledged_write\": \(r.bytesPerAcknowledgedWrite), "
                 + "\"peak_rss_after_first\": \(r.peakAfterFirst), \"peak_rss_after_last\": \(r.peakAfterLast), "
                 + "\"heap_bytes_per_acknowledged_write\": \(r.heapBytesPerAcknowledgedWrite), "

@@ -35,6 +35,16 @@ public struct ScenarioBenchResult: Sendable {
     public var speedup: Double { simulatedSeconds / max(wallSeconds, 1e-9) }
     /// CPU seconds per run.
     public var cpuPerRun: Double { cpuSeconds / Double(max(runs, 1)) }
+    /// Each run's CPU seconds, in seed order. On a shared virtual machine one run can take a
+    /// third longer than the next (steal time, frequency): the median and the fastest say what
+    /// the code costs, the mean what this machine gave it.
+    public let cpuByRun: [Double]
+    public var cpuMedian: Double {
+        let s = cpuByRun.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+    public var cpuFastest: Double { cpuByRun.min() ?? 0 }
 }
 
 public enum ScenarioBench {
@@ -47,6 +57,7 @@ public enum ScenarioBench {
         let clock = ContinuousClock()
         var wall = Duration.zero
         var cpu = 0.0
+        var cpuByRun: [Double] = []
         var acked = 0, perWrite = 0.0, peakFirst = 0, heapPerWrite = 0.0
         for (i, seed) in seedList.enumerated() {
             // In a function of its own so the outcome is released before the trim.
@@ -57,7 +68,9 @@ public enum ScenarioBench {
                 let start = clock.now
                 let outcome = try ScenarioRunner.run(scenario, seed: seed)
                 wall += clock.now - start
-                cpu += ProcessMemory.cpuSeconds - cpuStart
+                let used = ProcessMemory.cpuSeconds - cpuStart
+                cpu += used
+                cpuByRun.append(used)
                 events += outcome.eventsProcessed
                 simulated += outcome.endTime
                 if i == 0 {
@@ -76,7 +89,8 @@ public enum ScenarioBench {
                                    simulatedSeconds: Time.seconds(simulated), wallSeconds: seconds, cpuSeconds: cpu,
                                    acknowledgedWrites: acked, bytesPerAcknowledgedWrite: perWrite,
                                    peakAfterFirst: peakFirst, peakAfterLast: ProcessMemory.peakResidentBytes,
-                                   heapBytesPerAcknowledgedWrite: heapPerWrite, heapAfterLast: ProcessHeap.usage)
+                                   heapBytesPerAcknowledgedWrite: heapPerWrite, heapAfterLast: ProcessHeap.usage,
+                                   cpuByRun: cpuByRun)
     }
 }
 
