@@ -133,7 +133,15 @@ public struct Ledger: RandomAccessCollection, Sendable, Equatable, ExpressibleBy
                            ackedAt: ackedAt, server: kind.server, isProbe: kind.isProbe, group: Int(kind.group))
     }
 
+    /// Every entry so far was appended in acknowledgement order, (ackedAt, txid) ascending: how a
+    /// run's outcome is ordered. Kept as entries come, one comparison each: reading a finished
+    /// ledger back to check it decoded every column, 4 % of a 1,000 writes/s run's CPU.
+    public private(set) var isInAckOrder = true
+    private var newest: (ackedAt: SimTime, txid: Int64) = (.min, .min)
+
     public mutating func append(_ e: LedgerEntry) {
+        if (e.ackedAt, e.txid) < newest { isInAckOrder = false }
+        newest = (e.ackedAt, e.txid)
         if staged.isEmpty { staged.reserveCapacity(Self.packBatch) }
         staged.append(e)
         if staged.count == Self.packBatch { pack() }

@@ -201,19 +201,9 @@ public enum ScenarioRunner {
         // acknowledgement order unless two acknowledgements fell on one instant out of txid order.
         func ackOrder(_ a: LedgerEntry, _ b: LedgerEntry) -> Bool { (a.ackedAt, a.txid) < (b.ackedAt, b.txid) }
         var ledger = apps.count == 1 ? apps[0].ledger : Ledger(apps.flatMap(\.ledger))
-        // An index loop, not zip/allSatisfy: the generic walk over the columnar Ledger is slow
-        // in debug builds (the tests); same check, same order.
-        var inOrder = true
-        if var previous = ledger.first {
-            var i = 1
-            while inOrder && i < ledger.count {
-                let entry = ledger[i]
-                inOrder = !ackOrder(entry, previous)
-                previous = entry
-                i += 1
-            }
-        }
-        if !inOrder { ledger.sort(by: ackOrder) }
+        // The ledger knows whether it was appended in that order (one comparison per append):
+        // reading it back decoded every column, 4 % of a 1,000 writes/s run's CPU.
+        if !ledger.isInAckOrder { ledger.sort(by: ackOrder) }
         // The web tier's JDBC pools are groups too, after the workload's.
         let groups = apps.map { a in
             ApplicationGroupInfo(name: a.process.name, client: a.process.host.name, address: a.initialAddress.value)
