@@ -91,7 +91,12 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
     /// instructions of a 360-instruction draw; 8 % of an MHA incident, 11 % of a Galera one).
     /// Exact: the wedges are accepted against the density and the tail (|z| > 3.65) is drawn
     /// by Marsaglia's method, so the distribution is the normal's, not an approximation.
-    @inlinable
+    ///
+    /// Not inlinable, always inlined here: a packet's latency draws it inside the kernel
+    /// (`logNormalDuration`), where the tables are static data. Inlined into another module, the
+    /// body reached them through their lazy initializer (a call and a `swift_once` check per
+    /// draw); inlinable, it was called there anyway, not inlined (`LatencyModel.sample` did).
+    @inline(__always)
     public mutating func normal() -> Double {
         while true {
             let u = next()
@@ -123,6 +128,15 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
     @inlinable
     public mutating func logNormal(median: Double, sigma: Double) -> Double {
         median * exp(sigma * normal())
+    }
+
+    /// A log-normal duration (ns, at least 1) of median `medianSeconds`: a packet's latency
+    /// (`Network.oneWayDelay`), as `LatencyModel.sample` draws it with the median already in
+    /// seconds. One call, with the normal inlined here, where the ziggurat's tables are static
+    /// data: `sample` then `normal` were two calls per packet, and `normal` inlined into the
+    /// network reached the tables through their lazy initializer (`swift_once`) per draw.
+    public mutating func logNormalDuration(medianSeconds: Double, sigma: Double) -> SimTime {
+        max(1, Time.fromSeconds(logNormal(median: medianSeconds, sigma: sigma)))
     }
 }
 

@@ -76,8 +76,15 @@ public enum ConnectError: Error, Sendable, Equatable {
 /// The simulation is single-threaded and no access outlives its statement, so nothing overlaps.
 @usableFromInline
 struct ConnectionEnd {
-    /// What the end does with what arrives.
-    var delegate: ConnectionDelegate?
+    /// What the end does with what arrives, in its box (`DelegateBox`), and the box unretained,
+    /// for the call per segment delivered at +0. Set only by `Connection.replaceDelegate`.
+    var box: DelegateBox?
+    var boxRef: Unmanaged<DelegateBox>?
+    var delegate: ConnectionDelegate? { box?.delegate }
+    /// Deliveries through `boxRef` under way (`Network.deliverData`), and the boxes the end let
+    /// go of meanwhile: kept until the delivery returns, since the call holds its box unretained.
+    var delivering: UInt32 = 0
+    var retired: [DelegateBox] = []
     /// That end knows the connection is over (it closed it, its process died, or FIN/RST
     /// reached it). An end is never told of a silent death.
     @usableFromInline var knownClosed = false
@@ -106,6 +113,17 @@ struct ConnectionEnd {
     var abandoned = false
     /// Per direction: when the last segment sent is delivered (delivery is in order).
     var lastDelivery: SimTime = 0
+}
+
+/// A connection end's delegate in an immutable field. Through an `Unmanaged` reference to the
+/// box (`ConnectionEnd.boxRef`) the delegate is called at +0, as the simulation calls its
+/// handlers (`HandlerBox`): read from the end's memory as an optional existential, the
+/// delegate was retained and released around every segment delivered (two atomic operations,
+/// 3.8 M instructions of 291 M in the 40-second MHA cut, 11 M of 581 M in Galera's). An
+/// existential cannot be `Unmanaged` itself. One box per delegate set (a few per connection).
+final class DelegateBox {
+    let delegate: any ConnectionDelegate
+    init(_ delegate: any ConnectionDelegate) { self.delegate = delegate }
 }
 
 /// One TCP-like connection. Delivery is in order per direction. A segment that meets a
@@ -195,7 +213,25 @@ public final class Connection {
     @inline(__always)
     func isPaused(_ side: Side) -> Bool { side == .client ? client.isPaused : server.isPaused }
 
-    public func setDelegate(_ d: ConnectionDelegate?, for side: Side) { ends[side.rawValue].delegate = d }
+    public func setDelegate(_ d: ConnectionDelegate?, for side: Side) { replaceDelegate(d, side.rawValue) }
+
+    /// Every change of an end's delegate. During a delivery to that end the old box is kept
+    /// (`retired`) until the delivery returns, so the call through it stays valid; the delegate
+    /// is then released where the retain of the call used to release it.
+    private func replaceDelegate(_ d: ConnectionDelegate?, _ i: Int) {
+        let old = ends[i].box
+        let box = d.map(DelegateBox.init)
+        ends[i].box = box
+        ends[i].boxRef = box.map { Unmanaged.passUnretained($0) }
+        if let old, ends[i].delivering > 0 { ends[i].retired.append(old) }
+    }
+
+    /// A delivery to end `i` returned: the boxes it let go of meanwhile go now (if no other
+    /// delivery to it is under way).
+    @inline(never)
+    func dropRetired(_ i: Int) {
+        if ends[i].delivering == 0 { ends[i].retired.removeAll() }
+    }
 
     /// This end now knows the connection is over. Nothing is delivered to a closed end, so
     /// the end lets go of its delegate (returned, for a last `closed` call): the delegate
@@ -206,7 +242,7 @@ public final class Connection {
         let d = side.rawValue
         ends[d].knownClosed = true
         let delegate = ends[d].delegate
-        ends[d].delegate = nil
+        replaceDelegate(nil, d)
         return delegate
     }
 
@@ -214,13 +250,13 @@ public final class Connection {
     func release() {
         director = nil
         for d in 0..<2 {
-            ends[d].delegate = nil
+            replaceDelegate(nil, d)
             ends[d].held = []
         }
     }
 
     /// Neither end can be told anything any more.
-    var isReleased: Bool { ends[0].delegate == nil && ends[1].delegate == nil }
+    var isReleased: Bool { ends[0].box == nil && ends[1].box == nil }
 
     /// Whether the given end is still the same life of the same process.
     /// Asked for every packet: each branch reads its own `let` end, which costs no reference

@@ -15,8 +15,10 @@ extension Network {
     public func send(_ message: consuming WireMessage, on c: Connection, from side: Connection.Side) -> Bool {
         // Into its slot until the segment is delivered or dropped (`Packet.data`), first: moved
         // straight from the argument (stored after the test, it was moved three times through
-        // the existential's outlined copy). Taken back if the end knows the connection is gone;
-        // the free slots are as they were.
+        // the existential's outlined copy; `SlotTable.store` says why once). Not `__owned`: the
+        // same convention, but the body then copied the message into its slot (a retain of each
+        // of its references) and destroyed the argument. Taken back if the end knows the
+        // connection is gone; the free slots are as they were.
         let slot = messages.store(message)
         guard !c.ends[side.rawValue].knownClosed, c.endAlive(side) else { _ = messages.take(slot); return false }
         sendPacket(.data(slot), on: c, from: side)
@@ -194,7 +196,12 @@ extension Network {
             vipsRef?._withUnsafeGuaranteedRef { $0.confirm(slot: c.neighbourSlot, from: to) }
         }
         if c.isPaused(rx) { deliverWhenResumed(message, c, rx); return }
-        c.ends[rx.rawValue].delegate?.received(message, on: c)
+        // At +0 (`DelegateBox`): a box the end lets go of during the call is kept until it returns.
+        guard let ref = c.ends[rx.rawValue].boxRef else { return }
+        c.ends[rx.rawValue].delivering &+= 1
+        ref._withUnsafeGuaranteedRef { $0.delegate.received(message, on: c) }
+        c.ends[rx.rawValue].delivering &-= 1
+        if !c.ends[rx.rawValue].retired.isEmpty { c.dropRetired(rx.rawValue) }
     }
 
     /// Acknowledged and queued in the stopped program's receive buffer: read at SIGCONT.

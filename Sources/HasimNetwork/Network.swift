@@ -48,6 +48,41 @@ public final class Network: EventHandler {
     /// when a link or a default changes, so a packet reads one entry (through the optional table
     /// and the defaults it cost `link` about 42 instructions a packet).
     private var paths: [LinkSpec] = []
+    /// `paths` as a packet draws them, same index: a log-normal latency's median already in
+    /// seconds (`Time.seconds(median)`, the double `LatencyModel.sample` divided out per draw),
+    /// so a draw is one call (`SimRandom.logNormalDuration`): the normal, its `exp` and the
+    /// conversion.
+    private var draws: [PathDraw] = []
+
+    struct PathDraw {
+        var latency: LatencyModel
+        /// For a log-normal latency (`logNormal`): the median in seconds and the shape.
+        var logNormal: Bool
+        var medianSeconds: Double
+        var sigma: Double
+        var loss: Double
+
+        init(_ link: LinkSpec) {
+            latency = link.latency
+            loss = link.loss
+            if case .logNormal(let median, let sigma) = link.latency {
+                logNormal = true
+                medianSeconds = Time.seconds(median)
+                self.sigma = sigma
+            } else {
+                logNormal = false
+                medianSeconds = 0
+                sigma = 0
+            }
+        }
+
+        /// `latency.sample(&rng)`: the same operations on the same values, so the same draw.
+        @inline(__always)
+        func sample(_ rng: inout SimRandom) -> SimTime {
+            guard logNormal else { return latency.sample(&rng) }
+            return rng.logNormalDuration(medianSeconds: medianSeconds, sigma: sigma)
+        }
+    }
     /// Minimum TCP retransmission timeout (Linux TCP_RTO_MIN, 200 ms; on a LAN the RTO is
     /// at this floor, since srtt + 4·rttvar is far below it).
     public var retransmitTimeout: SimTime = Time.ms(200)
@@ -209,6 +244,7 @@ public final class Network: EventHandler {
     private func resolveLinks() {
         let n = siteNames.count
         paths = (0..<(n * n)).map { i in linkTable[i] ?? (i / n == i % n ? sameSite : crossSite) }
+        draws = paths.map(PathDraw.init)
     }
 
     /// The index of a site, adding it (and growing the link table) the first time.
@@ -304,8 +340,8 @@ public final class Network: EventHandler {
     func oneWayDelay(_ from: Host, _ to: Host, reliable: Bool) -> SimTime? {
         if from.id == to.id { return Time.us(20) }  // loopback
         // The link read once (it was read again, with its bounds check, for its loss).
-        let link = paths[pathIndex(from, to)]
-        var d = link.latency.sample(&rng)
+        let link = draws[pathIndex(from, to)]
+        var d = link.sample(&rng)
         if !extraDelay.isEmpty { d = Time.sum(d, extraDelay[Self.pair(from.id.raw, to.id.raw)] ?? 0) }
         var loss = link.loss
         if !extraLoss.isEmpty, let extra = extraLoss[Self.pair(from.id.raw, to.id.raw)] {
