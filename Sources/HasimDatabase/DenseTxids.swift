@@ -142,40 +142,65 @@ public struct DenseTxids: Sendable {
     /// Appends `values` in order, as `append` one by one would: the common entries (a narrow
     /// block, the value near base + index) are staged and copied into the column at once; any
     /// other entry goes through `append` after the staged ones (a packed binlog's column,
-    /// 1,024 events at a time).
+    /// 1,024 events at a time). The rest of a block is staged in one straight loop that notes
+    /// the first entry not fitting, instead of a test and a branch per entry (28 instructions
+    /// an entry); the staging goes on after that entry.
     public mutating func append(contentsOf values: UnsafeBufferPointer<Int64>) {
-        withUnsafeTemporaryAllocation(of: Int8.self, capacity: values.count) { staged in
+        guard let src = values.baseAddress else { return }
+        withUnsafeTemporaryAllocation(of: Int8.self, capacity: values.count) { stagedBuffer in
+            let staged = stagedBuffer.baseAddress!
             var n = 0
             var i = offsets.count
-            // The base of index i's block while that block is narrow, else `unset` (no fast
-            // path): read once per block and after each entry `append` took, not per entry.
-            var base = i & (Self.size - 1) == 0 ? Self.unset : narrowBase(i >> Self.shift)
-            for t in values {
-                if t != Self.vacant {
-                    if i & (Self.size - 1) == 0 {
-                        // A new block's first value is its base: distance 0 (what `append` does).
-                        base = t &- Int64(i)
-                        bases.append(base)
-                        wideSlot.append(-1)
-                        staged[n] = 0
-                        n += 1
-                        i += 1
-                        continue
+            var k = 0
+            while k < values.count {
+                let inBlock = i & (Self.size - 1)
+                let m = Swift.min(values.count - k, Self.size - inBlock)
+                let base: Int64
+                if inBlock == 0 {
+                    // A new block's first value is its base (what `append` does), unless vacant.
+                    let t = src[k]
+                    base = t == Self.vacant ? Self.unset : t &- Int64(i)
+                } else {
+                    // `unset` while the block has no value, or once it is wide.
+                    base = narrowBase(i >> Self.shift)
+                }
+                var fit = 0
+                if base != Self.unset {
+                    let from = src + k, to = staged + n, first = base &+ Int64(i)
+                    @inline(__always) func misses(_ j: Int) -> Bool {
+                        let t = from[j], d = t &- (first &+ Int64(j))
+                        // A distance in apart+1 ... 127 is one unsigned comparison.
+                        return t == Self.vacant
+                            || UInt64(bitPattern: d &- (Int64(Self.apart) + 1)) > UInt64(Int64(Int8.max) - Int64(Self.apart) - 1)
                     }
-                    if base != Self.unset, let d = Self.distance(t, base: base, i) {
-                        staged[n] = d
-                        n += 1
-                        i += 1
-                        continue
+                    // Counted, not searched: a sum the compiler runs several entries at a time.
+                    var missCount = 0
+                    for j in 0..<m {
+                        missCount &+= misses(j) ? 1 : 0
+                        to[j] = Int8(truncatingIfNeeded: from[j] &- (first &+ Int64(j)))
+                    }
+                    fit = m
+                    if missCount > 0 { fit = (0..<m).first(where: misses)! }
+                    if fit > 0 {
+                        if inBlock == 0 {
+                            bases.append(base)
+                            wideSlot.append(-1)
+                        }
+                        n &+= fit
+                        i &+= fit
+                        k &+= fit
                     }
                 }
-                offsets.append(contentsOf: UnsafeBufferPointer(rebasing: staged[..<n]))
-                n = 0
-                append(t)
-                i += 1
-                base = i & (Self.size - 1) == 0 ? Self.unset : narrowBase(i >> Self.shift)
+                if fit < m {
+                    // This entry does not fit (or its block is wide, or has no base yet).
+                    offsets.append(contentsOf: UnsafeBufferPointer(start: staged, count: n))
+                    n = 0
+                    append(src[k])
+                    i &+= 1
+                    k &+= 1
+                }
             }
-            offsets.append(contentsOf: UnsafeBufferPointer(rebasing: staged[..<n]))
+            offsets.append(contentsOf: UnsafeBufferPointer(start: staged, count: n))
         }
     }
 

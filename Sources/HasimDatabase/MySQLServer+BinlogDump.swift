@@ -93,6 +93,8 @@ final class Session: ConnectionDelegate {
     var replicaHas = GTIDSet()
     var lastSent: SimTime = 0
     var heartbeatArmed = false
+    /// The events sent on this connection, as far as the next message needs (`BinlogStream`).
+    private var stream = BinlogStream()
 
     init(server: MySQLServer, connection: Connection) {
         self.server = server
@@ -123,6 +125,7 @@ final class Session: ConnectionDelegate {
                 return
             }
             isSemiSync = d.semiSync
+            stream = BinlogStream()
             replicaID = d.replicaServerID
             // GTID auto-position sends what the replica lacks; file/position starts at the position.
             replicaHas = d.position == nil && !d.mariadbGTID ? d.gtids : GTIDSet()
@@ -149,11 +152,14 @@ final class Session: ConnectionDelegate {
                 let index = dumpPosition
                 dumpPosition += 1
                 if replicaHas.contains(e.gtid) { continue }
-                // `e` moves into the message (copied, it was a second retain of its record and
-                // a release after the send).
-                server.network.send(BinlogEventMessage(event: consume e, index: index,
-                                                       needsAck: isSemiSync && server.wantsAck(index: index)),
-                                    on: connection, from: .server)
+                let needsAck = isSemiSync && server.wantsAck(index: index)
+                if let m = stream.encode(e, index: index, needsAck: needsAck) {
+                    server.network.send(m, on: connection, from: .server)
+                } else {
+                    stream.note(e, index: index)
+                    server.network.send(BinlogEventWhole(event: e, index: index, needsAck: needsAck),
+                                        on: connection, from: .server)
+                }
                 lastSent = server.sim.now
             }
         }

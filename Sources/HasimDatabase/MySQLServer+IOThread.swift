@@ -134,33 +134,37 @@ extension MySQLServer {
         }
     }
 
+    /// A binlog event from the source (`ReplicaLink` rebuilt it from its message).
+    func ioReceived(_ event: BinlogEvent, index: Int, needsAck: Bool, generation: Int64) {
+        guard generation == ioGeneration else { return }
+        ioLastReceive = sim.now
+        let g = event.gtid
+        if sourcePosition != nil { sourcePosition = index + 1 }
+        // replicate_same_server_id=0 (the default): the IO thread drops an event that carries
+        // this server's own server_id, so an old master re-attached by file and position
+        // before its own events in the new source's binlog does not apply them again.
+        // (With GTIDs the sets already exclude them.)
+        let own = config.replicatesByPosition && g.origin == config.serverID
+        if !own, !config.skipsByGTIDSet || (!retrieved.contains(g) && !storage.gtidExecuted.contains(g)) {
+            relayLog.append(event)
+            relayIndex.append(index)
+            lastReceivedGTID = g
+            noteReceived(sourceIndex: index)
+            retrieved.insert(g)
+            sqlWake()
+        }
+        // Semi-sync: ACK once the event is in the relay log (written and flushed).
+        if needsAck && config.semiSync.replicaEnabled, let c = ioConnection {
+            network.send(SemiSyncAck(replicaServerID: config.serverID, index: index), on: c, from: .client)
+        }
+    }
+
+    /// Any other message from the source: a heartbeat (the read timeout's clock), the dump
+    /// thread's refusal.
     func ioReceived(_ message: WireMessage, generation: Int64) {
         guard generation == ioGeneration else { return }
         ioLastReceive = sim.now
-        // The common message first (WireMessage.as: one metadata comparison each).
-        if let m = message.as(BinlogEventMessage.self) {
-            // The fields read first, so that the event moves from the message's copy into the
-            // relay log (m consumed): one retain of its record per event instead of two and a release.
-            let g = m.event.gtid, index = m.index, needsAck = m.needsAck
-            if sourcePosition != nil { sourcePosition = index + 1 }
-            // replicate_same_server_id=0 (the default): the IO thread drops an event that carries
-            // this server's own server_id, so an old master re-attached by file and position
-            // before its own events in the new source's binlog does not apply them again.
-            // (With GTIDs the sets already exclude them.)
-            let own = config.replicatesByPosition && g.origin == config.serverID
-            if !own, !config.skipsByGTIDSet || (!retrieved.contains(g) && !storage.gtidExecuted.contains(g)) {
-                relayLog.append((consume m).event)
-                relayIndex.append(index)
-                lastReceivedGTID = g
-                noteReceived(sourceIndex: index)
-                retrieved.insert(g)
-                sqlWake()
-            }
-            // Semi-sync: ACK once the event is in the relay log (written and flushed).
-            if needsAck && config.semiSync.replicaEnabled, let c = ioConnection {
-                network.send(SemiSyncAck(replicaServerID: config.serverID, index: index), on: c, from: .client)
-            }
-        } else if let e = message.as(BinlogDumpError.self) {
+        if let e = message.as(BinlogDumpError.self) {
             ioFatal(MySQLError(code: 1236, message: "Got fatal error 1236 from master when reading data from binary log: '\(e.message)'"))
         }
     }
@@ -204,9 +208,24 @@ final class ReplicaLink: ConnectionDelegate {
         serverRef = Unmanaged.passUnretained(server)
         self.generation = generation
     }
+    /// The events received on this connection, as far as the next message needs (`BinlogStream`):
+    /// decoded here, before the server's checks, so that no message is missed.
+    private var stream = BinlogStream()
+
     func received(_ message: WireMessage, on connection: Connection) {
         let generation = generation
-        serverRef._withUnsafeGuaranteedRef { $0.ioReceived(message, generation: generation) }
+        // The common message first (WireMessage.as: one metadata comparison each).
+        if let m = message.as(BinlogEventMessage.self) {
+            let (e, index, needsAck) = stream.decode(m)
+            serverRef._withUnsafeGuaranteedRef { $0.ioReceived(e, index: index, needsAck: needsAck, generation: generation) }
+        } else if let m = message.as(BinlogEventWhole.self) {
+            stream.note(m.event, index: m.index)
+            serverRef._withUnsafeGuaranteedRef {
+                $0.ioReceived(m.event, index: m.index, needsAck: m.needsAck, generation: generation)
+            }
+        } else {
+            serverRef._withUnsafeGuaranteedRef { $0.ioReceived(message, generation: generation) }
+        }
     }
     func closed(_ connection: Connection, reason: CloseReason) {
         server.ioClosed(generation: generation)

@@ -305,13 +305,7 @@ struct BinlogDumpRequest: WireMessage {
     var semiSync: Bool
 }
 
-struct BinlogEventMessage: WireMessage {
-    var event: BinlogEvent
-    /// Index of the event in the source's binary log (its "position").
-    var index: Int
-    /// The source wants an ACK for this event (semi-sync is ON).
-    var needsAck: Bool
-}
+// BinlogEventMessage, BinlogEventWhole: BinlogStream.swift.
 
 /// Semi-sync reply: the replica has written (and flushed) events up to `index`.
 struct SemiSyncAck: WireMessage {

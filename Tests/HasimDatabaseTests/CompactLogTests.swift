@@ -7,7 +7,7 @@ import HasimKernel
 /// the binlog's write times, the ledger) read back exactly what the plain forms held: the same
 /// random appends, truncations and purges on both give the same answers.
 @Suite struct CompactLogTests {
-    /// Mostly what a client's insert commits (packed), sometimes anything else: updates with a
+    /// Mostly what a client's insert commits, sometimes anything else: updates with a
     /// counted-up value, keys out of 56 bits or negative, groups out of 32 bits.
     @Test(arguments: [1, 2, 3] as [UInt64])
     func binlogEventsReadBackAsGiven(seed: UInt64) {
@@ -26,25 +26,7 @@ import HasimKernel
             let at = SimTime(rng.below(1 << 30)) * 1_000
             let e = BinlogEvent(gtid: gtid, txid: txid, change: change, originalCommit: at, commitGroup: group)
             #expect(e.gtid == gtid && e.txid == txid && e.change == change && e.originalCommit == at && e.commitGroup == group)
-            // Packed exactly when every field fits the packed record.
-            let packable = value == txid && rowTxid == txid && key >= 0 && key < Int64(1) << 56 && Int32(exactly: group) != nil
-            if e.isPacked != packable { Issue.record("seed \(seed): event \(i) packed \(e.isPacked): \(change) group \(group)") }
         }
-    }
-
-    /// A client's insert, as mysqld commits it, is the packed record (the 64-byte chunk): a
-    /// change that sent it to the extended record would fail here, though every field still
-    /// read back.
-    @Test func aClientInsertIsPacked() {
-        let txid = Int64(3) << 40 | 77
-        let insert = BinlogEvent(gtid: GTID(origin: 1, seq: 5), txid: txid,
-                                 change: .insert(table: .orders, key: 12, row: Row(value: txid, txid: txid)),
-                                 originalCommit: Time.s(3), commitGroup: 41)
-        #expect(insert.isPacked)
-        let update = BinlogEvent(gtid: GTID(origin: 1, seq: 6), txid: txid,
-                                 change: .update(table: .counters, key: 1, after: Row(value: 9, txid: txid)),
-                                 originalCommit: Time.s(3))
-        #expect(!update.isPacked && update.change == .update(table: .counters, key: 1, after: Row(value: 9, txid: txid)))
     }
 
     /// Instants mostly a few µs apart, some seconds apart (beyond a delta's 4.29 s), some
