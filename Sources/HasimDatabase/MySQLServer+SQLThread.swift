@@ -93,21 +93,23 @@ extension MySQLServer {
             }
             applyHeadSerial += 1
             let event = relayLog[relayPos]
+            // Read off the record once: each read of `change` unpacks it again.
+            let gtid = event.gtid, change = event.change
             // gtid_mode=ON skips what gtid_executed already has; with OFF nothing tells it.
-            if !config.skipsByGTIDSet || !storage.gtidExecuted.contains(event.gtid) {
-                if let err = storage.conflictInPlace(event.change) {
+            if !config.skipsByGTIDSet || !storage.gtidExecuted.contains(gtid) {
+                if let err = storage.conflictInPlace(change) {
                     sqlRunning = false
                     resetApplier()
                     lastSQLError = err
-                    let failure = ReplicationFailure(time: sim.now, thread: "sql", error: err, gtid: event.gtid)
+                    let failure = ReplicationFailure(time: sim.now, thread: "sql", error: err, gtid: gtid)
                     replicationFailures.append(failure)
                     sim.record(name, .replicationError,
-                               "Slave SQL thread stopped: Error '\(err.message)' on query. Error_code: \(err.code); GTID \(event.gtid)")
+                               "Slave SQL thread stopped: Error '\(err.message)' on query. Error_code: \(err.code); GTID \(gtid)")
                     return
                 }
-                engineApply(event.change, txid: event.txid)
-                storage.markExecuted(event.gtid)
-                slavePos = event.gtid  // MariaDB's mysql.gtid_slave_pos, written in the same transaction
+                engineApply(change, txid: event.txid)
+                storage.markExecuted(gtid)
+                slavePos = gtid  // MariaDB's mysql.gtid_slave_pos, written in the same transaction
                 if config.logSlaveUpdates {
                     // Moved into the binlog: the relay log's read was this transaction's +1
                     // (passed as a copy, it was another retain, and a release at the loop's end).
