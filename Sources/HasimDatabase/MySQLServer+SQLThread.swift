@@ -158,6 +158,8 @@ extension MySQLServer {
     /// The group commit a commit arriving now belongs to on this server: the commits that
     /// queue behind one fsync. 0 (applied alone by a conservative replica) without a disk
     /// model or when no fsync is waited for (a group is then only the commits written together).
+    /// Inlined: without a disk model (the benches) it is the first test alone, per client commit.
+    @inline(__always)
     var currentCommitGroup: Int64 {
         guard config.diskFsync != nil else { return 0 }
         // MariaDB's commit_id is the binlog group commit (with sync_binlog=0 it only gathers the

@@ -160,13 +160,15 @@ public final class ApplicationClient: EventHandler {
         switch Tag(rawValue: event.tag) {
         case .arrival:
             guard sim.now < stopAt else { return }
-            let query: Query
+            // In the op's trivial form: a `Query` built here was converted, then destroyed
+            // through its outlined value witness, per write.
+            let statement: Statement
             if rng.unit() < updateFraction {
-                query = .update(table: .counters, key: Int64(rng.below(hotRows)) + 1, txid: 0)
+                statement = .update(.counters, key: Int64(rng.below(hotRows)) + 1)
             } else {
-                query = .insert(table: .orders, txid: 0)
+                statement = .insert(.orders)
             }
-            submit(query, isProbe: false)
+            submit(statement, isWrite: true, other: nil, isProbe: false, token: -1)
             sim.schedule(after: nextGap(), handler, tag: Tag.arrival.rawValue)
         case .read:
             guard sim.now < stopAt else { return }
@@ -194,10 +196,20 @@ public final class ApplicationClient: EventHandler {
 
     /// Submits one write with the driver's retry policy.
     public func submit(_ query: Query, isProbe: Bool, token: Int64 = -1) {
+        let statement = Statement(query)
+        if case .other = statement {
+            submit(statement, isWrite: query.isWrite, other: query, isProbe: isProbe, token: token)
+        } else {
+            submit(statement, isWrite: query.isWrite, other: nil, isProbe: isProbe, token: token)
+        }
+    }
+
+    /// `submit` of a statement in its trivial form; `other`: the query of an `.other` one.
+    func submit(_ statement: Statement, isWrite: Bool, other: Query?, isProbe: Bool, token: Int64) {
         if activeOps >= config.appThreads {
             // No thread to run the request: the caller gets an error at once (HTTP 503).
             if token >= 0 { requester?.statementFinished(token: token, ok: false, txid: 0, code: FailedAttempt.rejectedCode) }
-            guard query.isWrite else { return }
+            guard isWrite else { return }
             failures.append(FailedAttempt(issuedAt: sim.now, failedAt: sim.now, code: FailedAttempt.rejectedCode,
                                           isProbe: isProbe, group: clientIndex))
             if isProbe {
@@ -216,11 +228,11 @@ public final class ApplicationClient: EventHandler {
             probes.append(ProbeOutcome(issuedAt: sim.now, ok: true, latency: nil, error: nil))
             sim.schedule(after: config.probeTimeout, handler, tag: Tag.probeDeadline.rawValue, arg: Int64(probeIndex))
         }
-        var op = Op(statement: Statement(query), txid: 0, attemptsLeft: isProbe || !query.isWrite ? 0 : config.retries,
+        var op = Op(statement: statement, txid: 0, attemptsLeft: isProbe || !isWrite ? 0 : config.retries,
                     isProbe: isProbe, probeIndex: probeIndex, issuedAt: sim.now)
         op.token = token
         let slot = ops.store(op)
-        if case .other = op.statement { otherQueries[slot] = query }
+        if let other { otherQueries[slot] = other }
         attempt(slot)
     }
 
