@@ -82,6 +82,8 @@ extension MySQLServer {
     /// Commits the finished transactions at the head of the relay log, in order
     /// (slave_preserve_commit_order; MariaDB always). A commit waits for the disk when
     /// disk_fsync is modelled: commits that queue meanwhile share the next fsync.
+    /// Inlined into its one caller: the call's entry and exit, per applied transaction.
+    @inline(__always)
     private func commitInOrder() {
         while sqlRunning, applyDoneHead < applyDone.count, applyDone[applyDoneHead] {
             // The head moves on, and the committed entries go 1,024 at a time (a removeFirst, or

@@ -262,6 +262,8 @@ public final class ApplicationClient: EventHandler {
     }
 
     /// The statement the op's current attempt sends: an insert or update carries its txid.
+    /// Inlined into `send` (a call per attempt, the op read again through its slot).
+    @inline(__always)
     func query(of slot: Int) -> Query {
         let op = ops[slot]!
         switch op.statement {
