@@ -83,12 +83,12 @@ extension MySQLServer {
         state = .down
         life += 1
         sessions.removeAll()
+        // Slots count from 0 again, as the emptied array and free list did.
         pending.removeAll()
         stalledCommits.removeAll()
         // A read lock belongs to a session: it ends with the process.
         readLocked = false
         lockWaiters.removeAll()
-        freePending.removeAll()
         ioGeneration += 1
         resetApplier()
         if config.diskFsync != nil {

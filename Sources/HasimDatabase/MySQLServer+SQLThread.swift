@@ -82,6 +82,8 @@ extension MySQLServer {
     /// Commits the finished transactions at the head of the relay log, in order
     /// (slave_preserve_commit_order; MariaDB always). A commit waits for the disk when
     /// disk_fsync is modelled: commits that queue meanwhile share the next fsync.
+    /// Inlined into its one caller: the call's entry and exit, per applied transaction.
+    @inline(__always)
     private func commitInOrder() {
         while sqlRunning, applyDoneHead < applyDone.count, applyDone[applyDoneHead] {
             // The head moves on, and the committed entries go 1,024 at a time (a removeFirst, or
@@ -93,21 +95,23 @@ extension MySQLServer {
             }
             applyHeadSerial += 1
             let event = relayLog[relayPos]
+            // Read off the record once: each read of `change` unpacks it again.
+            let gtid = event.gtid, change = event.change
             // gtid_mode=ON skips what gtid_executed already has; with OFF nothing tells it.
-            if !config.skipsByGTIDSet || !storage.gtidExecuted.contains(event.gtid) {
-                if let err = storage.conflictInPlace(event.change) {
+            if !config.skipsByGTIDSet || !storage.gtidExecuted.contains(gtid) {
+                if let err = storage.conflictInPlace(change) {
                     sqlRunning = false
                     resetApplier()
                     lastSQLError = err
-                    let failure = ReplicationFailure(time: sim.now, thread: "sql", error: err, gtid: event.gtid)
+                    let failure = ReplicationFailure(time: sim.now, thread: "sql", error: err, gtid: gtid)
                     replicationFailures.append(failure)
                     sim.record(name, .replicationError,
-                               "Slave SQL thread stopped: Error '\(err.message)' on query. Error_code: \(err.code); GTID \(event.gtid)")
+                               "Slave SQL thread stopped: Error '\(err.message)' on query. Error_code: \(err.code); GTID \(gtid)")
                     return
                 }
-                engineApply(event.change, txid: event.txid)
-                storage.markExecuted(event.gtid)
-                slavePos = event.gtid  // MariaDB's mysql.gtid_slave_pos, written in the same transaction
+                engineApply(change, txid: event.txid)
+                storage.markExecuted(gtid)
+                slavePos = gtid  // MariaDB's mysql.gtid_slave_pos, written in the same transaction
                 if config.logSlaveUpdates {
                     // Moved into the binlog: the relay log's read was this transaction's +1
                     // (passed as a copy, it was another retain, and a release at the loop's end).
@@ -156,6 +160,8 @@ extension MySQLServer {
     /// The group commit a commit arriving now belongs to on this server: the commits that
     /// queue behind one fsync. 0 (applied alone by a conservative replica) without a disk
     /// model or when no fsync is waited for (a group is then only the commits written together).
+    /// Inlined: without a disk model (the benches) it is the first test alone, per client commit.
+    @inline(__always)
     var currentCommitGroup: Int64 {
         guard config.diskFsync != nil else { return 0 }
         // MariaDB's commit_id is the binlog group commit (with sync_binlog=0 it only gathers the

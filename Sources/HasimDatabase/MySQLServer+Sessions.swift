@@ -146,17 +146,10 @@ extension MySQLServer {
         // InnoDB reserves the auto-increment value when the statement runs.
         let rowKey = isUpdate ? key : storage.nextKey(table, increment: config.autoIncrementIncrement,
                                                       offset: config.autoIncrementOffset)
-        // The write built where it is stored (a `let` stored in either branch was copied: a
-        // retain of the session and a release); removeLast, not popLast: the generic popLast
-        // was a call of its own per write.
-        let slot: Int
-        if !freePending.isEmpty {
-            slot = freePending.removeLast()
-            pending[slot] = PendingWrite(session: s, queryID: id, table: table, isUpdate: isUpdate, txid: txid, key: rowKey)
-        } else {
-            pending.append(PendingWrite(session: s, queryID: id, table: table, isUpdate: isUpdate, txid: txid, key: rowKey))
-            slot = pending.count - 1
-        }
+        // The write built where it is stored (a `let` stored first was copied: a retain of the
+        // session and a release). The slot freed last, else a new one: the numbers the array
+        // and its free list gave.
+        let slot = pending.store(PendingWrite(session: s, queryID: id, table: table, isUpdate: isUpdate, txid: txid, key: rowKey))
         let jitter = config.commitLatency / 4
         let normal = config.commitLatency - jitter / 2 + (jitter > 0 ? SimTime(rng.next(upperBound: UInt64(jitter))) : 0)
         let latency = diskSlowdown == 1 ? normal : Time.scaled(normal, by: diskSlowdown)
@@ -164,8 +157,9 @@ extension MySQLServer {
     }
 
     func finishWrite(_ slot: Int) {
-        // Moved out of its slot, not copied (a copy retained the session and the query).
-        guard let w = pending[slot].take() else { return }
+        // Moved out of its slot, not copied (a copy retained the session and the query); the
+        // slot is free from here on.
+        guard let w = pending.take(slot) else { return }
         let change: RowChange
         let txid = w.txid
         var lockKey: Int64?
@@ -173,7 +167,6 @@ extension MySQLServer {
             let t = txid
             change = .insert(table: w.table, key: w.key, row: Row(value: t, txid: t))
             if let err = storage.conflictInPlace(change) {
-                freePending.append(slot)
                 reply(w.session, w.queryID, .error(err))
                 return
             }
@@ -181,22 +174,19 @@ extension MySQLServer {
             let table = w.table, key = w.key, t = txid
             let rk = Int64(table.rawValue) << 56 | key
             if lockedRows.contains(rk) {
-                // InnoDB row lock held by a transaction waiting for its semi-sync ACK.
-                rowWaiters[rk, default: []].append(slot)
-                pending[slot] = w  // still waiting in its slot
+                // InnoDB row lock held by a transaction waiting for its semi-sync ACK: the write
+                // waits in its slot again (the one just freed: the slot table reuses it first).
+                rowWaiters[rk, default: []].append(pending.store(w))
                 return
             }
             guard let row = storage.rowInPlace(table, key) else {
                 // A no-op UPDATE is not logged in row format.
-                freePending.append(slot)
                 replyOK(w.session, w.queryID, affected: 0, insertID: nil)
                 return
             }
             change = .update(table: table, key: key, after: Row(value: row.value + 1, txid: t))
             lockKey = rk
         }
-        // The slot was emptied by `take` above: only its number goes back to the free list.
-        freePending.append(slot)
         // MySQL numbers each server's transactions; MariaDB's seq_no runs across the domain.
         let seq = config.flavor == .mariadb ? storage.gtidExecuted.highestSeq : storage.gtidExecuted.highest(of: config.serverID)
         let gtid = GTID(origin: config.serverID, seq: seq + 1)
@@ -217,7 +207,7 @@ extension MySQLServer {
                 return
             }
             // Moved into the commit (the binlog keeps it): no gate needs it afterwards.
-            commit(consume event)
+            commit(consume event, change: change)
             if config.diskFsync != nil {
                 // The client's OK waits for the group commit's fsyncs.
                 let l = life, session = w.session, queryID = w.queryID
@@ -252,13 +242,21 @@ extension MySQLServer {
 
     /// Binlog, engine and GTID state move together (sync_binlog=1, XA with InnoDB).
     func commit(_ event: consuming BinlogEvent) {
-        engineApply(event.change, txid: event.txid)
+        let change = event.change
+        commit(event, change: change)
+    }
+
+    /// `commit` with the event's change as the caller built it (unpacking it again from the
+    /// record was a call per client commit).
+    func commit(_ event: consuming BinlogEvent, change: RowChange) {
+        engineApply(change, txid: event.txid)
         storage.markExecuted(event.gtid)
         writeBinlog(event)
         countCommit()
         pumpDumpSessions()
     }
 
+    @inline(__always)
     func countCommit() {
         if sim.now >= nextCheckpoint {
             commitsSinceCheckpoint = 0

@@ -4,9 +4,11 @@ import HasimKernel
 /// on what reached the disk (see Durability.swift): everything with sync_binlog=1 and
 /// innodb_flush_log_at_trx_commit=1, less with other settings after a host crash.
 public struct Storage: Sendable {
-    public private(set) var tables: [RowTable] = Array(repeating: RowTable(), count: Table.allCases.count)
-    /// Next auto-increment value per table (InnoDB's counter).
-    public private(set) var autoIncrement: [Int64] = Array(repeating: 1, count: Table.allCases.count)
+    /// The three tables, each a field of its own rather than an element of an array: every
+    /// commit writes one (and reads it first), and through an array each access was a bounds
+    /// check and each write a uniqueness check of the array (the storage lives in the server's
+    /// class) before the table's own.
+    private var orders = TableState(), counters = TableState(), probes = TableState()
     public private(set) var binlog = BinlogLog()
     public private(set) var gtidExecuted = GTIDSet()
     /// Ids of the client transactions whose effects are in this server's data.
@@ -14,7 +16,6 @@ public struct Storage: Sendable {
     /// Binlog indexes written and synced but not yet committed in the engine (the
     /// AFTER_SYNC wait). Crash recovery commits them: the binlog is the XA coordinator.
     public private(set) var preparedInBinlog: [Int] = []
-    private var maxKey: [Int64] = Array(repeating: 0, count: Table.allCases.count)
     /// When each binlog event was written here (the OS writes back dirty pages by age);
     /// 4 bytes an event (a `TimeColumn`), read by index like the array it replaces.
     var binlogWrittenAt = TimeColumn()
@@ -33,22 +34,53 @@ public struct Storage: Sendable {
 
     public init() {}
 
+    /// A table's state, read in place.
     @inline(__always)
-    public func row(_ table: Table, _ key: Int64) -> Row? { tables[Int(table.rawValue)][key] }
-    public func rowCount(_ table: Table) -> Int { tables[Int(table.rawValue)].count }
-    public func keys(_ table: Table) -> [Int64] { tables[Int(table.rawValue)].keys }
+    private func table(_ t: Table) -> TableState {
+        switch t {
+        case .orders: orders
+        case .counters: counters
+        case .probes: probes
+        }
+    }
+
+    /// A table's state, changed in place.
+    @inline(__always)
+    private mutating func update<R>(_ t: Table, _ body: (inout TableState) -> R) -> R {
+        switch t {
+        case .orders: body(&orders)
+        case .counters: body(&counters)
+        case .probes: body(&probes)
+        }
+    }
+
+    /// Each table's row lookup by its own field (a switch over `table(_:)` returned a copy of
+    /// the table: a retain and release of each of its arrays).
+    @inline(__always)
+    public func row(_ table: Table, _ key: Int64) -> Row? {
+        switch table {
+        case .orders: orders.rows[key]
+        case .counters: counters.rows[key]
+        case .probes: probes.rows[key]
+        }
+    }
+    public func rowCount(_ t: Table) -> Int { table(t).rows.count }
+    public func keys(_ t: Table) -> [Int64] { table(t).rows.keys }
+    /// Next auto-increment value of a table (InnoDB's counter).
+    public func autoIncrement(_ t: Table) -> Int64 { table(t).autoIncrement }
 
     /// Reserves the next auto-increment key (auto_increment_increment/offset).
     mutating func nextKey(_ table: Table, increment: Int64, offset: Int64) -> Int64 {
-        let t = Int(table.rawValue)
-        var k = autoIncrement[t]
-        // Smallest value >= counter that is congruent to offset modulo increment.
-        if increment > 1 {
-            let r = ((k - offset) % increment + increment) % increment
-            if r != 0 { k += increment - r }
+        update(table) { s in
+            var k = s.autoIncrement
+            // Smallest value >= counter that is congruent to offset modulo increment.
+            if increment > 1 {
+                let r = ((k - offset) % increment + increment) % increment
+                if r != 0 { k += increment - r }
+            }
+            s.autoIncrement = k + increment
+            return k
         }
-        autoIncrement[t] = k + increment
-        return k
     }
 
     /// The error MySQL would raise applying this change, if any.
@@ -71,10 +103,20 @@ public struct Storage: Sendable {
     /// once or twice per commit): declared mutating though they change nothing, so that the call
     /// reads the property in place; the non-mutating ones made the caller copy the whole struct
     /// (184 bytes) to the stack to lend it to the table's lookup.
+    /// Spelled out rather than calling them: a non-mutating call from here still lends the
+    /// whole struct (its three tables' fields: 50 instructions of loads per call).
     @inline(__always)
-    mutating func conflictInPlace(_ change: RowChange) -> MySQLError? { conflict(change) }
+    mutating func conflictInPlace(_ change: RowChange) -> MySQLError? {
+        switch change {
+        case .insert(let table, let key, _):
+            if rowInPlace(table, key) != nil { return .duplicateKey(key) }
+        case .update(let table, let key, _):
+            if rowInPlace(table, key) == nil { return .rowNotFound(table) }
+        }
+        return nil
+    }
     @inline(__always)
-    mutating func rowInPlace(_ table: Table, _ key: Int64) -> Row? { row(table, key) }
+    mutating func rowInPlace(_ table: Table, _ key: Int64) -> Row? { update(table) { $0.rows[key] } }
 
     /// Applies a change already checked with `conflict`. `undo` keeps its before image
     /// until the redo log holding it is flushed (innodb_flush_log_at_trx_commit 0 or 2).
@@ -84,13 +126,14 @@ public struct Storage: Sendable {
         }
         switch change {
         case .insert(let table, let key, let row):
-            let t = Int(table.rawValue)
-            tables[t][key] = row
-            if key > maxKey[t] { maxKey[t] = key }
-            // InnoDB moves the counter past explicitly inserted keys (replicated rows too).
-            if key >= autoIncrement[t] { autoIncrement[t] = key + 1 }
+            update(table) { s in
+                s.rows[key] = row
+                if key > s.maxKey { s.maxKey = key }
+                // InnoDB moves the counter past explicitly inserted keys (replicated rows too).
+                if key >= s.autoIncrement { s.autoIncrement = key + 1 }
+            }
         case .update(let table, let key, let after):
-            tables[Int(table.rawValue)][key] = after
+            update(table) { $0.rows[key] = after }
         }
         appliedTxids.insert(txid)
     }
@@ -103,12 +146,11 @@ public struct Storage: Sendable {
     /// Undoes engine commits whose redo never reached the disk, newest first.
     mutating func rollBack(_ undo: ArraySlice<EngineUndo>) {
         for u in undo.reversed() {
-            tables[Int(u.table.rawValue)][u.key] = u.before
+            update(u.table) { $0.rows[u.key] = u.before }
             appliedTxids.remove(u.txid)
         }
         for t in Table.allCases {
-            let i = Int(t.rawValue)
-            if tables[i][maxKey[i]] == nil { maxKey[i] = tables[i].maxKey }
+            update(t) { s in if s.rows[s.maxKey] == nil { s.maxKey = s.rows.maxKey } }
         }
     }
 
@@ -143,10 +185,10 @@ public struct Storage: Sendable {
     }
 
     /// The row with the highest key (what `ORDER BY id DESC LIMIT 1` reads).
-    public func latest(_ table: Table) -> (key: Int64, row: Row)? {
-        let t = Int(table.rawValue)
-        guard let row = tables[t][maxKey[t]] else { return nil }
-        return (maxKey[t], row)
+    public func latest(_ t: Table) -> (key: Int64, row: Row)? {
+        let s = table(t)
+        guard let row = s.rows[s.maxKey] else { return nil }
+        return (s.maxKey, row)
     }
 
     /// Inlined with `GTIDSet.insert`'s common case: one call less per commit.
@@ -155,12 +197,21 @@ public struct Storage: Sendable {
 
     /// Seeds identical starting data on every server (the hot rows exist everywhere).
     public mutating func seedRows(_ table: Table, count: Int) {
-        for k in 1...Int64(max(1, count)) {
-            tables[Int(table.rawValue)][k] = Row(value: 0, txid: 0)
+        update(table) { s in
+            for k in 1...Int64(max(1, count)) { s.rows[k] = Row(value: 0, txid: 0) }
+            s.maxKey = Int64(max(1, count))
+            s.autoIncrement = Int64(count) + 1
         }
-        maxKey[Int(table.rawValue)] = Int64(max(1, count))
-        autoIncrement[Int(table.rawValue)] = Int64(count) + 1
     }
+}
+
+/// One table's rows and InnoDB's counters for it.
+struct TableState: Sendable {
+    var rows = RowTable()
+    /// Next auto-increment value (InnoDB's counter).
+    var autoIncrement: Int64 = 1
+    /// The highest key with a row (what `latest` reads).
+    var maxKey: Int64 = 0
 }
 
 /// The before image of one engine commit, kept until its redo is on disk.

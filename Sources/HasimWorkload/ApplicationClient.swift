@@ -72,10 +72,9 @@ public final class ApplicationClient: EventHandler {
     var waitingHead = 0
     var waitingCount = 0
     var connectingCount = 0
-    var ops: [Op?] = []
+    var ops = OpSlots()
     /// The queries of ops whose statement is `.other`, by op slot.
     var otherQueries: [Int: Query] = [:]
-    private var freeOps: [Int] = []
     /// Connections whose socketTimeout timer is pending, by serial.
     var timedConnections: [Int: Pooled] = [:]
     var nextPooledSerial = 0
@@ -161,13 +160,15 @@ public final class ApplicationClient: EventHandler {
         switch Tag(rawValue: event.tag) {
         case .arrival:
             guard sim.now < stopAt else { return }
-            let query: Query
+            // In the op's trivial form: a `Query` built here was converted, then destroyed
+            // through its outlined value witness, per write.
+            let statement: Statement
             if rng.unit() < updateFraction {
-                query = .update(table: .counters, key: Int64(rng.below(hotRows)) + 1, txid: 0)
+                statement = .update(.counters, key: Int64(rng.below(hotRows)) + 1)
             } else {
-                query = .insert(table: .orders, txid: 0)
+                statement = .insert(.orders)
             }
-            submit(query, isProbe: false)
+            submit(statement, isWrite: true, other: nil, isProbe: false, token: -1)
             sim.schedule(after: nextGap(), handler, tag: Tag.arrival.rawValue)
         case .read:
             guard sim.now < stopAt else { return }
@@ -195,10 +196,20 @@ public final class ApplicationClient: EventHandler {
 
     /// Submits one write with the driver's retry policy.
     public func submit(_ query: Query, isProbe: Bool, token: Int64 = -1) {
+        let statement = Statement(query)
+        if case .other = statement {
+            submit(statement, isWrite: query.isWrite, other: query, isProbe: isProbe, token: token)
+        } else {
+            submit(statement, isWrite: query.isWrite, other: nil, isProbe: isProbe, token: token)
+        }
+    }
+
+    /// `submit` of a statement in its trivial form; `other`: the query of an `.other` one.
+    func submit(_ statement: Statement, isWrite: Bool, other: Query?, isProbe: Bool, token: Int64) {
         if activeOps >= config.appThreads {
             // No thread to run the request: the caller gets an error at once (HTTP 503).
             if token >= 0 { requester?.statementFinished(token: token, ok: false, txid: 0, code: FailedAttempt.rejectedCode) }
-            guard query.isWrite else { return }
+            guard isWrite else { return }
             failures.append(FailedAttempt(issuedAt: sim.now, failedAt: sim.now, code: FailedAttempt.rejectedCode,
                                           isProbe: isProbe, group: clientIndex))
             if isProbe {
@@ -217,12 +228,11 @@ public final class ApplicationClient: EventHandler {
             probes.append(ProbeOutcome(issuedAt: sim.now, ok: true, latency: nil, error: nil))
             sim.schedule(after: config.probeTimeout, handler, tag: Tag.probeDeadline.rawValue, arg: Int64(probeIndex))
         }
-        var op = Op(statement: Statement(query), txid: 0, attemptsLeft: isProbe || !query.isWrite ? 0 : config.retries,
+        var op = Op(statement: statement, txid: 0, attemptsLeft: isProbe || !isWrite ? 0 : config.retries,
                     isProbe: isProbe, probeIndex: probeIndex, issuedAt: sim.now)
         op.token = token
-        let slot: Int
-        if let f = freeOps.popLast() { ops[f] = op; slot = f } else { ops.append(op); slot = ops.count - 1 }
-        if case .other = op.statement { otherQueries[slot] = query }
+        let slot = ops.store(op)
+        if let other { otherQueries[slot] = other }
         attempt(slot)
     }
 
@@ -252,6 +262,8 @@ public final class ApplicationClient: EventHandler {
     }
 
     /// The statement the op's current attempt sends: an insert or update carries its txid.
+    /// Inlined into `send` (a call per attempt, the op read again through its slot).
+    @inline(__always)
     func query(of slot: Int) -> Query {
         let op = ops[slot]!
         switch op.statement {
@@ -343,11 +355,13 @@ public final class ApplicationClient: EventHandler {
 
     private func release(_ slot: Int, ok: Bool, code: Int = 0) {
         let op = ops[slot]
-        let write = op.map { isWrite($0, slot: slot) } ?? false
+        // Whether it wrote matters only to a requester (`Optional.map` with a closure, for
+        // every op, was 23 instructions of its own); asked before `otherQueries` forgets it.
+        var write = false
+        if let op, op.token >= 0 { write = isWrite(op, slot: slot) }
         activeOps -= 1
-        ops[slot] = nil
         if case .other? = op?.statement { otherQueries[slot] = nil }
-        freeOps.append(slot)
+        ops.free(slot)
         if let op, op.token >= 0 {
             requester?.statementFinished(token: op.token, ok: ok, txid: write ? op.txid : 0, code: code)
         }
@@ -359,8 +373,7 @@ public final class ApplicationClient: EventHandler {
     public func processDied() {
         for p in pool { p.connection = nil; p.busyOp = nil }
         pool.removeAll()
-        for i in ops.indices { ops[i] = nil }
-        freeOps.removeAll()
+        ops.forgetAll()
         otherQueries.removeAll()
         timedConnections.removeAll()
         waiting.removeAll()

@@ -72,15 +72,26 @@ public struct LedgerEntry: Sendable, Equatable {
 /// columns one write at a time (three of them `DenseTxids`/`TimeColumn`, each with its own
 /// uniqueness and bounds checks) was 500 instructions per acknowledged write (issue 15).
 public struct Ledger: RandomAccessCollection, Sendable, Equatable, ExpressibleByArrayLiteral {
+    /// Two words, so that `==` (once or twice per entry packed) is two compares: the seven
+    /// fields compared one by one were 31 instructions an entry.
     private struct Kind: Equatable {
-        var server: UInt16
-        var group: UInt16
-        var table: Table
-        var isInsert: Bool
-        var isProbe: Bool
-        var txidHigh: Int64
+        /// server (bits 0..<16), group (16..<32), table (32..<40), isInsert (40), isProbe (41),
+        /// keyApart (42).
+        private let bits: UInt64
+        let txidHigh: Int64
+        init(server: UInt16, group: UInt16, table: Table, isInsert: Bool, isProbe: Bool, txidHigh: Int64,
+             keyApart: Bool) {
+            bits = UInt64(server) | UInt64(group) << 16 | UInt64(table.rawValue) << 32
+                | (isInsert ? 1 << 40 : 0) | (isProbe ? 1 << 41 : 0) | (keyApart ? 1 << 42 : 0)
+            self.txidHigh = txidHigh
+        }
+        var server: UInt16 { UInt16(truncatingIfNeeded: bits) }
+        var group: UInt16 { UInt16(truncatingIfNeeded: bits >> 16) }
+        var table: Table { Table(rawValue: UInt8(truncatingIfNeeded: bits >> 32))! }
+        var isInsert: Bool { bits & 1 << 40 != 0 }
+        var isProbe: Bool { bits & 1 << 41 != 0 }
         /// The key is in `updateKeys` (an update's key in 32 bits), not in `keys`.
-        var keyApart: Bool
+        var keyApart: Bool { bits & 1 << 42 != 0 }
     }
     private static let far = UInt32.max
     private var acked = TimeColumn()
@@ -100,6 +111,11 @@ public struct Ledger: RandomAccessCollection, Sendable, Equatable, ExpressibleBy
     private var farIssuedIndex: [Int] = [], farIssued: [SimTime] = []
     /// The newest entries, not yet packed (at most `packBatch`): they follow the columns' entries.
     private var staged: ContiguousArray<LedgerEntry> = []
+    /// The txid, key and ack-time columns of a batch while it is packed, kept from one batch
+    /// to the next: as a temporary allocation (6 KB, past what goes on the stack) it was a
+    /// malloc and free per batch, the malloc about 11,000 instructions (it consolidated the
+    /// allocator's fast bins first).
+    private var packColumns: [Int64] = []
     static let packBatch = 256
     /// What the run's memory preflight counts per acknowledged write (kept at the 18 B of a
     /// ledger with 32-bit txids and keys: an upper figure for a workload that mixes clients).
@@ -154,7 +170,11 @@ public struct Ledger: RandomAccessCollection, Sendable, Equatable, ExpressibleBy
         let first = kinds.count
         // A copy of the stage (a reference to its buffer): `index(of:)` mutates self meanwhile.
         let stage = staged
-        withUnsafeTemporaryAllocation(of: Int64.self, capacity: 3 * n) { scratch in
+        // Moved out for the batch (unique, so written in place): `index(of:)` mutates self meanwhile.
+        var columns: [Int64] = []
+        swap(&columns, &packColumns)
+        if columns.count < 3 * Self.packBatch { columns = Array(repeating: 0, count: 3 * Self.packBatch) }
+        columns.withUnsafeMutableBufferPointer { scratch in
         withUnsafeTemporaryAllocation(of: UInt16.self, capacity: n) { kindColumn in
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: n) { latencyColumn in
             let txids = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
@@ -211,6 +231,7 @@ public struct Ledger: RandomAccessCollection, Sendable, Equatable, ExpressibleBy
         }
         }
         }
+        swap(&columns, &packColumns)
         staged.removeAll(keepingCapacity: true)
     }
 
