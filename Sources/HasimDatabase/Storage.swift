@@ -85,16 +85,17 @@ public struct Storage: Sendable {
 
     /// The error MySQL would raise applying this change, if any.
     @inline(__always)
-    public func conflict(_ change: RowChange) -> MySQLError? {
+    public func conflict(_ change: RowChange) -> MySQLError? { Self.conflict(change) { row($0, $1) != nil } }
+
+    /// The one rule of both `conflict`s, over the caller's way of finding a row: inlined, the
+    /// closure goes away.
+    @inline(__always)
+    private static func conflict(_ change: RowChange, _ exists: (Table, Int64) -> Bool) -> MySQLError? {
         switch change {
         case .insert(let table, let key, _):
-            if row(table, key) != nil {
-                return .duplicateKey(key)
-            }
-        case .update(let table, _, _):
-            if row(table, change.key) == nil {
-                return .rowNotFound(table)
-            }
+            if exists(table, key) { return .duplicateKey(key) }
+        case .update(let table, let key, _):
+            if !exists(table, key) { return .rowNotFound(table) }
         }
         return nil
     }
@@ -103,17 +104,11 @@ public struct Storage: Sendable {
     /// once or twice per commit): declared mutating though they change nothing, so that the call
     /// reads the property in place; the non-mutating ones made the caller copy the whole struct
     /// (184 bytes) to the stack to lend it to the table's lookup.
-    /// Spelled out rather than calling them: a non-mutating call from here still lends the
-    /// whole struct (its three tables' fields: 50 instructions of loads per call).
+    /// Not `conflict` itself: a non-mutating call from here still lends the whole struct (its
+    /// three tables' fields: 50 instructions of loads per call); the rule is shared, the lookup not.
     @inline(__always)
     mutating func conflictInPlace(_ change: RowChange) -> MySQLError? {
-        switch change {
-        case .insert(let table, let key, _):
-            if rowInPlace(table, key) != nil { return .duplicateKey(key) }
-        case .update(let table, let key, _):
-            if rowInPlace(table, key) == nil { return .rowNotFound(table) }
-        }
-        return nil
+        Self.conflict(change) { rowInPlace($0, $1) != nil }
     }
     @inline(__always)
     mutating func rowInPlace(_ table: Table, _ key: Int64) -> Row? { update(table) { $0.rows[key] } }

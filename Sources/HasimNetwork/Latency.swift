@@ -14,7 +14,8 @@ public enum LatencyModel: Sendable, Equatable {
         case .uniform(let lo, let hi):
             return hi <= lo ? lo : lo + SimTime(rng.next(upperBound: UInt64(hi - lo + 1)))
         case .logNormal(let median, let sigma):
-            return max(1, Time.fromSeconds(rng.logNormal(median: Time.seconds(median), sigma: sigma)))
+            // The kernel's one formula, which the network's per-path cache also calls (`PathDraw`).
+            return rng.logNormalDuration(medianSeconds: Time.seconds(median), sigma: sigma)
         }
     }
 
